@@ -1,0 +1,112 @@
+"""Incident figures from PagerDuty data: when it started, was detected, acknowledged, resolved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from collector.analysis.timeline import log_entry_kind
+from collector.records import Incident, LogEntry
+
+AUTOMATED_CHANNELS = {"api", "auto", "nagios", "timeout", "email", "integration"}
+
+
+@dataclass(frozen=True)
+class IncidentFigures:
+    """Figures of the incident, each with its provenance in `sources`."""
+
+    started_at: datetime
+    resolved_at: datetime | None
+    duration: timedelta | None
+    detected_at: datetime
+    detected_by: str
+    detection_summary: str
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    time_to_acknowledge: timedelta | None
+    escalations: int
+    people_notified: tuple[str, ...]
+    people_engaged: tuple[str, ...]
+    responders_requested: tuple[str, ...]
+    status_updates: int
+    reopened: int
+    priority: str | None
+    severity: str
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+
+def compute_incident_figures(
+    incident: Incident, entries: Sequence[LogEntry], severity_by_priority: Mapping[str, str]
+) -> IncidentFigures:
+    """Compute the figures from the incident and its log entries (oldest first)."""
+    by_kind: dict[str, list[LogEntry]] = {}
+    for entry in entries:
+        by_kind.setdefault(log_entry_kind(entry.type), []).append(entry)
+    triggers = by_kind.get("trigger", [])
+    first_trigger = triggers[0] if triggers else None
+    started = first_trigger.time if first_trigger else incident.created_at
+    resolves = by_kind.get("resolve", [])
+    resolved = (
+        resolves[-1].time if resolves and incident.status == "resolved" else (incident.resolved_at)
+    )
+    acks = [e for e in by_kind.get("acknowledge", []) if e.time >= started]
+    first_ack = acks[0] if acks else None
+    sources = {
+        "started_at": _ref("first trigger log entry", first_trigger)
+        if first_trigger
+        else "incident created_at",
+        "resolved_at": _ref("last resolve log entry", resolves[-1])
+        if resolves
+        else "incident resolved_at",
+        "acknowledged_at": _ref("first acknowledge log entry", first_ack),
+        "escalations": f"{len(by_kind.get('escalate', []))} escalate log entries",
+        "people_notified": f"{len(by_kind.get('notify', []))} notify log entries",
+        "status_updates": f"{len(by_kind.get('status_update', []))} status update log entries",
+    }
+    return IncidentFigures(
+        started_at=started,
+        resolved_at=resolved,
+        duration=(resolved - started) if resolved else None,
+        detected_at=started,
+        detected_by=_detected_by(first_trigger),
+        detection_summary=first_trigger.summary if first_trigger else incident.title,
+        acknowledged_at=first_ack.time if first_ack else None,
+        acknowledged_by=first_ack.agent if first_ack else None,
+        time_to_acknowledge=(first_ack.time - started) if first_ack else None,
+        escalations=len(by_kind.get("escalate", [])),
+        people_notified=_distinct(t for e in by_kind.get("notify", []) for t in e.targets),
+        people_engaged=_distinct(e.agent for e in entries if e.agent_type == "user_reference"),
+        responders_requested=_distinct(
+            t for e in by_kind.get("responder_request", []) for t in e.targets
+        ),
+        status_updates=len(by_kind.get("status_update", [])),
+        reopened=max(len(triggers) - 1, 0) if resolves else 0,
+        priority=incident.priority,
+        severity=severity_by_priority.get(incident.priority or "", incident.priority or "")
+        or "unknown",
+        sources=sources,
+    )
+
+
+def _detected_by(trigger: LogEntry | None) -> str:
+    if trigger is None:
+        return "unknown"
+    if trigger.agent_type == "user_reference":
+        return "manual report"
+    if trigger.channel in AUTOMATED_CHANNELS or trigger.agent_type in (
+        "service_reference",
+        "integration_reference",
+    ):
+        return "automated alert"
+    return "unknown"
+
+
+def _ref(what: str, entry: LogEntry | None) -> str:
+    if entry is None:
+        return f"no {what}"
+    return f"{what} {entry.id}"
+
+
+def _distinct(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(name for name in names if name))

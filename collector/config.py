@@ -1,0 +1,313 @@
+"""Load and validate the collector's settings, once, from a YAML file and the environment.
+
+This is the only module that reads the environment. Everything else receives a `Config`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jsonschema
+import yaml
+
+DEFAULT_PAGERDUTY_URL = "https://api.pagerduty.com"
+DEFAULT_PROMETHEUS_URL = "http://localhost:9090"
+QUERY_KINDS = (
+    "memory",
+    "swap",
+    "availability",
+    "traffic",
+    "errors",
+    "latency",
+    "saturation",
+    "connections",
+    "users",
+    "backup_age",
+    "alerts",
+    "custom",
+)
+
+
+class ConfigError(Exception):
+    """The configuration file or environment is invalid; the message names file, key, fix."""
+
+
+@dataclass(frozen=True)
+class QuerySpec:
+    """One named PromQL query of the query pack."""
+
+    name: str
+    title: str
+    query: str
+    unit: str = ""
+    kind: str = "custom"
+    thresholds: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class PagerDutySettings:
+    """How to reach PagerDuty's REST API v2."""
+
+    base_url: str = DEFAULT_PAGERDUTY_URL
+    token: str | None = None
+    timeout: float = 30.0
+    max_retries: int = 3
+
+
+@dataclass(frozen=True)
+class PrometheusSettings:
+    """How to reach a Prometheus-compatible query API, and what to ask it."""
+
+    url: str = DEFAULT_PROMETHEUS_URL
+    headers: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = 30.0
+    padding_before: timedelta = timedelta(minutes=30)
+    padding_after: timedelta = timedelta(minutes=30)
+    lookback: timedelta = timedelta(hours=4)
+    chart_points: int = 720
+    services: Mapping[str, str] = field(default_factory=dict)
+    queries: tuple[QuerySpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """How the report is written."""
+
+    language: str = "fr"
+    timezone: str | None = None
+    template_dir: Path | None = None
+    severity_by_priority: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the collector needs, validated."""
+
+    pagerduty: PagerDutySettings
+    prometheus: PrometheusSettings
+    report: ReportSettings
+    ca_bundle: Path | None = None
+    source: str = "built-in defaults"
+
+
+DEFAULT_QUERIES: tuple[QuerySpec, ...] = (
+    QuerySpec(
+        name="memory_used",
+        title="Memory used",
+        query="100 * (1 - node_memory_MemAvailable_bytes{$selector}"
+        " / node_memory_MemTotal_bytes{$selector})",
+        unit="%",
+        kind="memory",
+        thresholds=(80.0, 95.0),
+    ),
+    QuerySpec(
+        name="swap_used",
+        title="Swap used",
+        query="100 * (1 - node_memory_SwapFree_bytes{$selector}"
+        " / node_memory_SwapTotal_bytes{$selector})",
+        unit="%",
+        kind="swap",
+        thresholds=(30.0,),
+    ),
+    QuerySpec(
+        name="targets_up", title="Scrape targets up", query="up{$selector}", kind="availability"
+    ),
+    QuerySpec(
+        name="probe_success",
+        title="Blackbox probes succeeding",
+        query="probe_success",
+        kind="availability",
+    ),
+    QuerySpec(name="alerts", title="Prometheus alerts", query="ALERTS", kind="alerts"),
+)
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION_PATTERN = r"^\s*\d+(\.\d+)?\s*[smhdw]\s*$"
+
+_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "pagerduty": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "max_retries": {"type": "integer", "minimum": 0, "maximum": 10},
+            },
+        },
+        "prometheus": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "padding_before": {"type": "string", "pattern": _DURATION_PATTERN},
+                "padding_after": {"type": "string", "pattern": _DURATION_PATTERN},
+                "lookback": {"type": "string", "pattern": _DURATION_PATTERN},
+                "chart_points": {"type": "integer", "minimum": 50, "maximum": 11000},
+                "services": {"type": "object", "additionalProperties": {"type": "string"}},
+                "queries": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name", "query"],
+                        "properties": {
+                            "name": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"},
+                            "title": {"type": "string"},
+                            "query": {"type": "string", "minLength": 1},
+                            "unit": {"type": "string"},
+                            "kind": {"enum": list(QUERY_KINDS)},
+                            "thresholds": {"type": "array", "items": {"type": "number"}},
+                        },
+                    },
+                },
+            },
+        },
+        "report": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "language": {"enum": ["fr", "en"]},
+                "timezone": {"type": ["string", "null"]},
+                "template_dir": {"type": ["string", "null"]},
+                "severity_by_priority": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse '90s', '30m', '4h', '7d' or '2w' into a timedelta."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (expected e.g. 30m, 4h, 7d)")
+    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
+    """Read the YAML file (if any) and the environment into a validated Config."""
+    raw: dict[str, Any] = {}
+    source = "built-in defaults"
+    if path is not None:
+        raw = _read_yaml(path)
+        source = str(path)
+    _validate(raw, source)
+    base = Path(path).parent if path is not None else Path.cwd()
+    return Config(
+        pagerduty=_pagerduty_settings(raw.get("pagerduty", {}), env),
+        prometheus=_prometheus_settings(raw.get("prometheus", {}), env),
+        report=_report_settings(raw.get("report", {}), base, source),
+        ca_bundle=_ca_bundle(env),
+        source=source,
+    )
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}:{where} is not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def _validate(raw: dict[str, Any], source: str) -> None:
+    validator = jsonschema.Draft202012Validator(_SCHEMA)
+    errors = sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    first = errors[0]
+    key = ".".join(str(p) for p in first.absolute_path) or "(top level)"
+    raise ConfigError(f"{source}: key '{key}': {_explain(first)}")
+
+
+def _explain(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        return f"{error.message}; see config/collector.example.yaml for the known keys"
+    if error.validator == "pattern" and "smhdw" in str(error.validator_value):
+        return f"expected a duration such as 30m, 4h or 7d, got {error.instance!r}"
+    return str(error.message)
+
+
+def _pagerduty_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> PagerDutySettings:
+    return PagerDutySettings(
+        base_url=env.get("PAGERDUTY_BASE_URL") or DEFAULT_PAGERDUTY_URL,
+        token=env.get("PAGERDUTY_API_TOKEN") or None,
+        timeout=float(raw.get("timeout_seconds", 30.0)),
+        max_retries=int(raw.get("max_retries", 3)),
+    )
+
+
+def _prometheus_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> PrometheusSettings:
+    queries = tuple(
+        QuerySpec(
+            name=q["name"],
+            title=q.get("title", q["name"].replace("_", " ").capitalize()),
+            query=q["query"],
+            unit=q.get("unit", ""),
+            kind=q.get("kind", "custom"),
+            thresholds=tuple(float(t) for t in q.get("thresholds", ())),
+        )
+        for q in raw.get("queries", ())
+    )
+    return PrometheusSettings(
+        url=env.get("PROMETHEUS_URL") or DEFAULT_PROMETHEUS_URL,
+        headers=dict(raw.get("headers", {})),
+        timeout=float(raw.get("timeout_seconds", 30.0)),
+        padding_before=parse_duration(raw.get("padding_before", "30m")),
+        padding_after=parse_duration(raw.get("padding_after", "30m")),
+        lookback=parse_duration(raw.get("lookback", "4h")),
+        chart_points=int(raw.get("chart_points", 720)),
+        services=dict(raw.get("services", {})),
+        queries=queries or DEFAULT_QUERIES,
+    )
+
+
+def _report_settings(raw: Mapping[str, Any], base: Path, source: str) -> ReportSettings:
+    tz = raw.get("timezone")
+    if tz:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(
+                f"{source}: key 'report.timezone': unknown time zone {tz!r};"
+                " expected an IANA name such as Europe/Paris"
+            ) from exc
+    template_dir = raw.get("template_dir")
+    resolved = (base / template_dir).resolve() if template_dir else None
+    if resolved is not None and not resolved.is_dir():
+        raise ConfigError(f"{source}: key 'report.template_dir': {resolved} is not a directory")
+    return ReportSettings(
+        language=raw.get("language", "fr"),
+        timezone=tz,
+        template_dir=resolved,
+        severity_by_priority=dict(raw.get("severity_by_priority", {})),
+    )
+
+
+def _ca_bundle(env: Mapping[str, str]) -> Path | None:
+    # requests reads REQUESTS_CA_BUNDLE, OpenSSL reads SSL_CERT_FILE: honour both, for both APIs.
+    value = env.get("REQUESTS_CA_BUNDLE") or env.get("SSL_CERT_FILE")
+    return Path(value) if value else None

@@ -1,0 +1,237 @@
+"""PagerDuty source: fetch an incident's raw API data, and read it into typed records.
+
+The fetch functions are the only PagerDuty network code; the read functions are pure and turn
+the raw JSON kept in the snapshot into `Incident` and `LogEntry` records.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pagerduty
+
+from collector.config import PagerDutySettings
+from collector.records import Incident, LogEntry
+from collector.timeutil import parse_time
+
+PAGE_SIZE = 100
+# PagerDuty refuses offset + limit above 10,000 on classic pagination.
+OFFSET_LIMIT = 10_000
+RETRIED_STATUSES = (429, 500, 502, 503, 504)
+
+
+class PagerDutyError(Exception):
+    """A PagerDuty request failed; the message says why and what to do."""
+
+
+def make_client(settings: PagerDutySettings, ca_bundle: str | None) -> pagerduty.RestApiV2Client:
+    """Build a REST API v2 client with bounded retries and the configured TLS trust."""
+    if not settings.token:
+        raise PagerDutyError(
+            "no PagerDuty API token: set PAGERDUTY_API_TOKEN to a REST API key"
+            " (read-only is enough)"
+        )
+    verify: ssl.SSLContext | bool = True
+    if ca_bundle:
+        verify = ssl.create_default_context(cafile=ca_bundle)
+    try:
+        client = pagerduty.RestApiV2Client(
+            settings.token, base_url=settings.base_url.rstrip("/"), verify=verify
+        )
+    except pagerduty.UrlError as exc:
+        raise PagerDutyError(
+            f"PAGERDUTY_BASE_URL {settings.base_url!r} is not usable: {exc}"
+        ) from exc
+    client.timeout = settings.timeout
+    client.max_network_attempts = settings.max_retries
+    # The client retries 429 without limit by default; a scheduled job must end.
+    client.retry = {status: settings.max_retries for status in RETRIED_STATUSES}
+    client.sleep_timer = 0.5
+    return client
+
+
+def fetch_incident_data(client: pagerduty.RestApiV2Client, incident_id: str) -> dict[str, Any]:
+    """Fetch the incident, its log entries, alerts and notes as raw API JSON.
+
+    The incident itself is required (its absence raises `PagerDutyError`); a failure on the
+    other three is recorded under "errors" so that a report can still be drafted.
+    """
+    incident = _get_object(
+        client,
+        f"/incidents/{incident_id}",
+        "incident",
+        {"include[]": ["priorities", "teams", "conference_bridge", "acknowledgers"]},
+        what=f"incident {incident_id}",
+    )
+    iid = incident["id"]
+    fetchers: dict[str, Callable[[], list[dict[str, Any]]]] = {
+        "log_entries": lambda: list(
+            _paginate(
+                client,
+                f"/incidents/{iid}/log_entries",
+                "log_entries",
+                {"include[]": ["channels"], "time_zone": "UTC"},
+            )
+        ),
+        "alerts": lambda: list(_paginate(client, f"/incidents/{iid}/alerts", "alerts", {})),
+        "notes": lambda: _get_object(
+            client, f"/incidents/{iid}/notes", "notes", {}, what=f"notes of incident {iid}"
+        ),
+    }
+    data: dict[str, Any] = {"incident": incident, "errors": []}
+    # Independent requests run side by side: the report waits for round trips, not sums.
+    with ThreadPoolExecutor(max_workers=len(fetchers)) as pool:
+        futures = {key: pool.submit(fn) for key, fn in fetchers.items()}
+        for key, future in futures.items():
+            try:
+                data[key] = future.result()
+            except PagerDutyError as exc:
+                data[key] = []
+                data["errors"].append(f"{key}: {exc}")
+    return data
+
+
+def _get_object(
+    client: pagerduty.RestApiV2Client, path: str, key: str, params: dict[str, Any], what: str
+) -> Any:
+    body = _request_json(client, path, params, what)
+    if not isinstance(body, dict) or key not in body:
+        raise PagerDutyError(
+            f"PagerDuty answered {path} without '{key}': the response is malformed"
+        )
+    return body[key]
+
+
+def _paginate(
+    client: pagerduty.RestApiV2Client, path: str, key: str, params: dict[str, Any]
+) -> Iterator[dict[str, Any]]:
+    offset = 0
+    while True:
+        if offset + PAGE_SIZE > OFFSET_LIMIT:
+            raise PagerDutyError(
+                f"{path} has more than {OFFSET_LIMIT} records, PagerDuty's pagination limit;"
+                " only the first were fetched"
+            )
+        page = {**params, "limit": PAGE_SIZE, "offset": offset}
+        body = _request_json(client, path, page, path)
+        items = body.get(key) if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise PagerDutyError(f"PagerDuty answered {path} without a '{key}' list (malformed)")
+        yield from items
+        if not body.get("more") or not items:
+            return
+        offset += len(items)
+
+
+def _request_json(
+    client: pagerduty.RestApiV2Client, path: str, params: dict[str, Any], what: str
+) -> Any:
+    try:
+        response = client.get(path, params=params)
+    except pagerduty.HttpError as exc:
+        raise PagerDutyError(_explain_status(exc.response.status_code, what, client)) from exc
+    except pagerduty.Error as exc:
+        raise PagerDutyError(
+            f"cannot reach PagerDuty at {client.url}: {exc}. Check PAGERDUTY_BASE_URL and"
+            " the network; for a private CA set SSL_CERT_FILE"
+        ) from exc
+    if not response.is_success:
+        raise PagerDutyError(_explain_status(response.status_code, what, client))
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise PagerDutyError(
+            f"PagerDuty answered {path} with a body that is not JSON (malformed response)"
+        ) from exc
+
+
+def _explain_status(status: int, what: str, client: pagerduty.RestApiV2Client) -> str:
+    if status == 401:
+        return (
+            "PagerDuty rejected the API token (HTTP 401): set PAGERDUTY_API_TOKEN to a valid"
+            " REST API key"
+        )
+    if status == 403:
+        return (
+            f"PagerDuty refused access to {what} (HTTP 403): the token's user or key"
+            " lacks permission for it"
+        )
+    if status == 404:
+        return f"PagerDuty has no {what} (HTTP 404): check the incident ID or number"
+    if status == 429:
+        return (
+            f"PagerDuty kept rate-limiting requests for {what} (HTTP 429) after retries;"
+            " try again in a minute"
+        )
+    return f"PagerDuty answered HTTP {status} for {what} at {client.url} after retries"
+
+
+def read_incident(raw: dict[str, Any]) -> Incident:
+    """Turn the raw incident object into an `Incident` record."""
+    priority = raw.get("priority") or {}
+    bridge = raw.get("conference_bridge") or {}
+    resolved = raw.get("resolved_at")
+    return Incident(
+        id=raw["id"],
+        number=raw.get("incident_number"),
+        title=raw.get("title") or raw.get("summary") or raw["id"],
+        status=raw.get("status", "unknown"),
+        urgency=raw.get("urgency", "unknown"),
+        priority=priority.get("summary") or priority.get("name"),
+        service=(raw.get("service") or {}).get("summary", ""),
+        service_id=(raw.get("service") or {}).get("id", ""),
+        escalation_policy=(raw.get("escalation_policy") or {}).get("summary", ""),
+        teams=tuple(t.get("summary", t.get("id", "")) for t in raw.get("teams") or ()),
+        created_at=parse_time(raw["created_at"]),
+        resolved_at=parse_time(resolved) if resolved else None,
+        link=raw.get("html_url", ""),
+        resolve_reason=_text(raw.get("resolve_reason")),
+        conference_bridge=bridge.get("conference_url") or bridge.get("conference_number"),
+    )
+
+
+def read_log_entries(raw: list[dict[str, Any]]) -> list[LogEntry]:
+    """Turn raw log entries into `LogEntry` records, oldest first."""
+    entries = [_read_log_entry(item) for item in raw]
+    return sorted(entries, key=lambda e: (e.time, e.id))
+
+
+def _read_log_entry(item: dict[str, Any]) -> LogEntry:
+    agent = item.get("agent") or {}
+    channel = item.get("channel") or {}
+    targets = [a.get("summary", "") for a in item.get("assignees") or ()]
+    if item.get("user"):
+        targets.append(item["user"].get("summary", ""))
+    note = ""
+    if item.get("type") == "annotate_log_entry":
+        note = _text(channel.get("summary")) or _text(item.get("note")) or ""
+    return LogEntry(
+        id=item.get("id", ""),
+        type=_canonical_type(item.get("type", "unknown_log_entry")),
+        time=parse_time(item["created_at"]),
+        agent=agent.get("summary") or agent.get("name") or "PagerDuty",
+        agent_type=agent.get("type", "system") if agent else "system",
+        channel=channel.get("type", ""),
+        summary=_text(item.get("summary")) or "",
+        note=note,
+        targets=tuple(t for t in targets if t),
+        link=item.get("html_url") or "",
+    )
+
+
+def _canonical_type(kind: str) -> str:
+    # The schema's AcknowledgeLogEntry spells it differently from the enum and real traffic.
+    return "acknowledge_log_entry" if kind == "acknowledgement_log_entry" else kind
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return _text(value.get("summary") or value.get("content") or value.get("description"))
+    return str(value)

@@ -1,0 +1,283 @@
+"""Prometheus source: run the query pack over the incident's range, and read results back.
+
+`fetch_query_results` is the only Prometheus network code. `read_series` and
+`read_alert_intervals` are pure: they turn the raw results kept in the snapshot into a tidy
+DataFrame and `AlertInterval` records.
+
+Tidy series frame columns: `query` (query name), `series` (label set, e.g. `{instance="db-01"}`),
+`time` (datetime64[ns, UTC]), `value` (float).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pandas as pd
+import requests
+from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
+from urllib3.util.retry import Retry
+
+from collector.config import PrometheusSettings, QuerySpec
+from collector.records import AlertInterval
+from collector.timeutil import from_unix, iso_utc, parse_time
+
+MAX_POINTS = 11_000  # Prometheus rejects query_range asking for more points per series.
+_NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400)
+SERIES_COLUMNS = ["query", "series", "time", "value"]
+MAX_WORKERS = 4
+
+
+@dataclass(frozen=True)
+class QueryRange:
+    """The time range and resolution every query of the pack is evaluated over."""
+
+    start: datetime
+    end: datetime
+    step: int
+
+    @property
+    def points(self) -> int:
+        """Number of evaluation points in the range, ends included."""
+        return int((self.end - self.start).total_seconds() // self.step) + 1
+
+
+def choose_range(start: datetime, end: datetime, chart_points: int) -> QueryRange:
+    """Pick a step near chart resolution, then align start and end on it."""
+    seconds = max((end - start).total_seconds(), 1.0)
+    wanted = seconds / max(chart_points, 1)
+    step = next((s for s in _NICE_STEPS if s >= wanted), _NICE_STEPS[-1])
+    first = math.floor(start.timestamp() / step) * step
+    last = math.ceil(end.timestamp() / step) * step
+    return QueryRange(from_unix(first), from_unix(last), step)
+
+
+def split_range(qrange: QueryRange, max_points: int = MAX_POINTS) -> list[QueryRange]:
+    """Split a range into chunks of at most max_points points, with no shared or missing point."""
+    chunks = []
+    span = timedelta(seconds=qrange.step * (max_points - 1))
+    cursor = qrange.start
+    while cursor <= qrange.end:
+        chunk_end = min(cursor + span, qrange.end)
+        chunks.append(QueryRange(cursor, chunk_end, qrange.step))
+        cursor = chunk_end + timedelta(seconds=qrange.step)
+    return chunks
+
+
+def expand_query(spec: QuerySpec, selector: str) -> str:
+    """Put the service's label selector where the query says `$selector`."""
+    return spec.query.replace("$selector", selector)
+
+
+def fetch_query_results(
+    settings: PrometheusSettings,
+    ca_bundle: str | None,
+    queries: Sequence[QuerySpec],
+    qrange: QueryRange,
+    selector: str,
+) -> list[dict[str, Any]]:
+    """Run every query over the range; one failing query is recorded, never fatal."""
+    connection = _connect(settings, ca_bundle)
+    with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+        futures = [
+            pool.submit(_run_query, connection, settings, spec, qrange, selector)
+            for spec in queries
+        ]
+        return [f.result() for f in futures]
+
+
+def _connect(settings: PrometheusSettings, ca_bundle: str | None) -> PrometheusConnect:
+    session = requests.Session()
+    session.verify = ca_bundle or True
+    session.hooks["response"].append(_remember_warnings)
+    retry = Retry(
+        total=2,
+        backoff_factor=0.3,
+        status_forcelist=(429, 502, 503, 504),
+        allowed_methods=None,
+        raise_on_status=False,
+    )
+    return PrometheusConnect(
+        url=settings.url.rstrip("/"),
+        headers=dict(settings.headers) or None,
+        retry=retry,
+        session=session,
+        timeout=settings.timeout,
+    )
+
+
+_last_response = threading.local()
+
+
+def _remember_warnings(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    # PrometheusConnect returns only data.result; Prometheus's `warnings` (partial results from
+    # Thanos, Mimir...) must be shown, so keep them per thread for the caller to pick up.
+    warnings: list[str] = []
+    try:
+        body = response.json()
+        warnings = [str(w) for w in body.get("warnings") or ()]
+    except (ValueError, AttributeError):
+        pass
+    _last_response.warnings = warnings
+
+
+def _run_query(
+    connection: PrometheusConnect,
+    settings: PrometheusSettings,
+    spec: QuerySpec,
+    qrange: QueryRange,
+    selector: str,
+) -> dict[str, Any]:
+    promql = expand_query(spec, selector)
+    record: dict[str, Any] = {
+        "name": spec.name,
+        "title": spec.title,
+        "query": promql,
+        "kind": spec.kind,
+        "unit": spec.unit,
+        "thresholds": list(spec.thresholds),
+        "start": iso_utc(qrange.start),
+        "end": iso_utc(qrange.end),
+        "step": qrange.step,
+        "result": [],
+        "warnings": [],
+        "error": None,
+    }
+    merged: dict[str, dict[str, Any]] = {}
+    try:
+        if spec.kind == "alerts":
+            record["result"] = _fetch_raw_samples(connection, settings, promql, qrange)
+            record["warnings"].extend(_last_response.warnings)
+            return record
+        for chunk in split_range(qrange):
+            _last_response.warnings = []
+            result = connection.custom_query_range(
+                promql, chunk.start, chunk.end, str(chunk.step), timeout=settings.timeout
+            )
+            record["warnings"].extend(_last_response.warnings)
+            for series in result:
+                key = _label_text(series.get("metric", {}))
+                merged.setdefault(key, {"metric": series.get("metric", {}), "values": []})
+                merged[key]["values"].extend(series.get("values", []))
+    except requests.exceptions.ConnectionError as exc:
+        record["error"] = (
+            f"cannot reach Prometheus at {settings.url} ({type(exc).__name__}):"
+            " check PROMETHEUS_URL and that the server is up"
+        )
+    except requests.exceptions.Timeout:
+        record["error"] = (
+            f"Prometheus at {settings.url} did not answer within"
+            f" {settings.timeout:g} s (prometheus.timeout_seconds)"
+        )
+    except (PrometheusApiClientException, requests.exceptions.RequestException) as exc:
+        record["error"] = _explain_query_error(str(exc))
+    record["result"] = list(merged.values())
+    return record
+
+
+def _fetch_raw_samples(
+    connection: PrometheusConnect, settings: PrometheusSettings, promql: str, qrange: QueryRange
+) -> list[dict[str, Any]]:
+    # Alert state series are read as raw samples (a range selector), not evaluated on a grid:
+    # query_range would stretch each interval by Prometheus's 5-minute look-back and blur its
+    # start by up to one step.
+    _last_response.warnings = []
+    seconds = int((qrange.end - qrange.start).total_seconds())
+    result: list[dict[str, Any]] = connection.custom_query(
+        f"({promql})[{seconds}s]",
+        params={"time": qrange.end.timestamp()},
+        timeout=settings.timeout,
+    )
+    return result
+
+
+def _explain_query_error(message: str) -> str:
+    # The client puts the raw body in its message; Prometheus's own `error` text is the useful bit.
+    marker = '"error":"'
+    if marker in message:
+        text = message.split(marker, 1)[1].split('"', 1)[0]
+        return f"Prometheus rejected the query: {text}"
+    return f"Prometheus query failed: {message[:300]}"
+
+
+def _label_text(metric: dict[str, str]) -> str:
+    labels = {k: v for k, v in metric.items() if k != "__name__"}
+    return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+
+
+def read_series(results: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Flatten raw query results into the tidy series frame (see module docstring)."""
+    rows: list[tuple[str, str, float, float]] = []
+    for record in results:
+        if record.get("kind") == "alerts":
+            continue
+        for series in record.get("result", ()):
+            label = _label_text(series.get("metric", {}))
+            rows.extend(
+                (record["name"], label, float(t), float(v)) for t, v in series.get("values", ())
+            )
+    frame = pd.DataFrame(rows, columns=["query", "series", "t", "value"])
+    frame["time"] = pd.to_datetime(frame["t"], unit="s", utc=True)
+    frame = frame.drop_duplicates(subset=["query", "series", "t"])
+    return frame[SERIES_COLUMNS].sort_values(["query", "series", "time"], ignore_index=True)
+
+
+def read_alert_intervals(results: Sequence[dict[str, Any]]) -> list[AlertInterval]:
+    """Turn raw `ALERTS` samples into pending and firing intervals."""
+    intervals: list[AlertInterval] = []
+    for record in results:
+        if record.get("kind") != "alerts":
+            continue
+        for series in record.get("result", ()):
+            metric = series.get("metric", {})
+            sample_times = sorted({float(t) for t, _ in series.get("values", ())})
+            for start, end in _runs(sample_times, gap=_max_gap(sample_times)):
+                intervals.append(
+                    AlertInterval(
+                        alertname=metric.get("alertname", "?"),
+                        state=metric.get("alertstate", "firing"),
+                        start=from_unix(start),
+                        end=from_unix(end),
+                        labels=tuple(
+                            sorted(
+                                (k, v)
+                                for k, v in metric.items()
+                                if k not in ("__name__", "alertname", "alertstate")
+                            )
+                        ),
+                        query=record["query"],
+                    )
+                )
+    return sorted(intervals, key=lambda a: (a.start, a.alertname, a.state))
+
+
+def _max_gap(times: list[float]) -> float:
+    # Samples come every rule-evaluation interval; a pause of several intervals ends a run.
+    diffs = sorted(b - a for a, b in zip(times, times[1:], strict=False))
+    typical = diffs[len(diffs) // 2] if diffs else 60.0
+    return max(2.5 * typical, 30.0)
+
+
+def _runs(times: list[float], gap: float) -> list[tuple[float, float]]:
+    runs: list[tuple[float, float]] = []
+    for t in times:
+        if runs and t - runs[-1][1] <= gap:
+            runs[-1] = (runs[-1][0], t)
+        else:
+            runs.append((t, t))
+    return runs
+
+
+def window_bounds(record: dict[str, Any]) -> tuple[datetime, datetime]:
+    """The start and end a raw query record was evaluated over."""
+    return parse_time(record["start"]), parse_time(record["end"])
+
+
+def utcnow() -> datetime:
+    """Now, in UTC (the end of the window of an incident still open)."""
+    return datetime.now(timezone.utc)

@@ -1,0 +1,72 @@
+"""Typed records that cross the boundary between the sources and the analysis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+# Phases of the timeline, in the order the report's chronology presents them.
+PHASES = ("detection", "escalation", "response", "communication", "resolution")
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A PagerDuty incident, as the report needs it."""
+
+    id: str
+    number: int | None
+    title: str
+    status: str
+    urgency: str
+    priority: str | None
+    service: str
+    service_id: str
+    escalation_policy: str
+    teams: tuple[str, ...]
+    created_at: datetime
+    resolved_at: datetime | None
+    link: str
+    resolve_reason: str | None
+    conference_bridge: str | None
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One PagerDuty log entry, normalised: who did what, when, through which channel."""
+
+    id: str
+    type: str
+    time: datetime
+    agent: str
+    agent_type: str
+    channel: str
+    summary: str
+    note: str
+    targets: tuple[str, ...]
+    link: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of the incident timeline."""
+
+    time: datetime
+    source: str
+    kind: str
+    phase: str
+    actor: str
+    summary: str
+    link: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class AlertInterval:
+    """A Prometheus alert in one state (pending or firing) from start to end."""
+
+    alertname: str
+    state: str
+    start: datetime
+    end: datetime
+    labels: tuple[tuple[str, str], ...]
+    query: str

@@ -1,0 +1,1 @@
+"""Report rendering: Jinja2 templates to Markdown and self-contained HTML."""

@@ -1,0 +1,162 @@
+"""Render the report: one Jinja2 environment, its filters, Markdown and self-contained HTML."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import jinja2
+from markdown_it import MarkdownIt
+
+from report.labels import LABELS
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+MARKDOWN_TEMPLATE = "report.md.j2"
+HTML_TEMPLATE = "report.html.j2"
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
+
+
+class TemplateError(Exception):
+    """A report template is broken; the message names the file and line."""
+
+
+def make_environment(template_dir: Path | None = None) -> jinja2.Environment:
+    """The one Jinja2 environment: user templates first, then the bundled ones."""
+    loaders: list[jinja2.BaseLoader] = []
+    if template_dir is not None:
+        loaders.append(jinja2.FileSystemLoader(str(template_dir)))
+    loaders.append(jinja2.FileSystemLoader(str(TEMPLATE_DIR)))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        md=escape_markdown,
+        cell=escape_cell,
+        utc=format_utc,
+        hhmm=format_hhmm,
+        minutes=format_minutes,
+        number=format_number,
+        local=format_local,
+        url=escape_url,
+    )
+    return env
+
+
+def escape_markdown(value: Any) -> str:
+    """Untrusted text as inline Markdown: one line, no markup, links or HTML of its own."""
+    text = " ".join(str(value).split())
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def escape_url(value: Any) -> str:
+    """An untrusted URL as a Markdown link target: only http(s), nothing that ends the link."""
+    text = str(value).strip()
+    if not text.lower().startswith(("https://", "http://")):
+        return "#"
+    return quote(text, safe=":/?#&=%.-_~+@!$,;*'")
+
+
+def escape_cell(value: Any) -> str:
+    """Untrusted text inside a Markdown table cell (pipes and newlines cannot break the row)."""
+    return escape_markdown(value)
+
+
+def format_utc(value: datetime | None) -> str:
+    """'2025-10-25 14:32 UTC'."""
+    if value is None:
+        return "—"
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def format_hhmm(value: datetime | None) -> str:
+    """'14:32' (UTC)."""
+    if value is None:
+        return "—"
+    return value.astimezone(timezone.utc).strftime("%H:%M")
+
+
+def format_local(value: datetime | None, zone: str | None) -> str:
+    """The same moment in the configured zone, e.g. ' (16:32 CEST)', or '' without a zone."""
+    if value is None or not zone:
+        return ""
+    local = value.astimezone(ZoneInfo(zone))
+    return f" ({local.strftime('%H:%M %Z')})"
+
+
+def format_minutes(value: timedelta | None) -> str:
+    """A duration in whole minutes, or with seconds when under ten minutes."""
+    if value is None:
+        return "—"
+    seconds = int(round(value.total_seconds()))
+    minutes, rest = divmod(seconds, 60)
+    if minutes < 10 and rest:
+        return f"{minutes} min {rest} s"
+    return f"{round(seconds / 60)} min"
+
+
+def format_number(value: float | int | None, digits: int = 0) -> str:
+    """Thousands separated by commas: 12,500."""
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def render_markdown(
+    context: Mapping[str, Any], language: str, template_dir: Path | None = None
+) -> str:
+    """Render the Markdown report in the given language."""
+    env = make_environment(template_dir)
+    return _render(env, MARKDOWN_TEMPLATE, {**context, "L": LABELS[language], "lang": language})
+
+
+def render_html(
+    markdown_text: str,
+    title: str,
+    images: Mapping[str, bytes],
+    language: str,
+    template_dir: Path | None = None,
+) -> str:
+    """Turn the Markdown into one self-contained HTML page, charts inlined as data URIs."""
+    parser = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+    parser.enable("strikethrough")
+    body = parser.render(markdown_text)
+    for name, data in images.items():
+        uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        body = body.replace(f'src="{name}"', f'src="{uri}"')
+    env = make_environment(template_dir)
+    return _render(env, HTML_TEMPLATE, {"title": title, "body": body, "lang": language})
+
+
+def _render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        where = exc.filename or exc.name or name
+        raise TemplateError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from exc
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"{_template_position(exc, name)}: {exc.message}") from exc
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template {exc.name} not found") from exc
+
+
+def _template_position(exc: BaseException, name: str) -> str:
+    # Runtime errors carry the template line only in the traceback.
+    tb = exc.__traceback__
+    position = name
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2") or filename.startswith("<template>"):
+            position = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return position

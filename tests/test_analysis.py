@@ -1,0 +1,124 @@
+"""Pure analysis: timeline phases, incident figures, threshold crossings (small inline data)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+
+from collector.analysis.figures import compute_incident_figures
+from collector.analysis.metrics import detect_threshold_crossings, summarize_queries
+from collector.analysis.timeline import build_timeline
+from collector.records import AlertInterval, Incident, LogEntry
+
+T0 = datetime(2025, 10, 25, 14, 32, tzinfo=timezone.utc)
+
+
+def entry(minute: int, kind: str, agent: str = "Alice", agent_type: str = "user_reference",
+          channel: str = "website", targets: tuple[str, ...] = (), note: str = "") -> LogEntry:
+    return LogEntry(id=f"E{minute:03d}{kind[:3]}", type=f"{kind}_log_entry",
+                    time=T0 + timedelta(minutes=minute), agent=agent, agent_type=agent_type,
+                    channel=channel, summary=f"{kind} by {agent}", note=note, targets=targets,
+                    link="https://pd.example/log")
+
+
+def incident(status: str = "resolved", priority: str | None = "P1") -> Incident:
+    return Incident(id="PX", number=7, title="DB down", status=status, urgency="high",
+                    priority=priority, service="db", service_id="S", escalation_policy="EP",
+                    teams=(), created_at=T0, resolved_at=T0 + timedelta(minutes=38),
+                    link="https://pd.example/PX", resolve_reason=None, conference_bridge=None)
+
+
+STORY = [
+    entry(0, "trigger", agent="PostgreSQL Production", agent_type="service_reference",
+          channel="api"),
+    entry(1, "notify", agent="PagerDuty", agent_type="system", channel="sms",
+          targets=("Alice",)),
+    entry(2, "acknowledge"),
+    entry(4, "escalate", targets=("Bruno",)),
+    entry(4, "notify", agent="PagerDuty", agent_type="system", channel="sms",
+          targets=("Bruno",)),
+    entry(6, "status_update"),
+    entry(8, "annotate", agent="Bruno", note="OOM killer | restart"),
+    entry(38, "resolve"),
+]
+
+
+def test_timeline_puts_each_entry_in_its_phase() -> None:
+    events = build_timeline(STORY)
+    phases = [(e.kind, e.phase) for e in events]
+    assert phases == [
+        ("trigger", "detection"), ("notify", "escalation"), ("acknowledge", "response"),
+        ("escalate", "escalation"), ("notify", "escalation"), ("status_update", "communication"),
+        ("annotate", "response"), ("resolve", "resolution"),
+    ]
+    assert events[1].summary == "Notified Alice by sms"
+    assert events[6].summary == "Note: OOM killer | restart"
+
+
+def test_reopened_incident_is_marked_and_unknown_types_kept() -> None:
+    entries = [*STORY, entry(40, "trigger", agent="svc", agent_type="service_reference"),
+               entry(41, "brand_new_future")]
+    events = build_timeline(entries)
+    assert events[-2].summary.startswith("Reopened: ")
+    assert events[-1].kind == "brand_new_future" and events[-1].phase == "response"
+    figures = compute_incident_figures(incident(), entries, {})
+    assert figures.reopened == 1
+
+
+def test_alert_intervals_join_the_timeline_before_same_minute_pages() -> None:
+    alert = AlertInterval("PostgresDown", "firing", T0, T0 + timedelta(minutes=15),
+                          (("instance", "db-01"),), "ALERTS")
+    events = build_timeline(STORY, [alert])
+    assert events[0].source == "prometheus" and events[0].kind == "alert_firing"
+    assert [e.kind for e in events if e.source == "prometheus"] == ["alert_firing",
+                                                                     "alert_resolved"]
+
+
+def test_incident_figures_are_computed_from_log_entries() -> None:
+    figures = compute_incident_figures(incident(), STORY, {"P1": "SEV1"})
+    assert figures.started_at == T0
+    assert figures.duration == timedelta(minutes=38)
+    assert figures.time_to_acknowledge == timedelta(minutes=2)
+    assert figures.detected_by == "automated alert"
+    assert figures.escalations == 1
+    assert figures.people_notified == ("Alice", "Bruno")
+    assert figures.people_engaged == ("Alice", "Bruno")
+    assert figures.status_updates == 1
+    assert figures.severity == "SEV1"
+    assert figures.sources["acknowledged_at"] == "first acknowledge log entry E002ack"
+
+
+def test_manual_trigger_and_open_incident() -> None:
+    entries = [entry(0, "trigger", channel="web_trigger")]
+    figures = compute_incident_figures(incident(status="triggered", priority=None), entries, {})
+    assert figures.detected_by == "manual report"
+    assert figures.acknowledged_at is None and figures.time_to_acknowledge is None
+    assert figures.severity == "unknown"
+
+
+def frame(values: list[float], query: str = "mem", series: str = '{instance="a"}') -> pd.DataFrame:
+    times = pd.date_range(T0, periods=len(values), freq="60s", tz="UTC")
+    return pd.DataFrame({"query": query, "series": series, "time": times, "value": values})
+
+
+def test_threshold_crossing_is_interpolated_to_the_second() -> None:
+    data = frame([70.0, 78.0, 82.0, 79.0, 96.0])
+    crossings = detect_threshold_crossings(data, "mem", [80.0, 95.0])
+    assert [(c.threshold, c.time) for c in crossings] == [
+        (80.0, T0 + timedelta(minutes=1, seconds=30)),
+        (80.0, T0 + timedelta(minutes=3, seconds=4)),
+        (95.0, T0 + timedelta(minutes=3, seconds=56)),
+    ]
+
+
+def test_summaries_state_failures_and_empty_results() -> None:
+    results = [
+        {"name": "mem", "title": "Memory", "kind": "memory", "unit": "%", "error": None},
+        {"name": "bad", "title": "Bad", "kind": "custom", "error": "parse error"},
+        {"name": "none", "title": "None", "kind": "custom", "error": None},
+    ]
+    summaries = summarize_queries(results, frame([1.0, 5.0, 2.0]))
+    assert summaries[0].peak == 5.0 and summaries[0].problem is None
+    assert summaries[1].problem == "query failed: parse error"
+    assert summaries[2].problem is not None and summaries[2].problem.startswith("no data")

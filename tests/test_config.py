@@ -1,0 +1,66 @@
+"""Config loading: defaults, environment, and errors that name file, key and fix."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from collector.config import DEFAULT_QUERIES, ConfigError, load_config, parse_duration
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_example_config_is_valid_and_states_the_defaults() -> None:
+    config = load_config(ROOT / "config" / "collector.example.yaml", {})
+    assert config.prometheus.queries == DEFAULT_QUERIES
+    assert config.prometheus.lookback == timedelta(hours=4)
+    assert config.pagerduty.base_url == "https://api.pagerduty.com"
+    assert config.prometheus.url == "http://localhost:9090"
+
+
+def test_environment_supplies_urls_token_and_ca() -> None:
+    env = {
+        "PAGERDUTY_API_TOKEN": "tok",
+        "PAGERDUTY_BASE_URL": "https://pd.local",
+        "PROMETHEUS_URL": "https://mimir.local/prometheus",
+        "SSL_CERT_FILE": "/etc/ca.pem",
+    }
+    config = load_config(None, env)
+    assert config.pagerduty.token == "tok"
+    assert config.pagerduty.base_url == "https://pd.local"
+    assert config.prometheus.url == "https://mimir.local/prometheus"
+    assert config.ca_bundle == Path("/etc/ca.pem")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("prometheus:\n  lookback: 4 hours\n", "prometheus.lookback': expected a duration"),
+        ("prometheus:\n  lokback: 4h\n", "'lokback' was unexpected"),
+        ("report:\n  language: de\n", "report.language"),
+        ("report:\n  timezone: Mars/Olympus\n", "unknown time zone"),
+        ("prometheus: [1, 2\n", "is not valid YAML"),
+        ("prometheus:\n  queries:\n    - name: x\n", "'query' is a required property"),
+    ],
+)
+def test_invalid_config_names_file_and_key(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    assert str(path) in str(caught.value)
+    assert expected in str(caught.value)
+
+
+def test_missing_config_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(tmp_path / "absent.yaml", {})
+
+
+def test_parse_duration() -> None:
+    assert parse_duration("90s") == timedelta(seconds=90)
+    assert parse_duration("7d") == timedelta(days=7)
+    with pytest.raises(ValueError):
+        parse_duration("soon")

@@ -1,0 +1,59 @@
+"""Rendering: untrusted text stays text in Markdown and HTML; broken templates are located."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from report.render import (
+    TemplateError,
+    escape_cell,
+    escape_markdown,
+    escape_url,
+    render_html,
+    render_markdown,
+)
+
+HOSTILE = "<script>alert(1)</script> | {{ 7*7 }} [x](javascript:alert(1)) **bold**\nnew line"
+
+
+def test_table_cell_cannot_break_the_row() -> None:
+    cell = escape_cell("a | b\nc")
+    assert "\n" not in cell
+    assert "|" not in cell.replace("\\|", "")
+
+
+def test_markdown_escape_then_html_keeps_hostile_text_inert() -> None:
+    markdown = f"| a | b |\n|---|---|\n| {escape_cell(HOSTILE)} | x |\n\n{escape_markdown(HOSTILE)}\n"
+    html = render_html(markdown, "t<i>", {}, "en")
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert 'href="javascript' not in html
+    assert "<strong>" not in html
+    assert "{{ 7*7 }}" in html  # Jinja syntax in data is never evaluated
+    assert "<title>t&lt;i&gt;</title>" in html
+    assert html.count("<tr>") == 2  # header row and one body row: the pipe did not split it
+
+
+def test_escape_url_only_allows_http() -> None:
+    assert escape_url("javascript:alert(1)") == "#"
+    assert escape_url("https://x.example/a b)") == "https://x.example/a%20b%29"
+
+
+def test_broken_template_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "report.md.j2").write_text("line one\n{% if %}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"report\.md\.j2:2: template syntax error"):
+        render_markdown({}, "fr", tmp_path)
+
+
+def test_template_using_an_unknown_field_names_it(tmp_path: Path) -> None:
+    (tmp_path / "report.md.j2").write_text("ok\n{{ nothing_here }}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match="nothing_here"):
+        render_markdown({}, "fr", tmp_path)
+
+
+def test_template_dir_overrides_the_bundled_template(tmp_path: Path) -> None:
+    (tmp_path / "report.md.j2").write_text("# {{ L.general }} custom\n", encoding="utf-8")
+    assert render_markdown({}, "fr", tmp_path) == "# Informations Générales custom\n"
+    assert render_markdown({}, "en", tmp_path) == "# General Information custom\n"
