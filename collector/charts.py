@@ -16,7 +16,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from collector.analysis.metrics import QuerySummary  # noqa: E402
-from collector.records import PHASES, Event  # noqa: E402
+from collector.records import PHASES, AlertInterval, Event  # noqa: E402
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -32,10 +32,11 @@ PHASE_LABELS = {
 }
 MILESTONE_STYLE = {
     "detected": ("#D55E00", "-"),
-    "acknowledged": ("#E69F00", "--"),
-    "mitigated": ("#009E73", "-."),
+    "acknowledged": ("#0072B2", "--"),
+    "mitigated": ("#56B4E9", "-."),
     "resolved": ("#009E73", "-"),
 }
+THRESHOLD_COLORS = ("#E69F00", "#CC79A7", "#000000")
 
 
 def _plain(text: str, limit: int = 80) -> str:
@@ -46,6 +47,23 @@ def _plain(text: str, limit: int = 80) -> str:
     return text.replace("$", r"\$")
 
 
+def _num(moment: datetime) -> float:
+    """A datetime as matplotlib's date number (keeps the drawing code typed)."""
+    return float(mdates.date2num(moment))  # type: ignore[no-untyped-call]
+
+
+def short_series_labels(series: Sequence[str]) -> dict[str, str]:
+    """Legend labels without the label pairs every series shares ({job="node"} and the like)."""
+    split = {s: [p for p in s.strip("{}").split(",") if p] for s in series}
+    common = set.intersection(*(set(p) for p in split.values())) if split else set()
+    labels = {}
+    for name, pairs in split.items():
+        rest = [p for p in pairs if p not in common] or pairs
+        values = [p.split("=", 1)[1].strip('"') if "=" in p else p for p in rest]
+        labels[name] = ", ".join(values) or "all"
+    return labels
+
+
 def _new_figure(height: float = SIZE[1]) -> tuple[Figure, Axes]:
     fig = Figure(figsize=(SIZE[0], height), dpi=DPI)
     ax = fig.add_subplot()
@@ -53,9 +71,10 @@ def _new_figure(height: float = SIZE[1]) -> tuple[Figure, Axes]:
 
 
 def _format_time_axis(ax: Axes, tz_note: str) -> None:
-    locator = mdates.AutoDateLocator(minticks=5, maxticks=10)
+    locator = mdates.AutoDateLocator(minticks=5, maxticks=10)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz="UTC"))
+    formatter = mdates.DateFormatter("%H:%M", tz="UTC")  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(formatter)
     ax.set_xlabel(f"time (UTC){tz_note}")
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
 
@@ -63,7 +82,7 @@ def _format_time_axis(ax: Axes, tz_note: str) -> None:
 def _draw_milestones(ax: Axes, milestones: Mapping[str, datetime]) -> None:
     for name, moment in milestones.items():
         color, style = MILESTONE_STYLE.get(name, ("#555555", ":"))
-        ax.axvline(moment, color=color, linestyle=style, linewidth=1.2, label=name)
+        ax.axvline(_num(moment), color=color, linestyle=style, linewidth=1.2, label=name)
 
 
 def _save(fig: Figure, path: Path) -> Path:
@@ -75,21 +94,21 @@ def _save(fig: Figure, path: Path) -> Path:
 
 def draw_timeline_chart(
     events: Sequence[Event],
+    alerts: Sequence[AlertInterval],
     milestones: Mapping[str, datetime],
     span: tuple[datetime, datetime],
     title: str,
     path: Path,
     tz_note: str = "",
 ) -> Path:
-    """Swimlanes of PagerDuty events by phase plus Prometheus alert intervals."""
-    fig, ax = _new_figure(height=4.2)
-    lanes = [p for p in PHASES] + ["prometheus"]
-    labels = [PHASE_LABELS[p] for p in PHASES] + ["Prometheus alerts"]
-    for row, _lane in enumerate(lanes):
-        ax.axhspan(row - 0.4, row + 0.4, color="#f4f4f4" if row % 2 else "#fafafa", zorder=0)
-    _draw_alert_bars(ax, events, row=len(lanes) - 1)
+    """Swimlanes of PagerDuty events by phase, then one lane per Prometheus alert."""
+    alert_names = list(dict.fromkeys(a.alertname for a in alerts))
+    labels = [PHASE_LABELS[p] for p in PHASES] + [_plain(f"alert {n}", 28) for n in alert_names]
+    fig, ax = _new_figure(height=2.2 + 0.36 * len(labels))
+    for row in range(len(labels)):
+        ax.axhspan(row - 0.4, row + 0.4, color="#f2f2f2" if row % 2 else "#fafafa", zorder=0)
     for i, phase in enumerate(PHASES):
-        times = [e.time for e in events if e.source == "pagerduty" and e.phase == phase]
+        times = [_num(e.time) for e in events if e.source == "pagerduty" and e.phase == phase]
         if times:
             ax.scatter(
                 times,
@@ -100,40 +119,36 @@ def draw_timeline_chart(
                 linewidth=0.8,
                 zorder=3,
             )
+    for alert in alerts:
+        row = len(PHASES) + alert_names.index(alert.alertname)
+        firing = alert.state == "firing"
+        ax.barh(
+            row,
+            _num(alert.end) - _num(alert.start),
+            left=_num(alert.start),
+            height=0.5 if firing else 0.3,
+            color="#D55E00" if firing else "#E69F00",
+            alpha=0.9 if firing else 0.6,
+            zorder=2,
+            label=None if firing else "_pending",
+        )
     _draw_milestones(ax, milestones)
-    ax.set_yticks(range(len(lanes)), labels)
-    ax.set_ylim(len(lanes) - 0.5, -0.5)
-    ax.set_xlim(span[0], span[1])
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.set_xlim(_num(span[0]), _num(span[1]))
     _format_time_axis(ax, tz_note)
     ax.set_title(_plain(f"Incident timeline: {title}"), loc="left", fontsize=11)
-    if milestones:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    fig.subplots_adjust(left=0.16, right=0.84, top=0.9, bottom=0.14)
+    handles, names = ax.get_legend_handles_labels()
+    if alerts:
+        from matplotlib.patches import Patch
+
+        handles += [Patch(color="#D55E00", alpha=0.9), Patch(color="#E69F00", alpha=0.6)]
+        names += ["alert firing", "alert pending"]
+    ax.legend(
+        handles, names, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False
+    )
+    fig.subplots_adjust(left=0.2, right=0.84, top=0.9, bottom=0.5 / fig.get_figheight() + 0.08)
     return _save(fig, path)
-
-
-def _draw_alert_bars(ax: Axes, events: Sequence[Event], row: int) -> None:
-    starts = [
-        e
-        for e in events
-        if e.source == "prometheus" and e.kind.startswith("alert_") and e.kind != "alert_resolved"
-    ]
-    ends = {(e.summary.split(" stopped")[0]): e.time for e in events if e.kind == "alert_resolved"}
-    for e in starts:
-        if e.kind == "alert_firing":
-            name = e.summary.split(" firing")[0]
-            end = ends.get(name, e.time)
-            ax.barh(
-                row,
-                mdates.date2num(end) - mdates.date2num(e.time),
-                left=e.time,
-                height=0.5,
-                color="#D55E00",
-                alpha=0.85,
-                zorder=2,
-            )
-        else:
-            ax.scatter([e.time], [row], marker="|", s=160, color="#E69F00", zorder=3)
 
 
 def draw_metric_chart(
@@ -171,19 +186,19 @@ def draw_metric_chart(
         ax.set_xticks([])
         ax.set_yticks([])
         return _save(fig, path)
-    ax.axvspan(span[0], span[1], color="#D55E00", alpha=0.08, label="incident")
+    ax.axvspan(_num(span[0]), _num(span[1]), color="#D55E00", alpha=0.08, label="incident")
     _draw_series(ax, data)
     for i, threshold in enumerate(thresholds):
         ax.axhline(
             threshold,
-            color="#CC79A7" if i else "#E69F00",
-            linestyle="--",
+            color=THRESHOLD_COLORS[i % len(THRESHOLD_COLORS)],
+            linestyle=(0, (5, 3)),
             linewidth=1.1,
             label=f"threshold {threshold:g}{summary.unit}",
         )
     _draw_milestones(ax, milestones)
-    ax.set_xlim(window[0], window[1])
-    ax.set_ylabel(summary.unit or "value")
+    ax.set_xlim(_num(window[0]), _num(window[1]))
+    ax.set_ylabel(summary.unit or summary.kind.replace("_", " "))
     _format_time_axis(ax, tz_note)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     fig.subplots_adjust(left=0.08, right=0.76, top=0.9, bottom=0.13)
@@ -194,6 +209,7 @@ def _draw_series(ax: Axes, data: pd.DataFrame) -> None:
     peaks = data.groupby("series")["value"].max().sort_values(ascending=False)
     shown = list(peaks.index[:MAX_LEGEND_SERIES])
     others = list(peaks.index[MAX_LEGEND_SERIES:])
+    names = short_series_labels(list(peaks.index))
     for i, series in enumerate(shown):
         part = data[data["series"] == series]
         ax.plot(
@@ -201,7 +217,7 @@ def _draw_series(ax: Axes, data: pd.DataFrame) -> None:
             part["value"],
             color=PALETTE[i % len(PALETTE)],
             linewidth=1.5,
-            label=_plain(series, 40),
+            label=_plain(names[series], 32),
         )
     for j, series in enumerate(others):
         part = data[data["series"] == series]

@@ -15,7 +15,7 @@ from collector.analysis.figures import IncidentFigures, compute_incident_figures
 from collector.analysis.metrics import detect_threshold_crossings, summarize_queries
 from collector.analysis.timeline import build_timeline
 from collector.config import Config
-from collector.records import PHASES, Event
+from collector.records import Event
 from collector.snapshot import Snapshot
 from collector.timeutil import iso_utc, parse_time
 from report.render import render_html, render_markdown
@@ -52,7 +52,7 @@ def build_draft(
     span = (figures.started_at, figures.resolved_at or now)
     written = [
         charts.draw_timeline_chart(
-            events, milestones, window, incident.title, folder / TIMELINE_CHART, tz_note
+            events, alerts, milestones, window, incident.title, folder / TIMELINE_CHART, tz_note
         )
     ]
     metric_charts = []
@@ -77,7 +77,7 @@ def build_draft(
         "incident": incident,
         "fig": figures,
         "events": events,
-        "chronology": _by_phase(events),
+        "chronology": chronology_sections(events),
         "queries": summaries,
         "crossings": crossings,
         "charts": metric_charts,
@@ -117,8 +117,15 @@ def _milestones(figures: IncidentFigures) -> dict[str, datetime]:
     return points
 
 
-def _by_phase(events: list[Event]) -> dict[str, list[Event]]:
-    return {phase: [e for e in events if e.phase == phase] for phase in PHASES}
+def chronology_sections(events: list[Event]) -> dict[str, list[Event]]:
+    """The template's three chronology sections; communication joins escalation, resolution
+    joins response (as in the team template), each in time order."""
+    sections = {
+        "detection": ("detection",),
+        "escalation": ("escalation", "communication"),
+        "response": ("response", "resolution"),
+    }
+    return {name: [e for e in events if e.phase in phases] for name, phases in sections.items()}
 
 
 def _first_why(title: str, figures: IncidentFigures, crossings: list[Any]) -> str:

@@ -208,6 +208,9 @@ def _read_log_entry(item: dict[str, Any]) -> LogEntry:
     note = ""
     if item.get("type") == "annotate_log_entry":
         note = _text(channel.get("summary")) or _text(item.get("note")) or ""
+    elif item.get("type") == "trigger_log_entry":
+        # With include[]=channels the trigger carries the alert's own summary: say what fired.
+        note = _text(channel.get("summary")) or _text(channel.get("description")) or ""
     return LogEntry(
         id=item.get("id", ""),
         type=_canonical_type(item.get("type", "unknown_log_entry")),

@@ -189,7 +189,7 @@ def _fetch_raw_samples(
     _last_response.warnings = []
     seconds = int((qrange.end - qrange.start).total_seconds())
     result: list[dict[str, Any]] = connection.custom_query(
-        f"({promql})[{seconds}s]",
+        f"{promql}[{seconds}s]",
         params={"time": qrange.end.timestamp()},
         timeout=settings.timeout,
     )
@@ -236,7 +236,10 @@ def read_alert_intervals(results: Sequence[dict[str, Any]]) -> list[AlertInterva
         for series in record.get("result", ()):
             metric = series.get("metric", {})
             sample_times = sorted({float(t) for t, _ in series.get("values", ())})
-            for start, end in _runs(sample_times, gap=_max_gap(sample_times)):
+            spacing = _typical_spacing(sample_times)
+            # The state holds until the next evaluation, one spacing after the last sample.
+            for start, last in _runs(sample_times, gap=max(2.5 * spacing, 30.0)):
+                end = last + spacing
                 intervals.append(
                     AlertInterval(
                         alertname=metric.get("alertname", "?"),
@@ -256,11 +259,10 @@ def read_alert_intervals(results: Sequence[dict[str, Any]]) -> list[AlertInterva
     return sorted(intervals, key=lambda a: (a.start, a.alertname, a.state))
 
 
-def _max_gap(times: list[float]) -> float:
+def _typical_spacing(times: list[float]) -> float:
     # Samples come every rule-evaluation interval; a pause of several intervals ends a run.
     diffs = sorted(b - a for a, b in zip(times, times[1:], strict=False))
-    typical = diffs[len(diffs) // 2] if diffs else 60.0
-    return max(2.5 * typical, 30.0)
+    return diffs[len(diffs) // 2] if diffs else 15.0
 
 
 def _runs(times: list[float], gap: float) -> list[tuple[float, float]]:

@@ -105,10 +105,12 @@ def format_minutes(value: timedelta | None) -> str:
     return f"{round(seconds / 60)} min"
 
 
-def format_number(value: float | int | None, digits: int = 0) -> str:
-    """Thousands separated by commas: 12,500."""
+def format_number(value: float | int | None, digits: int | None = None) -> str:
+    """Thousands separated by commas: 12,500; one decimal unless the value is whole."""
     if value is None:
         return "—"
+    if digits is None:
+        digits = 0 if float(value).is_integer() else 1
     return f"{value:,.{digits}f}"
 
 

@@ -14,30 +14,57 @@ from collector.records import AlertInterval, Incident, LogEntry
 T0 = datetime(2025, 10, 25, 14, 32, tzinfo=timezone.utc)
 
 
-def entry(minute: int, kind: str, agent: str = "Alice", agent_type: str = "user_reference",
-          channel: str = "website", targets: tuple[str, ...] = (), note: str = "") -> LogEntry:
-    return LogEntry(id=f"E{minute:03d}{kind[:3]}", type=f"{kind}_log_entry",
-                    time=T0 + timedelta(minutes=minute), agent=agent, agent_type=agent_type,
-                    channel=channel, summary=f"{kind} by {agent}", note=note, targets=targets,
-                    link="https://pd.example/log")
+def entry(
+    minute: int,
+    kind: str,
+    agent: str = "Alice",
+    agent_type: str = "user_reference",
+    channel: str = "website",
+    targets: tuple[str, ...] = (),
+    note: str = "",
+) -> LogEntry:
+    return LogEntry(
+        id=f"E{minute:03d}{kind[:3]}",
+        type=f"{kind}_log_entry",
+        time=T0 + timedelta(minutes=minute),
+        agent=agent,
+        agent_type=agent_type,
+        channel=channel,
+        summary=f"{kind} by {agent}",
+        note=note,
+        targets=targets,
+        link="https://pd.example/log",
+    )
 
 
 def incident(status: str = "resolved", priority: str | None = "P1") -> Incident:
-    return Incident(id="PX", number=7, title="DB down", status=status, urgency="high",
-                    priority=priority, service="db", service_id="S", escalation_policy="EP",
-                    teams=(), created_at=T0, resolved_at=T0 + timedelta(minutes=38),
-                    link="https://pd.example/PX", resolve_reason=None, conference_bridge=None)
+    return Incident(
+        id="PX",
+        number=7,
+        title="DB down",
+        status=status,
+        urgency="high",
+        priority=priority,
+        service="db",
+        service_id="S",
+        escalation_policy="EP",
+        teams=(),
+        created_at=T0,
+        resolved_at=T0 + timedelta(minutes=38),
+        link="https://pd.example/PX",
+        resolve_reason=None,
+        conference_bridge=None,
+    )
 
 
 STORY = [
-    entry(0, "trigger", agent="PostgreSQL Production", agent_type="service_reference",
-          channel="api"),
-    entry(1, "notify", agent="PagerDuty", agent_type="system", channel="sms",
-          targets=("Alice",)),
+    entry(
+        0, "trigger", agent="PostgreSQL Production", agent_type="service_reference", channel="api"
+    ),
+    entry(1, "notify", agent="PagerDuty", agent_type="system", channel="sms", targets=("Alice",)),
     entry(2, "acknowledge"),
     entry(4, "escalate", targets=("Bruno",)),
-    entry(4, "notify", agent="PagerDuty", agent_type="system", channel="sms",
-          targets=("Bruno",)),
+    entry(4, "notify", agent="PagerDuty", agent_type="system", channel="sms", targets=("Bruno",)),
     entry(6, "status_update"),
     entry(8, "annotate", agent="Bruno", note="OOM killer | restart"),
     entry(38, "resolve"),
@@ -48,17 +75,25 @@ def test_timeline_puts_each_entry_in_its_phase() -> None:
     events = build_timeline(STORY)
     phases = [(e.kind, e.phase) for e in events]
     assert phases == [
-        ("trigger", "detection"), ("notify", "escalation"), ("acknowledge", "response"),
-        ("escalate", "escalation"), ("notify", "escalation"), ("status_update", "communication"),
-        ("annotate", "response"), ("resolve", "resolution"),
+        ("trigger", "detection"),
+        ("notify", "escalation"),
+        ("acknowledge", "response"),
+        ("escalate", "escalation"),
+        ("notify", "escalation"),
+        ("status_update", "communication"),
+        ("annotate", "response"),
+        ("resolve", "resolution"),
     ]
     assert events[1].summary == "Notified Alice by sms"
     assert events[6].summary == "Note: OOM killer | restart"
 
 
 def test_reopened_incident_is_marked_and_unknown_types_kept() -> None:
-    entries = [*STORY, entry(40, "trigger", agent="svc", agent_type="service_reference"),
-               entry(41, "brand_new_future")]
+    entries = [
+        *STORY,
+        entry(40, "trigger", agent="svc", agent_type="service_reference"),
+        entry(41, "brand_new_future"),
+    ]
     events = build_timeline(entries)
     assert events[-2].summary.startswith("Reopened: ")
     assert events[-1].kind == "brand_new_future" and events[-1].phase == "response"
@@ -67,12 +102,15 @@ def test_reopened_incident_is_marked_and_unknown_types_kept() -> None:
 
 
 def test_alert_intervals_join_the_timeline_before_same_minute_pages() -> None:
-    alert = AlertInterval("PostgresDown", "firing", T0, T0 + timedelta(minutes=15),
-                          (("instance", "db-01"),), "ALERTS")
+    alert = AlertInterval(
+        "PostgresDown", "firing", T0, T0 + timedelta(minutes=15), (("instance", "db-01"),), "ALERTS"
+    )
     events = build_timeline(STORY, [alert])
     assert events[0].source == "prometheus" and events[0].kind == "alert_firing"
-    assert [e.kind for e in events if e.source == "prometheus"] == ["alert_firing",
-                                                                     "alert_resolved"]
+    assert [e.kind for e in events if e.source == "prometheus"] == [
+        "alert_firing",
+        "alert_resolved",
+    ]
 
 
 def test_incident_figures_are_computed_from_log_entries() -> None:

@@ -25,7 +25,9 @@ def test_table_cell_cannot_break_the_row() -> None:
 
 
 def test_markdown_escape_then_html_keeps_hostile_text_inert() -> None:
-    markdown = f"| a | b |\n|---|---|\n| {escape_cell(HOSTILE)} | x |\n\n{escape_markdown(HOSTILE)}\n"
+    markdown = (
+        f"| a | b |\n|---|---|\n| {escape_cell(HOSTILE)} | x |\n\n{escape_markdown(HOSTILE)}\n"
+    )
     html = render_html(markdown, "t<i>", {}, "en")
     assert "<script>" not in html
     assert "&lt;script&gt;" in html

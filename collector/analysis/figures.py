@@ -70,7 +70,9 @@ def compute_incident_figures(
         duration=(resolved - started) if resolved else None,
         detected_at=started,
         detected_by=_detected_by(first_trigger),
-        detection_summary=first_trigger.summary if first_trigger else incident.title,
+        detection_summary=(first_trigger.note or first_trigger.summary)
+        if first_trigger
+        else incident.title,
         acknowledged_at=first_ack.time if first_ack else None,
         acknowledged_by=first_ack.agent if first_ack else None,
         time_to_acknowledge=(first_ack.time - started) if first_ack else None,

@@ -32,6 +32,8 @@ class QuerySummary:
     peak: float | None
     peak_time: datetime | None
     peak_series: str | None
+    low: float | None
+    low_time: datetime | None
     problem: str | None
 
 
@@ -74,6 +76,7 @@ def summarize_queries(
         elif record.get("kind") != "alerts" and data.empty:
             problem = "no data: the query matched no series in this time range"
         peak = data.loc[data["value"].idxmax()] if not data.empty else None
+        low = data.loc[data["value"].idxmin()] if not data.empty else None
         summaries.append(
             QuerySummary(
                 name=name,
@@ -85,6 +88,8 @@ def summarize_queries(
                 peak=float(peak["value"]) if peak is not None else None,
                 peak_time=peak["time"].to_pydatetime() if peak is not None else None,
                 peak_series=str(peak["series"]) if peak is not None else None,
+                low=float(low["value"]) if low is not None else None,
+                low_time=low["time"].to_pydatetime() if low is not None else None,
                 problem=problem,
             )
         )

@@ -62,6 +62,8 @@ def _entry_event(entry: LogEntry, reopened: bool) -> Event:
     summary = entry.summary
     if kind == "annotate" and entry.note:
         summary = f"Note: {entry.note}"
+    elif kind == "trigger" and entry.note:
+        summary = f"Triggered: {entry.note}"
     elif kind == "notify" and entry.targets and entry.channel:
         summary = f"Notified {', '.join(entry.targets)} by {entry.channel.replace('_', ' ')}"
     if reopened:
