@@ -71,6 +71,7 @@ class PrometheusSettings:
     padding_after: timedelta = timedelta(minutes=30)
     lookback: timedelta = timedelta(hours=4)
     chart_points: int = 720
+    baseline_offset: timedelta | None = timedelta(weeks=1)
     services: Mapping[str, str] = field(default_factory=dict)
     queries: tuple[QuerySpec, ...] = ()
 
@@ -86,12 +87,37 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class Targets:
+    """Recovery objectives and service level; None means "not configured"."""
+
+    rto: timedelta | None = None
+    rpo: timedelta | None = None
+    slo_percent: float | None = None
+    slo_period: timedelta = timedelta(days=30)
+    alert_to_responder: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Business:
+    """Business figures used to price an incident; None means "not configured"."""
+
+    revenue_per_minute: float | None = None
+    currency: str = "$"
+    active_users: int | None = None
+    working_hours: tuple[int, int] = (9, 18)
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    memory_growth_warning: float = 5.0
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the collector needs, validated."""
 
     pagerduty: PagerDutySettings
     prometheus: PrometheusSettings
     report: ReportSettings
+    targets: Targets = field(default_factory=Targets)
+    business: Business = field(default_factory=Business)
     ca_bundle: Path | None = None
     source: str = "built-in defaults"
 
@@ -153,6 +179,9 @@ _SCHEMA: dict[str, Any] = {
                 "padding_after": {"type": "string", "pattern": _DURATION_PATTERN},
                 "lookback": {"type": "string", "pattern": _DURATION_PATTERN},
                 "chart_points": {"type": "integer", "minimum": 50, "maximum": 11000},
+                "baseline_offset": {
+                    "anyOf": [{"type": "string", "pattern": _DURATION_PATTERN}, {"type": "null"}]
+                },
                 "services": {"type": "object", "additionalProperties": {"type": "string"}},
                 "queries": {
                     "type": "array",
@@ -170,6 +199,37 @@ _SCHEMA: dict[str, Any] = {
                         },
                     },
                 },
+            },
+        },
+        "targets": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "rto": {"type": "string", "pattern": _DURATION_PATTERN},
+                "rpo": {"type": "string", "pattern": _DURATION_PATTERN},
+                "slo_percent": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100},
+                "slo_period": {"type": "string", "pattern": _DURATION_PATTERN},
+                "alert_to_responder": {"type": "string", "pattern": _DURATION_PATTERN},
+            },
+        },
+        "business": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "revenue_per_minute": {"type": "number", "minimum": 0},
+                "currency": {"type": "string"},
+                "active_users": {"type": "integer", "minimum": 0},
+                "working_hours": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 0, "maximum": 24},
+                    "minItems": 2,
+                    "maxItems": 2,
+                },
+                "working_days": {
+                    "type": "array",
+                    "items": {"enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
+                },
+                "memory_growth_warning_percent_per_hour": {"type": "number", "minimum": 0},
             },
         },
         "report": {
@@ -210,6 +270,8 @@ def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
         pagerduty=_pagerduty_settings(raw.get("pagerduty", {}), env),
         prometheus=_prometheus_settings(raw.get("prometheus", {}), env),
         report=_report_settings(raw.get("report", {}), base, source),
+        targets=_targets(raw.get("targets", {})),
+        business=_business(raw.get("business", {})),
         ca_bundle=_ca_bundle(env),
         source=source,
     )
@@ -280,6 +342,9 @@ def _prometheus_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> Prom
         padding_after=parse_duration(raw.get("padding_after", "30m")),
         lookback=parse_duration(raw.get("lookback", "4h")),
         chart_points=int(raw.get("chart_points", 720)),
+        baseline_offset=parse_duration(raw["baseline_offset"])
+        if raw.get("baseline_offset")
+        else (None if "baseline_offset" in raw else timedelta(weeks=1)),
         services=dict(raw.get("services", {})),
         queries=queries or DEFAULT_QUERIES,
     )
@@ -304,6 +369,35 @@ def _report_settings(raw: Mapping[str, Any], base: Path, source: str) -> ReportS
         timezone=tz,
         template_dir=resolved,
         severity_by_priority=dict(raw.get("severity_by_priority", {})),
+    )
+
+
+def _targets(raw: Mapping[str, Any]) -> Targets:
+    def duration(key: str) -> timedelta | None:
+        return parse_duration(raw[key]) if key in raw else None
+
+    return Targets(
+        rto=duration("rto"),
+        rpo=duration("rpo"),
+        slo_percent=raw.get("slo_percent"),
+        slo_period=duration("slo_period") or timedelta(days=30),
+        alert_to_responder=duration("alert_to_responder"),
+    )
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _business(raw: Mapping[str, Any]) -> Business:
+    hours = raw.get("working_hours", [9, 18])
+    days = raw.get("working_days", list(_DAYS[:5]))
+    return Business(
+        revenue_per_minute=raw.get("revenue_per_minute"),
+        currency=raw.get("currency", "$"),
+        active_users=raw.get("active_users"),
+        working_hours=(int(hours[0]), int(hours[1])),
+        working_days=tuple(_DAYS.index(d) for d in days),
+        memory_growth_warning=float(raw.get("memory_growth_warning_percent_per_hour", 5.0)),
     )
 
 

@@ -31,6 +31,8 @@ MAX_POINTS = 11_000  # Prometheus rejects query_range asking for more points per
 _NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400)
 SERIES_COLUMNS = ["query", "series", "time", "value"]
 MAX_WORKERS = 4
+# Kinds whose "same window, one offset earlier" baseline is fetched and drawn.
+BASELINE_KINDS = ("traffic", "errors", "availability", "latency", "connections", "users")
 
 
 @dataclass(frozen=True)
@@ -148,22 +150,18 @@ def _run_query(
         "warnings": [],
         "error": None,
     }
-    merged: dict[str, dict[str, Any]] = {}
     try:
         if spec.kind == "alerts":
             record["result"] = _fetch_raw_samples(connection, settings, promql, qrange)
-            record["warnings"].extend(_last_response.warnings)
-            return record
-        for chunk in split_range(qrange):
-            _last_response.warnings = []
-            result = connection.custom_query_range(
-                promql, chunk.start, chunk.end, str(chunk.step), timeout=settings.timeout
-            )
-            record["warnings"].extend(_last_response.warnings)
-            for series in result:
-                key = _label_text(series.get("metric", {}))
-                merged.setdefault(key, {"metric": series.get("metric", {}), "values": []})
-                merged[key]["values"].extend(series.get("values", []))
+        else:
+            record["result"] = _fetch_range(connection, settings, promql, qrange, record)
+            offset = settings.baseline_offset
+            if offset is not None and spec.kind in BASELINE_KINDS:
+                shifted = QueryRange(qrange.start - offset, qrange.end - offset, qrange.step)
+                record["baseline_offset_s"] = offset.total_seconds()
+                record["baseline_result"] = _fetch_range(
+                    connection, settings, promql, shifted, record
+                )
     except requests.exceptions.ConnectionError as exc:
         record["error"] = (
             f"cannot reach Prometheus at {settings.url} ({type(exc).__name__}):"
@@ -176,8 +174,28 @@ def _run_query(
         )
     except (PrometheusApiClientException, requests.exceptions.RequestException) as exc:
         record["error"] = _explain_query_error(str(exc))
-    record["result"] = list(merged.values())
     return record
+
+
+def _fetch_range(
+    connection: PrometheusConnect,
+    settings: PrometheusSettings,
+    promql: str,
+    qrange: QueryRange,
+    record: dict[str, Any],
+) -> list[dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for chunk in split_range(qrange):
+        _last_response.warnings = []
+        result = connection.custom_query_range(
+            promql, chunk.start, chunk.end, str(chunk.step), timeout=settings.timeout
+        )
+        record["warnings"].extend(_last_response.warnings)
+        for series in result:
+            key = _label_text(series.get("metric", {}))
+            merged.setdefault(key, {"metric": series.get("metric", {}), "values": []})
+            merged[key]["values"].extend(series.get("values", []))
+    return list(merged.values())
 
 
 def _fetch_raw_samples(
@@ -210,16 +228,23 @@ def _label_text(metric: dict[str, str]) -> str:
     return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
 
 
-def read_series(results: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """Flatten raw query results into the tidy series frame (see module docstring)."""
+def read_series(results: Sequence[dict[str, Any]], baseline: bool = False) -> pd.DataFrame:
+    """Flatten raw query results into the tidy series frame (see module docstring).
+
+    With baseline=True, the baseline results (the same query one offset earlier) are read
+    instead, their times moved forward by the offset so they line up with the incident.
+    """
     rows: list[tuple[str, str, float, float]] = []
+    key = "baseline_result" if baseline else "result"
     for record in results:
         if record.get("kind") == "alerts":
             continue
-        for series in record.get("result", ()):
+        shift = float(record.get("baseline_offset_s", 0.0)) if baseline else 0.0
+        for series in record.get(key) or ():
             label = _label_text(series.get("metric", {}))
             rows.extend(
-                (record["name"], label, float(t), float(v)) for t, v in series.get("values", ())
+                (record["name"], label, float(t) + shift, float(v))
+                for t, v in series.get("values", ())
             )
     frame = pd.DataFrame(rows, columns=["query", "series", "t", "value"])
     frame["time"] = pd.to_datetime(frame["t"], unit="s", utc=True)
