@@ -84,17 +84,19 @@ def fetch_query_results(
     selector: str,
 ) -> list[dict[str, Any]]:
     """Run every query over the range; one failing query is recorded, never fatal."""
-    connection = _connect(settings, ca_bundle)
-    with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
-        futures = [
-            pool.submit(_run_query, connection, settings, spec, qrange, selector)
-            for spec in queries
-        ]
-        return [f.result() for f in futures]
+    with requests.Session() as session:
+        connection = _connect(session, settings, ca_bundle)
+        with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+            futures = [
+                pool.submit(_run_query, connection, settings, spec, qrange, selector)
+                for spec in queries
+            ]
+            return [f.result() for f in futures]
 
 
-def _connect(settings: PrometheusSettings, ca_bundle: str | None) -> PrometheusConnect:
-    session = requests.Session()
+def _connect(
+    session: requests.Session, settings: PrometheusSettings, ca_bundle: str | None
+) -> PrometheusConnect:
     session.verify = ca_bundle or True
     session.hooks["response"].append(_remember_warnings)
     retry = Retry(

@@ -42,8 +42,8 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
     """Fetch the incident from PagerDuty, then its metrics from Prometheus."""
     now = now or datetime.now(timezone.utc)
     ca = str(config.ca_bundle) if config.ca_bundle else None
-    client = pd_source.make_client(config.pagerduty, ca)
-    pd_data = pd_source.fetch_incident_data(client, incident_id)
+    with pd_source.make_client(config.pagerduty, ca) as client:
+        pd_data = pd_source.fetch_incident_data(client, incident_id)
     gaps = [f"PagerDuty {message}" for message in pd_data.pop("errors", [])]
     incident = pd_source.read_incident(pd_data["incident"])
     start = incident.created_at
