@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
 from collector import __version__
-from collector.config import Config, ConfigError, load_config
+from collector.batch import run_batch
+from collector.config import Config, ConfigError, load_config, parse_duration
 from collector.demo import demo_dir
-from collector.draft import build_draft
-from collector.output import discard_staging, lock_for, make_staging, publish
+from collector.output import publish_draft
 from collector.pagerduty import PagerDutyError
 from collector.snapshot import (
-    Snapshot,
     SnapshotError,
     collect_snapshot,
     load_snapshot,
-    save_snapshot,
 )
+from collector.webhook import serve_webhooks
 from report.render import TemplateError
 
 FAILURES = (ConfigError, PagerDutyError, SnapshotError, TemplateError)
@@ -43,6 +41,18 @@ FAILURES = (ConfigError, PagerDutyError, SnapshotError, TemplateError)
     "--demo",
     is_flag=True,
     help="Draft the bundled demo incident (no server, no token, no network).",
+)
+@click.option(
+    "--resolved-since",
+    "resolved_since",
+    metavar="DURATION",
+    help="Batch: draft every incident resolved in the last DURATION (24h, 7d) not yet drafted.",
+)
+@click.option(
+    "--webhook",
+    "webhook_address",
+    metavar="HOST:PORT",
+    help="Serve PagerDuty v3 webhooks; draft on incident.resolved (PAGERDUTY_WEBHOOK_SECRET).",
 )
 @click.option(
     "--out",
@@ -73,6 +83,8 @@ def main(
     incident_id: str | None,
     snapshot_path: Path | None,
     demo: bool,
+    resolved_since: str | None,
+    webhook_address: str | None,
     out_dir: Path,
     config_path: Path | None,
     lang: str | None,
@@ -90,28 +102,35 @@ def main(
       collect --demo --out reports
       PAGERDUTY_API_TOKEN=... collect --incident P7DBOOM --config config/collector.example.yaml
       collect --snapshot reports/P7DBOOM/snapshot.json --lang en
+      collect --resolved-since 24h --config /etc/collector.yaml --out /srv/postmortems
+      PAGERDUTY_WEBHOOK_SECRET=... collect --webhook 0.0.0.0:8080 --out /srv/postmortems
     """
-    chosen = [
-        name
-        for name, value in (
-            ("--incident", incident_id),
-            ("--snapshot", snapshot_path),
-            ("--demo", demo),
-        )
-        if value
-    ]
-    if len(chosen) != 1:
-        raise click.UsageError("give exactly one of --incident, --snapshot or --demo")
+    modes = {
+        "--incident": incident_id,
+        "--snapshot": snapshot_path,
+        "--demo": demo,
+        "--resolved-since": resolved_since,
+        "--webhook": webhook_address,
+    }
+    if sum(1 for value in modes.values() if value) != 1:
+        raise click.UsageError(f"give exactly one of {', '.join(modes)}")
     try:
         if demo:
             config_path = config_path or demo_dir() / "collector.yaml"
             snapshot_path = demo_dir() / "snapshot.json"
         config = _with_language(load_config(config_path, os.environ), lang)
+        if resolved_since is not None:
+            _run_batch(config, resolved_since, out_dir)
+            return
+        if webhook_address is not None:
+            host, port = _address(webhook_address)
+            serve_webhooks(config, out_dir, host, port, log=_log)
+            return
         if snapshot_path is not None:
             snapshot = load_snapshot(snapshot_path)
         else:
             snapshot = collect_snapshot(config, str(incident_id))
-        message = draft_and_publish(snapshot, config, out_dir, force)
+        message = publish_draft(snapshot, config, out_dir, force=force).message
     except FAILURES as exc:
         raise click.ClickException(str(exc)) from exc
     for gap in snapshot.gaps:
@@ -119,18 +138,28 @@ def main(
     click.echo(message)
 
 
-def draft_and_publish(snapshot: Snapshot, config: Config, out_dir: Path, force: bool) -> str:
-    """Render the snapshot's report in a staging folder and publish it; return what happened."""
-    now = datetime.now(timezone.utc)
-    stamp = now.strftime("%Y%m%dT%H%M%SZ")
-    with lock_for(out_dir, snapshot.incident_id):
-        staging = make_staging(out_dir, snapshot.incident_id)
-        try:
-            save_snapshot(snapshot, staging / "snapshot.json")
-            build_draft(snapshot, config, staging, now)
-            return publish(staging, out_dir, snapshot.incident_id, force=force, stamp=stamp).message
-        finally:
-            discard_staging(staging)
+def _run_batch(config: Config, resolved_since: str, out_dir: Path) -> None:
+    try:
+        window = parse_duration(resolved_since)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--resolved-since") from exc
+    summary = run_batch(config, window, out_dir, progress=_log)
+    for line in summary.report_lines():
+        click.echo(line)
+    click.echo(summary.summary_line())
+    if not summary.ok:
+        raise SystemExit(1)
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not port.isdigit():
+        raise click.BadParameter(f"expected HOST:PORT, got {text!r}", param_hint="--webhook")
+    return host or "127.0.0.1", int(port)
+
+
+def _log(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def _with_language(config: Config, lang: str | None) -> Config:

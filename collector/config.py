@@ -58,6 +58,7 @@ class PagerDutySettings:
     token: str | None = None
     timeout: float = 30.0
     max_retries: int = 3
+    max_concurrency: int = 4
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,18 @@ class Business:
 
 
 @dataclass(frozen=True)
+class BatchSettings:
+    """Which resolved incidents the scheduled job drafts, and the webhook receiver's secret."""
+
+    services: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    urgencies: tuple[str, ...] = ()
+    min_priority: str | None = None
+    created_lookback: timedelta = timedelta(days=30)
+    webhook_secret: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the collector needs, validated."""
 
@@ -118,6 +131,7 @@ class Config:
     report: ReportSettings
     targets: Targets = field(default_factory=Targets)
     business: Business = field(default_factory=Business)
+    batch: BatchSettings = field(default_factory=BatchSettings)
     ca_bundle: Path | None = None
     source: str = "built-in defaults"
 
@@ -167,6 +181,7 @@ _SCHEMA: dict[str, Any] = {
             "properties": {
                 "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
                 "max_retries": {"type": "integer", "minimum": 0, "maximum": 10},
+                "max_concurrency": {"type": "integer", "minimum": 1, "maximum": 16},
             },
         },
         "prometheus": {
@@ -232,6 +247,17 @@ _SCHEMA: dict[str, Any] = {
                 "memory_growth_warning_percent_per_hour": {"type": "number", "minimum": 0},
             },
         },
+        "batch": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "services": {"type": "array", "items": {"type": "string"}},
+                "teams": {"type": "array", "items": {"type": "string"}},
+                "urgencies": {"type": "array", "items": {"enum": ["high", "low"]}},
+                "min_priority": {"type": ["string", "null"]},
+                "created_lookback": {"type": "string", "pattern": _DURATION_PATTERN},
+            },
+        },
         "report": {
             "type": "object",
             "additionalProperties": False,
@@ -272,6 +298,7 @@ def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
         report=_report_settings(raw.get("report", {}), base, source),
         targets=_targets(raw.get("targets", {})),
         business=_business(raw.get("business", {})),
+        batch=_batch(raw.get("batch", {}), env),
         ca_bundle=_ca_bundle(env),
         source=source,
     )
@@ -319,6 +346,7 @@ def _pagerduty_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> Pager
         token=env.get("PAGERDUTY_API_TOKEN") or None,
         timeout=float(raw.get("timeout_seconds", 30.0)),
         max_retries=int(raw.get("max_retries", 3)),
+        max_concurrency=int(raw.get("max_concurrency", 4)),
     )
 
 
@@ -398,6 +426,17 @@ def _business(raw: Mapping[str, Any]) -> Business:
         working_hours=(int(hours[0]), int(hours[1])),
         working_days=tuple(_DAYS.index(d) for d in days),
         memory_growth_warning=float(raw.get("memory_growth_warning_percent_per_hour", 5.0)),
+    )
+
+
+def _batch(raw: Mapping[str, Any], env: Mapping[str, str]) -> BatchSettings:
+    return BatchSettings(
+        services=tuple(raw.get("services", ())),
+        teams=tuple(raw.get("teams", ())),
+        urgencies=tuple(raw.get("urgencies", ())),
+        min_priority=raw.get("min_priority"),
+        created_lookback=parse_duration(raw.get("created_lookback", "30d")),
+        webhook_secret=env.get("PAGERDUTY_WEBHOOK_SECRET") or None,
     )
 
 

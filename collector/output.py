@@ -13,9 +13,14 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from filelock import FileLock
+
+from collector.config import Config
+from collector.draft import build_draft
+from collector.snapshot import Snapshot, save_snapshot
 
 STATE_FILE = ".collector.json"
 REPORT = "report.md"
@@ -116,3 +121,17 @@ def _write_state(folder: Path, stamp: str) -> None:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def publish_draft(snapshot: Snapshot, config: Config, out_dir: Path, *, force: bool) -> Published:
+    """Render the snapshot's report in a staging folder, then publish it under the lock."""
+    now = datetime.now(timezone.utc)
+    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
+    with lock_for(out_dir, snapshot.incident_id):
+        staging = make_staging(out_dir, snapshot.incident_id)
+        try:
+            save_snapshot(snapshot, staging / "snapshot.json")
+            build_draft(snapshot, config, staging, now)
+            return publish(staging, out_dir, snapshot.incident_id, force=force, stamp=stamp)
+        finally:
+            discard_staging(staging)

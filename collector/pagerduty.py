@@ -7,20 +7,24 @@ the raw JSON kept in the snapshot into `Incident` and `LogEntry` records.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pagerduty
 
 from collector.config import PagerDutySettings
 from collector.records import Incident, LogEntry
-from collector.timeutil import parse_time
+from collector.timeutil import iso_utc, parse_time
 
 PAGE_SIZE = 100
 # PagerDuty refuses offset + limit above 10,000 on classic pagination.
 OFFSET_LIMIT = 10_000
 RETRIED_STATUSES = (429, 500, 502, 503, 504)
+# The longest wait a rate-limit answer may impose before the next attempt.
+MAX_RATE_LIMIT_WAIT = 60.0
 
 
 class PagerDutyError(Exception):
@@ -39,7 +43,10 @@ def make_client(settings: PagerDutySettings, ca_bundle: str | None) -> pagerduty
         verify = ssl.create_default_context(cafile=ca_bundle)
     try:
         client = pagerduty.RestApiV2Client(
-            settings.token, base_url=settings.base_url.rstrip("/"), verify=verify
+            settings.token,
+            base_url=settings.base_url.rstrip("/"),
+            verify=verify,
+            event_hooks={"response": [_wait_for_rate_limit_reset]},
         )
     except pagerduty.UrlError as exc:
         raise PagerDutyError(
@@ -49,11 +56,26 @@ def make_client(settings: PagerDutySettings, ca_bundle: str | None) -> pagerduty
     client.max_network_attempts = settings.max_retries
     # The client retries 429 without limit by default; a scheduled job must end.
     client.retry = {status: settings.max_retries for status in RETRIED_STATUSES}
-    client.sleep_timer = 0.5
+    # Backoff for 5xx: 0.5 s, 1 s, 2 s...; 429 waits what the server asks (hook below).
+    client.sleep_timer = 0.25
     return client
 
 
-def fetch_incident_data(client: pagerduty.RestApiV2Client, incident_id: str) -> dict[str, Any]:
+def _wait_for_rate_limit_reset(response: Any) -> None:
+    # The client's own 429 backoff ignores PagerDuty's `ratelimit-reset` header; waiting for it
+    # here (bounded) means the next attempt lands after the window reopens.
+    if response.status_code != 429:
+        return
+    try:
+        reset = float(response.headers.get("ratelimit-reset", "0"))
+    except ValueError:
+        reset = 0.0
+    time.sleep(min(max(reset, 0.0), MAX_RATE_LIMIT_WAIT))
+
+
+def fetch_incident_data(
+    client: pagerduty.RestApiV2Client, incident_id: str, max_concurrency: int = 4
+) -> dict[str, Any]:
     """Fetch the incident, its log entries, alerts and notes as raw API JSON.
 
     The incident itself is required (its absence raises `PagerDutyError`); a failure on the
@@ -67,16 +89,16 @@ def fetch_incident_data(client: pagerduty.RestApiV2Client, incident_id: str) -> 
         what=f"incident {incident_id}",
     )
     iid = incident["id"]
+    lister = _Lister(client, max(1, max_concurrency))
+    window = (parse_time(incident["created_at"]), datetime.now(timezone.utc))
     fetchers: dict[str, Callable[[], list[dict[str, Any]]]] = {
-        "log_entries": lambda: list(
-            _paginate(
-                client,
-                f"/incidents/{iid}/log_entries",
-                "log_entries",
-                {"include[]": ["channels"], "time_zone": "UTC"},
-            )
+        "log_entries": lambda: lister.fetch_all(
+            f"/incidents/{iid}/log_entries",
+            "log_entries",
+            {"include[]": ["channels"], "time_zone": "UTC"},
+            window,
         ),
-        "alerts": lambda: list(_paginate(client, f"/incidents/{iid}/alerts", "alerts", {})),
+        "alerts": lambda: lister.fetch_all(f"/incidents/{iid}/alerts", "alerts", {}, window),
         "notes": lambda: _get_object(
             client, f"/incidents/{iid}/notes", "notes", {}, what=f"notes of incident {iid}"
         ),
@@ -94,6 +116,44 @@ def fetch_incident_data(client: pagerduty.RestApiV2Client, incident_id: str) -> 
     return data
 
 
+# PagerDuty's incident list accepts a since/until window of at most 6 months.
+MAX_LIST_WINDOW = timedelta(days=180)
+
+
+def list_resolved_incidents(
+    client: pagerduty.RestApiV2Client,
+    resolved_since: datetime,
+    until: datetime,
+    *,
+    created_lookback: timedelta = timedelta(days=30),
+    filters: dict[str, list[str]] | None = None,
+    max_concurrency: int = 4,
+) -> list[dict[str, Any]]:
+    """Incidents resolved in [resolved_since, until], oldest resolve first, as raw JSON.
+
+    The list endpoint filters on creation time, so incidents created up to `created_lookback`
+    before the window are asked for and kept when their resolve falls inside it.
+    """
+    lister = _Lister(client, max(1, max_concurrency))
+    params: dict[str, Any] = {"statuses[]": ["resolved"], "time_zone": "UTC"}
+    for key, values in (filters or {}).items():
+        if values:
+            params[f"{key}[]"] = list(values)
+    start = resolved_since - created_lookback
+    found: dict[str, dict[str, Any]] = {}
+    while start < until:
+        end = min(start + MAX_LIST_WINDOW, until)
+        for item in lister.fetch_all("/incidents", "incidents", params, (start, end), split=True):
+            found[item["id"]] = item
+        start = end
+    resolved = [
+        item
+        for item in found.values()
+        if item.get("resolved_at") and resolved_since <= parse_time(item["resolved_at"]) <= until
+    ]
+    return sorted(resolved, key=lambda item: (item["resolved_at"], item["id"]))
+
+
 def _get_object(
     client: pagerduty.RestApiV2Client, path: str, key: str, params: dict[str, Any], what: str
 ) -> Any:
@@ -105,25 +165,68 @@ def _get_object(
     return body[key]
 
 
-def _paginate(
-    client: pagerduty.RestApiV2Client, path: str, key: str, params: dict[str, Any]
-) -> Iterator[dict[str, Any]]:
-    offset = 0
-    while True:
+class _Lister:
+    """Classic pagination, complete: pages fetched side by side once the total is known, and
+    time ranges split in halves where PagerDuty's 10,000-record offset limit would cut."""
+
+    def __init__(self, client: pagerduty.RestApiV2Client, max_concurrency: int) -> None:
+        self.client = client
+        self.max_concurrency = max_concurrency
+
+    def fetch_all(
+        self,
+        path: str,
+        key: str,
+        params: dict[str, Any],
+        window: tuple[datetime, datetime],
+        split: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Every record of a list endpoint, each once, whatever the count."""
+        bounds = {"since": iso_utc(window[0]), "until": iso_utc(window[1])} if split else {}
+        first = self._page(path, key, {**params, **bounds, "total": "true"}, 0)
+        total = first.get("total")
+        if isinstance(total, int) and total > OFFSET_LIMIT:
+            return self._split(path, key, params, window)
+        items: list[dict[str, Any]] = list(first[key])
+        if isinstance(total, int):
+            offsets = range(len(items), total, PAGE_SIZE)
+            with ThreadPoolExecutor(max_workers=self.max_concurrency) as pool:
+                pages = pool.map(lambda o: self._page(path, key, {**params, **bounds}, o), offsets)
+                for page in pages:
+                    items.extend(page[key])
+        else:  # a server that gives no total: follow `more`, one page after another
+            page = first
+            while page.get("more") and page[key]:
+                page = self._page(path, key, {**params, **bounds}, len(items))
+                items.extend(page[key])
+        return list({item.get("id", id(item)): item for item in items}.values())
+
+    def _split(
+        self, path: str, key: str, params: dict[str, Any], window: tuple[datetime, datetime]
+    ) -> list[dict[str, Any]]:
+        start, end = window
+        if end - start < timedelta(seconds=2):
+            raise PagerDutyError(
+                f"{path} has more than {OFFSET_LIMIT} records within one second; PagerDuty's"
+                " pagination cannot return them all"
+            )
+        middle = start + (end - start) / 2
+        halves = [(start, middle), (middle, end)]
+        parts = [self.fetch_all(path, key, params, half, split=True) for half in halves]
+        merged = {item.get("id", id(item)): item for part in parts for item in part}
+        return list(merged.values())
+
+    def _page(self, path: str, key: str, params: dict[str, Any], offset: int) -> dict[str, Any]:
         if offset + PAGE_SIZE > OFFSET_LIMIT:
             raise PagerDutyError(
-                f"{path} has more than {OFFSET_LIMIT} records, PagerDuty's pagination limit;"
-                " only the first were fetched"
+                f"{path}: PagerDuty refuses offsets past {OFFSET_LIMIT}; narrow the time range"
             )
-        page = {**params, "limit": PAGE_SIZE, "offset": offset}
-        body = _request_json(client, path, page, path)
-        items = body.get(key) if isinstance(body, dict) else None
-        if not isinstance(items, list):
+        body = _request_json(
+            self.client, path, {**params, "limit": PAGE_SIZE, "offset": offset}, path
+        )
+        if not isinstance(body, dict) or not isinstance(body.get(key), list):
             raise PagerDutyError(f"PagerDuty answered {path} without a '{key}' list (malformed)")
-        yield from items
-        if not body.get("more") or not items:
-            return
-        offset += len(items)
+        return body
 
 
 def _request_json(
@@ -194,9 +297,11 @@ def read_incident(raw: dict[str, Any]) -> Incident:
 
 
 def read_log_entries(raw: list[dict[str, Any]]) -> list[LogEntry]:
-    """Turn raw log entries into `LogEntry` records, oldest first."""
-    entries = [_read_log_entry(item) for item in raw]
-    return sorted(entries, key=lambda e: (e.time, e.id))
+    """Turn raw log entries (as the API lists them, newest first) into records, oldest first."""
+    # Entries often share a second (trigger and assign); reversing the API's order before a
+    # stable sort on time keeps them in the order PagerDuty recorded them.
+    entries = [_read_log_entry(item) for item in reversed(raw)]
+    return sorted(entries, key=lambda e: e.time)
 
 
 def _read_log_entry(item: dict[str, Any]) -> LogEntry:

@@ -43,7 +43,9 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
     now = now or datetime.now(timezone.utc)
     ca = str(config.ca_bundle) if config.ca_bundle else None
     with pd_source.make_client(config.pagerduty, ca) as client:
-        pd_data = pd_source.fetch_incident_data(client, incident_id)
+        pd_data = pd_source.fetch_incident_data(
+            client, incident_id, config.pagerduty.max_concurrency
+        )
     gaps = [f"PagerDuty {message}" for message in pd_data.pop("errors", [])]
     incident = pd_source.read_incident(pd_data["incident"])
     start = incident.created_at

@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone, tzinfo
+from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -73,14 +74,27 @@ GATEWAY_STATUSES = frozenset({502, 503, 504})
 FAULT_KINDS = frozenset({"malformed", "timeout", "empty"})
 # "Most important changes" for is_overview=true: notifications and escalation-path
 # bookkeeping are left out, state changes and notes stay.
-NOT_OVERVIEW = frozenset({
-    "notify_log_entry", "repeat_escalation_path_log_entry", "exhaust_escalation_path_log_entry",
-    "reach_ack_limit_log_entry", "reach_trigger_limit_log_entry",
-})
-TIME_KEYS = frozenset({
-    "created_at", "updated_at", "last_status_change_at", "resolved_at", "at", "started_at",
-    "ended_at", "requested_at",
-})
+NOT_OVERVIEW = frozenset(
+    {
+        "notify_log_entry",
+        "repeat_escalation_path_log_entry",
+        "exhaust_escalation_path_log_entry",
+        "reach_ack_limit_log_entry",
+        "reach_trigger_limit_log_entry",
+    }
+)
+TIME_KEYS = frozenset(
+    {
+        "created_at",
+        "updated_at",
+        "last_status_change_at",
+        "resolved_at",
+        "at",
+        "started_at",
+        "ended_at",
+        "requested_at",
+    }
+)
 INCIDENT_SORT_FIELDS = frozenset({"incident_number", "created_at", "resolved_at", "urgency"})
 ALERT_SORT_FIELDS = frozenset({"created_at", "resolved_at"})
 
@@ -126,8 +140,14 @@ class _Reply:
 class ApiError(Exception):
     """An error answer in PagerDuty's shape: ``{"error": {"message", "code", "errors"}}``."""
 
-    def __init__(self, status: int, details: Iterable[str] = (), *, message: str | None = None,
-                 code: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        details: Iterable[str] = (),
+        *,
+        message: str | None = None,
+        code: int | None = None,
+    ) -> None:
         default_message, default_code = ERROR_BODIES.get(status, (HTTPStatus(status).phrase, 2000))
         self.status = status
         self.message = message or default_message
@@ -145,8 +165,9 @@ class ApiError(Exception):
 
 def _json_reply(status: int, body: object, headers: dict[str, str] | None = None) -> _Reply:
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-    return _Reply(status, data, {"Content-Type": "application/json; charset=utf-8",
-                                 **(headers or {})}, body)
+    return _Reply(
+        status, data, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, body
+    )
 
 
 def _from_iso(text: str) -> datetime:
@@ -162,9 +183,12 @@ def _parse_time(text: str, name: str, zone: tzinfo | None = None) -> datetime:
         try:
             moment = datetime.combine(date.fromisoformat(text), datetime.min.time())
         except ValueError:
-            raise ApiError(400, [f"{name} is not a valid time: {text!r}"],
-                           message="Invalid time values in 'since' and/or 'until' parameters",
-                           code=2004) from None
+            raise ApiError(
+                400,
+                [f"{name} is not a valid time: {text!r}"],
+                message="Invalid time values in 'since' and/or 'until' parameters",
+                code=2004,
+            ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone or timezone.utc)
 
 
@@ -245,10 +269,15 @@ def _paginate(items: list[Json], query: Query, wrapper: str) -> Json:
     limit = min(limit, MAX_LIMIT)
     if offset + limit > ITERATION_LIMIT:
         raise ApiError(400, [f"Offset + limit must not exceed {ITERATION_LIMIT}"])
-    page = items[offset:offset + limit]
+    page = items[offset : offset + limit]
     total = len(items) if _bool_param(query, "total") else None
-    return {wrapper: page, "limit": limit, "offset": offset,
-            "more": offset + len(page) < len(items), "total": total}
+    return {
+        wrapper: page,
+        "limit": limit,
+        "offset": offset,
+        "more": offset + len(page) < len(items),
+        "total": total,
+    }
 
 
 def _sort(items: list[Json], specs: list[str], allowed: frozenset[str]) -> list[Json]:
@@ -262,11 +291,13 @@ def _sort(items: list[Json], specs: list[str], allowed: frozenset[str]) -> list[
     result = list(items)
     # Stable sorts applied from the last key to the first give a multi-key sort.
     for name, descending in reversed(parsed):
-        result.sort(key=lambda item, n=name: _sort_key(item.get(n)), reverse=descending)
+        result.sort(key=partial(_sort_key, name), reverse=descending)
     return result
 
 
-def _sort_key(value: Any) -> tuple[int, Any]:
+def _sort_key(name: str, item: Json) -> tuple[int, Any]:
+    """Order by one field; timestamps as instants, nulls after values when ascending."""
+    value = item.get(name)
     if value is None:
         return (1, "")
     if isinstance(value, str) and value[:4].isdigit():
@@ -282,8 +313,12 @@ def _window(query: Query, now: datetime, zone: tzinfo | None) -> tuple[datetime,
     until = _parse_time(raw_until, "until", zone) if raw_until else now
     since = _parse_time(raw_since, "since", zone) if raw_since else _months_before(until, 1)
     if since > until or since < _months_before(until, 6):
-        raise ApiError(400, ["The date range may span at most 6 months"],
-                       message="Invalid Query Date Range", code=2005)
+        raise ApiError(
+            400,
+            ["The date range may span at most 6 months"],
+            message="Invalid Query Date Range",
+            code=2005,
+        )
     return since, until
 
 
@@ -373,8 +408,15 @@ class PagerDutySimulator:
 
     timeout_sleep: float = 5.0
 
-    def __init__(self, incidents_dir: Path, token: str = "test-token", *, delay: float = 0.0,
-                 rate_limit: int | None = None, rate_window: float = 60.0) -> None:
+    def __init__(
+        self,
+        incidents_dir: Path,
+        token: str = "test-token",
+        *,
+        delay: float = 0.0,
+        rate_limit: int | None = None,
+        rate_window: float = 60.0,
+    ) -> None:
         self.token = token
         self.delay = delay
         self.rate_limit = rate_limit
@@ -413,9 +455,12 @@ class PagerDutySimulator:
         ca.cert_pem.write_to_path(str(self._tmpdir / "ca.pem"))
         self._stopping.clear()
         self._server = _TlsServer(self, context)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name="pd-simulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="pd-simulator",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -437,8 +482,12 @@ class PagerDutySimulator:
     def __enter__(self) -> PagerDutySimulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     @property
@@ -455,6 +504,10 @@ class PagerDutySimulator:
             raise RuntimeError("simulator not started")
         return self._tmpdir / "ca.pem"
 
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client context trusting the test CA (httpx2 deprecates ``verify=<path str>``)."""
+        return ssl.create_default_context(cafile=str(self.ca_path))
+
     # -- configuration ---------------------------------------------------------------------
 
     def add_incident(self, data: Json) -> None:
@@ -470,9 +523,18 @@ class PagerDutySimulator:
             self._incidents[str(record["id"])] = incident
             self._incidents[str(record["incident_number"])] = incident
 
-    def inject(self, path_regex: str, fault: int | str, *, times: int = 1,
-               headers: dict[str, str] | None = None) -> None:
+    def inject(
+        self,
+        path_regex: str,
+        fault: int | str,
+        *,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         """Answer the next ``times`` requests whose path matches ``path_regex`` with a fault.
+
+        ``path_regex`` is searched (``re.search``) in the URL path, without the query string;
+        faults are consumed in the order they were injected.
 
         ``fault`` is an HTTP status (error body in PagerDuty's shape; HTML for 502/503/504),
         ``"malformed"`` (200 with a truncated JSON body), ``"empty"`` (200 with ``{}``) or
@@ -483,8 +545,9 @@ class PagerDutySimulator:
             if not 100 <= fault <= 599:
                 raise ValueError(f"not an HTTP status: {fault}")
         elif fault not in FAULT_KINDS:
-            raise ValueError(f"unknown fault {fault!r}; expected a status or one of "
-                             f"{sorted(FAULT_KINDS)}")
+            raise ValueError(
+                f"unknown fault {fault!r}; expected a status or one of {sorted(FAULT_KINDS)}"
+            )
         if times < 1:
             raise ValueError("times must be at least 1")
         with self._lock:
@@ -504,10 +567,12 @@ class PagerDutySimulator:
             reply = _json_reply(500, ApiError(500).body())
         with self._lock:
             headers = {name.lower(): value for name, value in handler.headers.items()}
-            self.requests.append(RecordedRequest(method, split.path, query, reply.status,
-                                                 headers))
-            self.responses.append(RecordedResponse(method, split.path, reply.status,
-                                                   reply.json_body, dict(reply.headers)))
+            self.requests.append(RecordedRequest(method, split.path, query, reply.status, headers))
+            self.responses.append(
+                RecordedResponse(
+                    method, split.path, reply.status, reply.json_body, dict(reply.headers)
+                )
+            )
         handler.send_response(reply.status)
         for name, value in reply.headers.items():
             handler.send_header(name, value)
@@ -551,8 +616,9 @@ class PagerDutySimulator:
     def _fault_reply(fault: _Fault) -> _Reply:
         if fault.fault == "malformed":
             body = b'{"incident": {"id": "P7DB'  # cut mid-string, like a dropped connection
-            return _Reply(200, body, {"Content-Type": "application/json; charset=utf-8",
-                                      **fault.headers})
+            return _Reply(
+                200, body, {"Content-Type": "application/json; charset=utf-8", **fault.headers}
+            )
         if fault.fault == "empty":
             return _json_reply(200, {}, fault.headers)
         status = int(fault.fault)
@@ -575,9 +641,11 @@ class PagerDutySimulator:
             self._window_count += 1
             limit = self.rate_limit if self.rate_limit is not None else NOMINAL_RATE_LIMIT
             reset = max(1, math.ceil(self._window_start + self.rate_window - now))
-            headers = {"ratelimit-limit": str(limit),
-                       "ratelimit-remaining": str(max(limit - self._window_count, 0)),
-                       "ratelimit-reset": str(reset)}
+            headers = {
+                "ratelimit-limit": str(limit),
+                "ratelimit-remaining": str(max(limit - self._window_count, 0)),
+                "ratelimit-reset": str(reset),
+            }
             allowed = self.rate_limit is None or self._window_count <= self.rate_limit
         return allowed, headers
 
@@ -590,8 +658,11 @@ class PagerDutySimulator:
         incident = self._find(parts[1])
         if len(parts) == 2:
             return {"incident": self._present_incident(incident, set(_values(query, "include")))}
-        handlers = {"log_entries": self._log_entries, "alerts": self._alerts,
-                    "notes": lambda inc, _q: {"notes": copy.deepcopy(inc["notes"])}}
+        handlers = {
+            "log_entries": self._log_entries,
+            "alerts": self._alerts,
+            "notes": lambda inc, _q: {"notes": copy.deepcopy(inc["notes"])},
+        }
         if parts[2] not in handlers:
             raise ApiError(404)
         return handlers[parts[2]](incident, query)
@@ -643,8 +714,10 @@ class PagerDutySimulator:
         ordered = _sort([d["incident"] for d in selected], specs, INCIDENT_SORT_FIELDS)
         by_id = {d["incident"]["id"]: d for d in selected}
         page = _paginate(ordered, query, "incidents")
-        page["incidents"] = [_render_times(self._present_incident(by_id[i["id"]], includes), zone)
-                             for i in page["incidents"]]
+        page["incidents"] = [
+            _render_times(self._present_incident(by_id[i["id"]], includes), zone)
+            for i in page["incidents"]
+        ]
         return page
 
     def _log_entries(self, data: Json, query: Query) -> Json:
@@ -663,8 +736,9 @@ class PagerDutySimulator:
         page = _paginate(entries[::-1], query, "log_entries")
         with_channels = "channels" in _values(query, "include")
         page["log_entries"] = [
-            _render_times(copy.deepcopy(e) if with_channels else _strip_channel(copy.deepcopy(e)),
-                          zone)
+            _render_times(
+                copy.deepcopy(e) if with_channels else _strip_channel(copy.deepcopy(e)), zone
+            )
             for e in page["log_entries"]
         ]
         return page
@@ -672,9 +746,12 @@ class PagerDutySimulator:
     def _alerts(self, data: Json, query: Query) -> Json:
         statuses = set(_values(query, "statuses"))
         key = _single(query, "alert_key")
-        alerts = [alert for alert in data["alerts"]
-                  if (not statuses or alert["status"] in statuses)
-                  and (not key or alert["alert_key"] == key)]
+        alerts = [
+            alert
+            for alert in data["alerts"]
+            if (not statuses or alert["status"] in statuses)
+            and (not key or alert["alert_key"] == key)
+        ]
         specs = [spec for raw in query.get("sort_by", []) for spec in raw.split(",") if spec]
         ordered = _sort(sorted(alerts, key=_created), specs, ALERT_SORT_FIELDS)
         page = _paginate(ordered, query, "alerts")

@@ -23,7 +23,7 @@ from collector.snapshot import collect_snapshot
 # Fixed stand-ins for what changes from run to run (ports, clock, version), so the bundled
 # snapshot says plainly that it came from the test servers.
 STABLE = {
-    "collected_at": "2025-10-25T15:20:00Z",
+    "collected_at": "2025-10-26T09:00:00Z",
     "tool_version": "demo",
     "pagerduty_url": "https://pagerduty-simulator.invalid",
     "prometheus_url": "http://prometheus-demo.invalid:9090",
@@ -44,7 +44,7 @@ def test_demo_snapshot_matches_a_fresh_collection(
     pd_sim: PagerDutySimulator, prometheus: PrometheusServer
 ) -> None:
     config = load_config(DEMO_CONFIG, environment(pd_sim, prometheus.url))
-    now = datetime(2025, 10, 25, 15, 20, tzinfo=timezone.utc)
+    now = datetime(2025, 10, 26, 9, 0, tzinfo=timezone.utc)
     fresh = stabilise(asdict(collect_snapshot(config, "P7DBOOM", now=now)))
     assert fresh["gaps"] == []
     if os.environ.get("REGENERATE_DEMO") == "1":

@@ -47,7 +47,8 @@ def build_timeline(
     ]
     for alert in alerts:
         events.extend(_alert_events(alert))
-    return sorted(events, key=lambda e: (e.time, e.source != "prometheus", e.ref))
+    # Stable sort: events of the same second keep PagerDuty's order; Prometheus's come first.
+    return sorted(events, key=lambda e: (e.time, e.source != "prometheus"))
 
 
 def _is_reopen(entries: Sequence[LogEntry], index: int) -> bool:

@@ -1,0 +1,653 @@
+"""Impact of an incident: durations, business, technical and team figures, recovery objectives.
+
+Every figure carries its provenance (`source`) and says why it could not be computed when it
+could not (`status`, `note`): a target or query not configured, a query that failed, a query that
+returned nothing. None of these ever becomes a zero. Values stay numbers; templates format them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, TypeAlias
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from collector.analysis.figures import IncidentFigures
+from collector.config import Business, Targets
+from collector.timeutil import iso_utc
+
+OK = "ok"
+NOT_CONFIGURED = "not configured"
+FAILED = "failed"
+NO_DATA = "no data"
+# probe_success and up are 0 or 1: a series at or above one half counts as up.
+UP_THRESHOLD = 0.5
+NO_END = "the outage had not ended by the end of the data"
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+Value: TypeAlias = "float | int | bool | timedelta | datetime | str | None"
+
+# key: (label, unit). Durations are timedelta values; "min" says how to show them.
+SPECS: dict[str, tuple[str, str]] = {
+    "detection_delay": ("Detection delay", "min"),
+    "time_to_acknowledge": ("Time to acknowledge", "min"),
+    "time_to_mitigate": ("Time to mitigate", "min"),
+    "time_to_restore": ("Time to restore", "min"),
+    "duration": ("Total duration (time to resolve)", "min"),
+    "users_affected": ("Users affected (active just before the start)", "users"),
+    "revenue_impact": ("Revenue impact", ""),
+    "downtime": ("Downtime", "min"),
+    "error_budget": ("Error budget of the period", "min"),
+    "error_budget_used": ("Share of the error budget used", "%"),
+    "error_budget_left": ("Error budget left", "min"),
+    "endpoints_down": ("Endpoints down (at worst)", "endpoints"),
+    "requests_failed": ("Requests failed", "requests"),
+    "traffic_lost": ("Requests below the baseline week", "requests"),
+    "connections_dropped": ("Connections dropped", "connections"),
+    "data_loss_window": ("Data written since the last good backup (lost if restored)", "min"),
+    "people_engaged": ("People engaged", "people"),
+    "people_notified": ("People notified", "people"),
+    "engaged_hours": ("Engaged hours", "h"),
+    "escalations": ("Escalations", "escalations"),
+    "outside_working_hours": ("Outside working hours", ""),
+    "minutes_outside_working_hours": ("Minutes outside working hours", "min"),
+}
+DEFINITIONS = {
+    "detection_delay": "from the first warning sign in the metrics to the alert",
+    "time_to_acknowledge": "from the PagerDuty trigger to the first acknowledgement",
+    "time_to_mitigate": "from the outage start to the first sample with fewer series down",
+    "time_to_restore": "from the outage start (first series down) to every series up again",
+    "duration": "from the PagerDuty trigger to the resolve",
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One computed figure, where it comes from, and whether it could be computed."""
+
+    key: str
+    label: str
+    value: Value
+    unit: str
+    source: str
+    status: str = OK
+    note: str = ""
+    total: float | int | None = None
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A recovery objective (RTO, RPO) or the SLA's error budget, against what happened."""
+
+    name: str
+    target: timedelta | None
+    actual: timedelta | None
+    status: str
+    source: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Impact:
+    """All impact figures of an incident, grouped as the report presents them."""
+
+    durations: tuple[Figure, ...]
+    business: tuple[Figure, ...]
+    technical: tuple[Figure, ...]
+    team: tuple[Figure, ...]
+    objectives: tuple[Objective, ...]
+    outage_start: datetime | None
+    outage_end: datetime | None
+
+    def figure(self, key: str) -> Figure:
+        """The figure with this key, from any group."""
+        for figure in self.durations + self.business + self.technical + self.team:
+            if figure.key == key:
+                return figure
+        raise KeyError(key)
+
+    def objective(self, name: str) -> Objective:
+        """The objective with this name: RTO, RPO or SLA."""
+        return next(o for o in self.objectives if o.name == name)
+
+
+@dataclass(frozen=True)
+class _Query:
+    """The samples of the query playing one role, or why there are none."""
+
+    kind: str
+    record: Mapping[str, Any] | None
+    data: pd.DataFrame
+    status: str
+    note: str
+
+    def describe(self) -> str:
+        if self.record is None:
+            return f"no query of kind '{self.kind}'"
+        r = self.record
+        return f"{r.get('name')} `{r.get('query')}` ({r.get('start')} to {r.get('end')})"
+
+    def totals(self, how: str = "sum") -> pd.Series:
+        # Rates and counts of several series add up (per status code, per instance); ages do
+        # not: the oldest backup bounds the data lost.
+        return self.data.groupby("time")["value"].agg(how).sort_index()
+
+
+@dataclass(frozen=True)
+class _Outage:
+    start: datetime
+    end: datetime | None
+    first_better: datetime | None
+    worst_down: int
+    series: int
+    source: str
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The impacted interval: the outage seen in the metrics, else the PagerDuty incident."""
+
+    start: datetime
+    end: datetime | None
+    source: str
+    note: str
+
+    @property
+    def minutes(self) -> float | None:
+        return None if self.end is None else (self.end - self.start).total_seconds() / 60
+
+    def text(self) -> str:
+        return f"{iso_utc(self.start)} to {iso_utc(self.end) if self.end else '?'}"
+
+
+def compute_impact(
+    frame: pd.DataFrame,
+    baseline: pd.DataFrame,
+    queries: Sequence[Mapping[str, Any]],
+    figures: IncidentFigures,
+    targets: Targets,
+    business: Business,
+    timezone: str | None,
+    detection_delay: timedelta | None = None,
+    detection_source: str = "",
+) -> Impact:
+    """Compute every impact figure from the series, the PagerDuty figures and the settings."""
+    availability = _pick_query(frame, queries, "availability", prefer_several=True)
+    outage = _find_outage(availability, figures.started_at, figures.resolved_at)
+    window = _impact_window(outage, availability, figures)
+    backup = _backup_age(_pick_query(frame, queries, "backup_age"), window.start)
+    budget = _error_budget(targets)
+    return Impact(
+        durations=_durations(figures, outage, availability, detection_delay, detection_source),
+        business=(
+            _users_affected(_pick_query(frame, queries, "users"), window.start, business),
+            _revenue(window, business),
+            *_sla_figures(window, budget),
+        ),
+        technical=(
+            _endpoints_down(outage, availability),
+            _requests_failed(_pick_query(frame, queries, "errors"), window),
+            _traffic_lost(_pick_query(frame, queries, "traffic"), baseline, window),
+            _connections_dropped(_pick_query(frame, queries, "connections"), window),
+            backup,
+        ),
+        team=_team(figures, business, timezone),
+        objectives=(_rto(window, targets), _rpo(backup, targets), _sla(window, budget)),
+        outage_start=outage.start if outage else None,
+        outage_end=outage.end if outage else None,
+    )
+
+
+def _ok(key: str, value: Value, source: str, note: str = "", **extra: Any) -> Figure:
+    label, unit = SPECS[key]
+    fields = {"unit": unit, "definition": DEFINITIONS.get(key, ""), **extra}
+    return Figure(key, label, value, source=source, note=note, **fields)
+
+
+def _missing(key: str, status: str, note: str, source: str = "", **extra: Any) -> Figure:
+    return _ok(key, None, source, note, status=status, **extra)
+
+
+def _query_problem(key: str, query: _Query) -> Figure:
+    return _missing(key, query.status, query.note, query.describe())
+
+
+def _pick_query(
+    frame: pd.DataFrame,
+    queries: Sequence[Mapping[str, Any]],
+    kind: str,
+    prefer_several: bool = False,
+) -> _Query:
+    """The first query of this kind (one with several series first, if asked), with its data."""
+    candidates = [q for q in queries if q.get("kind") == kind]
+    if not candidates:
+        note = f"add a query of kind '{kind}' to prometheus.queries"
+        return _Query(kind, None, frame.iloc[0:0], NOT_CONFIGURED, note)
+    if prefer_several:
+        # A probe per endpoint tells more about an outage than a single `up` series.
+        def single(q: Mapping[str, Any]) -> bool:
+            return bool(frame.loc[frame["query"] == q.get("name"), "series"].nunique() <= 1)
+
+        candidates.sort(key=single)
+    record = candidates[0]
+    name = record.get("name")
+    data = frame[frame["query"] == name]
+    if record.get("error"):
+        return _Query(kind, record, data, FAILED, f"query {name} failed: {record['error']}")
+    if data.empty:
+        span = f"{record.get('start')} to {record.get('end')}"
+        return _Query(kind, record, data, NO_DATA, f"query {name} returned no samples ({span})")
+    return _Query(kind, record, data, OK, "")
+
+
+def _find_outage(query: _Query, started: datetime, resolved: datetime | None) -> _Outage | None:
+    """The samples with some series down that overlap the incident, from first to last run."""
+    if query.status != OK:
+        return None
+    data = query.data.drop_duplicates(["time", "series"], keep="last")
+    wide = data.pivot(index="time", columns="series", values="value").sort_index()
+    # A series without a sample at a time (probe gone) counts as down there.
+    down = [int(n) for n in (~wide.ge(UP_THRESHOLD)).sum(axis=1)]
+    times = [t.to_pydatetime() for t in wide.index]
+    last = resolved or times[-1]
+    runs = [
+        (b, e)
+        for b, e in _runs_of_down(down)
+        if times[b] <= last and (e == len(times) or times[e] > started)
+    ]
+    if not runs:
+        return None
+    begin, end = runs[0][0], runs[-1][1]
+    worst = max(down[begin:end])
+    worst_at = down.index(worst, begin, end)
+    better = next((i for i in range(worst_at, len(down)) if down[i] < worst), None)
+    end_time = times[end] if end < len(times) else None
+    source = (
+        f"{query.describe()}: at worst {worst} of {wide.shape[1]} series down"
+        f" (< {UP_THRESHOLD:g}); first sample with one down {iso_utc(times[begin])},"
+        f" first with all up again {iso_utc(end_time) if end_time else 'none'}"
+    )
+    better_time = times[better] if better is not None else None
+    return _Outage(times[begin], end_time, better_time, worst, int(wide.shape[1]), source)
+
+
+def _runs_of_down(down: Sequence[int]) -> list[tuple[int, int]]:
+    """[begin, end) index ranges where some series is down; end is the first all-up sample."""
+    runs: list[tuple[int, int]] = []
+    for i, count in enumerate(down):
+        if count and (i == 0 or not down[i - 1]):
+            runs.append((i, i + 1))
+        elif count:
+            runs[-1] = (runs[-1][0], i + 1)
+    return runs
+
+
+def _impact_window(outage: _Outage | None, query: _Query, figures: IncidentFigures) -> _Window:
+    if outage is not None:
+        return _Window(outage.start, outage.end, outage.source, "")
+    reason = query.note or f"{query.describe()} shows no series down during the incident"
+    source = (
+        f"PagerDuty {figures.sources.get('started_at', 'trigger')} to"
+        f" {figures.sources.get('resolved_at', 'resolve')}"
+    )
+    return _Window(figures.started_at, figures.resolved_at, source, f"PagerDuty used: {reason}")
+
+
+def _durations(
+    figures: IncidentFigures,
+    outage: _Outage | None,
+    query: _Query,
+    detection_delay: timedelta | None,
+    detection_source: str,
+) -> tuple[Figure, ...]:
+    """Detection, acknowledgement, mitigation, restoration and resolution times."""
+
+    def duration(key: str, value: timedelta | None, source: str, why: str, status: str) -> Figure:
+        return _ok(key, value, source) if value is not None else _missing(key, status, why, source)
+
+    # Without an outage in the metrics, the availability query's own fault is the reason.
+    status = NO_DATA if outage or query.status == OK else query.status
+    why = NO_END if outage else query.note or f"{query.describe()} shows no series down"
+    seen = outage.source if outage else query.describe()
+    better = outage.first_better if outage else None
+    restored = outage.end if outage else None
+    start = outage.start if outage else figures.started_at
+    resolve = (
+        f"PagerDuty {figures.sources.get('started_at')} to {figures.sources.get('resolved_at')}"
+    )
+    return (
+        duration(
+            "detection_delay",
+            detection_delay,
+            detection_source,
+            detection_source or "not computed: no early warning sign was given",
+            NO_DATA,
+        ),
+        duration(
+            "time_to_acknowledge",
+            figures.time_to_acknowledge,
+            figures.sources.get("acknowledged_at", ""),
+            "no acknowledgement in PagerDuty",
+            NO_DATA,
+        ),
+        duration("time_to_mitigate", better - start if better else None, seen, why, status),
+        duration("time_to_restore", restored - start if restored else None, seen, why, status),
+        duration("duration", figures.duration, resolve, "the incident is not resolved", NO_DATA),
+    )
+
+
+def _value_before(
+    series: pd.Series, at: datetime, inclusive: bool
+) -> tuple[datetime, float] | None:
+    """The last sample before `at` (or at it, if inclusive)."""
+    stamp = pd.Timestamp(at)
+    earlier = series[series.index <= stamp] if inclusive else series[series.index < stamp]
+    if earlier.empty:
+        return None
+    return earlier.index[-1].to_pydatetime(), float(earlier.iloc[-1])
+
+
+def _users_affected(query: _Query, start: datetime, business: Business) -> Figure:
+    """Active users just before the start, from the query, else from the config."""
+    key, reason = "users_affected", query.note
+    if query.status == OK:
+        found = _value_before(query.totals(), start, inclusive=False)
+        if found is not None:
+            at, value = found
+            return _ok(
+                key,
+                round(value),
+                f"{query.describe()}: last sample before the start, {iso_utc(at)}",
+            )
+        reason = f"{query.describe()} has no sample before {iso_utc(start)}"
+    if business.active_users is not None:
+        return _ok(key, business.active_users, "business.active_users", f"config used: {reason}")
+    status = NO_DATA if query.status == OK else query.status
+    return _missing(key, status, f"{reason}; or set business.active_users", query.describe())
+
+
+def _revenue(window: _Window, business: Business) -> Figure:
+    """The configured revenue per minute times the impacted minutes."""
+    key, unit = "revenue_impact", business.currency
+    rate, minutes = business.revenue_per_minute, window.minutes
+    if rate is None:
+        return _missing(key, NOT_CONFIGURED, "set business.revenue_per_minute", unit=unit)
+    if minutes is None:
+        return _missing(key, NO_DATA, NO_END, window.source, unit=unit)
+    source = (
+        f"business.revenue_per_minute ({rate:g} {unit}/min) × {minutes:g} impacted minutes"
+        f" ({window.source})"
+    )
+    return _ok(key, rate * minutes, source, window.note, unit=unit)
+
+
+def _error_budget(targets: Targets) -> float | None:
+    """Minutes of downtime the SLO allows over its period."""
+    if targets.slo_percent is None:
+        return None
+    minutes = targets.slo_period.total_seconds() / 60 * (100 - targets.slo_percent) / 100
+    return round(minutes, 9)  # 100 - 99.9 is 0.0999999...: keep 43.2 from reading 43.1999...
+
+
+def _sla_figures(window: _Window, budget: float | None) -> tuple[Figure, ...]:
+    """Downtime, the period's error budget, the share of it this incident used, what is left."""
+    minutes = window.minutes
+    if minutes is None:
+        downtime = _missing("downtime", NO_DATA, NO_END, window.source)
+    else:
+        downtime = _ok("downtime", minutes, window.source, window.note)
+    keys = ("error_budget", "error_budget_used", "error_budget_left")
+    if budget is None:
+        return downtime, *(_missing(k, NOT_CONFIGURED, "set targets.slo_percent") for k in keys)
+    basis = "targets.slo_percent and targets.slo_period"
+    alone = "this incident's downtime only; other downtime in the period is not counted"
+    if minutes is None:
+        return (
+            downtime,
+            _ok(keys[0], budget, basis),
+            *(_missing(k, NO_DATA, NO_END, window.source) for k in keys[1:]),
+        )
+    return (
+        downtime,
+        _ok(keys[0], budget, basis),
+        _ok(keys[1], minutes / budget * 100, f"downtime / error budget ({basis})", alone),
+        _ok(keys[2], round(budget - minutes, 9), f"error budget − downtime ({basis})", alone),
+    )
+
+
+def _endpoints_down(outage: _Outage | None, query: _Query) -> Figure:
+    """The most series down at once during the outage, out of all series."""
+    if outage is not None:
+        return _ok("endpoints_down", outage.worst_down, outage.source, total=outage.series)
+    if query.status != OK:
+        return _query_problem("endpoints_down", query)
+    series = int(query.data["series"].nunique())
+    note = "no series was down during the incident"
+    return _ok("endpoints_down", 0, query.describe(), note, total=series)
+
+
+def _between(series: pd.Series, start: datetime, end: datetime | None) -> pd.Series:
+    after = series.index >= pd.Timestamp(start)
+    return series[after & (series.index <= pd.Timestamp(end))] if end else series[after]
+
+
+def _integrate(series: pd.Series, start: datetime, end: datetime) -> float:
+    """Trapezoid integral of a per-second rate over the samples in [start, end], in events."""
+    part = _between(series, start, end)
+    seconds = [t.timestamp() for t in part.index]
+    values = part.tolist()
+    return float(
+        sum(
+            (values[i] + values[i + 1]) / 2 * (seconds[i + 1] - seconds[i])
+            for i in range(len(values) - 1)
+        )
+    )
+
+
+def _requests_failed(query: _Query, window: _Window) -> Figure:
+    """Error responses over the impacted window: the error rate integrated over time."""
+    if query.status != OK:
+        return _query_problem("requests_failed", query)
+    if window.end is None:
+        return _missing("requests_failed", NO_DATA, NO_END, window.source)
+    value = _integrate(query.totals(), window.start, window.end)
+    source = f"{query.describe()}, integrated over {window.text()} (trapezoid on the samples)"
+    return _ok("requests_failed", value, source, window.note)
+
+
+def _traffic_lost(query: _Query, baseline: pd.DataFrame, window: _Window) -> Figure:
+    """Requests the baseline week served over the same window, minus those served this time."""
+    key = "traffic_lost"
+    if query.status != OK:
+        return _query_problem(key, query)
+    if window.end is None:
+        return _missing(key, NO_DATA, NO_END, window.source)
+    name = query.record.get("name") if query.record else None
+    past = _between(
+        baseline[baseline["query"] == name].groupby("time")["value"].sum(), window.start, window.end
+    )
+    if len(past) < 2:
+        note = "no baseline: set prometheus.baseline_offset, or the baseline week had no data"
+        return _missing(key, NO_DATA, note, query.describe())
+    # Compare like with like: only where the baseline has samples.
+    start, end = past.index[0].to_pydatetime(), past.index[-1].to_pydatetime()
+    actual = _integrate(query.totals(), start, end)
+    expected = _integrate(past, start, end)
+    days = float((query.record or {}).get("baseline_offset_s", 0)) / 86400
+    source = (
+        f"{query.describe()}, integrated over {iso_utc(start)} to {iso_utc(end)}: {expected:.0f}"
+        f" the same window {days:g} days earlier − {actual:.0f} this time"
+    )
+    note = "negative: more requests than the baseline week (retries)" if actual > expected else ""
+    return _ok(key, expected - actual, source, note or window.note)
+
+
+def _connections_dropped(query: _Query, window: _Window) -> Figure:
+    """Connections open just before the start minus the lowest count during the outage."""
+    key = "connections_dropped"
+    if query.status != OK:
+        return _query_problem(key, query)
+    totals = query.totals()
+    before = _value_before(totals, window.start, inclusive=False)
+    during = _between(totals, window.start, window.end)
+    if before is None or during.empty:
+        note = f"{query.describe()} has no sample before or during {window.text()}"
+        return _missing(key, NO_DATA, note, query.describe())
+    at, value = before
+    low, low_at = float(during.min()), during.idxmin().to_pydatetime()
+    source = (
+        f"{query.describe()}: {value:g} at {iso_utc(at)} (last before the start) −"
+        f" {low:g} at {iso_utc(low_at)} (lowest during {window.text()})"
+    )
+    return _ok(key, max(value - low, 0.0), source, window.note)
+
+
+def _backup_age(query: _Query, start: datetime) -> Figure:
+    """Minutes since the last good backup when the outage began: the data a restore loses."""
+    key = "data_loss_window"
+    if query.status != OK:
+        return _query_problem(key, query)
+    found = _value_before(query.totals("max"), start, inclusive=True)
+    if found is None:
+        note = f"{query.describe()} has no sample at or before {iso_utc(start)}"
+        return _missing(key, NO_DATA, note, query.describe())
+    at, minutes = found
+    return _ok(
+        key, minutes, f"{query.describe()}: value at {iso_utc(at)} (impact start {iso_utc(start)})"
+    )
+
+
+def _team(
+    figures: IncidentFigures, business: Business, zone_name: str | None
+) -> tuple[Figure, ...]:
+    """People engaged and notified, engaged hours, escalations, time outside working hours."""
+    engaged = len(figures.people_engaged)
+    if figures.duration is None:
+        hours = _missing("engaged_hours", NO_DATA, "the incident is not resolved")
+    else:
+        span = figures.duration.total_seconds() / 3600
+        source = f"{engaged} people engaged × {span:g} h, PagerDuty trigger to resolve"
+        note = "upper bound: each person is counted for the whole incident"
+        hours = _ok("engaged_hours", engaged * span, source, note)
+    who = ", ".join(figures.people_engaged) or "nobody"
+    notified = ", ".join(figures.people_notified) or "nobody"
+    notify_entries = figures.sources.get("people_notified", "notify log entries")
+    return (
+        _ok("people_engaged", engaged, f"PagerDuty log entries by a user: {who}"),
+        _ok("people_notified", len(figures.people_notified), f"{notify_entries}: {notified}"),
+        hours,
+        _ok("escalations", figures.escalations, figures.sources.get("escalations", "")),
+        *_outside_hours(figures, business, zone_name),
+    )
+
+
+def _outside_hours(
+    figures: IncidentFigures, business: Business, zone_name: str | None
+) -> tuple[Figure, Figure]:
+    """Whether, and for how many minutes, the incident ran outside working hours."""
+    keys = ("outside_working_hours", "minutes_outside_working_hours")
+    if zone_name is None:
+        note = "set report.timezone (an IANA name such as Europe/Paris)"
+        return _missing(keys[0], NOT_CONFIGURED, note), _missing(keys[1], NOT_CONFIGURED, note)
+    zone = ZoneInfo(zone_name)
+    start, end = figures.started_at, figures.resolved_at or figures.started_at
+    total = (end - start).total_seconds() / 60
+    outside = total - _working_minutes(start, end, business, zone)
+    note = f"{outside:g} of {total:g} minutes outside working hours"
+    if figures.resolved_at is None:
+        # Still open: judge by the moment it started.
+        flag = not _working_minutes(start, start + timedelta(seconds=1), business, zone)
+        note = "the incident is not resolved: judged at its start"
+    else:
+        flag = outside > 0
+    first, last = business.working_hours
+    days = ", ".join(_DAYS[d] for d in sorted(business.working_days)) or "none"
+    source = (
+        f"PagerDuty {iso_utc(start)} to {iso_utc(end)} against business.working_hours"
+        f" {first:02d}:00–{last:02d}:00 on business.working_days ({days}), {zone_name}"
+    )
+    return _ok(keys[0], flag, source, note), _ok(keys[1], outside, source, note)
+
+
+def _working_minutes(start: datetime, end: datetime, business: Business, zone: ZoneInfo) -> float:
+    """Minutes of [start, end] inside working hours, day by day in local time."""
+    inside = 0.0
+    day = start.astimezone(zone).date()
+    while day <= end.astimezone(zone).date():
+        if day.weekday() in business.working_days:
+            opens, closes = _working_day(day, business, zone)
+            inside += max((min(end, closes) - max(start, opens)).total_seconds() / 60, 0.0)
+        day += timedelta(days=1)
+    return inside
+
+
+def _working_day(day: date, business: Business, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    # Wall-clock hours of that date, each with its own UTC offset: a DST change moves them.
+    # Both ends go to UTC so that subtracting them counts real, not wall-clock, minutes.
+    midnight = datetime.combine(day, time())
+    first, last = business.working_hours
+    opens = (midnight + timedelta(hours=first)).replace(tzinfo=zone)
+    closes = (midnight + timedelta(hours=last)).replace(tzinfo=zone)
+    return opens.astimezone(timezone.utc), closes.astimezone(timezone.utc)
+
+
+def _objective(
+    name: str,
+    target: tuple[timedelta | None, str],
+    actual: timedelta | None,
+    missing: str,
+    source: str,
+    met: str = "MET",
+    note: str = "",
+) -> Objective:
+    """Compare an actual duration with its target (value, config key): MET or MISSED by N."""
+    value, config_key = target
+    if value is None:
+        status = f"{NOT_CONFIGURED}: set {config_key}"
+    elif actual is None:
+        status = missing
+    elif actual <= value:
+        status = met
+    else:
+        minutes = round((actual - value).total_seconds() / 60, 1)
+        status = f"MISSED by {minutes:g} minute{'' if minutes == 1 else 's'}"
+    return Objective(name, value, actual, status, source, note)
+
+
+def _as_delta(minutes: float | None) -> timedelta | None:
+    return None if minutes is None else timedelta(minutes=minutes)
+
+
+def _rto(window: _Window, targets: Targets) -> Objective:
+    """Time to restore the service, against targets.rto."""
+    actual, missing = _as_delta(window.minutes), f"{NO_DATA}: {NO_END}"
+    return _objective(
+        "RTO", (targets.rto, "targets.rto"), actual, missing, window.source, note=window.note
+    )
+
+
+def _rpo(backup: Figure, targets: Targets) -> Objective:
+    """Age of the last good backup when the outage began, against targets.rpo."""
+    minutes = backup.value if isinstance(backup.value, float | int) else None
+    missing = f"{backup.status}: {backup.note}"
+    return _objective(
+        "RPO", (targets.rpo, "targets.rpo"), _as_delta(minutes), missing, backup.source
+    )
+
+
+def _sla(window: _Window, budget: float | None) -> Objective:
+    """This incident's downtime against the period's error budget."""
+    note = "this incident alone; other downtime in the period adds to the budget used"
+    return _objective(
+        "SLA",
+        (_as_delta(budget), "targets.slo_percent"),
+        _as_delta(window.minutes),
+        f"{NO_DATA}: {NO_END}",
+        window.source,
+        met="WITHIN BUDGET",
+        note=note,
+    )

@@ -1,0 +1,415 @@
+"""Memory and swap trends: growth rate, threshold crossings, detection delay, alert backtests.
+
+Works on the tidy series frame of `collector.prometheus` for queries of kind `memory` or `swap`
+measured in percent. Times are aware UTC datetimes. Nothing here reads files or the network.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from collector.analysis.metrics import Crossing, detect_threshold_crossings
+
+TREND_KINDS = ("memory", "swap")
+FULL_PERCENT = 100.0
+MIN_FIT_POINTS = 5  # below this a median of slopes is no more robust than a ruler
+MAX_FIT_POINTS = 600  # all pairs of 600 points: 180k slopes, a few milliseconds
+MAX_PROJECTION = timedelta(days=365)  # a straight line projected past a year says nothing
+_INSTANCE = re.compile(r'[{,]instance="([^"]*)"')
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class MemoryTrend:
+    """One memory or swap series: its crossings, fitted growth and projected exhaustion."""
+
+    query: str
+    series: str
+    instance: str  # the `instance` label when present, else the series text
+    kind: str  # "memory" | "swap"
+    thresholds: tuple[float, ...]  # ascending
+    crossings: tuple[Crossing, ...]  # every upward crossing in the data
+    data_start: datetime | None  # first and last usable sample
+    data_end: datetime | None
+    fit_start: datetime  # the window the growth rate was fitted on
+    fit_end: datetime
+    fit_points: int
+    growth_per_hour: float | None  # Theil–Sen slope in % per hour; None with too few points
+    warning_rate: float  # the configured growth warning, % per hour
+    growth_warning: bool  # growth_per_hour > warning_rate
+    level_at_fit_end: float | None  # the fitted line's value at fit_end
+    exhaustion_at: datetime | None  # the fitted line reaches 100 %; None if not growing
+    peak: float | None
+    peak_time: datetime | None
+
+
+@dataclass(frozen=True)
+class DetectionDelay:
+    """How long a memory or swap threshold had been crossed when PagerDuty paged."""
+
+    crossing: Crossing | None
+    page_time: datetime
+    delay: timedelta | None  # page_time - crossing.time
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """When an alert `value >= threshold for for_duration` would have fired on this data."""
+
+    query: str
+    series: str
+    threshold: float
+    for_duration: timedelta
+    fires_at: datetime | None
+    lead: timedelta | None  # page_time - fires_at: positive means earlier than the page
+    held_at_start: bool  # already true at the first sample: firing before the data begins
+    data_start: datetime | None
+    data_end: datetime | None
+
+
+def analyse_memory_trends(
+    frame: pd.DataFrame,
+    queries: Sequence[Mapping[str, object]],
+    page_time: datetime,
+    growth_warning: float,
+    fit_window: timedelta = timedelta(hours=1),
+) -> list[MemoryTrend]:
+    """One trend per series of each memory or swap query in percent (raw result records)."""
+    trends: list[MemoryTrend] = []
+    for record in queries:
+        kind = str(record.get("kind", ""))
+        if kind not in TREND_KINDS or str(record.get("unit", "%")) != "%":
+            continue  # 100 % exhaustion only means something for a percentage
+        name = str(record["name"])
+        thresholds = _thresholds(record.get("thresholds"))
+        data = _finite(frame[frame["query"] == name])
+        crossings = detect_threshold_crossings(data, name, thresholds)
+        for series in sorted(frame.loc[frame["query"] == name, "series"].unique()):
+            trends.append(
+                _series_trend(
+                    _TrendKey(name, str(series), kind, thresholds),
+                    data[data["series"] == series].sort_values("time"),
+                    tuple(c for c in crossings if c.series == series),
+                    page_time,
+                    growth_warning,
+                    fit_window,
+                )
+            )
+    return trends
+
+
+@dataclass(frozen=True)
+class _TrendKey:
+    """What names a trend before its samples are read."""
+
+    query: str
+    series: str
+    kind: str
+    thresholds: tuple[float, ...]
+
+
+def _series_trend(
+    key: _TrendKey,
+    group: pd.DataFrame,
+    crossings: tuple[Crossing, ...],
+    page_time: datetime,
+    warning_rate: float,
+    fit_window: timedelta,
+) -> MemoryTrend:
+    fit_end = _fit_end(crossings, key.thresholds, page_time)
+    fit_start = fit_end - fit_window
+    window = group[(group["time"] >= fit_start) & (group["time"] <= fit_end)]
+    fit = _fit_window(window, fit_start) if len(window) >= MIN_FIT_POINTS else None
+    slope = fit[0] if fit else None
+    level = fit[1] + fit[0] * (fit_window / timedelta(hours=1)) if fit else None
+    peak = group.loc[group["value"].idxmax()] if not group.empty else None
+    return MemoryTrend(
+        query=key.query,
+        series=key.series,
+        instance=instance_of(key.series),
+        kind=key.kind,
+        thresholds=key.thresholds,
+        crossings=crossings,
+        data_start=_py(group["time"].iloc[0]) if not group.empty else None,
+        data_end=_py(group["time"].iloc[-1]) if not group.empty else None,
+        fit_start=fit_start,
+        fit_end=fit_end,
+        fit_points=len(window),
+        growth_per_hour=slope,
+        warning_rate=warning_rate,
+        growth_warning=slope is not None and slope > warning_rate,
+        level_at_fit_end=level,
+        exhaustion_at=project_exhaustion(fit_end, level, slope),
+        peak=float(peak["value"]) if peak is not None else None,
+        peak_time=_py(peak["time"]) if peak is not None else None,
+    )
+
+
+def _fit_window(window: pd.DataFrame, origin: datetime) -> tuple[float, float] | None:
+    # Hours since the window's start keep the numbers small and the slope in % per hour.
+    hours = (window["time"] - pd.Timestamp(origin)).dt.total_seconds().to_numpy(np.float64)
+    return fit_theil_sen(hours / 3600, window["value"].to_numpy(np.float64))
+
+
+def fit_theil_sen(x: FloatArray, y: FloatArray) -> tuple[float, float] | None:
+    """Slope (median of pairwise slopes) and intercept (median residual); None if x is constant."""
+    if len(x) > MAX_FIT_POINTS:
+        # Evenly spaced thinning is deterministic and keeps the share of outliers unchanged.
+        keep = np.unique(np.linspace(0, len(x) - 1, MAX_FIT_POINTS).round().astype(int))
+        x, y = x[keep], y[keep]
+    first, second = np.triu_indices(len(x), k=1)
+    dx = x[second] - x[first]
+    usable = dx != 0
+    if not usable.any():
+        return None
+    slope = float(np.median((y[second] - y[first])[usable] / dx[usable]))
+    return slope, float(np.median(y - slope * x))
+
+
+def project_exhaustion(
+    at: datetime, level: float | None, growth_per_hour: float | None
+) -> datetime | None:
+    """When a line at `level` % at `at`, growing as given, reaches 100 %; None if it never does."""
+    if level is None or growth_per_hour is None or growth_per_hour <= 0:
+        return None
+    hours = (FULL_PERCENT - level) / growth_per_hour
+    if abs(hours) > MAX_PROJECTION / timedelta(hours=1):
+        return None
+    # A projection is not more precise than a second; rounding hides float noise in the fit.
+    return at + timedelta(seconds=round(hours * 3600))
+
+
+def _fit_end(
+    crossings: Sequence[Crossing], thresholds: Sequence[float], page: datetime
+) -> datetime:
+    # The growth rate must describe the climb, not the failure: stop at the page, or earlier at
+    # the first crossing of the highest threshold during the excursion that led to the page.
+    if not thresholds:
+        return page
+    start = _episode_start(crossings, thresholds[0], page)
+    failures = [
+        c.time
+        for c in crossings
+        if c.threshold == thresholds[-1]
+        and c.time <= page
+        and (start is None or c.time >= start.time)
+    ]
+    return min(failures, default=page)
+
+
+def _episode_start(
+    crossings: Sequence[Crossing], threshold: float, page: datetime
+) -> Crossing | None:
+    # The last upward crossing before the page starts the excursion that led to it; an earlier
+    # excursion that came back down is another story, not a late detection.
+    before = [c for c in crossings if c.threshold == threshold and c.time <= page]
+    return max(before, key=lambda c: c.time, default=None)
+
+
+def compute_detection_delay(trends: Sequence[MemoryTrend], page_time: datetime) -> DetectionDelay:
+    """The earliest start, among trends, of the excursion above their lowest threshold."""
+    starts = [
+        start
+        for trend in trends
+        if trend.thresholds
+        and (start := _episode_start(trend.crossings, trend.thresholds[0], page_time))
+    ]
+    if not starts:
+        return DetectionDelay(None, page_time, None)
+    first = min(starts, key=lambda c: (c.time, c.threshold))
+    return DetectionDelay(first, page_time, page_time - first.time)
+
+
+def backtest_thresholds(
+    frame: pd.DataFrame,
+    query: str,
+    series: str,
+    candidates: Sequence[float],
+    page_time: datetime,
+    for_duration: timedelta = timedelta(0),
+    horizon_end: datetime | None = None,
+) -> list[BacktestResult]:
+    """For each candidate, when `value >= candidate for for_duration` would first have fired."""
+    data = _finite(frame[(frame["query"] == query) & (frame["series"] == series)])
+    if horizon_end is not None:
+        data = data[data["time"] <= horizon_end]
+    data = data.sort_values("time")
+    times = [_py(t) for t in data["time"]]
+    values = [float(v) for v in data["value"]]
+    max_gap = _max_gap(times)
+    results = []
+    for threshold in candidates:
+        fires = _first_firing(times, values, float(threshold), for_duration, max_gap)
+        results.append(
+            BacktestResult(
+                query=query,
+                series=series,
+                threshold=float(threshold),
+                for_duration=for_duration,
+                fires_at=fires,
+                lead=page_time - fires if fires else None,
+                held_at_start=bool(values) and values[0] >= threshold,
+                data_start=times[0] if times else None,
+                data_end=times[-1] if times else None,
+            )
+        )
+    return results
+
+
+def _first_firing(
+    times: Sequence[datetime],
+    values: Sequence[float],
+    threshold: float,
+    hold: timedelta,
+    max_gap: timedelta,
+) -> datetime | None:
+    # Prometheus's rule: pending from the first evaluation where the condition holds, firing at
+    # the first evaluation at least `for` later; one evaluation without it resets the alert.
+    active_since: datetime | None = None
+    previous: datetime | None = None
+    for time, value in zip(times, values, strict=True):
+        if previous is not None and time - previous > max_gap:
+            active_since = None  # the series was absent: an absent series resets the alert
+        if value >= threshold:
+            active_since = active_since or time
+            if time - active_since >= hold:
+                return time
+        else:
+            active_since = None
+        previous = time
+    return None
+
+
+def _max_gap(times: Sequence[datetime]) -> timedelta:
+    # query_range already bridges gaps shorter than Prometheus's 5-minute look-back, so a
+    # missing step means the series was really absent; allow half a step of jitter.
+    steps = sorted(b - a for a, b in zip(times, times[1:], strict=False))
+    return steps[len(steps) // 2] * 1.5 if steps else timedelta.max
+
+
+def build_findings(
+    trends: Sequence[MemoryTrend],
+    delay: DetectionDelay,
+    backtests: Sequence[BacktestResult],
+) -> list[str]:
+    """Suggested findings for Lessons Learned and Corrective Actions, each naming its source."""
+    findings = _crossing_findings(trends, delay)
+    findings += [_growth_finding(t) for t in trends if t.growth_warning]
+    groups: dict[tuple[str, str], list[BacktestResult]] = {}
+    for result in backtests:
+        groups.setdefault((result.query, result.series), []).append(result)
+    findings += [_backtest_finding(group, trends) for group in groups.values()]
+    return findings
+
+
+def _crossing_findings(trends: Sequence[MemoryTrend], delay: DetectionDelay) -> list[str]:
+    page = delay.page_time
+    watched = [t for t in trends if t.thresholds]
+    if watched and delay.crossing is None:
+        names = ", ".join(dict.fromkeys(t.query for t in watched))
+        return [
+            f"No memory or swap threshold was crossed before the page at {_clock(page)} ({names})."
+        ]
+    starts = [(_episode_start(t.crossings, t.thresholds[0], page), t) for t in watched]
+    # Earliest first: the first sentence is the detection delay itself.
+    return [
+        f"{trend.kind.capitalize()} on {trend.instance} crossed {start.threshold:g} % at "
+        f"{_clock(start.time)}, {_relative(page - start.time)} the page at {_clock(page)} "
+        f"({_source(trend.query, trend.data_start, trend.data_end)})."
+        for start, trend in sorted(
+            ((c, t) for c, t in starts if c is not None), key=lambda pair: pair[0].time
+        )
+    ]
+
+
+def _growth_finding(trend: MemoryTrend) -> str:
+    text = (
+        f"{trend.kind.capitalize()} on {trend.instance} grew {trend.growth_per_hour:.1f} %/hour "
+        f"before the incident (above the {trend.warning_rate:g} %/hour warning rate)"
+    )
+    if trend.exhaustion_at is not None:
+        text += f"; at that rate it would have been exhausted at {_clock(trend.exhaustion_at)}"
+    fit = f"Theil–Sen fit on {_source(trend.query, trend.fit_start, trend.fit_end)}"
+    return f"{text} ({fit})."
+
+
+def _backtest_finding(group: Sequence[BacktestResult], trends: Sequence[MemoryTrend]) -> str:
+    first = group[0]
+    trend = next((t for t in trends if (t.query, t.series) == (first.query, first.series)), None)
+    subject = f"{trend.kind} on {trend.instance}" if trend else instance_of(first.series)
+    clauses = []
+    for result in group:
+        rule = f"≥ {result.threshold:g} %"
+        if result.for_duration > timedelta(0):
+            rule += f" for {_duration(result.for_duration)}"
+        if result.fires_at is None or result.lead is None:
+            clauses.append(f"{rule} would not have fired")
+        elif result.held_at_start:
+            start = _clock(result.data_start or result.fires_at)
+            clauses.append(f"{rule} was already met when the data begins ({start})")
+        else:
+            clauses.append(
+                f"{rule} would have fired at {_clock(result.fires_at)}, "
+                f"{_relative(result.lead)} the page"
+            )
+    source = _source(first.query, first.data_start, first.data_end)
+    return f"Alert backtest for {subject}: {'; '.join(clauses)} ({source})."
+
+
+def instance_of(series: str) -> str:
+    """The `instance` label of a series' label text, or the text itself when it has none."""
+    match = _INSTANCE.search(series)
+    return match.group(1) if match else series
+
+
+def _thresholds(value: object) -> tuple[float, ...]:
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple(sorted({float(t) for t in value if isinstance(t, int | float)}))
+
+
+def _finite(data: pd.DataFrame) -> pd.DataFrame:
+    # Prometheus answers NaN for 0/0 (a host without swap); a gap is a gap, never a zero.
+    return data[np.isfinite(data["value"].to_numpy(np.float64))]
+
+
+def _py(value: object) -> datetime:
+    moment: datetime = pd.Timestamp(value).to_pydatetime()
+    return moment
+
+
+def _clock(moment: datetime, suffix: bool = True) -> str:
+    utc = moment.astimezone(timezone.utc)
+    text = utc.strftime("%H:%M:%S" if utc.second else "%H:%M")
+    return f"{text} UTC" if suffix else text
+
+
+def _source(query: str, start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return f"{query}, no samples"
+    return f"{query}, {_clock(start, suffix=False)}–{_clock(end)}"
+
+
+def _relative(lead: timedelta) -> str:
+    if lead == timedelta(0):
+        return "at"
+    return f"{_duration(abs(lead))} {'before' if lead > timedelta(0) else 'after'}"
+
+
+def _duration(span: timedelta) -> str:
+    seconds = math.floor(span.total_seconds() + 0.5)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if not hours and not secs:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    parts = [(hours, "h"), (minutes, "min"), (secs, "s")]
+    return " ".join(f"{n} {unit}" for n, unit in parts if n)

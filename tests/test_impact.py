@@ -1,0 +1,370 @@
+"""Impact figures: objectives, error budget, revenue, faults stated, working hours (inline data)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from collector.analysis.figures import IncidentFigures, compute_incident_figures
+from collector.analysis.impact import FAILED, NO_DATA, NOT_CONFIGURED, OK, Impact, compute_impact
+from collector.config import Business, Targets, load_config
+from collector.pagerduty import read_incident, read_log_entries
+from collector.prometheus import read_series
+from collector.timeutil import parse_time
+
+DEMO_CONFIG = Path(__file__).resolve().parents[1] / "fixtures" / "demo" / "collector.yaml"
+T0 = datetime(2025, 10, 25, 14, 32, tzinfo=timezone.utc)  # a Saturday
+MINUTES = range(-10, 61)  # samples every minute, from 10 minutes before T0
+TARGETS = Targets(rto=timedelta(minutes=30), rpo=timedelta(hours=1), slo_percent=99.9)
+BUSINESS = Business(revenue_per_minute=50_000)
+Row = tuple[str, str, datetime, float]
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def series(query: str, values: Mapping[int, float], name: str = "{}") -> list[Row]:
+    return [(query, name, at(m), v) for m, v in values.items()]
+
+
+def frame(rows: Sequence[Row]) -> pd.DataFrame:
+    data = pd.DataFrame(list(rows), columns=["query", "series", "time", "value"])
+    data["time"] = pd.to_datetime(data["time"], utc=True)
+    return data.sort_values(["query", "series", "time"], ignore_index=True)
+
+
+def record(name: str, kind: str, error: str | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "title": name,
+        "kind": kind,
+        "unit": "",
+        "query": f"promql_{name}",
+        "start": "2025-10-25T14:22:00Z",
+        "end": "2025-10-25T15:33:00Z",
+        "step": 60,
+        "error": error,
+    }
+
+
+def endpoints(back_at: Sequence[float]) -> list[Row]:
+    """One probe per endpoint, all down from T0, each back up at its own minute."""
+    return [
+        row
+        for i, back in enumerate(back_at)
+        for row in series(
+            "endpoints_up", {m: 0.0 if 0 <= m < back else 1.0 for m in MINUTES}, f'{{ep="{i}"}}'
+        )
+    ]
+
+
+def figures(
+    start: datetime = T0, minutes: float | None = 38, people: tuple[str, ...] = ("Alice", "Bruno")
+) -> IncidentFigures:
+    resolved = start + timedelta(minutes=minutes) if minutes is not None else None
+    return IncidentFigures(
+        started_at=start,
+        resolved_at=resolved,
+        duration=resolved - start if resolved else None,
+        detected_at=start,
+        detected_by="automated alert",
+        detection_summary="DB down",
+        acknowledged_at=start + timedelta(minutes=2),
+        acknowledged_by="Alice",
+        time_to_acknowledge=timedelta(minutes=2),
+        escalations=1,
+        people_notified=people,
+        people_engaged=people,
+        responders_requested=(),
+        status_updates=1,
+        reopened=0,
+        priority="P1",
+        severity="P1",
+        sources={"started_at": "trigger E1", "resolved_at": "resolve E9"},
+    )
+
+
+def impact(
+    rows: Sequence[Row],
+    queries: Sequence[dict[str, Any]],
+    baseline: Sequence[Row] = (),
+    fig: IncidentFigures | None = None,
+    targets: Targets = TARGETS,
+    business: Business = BUSINESS,
+    zone: str | None = "Europe/Paris",
+) -> Impact:
+    return compute_impact(
+        frame(rows),
+        frame(baseline),
+        queries,
+        fig or figures(),
+        targets,
+        business,
+        zone,
+        detection_delay=timedelta(minutes=8),
+        detection_source="memory_used crossed 80 % at 14:24",
+    )
+
+
+AVAILABILITY = [record("endpoints_up", "availability")]
+
+
+def test_rto_missed_by_eight_minutes_and_mitigation_at_first_endpoint_back() -> None:
+    result = impact(endpoints([20, 30, 38]), AVAILABILITY)
+    assert (result.outage_start, result.outage_end) == (T0, at(38))
+    rto = result.objective("RTO")
+    assert (rto.target, rto.actual) == (timedelta(minutes=30), timedelta(minutes=38))
+    assert rto.status == "MISSED by 8 minutes"
+    assert "endpoints_up" in rto.source and "promql_endpoints_up" in rto.source
+    assert result.figure("time_to_mitigate").value == timedelta(minutes=20)
+    assert result.figure("time_to_restore").value == timedelta(minutes=38)
+    assert result.figure("time_to_restore").definition
+    down = result.figure("endpoints_down")
+    assert (down.value, down.total) == (3, 3)
+
+
+def test_changing_the_data_moves_the_figures() -> None:
+    before = impact(endpoints([20, 30, 38]), AVAILABILITY)
+    later = impact(endpoints([20, 30, 43]), AVAILABILITY)  # the last endpoint 5 minutes later
+    assert later.outage_end == at(43)
+    assert later.objective("RTO").status == "MISSED by 13 minutes"
+    assert later.figure("downtime").value == 43
+    assert later.figure("revenue_impact").value == 50_000 * 43
+    assert before.figure("revenue_impact").value == 50_000 * 38
+    assert later.figure("error_budget_left").value == pytest.approx(43.2 - 43)
+
+
+def test_rto_met_when_restored_within_target() -> None:
+    result = impact(endpoints([10, 20, 25]), AVAILABILITY)
+    assert result.objective("RTO").status == "MET"
+    assert result.objective("RTO").actual == timedelta(minutes=25)
+
+
+def test_availability_prefers_the_query_with_several_series() -> None:
+    pg_up = series("postgres_up", {m: 0.0 if 0 <= m < 15 else 1.0 for m in MINUTES})
+    queries = [record("postgres_up", "availability"), *AVAILABILITY]
+    result = impact(pg_up + endpoints([20, 30, 38]), queries)
+    assert result.outage_end == at(38)
+    assert result.figure("endpoints_down").total == 3
+
+
+def test_outage_is_the_dip_during_the_incident_from_first_down_to_last_back() -> None:
+    # A blip that ended before the trigger is not this incident; a relapse after a first
+    # recovery is: availability is back when it stays back.
+    def up(m: int) -> float:
+        return 0.0 if -10 <= m < -8 or 0 <= m < 20 or 22 <= m < 38 else 1.0
+
+    rows = series("endpoints_up", {m: up(m) for m in MINUTES}, '{ep="0"}')
+    result = impact(rows, AVAILABILITY)
+    assert (result.outage_start, result.outage_end) == (T0, at(38))
+    assert result.figure("time_to_mitigate").value == timedelta(minutes=20)
+
+
+def test_rpo_is_the_backup_age_at_the_start() -> None:
+    ages = series("backup_age", {m: 30.0 + m for m in MINUTES})
+    queries = [*AVAILABILITY, record("backup_age", "backup_age")]
+    rows = endpoints([38]) + ages
+    met = impact(rows, queries).objective("RPO")
+    assert (met.actual, met.status) == (timedelta(minutes=30), "MET")
+    missed = impact(rows, queries, targets=Targets(rpo=timedelta(minutes=20)))
+    assert missed.objective("RPO").status == "MISSED by 10 minutes"
+    assert impact(rows, queries).figure("data_loss_window").value == 30
+    # With a backup per database, the oldest one bounds the loss (ages never add up).
+    fresh = series("backup_age", {m: 10.0 + m for m in MINUTES}, '{db="b"}')
+    assert impact(rows + fresh, queries).objective("RPO").actual == timedelta(minutes=30)
+
+
+def test_error_budget_of_99_9_percent_over_30_days() -> None:
+    result = impact(endpoints([38]), AVAILABILITY)
+    assert result.figure("error_budget").value == pytest.approx(43.2)
+    assert result.figure("error_budget_used").value == pytest.approx(38 / 43.2 * 100)
+    assert round(result.figure("error_budget_used").value, 1) == 88.0  # type: ignore[arg-type]
+    assert result.figure("error_budget_left").value == pytest.approx(5.2)
+    assert result.objective("SLA").status == "WITHIN BUDGET"
+    strict = impact(endpoints([38]), AVAILABILITY, targets=Targets(slo_percent=99.99))
+    assert strict.figure("error_budget").value == pytest.approx(4.32)
+    assert strict.objective("SLA").status == "MISSED by 33.7 minutes"
+
+
+def test_revenue_is_rate_times_impacted_minutes() -> None:
+    result = impact(endpoints([38]), AVAILABILITY, business=Business(revenue_per_minute=50_000))
+    revenue = result.figure("revenue_impact")
+    assert revenue.value == 1_900_000
+    assert revenue.unit == "$"
+    assert "business.revenue_per_minute" in revenue.source
+
+
+def test_missing_targets_and_queries_say_not_configured_with_the_key() -> None:
+    result = impact(
+        endpoints([38]), AVAILABILITY, targets=Targets(), business=Business(), zone=None
+    )
+    assert result.objective("RTO").status == "not configured: set targets.rto"
+    assert result.objective("RPO").status == "not configured: set targets.rpo"
+    assert result.objective("SLA").status == "not configured: set targets.slo_percent"
+    expected_keys = {
+        "revenue_impact": "business.revenue_per_minute",
+        "error_budget_used": "targets.slo_percent",
+        "users_affected": "business.active_users",
+        "connections_dropped": "kind 'connections'",
+        "data_loss_window": "kind 'backup_age'",
+        "outside_working_hours": "report.timezone",
+    }
+    for key, setting in expected_keys.items():
+        figure = result.figure(key)
+        assert (figure.status, figure.value) == (NOT_CONFIGURED, None), key
+        assert setting in figure.note, key
+
+
+def test_users_come_from_the_query_else_from_the_config() -> None:
+    users = series("active_users", {m: 12_000.0 if m < 0 else 3_000.0 for m in MINUTES})
+    queries = [*AVAILABILITY, record("active_users", "users")]
+    from_query = impact(endpoints([38]) + users, queries).figure("users_affected")
+    assert (from_query.value, from_query.status) == (12_000, OK)
+    assert "promql_active_users" in from_query.source
+    configured = Business(active_users=12_500)
+    from_config = impact(endpoints([38]), AVAILABILITY, business=configured)
+    assert from_config.figure("users_affected").value == 12_500
+    assert from_config.figure("users_affected").source == "business.active_users"
+
+
+def test_a_failed_query_is_stated_as_failed_never_zero() -> None:
+    message = "Prometheus rejected the query: parse error at char 5"
+    queries = [record("endpoints_up", "availability", error=message), record("errors", "errors")]
+    queries[1]["error"] = message
+    result = impact([], queries)
+    for key in ("requests_failed", "endpoints_down", "time_to_restore"):
+        figure = result.figure(key)
+        assert figure.value is None, key
+        assert message in figure.note, key
+    assert result.figure("requests_failed").status == FAILED
+    assert result.figure("time_to_restore").status == FAILED
+    # Without availability data the impacted window is PagerDuty's, and it says so.
+    assert result.outage_start is None
+    assert result.figure("downtime").value == 38
+    assert "PagerDuty used" in result.figure("downtime").note
+    assert message in result.figure("downtime").note
+
+
+def test_no_data_is_stated() -> None:
+    queries = [*AVAILABILITY, record("websocket_connections", "connections")]
+    dropped = impact(endpoints([38]), queries).figure("connections_dropped")
+    assert (dropped.status, dropped.value) == (NO_DATA, None)
+    assert "no samples" in dropped.note
+
+
+def test_outage_without_an_end_gives_no_rto() -> None:
+    result = impact(endpoints([20, 999]), AVAILABILITY)
+    assert result.outage_end is None
+    assert result.objective("RTO").status.startswith("no data")
+    assert result.figure("time_to_restore").status == NO_DATA
+    assert result.figure("revenue_impact").value is None
+
+
+def test_requests_failed_and_traffic_lost_against_the_baseline_week() -> None:
+    errors = series("errors", {m: 100.0 if 0 <= m <= 38 else 0.0 for m in MINUTES})
+    traffic = series("requests", {m: 150.0 for m in MINUTES})
+    usual = series("requests", {m: 200.0 for m in MINUTES})
+    queries = [*AVAILABILITY, record("errors", "errors"), record("requests", "traffic")]
+    rows = endpoints([38]) + errors + traffic
+    result = impact(rows, queries, baseline=usual)
+    assert result.figure("requests_failed").value == pytest.approx(100 * 38 * 60)
+    assert result.figure("traffic_lost").value == pytest.approx(50 * 38 * 60)
+    without = impact(rows, queries).figure("traffic_lost")
+    assert (without.status, without.value) == (NO_DATA, None)
+    assert "no baseline" in without.note
+
+
+def test_connections_dropped_is_last_before_minus_lowest_during() -> None:
+    counts = {m: 1_000.0 if m < 0 else (100.0 if m < 20 else 800.0) for m in MINUTES}
+    queries = [*AVAILABILITY, record("websocket_connections", "connections")]
+    rows = endpoints([38]) + series("websocket_connections", counts)
+    assert impact(rows, queries).figure("connections_dropped").value == 900
+
+
+def test_outside_working_hours_across_the_dst_change() -> None:
+    every_day = Business(working_hours=(9, 18), working_days=(0, 1, 2, 3, 4, 5, 6))
+    # 01:00 CEST on Saturday night to 10:00 CET on Sunday 26: ten real hours, one of them
+    # (09:00-10:00 CET) inside working hours.
+    night = figures(datetime(2025, 10, 25, 23, 0, tzinfo=timezone.utc), minutes=600)
+    result = impact([], AVAILABILITY, fig=night, business=every_day)
+    assert result.figure("minutes_outside_working_hours").value == 540
+    # 07:30-08:30 UTC on the 26th is 08:30-09:30 CET (it would be 09:30-10:30 in CEST).
+    morning = figures(datetime(2025, 10, 26, 7, 30, tzinfo=timezone.utc), minutes=60)
+    after = impact([], AVAILABILITY, fig=morning, business=every_day)
+    assert after.figure("outside_working_hours").value is True
+    assert after.figure("minutes_outside_working_hours").value == 30
+    # 16:30-17:30 UTC on the 26th is 17:30-18:30 CET: the close of day moved with the clock.
+    evening = figures(datetime(2025, 10, 26, 16, 30, tzinfo=timezone.utc), minutes=60)
+    closing = impact([], AVAILABILITY, fig=evening, business=every_day)
+    assert closing.figure("minutes_outside_working_hours").value == 30
+
+
+def test_weekday_evening_and_afternoon() -> None:
+    # Tuesday 2025-10-21, Paris in CEST: 17:30-18:30 local, then 14:00-15:00 local.
+    evening = figures(datetime(2025, 10, 21, 15, 30, tzinfo=timezone.utc), minutes=60)
+    result = impact([], AVAILABILITY, fig=evening)
+    assert result.figure("outside_working_hours").value is True
+    assert result.figure("minutes_outside_working_hours").value == 30
+    afternoon = figures(datetime(2025, 10, 21, 12, 0, tzinfo=timezone.utc), minutes=60)
+    inside = impact([], AVAILABILITY, fig=afternoon)
+    assert inside.figure("outside_working_hours").value is False
+    assert inside.figure("minutes_outside_working_hours").value == 0
+
+
+def test_team_figures_come_from_pagerduty() -> None:
+    result = impact(endpoints([38]), AVAILABILITY, fig=figures(people=("A", "B", "C")))
+    assert result.figure("people_engaged").value == 3
+    assert result.figure("engaged_hours").value == pytest.approx(3 * 38 / 60)
+    assert result.figure("escalations").value == 1
+    assert result.figure("detection_delay").value == timedelta(minutes=8)
+    assert result.figure("detection_delay").source == "memory_used crossed 80 % at 14:24"
+
+
+def test_demo_impact(demo_snapshot: dict[str, Any], demo_facts: dict[str, Any]) -> None:
+    config = load_config(DEMO_CONFIG, {})
+    pd_data = demo_snapshot["pagerduty"]
+    entries = read_log_entries(pd_data["log_entries"])
+    fig = compute_incident_figures(read_incident(pd_data["incident"]), entries, {})
+    results = demo_snapshot["prometheus"]["results"]
+    result = compute_impact(
+        read_series(results),
+        read_series(results, baseline=True),
+        results,
+        fig,
+        config.targets,
+        config.business,
+        config.report.timezone,
+    )
+    facts, business = demo_facts["endpoints"], demo_facts["business"]
+    down, back = parse_time(facts["all_down_at"]), parse_time(facts["last_back"])
+    assert (result.outage_start, result.outage_end) == (down, back)
+    assert back - down == timedelta(minutes=38) == result.figure("duration").value
+    assert result.figure("time_to_mitigate").value == parse_time(facts["first_back"]) - down
+    endpoints_down = result.figure("endpoints_down")
+    assert endpoints_down.value == endpoints_down.total == facts["count"]
+    assert result.figure("connections_dropped").value == business["websocket_connections"]
+    assert result.figure("users_affected").value == business["active_users"]
+    backup_age = down - parse_time(demo_facts["backup"]["last_success"])
+    assert result.figure("data_loss_window").value == backup_age.total_seconds() / 60 == 30
+
+    rto, rpo = result.objective("RTO"), result.objective("RPO")
+    assert (rto.target, rto.actual) == (config.targets.rto, back - down)
+    assert rto.status == "MISSED by 8 minutes"
+    assert (rpo.target, rpo.actual, rpo.status) == (config.targets.rpo, backup_age, "MET")
+    assert result.figure("revenue_impact").value == 1_900_000
+    assert result.figure("error_budget").value == pytest.approx(43.2)
+    assert round(result.figure("error_budget_used").value, 1) == 88.0  # type: ignore[arg-type]
+    assert result.figure("error_budget_left").value == pytest.approx(5.2)
+    assert result.figure("outside_working_hours").value is True
+    assert result.figure("people_engaged").value == len(fig.people_engaged)
+    assert result.figure("engaged_hours").value == pytest.approx(len(fig.people_engaged) * 38 / 60)
+    assert result.figure("requests_failed").value > 0  # type: ignore[operator]
+    assert result.figure("traffic_lost").status == OK
+    for figure in (*result.business, *result.technical, *result.team, *result.durations[1:]):
+        assert figure.status == OK and figure.source, figure.key

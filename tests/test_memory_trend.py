@@ -1,0 +1,278 @@
+"""Memory trend analysis: robust growth, crossings, detection delay, alert backtests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from collector.analysis.memory import (
+    analyse_memory_trends,
+    backtest_thresholds,
+    build_findings,
+    compute_detection_delay,
+    fit_theil_sen,
+    instance_of,
+)
+from collector.config import DEFAULT_QUERIES, Business
+from collector.timeutil import parse_time
+
+DB = '{instance="db-01:9100",job="node"}'
+T0 = datetime(2025, 10, 25, 14, 0, tzinfo=timezone.utc)
+MEMORY = {"name": "mem", "kind": "memory", "unit": "%", "thresholds": [80.0, 95.0]}
+SWAP = {"name": "swap", "kind": "swap", "unit": "%", "thresholds": [30.0]}
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def series_frame(
+    query: str, values: Sequence[float | None], step_minutes: float = 1.0, series: str = DB
+) -> pd.DataFrame:
+    """One series sampled every step from T0: None is a missing sample, NaN Prometheus's NaN."""
+    rows = [(query, series, at(i * step_minutes), v) for i, v in enumerate(values) if v is not None]
+    frame = pd.DataFrame(rows, columns=["query", "series", "time", "value"])
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    frame["value"] = frame["value"].astype(float)
+    return frame
+
+
+# Climb 2 %/minute (120 %/hour), 80 % crossed at 14:02, 95 % at 14:09:30, then the OOM crash.
+CLIMB = [76, 78, 80, 82, 84, 86, 88, 90, 92, 94, 96, 10]
+PAGE = at(12)
+
+
+def test_theil_sen_recovers_the_slope_despite_a_surge() -> None:
+    x = np.arange(12, dtype=np.float64)
+    y = 50 + 0.5 * x
+    y[[9, 10]] += 20.0  # a short surge, as before an OOM kill
+    fit = fit_theil_sen(x, y)
+    assert fit is not None
+    assert fit[0] == pytest.approx(0.5)
+    assert fit[1] == pytest.approx(50.0)
+    # Least squares is bent by the same surge: the test would fail with an ordinary fit.
+    assert abs(float(np.polyfit(x, y, 1)[0]) - 0.5) > 0.5
+
+
+def test_theil_sen_needs_two_distinct_times_and_thins_long_series() -> None:
+    assert fit_theil_sen(np.array([3.0, 3.0]), np.array([1.0, 2.0])) is None
+    x = np.arange(5000, dtype=np.float64)
+    fit = fit_theil_sen(x, 7.0 - 0.25 * x)
+    assert fit == pytest.approx((-0.25, 7.0))
+
+
+def test_growth_is_fitted_on_the_climb_in_percent_per_hour() -> None:
+    values = [50 + 0.5 * i for i in range(12)]  # every 5 minutes: 6 %/hour
+    values[9] += 20.0
+    values[10] += 20.0
+    frame = series_frame("mem", values, step_minutes=5)
+    [trend] = analyse_memory_trends(frame, [MEMORY], at(60), growth_warning=5.0)
+    assert trend.growth_per_hour == pytest.approx(6.0)
+    assert trend.growth_warning
+    assert (trend.fit_start, trend.fit_end, trend.fit_points) == (at(0), at(60), 12)
+    assert trend.level_at_fit_end == pytest.approx(56.0)
+    # 44 % left at 6 %/hour: 7 h 20 min after 15:00.
+    assert trend.exhaustion_at == at(60 + 440)
+    assert (trend.peak, trend.peak_time) == (pytest.approx(75.0), at(50))
+    [calm] = analyse_memory_trends(frame, [MEMORY], at(60), growth_warning=6.5)
+    assert not calm.growth_warning
+
+
+def test_crossings_and_fit_stop_before_the_failure_phase() -> None:
+    frame = series_frame("mem", CLIMB)
+    [trend] = analyse_memory_trends(frame, [MEMORY], PAGE, growth_warning=5.0)
+    assert trend.instance == "db-01:9100"
+    assert [(c.threshold, c.time) for c in trend.crossings] == [
+        (80.0, at(2)),
+        (95.0, at(9.5)),
+    ]
+    # The fit ends where 95 % is crossed, so the crash at 14:11 does not bend it.
+    assert trend.fit_end == at(9.5)
+    assert trend.growth_per_hour == pytest.approx(120.0)
+    assert trend.level_at_fit_end == pytest.approx(95.0)
+    assert trend.exhaustion_at == at(12)  # 5 % left at 2 %/minute
+
+
+def test_an_earlier_excursion_is_not_the_detection() -> None:
+    # Memory went above 95 % once at 14:01 and came back: that excursion is another story.
+    frame = series_frame("mem", [70, 96, 70, 70, 70, 78, 82, 90, 93, 94, 10])
+    [trend] = analyse_memory_trends(frame, [MEMORY], at(10), growth_warning=5.0)
+    assert [c.time for c in trend.crossings] == [at(23 / 60), at(58 / 60), at(5.5)]
+    delay = compute_detection_delay([trend], at(10))
+    assert delay.crossing is not None and delay.crossing.time == at(5.5)
+    assert delay.delay == timedelta(minutes=4, seconds=30)
+    # No 95 % crossing in the excursion that led to the page: the fit runs to the page.
+    assert trend.fit_end == at(10)
+
+
+def test_detection_delay_takes_the_earliest_trend() -> None:
+    memory = series_frame("mem", [70, 70, 70, 70, 70, 78, 82, 90, 96, 97, 10])
+    swap = series_frame("swap", [5, 10, 15, 20, 25, 31, 35, 36, 37, 37, 8])
+    frame = pd.concat([memory, swap], ignore_index=True)
+    trends = analyse_memory_trends(frame, [MEMORY, SWAP], at(10), growth_warning=5.0)
+    delay = compute_detection_delay(trends, at(10))
+    assert delay.crossing is not None
+    assert (delay.crossing.query, delay.crossing.time) == ("swap", at(4 + 5 / 6))
+    assert delay.delay == timedelta(minutes=5, seconds=10)
+    assert compute_detection_delay(trends, at(4)).crossing is None
+
+
+def test_backtest_fires_once_the_condition_held_for_the_duration() -> None:
+    frame = series_frame("mem", [90, 96, 97, 94, 96, 96, 96, 90])
+    page = at(5)
+    now, held, longer = (
+        backtest_thresholds(frame, "mem", DB, [95], page, timedelta(minutes=d))[0]
+        for d in (0, 2, 3)
+    )
+    [low] = backtest_thresholds(frame, "mem", DB, [80], page)
+    assert (now.fires_at, now.lead, now.held_at_start) == (at(1), timedelta(minutes=4), False)
+    # The run from 14:01 ends with 94 % at 14:03; the run from 14:04 holds 2 minutes at 14:06.
+    assert (held.fires_at, held.lead) == (at(6), timedelta(minutes=-1))
+    assert (longer.fires_at, longer.lead) == (None, None)
+    assert (low.fires_at, low.held_at_start) == (at(0), True)
+
+
+def test_backtest_a_missing_sample_resets_the_alert() -> None:
+    frame = series_frame("mem", [96, 96, 96, None, None, 96, 96, 96])
+    [gapped] = backtest_thresholds(frame, "mem", DB, [95], at(9), timedelta(minutes=3))
+    assert gapped.fires_at is None
+    [filled] = backtest_thresholds(
+        series_frame("mem", [96] * 8), "mem", DB, [95], at(9), timedelta(minutes=3)
+    )
+    assert filled.fires_at == at(3)
+
+
+def test_backtest_stops_at_the_horizon_and_survives_an_empty_series() -> None:
+    frame = series_frame("mem", CLIMB)
+    [late] = backtest_thresholds(frame, "mem", DB, [95], PAGE, horizon_end=at(9))
+    assert late.fires_at is None and late.data_end == at(9)
+    [empty] = backtest_thresholds(frame, "mem", '{instance="other"}', [95], PAGE)
+    assert (empty.fires_at, empty.held_at_start, empty.data_start) == (None, False, None)
+
+
+def test_flat_series_has_zero_growth_and_no_exhaustion() -> None:
+    frame = series_frame("mem", [40.0] * 12)
+    [trend] = analyse_memory_trends(frame, [MEMORY], at(11), growth_warning=0.0)
+    assert trend.growth_per_hour == 0.0
+    assert not trend.growth_warning
+    assert trend.level_at_fit_end == pytest.approx(40.0)
+    assert trend.exhaustion_at is None
+    assert trend.crossings == ()
+
+
+def test_too_short_empty_and_missing_series_give_none() -> None:
+    nan = float("nan")
+    short = series_frame("mem", [60, 70, 80.5])
+    swapless = series_frame("swap", [nan] * 4)  # 0/0 on a host without swap
+    frame = pd.concat([short, swapless], ignore_index=True)
+    absent = {"name": "nothing", "kind": "memory", "thresholds": [80]}
+    mem, swap = analyse_memory_trends(frame, [MEMORY, SWAP, absent], at(3), growth_warning=5.0)
+    assert (mem.growth_per_hour, mem.level_at_fit_end, mem.exhaustion_at) == (None, None, None)
+    assert not mem.growth_warning
+    assert mem.peak == 80.5 and mem.crossings[0].time == at(1.95)
+    assert (swap.peak, swap.peak_time, swap.data_start, swap.growth_per_hour) == (None,) * 4
+    assert (swap.fit_points, swap.crossings) == (0, ())
+
+
+def test_gaps_are_not_zeros() -> None:
+    nan = float("nan")
+    frame = series_frame("mem", [50, 51, None, None, 54, 55, 56, nan, 58, 59])
+    [trend] = analyse_memory_trends(frame, [MEMORY], at(10), growth_warning=5.0)
+    assert trend.growth_per_hour == pytest.approx(60.0)
+    assert trend.fit_points == 7
+
+
+def test_only_percent_memory_and_swap_queries_are_trends() -> None:
+    frame = pd.concat(
+        [series_frame("mem", [50] * 6), series_frame("bytes", [1e9] * 6)], ignore_index=True
+    )
+    records = [MEMORY, {"name": "bytes", "kind": "memory", "unit": "B"}, {"name": "mem"}]
+    assert [t.query for t in analyse_memory_trends(frame, records, at(6), 5.0)] == ["mem"]
+    assert instance_of('{job="node"}') == '{job="node"}'
+
+
+def test_findings_name_numbers_and_their_sources() -> None:
+    frame = series_frame("mem", CLIMB)
+    trends = analyse_memory_trends(frame, [MEMORY], PAGE, growth_warning=5.0)
+    delay = compute_detection_delay(trends, PAGE)
+    backtests = backtest_thresholds(frame, "mem", DB, [80, 95], PAGE) + backtest_thresholds(
+        frame, "mem", DB, [95], PAGE, timedelta(minutes=2)
+    )
+    assert build_findings(trends, delay, backtests) == [
+        "Memory on db-01:9100 crossed 80 % at 14:02 UTC, 10 minutes before the page at 14:12 UTC"
+        " (mem, 14:00–14:11 UTC).",
+        "Memory on db-01:9100 grew 120.0 %/hour before the incident (above the 5 %/hour warning"
+        " rate); at that rate it would have been exhausted at 14:12 UTC"
+        " (Theil–Sen fit on mem, 13:09:30–14:09:30 UTC).",
+        "Alert backtest for memory on db-01:9100: ≥ 80 % would have fired at 14:02 UTC,"
+        " 10 minutes before the page; ≥ 95 % would have fired at 14:10 UTC, 2 minutes before"
+        " the page; ≥ 95 % for 2 minutes would not have fired (mem, 14:00–14:11 UTC).",
+    ]
+
+
+def test_findings_say_when_nothing_was_crossed() -> None:
+    frame = series_frame("mem", [50.0] * 6)
+    trends = analyse_memory_trends(frame, [MEMORY], at(6), growth_warning=5.0)
+    delay = compute_detection_delay(trends, at(6))
+    assert (delay.crossing, delay.delay) == (None, None)
+    assert build_findings(trends, delay, []) == [
+        "No memory or swap threshold was crossed before the page at 14:06 UTC (mem)."
+    ]
+    assert build_findings([], compute_detection_delay([], at(6)), []) == []
+
+
+def test_demo_memory_story(
+    demo_frame: pd.DataFrame, demo_facts: dict[str, Any], demo_snapshot: dict[str, Any]
+) -> None:
+    facts = demo_facts
+    memory, swap = facts["memory"], facts["swap"]
+    # The page is the PagerDuty trigger recorded in the same snapshot as the metrics.
+    entries = demo_snapshot["pagerduty"]["log_entries"]
+    page = min(parse_time(e["created_at"]) for e in entries if e["type"] == "trigger_log_entry")
+    records = [
+        {"name": q.name, "kind": q.kind, "unit": q.unit, "thresholds": list(q.thresholds)}
+        for q in DEFAULT_QUERIES
+    ]
+    trends = analyse_memory_trends(demo_frame, records, page, Business().memory_growth_warning)
+    mem = next(t for t in trends if t.kind == "memory" and t.instance == memory["instance"])
+    swp = next(t for t in trends if t.kind == "swap" and t.instance == swap["instance"])
+    crossed = {c.threshold: c.time for c in mem.crossings}
+    assert crossed == {80.0: parse_time(memory["cross_80"]), 95.0: parse_time(memory["cross_95"])}
+    assert [c.time for c in swp.crossings] == [parse_time(swap["cross_30"])]
+    slope = memory["climb_slope_percent_per_hour"]
+    assert round(mem.growth_per_hour or 0.0, 1) == slope
+    assert mem.growth_warning and mem.fit_end == parse_time(memory["cross_95"])
+    # The fit is the 13:24 climb line (60 % + 20 %/h), so it reaches 100 % two hours later;
+    # float noise in the fixture moves the exact projection by well under a second.
+    full = parse_time(memory["climb_start"]) + timedelta(
+        hours=(100 - memory["climb_start_percent"]) / slope
+    )
+    assert mem.exhaustion_at is not None
+    assert abs(mem.exhaustion_at - full) <= timedelta(seconds=1)
+    assert mem.peak == pytest.approx(memory["peak_percent"])
+    assert mem.peak_time == parse_time(memory["peak_at"])
+    delay = compute_detection_delay(trends, page)
+    assert delay.crossing is not None and delay.crossing.time == parse_time(memory["cross_80"])
+    assert delay.delay == page - parse_time(memory["cross_80"])
+    _assert_demo_backtests(demo_frame, mem.query, mem.series, page, facts)
+
+
+def _assert_demo_backtests(
+    frame: pd.DataFrame, query: str, series: str, page: datetime, facts: dict[str, Any]
+) -> None:
+    memory = facts["memory"]
+    low, high = backtest_thresholds(frame, query, series, [80.0, 95.0], page)
+    assert (low.fires_at, low.lead) == (
+        parse_time(memory["cross_80"]),
+        page - parse_time(memory["cross_80"]),
+    )
+    assert high.fires_at == parse_time(memory["cross_95"])
+    # HostMemoryHigh (95 %, for: 2m) stayed pending and never fired: memory fell at the OOM kill.
+    [rule] = backtest_thresholds(frame, query, series, [95.0], page, timedelta(minutes=2))
+    host_memory_high = next(a for a in facts["alerts"] if a["alertname"] == "HostMemoryHigh")
+    assert rule.fires_at is None and host_memory_high["firing"] is None
