@@ -1,14 +1,39 @@
-"""Batch mode: draft every incident resolved in a window, exactly once (stub, being built)."""
+"""Batch mode: draft every incident resolved in a window, exactly once.
+
+An incident counts as drafted once `OUT/<ID>/report.md` exists. Each incident is checked,
+collected and published while its lock (`collector.output.lock_for`) is held, so runs that
+overlap (two cron jobs, the batch job and the webhook receiver) never draft one twice. A
+report that exists is never touched, whether a person edited it or not.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
-from collector.config import Config
+import click
+from filelock import Timeout
+
+from collector import pagerduty as pd_source
+from collector.config import Config, ConfigError
+from collector.draft import build_draft
+from collector.output import REPORT, discard_staging, is_edited, lock_for, make_staging, publish
+from collector.snapshot import Snapshot, collect_snapshot, save_snapshot
+
+Progress = Callable[[str], None]
+
+# PagerDuty object IDs are short alphanumerics; anything else must not become a folder name.
+INCIDENT_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
+# What `collector.output.make_staging` creates: ".<ID>.<random>.staging".
+_STAGING = re.compile(r"^\.(?P<id>[A-Za-z0-9]{1,64})\.[^.]*\.staging$")
+_PRIORITY_RANK = re.compile(r"(\d+)")
 
 
 @dataclass(frozen=True)
@@ -26,6 +51,7 @@ class BatchSummary:
 
     outcomes: list[Outcome] = field(default_factory=list)
     listing_error: str | None = None
+    filtered: int = 0  # resolved in the window, left out by batch.min_priority
 
     @property
     def ok(self) -> bool:
@@ -33,8 +59,11 @@ class BatchSummary:
         return self.listing_error is None and all(o.status != "failed" for o in self.outcomes)
 
     def report_lines(self) -> list[str]:
-        """One human-readable line per incident."""
-        return [f"{o.status}: {o.incident_id}: {o.reason}" for o in self.outcomes]
+        """One human-readable line per incident (and one for a failed listing)."""
+        lines = [f"{o.status}: {o.incident_id}: {o.reason}" for o in self.outcomes]
+        if self.listing_error is not None:
+            lines.append(f"failed: listing resolved incidents: {self.listing_error}")
+        return lines
 
     def summary_line(self) -> str:
         """One machine-readable line: `summary: {json}`."""
@@ -42,7 +71,9 @@ class BatchSummary:
             s: sum(1 for o in self.outcomes if o.status == s)
             for s in ("drafted", "skipped", "failed")
         }
-        return "summary: " + json.dumps({**counts, "listing_error": self.listing_error})
+        return "summary: " + json.dumps(
+            {**counts, "filtered": self.filtered, "listing_error": self.listing_error}
+        )
 
 
 def run_batch(
@@ -51,7 +82,174 @@ def run_batch(
     out_dir: Path,
     *,
     now: datetime | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> BatchSummary:
     """Draft every incident resolved within `window` before `now` that has no report yet."""
-    raise NotImplementedError
+    now = now or datetime.now(timezone.utc)
+    min_rank = _min_priority_rank(config.batch.min_priority, config.source)
+    say = progress or _quiet
+    for leftover in clean_leftovers(out_dir):
+        say(f"removed {leftover.name}, left by an interrupted run")
+    say(f"listing incidents resolved since {now - window:%Y-%m-%d %H:%M} UTC")
+    try:
+        incidents = _list_resolved(config, now - window, now)
+    except pd_source.PagerDutyError as exc:
+        return BatchSummary(listing_error=str(exc))
+    selected = [item for item in incidents if _passes_priority(item, min_rank)]
+    summary = BatchSummary(filtered=len(incidents) - len(selected))
+    left_out = (
+        f" ({summary.filtered} below {config.batch.min_priority})" if summary.filtered else ""
+    )
+    say(f"{len(selected)} resolved incidents to consider{left_out}")
+    ids = [str(item.get("id", "")) for item in selected]
+    summary.outcomes = _draft_all(ids, lambda iid: draft_once(config, out_dir, iid), progress)
+    return summary
+
+
+def draft_once(config: Config, out_dir: Path, incident_id: str) -> Outcome:
+    """Draft one incident unless its report exists; never raises for that incident's failures."""
+    if not INCIDENT_ID.match(incident_id):
+        return Outcome(incident_id or "?", "failed", "not a PagerDuty incident ID")
+    if (out_dir / incident_id / REPORT).exists():  # cheap check first; the real one is locked
+        return _already_drafted(out_dir, incident_id)
+    try:
+        with lock_for(out_dir, incident_id):
+            if (out_dir / incident_id / REPORT).exists():
+                return _already_drafted(out_dir, incident_id)
+            _discard_own_staging(out_dir, incident_id)
+            snapshot = collect_snapshot(config, incident_id)
+            missing = [gap for gap in snapshot.gaps if gap.startswith("PagerDuty ")]
+            if missing:
+                # Published means never drafted again: an incomplete PagerDuty record waits
+                # for the next run rather than becoming the report for good.
+                return Outcome(incident_id, "failed", "; ".join(missing) + " (retried next run)")
+            return _publish_locked(snapshot, config, out_dir)
+    except Exception as exc:  # one bad incident (bad data, a bug) must not stop the others
+        return Outcome(incident_id, "failed", _describe(exc))
+
+
+def clean_leftovers(out_dir: Path) -> list[Path]:
+    """Remove staging folders of killed runs (only those whose incident lock is free)."""
+    if not out_dir.is_dir():
+        return []
+    removed = []
+    for path in sorted(out_dir.iterdir()):
+        match = _STAGING.match(path.name)
+        if match is None or not path.is_dir():
+            continue
+        # Staging only happens under the incident's lock: a free lock means a dead writer.
+        try:
+            with lock_for(out_dir, match["id"]).acquire(timeout=0):
+                discard_staging(path)
+        except Timeout:
+            continue
+        removed.append(path)
+    return removed
+
+
+def _list_resolved(config: Config, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    ca = str(config.ca_bundle) if config.ca_bundle else None
+    settings = config.batch
+    filters = {
+        "service_ids": list(settings.services),
+        "team_ids": list(settings.teams),
+        "urgencies": list(settings.urgencies),
+    }
+    with pd_source.make_client(config.pagerduty, ca) as client:
+        return pd_source.list_resolved_incidents(
+            client,
+            since,
+            until,
+            created_lookback=settings.created_lookback,
+            filters=filters,
+            max_concurrency=config.pagerduty.max_concurrency,
+        )
+
+
+def _draft_all(
+    ids: Sequence[str], draft: Callable[[str], Outcome], progress: Progress | None
+) -> list[Outcome]:
+    with _progress_bar(len(ids), progress) as step:
+        outcomes = []
+        for number, incident_id in enumerate(ids, 1):
+            outcome = draft(incident_id)
+            step(f"[{number}/{len(ids)}] {outcome.status} {incident_id}")
+            outcomes.append(outcome)
+        return outcomes
+
+
+@contextmanager
+def _progress_bar(total: int, progress: Progress | None) -> Iterator[Progress]:
+    """A bar on a terminal; plain lines through `progress` otherwise (cron, systemd, pods)."""
+    if progress is None or total == 0 or not sys.stderr.isatty():
+        yield progress or _quiet
+        return
+    with click.progressbar(length=total, label="drafting", file=sys.stderr, show_pos=True) as bar:
+        yield lambda _message: bar.update(1)
+
+
+def _publish_locked(snapshot: Snapshot, config: Config, out_dir: Path) -> Outcome:
+    # `publish_draft` takes the incident lock itself, and filelock refuses a second holder in
+    # the same thread (it raises "Deadlock"), so this is its body, run under the lock we hold.
+    now = datetime.now(timezone.utc)
+    staging = make_staging(out_dir, snapshot.incident_id)
+    try:
+        save_snapshot(snapshot, staging / "snapshot.json")
+        build_draft(snapshot, config, staging, now)
+        stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
+        published = publish(staging, out_dir, snapshot.incident_id, force=False, stamp=stamp)
+    finally:
+        discard_staging(staging)
+    notes = f" ({len(snapshot.gaps)} missing-data notes)" if snapshot.gaps else ""
+    if published.status != "written":
+        return Outcome(snapshot.incident_id, "drafted", published.message)
+    return Outcome(snapshot.incident_id, "drafted", f"{published.folder / REPORT}{notes}")
+
+
+def _already_drafted(out_dir: Path, incident_id: str) -> Outcome:
+    if is_edited(out_dir / incident_id):
+        return Outcome(incident_id, "skipped", "already drafted; edited by a person, untouched")
+    return Outcome(incident_id, "skipped", "already drafted")
+
+
+def _discard_own_staging(out_dir: Path, incident_id: str) -> None:
+    # Called with the incident's lock held: any staging folder of this incident is a leftover.
+    for path in out_dir.glob(f".{incident_id}.*.staging"):
+        discard_staging(path)
+
+
+def _min_priority_rank(name: str | None, source: str) -> int | None:
+    if name is None:
+        return None
+    rank = _priority_rank(name)
+    if rank is None:
+        raise ConfigError(
+            f"{source}: key 'batch.min_priority': expected a priority name such as P2, got {name!r}"
+        )
+    return rank
+
+
+def _priority_rank(name: str) -> int | None:
+    # PagerDuty's standard priorities are P1 (highest) to P5: a lower number ranks higher.
+    match = _PRIORITY_RANK.search(name)
+    return int(match.group(1)) if match else None
+
+
+def _passes_priority(item: dict[str, Any], min_rank: int | None) -> bool:
+    if min_rank is None:
+        return True
+    priority = item.get("priority") or {}
+    name = priority.get("summary") or priority.get("name")
+    rank = _priority_rank(str(name)) if name else None
+    return rank is not None and rank <= min_rank
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, (pd_source.PagerDutyError, ConfigError)):
+        return text
+    return f"{type(exc).__name__}: {text}"
+
+
+def _quiet(_message: str) -> None:
+    """Discard progress messages."""

@@ -15,6 +15,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from collector.analysis.memory import MemoryTrend  # noqa: E402
 from collector.analysis.metrics import QuerySummary  # noqa: E402
 from collector.records import PHASES, AlertInterval, Event  # noqa: E402
 
@@ -33,9 +34,10 @@ PHASE_LABELS = {
 MILESTONE_STYLE = {
     "detected": ("#D55E00", "-"),
     "acknowledged": ("#0072B2", "--"),
-    "mitigated": ("#56B4E9", "-."),
+    "restored": ("#56B4E9", "-."),
     "resolved": ("#009E73", "-"),
 }
+LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0}
 THRESHOLD_COLORS = ("#E69F00", "#CC79A7", "#000000")
 
 
@@ -160,8 +162,13 @@ def draw_metric_chart(
     milestones: Mapping[str, datetime],
     path: Path,
     tz_note: str = "",
+    baseline: pd.DataFrame | None = None,
+    baseline_label: str = "one week earlier",
 ) -> Path:
-    """One query over the window: its series, thresholds, incident span and milestones."""
+    """One query over the window: its series, thresholds, incident span and milestones.
+
+    A baseline frame (the same query one offset earlier, times aligned) is drawn dashed.
+    """
     fig, ax = _new_figure()
     title = summary.title + (f" ({summary.unit})" if summary.unit else "")
     ax.set_title(_plain(title), loc="left", fontsize=11)
@@ -188,6 +195,8 @@ def draw_metric_chart(
         return _save(fig, path)
     ax.axvspan(_num(span[0]), _num(span[1]), color="#D55E00", alpha=0.08, label="incident")
     _draw_series(ax, data)
+    if baseline is not None:
+        _draw_baseline(ax, baseline, summary.name, window, baseline_label)
     for i, threshold in enumerate(thresholds):
         ax.axhline(
             threshold,
@@ -205,16 +214,146 @@ def draw_metric_chart(
     return _save(fig, path)
 
 
+def _draw_baseline(
+    ax: Axes, baseline: pd.DataFrame, query: str, window: tuple[datetime, datetime], label: str
+) -> None:
+    data = baseline[
+        (baseline["query"] == query)
+        & (baseline["time"] >= pd.Timestamp(window[0]))
+        & (baseline["time"] <= pd.Timestamp(window[1]))
+    ]
+    for j, (_, part) in enumerate(data.groupby("series")):
+        ax.plot(
+            part["time"],
+            part["value"],
+            color="#555555",
+            linestyle=(0, (4, 3)),
+            linewidth=1.0,
+            label=label if j == 0 else None,
+        )
+
+
+def draw_memory_trend_chart(
+    frame: pd.DataFrame,
+    trends: Sequence[MemoryTrend],
+    milestones: Mapping[str, datetime],
+    path: Path,
+    tz_note: str = "",
+) -> Path:
+    """Memory (and swap) of one instance: thresholds, crossings, fitted trend and its ETA."""
+    fig = Figure(figsize=(SIZE[0], 3.0 + 2.6 * len(trends)), dpi=DPI)
+    axes = fig.subplots(len(trends), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, trend in zip(axes, trends, strict=True):
+        _draw_trend_panel(ax, frame, trend)
+        _draw_milestones(ax, milestones)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    axes[0].set_title(_plain(f"Memory trend: {trends[0].instance}"), loc="left", fontsize=11)
+    _format_time_axis(axes[-1], tz_note)
+    fig.subplots_adjust(left=0.08, right=0.76, top=0.93, bottom=0.1, hspace=0.25)
+    return _save(fig, path)
+
+
+def _draw_trend_panel(ax: Axes, frame: pd.DataFrame, trend: MemoryTrend) -> None:
+    data = frame[(frame["query"] == trend.query) & (frame["series"] == trend.series)]
+    ax.plot(
+        data["time"], data["value"], color=PALETTE[0], linewidth=1.5, label=f"{trend.kind} used"
+    )
+    for i, threshold in enumerate(trend.thresholds):
+        ax.axhline(
+            threshold,
+            color=THRESHOLD_COLORS[i % len(THRESHOLD_COLORS)],
+            linestyle=(0, (5, 3)),
+            linewidth=1.1,
+            label=f"threshold {threshold:g}%",
+        )
+    for crossing in trend.crossings:
+        ax.plot(
+            [_num(crossing.time)],
+            [crossing.threshold],
+            marker="o",
+            color="#D55E00",
+            markersize=6,
+            linestyle="none",
+        )
+        ax.annotate(
+            f"{crossing.time:%H:%M}",
+            (_num(crossing.time), crossing.threshold),
+            textcoords="offset points",
+            xytext=(-30, 6),
+            fontsize=8,
+            color="#D55E00",
+            bbox=LABEL_BOX,
+        )
+    if trend.growth_per_hour is not None and trend.level_at_fit_end is not None:
+        _draw_fit(ax, trend)
+    ax.set_ylim(0, 112)
+    ax.set_ylabel(f"{trend.kind} %")
+    ax.grid(axis="y", color="#eeeeee", linewidth=0.6)
+
+
+def _draw_fit(ax: Axes, trend: MemoryTrend) -> None:
+    assert trend.growth_per_hour is not None and trend.level_at_fit_end is not None
+    end = trend.exhaustion_at or trend.fit_end
+    if (
+        trend.exhaustion_at
+        and trend.exhaustion_at - trend.fit_end > (trend.fit_end - trend.fit_start) * 3
+    ):
+        end = trend.fit_end + (trend.fit_end - trend.fit_start) * 3
+    hours = (end - trend.fit_start).total_seconds() / 3600
+    start_level = trend.level_at_fit_end - trend.growth_per_hour * (
+        (trend.fit_end - trend.fit_start).total_seconds() / 3600
+    )
+    ax.plot(
+        [_num(trend.fit_start), _num(end)],
+        [start_level, start_level + trend.growth_per_hour * hours],
+        color="#CC79A7",
+        linestyle=(0, (2, 2)),
+        linewidth=1.4,
+        label=f"trend {trend.growth_per_hour:+.1f} %/h",
+    )
+    if trend.exhaustion_at is not None and end == trend.exhaustion_at:
+        ax.plot([_num(end)], [100], marker="x", color="#CC79A7", markersize=7)
+        ax.annotate(
+            f"100 % at {trend.exhaustion_at:%H:%M} UTC",
+            (_num(end), 100),
+            textcoords="offset points",
+            xytext=(-6, 5),
+            ha="right",
+            fontsize=8,
+            color="#CC79A7",
+            bbox=LABEL_BOX,
+        )
+
+
+def _with_gaps(part: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    # A missing stretch of samples is drawn as a break in the line, never bridged or zeroed.
+    times = part["time"].reset_index(drop=True)
+    values = part["value"].reset_index(drop=True).astype(float)
+    steps = times.diff().dt.total_seconds()
+    usual = steps.median()
+    if pd.isna(usual) or usual <= 0:
+        return times, values
+    gaps = steps[steps > 3 * usual].index
+    if len(gaps) == 0:
+        return times, values
+    breaks = pd.DataFrame(
+        {"time": times[gaps] - pd.Timedelta(seconds=usual), "value": float("nan")}
+    )
+    joined = pd.concat([pd.DataFrame({"time": times, "value": values}), breaks])
+    joined = joined.sort_values("time", kind="stable")
+    return joined["time"], joined["value"]
+
+
 def _draw_series(ax: Axes, data: pd.DataFrame) -> None:
     peaks = data.groupby("series")["value"].max().sort_values(ascending=False)
     shown = list(peaks.index[:MAX_LEGEND_SERIES])
     others = list(peaks.index[MAX_LEGEND_SERIES:])
     names = short_series_labels(list(peaks.index))
     for i, series in enumerate(shown):
-        part = data[data["series"] == series]
+        times, values = _with_gaps(data[data["series"] == series])
         ax.plot(
-            part["time"],
-            part["value"],
+            times,
+            values,
             color=PALETTE[i % len(PALETTE)],
             linewidth=1.5,
             label=_plain(names[series], 32),

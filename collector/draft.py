@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from collector import __version__, charts
-from collector import pagerduty as pd_source
-from collector import prometheus as prom_source
-from collector.analysis.figures import IncidentFigures, compute_incident_figures
-from collector.analysis.metrics import detect_threshold_crossings, summarize_queries
-from collector.analysis.timeline import build_timeline
+from collector.analysis.incident import (
+    Analysis,
+    analyse_snapshot,
+    first_why,
+    suggested_lessons,
+)
+from collector.analysis.memory import MemoryTrend
+from collector.analysis.metrics import count_series_up
 from collector.config import Config
 from collector.records import Event
 from collector.snapshot import Snapshot
@@ -32,112 +35,122 @@ def build_draft(
     Returns the files written, relative to the folder.
     """
     now = now or datetime.now(timezone.utc)
-    incident = pd_source.read_incident(snapshot.pagerduty["incident"])
-    entries = pd_source.read_log_entries(snapshot.pagerduty.get("log_entries", []))
-    results = snapshot.prometheus.get("results", [])
-    alerts = prom_source.read_alert_intervals(results)
-    events = build_timeline(entries, alerts)
-    figures = compute_incident_figures(incident, entries, config.report.severity_by_priority)
-    frame = prom_source.read_series(results)
-    summaries = summarize_queries(results, frame)
-    crossings = [
-        c
-        for r in results
-        if r.get("thresholds")
-        for c in detect_threshold_crossings(frame, r["name"], r["thresholds"])
-    ]
-    window = _display_window(snapshot, figures, now)
+    analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
     tz_note = f"; {config.report.timezone} shown in the report" if config.report.timezone else ""
-    milestones = _milestones(figures)
-    span = (figures.started_at, figures.resolved_at or now)
-    written = [
-        charts.draw_timeline_chart(
-            events, alerts, milestones, window, incident.title, folder / TIMELINE_CHART, tz_note
-        )
-    ]
-    metric_charts = []
-    for summary, record in zip(summaries, results, strict=False):
-        if summary.kind == "alerts":
-            continue
-        relative = f"charts/{summary.name}.png"
-        written.append(
-            charts.draw_metric_chart(
-                frame,
-                summary,
-                record.get("thresholds", ()),
-                span,
-                window,
-                milestones,
-                folder / relative,
-                tz_note,
-            )
-        )
-        metric_charts.append({"title": summary.title, "path": relative})
+    chart_list, written = draw_charts(analysis, folder, tz_note)
     context = {
-        "incident": incident,
-        "fig": figures,
-        "events": events,
-        "chronology": chronology_sections(events),
-        "queries": summaries,
-        "crossings": crossings,
-        "charts": metric_charts,
+        "incident": analysis.incident,
+        "fig": analysis.figures,
+        "impact": analysis.impact,
+        "events": analysis.events,
+        "chronology": chronology_sections(analysis.events),
+        "queries": analysis.summaries,
+        "crossings": analysis.crossings,
+        "trends": analysis.trends,
+        "delay": analysis.delay,
+        "backtests": analysis.backtests,
+        "findings": analysis.findings,
+        "lessons": suggested_lessons(analysis, config.targets.alert_to_responder),
+        "charts": chart_list,
         "timeline_chart": TIMELINE_CHART,
-        "gaps": snapshot.gaps,
-        "why1": _first_why(incident.title, figures, crossings),
+        "gaps": snapshot.gaps + _query_warnings(analysis.results),
+        "why1": first_why(analysis),
+        "business": config.business,
+        "targets": config.targets,
         "meta": _meta(snapshot, config, now),
     }
     language = config.report.language
     markdown = render_markdown(context, language, config.report.template_dir)
     images = {p.relative_to(folder).as_posix(): p.read_bytes() for p in written}
-    html = render_html(markdown, incident.title, images, language, config.report.template_dir)
+    title = analysis.incident.title
+    html = render_html(markdown, title, images, language, config.report.template_dir)
     for name, text in (
         ("report.md", markdown),
         ("report.html", html),
-        ("timeline.csv", timeline_csv(events)),
+        ("timeline.csv", timeline_csv(analysis.events)),
     ):
         (folder / name).write_text(text, encoding="utf-8")
         written.append(folder / name)
     return [p.relative_to(folder) for p in written]
 
 
-def _display_window(
-    snapshot: Snapshot, figures: IncidentFigures, now: datetime
-) -> tuple[datetime, datetime]:
-    before = timedelta(seconds=float(snapshot.prometheus.get("padding_before_s", 1800)))
-    after = timedelta(seconds=float(snapshot.prometheus.get("padding_after_s", 1800)))
-    return figures.started_at - before, (figures.resolved_at or now) + after
+def draw_charts(
+    analysis: Analysis, folder: Path, tz_note: str
+) -> tuple[list[dict[str, str]], list[Path]]:
+    """Draw every chart; return what the report shows (title, path, section) and the files."""
+    a = analysis
+    written = [
+        charts.draw_timeline_chart(
+            a.events,
+            a.alerts,
+            a.milestones,
+            a.window,
+            a.incident.title,
+            folder / TIMELINE_CHART,
+            tz_note,
+        )
+    ]
+    shown: list[dict[str, str]] = []
+    for instance, trends in _trends_by_instance(a.trends).items():
+        relative = f"charts/memory_trend_{_slug(instance)}.png"
+        written.append(
+            charts.draw_memory_trend_chart(
+                a.frame, trends, a.milestones, folder / relative, tz_note
+            )
+        )
+        shown.append({"title": f"Memory trend: {instance}", "path": relative, "section": "memory"})
+    for summary, record in zip(a.summaries, a.results, strict=True):
+        if summary.kind == "alerts":
+            continue
+        frame = a.frame
+        if summary.kind == "availability" and summary.series_count > charts.MAX_LEGEND_SERIES:
+            frame = count_series_up(a.frame, summary.name)
+        relative = f"charts/{summary.name}.png"
+        written.append(
+            charts.draw_metric_chart(
+                frame,
+                summary,
+                record.get("thresholds", ()),
+                a.span,
+                a.window,
+                a.milestones,
+                folder / relative,
+                tz_note,
+                baseline=a.baseline if record.get("baseline_result") else None,
+            )
+        )
+        shown.append({"title": summary.title, "path": relative, "section": "impact"})
+    return shown, written
 
 
-def _milestones(figures: IncidentFigures) -> dict[str, datetime]:
-    points = {"detected": figures.detected_at}
-    if figures.acknowledged_at:
-        points["acknowledged"] = figures.acknowledged_at
-    if figures.resolved_at:
-        points["resolved"] = figures.resolved_at
-    return points
+def _trends_by_instance(trends: list[MemoryTrend]) -> dict[str, list[MemoryTrend]]:
+    grouped: dict[str, list[MemoryTrend]] = {}
+    for trend in sorted(trends, key=lambda t: (t.instance, t.kind != "memory")):
+        grouped.setdefault(trend.instance, []).append(trend)
+    return grouped
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text).strip("_")[:60] or "series"
+
+
+def _query_warnings(results: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"Prometheus warned about '{r['name']}': {warning}"
+        for r in results
+        for warning in dict.fromkeys(r.get("warnings") or ())
+    ]
 
 
 def chronology_sections(events: list[Event]) -> dict[str, list[Event]]:
-    """The template's three chronology sections; communication joins escalation, resolution
-    joins response (as in the team template), each in time order."""
+    """The template's three chronology sections, each in time order: communication joins
+    escalation and resolution joins response, as in the team template."""
     sections = {
         "detection": ("detection",),
         "escalation": ("escalation", "communication"),
         "response": ("response", "resolution"),
     }
     return {name: [e for e in events if e.phase in phases] for name, phases in sections.items()}
-
-
-def _first_why(title: str, figures: IncidentFigures, crossings: list[Any]) -> str:
-    text = f"{title} (paged at {figures.started_at:%H:%M} UTC)."
-    before = [c for c in crossings if c.time <= figures.started_at]
-    if before:
-        first = before[0]
-        text += (
-            f" Just before, {first.query} on {first.series} had crossed"
-            f" {first.threshold:g} at {first.time:%H:%M} UTC."
-        )
-    return text
 
 
 def _meta(snapshot: Snapshot, config: Config, now: datetime) -> dict[str, Any]:

@@ -310,6 +310,7 @@ def _read_log_entry(item: dict[str, Any]) -> LogEntry:
     targets = [a.get("summary", "") for a in item.get("assignees") or ()]
     if item.get("user"):
         targets.append(item["user"].get("summary", ""))
+    targets.extend(r.get("summary", "") for r in channel.get("responders") or ())
     note = ""
     if item.get("type") == "annotate_log_entry":
         note = _text(channel.get("summary")) or _text(item.get("note")) or ""

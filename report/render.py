@@ -46,9 +46,11 @@ def make_environment(template_dir: Path | None = None) -> jinja2.Environment:
         utc=format_utc,
         hhmm=format_hhmm,
         minutes=format_minutes,
+        duration=format_duration,
         number=format_number,
         local=format_local,
         url=escape_url,
+        figure=format_figure,
     )
     return env
 
@@ -105,6 +107,19 @@ def format_minutes(value: timedelta | None) -> str:
     return f"{round(seconds / 60)} min"
 
 
+def format_duration(value: timedelta | None) -> str:
+    """A target or period: '43.2 min', '2 h', '30 days'."""
+    if value is None:
+        return "—"
+    seconds = value.total_seconds()
+    if seconds >= 86400 and seconds % 86400 == 0:
+        days = int(seconds // 86400)
+        return f"{days} day" + ("s" if days > 1 else "")
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{int(seconds // 3600)} h"
+    return f"{seconds / 60:,.1f} min".replace(".0 min", " min")
+
+
 def format_number(value: float | int | None, digits: int | None = None) -> str:
     """Thousands separated by commas: 12,500; one decimal unless the value is whole."""
     if value is None:
@@ -112,6 +127,42 @@ def format_number(value: float | int | None, digits: int | None = None) -> str:
     if digits is None:
         digits = 0 if float(value).is_integer() else 1
     return f"{value:,.{digits}f}"
+
+
+CURRENCY_UNITS = ("$", "€", "£", "¥")
+
+
+def format_figure(figure: Any, currency: str = "$") -> str:
+    """A computed impact figure as text; a figure that could not be computed says why."""
+    if figure.status != "ok":
+        return f"⚠️ {figure.status}: {figure.note}"
+    value = figure.value
+    if isinstance(value, timedelta):
+        text = format_minutes(value)
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, datetime):
+        text = format_utc(value)
+    elif isinstance(value, (int, float)) and figure.total is not None:
+        text = f"{format_number(value)} of {format_number(figure.total)} {figure.unit}".strip()
+    elif isinstance(value, (int, float)):
+        text = _format_quantity(float(value), figure.unit, currency)
+    else:
+        text = str(value)
+    return text
+
+
+def _format_quantity(value: float, unit: str, currency: str) -> str:
+    if unit in CURRENCY_UNITS or unit == "currency":
+        return f"{currency}{value:,.0f}"
+    if unit == "%":
+        return f"{value:.1f} %"
+    if unit == "min":
+        return f"{value:,.1f} min".replace(".0 min", " min")
+    if unit == "h":
+        return f"{value:.1f} h"
+    number = format_number(round(value) if abs(value) >= 100 else value)
+    return f"{number} {unit}".strip()
 
 
 def render_markdown(

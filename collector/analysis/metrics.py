@@ -94,3 +94,17 @@ def summarize_queries(
             )
         )
     return summaries
+
+
+def count_series_up(frame: pd.DataFrame, query: str, up_at: float = 0.5) -> pd.DataFrame:
+    """For an availability query with many series: how many were up at each sample time.
+
+    Returns a tidy frame with one series, labelled `{up="up, of N"}`, N the number of series.
+    """
+    data = frame[frame["query"] == query]
+    total = int(data["series"].nunique())
+    counts = (data["value"] >= up_at).groupby(data["time"]).sum().reset_index(name="value")
+    counts["value"] = counts["value"].astype(float)
+    counts["query"] = query
+    counts["series"] = f'{{up="up, of {total}"}}'
+    return counts[["query", "series", "time", "value"]]

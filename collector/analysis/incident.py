@@ -1,0 +1,215 @@
+"""Run every analysis over a snapshot once; the charts and the report only read the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from collector import pagerduty as pd_source
+from collector import prometheus as prom_source
+from collector.analysis.figures import IncidentFigures, compute_incident_figures
+from collector.analysis.impact import Impact, compute_impact
+from collector.analysis.memory import (
+    BacktestResult,
+    DetectionDelay,
+    MemoryTrend,
+    analyse_memory_trends,
+    backtest_thresholds,
+    build_findings,
+    compute_detection_delay,
+)
+from collector.analysis.metrics import (
+    Crossing,
+    QuerySummary,
+    detect_threshold_crossings,
+    summarize_queries,
+)
+from collector.analysis.timeline import build_timeline
+from collector.config import Config
+from collector.records import AlertInterval, Event, Incident, LogEntry
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything computed about one incident, each figure in one place."""
+
+    incident: Incident
+    entries: list[LogEntry]
+    alerts: list[AlertInterval]
+    events: list[Event]
+    figures: IncidentFigures
+    results: list[dict[str, Any]]
+    frame: pd.DataFrame
+    baseline: pd.DataFrame
+    summaries: list[QuerySummary]
+    crossings: list[Crossing]
+    trends: list[MemoryTrend]
+    delay: DetectionDelay
+    backtests: list[BacktestResult]
+    findings: list[str]
+    impact: Impact
+    window: tuple[datetime, datetime]
+    span: tuple[datetime, datetime]
+    milestones: dict[str, datetime] = field(default_factory=dict)
+
+
+def analyse_snapshot(
+    pagerduty: dict[str, Any], prometheus: dict[str, Any], config: Config, now: datetime
+) -> Analysis:
+    """Read the snapshot's raw data into records and compute every figure from them."""
+    incident = pd_source.read_incident(pagerduty["incident"])
+    entries = pd_source.read_log_entries(pagerduty.get("log_entries", []))
+    results: list[dict[str, Any]] = prometheus.get("results", [])
+    alerts = prom_source.read_alert_intervals(results)
+    figures = compute_incident_figures(incident, entries, config.report.severity_by_priority)
+    frame = prom_source.read_series(results)
+    baseline = prom_source.read_series(results, baseline=True)
+    page = figures.started_at
+    trends = analyse_memory_trends(frame, results, page, config.business.memory_growth_warning)
+    delay = compute_detection_delay(trends, page)
+    backtests = [
+        result
+        for trend in trends
+        if trend.kind == "memory"
+        for result in backtest_thresholds(
+            frame,
+            trend.query,
+            trend.series,
+            trend.thresholds,
+            page,
+            horizon_end=figures.resolved_at,
+        )
+    ]
+    impact = compute_impact(
+        frame,
+        baseline,
+        results,
+        figures,
+        config.targets,
+        config.business,
+        config.report.timezone,
+        delay.delay,
+        _delay_source(delay),
+    )
+    end = figures.resolved_at or now
+    padding = (
+        timedelta(seconds=float(prometheus.get("padding_before_s", 1800))),
+        timedelta(seconds=float(prometheus.get("padding_after_s", 1800))),
+    )
+    return Analysis(
+        incident=incident,
+        entries=entries,
+        alerts=alerts,
+        events=build_timeline(entries, alerts),
+        figures=figures,
+        results=results,
+        frame=frame,
+        baseline=baseline,
+        summaries=summarize_queries(results, frame),
+        crossings=[
+            c
+            for r in results
+            if r.get("thresholds")
+            for c in detect_threshold_crossings(frame, r["name"], r["thresholds"])
+        ],
+        trends=trends,
+        delay=delay,
+        backtests=backtests,
+        findings=build_findings(trends, delay, backtests),
+        impact=impact,
+        window=(figures.started_at - padding[0], end + padding[1]),
+        span=(figures.started_at, end),
+        milestones=_milestones(figures, impact),
+    )
+
+
+def _delay_source(delay: DetectionDelay) -> str:
+    if delay.crossing is None:
+        return "no threshold of a memory or swap query was crossed before the page"
+    c = delay.crossing
+    return (
+        f"{c.query} {c.series} crossed {c.threshold:g} at {c.time:%H:%M:%S} UTC;"
+        f" PagerDuty paged at {delay.page_time:%H:%M:%S} UTC"
+    )
+
+
+def _milestones(figures: IncidentFigures, impact: Impact) -> dict[str, datetime]:
+    points = {"detected": figures.detected_at}
+    if figures.acknowledged_at:
+        points["acknowledged"] = figures.acknowledged_at
+    if impact.outage_end is not None:
+        points["restored"] = impact.outage_end
+    if figures.resolved_at:
+        points["resolved"] = figures.resolved_at
+    return points
+
+
+def first_why(analysis: Analysis) -> str:
+    """A suggested answer to the first of the 5 whys: what stopped, when, what metrics showed."""
+    fig = analysis.figures
+    text = f"{analysis.incident.title}: paged at {fig.started_at:%H:%M} UTC"
+    if analysis.impact.outage_start is not None:
+        text += f", service down from {analysis.impact.outage_start:%H:%M} UTC"
+    text += "."
+    before = [c for c in analysis.crossings if c.time <= fig.started_at]
+    if before:
+        first = before[0]
+        text += (
+            f" Just before, {first.query} on {first.series} had crossed {first.threshold:g}"
+            f" at {first.time:%H:%M} UTC"
+        )
+        peaks = [t for t in analysis.trends if t.query == first.query and t.peak is not None]
+        if peaks and peaks[0].peak_time is not None:
+            text += f" and peaked at {peaks[0].peak:.1f} at {peaks[0].peak_time:%H:%M} UTC"
+        text += "."
+    return text
+
+
+def suggested_lessons(analysis: Analysis, targets_ack: timedelta | None) -> dict[str, list[str]]:
+    """Pre-filled lessons and actions from the figures, for people to keep or delete."""
+    fig, impact = analysis.figures, analysis.impact
+    good: list[str] = []
+    bad: list[str] = list(analysis.findings)
+    actions: list[str] = []
+    ack = fig.time_to_acknowledge
+    if ack is not None and targets_ack is not None:
+        within = ack <= targets_ack
+        line = (
+            f"Acknowledged {_minutes(ack)} after the page"
+            f" (target {_minutes(targets_ack)}, alert_to_responder)"
+        )
+        (good if within else bad).append(line)
+    for objective in impact.objectives:
+        if objective.actual is None or objective.target is None:
+            continue
+        line = (
+            f"{objective.name} {objective.status}: {_minutes(objective.actual)} against"
+            f" {_minutes(objective.target)}"
+        )
+        if objective.status in ("MET", "WITHIN BUDGET"):
+            good.append(line)
+        elif objective.status.startswith("MISSED"):
+            bad.append(line)
+    for result in analysis.backtests:
+        if result.lead is not None and result.lead > timedelta(0) and not result.held_at_start:
+            if analysis.delay.crossing and result.threshold == analysis.delay.crossing.threshold:
+                actions.append(
+                    f"Alert on {result.query} at {result.threshold:g} % (backtest: it would"
+                    f" have paged {_minutes(result.lead)} earlier in this incident)"
+                )
+    for trend in analysis.trends:
+        if trend.growth_warning:
+            actions.append(
+                f"Warn when {trend.kind} grows faster than {trend.warning_rate:g} %/hour"
+                f" ({trend.instance} grew {trend.growth_per_hour:.1f} %/hour)"
+            )
+    return {"good": good, "bad": bad, "actions": list(dict.fromkeys(actions))}
+
+
+def _minutes(value: timedelta) -> str:
+    seconds = int(round(value.total_seconds()))
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min {rest} s" if rest and minutes < 10 else f"{round(seconds / 60)} min"
