@@ -52,7 +52,7 @@ def make_client(settings: PagerDutySettings, ca_bundle: str | None) -> pagerduty
         raise PagerDutyError(
             f"PAGERDUTY_BASE_URL {settings.base_url!r} is not usable: {exc}"
         ) from exc
-    client.timeout = settings.timeout
+    client.timeout = settings.timeout  # type: ignore[assignment]  # the client types it int
     client.max_network_attempts = settings.max_retries
     # The client retries 429 without limit by default; a scheduled job must end.
     client.retry = {status: settings.max_retries for status in RETRIED_STATUSES}
@@ -235,7 +235,8 @@ def _request_json(
     try:
         response = client.get(path, params=params)
     except pagerduty.HttpError as exc:
-        raise PagerDutyError(_explain_status(exc.response.status_code, what, client)) from exc
+        status = exc.response.status_code if exc.response is not None else 0
+        raise PagerDutyError(_explain_status(status, what, client)) from exc
     except pagerduty.Error as exc:
         raise PagerDutyError(
             f"cannot reach PagerDuty at {client.url}: {exc}. Check PAGERDUTY_BASE_URL and"

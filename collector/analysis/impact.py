@@ -498,7 +498,7 @@ def _connections_dropped(query: _Query, window: _Window) -> Figure:
         note = f"{query.describe()} has no sample before or during {window.text()}"
         return _missing(key, NO_DATA, note, query.describe())
     at, value = before
-    low, low_at = float(during.min()), during.idxmin().to_pydatetime()
+    low, low_at = float(during.min()), pd.Timestamp(str(during.idxmin())).to_pydatetime()
     source = (
         f"{query.describe()}: {value:g} at {iso_utc(at)} (last before the start) −"
         f" {low:g} at {iso_utc(low_at)} (lowest during {window.text()})"

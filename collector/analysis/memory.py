@@ -131,7 +131,7 @@ def _series_trend(
     fit = _fit_window(window, fit_start) if len(window) >= MIN_FIT_POINTS else None
     slope = fit[0] if fit else None
     level = fit[1] + fit[0] * (fit_window / timedelta(hours=1)) if fit else None
-    peak = group.loc[group["value"].idxmax()] if not group.empty else None
+    peak = group.sort_values("value", kind="stable").iloc[-1] if not group.empty else None
     return MemoryTrend(
         query=key.query,
         series=key.series,
@@ -379,11 +379,12 @@ def _thresholds(value: object) -> tuple[float, ...]:
 
 def _finite(data: pd.DataFrame) -> pd.DataFrame:
     # Prometheus answers NaN for 0/0 (a host without swap); a gap is a gap, never a zero.
-    return data[np.isfinite(data["value"].to_numpy(np.float64))]
+    finite: pd.DataFrame = data[np.isfinite(data["value"].to_numpy(np.float64))]
+    return finite
 
 
 def _py(value: object) -> datetime:
-    moment: datetime = pd.Timestamp(value).to_pydatetime()
+    moment: datetime = pd.Timestamp(str(value)).to_pydatetime()
     return moment
 
 

@@ -75,8 +75,9 @@ def summarize_queries(
             problem = f"query failed: {record['error']}"
         elif record.get("kind") != "alerts" and data.empty:
             problem = "no data: the query matched no series in this time range"
-        peak = data.loc[data["value"].idxmax()] if not data.empty else None
-        low = data.loc[data["value"].idxmin()] if not data.empty else None
+        ordered = data.sort_values("value", kind="stable")
+        peak = ordered.iloc[-1] if not data.empty else None
+        low = ordered.iloc[0] if not data.empty else None
         summaries.append(
             QuerySummary(
                 name=name,
