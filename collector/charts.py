@@ -194,7 +194,7 @@ def draw_metric_chart(
         ax.set_yticks([])
         return _save(fig, path)
     ax.axvspan(_num(span[0]), _num(span[1]), color="#D55E00", alpha=0.08, label="incident")
-    _draw_series(ax, data)
+    _draw_series(ax, data, summary.shown or MAX_LEGEND_SERIES)
     if baseline is not None:
         _draw_baseline(ax, baseline, summary.name, window, baseline_label)
     for i, threshold in enumerate(thresholds):
@@ -344,10 +344,10 @@ def _with_gaps(part: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return joined["time"], joined["value"]
 
 
-def _draw_series(ax: Axes, data: pd.DataFrame) -> None:
+def _draw_series(ax: Axes, data: pd.DataFrame, max_shown: int = MAX_LEGEND_SERIES) -> None:
     peaks = data.groupby("series")["value"].max().sort_values(ascending=False)
-    shown = list(peaks.index[:MAX_LEGEND_SERIES])
-    others = list(peaks.index[MAX_LEGEND_SERIES:])
+    shown = list(peaks.index[:max_shown])
+    others = list(peaks.index[max_shown:])
     names = short_series_labels(list(peaks.index))
     for i, series in enumerate(shown):
         times, values = _with_gaps(data[data["series"] == series])

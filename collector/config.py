@@ -73,6 +73,11 @@ class PrometheusSettings:
     lookback: timedelta = timedelta(hours=4)
     chart_points: int = 720
     baseline_offset: timedelta | None = timedelta(weeks=1)
+    max_concurrency: int = 4
+    max_series_shown: int = 6
+    insecure_skip_verify: bool = False
+    bearer_token: str | None = None
+    basic_auth: tuple[str, str] | None = None
     services: Mapping[str, str] = field(default_factory=dict)
     queries: tuple[QuerySpec, ...] = ()
 
@@ -194,6 +199,9 @@ _SCHEMA: dict[str, Any] = {
                 "padding_after": {"type": "string", "pattern": _DURATION_PATTERN},
                 "lookback": {"type": "string", "pattern": _DURATION_PATTERN},
                 "chart_points": {"type": "integer", "minimum": 50, "maximum": 11000},
+                "max_concurrency": {"type": "integer", "minimum": 1, "maximum": 16},
+                "max_series_shown": {"type": "integer", "minimum": 1, "maximum": 50},
+                "insecure_skip_verify": {"type": "boolean"},
                 "baseline_offset": {
                     "anyOf": [{"type": "string", "pattern": _DURATION_PATTERN}, {"type": "null"}]
                 },
@@ -370,6 +378,11 @@ def _prometheus_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> Prom
         padding_after=parse_duration(raw.get("padding_after", "30m")),
         lookback=parse_duration(raw.get("lookback", "4h")),
         chart_points=int(raw.get("chart_points", 720)),
+        max_concurrency=int(raw.get("max_concurrency", 4)),
+        max_series_shown=int(raw.get("max_series_shown", 6)),
+        insecure_skip_verify=bool(raw.get("insecure_skip_verify", False)),
+        bearer_token=env.get("PROMETHEUS_BEARER_TOKEN") or None,
+        basic_auth=_basic_auth(env),
         baseline_offset=parse_duration(raw["baseline_offset"])
         if raw.get("baseline_offset")
         else (None if "baseline_offset" in raw else timedelta(weeks=1)),
@@ -438,6 +451,11 @@ def _batch(raw: Mapping[str, Any], env: Mapping[str, str]) -> BatchSettings:
         created_lookback=parse_duration(raw.get("created_lookback", "30d")),
         webhook_secret=env.get("PAGERDUTY_WEBHOOK_SECRET") or None,
     )
+
+
+def _basic_auth(env: Mapping[str, str]) -> tuple[str, str] | None:
+    user = env.get("PROMETHEUS_USERNAME")
+    return (user, env.get("PROMETHEUS_PASSWORD", "")) if user else None
 
 
 def _ca_bundle(env: Mapping[str, str]) -> Path | None:

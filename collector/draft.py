@@ -47,6 +47,7 @@ def build_draft(
         "queries": analysis.summaries,
         "crossings": analysis.crossings,
         "trends": analysis.trends,
+        "trends_left_out": analysis.trends_left_out,
         "delay": analysis.delay,
         "backtests": analysis.backtests,
         "findings": analysis.findings,
@@ -103,7 +104,7 @@ def draw_charts(
         if summary.kind == "alerts":
             continue
         frame = a.frame
-        if summary.kind == "availability" and summary.series_count > charts.MAX_LEGEND_SERIES:
+        if summary.kind == "availability" and summary.series_count > summary.shown:
             frame = count_series_up(a.frame, summary.name)
         relative = f"charts/{summary.name}.png"
         written.append(

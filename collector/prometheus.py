@@ -31,7 +31,6 @@ from collector.timeutil import from_unix, iso_utc, parse_time
 MAX_POINTS = 11_000  # Prometheus rejects query_range asking for more points per series.
 _NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400)
 SERIES_COLUMNS = ["query", "series", "time", "value"]
-MAX_WORKERS = 4
 # Kinds whose "same window, one offset earlier" baseline is fetched and drawn.
 BASELINE_KINDS = ("traffic", "errors", "availability", "latency", "connections", "users")
 
@@ -87,7 +86,7 @@ def fetch_query_results(
     """Run every query over the range; one failing query is recorded, never fatal."""
     with requests.Session() as session:
         connection = _connect(session, settings, ca_bundle)
-        with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+        with ThreadPoolExecutor(max_workers=settings.max_concurrency) as pool:
             futures = [
                 pool.submit(_run_query, connection, settings, spec, qrange, selector)
                 for spec in queries
@@ -98,7 +97,11 @@ def fetch_query_results(
 def _connect(
     session: requests.Session, settings: PrometheusSettings, ca_bundle: str | None
 ) -> PrometheusConnect:
-    session.verify = ca_bundle or True
+    # TLS trust: the configured CA bundle, else the system's; never off unless asked for.
+    session.verify = False if settings.insecure_skip_verify else (ca_bundle or True)
+    headers = dict(settings.headers)
+    if settings.bearer_token:
+        headers["Authorization"] = f"Bearer {settings.bearer_token}"
     session.hooks["response"].append(_remember_warnings)
     retry = Retry(
         total=2,
@@ -109,7 +112,8 @@ def _connect(
     )
     return PrometheusConnect(
         url=settings.url.rstrip("/"),
-        headers=dict(settings.headers) or None,
+        headers=headers or None,
+        auth=settings.basic_auth,
         retry=retry,
         session=session,
         timeout=settings.timeout,

@@ -47,6 +47,7 @@ class Analysis:
     summaries: list[QuerySummary]
     crossings: list[Crossing]
     trends: list[MemoryTrend]
+    trends_left_out: list[str]
     delay: DetectionDelay
     backtests: list[BacktestResult]
     findings: list[str]
@@ -70,9 +71,11 @@ def analyse_snapshot(
     page = figures.started_at
     trends = analyse_memory_trends(frame, results, page, config.business.memory_growth_warning)
     delay = compute_detection_delay(trends, page)
+    limit = config.prometheus.max_series_shown
+    shown, left_out = select_trends(trends, limit)
     backtests = [
         result
-        for trend in trends
+        for trend in shown
         if trend.kind == "memory"
         for result in backtest_thresholds(
             frame,
@@ -108,22 +111,34 @@ def analyse_snapshot(
         results=results,
         frame=frame,
         baseline=baseline,
-        summaries=summarize_queries(results, frame),
+        summaries=summarize_queries(results, frame, limit),
         crossings=[
             c
             for r in results
             if r.get("thresholds")
             for c in detect_threshold_crossings(frame, r["name"], r["thresholds"])
         ],
-        trends=trends,
+        trends=shown,
+        trends_left_out=left_out,
         delay=delay,
         backtests=backtests,
-        findings=build_findings(trends, delay, backtests),
+        findings=build_findings(shown, delay, backtests),
         impact=impact,
         window=(figures.started_at - padding[0], end + padding[1]),
         span=(figures.started_at, end),
         milestones=_milestones(figures, impact),
     )
+
+
+def select_trends(trends: list[MemoryTrend], limit: int) -> tuple[list[MemoryTrend], list[str]]:
+    """The trends of the `limit` instances with the highest peak, and the instances left out."""
+    peaks: dict[str, float] = {}
+    for trend in trends:
+        peak = trend.peak if trend.peak is not None else float("-inf")
+        peaks[trend.instance] = max(peaks.get(trend.instance, float("-inf")), peak)
+    ranked = sorted(peaks, key=lambda instance: (-peaks[instance], instance))
+    keep = set(ranked[:limit])
+    return [t for t in trends if t.instance in keep], ranked[limit:]
 
 
 def _delay_source(delay: DetectionDelay) -> str:

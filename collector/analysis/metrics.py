@@ -35,6 +35,17 @@ class QuerySummary:
     low: float | None
     low_time: datetime | None
     problem: str | None
+    gaps: tuple[DataGap, ...] = ()
+    shown: int = 0
+
+
+@dataclass(frozen=True)
+class DataGap:
+    """A stretch where a series has no samples (drawn as a break, never as zero)."""
+
+    series: str
+    start: datetime
+    end: datetime
 
 
 def detect_threshold_crossings(
@@ -63,9 +74,9 @@ def _interpolate(t0: datetime, t1: datetime, v0: float, v1: float, target: float
 
 
 def summarize_queries(
-    results: Sequence[dict[str, object]], frame: pd.DataFrame
+    results: Sequence[dict[str, object]], frame: pd.DataFrame, max_shown: int = 6
 ) -> list[QuerySummary]:
-    """One summary per query of the pack, stating errors and empty results."""
+    """One summary per query of the pack, stating errors, empty results and gaps."""
     summaries = []
     for record in results:
         name = str(record["name"])
@@ -92,9 +103,31 @@ def summarize_queries(
                 low=float(low["value"]) if low is not None else None,
                 low_time=low["time"].to_pydatetime() if low is not None else None,
                 problem=problem,
+                gaps=find_gaps(data, _step(record)),
+                shown=min(int(data["series"].nunique()), max_shown),
             )
         )
     return summaries
+
+
+def _step(record: dict[str, object]) -> float:
+    step = record.get("step", 0)
+    return float(step) if isinstance(step, (int, float, str)) else 0.0
+
+
+def find_gaps(data: pd.DataFrame, step: float, limit: int = 5) -> tuple[DataGap, ...]:
+    """Stretches longer than three steps without a sample, inside each series' own span."""
+    if step <= 0:
+        return ()
+    gaps: list[DataGap] = []
+    for series, group in data.groupby("series", sort=True):
+        times = group["time"].sort_values()
+        jumps = times.diff().dt.total_seconds()
+        for index in jumps[jumps > 3 * step].index:
+            end = times[index]
+            start = times[times < end].iloc[-1]
+            gaps.append(DataGap(str(series), start.to_pydatetime(), end.to_pydatetime()))
+    return tuple(sorted(gaps, key=lambda g: g.start)[:limit])
 
 
 def count_series_up(frame: pd.DataFrame, query: str, up_at: float = 0.5) -> pd.DataFrame:
