@@ -11,6 +11,7 @@ Tidy series frame columns: `query` (query name), `series` (label set, e.g. `{ins
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -222,12 +223,22 @@ def _fetch_raw_samples(
 
 
 def _explain_query_error(message: str) -> str:
-    # The client puts the raw body in its message; Prometheus's own `error` text is the useful bit.
+    # The client puts the status and raw body in its message; Prometheus's own `error` text is
+    # the useful bit, and the status says whose fault it is.
+    status_match = re.search(r"HTTP Status Code (\d{3})", message)
+    status = int(status_match.group(1)) if status_match else 0
     marker = '"error":"'
-    if marker in message:
-        text = message.split(marker, 1)[1].split('"', 1)[0]
+    text = message.split(marker, 1)[1].split('"', 1)[0] if marker in message else message[:300]
+    if status in (401, 403):
+        return (
+            f"Prometheus refused access (HTTP {status}): set PROMETHEUS_BEARER_TOKEN or"
+            f" PROMETHEUS_USERNAME/PROMETHEUS_PASSWORD, or prometheus.headers ({text})"
+        )
+    if status in (400, 422):
         return f"Prometheus rejected the query: {text}"
-    return f"Prometheus query failed: {message[:300]}"
+    if status:
+        return f"Prometheus answered HTTP {status}: {text}"
+    return f"Prometheus query failed: {text}"
 
 
 def _label_text(metric: dict[str, str]) -> str:

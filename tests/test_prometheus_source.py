@@ -1,0 +1,213 @@
+"""The Prometheus source against a real Prometheus loaded with the demo story."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+from prom_server import PrometheusServer
+
+from collector.analysis.metrics import detect_threshold_crossings
+from collector.config import PrometheusSettings, QuerySpec
+from collector.prometheus import (
+    MAX_POINTS,
+    QueryRange,
+    choose_range,
+    fetch_query_results,
+    read_alert_intervals,
+    read_series,
+    split_range,
+)
+from collector.timeutil import parse_time
+
+DAY = datetime(2025, 10, 25, tzinfo=timezone.utc)
+MEMORY = QuerySpec(
+    name="memory_used",
+    title="Memory used",
+    query="100 * (1 - node_memory_MemAvailable_bytes{$selector}"
+    " / node_memory_MemTotal_bytes{$selector})",
+    unit="%",
+    kind="memory",
+    thresholds=(80.0, 95.0),
+)
+SWAP = QuerySpec(
+    name="swap_used",
+    title="Swap used",
+    query="100 * (1 - node_memory_SwapFree_bytes{$selector}"
+    " / node_memory_SwapTotal_bytes{$selector})",
+    unit="%",
+    kind="swap",
+    thresholds=(30.0,),
+)
+ALERTS = QuerySpec(name="alerts", title="Alerts", query="ALERTS", kind="alerts")
+
+
+def at(hhmmss: str) -> datetime:
+    """A time of the demo day, e.g. at("14:32:00")."""
+    h, m, s = (int(x) for x in hhmmss.split(":"))
+    return DAY.replace(hour=h, minute=m, second=s)
+
+
+def settings(url: str, **changes: Any) -> PrometheusSettings:
+    """Settings for a test: no retries to wait for, short timeout."""
+    return replace(PrometheusSettings(url=url, timeout=5.0), **changes)
+
+
+@pytest.mark.parametrize("hours", [0.1, 1, 5, 24, 24 * 7, 24 * 90])
+def test_chosen_step_never_exceeds_the_points_limit(hours: float) -> None:
+    start = at("10:00:00")
+    qrange = choose_range(start, start + timedelta(hours=hours), 720)
+    assert qrange.points <= MAX_POINTS
+    assert qrange.points <= 2 * 720 + 2  # close to chart resolution, not needlessly fine
+    assert qrange.start.timestamp() % qrange.step == 0  # aligned: cacheable, repeatable
+
+
+def test_split_range_has_no_shared_or_missing_point() -> None:
+    qrange = QueryRange(at("10:00:00"), at("14:00:00"), 1)
+    chunks = split_range(qrange)
+    assert len(chunks) == 2
+    assert all(c.points <= MAX_POINTS for c in chunks)
+    points = [c.start + timedelta(seconds=i) for c in chunks for i in range(c.points)]
+    assert len(points) == len(set(points)) == qrange.points
+
+
+def test_long_window_is_chunked_and_joined_without_duplicates_at_the_seam(
+    prometheus: PrometheusServer,
+) -> None:
+    qrange = QueryRange(at("13:00:00"), at("16:30:00"), 1)  # 12,601 points: two requests
+    fine = fetch_query_results(settings(prometheus.url), None, [MEMORY], qrange, "")[0]
+    assert fine["error"] is None
+    coarse_range = QueryRange(qrange.start, qrange.end, 60)
+    coarse = fetch_query_results(settings(prometheus.url), None, [MEMORY], coarse_range, "")[0]
+    fine_frame, coarse_frame = read_series([fine]), read_series([coarse])
+    db01 = fine_frame[fine_frame["series"].str.contains("db-01")]
+    assert len(db01) == qrange.points
+    assert db01["time"].is_unique and db01["time"].is_monotonic_increasing
+    merged = coarse_frame.merge(fine_frame, on=["series", "time"], suffixes=("_c", "_f"))
+    assert len(merged) == len(coarse_frame)
+    assert (merged["value_c"] - merged["value_f"]).abs().max() < 1e-9
+
+
+def test_crossings_of_the_story_to_the_second(
+    prometheus: PrometheusServer, demo_facts: dict[str, Any]
+) -> None:
+    qrange = choose_range(at("10:30:00"), at("16:00:00"), 720)
+    results = fetch_query_results(
+        settings(prometheus.url), None, [MEMORY, SWAP], qrange, 'instance="db-01:9100"'
+    )
+    frame = read_series(results)
+    memory = detect_threshold_crossings(frame, "memory_used", [80.0, 95.0])
+    swap = detect_threshold_crossings(frame, "swap_used", [30.0])
+    assert [c.time for c in memory] == [
+        parse_time(demo_facts["memory"]["cross_80"]),
+        parse_time(demo_facts["memory"]["cross_95"]),
+    ]
+    assert [c.time for c in swap] == [parse_time(demo_facts["swap"]["cross_30"])]
+
+
+def test_alert_history_becomes_exact_intervals(
+    prometheus: PrometheusServer, demo_facts: dict[str, Any]
+) -> None:
+    qrange = choose_range(at("12:00:00"), at("16:00:00"), 720)
+    results = fetch_query_results(settings(prometheus.url), None, [ALERTS], qrange, "")
+    intervals = {(a.alertname, a.state): a for a in read_alert_intervals(results)}
+    for alert in demo_facts["alerts"]:
+        for state in ("pending", "firing"):
+            expected = alert.get(state)
+            if not expected:
+                assert (alert["alertname"], state) not in intervals
+                continue
+            got = intervals[(alert["alertname"], state)]
+            assert (got.start, got.end) == (
+                parse_time(expected["start"]),
+                parse_time(expected["end"]),
+            ), (alert["alertname"], state)
+
+
+def test_one_bad_query_fails_alone(prometheus: PrometheusServer) -> None:
+    broken = QuerySpec(name="broken", title="Broken", query="rate(up[", kind="custom")
+    qrange = choose_range(at("14:00:00"), at("15:00:00"), 100)
+    results = fetch_query_results(settings(prometheus.url), None, [broken, MEMORY], qrange, "")
+    assert results[0]["error"].startswith("Prometheus rejected the query: ")
+    assert "parse error" in results[0]["error"]
+    assert results[1]["error"] is None and results[1]["result"]
+
+
+def test_unreachable_prometheus_is_named_in_every_query() -> None:
+    qrange = choose_range(at("14:00:00"), at("15:00:00"), 100)
+    results = fetch_query_results(settings("http://127.0.0.1:9"), None, [MEMORY], qrange, "")
+    assert results[0]["error"].startswith("cannot reach Prometheus at http://127.0.0.1:9")
+    assert results[0]["result"] == []
+
+
+def test_empty_result_is_not_an_error_but_no_data(prometheus: PrometheusServer) -> None:
+    nothing = QuerySpec(name="nothing", title="Nothing", query='up{job="absent"}')
+    qrange = choose_range(at("14:00:00"), at("15:00:00"), 100)
+    result = fetch_query_results(settings(prometheus.url), None, [nothing], qrange, "")[0]
+    assert result["error"] is None and result["result"] == []
+
+
+class _TenantProxy(BaseHTTPRequestHandler):
+    """A Mimir-like front: /prometheus prefix, tenant header and bearer token required."""
+
+    upstream = ""
+    seen: list[dict[str, str]] = []
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+        return
+
+    def do_GET(self) -> None:
+        self.seen.append({k.lower(): v for k, v in self.headers.items()})
+        allowed = (
+            self.path.startswith("/prometheus/api/v1/")
+            and self.headers.get("X-Scope-OrgID") == "team-a"
+            and self.headers.get("Authorization") == "Bearer s3cret"
+        )
+        if not allowed:
+            self._reply(401, b'{"status":"error","errorType":"auth","error":"no tenant"}')
+            return
+        upstream = requests.get(self.upstream + self.path.removeprefix("/prometheus"), timeout=10)
+        body = upstream.json()
+        body["warnings"] = ["partial response: store eu-1 unreachable"]
+        self._reply(upstream.status_code, json.dumps(body).encode())
+
+    def _reply(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def tenant_proxy(prometheus: PrometheusServer) -> Iterator[str]:
+    """The URL (with path prefix) of a multi-tenant front in front of the real Prometheus."""
+    _TenantProxy.upstream = prometheus.url
+    _TenantProxy.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _TenantProxy)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/prometheus"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_path_prefix_tenant_header_bearer_token_and_warnings(tenant_proxy: str) -> None:
+    qrange = choose_range(at("14:00:00"), at("15:00:00"), 100)
+    ok = settings(tenant_proxy, headers={"X-Scope-OrgID": "team-a"}, bearer_token="s3cret")
+    result = fetch_query_results(ok, None, [MEMORY], qrange, "")[0]
+    assert result["error"] is None and result["result"]
+    assert result["warnings"] == ["partial response: store eu-1 unreachable"]
+    assert _TenantProxy.seen[-1]["x-scope-orgid"] == "team-a"
+    denied = fetch_query_results(settings(tenant_proxy), None, [MEMORY], qrange, "")[0]
+    assert denied["error"].startswith("Prometheus refused access (HTTP 401): set PROMETHEUS_")
