@@ -1,0 +1,113 @@
+"""Fill rate: every field of the team template that data can give is filled on the demo.
+
+The fields below are the template's own (../shared/seed/post-incident-report-template.md),
+each marked with who fills it: the data, or people. The test lists both kinds and fails when a
+data field is left to people, or a people field pretends to be known.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from collector.cli import main
+
+TODO = "[À COMPLÉTER:"
+# (section heading, field label as in the template, who fills it)
+SEED_FIELDS = [
+    ("## Informations Générales", "Titre", "data"),
+    ("## Informations Générales", "Date/Heure Début", "data"),
+    ("## Informations Générales", "Date/Heure Fin", "data"),
+    ("## Informations Générales", "Durée Totale", "data"),
+    ("## Informations Générales", "Sévérité", "data"),
+    ("## Informations Générales", "Impact", "both"),
+    ("## Informations Générales", "Auteur du Rapport", "people"),
+    ("## Informations Générales", "Date du Rapport", "data"),
+    ("### Détection", "Heure", "data"),
+    ("### Détection", "Détecté par", "data"),
+    ("### Détection", "Symptôme initial", "people"),
+    ("### Détection", "Impact immédiat", "data"),
+    ("### Détection", "Revenue impact", "data"),
+    ("### Business Impact", "Users affected", "data"),
+    ("### Business Impact", "Duration", "data"),
+    ("### Business Impact", "Revenue loss", "data"),
+    ("### Business Impact", "SLA impact", "data"),
+    ("### Business Impact", "Customer complaints", "people"),
+    ("### Business Impact", "Retention impact", "people"),
+    ("### Technical Impact", "Data loss", "both"),
+    ("### Technical Impact", "Queries affected", "people"),
+    ("### Technical Impact", "APIs down", "data"),
+    ("### Technical Impact", "Mobile app", "people"),
+    ("### Technical Impact", "Dashboard", "people"),
+    ("### Technical Impact", "Websocket connections", "data"),
+    ("### Team Impact", "On-call hours", "people"),
+    ("### Team Impact", "Engineering hours", "data"),
+    ("### Team Impact", "Sleep disrupted", "both"),
+    ("### Team Impact", "Stress level", "people"),
+    ("### RPO (Recovery Point Objective)", "Cible", "data"),
+    ("### RPO (Recovery Point Objective)", "Réel", "data"),
+    ("### RPO (Recovery Point Objective)", "Status", "data"),
+    ("### RTO (Recovery Time Objective)", "Cible", "data"),
+    ("### RTO (Recovery Time Objective)", "Réel", "data"),
+    ("### RTO (Recovery Time Objective)", "Status", "data"),
+    ("### Uptime SLA", "Cible", "data"),
+    ("### Uptime SLA", "Status", "data"),
+    ("## Archivage", "Report Location", "data"),
+    ("## Archivage", "Retention", "people"),
+    ("## Archivage", "Distribution", "people"),
+    ("## Archivage", "Review Date", "people"),
+]
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The demo's report.md, drafted in-process."""
+    out = tmp_path_factory.mktemp("fill")
+    result = CliRunner().invoke(main, ["--demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return (out / "P7DBOOM" / "report.md").read_text(encoding="utf-8")
+
+
+def field_line(report: str, heading: str, label: str) -> str:
+    """The line of `label` inside the section under `heading`."""
+    section = report.split(heading + "\n", 1)[1]
+    section = re.split(r"\n#{2,3} ", section, maxsplit=1)[0]
+    pattern = re.compile(rf"^[-*\s]*\**{re.escape(label)}:?\**:?\s*(.*)$", re.MULTILINE)
+    match = pattern.search(section)
+    assert match, f"field {label!r} missing under {heading!r}"
+    return match.group(1)
+
+
+def test_every_data_field_is_filled_and_people_fields_are_marked(demo_report: str) -> None:
+    filled, to_people, wrong = [], [], []
+    for heading, label, who in SEED_FIELDS:
+        value = field_line(demo_report, heading, label)
+        has_data = bool(value.replace(TODO, "").strip(" []—")) and not value.startswith(TODO)
+        has_todo = TODO in value
+        (filled if has_data else to_people).append(label)
+        if (who == "data" and (has_todo or not has_data)) or (who == "people" and not has_todo):
+            wrong.append(f"{heading} / {label}: {value!r} (expected {who})")
+        if who == "both" and not (has_data and has_todo):
+            wrong.append(f"{heading} / {label}: {value!r} (expected data and a prompt)")
+    print(f"filled from data ({len(filled)}): {', '.join(filled)}")
+    print(f"left to people ({len(to_people)}): {', '.join(to_people)}")
+    assert not wrong, "\n".join(wrong)
+    assert len(filled) >= 28
+
+
+def test_five_whys_start_with_a_suggestion_and_leave_the_rest(demo_report: str) -> None:
+    rca = demo_report.split("## Root Cause Analysis (5 Whys)", 1)[1].split("\n---", 1)[0]
+    answers = re.findall(r"\*\*Answer:\*\* (.*)", rca)
+    assert len(answers) == 5
+    assert answers[0].startswith("_Suggestion des données:_ PostgreSQL down on db-01")
+    assert "memory\\_used" in answers[0] and "crossed 80 at 14:24" in answers[0]
+    assert all(a == f"{TODO} answer]" for a in answers[1:])
+
+
+def test_every_marker_is_the_same_searchable_form(demo_report: str) -> None:
+    markers = re.findall(r"\[À COMPL[^:\]]*", demo_report)
+    assert markers and set(markers) == {"[À COMPLÉTER"}
+    assert "[TO COMPLETE" not in demo_report
