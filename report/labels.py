@@ -96,6 +96,7 @@ FR: dict[str, str] = {
     "provenance": "Provenance des chiffres",
     "definitions": "Définitions",
     "not_available": "non disponible",
+    "events": "Événements",
 }
 
 EN: dict[str, str] = {
@@ -155,6 +156,7 @@ EN: dict[str, str] = {
     "provenance": "Where each figure comes from",
     "definitions": "Definitions",
     "not_available": "not available",
+    "events": "Events",
 }
 
 LABELS: dict[str, dict[str, str]] = {"fr": FR, "en": EN}

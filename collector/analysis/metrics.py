@@ -133,12 +133,12 @@ def find_gaps(data: pd.DataFrame, step: float, limit: int = 5) -> tuple[DataGap,
 def count_series_up(frame: pd.DataFrame, query: str, up_at: float = 0.5) -> pd.DataFrame:
     """For an availability query with many series: how many were up at each sample time.
 
-    Returns a tidy frame with one series, labelled `{up="up, of N"}`, N the number of series.
+    Returns a tidy frame with one series, labelled `{count="up (of N)"}`, N the number of series.
     """
     data = frame[frame["query"] == query]
     total = int(data["series"].nunique())
     counts = (data["value"] >= up_at).groupby(data["time"]).sum().reset_index(name="value")
     counts["value"] = counts["value"].astype(float)
     counts["query"] = query
-    counts["series"] = f'{{up="up, of {total}"}}'
+    counts["series"] = f'{{count="up (of {total})"}}'
     return counts[["query", "series", "time", "value"]]
