@@ -1,0 +1,79 @@
+"""The command line: help for every option, one mode at a time, clear usage errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from collector.cli import main
+
+
+def test_every_option_has_help_and_the_help_has_examples() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for param in main.params:
+        if isinstance(param, click.Option) and not param.hidden:
+            assert param.help, f"{param.opts} has no help"
+            assert param.opts[0] in result.output
+    assert "Examples:" in result.output
+    for mode in ("--demo", "--incident", "--snapshot", "--resolved-since", "--webhook"):
+        assert f"collect {mode}" in result.output or f"collect {mode}" in " ".join(
+            result.output.split()
+        )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["--demo", "--incident", "P1"], ["--snapshot", "x.json", "--resolved-since", "1h"]],
+)
+def test_exactly_one_mode(args: list[str]) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "give exactly one of --incident, --snapshot, --demo" in result.output
+
+
+def test_bad_duration_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--resolved-since", "yesterday", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not a duration: 'yesterday'" in result.output
+
+
+def test_bad_webhook_address_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--webhook", "localhost", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "expected HOST:PORT" in result.output
+
+
+def test_missing_snapshot_file_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+    result = CliRunner().invoke(main, ["--snapshot", str(missing), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"{missing}: cannot read snapshot" in result.output
+
+
+def test_damaged_snapshot_is_explained(tmp_path: Path) -> None:
+    damaged = tmp_path / "snapshot.json"
+    damaged.write_text('{"schema_version": 1}', encoding="utf-8")
+    result = CliRunner().invoke(main, ["--snapshot", str(damaged), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "snapshot is incomplete or damaged" in result.output
+
+
+def test_demo_in_english_and_rerun_protects_edits(tmp_path: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(main, ["--demo", "--lang", "en", "--out", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    report = tmp_path / "P7DBOOM" / "report.md"
+    assert "## General Information" in report.read_text(encoding="utf-8")
+    assert "[TO COMPLETE:" in report.read_text(encoding="utf-8")
+    report.write_text("my notes", encoding="utf-8")
+    second = runner.invoke(main, ["--demo", "--out", str(tmp_path)])
+    assert second.exit_code == 0
+    assert "was edited by a person and is kept" in second.output
+    assert report.read_text(encoding="utf-8") == "my notes"
+    forced = runner.invoke(main, ["--demo", "--force", "--out", str(tmp_path)])
+    assert "the old folder is kept in" in forced.output
+    assert "## Informations Générales" in report.read_text(encoding="utf-8")
