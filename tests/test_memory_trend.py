@@ -254,6 +254,13 @@ def test_demo_memory_story(
     )
     assert mem.exhaustion_at is not None
     assert abs(mem.exhaustion_at - full) <= timedelta(seconds=1)
+    # Swap sat flat for most of the hour and climbed from 14:10: the shortened fit window
+    # measures that climb, not the flat part (5 % to 30 % in 17 minutes).
+    climb_hours = (parse_time(swap["cross_30"]) - parse_time(swap["climb_start"])) / timedelta(
+        hours=1
+    )
+    assert swp.growth_per_hour == pytest.approx((30 - swap["steady_percent"]) / climb_hours, 0.01)
+    assert swp.growth_warning
     assert mem.peak == pytest.approx(memory["peak_percent"])
     assert mem.peak_time == parse_time(memory["peak_at"])
     delay = compute_detection_delay(trends, page)

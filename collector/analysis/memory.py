@@ -21,6 +21,9 @@ from collector.analysis.metrics import Crossing, detect_threshold_crossings
 TREND_KINDS = ("memory", "swap")
 FULL_PERCENT = 100.0
 MIN_FIT_POINTS = 5  # below this a median of slopes is no more robust than a ruler
+MIN_FIT_WINDOW = timedelta(minutes=10)
+# %/hour: how far the last quarter's growth may differ before the fit window is shortened.
+GROWTH_TOLERANCE = 5.0
 MAX_FIT_POINTS = 600  # all pairs of 600 points: 180k slopes, a few milliseconds
 MAX_PROJECTION = timedelta(days=365)  # a straight line projected past a year says nothing
 _INSTANCE = re.compile(r'[{,]instance="([^"]*)"')
@@ -126,11 +129,9 @@ def _series_trend(
     fit_window: timedelta,
 ) -> MemoryTrend:
     fit_end = _fit_end(crossings, key.thresholds, page_time)
-    fit_start = fit_end - fit_window
-    window = group[(group["time"] >= fit_start) & (group["time"] <= fit_end)]
-    fit = _fit_window(window, fit_start) if len(window) >= MIN_FIT_POINTS else None
+    fit_start, window, fit = _adaptive_fit(group, fit_end, fit_window)
     slope = fit[0] if fit else None
-    level = fit[1] + fit[0] * (fit_window / timedelta(hours=1)) if fit else None
+    level = fit[1] + fit[0] * ((fit_end - fit_start) / timedelta(hours=1)) if fit else None
     peak = group.sort_values("value", kind="stable").iloc[-1] if not group.empty else None
     return MemoryTrend(
         query=key.query,
@@ -152,6 +153,32 @@ def _series_trend(
         peak=float(peak["value"]) if peak is not None else None,
         peak_time=_py(peak["time"]) if peak is not None else None,
     )
+
+
+def _adaptive_fit(
+    group: pd.DataFrame, fit_end: datetime, fit_window: timedelta
+) -> tuple[datetime, pd.DataFrame, tuple[float, float] | None]:
+    """Fit the window, halving it while its last quarter grows at a clearly different rate.
+
+    A climb that started late in the window (swap flat for 40 minutes, then rising) leaves the
+    median slope on the flat part; the shorter window describes the growth that led to the
+    incident. A short surge at the very end does not move a median, so it does not shorten it.
+    """
+    span = fit_window
+    while True:
+        start = fit_end - span
+        window = group[(group["time"] >= start) & (group["time"] <= fit_end)]
+        fit = _fit_window(window, start) if len(window) >= MIN_FIT_POINTS else None
+        if fit is None or span / 2 < MIN_FIT_WINDOW:
+            return start, window, fit
+        recent_start = fit_end - span / 4
+        recent = window[window["time"] >= recent_start]
+        recent_fit = _fit_window(recent, recent_start) if len(recent) >= MIN_FIT_POINTS else None
+        if recent_fit is None or abs(recent_fit[0] - fit[0]) <= max(
+            GROWTH_TOLERANCE, 0.5 * abs(fit[0])
+        ):
+            return start, window, fit
+        span = span / 2
 
 
 def _fit_window(window: pd.DataFrame, origin: datetime) -> tuple[float, float] | None:
