@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import matplotlib
@@ -293,12 +293,12 @@ def _draw_trend_panel(ax: Axes, frame: pd.DataFrame, trend: MemoryTrend) -> None
 
 def _draw_fit(ax: Axes, trend: MemoryTrend) -> None:
     assert trend.growth_per_hour is not None and trend.level_at_fit_end is not None
+    # Project to exhaustion, but not further than two hours past the fit: a far-off ETA is
+    # stated in the report, not drawn across the whole chart.
     end = trend.exhaustion_at or trend.fit_end
-    if (
-        trend.exhaustion_at
-        and trend.exhaustion_at - trend.fit_end > (trend.fit_end - trend.fit_start) * 3
-    ):
-        end = trend.fit_end + (trend.fit_end - trend.fit_start) * 3
+    horizon = trend.fit_end + timedelta(hours=2)
+    if trend.exhaustion_at and trend.exhaustion_at > horizon:
+        end = horizon
     hours = (end - trend.fit_start).total_seconds() / 3600
     start_level = trend.level_at_fit_end - trend.growth_per_hour * (
         (trend.fit_end - trend.fit_start).total_seconds() / 3600
