@@ -23,9 +23,8 @@ from filelock import Timeout
 
 from collector import pagerduty as pd_source
 from collector.config import Config, ConfigError
-from collector.draft import build_draft
-from collector.output import REPORT, discard_staging, is_edited, lock_for, make_staging, publish
-from collector.snapshot import Snapshot, collect_snapshot, save_snapshot
+from collector.output import REPORT, discard_staging, is_edited, lock_for, publish_draft
+from collector.snapshot import Snapshot, collect_snapshot
 
 Progress = Callable[[str], None]
 
@@ -34,6 +33,8 @@ INCIDENT_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
 # What `collector.output.make_staging` creates: ".<ID>.<random>.staging".
 _STAGING = re.compile(r"^\.(?P<id>[A-Za-z0-9]{1,64})\.[^.]*\.staging$")
 _PRIORITY_RANK = re.compile(r"(\d+)")
+# How `collect_snapshot` states that the incident's log entries could not be fetched.
+_NO_LOG = "PagerDuty log_entries:"
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,10 @@ def draft_once(config: Config, out_dir: Path, incident_id: str) -> Outcome:
                 return _already_drafted(out_dir, incident_id)
             _discard_own_staging(out_dir, incident_id)
             snapshot = collect_snapshot(config, incident_id)
-            missing = [gap for gap in snapshot.gaps if gap.startswith("PagerDuty ")]
+            missing = [gap for gap in snapshot.gaps if gap.startswith(_NO_LOG)]
             if missing:
-                # Published means never drafted again: an incomplete PagerDuty record waits
-                # for the next run rather than becoming the report for good.
+                # Published means never drafted again, and the log is the timeline: a report
+                # without it waits for the next run. Missing alerts or notes are only noted.
                 return Outcome(incident_id, "failed", "; ".join(missing) + " (retried next run)")
             return _publish_locked(snapshot, config, out_dir)
     except Exception as exc:  # one bad incident (bad data, a bug) must not stop the others
@@ -189,18 +190,9 @@ def _progress_bar(total: int, progress: Progress | None) -> Iterator[Progress]:
 
 
 def _publish_locked(snapshot: Snapshot, config: Config, out_dir: Path) -> Outcome:
-    # `publish_draft` takes the incident lock itself, and filelock refuses a second holder in
-    # the same thread (it raises "Deadlock"), so this is its body, run under the lock we hold.
-    now = datetime.now(timezone.utc)
-    staging = make_staging(out_dir, snapshot.incident_id)
-    try:
-        save_snapshot(snapshot, staging / "snapshot.json")
-        build_draft(snapshot, config, staging, now)
-        stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
-        published = publish(staging, out_dir, snapshot.incident_id, force=False, stamp=stamp)
-    finally:
-        discard_staging(staging)
-    notes = f" ({len(snapshot.gaps)} missing-data notes)" if snapshot.gaps else ""
+    published = publish_draft(snapshot, config, out_dir, force=False)
+    count = len(snapshot.gaps)
+    notes = f" (with {count} missing-data note{'s' * (count != 1)})" if count else ""
     if published.status != "written":
         return Outcome(snapshot.incident_id, "drafted", published.message)
     return Outcome(snapshot.incident_id, "drafted", f"{published.folder / REPORT}{notes}")

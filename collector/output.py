@@ -51,7 +51,9 @@ def discard_staging(staging: Path) -> None:
 def lock_for(out_dir: Path, incident_id: str) -> FileLock:
     """The lock that serialises every writer of one incident's folder."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(out_dir / f".{incident_id}.lock"))
+    # One lock object per file in a process: re-entrant for a caller that already holds it
+    # (the batch holds it while deciding, then publishes).
+    return FileLock(str(out_dir / f".{incident_id}.lock"), is_singleton=True)
 
 
 def is_edited(folder: Path) -> bool:

@@ -7,12 +7,15 @@ the raw JSON kept in the snapshot into `Incident` and `LogEntry` records.
 from __future__ import annotations
 
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
+import httpx2
 import pagerduty
 
 from collector.config import PagerDutySettings
@@ -25,6 +28,9 @@ OFFSET_LIMIT = 10_000
 RETRIED_STATUSES = (429, 500, 502, 503, 504)
 # The longest wait a rate-limit answer may impose before the next attempt.
 MAX_RATE_LIMIT_WAIT = 60.0
+# 429 answers seen by the request in progress on this thread (the client retries in-thread);
+# `_request_json` resets it before each request.
+_rate_limited = threading.local()
 
 
 class PagerDutyError(Exception):
@@ -46,7 +52,9 @@ def make_client(settings: PagerDutySettings, ca_bundle: str | None) -> pagerduty
             settings.token,
             base_url=settings.base_url.rstrip("/"),
             verify=verify,
-            event_hooks={"response": [_wait_for_rate_limit_reset]},
+            event_hooks={
+                "response": [partial(_wait_for_rate_limit_reset, retries=settings.max_retries)]
+            },
         )
     except pagerduty.UrlError as exc:
         raise PagerDutyError(
@@ -61,11 +69,15 @@ def make_client(settings: PagerDutySettings, ca_bundle: str | None) -> pagerduty
     return client
 
 
-def _wait_for_rate_limit_reset(response: Any) -> None:
+def _wait_for_rate_limit_reset(response: Any, retries: int) -> None:
     # The client's own 429 backoff ignores PagerDuty's `ratelimit-reset` header; waiting for it
     # here (bounded) means the next attempt lands after the window reopens.
     if response.status_code != 429:
         return
+    seen = getattr(_rate_limited, "count", 0) + 1
+    _rate_limited.count = seen
+    if seen > retries:
+        return  # the client gives up on this answer: no attempt follows to wait for
     try:
         reset = float(response.headers.get("ratelimit-reset", "0"))
     except ValueError:
@@ -79,7 +91,8 @@ def fetch_incident_data(
     """Fetch the incident, its log entries, alerts and notes as raw API JSON.
 
     The incident itself is required (its absence raises `PagerDutyError`); a failure on the
-    other three is recorded under "errors" so that a report can still be drafted.
+    other three, or a list PagerDuty cannot return whole, is recorded under "errors" so that a
+    report can still be drafted.
     """
     incident = _get_object(
         client,
@@ -98,7 +111,8 @@ def fetch_incident_data(
             {"include[]": ["channels"], "time_zone": "UTC"},
             window,
         ),
-        "alerts": lambda: lister.fetch_all(f"/incidents/{iid}/alerts", "alerts", {}, window),
+        # The alerts endpoint has no since/until: no window to split past 10,000.
+        "alerts": lambda: lister.fetch_all(f"/incidents/{iid}/alerts", "alerts", {}, None),
         "notes": lambda: _get_object(
             client, f"/incidents/{iid}/notes", "notes", {}, what=f"notes of incident {iid}"
         ),
@@ -113,6 +127,7 @@ def fetch_incident_data(
             except PagerDutyError as exc:
                 data[key] = []
                 data["errors"].append(f"{key}: {exc}")
+    data["errors"].extend(lister.gaps)
     return data
 
 
@@ -151,7 +166,8 @@ def list_resolved_incidents(
         for item in found.values()
         if item.get("resolved_at") and resolved_since <= parse_time(item["resolved_at"]) <= until
     ]
-    return sorted(resolved, key=lambda item: (item["resolved_at"], item["id"]))
+    # Compared as times, not strings: "…Z" and "…+00:00" (or fractions) sort apart as text.
+    return sorted(resolved, key=lambda item: (parse_time(item["resolved_at"]), item["id"]))
 
 
 def _get_object(
@@ -172,21 +188,36 @@ class _Lister:
     def __init__(self, client: pagerduty.RestApiV2Client, max_concurrency: int) -> None:
         self.client = client
         self.max_concurrency = max_concurrency
+        # Lists that could only be fetched in part, said as "<key>: why" for the snapshot.
+        self.gaps: list[str] = []
 
     def fetch_all(
         self,
         path: str,
         key: str,
         params: dict[str, Any],
-        window: tuple[datetime, datetime],
+        window: tuple[datetime, datetime] | None,
         split: bool = False,
     ) -> list[dict[str, Any]]:
-        """Every record of a list endpoint, each once, whatever the count."""
-        bounds = {"since": iso_utc(window[0]), "until": iso_utc(window[1])} if split else {}
+        """Every record of a list endpoint, each once, whatever the count.
+
+        `window` is the since/until range the endpoint can be narrowed to (None: it has no time
+        filter); `split` sends it from the first request on.
+        """
+        bounds: dict[str, str] = {}
+        if split and window is not None:
+            bounds = {"since": iso_utc(window[0]), "until": iso_utc(window[1])}
         first = self._page(path, key, {**params, **bounds, "total": "true"}, 0)
         total = first.get("total")
         if isinstance(total, int) and total > OFFSET_LIMIT:
-            return self._split(path, key, params, window)
+            if window is not None:
+                return self._split(path, key, params, window)
+            # Splitting an endpoint that ignores since/until would only repeat the same list.
+            self.gaps.append(
+                f"{key}: only the first {OFFSET_LIMIT} of {total} were fetched; PagerDuty's"
+                f" pagination stops at {OFFSET_LIMIT} and {path} cannot be narrowed by time"
+            )
+            total = OFFSET_LIMIT
         items: list[dict[str, Any]] = list(first[key])
         if isinstance(total, int):
             offsets = range(len(items), total, PAGE_SIZE)
@@ -232,12 +263,19 @@ class _Lister:
 def _request_json(
     client: pagerduty.RestApiV2Client, path: str, params: dict[str, Any], what: str
 ) -> Any:
+    _rate_limited.count = 0
     try:
         response = client.get(path, params=params)
     except pagerduty.HttpError as exc:
         status = exc.response.status_code if exc.response is not None else 0
         raise PagerDutyError(_explain_status(status, what, client)) from exc
     except pagerduty.Error as exc:
+        if isinstance(exc.__cause__, httpx2.TimeoutException):
+            raise PagerDutyError(
+                f"PagerDuty did not answer {what} within {client.timeout:g} s"
+                f" ({client.max_network_attempts + 1} attempts): try again later, or raise"
+                " pagerduty.timeout_seconds in the configuration"
+            ) from exc
         raise PagerDutyError(
             f"cannot reach PagerDuty at {client.url}: {exc}. Check PAGERDUTY_BASE_URL and"
             " the network; for a private CA set SSL_CERT_FILE"

@@ -8,7 +8,6 @@ data field is left to people, or a people field pretends to be known.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner

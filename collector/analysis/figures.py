@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from collector.analysis.timeline import log_entry_kind
+from collector.analysis.timeline import log_entry_kind, mark_reopens
 from collector.records import Incident, LogEntry
 
 AUTOMATED_CHANNELS = {"api", "auto", "nagios", "timeout", "email", "integration"}
@@ -35,6 +35,11 @@ class IncidentFigures:
     severity: str
     sources: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def stakeholders_informed(self) -> int:
+        """Status updates published plus people asked to respond: who was told, beyond on-call."""
+        return self.status_updates + len(self.responders_requested)
+
 
 def compute_incident_figures(
     incident: Incident, entries: Sequence[LogEntry], severity_by_priority: Mapping[str, str]
@@ -51,6 +56,7 @@ def compute_incident_figures(
         resolves[-1].time if resolves and incident.status == "resolved" else (incident.resolved_at)
     )
     acks = [e for e in by_kind.get("acknowledge", []) if e.time >= started]
+    requests = by_kind.get("responder_request", [])
     first_ack = acks[0] if acks else None
     sources = {
         "started_at": _ref("first trigger log entry", first_trigger)
@@ -63,6 +69,8 @@ def compute_incident_figures(
         "escalations": f"{len(by_kind.get('escalate', []))} escalate log entries",
         "people_notified": f"{len(by_kind.get('notify', []))} notify log entries",
         "status_updates": f"{len(by_kind.get('status_update', []))} status update log entries",
+        "responders_requested": f"{len(requests)} responder request log entries",
+        "reopened": "trigger log entries after a resolve",
     }
     return IncidentFigures(
         started_at=started,
@@ -79,11 +87,10 @@ def compute_incident_figures(
         escalations=len(by_kind.get("escalate", [])),
         people_notified=_distinct(t for e in by_kind.get("notify", []) for t in e.targets),
         people_engaged=_distinct(e.agent for e in entries if e.agent_type == "user_reference"),
-        responders_requested=_distinct(
-            t for e in by_kind.get("responder_request", []) for t in e.targets
-        ),
+        responders_requested=_distinct(t for e in requests for t in e.targets),
         status_updates=len(by_kind.get("status_update", [])),
-        reopened=max(len(triggers) - 1, 0) if resolves else 0,
+        # Only a trigger that follows a resolve reopens; several triggers before one do not.
+        reopened=sum(mark_reopens(entries)),
         priority=incident.priority,
         severity=severity_by_priority.get(incident.priority or "", incident.priority or "")
         or "unknown",
@@ -92,8 +99,21 @@ def compute_incident_figures(
 
 
 def _detected_by(trigger: LogEntry | None) -> str:
+    """Who noticed first, from the first trigger log entry.
+
+    - "customer report": the trigger came in by email (channel type "email") from a user or
+      from an email integration (an inbox such as support@ that customers write to);
+    - "manual report": any other trigger by a user (website, web trigger, mobile app...);
+    - "automated alert": a service or integration triggered it (events API, monitoring tool,
+      including a tool that sends email to the service);
+    - "unknown": no trigger log entry, or nothing to tell.
+    """
     if trigger is None:
         return "unknown"
+    # "integration_reference", or a concrete "generic_email_inbound_integration_reference".
+    by_integration = trigger.agent_type.endswith("integration_reference")
+    if trigger.channel == "email" and (trigger.agent_type == "user_reference" or by_integration):
+        return "customer report"
     if trigger.agent_type == "user_reference":
         return "manual report"
     if trigger.channel in AUTOMATED_CHANNELS or trigger.agent_type in (

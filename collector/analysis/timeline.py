@@ -42,8 +42,9 @@ def build_timeline(
     entries: Sequence[LogEntry], alerts: Sequence[AlertInterval] = ()
 ) -> list[Event]:
     """Merge log entries and alert intervals into events, oldest first."""
+    reopens = mark_reopens(entries)
     events = [
-        _entry_event(entry, reopened=_is_reopen(entries, i)) for i, entry in enumerate(entries)
+        _entry_event(entry, reopened) for entry, reopened in zip(entries, reopens, strict=True)
     ]
     for alert in alerts:
         events.extend(_alert_events(alert))
@@ -51,11 +52,15 @@ def build_timeline(
     return sorted(events, key=lambda e: (e.time, e.source != "prometheus"))
 
 
-def _is_reopen(entries: Sequence[LogEntry], index: int) -> bool:
-    entry = entries[index]
-    if log_entry_kind(entry.type) != "trigger":
-        return False
-    return any(log_entry_kind(e.type) == "resolve" for e in entries[:index])
+def mark_reopens(entries: Sequence[LogEntry]) -> list[bool]:
+    """For each entry (oldest first), whether it re-triggers an incident already resolved."""
+    marks = []
+    resolved = False
+    for entry in entries:
+        kind = log_entry_kind(entry.type)
+        marks.append(kind == "trigger" and resolved)
+        resolved = resolved or kind == "resolve"
+    return marks
 
 
 def _entry_event(entry: LogEntry, reopened: bool) -> Event:
