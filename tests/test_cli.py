@@ -77,3 +77,28 @@ def test_demo_in_english_and_rerun_protects_edits(tmp_path: Path) -> None:
     forced = runner.invoke(main, ["--demo", "--force", "--out", str(tmp_path)])
     assert "the old folder is kept in" in forced.output
     assert "## Informations Générales" in report.read_text(encoding="utf-8")
+
+
+def test_deployment_examples_use_real_options_and_parse() -> None:
+    import re
+
+    import yaml
+
+    deploy = Path(__file__).resolve().parents[1] / "config" / "deploy"
+    known = {opt for param in main.params for opt in param.opts}
+    files = sorted(p for p in deploy.iterdir() if p.is_file())
+    assert {p.name for p in files} >= {
+        "crontab.example",
+        "collector.service",
+        "collector.timer",
+        "cronjob.yaml",
+        "webhook-deployment.yaml",
+    }
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".yaml":
+            assert list(yaml.safe_load_all(text)), path
+        # Options on the command lines of `collect` (shell lines or YAML argument lists).
+        lines = [ln for ln in text.splitlines() if "bin/collect " in ln or re.match(r"\s*- --", ln)]
+        for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", "\n".join(lines)):
+            assert option in known, (path.name, option)
