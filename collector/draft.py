@@ -24,6 +24,7 @@ from collector.timeutil import iso_utc, parse_time
 from report.render import render_html, render_markdown
 
 TIMELINE_CHART = "charts/timeline.png"
+MAX_ALERTS_LISTED = 10
 TIMELINE_COLUMNS = ["time_utc", "source", "kind", "phase", "actor", "summary", "link", "ref"]
 
 
@@ -43,6 +44,8 @@ def build_draft(
         "fig": analysis.figures,
         "impact": analysis.impact,
         "events": analysis.events,
+        "pd_alerts": analysis.pd_alerts[:MAX_ALERTS_LISTED],
+        "pd_alert_count": len(analysis.pd_alerts),
         "chronology": chronology_sections(analysis.events),
         "queries": analysis.summaries,
         "crossings": analysis.crossings,

@@ -19,7 +19,7 @@ import httpx2
 import pagerduty
 
 from collector.config import PagerDutySettings
-from collector.records import Incident, LogEntry
+from collector.records import Alert, Incident, LogEntry
 from collector.timeutil import iso_utc, parse_time
 
 PAGE_SIZE = 100
@@ -333,6 +333,24 @@ def read_incident(raw: dict[str, Any]) -> Incident:
         resolve_reason=_text(raw.get("resolve_reason")),
         conference_bridge=bridge.get("conference_url") or bridge.get("conference_number"),
     )
+
+
+def read_alerts(raw: list[dict[str, Any]]) -> list[Alert]:
+    """Turn raw alerts into `Alert` records, oldest first."""
+    alerts = [
+        Alert(
+            id=item.get("id", ""),
+            created_at=parse_time(item["created_at"]),
+            resolved_at=parse_time(item["resolved_at"]) if item.get("resolved_at") else None,
+            severity=item.get("severity") or "unknown",
+            alert_key=item.get("alert_key") or "",
+            summary=_text(item.get("summary")) or "",
+            status=item.get("status", ""),
+            link=item.get("html_url") or "",
+        )
+        for item in raw
+    ]
+    return sorted(alerts, key=lambda a: a.created_at)
 
 
 def read_log_entries(raw: list[dict[str, Any]]) -> list[LogEntry]:

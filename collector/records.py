@@ -47,6 +47,20 @@ class LogEntry:
 
 
 @dataclass(frozen=True)
+class Alert:
+    """One PagerDuty alert grouped into the incident."""
+
+    id: str
+    created_at: datetime
+    resolved_at: datetime | None
+    severity: str
+    alert_key: str
+    summary: str
+    status: str
+    link: str
+
+
+@dataclass(frozen=True)
 class Event:
     """One row of the incident timeline."""
 

@@ -29,7 +29,7 @@ from collector.analysis.metrics import (
 )
 from collector.analysis.timeline import build_timeline
 from collector.config import Config
-from collector.records import AlertInterval, Event, Incident, LogEntry
+from collector.records import Alert, AlertInterval, Event, Incident, LogEntry
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class Analysis:
 
     incident: Incident
     entries: list[LogEntry]
+    pd_alerts: list[Alert]
     alerts: list[AlertInterval]
     events: list[Event]
     figures: IncidentFigures
@@ -105,6 +106,7 @@ def analyse_snapshot(
     return Analysis(
         incident=incident,
         entries=entries,
+        pd_alerts=pd_source.read_alerts(pagerduty.get("alerts", [])),
         alerts=alerts,
         events=build_timeline(entries, alerts),
         figures=figures,
