@@ -197,14 +197,7 @@ def draw_metric_chart(
     _draw_series(ax, data, summary.shown or MAX_LEGEND_SERIES)
     if baseline is not None:
         _draw_baseline(ax, baseline, summary.name, window, baseline_label)
-    for i, threshold in enumerate(thresholds):
-        ax.axhline(
-            threshold,
-            color=THRESHOLD_COLORS[i % len(THRESHOLD_COLORS)],
-            linestyle=(0, (5, 3)),
-            linewidth=1.1,
-            label=f"threshold {threshold:g}{summary.unit}",
-        )
+    _draw_thresholds(ax, thresholds, summary.unit)
     _draw_milestones(ax, milestones)
     ax.set_xlim(_num(window[0]), _num(window[1]))
     ax.set_ylabel(summary.unit or summary.kind.replace("_", " "))
@@ -212,6 +205,17 @@ def draw_metric_chart(
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     fig.subplots_adjust(left=0.08, right=0.76, top=0.9, bottom=0.13)
     return _save(fig, path)
+
+
+def _draw_thresholds(ax: Axes, thresholds: Sequence[float], unit: str) -> None:
+    for i, threshold in enumerate(thresholds):
+        ax.axhline(
+            threshold,
+            color=THRESHOLD_COLORS[i % len(THRESHOLD_COLORS)],
+            linestyle=(0, (5, 3)),
+            linewidth=1.1,
+            label=f"threshold {threshold:g}{unit}",
+        )
 
 
 def _draw_baseline(
@@ -258,14 +262,7 @@ def _draw_trend_panel(ax: Axes, frame: pd.DataFrame, trend: MemoryTrend) -> None
     ax.plot(
         data["time"], data["value"], color=PALETTE[0], linewidth=1.5, label=f"{trend.kind} used"
     )
-    for i, threshold in enumerate(trend.thresholds):
-        ax.axhline(
-            threshold,
-            color=THRESHOLD_COLORS[i % len(THRESHOLD_COLORS)],
-            linestyle=(0, (5, 3)),
-            linewidth=1.1,
-            label=f"threshold {threshold:g}%",
-        )
+    _draw_thresholds(ax, trend.thresholds, "%")
     for crossing in trend.crossings:
         ax.plot(
             [_num(crossing.time)],

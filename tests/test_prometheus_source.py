@@ -15,7 +15,7 @@ import requests
 from prom_server import PrometheusServer
 
 from collector.analysis.metrics import detect_threshold_crossings
-from collector.config import PrometheusSettings, QuerySpec
+from collector.config import DEFAULT_QUERIES, PrometheusSettings, QuerySpec
 from collector.prometheus import (
     MAX_POINTS,
     QueryRange,
@@ -28,24 +28,7 @@ from collector.prometheus import (
 from collector.timeutil import parse_time
 
 DAY = datetime(2025, 10, 25, tzinfo=timezone.utc)
-MEMORY = QuerySpec(
-    name="memory_used",
-    title="Memory used",
-    query="100 * (1 - node_memory_MemAvailable_bytes{$selector}"
-    " / node_memory_MemTotal_bytes{$selector})",
-    unit="%",
-    kind="memory",
-    thresholds=(80.0, 95.0),
-)
-SWAP = QuerySpec(
-    name="swap_used",
-    title="Swap used",
-    query="100 * (1 - node_memory_SwapFree_bytes{$selector}"
-    " / node_memory_SwapTotal_bytes{$selector})",
-    unit="%",
-    kind="swap",
-    thresholds=(30.0,),
-)
+MEMORY, SWAP = DEFAULT_QUERIES[0], DEFAULT_QUERIES[1]
 ALERTS = QuerySpec(name="alerts", title="Alerts", query="ALERTS", kind="alerts")
 
 
