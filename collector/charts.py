@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -179,16 +180,28 @@ def draw_metric_chart(
     ]
     if summary.problem or data.empty:
         reason = summary.problem or "no data in the incident window"
+        lines = textwrap.wrap(_plain(reason, 400), 72)[:5]
         ax.text(
             0.5,
-            0.5,
-            _plain(reason, 110),
+            0.62,
+            "No data",
             ha="center",
             va="center",
-            wrap=True,
             transform=ax.transAxes,
-            fontsize=11,
-            color="#444444",
+            fontsize=14,
+            fontweight="bold",
+            color="#D55E00",
+        )
+        ax.text(
+            0.5,
+            0.45,
+            "\n".join(lines),
+            ha="center",
+            va="top",
+            transform=ax.transAxes,
+            fontsize=10,
+            color="#333333",
+            linespacing=1.5,
         )
         ax.set_xticks([])
         ax.set_yticks([])
