@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.dates as mdates  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -53,6 +54,13 @@ def _plain(text: str, limit: int = 80) -> str:
 def _num(moment: datetime) -> float:
     """A datetime as matplotlib's date number (keeps the drawing code typed)."""
     return float(mdates.date2num(moment))  # type: ignore[no-untyped-call]
+
+
+def _nums(times: pd.Series) -> np.ndarray:
+    """Many datetimes as matplotlib date numbers."""
+    # Naive UTC datetime64 takes matplotlib's vectorised path; aware values go one by one.
+    naive = pd.to_datetime(times, utc=True).dt.tz_convert(None).to_numpy()
+    return np.asarray(mdates.date2num(naive), dtype=float)  # type: ignore[no-untyped-call]
 
 
 def short_series_labels(series: Sequence[str]) -> dict[str, str]:
@@ -355,26 +363,32 @@ def _with_gaps(part: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def _draw_series(ax: Axes, data: pd.DataFrame, max_shown: int = MAX_LEGEND_SERIES) -> None:
+    groups = dict(tuple(data.groupby("series", sort=False)))
     peaks = data.groupby("series")["value"].max().sort_values(ascending=False)
     shown = list(peaks.index[:max_shown])
     others = list(peaks.index[max_shown:])
     names = short_series_labels(list(peaks.index))
     for i, series in enumerate(shown):
-        times, values = _with_gaps(data[data["series"] == series])
+        times, values = _with_gaps(groups[series])
         ax.plot(
             times,
             values,
             color=PALETTE[i % len(PALETTE)],
             linewidth=1.5,
             label=_plain(names[series], 32),
+            zorder=3,
         )
-    for j, series in enumerate(others):
-        part = data[data["series"] == series]
-        ax.plot(
-            part["time"],
-            part["value"],
-            color="#999999",
-            linewidth=0.6,
-            alpha=0.6,
-            label=f"{len(others)} more series" if j == 0 else None,
+    if others:
+        # The lesser series are context, not individually readable: their range at each
+        # moment, drawn under the highlighted ones, shows the spread without hiding them.
+        rest = data[data["series"].isin(others)].groupby("time")["value"].agg(["min", "max"])
+        ax.fill_between(
+            _nums(rest.index.to_series()),
+            rest["min"].to_numpy(),
+            rest["max"].to_numpy(),
+            color="#bbbbbb",
+            alpha=0.45,
+            linewidth=0,
+            zorder=1,
+            label=f"range of {len(others)} more series",
         )

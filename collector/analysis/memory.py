@@ -95,13 +95,18 @@ def analyse_memory_trends(
         name = str(record["name"])
         thresholds = _thresholds(record.get("thresholds"))
         data = _finite(frame[frame["query"] == name])
-        crossings = detect_threshold_crossings(data, name, thresholds)
+        by_series: dict[str, list[Crossing]] = {}
+        for crossing in detect_threshold_crossings(data, name, thresholds):
+            by_series.setdefault(crossing.series, []).append(crossing)
+        # One groupby, not one boolean mask per series: linear in the number of series. A
+        # series with no finite value (swap on a host without swap) still gets its trend.
+        groups = dict(tuple(data.groupby("series", sort=True)))
         for series in sorted(frame.loc[frame["query"] == name, "series"].unique()):
             trends.append(
                 _series_trend(
                     _TrendKey(name, str(series), kind, thresholds),
-                    data[data["series"] == series].sort_values("time"),
-                    tuple(c for c in crossings if c.series == series),
+                    groups.get(series, data.iloc[0:0]).sort_values("time"),
+                    tuple(by_series.get(str(series), ())),
                     page_time,
                     growth_warning,
                     fit_window,

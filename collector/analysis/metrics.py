@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 
@@ -56,13 +57,14 @@ def detect_threshold_crossings(
     data = frame[frame["query"] == query]
     for series, group in data.groupby("series", sort=True):
         times = group["time"].tolist()
-        values = group["value"].tolist()
+        values = group["value"].to_numpy(dtype=float)
         for threshold in thresholds:
-            for i in range(1, len(values)):
-                before, after = values[i - 1], values[i]
-                if before < threshold <= after:
-                    at = _interpolate(times[i - 1], times[i], before, after, threshold)
-                    crossings.append(Crossing(query, str(series), threshold, at))
+            # Vectorised search; only the (few) crossings are handled one by one.
+            hits = np.nonzero((values[:-1] < threshold) & (values[1:] >= threshold))[0] + 1
+            for i in hits:
+                before, after = float(values[i - 1]), float(values[i])
+                at = _interpolate(times[i - 1], times[i], before, after, threshold)
+                crossings.append(Crossing(query, str(series), threshold, at))
     return sorted(crossings, key=lambda c: (c.time, c.threshold))
 
 
