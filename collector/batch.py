@@ -8,10 +8,15 @@ report that exists is never touched, whether a person edited it or not.
 
 from __future__ import annotations
 
+import ctypes
 import json
+import multiprocessing
+import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -29,6 +34,9 @@ from collector.snapshot import Snapshot, collect_snapshot
 Progress = Callable[[str], None]
 
 # PagerDuty object IDs are short alphanumerics; anything else must not become a folder name.
+# Drafting processes at most, whatever the core count: each holds a few hundred MiB.
+MAX_WORKERS = 4
+PR_SET_PDEATHSIG = 1  # prctl(2)
 INCIDENT_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
 # What `collector.output.make_staging` creates: ".<ID>.<random>.staging".
 _STAGING = re.compile(r"^\.(?P<id>[A-Za-z0-9]{1,64})\.[^.]*\.staging$")
@@ -103,7 +111,7 @@ def run_batch(
     )
     say(f"{len(selected)} resolved incidents to consider{left_out}")
     ids = [str(item.get("id", "")) for item in selected]
-    summary.outcomes = _draft_all(ids, lambda iid: draft_once(config, out_dir, iid), progress)
+    summary.outcomes = _draft_all(ids, config, out_dir, progress)
     return summary
 
 
@@ -168,15 +176,39 @@ def _list_resolved(config: Config, since: datetime, until: datetime) -> list[dic
 
 
 def _draft_all(
-    ids: Sequence[str], draft: Callable[[str], Outcome], progress: Progress | None
+    ids: Sequence[str], config: Config, out_dir: Path, progress: Progress | None
 ) -> list[Outcome]:
+    workers = min(config.batch.workers or os.cpu_count() or 1, len(ids) or 1, MAX_WORKERS)
     with _progress_bar(len(ids), progress) as step:
-        outcomes = []
-        for number, incident_id in enumerate(ids, 1):
-            outcome = draft(incident_id)
-            step(f"[{number}/{len(ids)}] {outcome.status} {incident_id}")
-            outcomes.append(outcome)
-        return outcomes
+        if workers == 1:
+            results = (draft_once(config, out_dir, incident_id) for incident_id in ids)
+            return _report_each(results, len(ids), step)
+        # Drafting is CPU-bound (charts): one process per core. Each incident keeps its own
+        # lock, so the exactly-once rule is the same as in one process.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_die_with_parent
+        ) as pool:
+            futures = [pool.submit(draft_once, config, out_dir, iid) for iid in ids]
+            return _report_each((f.result() for f in futures), len(ids), step)
+
+
+def _die_with_parent() -> None:
+    # A killed batch must stop drafting: without this, workers of a SIGKILLed parent would
+    # finish their incidents unseen. Linux only; elsewhere they end when their queue closes.
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def _report_each(results: Iterator[Outcome], total: int, step: Progress) -> list[Outcome]:
+    outcomes = []
+    for number, outcome in enumerate(results, 1):
+        step(f"[{number}/{total}] {outcome.status} {outcome.incident_id}")
+        outcomes.append(outcome)
+    return outcomes
 
 
 @contextmanager

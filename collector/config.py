@@ -125,6 +125,7 @@ class BatchSettings:
     min_priority: str | None = None
     created_lookback: timedelta = timedelta(days=30)
     webhook_secret: str | None = None
+    workers: int | None = None
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,7 @@ _SCHEMA: dict[str, Any] = {
                 "urgencies": {"type": "array", "items": {"enum": ["high", "low"]}},
                 "min_priority": {"type": ["string", "null"]},
                 "created_lookback": {"type": "string", "pattern": _DURATION_PATTERN},
+                "workers": {"type": ["integer", "null"], "minimum": 1, "maximum": 8},
             },
         },
         "report": {
@@ -450,6 +452,7 @@ def _batch(raw: Mapping[str, Any], env: Mapping[str, str]) -> BatchSettings:
         min_priority=raw.get("min_priority"),
         created_lookback=parse_duration(raw.get("created_lookback", "30d")),
         webhook_secret=env.get("PAGERDUTY_WEBHOOK_SECRET") or None,
+        workers=raw.get("workers"),
     )
 
 
