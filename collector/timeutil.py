@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import math
+from datetime import datetime, timedelta, timezone
 
 
 def parse_time(text: str) -> datetime:
@@ -21,3 +22,14 @@ def from_unix(seconds: float) -> datetime:
 def iso_utc(value: datetime) -> str:
     """Format an aware datetime as ISO 8601 in UTC with a 'Z' suffix."""
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def describe_duration(span: timedelta) -> str:
+    """A duration for a sentence: '8 minutes', '1 min 30 s', '1 h 5 min'."""
+    seconds = math.floor(span.total_seconds() + 0.5)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if not hours and not secs:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    parts = [(hours, "h"), (minutes, "min"), (secs, "s")]
+    return " ".join(f"{n} {unit}" for n, unit in parts if n)

@@ -30,6 +30,7 @@ from collector.analysis.metrics import (
 from collector.analysis.timeline import build_timeline
 from collector.config import Config
 from collector.records import Alert, AlertInterval, Event, Incident, LogEntry
+from collector.timeutil import describe_duration
 
 
 @dataclass(frozen=True)
@@ -195,16 +196,16 @@ def suggested_lessons(analysis: Analysis, targets_ack: timedelta | None) -> dict
     if ack is not None and targets_ack is not None:
         within = ack <= targets_ack
         line = (
-            f"Acknowledged {_minutes(ack)} after the page"
-            f" (target {_minutes(targets_ack)}, alert_to_responder)"
+            f"Acknowledged {describe_duration(ack)} after the page"
+            f" (target {describe_duration(targets_ack)}, alert_to_responder)"
         )
         (good if within else bad).append(line)
     for objective in impact.objectives:
         if objective.actual is None or objective.target is None:
             continue
         line = (
-            f"{objective.name} {objective.status}: {_minutes(objective.actual)} against"
-            f" {_minutes(objective.target)}"
+            f"{objective.name} {objective.status}: {describe_duration(objective.actual)} against"
+            f" {describe_duration(objective.target)}"
         )
         if objective.status in ("MET", "WITHIN BUDGET"):
             good.append(line)
@@ -215,7 +216,7 @@ def suggested_lessons(analysis: Analysis, targets_ack: timedelta | None) -> dict
             if analysis.delay.crossing and result.threshold == analysis.delay.crossing.threshold:
                 actions.append(
                     f"Alert on {result.query} at {result.threshold:g} % (backtest: it would"
-                    f" have paged {_minutes(result.lead)} earlier in this incident)"
+                    f" have paged {describe_duration(result.lead)} earlier in this incident)"
                 )
     for trend in analysis.trends:
         if trend.growth_warning:
@@ -224,9 +225,3 @@ def suggested_lessons(analysis: Analysis, targets_ack: timedelta | None) -> dict
                 f" ({trend.instance} grew {trend.growth_per_hour:.1f} %/hour)"
             )
     return {"good": good, "bad": bad, "actions": list(dict.fromkeys(actions))}
-
-
-def _minutes(value: timedelta) -> str:
-    seconds = int(round(value.total_seconds()))
-    minutes, rest = divmod(seconds, 60)
-    return f"{minutes} min {rest} s" if rest and minutes < 10 else f"{round(seconds / 60)} min"

@@ -6,7 +6,6 @@ measured in percent. Times are aware UTC datetimes. Nothing here reads files or 
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from collector.analysis.metrics import Crossing, detect_threshold_crossings
+from collector.timeutil import describe_duration
 
 TREND_KINDS = ("memory", "swap")
 FULL_PERCENT = 100.0
@@ -382,7 +382,7 @@ def _backtest_finding(group: Sequence[BacktestResult], trends: Sequence[MemoryTr
     for result in group:
         rule = f"≥ {result.threshold:g} %"
         if result.for_duration > timedelta(0):
-            rule += f" for {_duration(result.for_duration)}"
+            rule += f" for {describe_duration(result.for_duration)}"
         if result.fires_at is None or result.lead is None:
             clauses.append(f"{rule} would not have fired")
         elif result.held_at_start:
@@ -435,14 +435,4 @@ def _source(query: str, start: datetime | None, end: datetime | None) -> str:
 def _relative(lead: timedelta) -> str:
     if lead == timedelta(0):
         return "at"
-    return f"{_duration(abs(lead))} {'before' if lead > timedelta(0) else 'after'}"
-
-
-def _duration(span: timedelta) -> str:
-    seconds = math.floor(span.total_seconds() + 0.5)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if not hours and not secs:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    parts = [(hours, "h"), (minutes, "min"), (secs, "s")]
-    return " ".join(f"{n} {unit}" for n, unit in parts if n)
+    return f"{describe_duration(abs(lead))} {'before' if lead > timedelta(0) else 'after'}"
