@@ -9,7 +9,6 @@ import importlib.util
 import json
 import socket
 import sys
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
@@ -71,14 +70,10 @@ def value_at(samples: list[tuple[float, float]], moment: str) -> float:
     return dict(samples)[unix(moment)]
 
 
-@pytest.fixture(scope="module")
-def prom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
-    """A real Prometheus serving demo.om, for the whole module."""
-    server = start_prometheus([OM_FILE], tmp_path_factory.mktemp("prometheus"))
-    try:
-        yield server
-    finally:
-        server.stop()
+@pytest.fixture
+def prom(prometheus: PrometheusServer) -> PrometheusServer:
+    """The session's real Prometheus serving demo.om (see conftest)."""
+    return prometheus
 
 
 @pytest.mark.prometheus
