@@ -7,7 +7,7 @@ Everything after the snapshot is pure and can be re-run offline from it.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -81,9 +81,12 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
 
 
 def save_snapshot(snapshot: Snapshot, path: Path) -> None:
-    """Write the snapshot as UTF-8 JSON."""
+    """Write the snapshot as compact UTF-8 JSON."""
+    # A shallow dict and no indent: asdict() would deep-copy every sample and `indent` forces
+    # the pure-Python encoder; on a big incident that was a fifth of the run.
+    data = {f.name: getattr(snapshot, f.name) for f in fields(snapshot)}
     path.write_text(
-        json.dumps(asdict(snapshot), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
     )
 
 
