@@ -97,6 +97,7 @@ FR: dict[str, str] = {
     "definitions": "Définitions",
     "not_available": "non disponible",
     "events": "Événements",
+    "see_end": "en fin de rapport",
 }
 
 EN: dict[str, str] = {
@@ -157,6 +158,7 @@ EN: dict[str, str] = {
     "definitions": "Definitions",
     "not_available": "not available",
     "events": "Events",
+    "see_end": "at the end of the report",
 }
 
 LABELS: dict[str, dict[str, str]] = {"fr": FR, "en": EN}
