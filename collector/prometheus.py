@@ -16,7 +16,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -27,7 +27,7 @@ from urllib3.util.retry import Retry
 
 from collector.config import PrometheusSettings, QuerySpec
 from collector.records import AlertInterval
-from collector.timeutil import from_unix, iso_utc, parse_time
+from collector.timeutil import from_unix, iso_utc
 
 MAX_POINTS = 11_000  # Prometheus rejects query_range asking for more points per series.
 _NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400)
@@ -316,13 +316,3 @@ def _runs(times: list[float], gap: float) -> list[tuple[float, float]]:
         else:
             runs.append((t, t))
     return runs
-
-
-def window_bounds(record: dict[str, Any]) -> tuple[datetime, datetime]:
-    """The start and end a raw query record was evaluated over."""
-    return parse_time(record["start"]), parse_time(record["end"])
-
-
-def utcnow() -> datetime:
-    """Now, in UTC (the end of the window of an incident still open)."""
-    return datetime.now(timezone.utc)
