@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,9 @@ class Outcome:
     incident_id: str
     status: str  # "drafted" | "skipped" | "failed"
     reason: str
+    notice: str = "off"  # the chat notice: "off" | "posted" | "skipped" | "failed"
+    note: str = "off"  # the PagerDuty note, the same way
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -69,7 +72,10 @@ class BatchSummary:
 
     def report_lines(self) -> list[str]:
         """One human-readable line per incident (and one for a failed listing)."""
-        lines = [f"{o.status}: {o.incident_id}: {o.reason}" for o in self.outcomes]
+        lines = []
+        for o in self.outcomes:
+            lines.append(f"{o.status}: {o.incident_id}: {o.reason}")
+            lines.extend(f"warning: {o.incident_id}: {warning}" for warning in o.warnings)
         if self.listing_error is not None:
             lines.append(f"failed: listing resolved incidents: {self.listing_error}")
         return lines
@@ -222,12 +228,17 @@ def _progress_bar(total: int, progress: Progress | None) -> Iterator[Progress]:
 
 
 def _publish_locked(snapshot: Snapshot, config: Config, out_dir: Path) -> Outcome:
-    published = publish_draft(snapshot, config, out_dir, force=False)
+    published = publish_draft(snapshot, config, out_dir, force=False, announce=True)
     count = len(snapshot.gaps)
     notes = f" (with {count} missing-data note{'s' * (count != 1)})" if count else ""
-    if published.status != "written":
-        return Outcome(snapshot.incident_id, "drafted", published.message)
-    return Outcome(snapshot.incident_id, "drafted", f"{published.folder / REPORT}{notes}")
+    reason = published.message
+    if published.status == "written":
+        reason = f"{published.folder / REPORT}{notes}"
+    outcome = Outcome(snapshot.incident_id, "drafted", reason)
+    if published.handoff is None:
+        return outcome
+    sent = published.handoff
+    return replace(outcome, notice=sent.notice.value, note=sent.note.value, warnings=sent.warnings)
 
 
 def _already_drafted(out_dir: Path, incident_id: str) -> Outcome:

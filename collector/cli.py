@@ -130,12 +130,16 @@ def main(
             snapshot = load_snapshot(snapshot_path)
         else:
             snapshot = collect_snapshot(config, str(incident_id))
-        message = publish_draft(snapshot, config, out_dir, force=force).message
+        # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
+        published = publish_draft(
+            snapshot, config, out_dir, force=force, announce=incident_id is not None
+        )
     except FAILURES as exc:
         raise click.ClickException(str(exc)) from exc
-    for gap in snapshot.gaps:
-        click.echo(f"warning: {gap}", err=True)
-    click.echo(message)
+    handoff_warnings = published.handoff.warnings if published.handoff else ()
+    for warning in [*snapshot.gaps, *handoff_warnings]:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(published.message)
 
 
 def _run_batch(config: Config, resolved_since: str, out_dir: Path) -> None:

@@ -59,6 +59,8 @@ class PagerDutySettings:
     timeout: float = 30.0
     max_retries: int = 3
     max_concurrency: int = 4
+    post_note: bool = False
+    from_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,21 @@ class ReportSettings:
     timezone: str | None = None
     template_dir: Path | None = None
     severity_by_priority: Mapping[str, str] = field(default_factory=dict)
+    base_url: str | None = None
+
+
+NOTIFY_FORMATS = ("slack", "teams", "json")
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """Where and how to announce a new draft in chat; `webhook_url` is a secret."""
+
+    webhook_url: str | None = field(default=None, repr=False)
+    format: str = "slack"
+    timeout: float = 10.0
+    max_retries: int = 3
+    backoff: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -138,6 +155,7 @@ class Config:
     targets: Targets = field(default_factory=Targets)
     business: Business = field(default_factory=Business)
     batch: BatchSettings = field(default_factory=BatchSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     ca_bundle: Path | None = None
     source: str = "built-in defaults"
 
@@ -188,6 +206,17 @@ _SCHEMA: dict[str, Any] = {
                 "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
                 "max_retries": {"type": "integer", "minimum": 0, "maximum": 10},
                 "max_concurrency": {"type": "integer", "minimum": 1, "maximum": 16},
+                "post_note": {"type": "boolean"},
+            },
+        },
+        "notify": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "format": {"enum": list(NOTIFY_FORMATS)},
+                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "max_retries": {"type": "integer", "minimum": 0, "maximum": 10},
+                "backoff_seconds": {"type": "number", "minimum": 0, "maximum": 60},
             },
         },
         "prometheus": {
@@ -279,6 +308,7 @@ _SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "additionalProperties": {"type": "string"},
                 },
+                "base_url": {"type": ["string", "null"], "pattern": "^https?://"},
             },
         },
     },
@@ -309,6 +339,7 @@ def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
         targets=_targets(raw.get("targets", {})),
         business=_business(raw.get("business", {})),
         batch=_batch(raw.get("batch", {}), env),
+        notify=_notify(raw.get("notify", {}), env),
         ca_bundle=_ca_bundle(env),
         source=source,
     )
@@ -357,6 +388,22 @@ def _pagerduty_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> Pager
         timeout=float(raw.get("timeout_seconds", 30.0)),
         max_retries=int(raw.get("max_retries", 3)),
         max_concurrency=int(raw.get("max_concurrency", 4)),
+        post_note=bool(raw.get("post_note", False)),
+        from_email=env.get("PAGERDUTY_FROM_EMAIL") or None,
+    )
+
+
+def _notify(raw: Mapping[str, Any], env: Mapping[str, str]) -> NotifySettings:
+    url = env.get("NOTIFY_WEBHOOK_URL") or None
+    if url is not None and not url.startswith(("https://", "http://")):
+        # The value is a secret: say what is wrong with it, never what it is.
+        raise ConfigError("NOTIFY_WEBHOOK_URL: expected an https:// URL (the chat webhook)")
+    return NotifySettings(
+        webhook_url=url,
+        format=raw.get("format", "slack"),
+        timeout=float(raw.get("timeout_seconds", 10.0)),
+        max_retries=int(raw.get("max_retries", 3)),
+        backoff=float(raw.get("backoff_seconds", 1.0)),
     )
 
 
@@ -412,6 +459,7 @@ def _report_settings(raw: Mapping[str, Any], base: Path, source: str) -> ReportS
         timezone=tz,
         template_dir=resolved,
         severity_by_priority=dict(raw.get("severity_by_priority", {})),
+        base_url=(raw.get("base_url") or "").rstrip("/") or None,
     )
 
 

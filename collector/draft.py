@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -28,13 +29,18 @@ MAX_ALERTS_LISTED = 10
 TIMELINE_COLUMNS = ["time_utc", "source", "kind", "phase", "actor", "summary", "link", "ref"]
 
 
+@dataclass(frozen=True)
+class Draft:
+    """The files of a draft (relative to its folder) and the analysis they were drawn from."""
+
+    files: list[Path]
+    analysis: Analysis
+
+
 def build_draft(
     snapshot: Snapshot, config: Config, folder: Path, now: datetime | None = None
-) -> list[Path]:
-    """Analyse the snapshot, draw the charts and render the report into `folder`.
-
-    Returns the files written, relative to the folder.
-    """
+) -> Draft:
+    """Analyse the snapshot, draw the charts and render the report into `folder`."""
     now = now or datetime.now(timezone.utc)
     analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
     tz_note = f"; {config.report.timezone} shown in the report" if config.report.timezone else ""
@@ -75,7 +81,7 @@ def build_draft(
     ):
         (folder / name).write_text(text, encoding="utf-8")
         written.append(folder / name)
-    return [p.relative_to(folder) for p in written]
+    return Draft([p.relative_to(folder) for p in written], analysis)
 
 
 def draw_charts(

@@ -12,9 +12,10 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from filelock import FileLock
 
@@ -22,8 +23,13 @@ from collector.config import Config
 from collector.draft import build_draft
 from collector.snapshot import Snapshot, save_snapshot
 
+if TYPE_CHECKING:
+    from collector.handoff import HandOff
+
 STATE_FILE = ".collector.json"
 REPORT = "report.md"
+# Publish statuses that put a new report in place (a draft kept beside an edited one does not).
+NEW_REPORT = frozenset({"written", "replaced", "forced"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,7 @@ class Published:
     folder: Path
     status: str  # "written", "replaced", "kept-edited", "forced"
     message: str
+    handoff: HandOff | None = None  # the chat notice and PagerDuty note, when announced
 
 
 def make_staging(out_dir: Path, incident_id: str) -> Path:
@@ -125,15 +132,29 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def publish_draft(snapshot: Snapshot, config: Config, out_dir: Path, *, force: bool) -> Published:
-    """Render the snapshot's report in a staging folder, then publish it under the lock."""
+def publish_draft(
+    snapshot: Snapshot, config: Config, out_dir: Path, *, force: bool, announce: bool = False
+) -> Published:
+    """Render the snapshot's report in a staging folder, then publish it under the lock.
+
+    With `announce`, a new report in place is handed off (chat notice, PagerDuty note) before
+    the lock is released.
+    """
     now = datetime.now(timezone.utc)
     stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
     with lock_for(out_dir, snapshot.incident_id):
         staging = make_staging(out_dir, snapshot.incident_id)
         try:
             save_snapshot(snapshot, staging / "snapshot.json")
-            build_draft(snapshot, config, staging, now)
-            return publish(staging, out_dir, snapshot.incident_id, force=force, stamp=stamp)
+            draft = build_draft(snapshot, config, staging, now)
+            published = publish(staging, out_dir, snapshot.incident_id, force=force, stamp=stamp)
+            if announce and published.status in NEW_REPORT:
+                from collector.handoff import hand_off  # network clients, only when announcing
+
+                result = hand_off(
+                    draft.analysis, snapshot, config, out_dir, published.folder / STATE_FILE
+                )
+                published = replace(published, handoff=result)
+            return published
         finally:
             discard_staging(staging)

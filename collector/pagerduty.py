@@ -37,8 +37,13 @@ class PagerDutyError(Exception):
     """A PagerDuty request failed; the message says why and what to do."""
 
 
-def make_client(settings: PagerDutySettings, ca_bundle: str | None) -> pagerduty.RestApiV2Client:
-    """Build a REST API v2 client with bounded retries and the configured TLS trust."""
+def make_client(
+    settings: PagerDutySettings, ca_bundle: str | None, default_from: str | None = None
+) -> pagerduty.RestApiV2Client:
+    """Build a REST API v2 client with bounded retries and the configured TLS trust.
+
+    `default_from` is the `From` header that write requests (notes) need.
+    """
     if not settings.token:
         raise PagerDutyError(
             "no PagerDuty API token: set PAGERDUTY_API_TOKEN to a REST API key"
@@ -50,6 +55,7 @@ def make_client(settings: PagerDutySettings, ca_bundle: str | None) -> pagerduty
     try:
         client = pagerduty.RestApiV2Client(
             settings.token,
+            default_from=default_from,
             base_url=settings.base_url.rstrip("/"),
             verify=verify,
             event_hooks={
@@ -168,6 +174,46 @@ def list_resolved_incidents(
     ]
     # Compared as times, not strings: "…Z" and "…+00:00" (or fractions) sort apart as text.
     return sorted(resolved, key=lambda item: (parse_time(item["resolved_at"]), item["id"]))
+
+
+def post_incident_note(
+    settings: PagerDutySettings, ca_bundle: str | None, incident_id: str, content: str
+) -> dict[str, Any]:
+    """Add a note to the incident as `settings.from_email`; return the note PagerDuty made.
+
+    Needs a token with write access: a read-only one is refused with a PagerDutyError that
+    says so.
+    """
+    what = f"a note on incident {incident_id}"
+    with make_client(settings, ca_bundle, default_from=settings.from_email) as client:
+        try:
+            note = client.rpost(
+                f"/incidents/{incident_id}/notes", json={"note": {"content": content}}
+            )
+        except pagerduty.HttpError as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+            raise PagerDutyError(_explain_note_status(status, what, client)) from exc
+        except pagerduty.Error as exc:
+            raise PagerDutyError(
+                f"cannot add {what} at {client.url}: {type(exc).__name__}"
+            ) from exc
+    if not isinstance(note, dict):
+        raise PagerDutyError(f"PagerDuty answered {what} without a note (malformed response)")
+    return note
+
+
+def _explain_note_status(status: int, what: str, client: pagerduty.RestApiV2Client) -> str:
+    if status == 403:
+        return (
+            f"PagerDuty refused {what} (HTTP 403): the API token is read-only; give it write"
+            " access, or set pagerduty.post_note: false"
+        )
+    if status == 400:
+        return (
+            f"PagerDuty refused {what} (HTTP 400): PAGERDUTY_FROM_EMAIL must be the email of"
+            " a user of the PagerDuty account"
+        )
+    return _explain_status(status, what, client)
 
 
 def _get_object(

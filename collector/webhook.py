@@ -362,6 +362,8 @@ class WebhookReceiver:
         self.log(
             f"webhook {event.webhook_id}: {outcome.status} {event.incident_id}: {outcome.reason}"
         )
+        for warning in outcome.warnings:
+            self.log(f"warning: {event.incident_id}: {warning}")
         if outcome.status != "failed":
             self.queue.done(event)
         elif event.attempts < len(self.retry_delays):

@@ -162,3 +162,39 @@ EN: dict[str, str] = {
 }
 
 LABELS: dict[str, dict[str, str]] = {"fr": FR, "en": EN}
+
+# Hand-off messages: the chat notice and the PagerDuty note about a new draft.
+HANDOFF: dict[str, dict[str, str]] = {
+    "fr": {
+        "headline": "Brouillon de rapport post-incident prêt",
+        "severity": "Sévérité",
+        "duration": "Durée",
+        "rto": "RTO",
+        "rto_met": "respecté ({actual} ≤ {target})",
+        "rto_missed": "dépassé ({actual} > {target})",
+        "rto_not_configured": "pas de cible configurée",
+        "rto_unknown": "inconnu (pas de fin de panne mesurée)",
+        "report": "Rapport",
+        "open_report": "Ouvrir le rapport",
+        "incident": "Incident PagerDuty",
+        "unknown": "non disponible",
+        "ongoing": "en cours",
+        "note": "Rapport post-incident rédigé : {link}",
+    },
+    "en": {
+        "headline": "Post-incident report draft ready",
+        "severity": "Severity",
+        "duration": "Duration",
+        "rto": "RTO",
+        "rto_met": "met ({actual} ≤ {target})",
+        "rto_missed": "missed ({actual} > {target})",
+        "rto_not_configured": "no target configured",
+        "rto_unknown": "unknown (no measured end of outage)",
+        "report": "Report",
+        "open_report": "Open the report",
+        "incident": "PagerDuty incident",
+        "unknown": "not available",
+        "ongoing": "ongoing",
+        "note": "Post-incident report drafted: {link}",
+    },
+}

@@ -1,0 +1,170 @@
+"""Hand-offs of a new draft: one chat notice per draft, one note on the PagerDuty incident.
+
+Called once, by `collector.output.publish_draft`, under the incident's lock, after a publish
+that put a new report in place. Neither hand-off can fail or undo the draft: a failure is
+one warning line. What was handed off is kept on disk, so re-runs, the batch and the webhook
+receiver never repeat it: the notice in the incident folder's state file (against the hash of
+the report it announced), the note in `OUT/.pagerduty-notes/<ID>.json` (once per incident,
+also found from our own note in the incident's notes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from collector import pagerduty as pd_source
+from collector.analysis.handoff import draft_facts
+from collector.analysis.incident import Analysis
+from collector.config import Config
+from collector.notify import NotifyError, post_chat_message
+from collector.snapshot import Snapshot
+from collector.timeutil import iso_utc
+from report.handoff import is_drafted_note, note_text, notice_payload
+
+NOTES_DIR = ".pagerduty-notes"
+REPORT_PAGE = "report.html"
+
+
+class Delivery(str, Enum):
+    """What became of one hand-off."""
+
+    OFF = "off"  # not configured
+    POSTED = "posted"
+    SKIPPED = "skipped"  # done before: never twice
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """The outcome of both hand-offs of one draft, and the warnings to show."""
+
+    notice: Delivery = Delivery.OFF
+    note: Delivery = Delivery.OFF
+    warnings: tuple[str, ...] = ()
+
+
+def hand_off(
+    analysis: Analysis, snapshot: Snapshot, config: Config, out_dir: Path, state_file: Path
+) -> HandOff:
+    """Announce the draft just published in `state_file`'s folder; never raises for a delivery."""
+    iid = snapshot.incident_id
+    link = report_link(config, out_dir, iid)
+    notice, notice_warning = _guarded(
+        "chat notice", iid, lambda: _send_notice(analysis, config, link, state_file)
+    )
+    note, note_warning = _guarded(
+        "PagerDuty note", iid, lambda: _add_note(snapshot, config, out_dir, link)
+    )
+    warnings = tuple(w for w in (notice_warning, note_warning) if w)
+    return HandOff(notice, note, warnings)
+
+
+def _guarded(
+    what: str, incident_id: str, deliver: Callable[[], tuple[Delivery, str]]
+) -> tuple[Delivery, str]:
+    # The draft is already in place: nothing that goes wrong here (a full disk, a bug) may
+    # turn it into a failure, or stop the other hand-off.
+    try:
+        return deliver()
+    except Exception as exc:
+        return Delivery.FAILED, f"{what} for {incident_id} failed: {type(exc).__name__}: {exc}"
+
+
+def report_link(config: Config, out_dir: Path, incident_id: str) -> str:
+    """`report.base_url/<ID>/report.html` when set, else the report's absolute path."""
+    if config.report.base_url:
+        return f"{config.report.base_url}/{incident_id}/{REPORT_PAGE}"
+    return str((out_dir / incident_id / REPORT_PAGE).resolve())
+
+
+def _send_notice(
+    analysis: Analysis, config: Config, link: str, state_file: Path
+) -> tuple[Delivery, str]:
+    settings = config.notify
+    if not settings.webhook_url:
+        return Delivery.OFF, ""
+    state = _read_json(state_file)
+    report_hash = state.get("report_sha256")
+    if report_hash and (state.get("notice") or {}).get("report_sha256") == report_hash:
+        return Delivery.SKIPPED, ""
+    facts = draft_facts(analysis)
+    payload = notice_payload(facts, link, config.report.language, settings.format)
+    ca = str(config.ca_bundle) if config.ca_bundle else None
+    try:
+        attempts = post_chat_message(settings, payload, ca_bundle=ca)
+    except NotifyError as exc:
+        return Delivery.FAILED, f"chat notice for {facts.incident_id} not sent: {exc}"
+    notice = {"report_sha256": report_hash, "posted_at": _now(), "attempts": attempts}
+    _write_json(state_file, {**state, "notice": notice})
+    return Delivery.POSTED, ""
+
+
+def _add_note(snapshot: Snapshot, config: Config, out_dir: Path, link: str) -> tuple[Delivery, str]:
+    settings = config.pagerduty
+    incident_id = snapshot.incident_id
+    if not settings.post_note:
+        return Delivery.OFF, ""
+    marker = out_dir / NOTES_DIR / f"{incident_id}.json"
+    if marker.exists():
+        return Delivery.SKIPPED, ""
+    existing = _our_note(snapshot)
+    if existing is not None:  # posted by a run that died before writing its marker
+        _write_json(marker, {"incident_id": incident_id, "note_id": existing, "found": _now()})
+        return Delivery.SKIPPED, ""
+    if not settings.from_email:
+        return Delivery.FAILED, (
+            f"PagerDuty note not added to {incident_id}: set PAGERDUTY_FROM_EMAIL to the email"
+            " of a PagerDuty user (notes are written in a user's name)"
+        )
+    ca = str(config.ca_bundle) if config.ca_bundle else None
+    text = note_text(link, config.report.language)
+    try:
+        note = pd_source.post_incident_note(settings, ca, incident_id, text)
+    except pd_source.PagerDutyError as exc:
+        return Delivery.FAILED, f"PagerDuty note not added to {incident_id}: {exc}"
+    record = {"incident_id": incident_id, "note_id": note.get("id"), "posted_at": _now()}
+    _write_json(marker, {**record, "link": link})
+    return Delivery.POSTED, ""
+
+
+def _our_note(snapshot: Snapshot) -> str | None:
+    """The ID of a note we posted before, as found in the snapshot's notes."""
+    for note in snapshot.pagerduty.get("notes") or ():
+        if isinstance(note, dict) and is_drafted_note(str(note.get("content") or "")):
+            return str(note.get("id") or "?")
+    return None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Replace the file in one step, so a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+            handle.write("\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _now() -> str:
+    return iso_utc(datetime.now(timezone.utc))

@@ -1,0 +1,138 @@
+"""The words of the hand-off messages: the chat notice (Slack, Teams, JSON) and the PagerDuty note.
+
+Facts in (`DraftFacts`), a JSON-ready payload or a sentence out; the words live in
+`report.labels.HANDOFF`, in French and English.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collector.analysis.handoff import DraftFacts, RtoVerdict
+from report.labels import HANDOFF
+from report.render import format_minutes
+
+# MessageCard accent: green when the RTO was met, orange otherwise.
+TEAMS_COLOURS = {RtoVerdict.MET: "2EB886", RtoVerdict.MISSED: "E8912D"}
+
+
+def note_text(link: str, language: str) -> str:
+    """The note added to the PagerDuty incident."""
+    return HANDOFF[language]["note"].format(link=link)
+
+
+def is_drafted_note(content: str) -> bool:
+    """True when a PagerDuty note is one we posted (in any language)."""
+    return any(content.startswith(words["note"].split("{link}")[0]) for words in HANDOFF.values())
+
+
+def notice_payload(facts: DraftFacts, link: str, language: str, fmt: str) -> dict[str, Any]:
+    """The chat message announcing a new draft, in the receiver's format."""
+    if fmt == "teams":
+        return _teams(facts, link, language)
+    if fmt == "json":
+        return _json(facts, link, language)
+    return _slack(facts, link, language)
+
+
+def _lines(facts: DraftFacts, language: str) -> list[tuple[str, str]]:
+    words = HANDOFF[language]
+    duration = format_minutes(facts.duration) if facts.duration else words["ongoing"]
+    return [
+        (words["severity"], facts.severity or words["unknown"]),
+        (words["duration"], duration),
+        (words["rto"], rto_text(facts, language)),
+    ]
+
+
+def rto_text(facts: DraftFacts, language: str) -> str:
+    """The RTO verdict in words, with the figures it compares."""
+    template = HANDOFF[language][f"rto_{facts.rto_verdict.value}"]
+    return template.format(
+        actual=format_minutes(facts.rto_actual), target=format_minutes(facts.rto_target)
+    )
+
+
+def _summary(facts: DraftFacts, link: str, language: str) -> str:
+    words = HANDOFF[language]
+    details = ", ".join(f"{name}: {value}" for name, value in _lines(facts, language))
+    return f"{words['headline']}: {facts.title} ({details}). {words['report']}: {link}"
+
+
+def _slack(facts: DraftFacts, link: str, language: str) -> dict[str, Any]:
+    words = HANDOFF[language]
+    title = _mrkdwn(facts.title)
+    if facts.incident_url.startswith("https://"):
+        title = f"<{facts.incident_url}|{title}>"
+    target = f"<{link}|{words['open_report']}>" if _is_url(link) else f"`{_mrkdwn(link)}`"
+    fields = [
+        {"type": "mrkdwn", "text": f"*{name}*\n{_mrkdwn(value)}"}
+        for name, value in _lines(facts, language)
+    ]
+    fields.append({"type": "mrkdwn", "text": f"*{words['report']}*\n{target}"})
+    return {
+        "text": _summary(facts, link, language),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{words['headline']}*"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": title}, "fields": fields},
+        ],
+    }
+
+
+def _teams(facts: DraftFacts, link: str, language: str) -> dict[str, Any]:
+    words = HANDOFF[language]
+    card: dict[str, Any] = {
+        "@type": "MessageCard",
+        "@context": "https://schema.org/extensions",
+        "summary": words["headline"],
+        "title": words["headline"],
+        "text": _summary(facts, link, language),
+        "sections": [
+            {
+                "activityTitle": facts.title,
+                "facts": [{"name": n, "value": v} for n, v in _lines(facts, language)]
+                + [{"name": words["report"], "value": link}],
+                "markdown": False,  # PagerDuty titles are free text: shown, never interpreted
+            }
+        ],
+    }
+    colour = TEAMS_COLOURS.get(facts.rto_verdict)
+    if colour:
+        card["themeColor"] = colour
+    if _is_url(link):
+        target = {"os": "default", "uri": link}
+        action = {"@type": "OpenUri", "name": words["open_report"], "targets": [target]}
+        card["potentialAction"] = [action]
+    return card
+
+
+def _json(facts: DraftFacts, link: str, language: str) -> dict[str, Any]:
+    def seconds(value: Any) -> float | None:
+        return None if value is None else value.total_seconds()
+
+    return {
+        "event": "report.drafted",
+        "text": _summary(facts, link, language),
+        "incident_id": facts.incident_id,
+        "title": facts.title,
+        "severity": facts.severity,
+        "service": facts.service,
+        "duration_seconds": seconds(facts.duration),
+        "rto": {
+            "verdict": facts.rto_verdict.value,
+            "target_seconds": seconds(facts.rto_target),
+            "actual_seconds": seconds(facts.rto_actual),
+        },
+        "report_link": link,
+        "incident_url": facts.incident_url,
+        "language": language,
+    }
+
+
+def _is_url(link: str) -> bool:
+    return link.startswith(("https://", "http://"))
+
+
+def _mrkdwn(text: str) -> str:
+    # Slack's three control characters; anything else in a PagerDuty title is shown as is.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

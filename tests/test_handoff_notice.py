@@ -1,0 +1,249 @@
+"""One chat notice per new draft: payloads, retries, and the installed `collect` end to end.
+
+The chat side is a real HTTP receiver on loopback (tests/chat_receiver.py); PagerDuty and
+Prometheus are the simulator and the real server of conftest.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from chat_receiver import ChatReceiver
+from conftest import DEMO_CONFIG, environment
+from pd_simulator import PagerDutySimulator
+from prom_server import PrometheusServer
+
+from collector.analysis.handoff import DraftFacts, RtoVerdict, rto_verdict
+from collector.config import NotifySettings, load_config
+from collector.notify import NotifyError, post_chat_message
+from report.handoff import notice_payload
+
+BASE_URL = "https://postmortems.example.com/reports"
+FACTS = DraftFacts(
+    incident_id="P7DBOOM",
+    title="db-01 <out of memory> & restarted",
+    severity="SEV1",
+    service="PostgreSQL Production",
+    duration=timedelta(minutes=47),
+    rto_verdict=RtoVerdict.MISSED,
+    rto_target=timedelta(minutes=30),
+    rto_actual=timedelta(minutes=41),
+    incident_url="https://acme.pagerduty.com/incidents/P7DBOOM",
+)
+LINK = f"{BASE_URL}/P7DBOOM/report.html"
+
+
+# -- the message ------------------------------------------------------------------------------
+
+
+def test_slack_notice_carries_title_severity_duration_rto_and_link_in_french() -> None:
+    payload = notice_payload(FACTS, LINK, "fr", "slack")
+    text = payload["text"]
+    for part in ("Brouillon de rapport post-incident prêt", FACTS.title, "SEV1", "47 min"):
+        assert part in text
+    assert "dépassé (41 min > 30 min)" in text and LINK in text
+    blocks = json.dumps(payload["blocks"], ensure_ascii=False)
+    # Slack's control characters in a PagerDuty title are escaped, never interpreted.
+    assert "db-01 &lt;out of memory&gt; &amp; restarted" in blocks
+    assert f"<{LINK}|Ouvrir le rapport>" in blocks
+    assert "<out of memory>" not in blocks
+
+
+def test_english_words_and_a_path_when_no_base_url() -> None:
+    path = "/srv/postmortems/P7DBOOM/report.html"
+    payload = notice_payload(FACTS, path, "en", "slack")
+    assert payload["text"].startswith("Post-incident report draft ready: ")
+    assert "missed (41 min > 30 min)" in payload["text"]
+    assert f"`{path}`" in json.dumps(payload["blocks"])
+
+
+def test_teams_message_card_and_generic_json() -> None:
+    card = notice_payload(FACTS, LINK, "en", "teams")
+    assert card["@type"] == "MessageCard" and card["themeColor"] == "E8912D"
+    facts = {f["name"]: f["value"] for f in card["sections"][0]["facts"]}
+    assert facts["Severity"] == "SEV1" and facts["Report"] == LINK
+    assert card["potentialAction"][0]["targets"][0]["uri"] == LINK
+    generic = notice_payload(FACTS, LINK, "fr", "json")
+    assert generic["rto"] == {
+        "verdict": "missed",
+        "target_seconds": 1800.0,
+        "actual_seconds": 2460.0,
+    }
+    assert generic["duration_seconds"] == 2820.0 and generic["report_link"] == LINK
+
+
+@pytest.mark.parametrize(
+    ("target", "actual", "verdict"),
+    [
+        (None, timedelta(minutes=5), RtoVerdict.NOT_CONFIGURED),
+        (timedelta(minutes=30), None, RtoVerdict.UNKNOWN),
+        (timedelta(minutes=30), timedelta(minutes=30), RtoVerdict.MET),
+        (timedelta(minutes=30), timedelta(minutes=31), RtoVerdict.MISSED),
+    ],
+)
+def test_rto_verdict(
+    target: timedelta | None, actual: timedelta | None, verdict: RtoVerdict
+) -> None:
+    assert rto_verdict(target, actual) is verdict
+
+
+# -- the client -------------------------------------------------------------------------------
+
+
+def settings(chat: ChatReceiver, retries: int = 3) -> NotifySettings:
+    return NotifySettings(webhook_url=chat.url, max_retries=retries, backoff=0.05, timeout=5)
+
+
+def test_server_errors_are_retried_with_backoff() -> None:
+    with ChatReceiver() as chat:
+        chat.answer(500, times=2)
+        assert post_chat_message(settings(chat), {"text": "hi"}) == 3
+    assert [p.body for p in chat.posts] == [{"text": "hi"}] * 3
+    assert chat.posts[0].headers["content-type"] == "application/json"
+
+
+def test_rate_limit_waits_what_retry_after_asks() -> None:
+    with ChatReceiver() as chat:
+        chat.answer(429, body="rate_limited", Retry_After="1")
+        assert post_chat_message(settings(chat), {"text": "hi"}) == 2
+    assert chat.posts[1].at - chat.posts[0].at >= 0.95
+
+
+def test_a_refused_message_is_not_retried_and_the_url_is_never_said() -> None:
+    with ChatReceiver() as chat:
+        chat.answer(400, body="invalid_payload")
+        with pytest.raises(NotifyError) as raised:
+            post_chat_message(settings(chat), {"text": "hi"})
+    assert len(chat.posts) == 1
+    assert str(raised.value) == "the chat webhook answered HTTP 400 (invalid_payload)"
+
+
+def test_retries_are_bounded_then_reported_without_the_secret() -> None:
+    with ChatReceiver() as chat:
+        chat.answer(503, times=10, body=f"upstream {chat.path} down")
+        with pytest.raises(NotifyError) as raised:
+            post_chat_message(settings(chat, retries=2), {"text": "hi"})
+        url, secret = chat.url, chat.secret
+    assert len(chat.posts) == 3
+    assert "HTTP 503" in str(raised.value) and "3 attempts" in str(raised.value)
+    assert secret not in str(raised.value) and url not in str(raised.value)
+
+
+def test_unreachable_webhook_is_reported_without_the_secret() -> None:
+    with ChatReceiver() as chat:
+        url, secret = chat.url, chat.secret
+    gone = NotifySettings(webhook_url=url, max_retries=1, backoff=0.01, timeout=2)
+    with pytest.raises(NotifyError) as raised:
+        post_chat_message(gone, {"text": "hi"})
+    assert "cannot reach the chat webhook (ConnectionError)" in str(raised.value)
+    assert secret not in str(raised.value)
+
+
+def test_webhook_url_is_a_secret_in_the_config() -> None:
+    config = load_config(None, {"NOTIFY_WEBHOOK_URL": "https://hooks.example/T/B/s3cr3t"})
+    assert config.notify.webhook_url == "https://hooks.example/T/B/s3cr3t"
+    assert "s3cr3t" not in repr(config)
+
+
+# -- the installed command --------------------------------------------------------------------
+
+
+def write_config(tmp_path: Path, **sections: dict[str, Any]) -> Path:
+    """The demo config with hand-off settings added (fast backoff for the tests)."""
+    raw = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+    raw.setdefault("notify", {}).update({"backoff_seconds": 0.05, "max_retries": 2})
+    for name, values in sections.items():
+        raw.setdefault(name, {}).update(values)
+    path = tmp_path / "collector.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def collect(
+    collect_bin: str, args: list[str], env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    full_env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **env}
+    return subprocess.run(
+        [collect_bin, *args], env=full_env, cwd=cwd, capture_output=True, text=True, timeout=180
+    )
+
+
+def window() -> str:
+    return f"{(date.today() - date(2025, 10, 20)).days}d"
+
+
+def assert_secret_nowhere(chat: ChatReceiver, out: Path, *streams: str) -> None:
+    for stream in streams:
+        assert chat.secret not in stream
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert chat.secret.encode() not in path.read_bytes(), path
+
+
+def test_one_notice_per_new_draft_none_on_reruns(
+    collect_bin: str,
+    fresh_pd_sim: PagerDutySimulator,
+    prometheus: PrometheusServer,
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "reports"
+    config = write_config(tmp_path, report={"base_url": BASE_URL + "/"})
+    with ChatReceiver() as chat:
+        env = {**environment(fresh_pd_sim, prometheus.url), "NOTIFY_WEBHOOK_URL": chat.url}
+        base = ["--config", str(config), "--out", str(out)]
+        first = collect(collect_bin, ["--incident", "P7DBOOM", *base], env, tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert len(chat.posts) == 1
+        message = chat.posts[0].body
+        assert f"{BASE_URL}/P7DBOOM/report.html" in message["text"]
+        assert "RTO" in message["text"] and "Sévérité" in message["text"]
+        state = json.loads((out / "P7DBOOM" / ".collector.json").read_text(encoding="utf-8"))
+        assert state["notice"]["report_sha256"] == state["report_sha256"]
+
+        batch = collect(collect_bin, ["--resolved-since", window(), *base], env, tmp_path)
+        assert batch.returncode == 0, batch.stderr
+        announced = sorted(p.body["text"].split(": ", 1)[1][:20] for p in chat.posts[1:])
+        assert len(chat.posts) == 3, announced  # the two new drafts; P7DBOOM was skipped
+
+        again = collect(collect_bin, ["--resolved-since", window(), *base], env, tmp_path)
+        assert again.returncode == 0 and len(chat.posts) == 3
+    assert_secret_nowhere(chat, out, *(r.stdout + r.stderr for r in (first, batch, again)))
+
+
+def test_failed_notice_is_one_warning_and_keeps_the_draft(
+    collect_bin: str, live_env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "reports"
+    config = write_config(tmp_path, notify={"format": "teams"})
+    with ChatReceiver() as chat:
+        chat.answer(500, times=10)
+        env = {**live_env, "NOTIFY_WEBHOOK_URL": chat.url}
+        args = ["--incident", "P7DBOOM", "--config", str(config), "--out", str(out)]
+        result = collect(collect_bin, [*args, "--lang", "en"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(chat.posts) == 3  # the first attempt and notify.max_retries: 2
+    assert chat.posts[0].body["@type"] == "MessageCard"
+    warnings = [line for line in result.stderr.splitlines() if "chat notice" in line]
+    assert warnings == [
+        "warning: chat notice for P7DBOOM not sent: the chat webhook answered HTTP 500;"
+        " gave up after 3 attempts"
+    ]
+    assert (out / "P7DBOOM" / "report.md").is_file()
+    assert "notice" not in json.loads((out / "P7DBOOM" / ".collector.json").read_text())
+    assert_secret_nowhere(chat, out, result.stdout, result.stderr)
+
+
+def test_offline_rerender_announces_nothing(collect_bin: str, tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    with ChatReceiver() as chat:
+        result = collect(
+            collect_bin, ["--demo", "--out", str(out)], {"NOTIFY_WEBHOOK_URL": chat.url}, tmp_path
+        )
+    assert result.returncode == 0, result.stderr
+    assert chat.posts == []
