@@ -19,7 +19,10 @@ Behaviour follows the real API where it is documented (see
   the last month and may not exceed six months (``date_range=all`` lifts it);
 * ``time_zone`` renders timestamps of log entries and incident lists in that zone;
 * ``ratelimit-limit``/``-remaining``/``-reset`` headers on every rate-evaluated answer, and a
-  429 with ``{"error": {"message": "Rate Limit Exceeded", "code": 2020}}`` past the limit.
+  429 with ``{"error": {"message": "Rate Limit Exceeded", "code": 2020}}`` past the limit;
+* the one write: ``POST /incidents/{id}/notes`` with ``{"note": {"content": ...}}`` answers
+  ``201 {"note": ...}`` and lists the note from then on; it needs a ``From`` header holding an
+  email (400 without), and a token given in ``read_only_tokens`` is refused with 403.
 """
 
 from __future__ import annotations
@@ -95,6 +98,7 @@ TIME_KEYS = frozenset(
         "requested_at",
     }
 )
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 INCIDENT_SORT_FIELDS = frozenset({"incident_number", "created_at", "resolved_at", "urgency"})
 ALERT_SORT_FIELDS = frozenset({"created_at", "resolved_at"})
 
@@ -108,6 +112,7 @@ class RecordedRequest:
     query: Query
     status: int
     headers: dict[str, str]
+    body: object | None = None  # the decoded JSON of a POST
 
 
 @dataclass(frozen=True)
@@ -168,6 +173,14 @@ def _json_reply(status: int, body: object, headers: dict[str, str] | None = None
     return _Reply(
         status, data, {"Content-Type": "application/json; charset=utf-8", **(headers or {})}, body
     )
+
+
+def _decode(raw: bytes) -> object | None:
+    """A request body as JSON, or None when it is empty or not JSON."""
+    try:
+        return json.loads(raw.decode("utf-8")) if raw else None
+    except ValueError:
+        return None
 
 
 def _from_iso(text: str) -> datetime:
@@ -342,7 +355,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
         self.server.simulator._serve(self)
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = _read_only
+    def do_POST(self) -> None:
+        """Serve a write request (only notes are writable)."""
+        length = int(self.headers.get("Content-Length") or 0)
+        self.server.simulator._serve(self, self.rfile.read(length) if length else b"")
+
+    do_PUT = do_DELETE = do_PATCH = _read_only
 
 
 class _TlsServer(ThreadingHTTPServer):
@@ -404,7 +422,7 @@ class _TlsServer(ThreadingHTTPServer):
 
 
 class PagerDutySimulator:
-    """A read-only PagerDuty REST API v2 over HTTPS on 127.0.0.1, served from fixtures."""
+    """A PagerDuty REST API v2 over HTTPS on 127.0.0.1, served from fixtures (reads, and notes)."""
 
     timeout_sleep: float = 5.0
 
@@ -413,11 +431,13 @@ class PagerDutySimulator:
         incidents_dir: Path,
         token: str = "test-token",
         *,
+        read_only_tokens: Iterable[str] = (),
         delay: float = 0.0,
         rate_limit: int | None = None,
         rate_window: float = 60.0,
     ) -> None:
         self.token = token
+        self.read_only_tokens = frozenset(read_only_tokens)
         self.delay = delay
         self.rate_limit = rate_limit
         self.rate_window = rate_window
@@ -555,19 +575,22 @@ class PagerDutySimulator:
 
     # -- request handling ------------------------------------------------------------------
 
-    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+    def _serve(self, handler: BaseHTTPRequestHandler, raw_body: bytes = b"") -> None:
         """Answer one request: record it, then write the reply (record first: no race)."""
         split = urlsplit(handler.path)
         query = parse_qs(split.query, keep_blank_values=True)
         method = handler.command
+        headers = {name.lower(): value for name, value in handler.headers.items()}
+        body = _decode(raw_body)
         try:
-            reply = self._answer(method, split.path, query, handler.headers.get("Authorization"))
+            reply = self._answer(method, split.path, query, headers, body)
         except Exception as error:  # a simulator bug must surface, not hang the client
             self.errors.append(error)
             reply = _json_reply(500, ApiError(500).body())
         with self._lock:
-            headers = {name.lower(): value for name, value in handler.headers.items()}
-            self.requests.append(RecordedRequest(method, split.path, query, reply.status, headers))
+            self.requests.append(
+                RecordedRequest(method, split.path, query, reply.status, headers, body)
+            )
             self.responses.append(
                 RecordedResponse(
                     method, split.path, reply.status, reply.json_body, dict(reply.headers)
@@ -580,7 +603,9 @@ class PagerDutySimulator:
         handler.end_headers()
         handler.wfile.write(reply.body)
 
-    def _answer(self, method: str, path: str, query: Query, authorization: str | None) -> _Reply:
+    def _answer(
+        self, method: str, path: str, query: Query, headers: dict[str, str], body: object
+    ) -> _Reply:
         if self.delay:
             self._stopping.wait(self.delay)
         fault = self._take_fault(path)
@@ -589,18 +614,55 @@ class PagerDutySimulator:
                 self._stopping.wait(self.timeout_sleep)
             else:
                 return self._fault_reply(fault)
-        if not self._authorized(authorization):
+        token = self._token(headers.get("authorization"))
+        if token is None:
             return _json_reply(401, ApiError(401).body())
         allowed, rate_headers = self._take_rate_slot()
         if not allowed:
             return _json_reply(429, ApiError(429).body(), rate_headers)
         try:
+            if method == "POST":
+                created = self._write(path, headers, body, read_only=token != self.token)
+                return _json_reply(201, created, rate_headers)
             if method != "GET":
-                raise ApiError(404, [f"{method} is not supported by this read-only simulator"])
-            body = self._route(path, query)
+                raise ApiError(404, [f"{method} is not supported by this simulator"])
+            answer = self._route(path, query)
         except ApiError as error:
             return _json_reply(error.status, error.body(), rate_headers)
-        return _json_reply(200, body, rate_headers)
+        return _json_reply(200, answer, rate_headers)
+
+    def _write(self, path: str, headers: dict[str, str], body: object, read_only: bool) -> Json:
+        """``POST /incidents/{id}/notes``: the only write the simulator accepts."""
+        parts = path.strip("/").split("/")
+        if len(parts) != 3 or parts[0] != "incidents" or parts[2] != "notes":
+            raise ApiError(404, ["POST is only supported on /incidents/{id}/notes"])
+        incident = self._find(parts[1])
+        if read_only:
+            raise ApiError(403, ["The API key is read-only"])
+        sender = headers.get("from", "")
+        if not EMAIL.match(sender):
+            raise ApiError(400, ["A valid From header (a user's email) is required"])
+        note = body.get("note") if isinstance(body, dict) else None
+        content = note.get("content") if isinstance(note, dict) else None
+        if not isinstance(content, str) or not content:
+            raise ApiError(400, ["note.content is required"])
+        with self._lock:
+            number = len(incident["notes"]) + 1
+            created = {
+                "id": f"PNOTE{number:02d}",
+                "user": {
+                    "id": "PUSER01",
+                    "type": "user_reference",
+                    "summary": sender,
+                    "self": "https://api.pagerduty.com/users/PUSER01",
+                    "html_url": "https://acme.pagerduty.com/users/PUSER01",
+                },
+                "channel": {"summary": "The PagerDuty website or APIs"},
+                "content": content,
+                "created_at": self.now().isoformat(timespec="seconds").replace("+00:00", "Z"),
+            }
+            incident["notes"].append(created)
+        return {"note": copy.deepcopy(created)}
 
     def _take_fault(self, path: str) -> _Fault | None:
         with self._lock:
@@ -628,9 +690,13 @@ class PagerDutySimulator:
             return _Reply(status, html, {"Content-Type": "text/html", **fault.headers})
         return _json_reply(status, ApiError(status).body(), fault.headers)
 
-    def _authorized(self, authorization: str | None) -> bool:
+    def _token(self, authorization: str | None) -> str | None:
+        """The known token the request carries, or None (a 401)."""
         value = (authorization or "").strip()
-        return value in (f"Token token={self.token}", f"Bearer {self.token}")
+        for token in (self.token, *self.read_only_tokens):
+            if value in (f"Token token={token}", f"Bearer {token}"):
+                return token
+        return None
 
     def _take_rate_slot(self) -> tuple[bool, dict[str, str]]:
         """Count one request in a fixed window; return (allowed, ratelimit-* headers)."""

@@ -29,6 +29,9 @@ from pd_simulator import PagerDutySimulator, RecordedResponse
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
+from collector.config import PagerDutySettings
+from collector.pagerduty import post_incident_note
+
 SCHEMA_ENV = "PAGERDUTY_OPENAPI_SCHEMA"
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "pagerduty" / "openapiv3.json"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pagerduty"
@@ -115,6 +118,12 @@ def _nullable(pointer: str) -> Callable[[Spec], None]:
     return patch
 
 
+def _note_created(spec: Spec) -> None:
+    responses = _node(spec, "/paths/~1incidents~1{id}~1notes/post/responses")
+    assert "201" not in responses, "createIncidentNote documents 201 upstream now"
+    responses["201"] = responses["200"]
+
+
 @dataclass(frozen=True)
 class Defect:
     """One known defect of the official schema and the patch that works around it."""
@@ -143,6 +152,12 @@ ALLOW_LIST: tuple[Defect, ...] = (
         "Real accounts emit priority_change, status_update, responder_request and "
         "reassign log entries, absent from the schema; checked against the LogEntry base.",
         _undocumented_log_entry_types,
+    ),
+    Defect(
+        "note-201-undocumented",
+        "createIncidentNote documents its answer as 200, but the API creates the note and "
+        "answers 201 Created, as every create endpoint does (same body).",
+        _note_created,
     ),
     Defect(
         "alerts-404-undocumented",
@@ -244,6 +259,43 @@ class ContractChecker:
         if reference:
             pointer = reference.removeprefix("#")
         return pointer + "/content/application~1json/schema"
+
+    def request_errors(
+        self, method: str, path: str, headers: dict[str, str], body: object
+    ) -> list[str]:
+        """Readable errors of one request: its JSON body and its required headers."""
+        template = next((t for pattern, t in self._routes if pattern.match(path)), None)
+        operation = self._spec["paths"][template][method.lower()] if template else None
+        if operation is None:
+            return [f"{method} {path} is not in the schema"]
+        pointer = f"/paths/{template.replace('/', '~1')}/{method.lower()}"
+        problems = []
+        for reference in operation.get("parameters", ()):
+            parameter = _node(self._spec, reference["$ref"].removeprefix("#"))
+            if parameter["in"] != "header" or not parameter.get("required"):
+                continue
+            value = headers.get(parameter["name"].lower())
+            if value is None:
+                problems.append(f"{method} {path}: required header {parameter['name']} missing")
+                continue
+            where = f"{method} {path} header {parameter['name']}"
+            problems += self._check(reference["$ref"].removeprefix("#") + "/schema", value, where)
+        body_pointer = f"{pointer}/requestBody/content/application~1json/schema"
+        return problems + self._check(body_pointer, body, f"{method} {path} body")
+
+    def _check(self, pointer: str, instance: object, where: str) -> list[str]:
+        validator = self._validators.get(pointer)
+        if validator is None:
+            validator = OAS30Validator(
+                {"$ref": f"{BASE_URI}#{pointer}"},
+                registry=self._registry,
+                format_checker=oas30_format_checker,
+            )
+            self._validators[pointer] = validator
+        return [
+            f"{where}: {error.json_path}: {error.message[:300]}"
+            for error in validator.iter_errors(instance)
+        ]
 
     def errors(self, method: str, path: str, status: int, body: object) -> list[str]:
         """Readable validation errors of one body (empty when it conforms)."""
@@ -431,6 +483,33 @@ def test_rate_limit_body_conforms(checker: ContractChecker) -> None:
         assert assert_conforms(checker, sim.responses) == 2
 
 
+def test_note_request_and_answers_conform(checker: ContractChecker) -> None:
+    """``POST /incidents/{id}/notes`` as the collector sends it, and the simulator's answers
+    (201, 400 without From, 403 for a read-only token), against createIncidentNote."""
+    with PagerDutySimulator(FIXTURES, TOKEN, read_only_tokens=["read-only"]) as sim:
+        settings = PagerDutySettings(
+            base_url=sim.base_url, token=TOKEN, from_email="oncall@example.com", max_retries=0
+        )
+        note = post_incident_note(settings, str(sim.ca_path), "P7DBOOM", "Report drafted: x")
+        assert note["content"] == "Report drafted: x"
+        body = {"note": {"content": "no sender"}}
+        with _http(sim) as http:
+            assert http.post("/incidents/P7DBOOM/notes", json=body).status_code == 400
+        with _http(sim, "read-only") as reader:
+            headers = {"From": "oncall@example.com"}
+            answer = reader.post("/incidents/P7DBOOM/notes", json=body, headers=headers)
+            assert answer.status_code == 403
+        ours = sim.requests[0]
+        assert ours.method == "POST" and ours.headers["from"] == "oncall@example.com"
+        assert checker.request_errors("POST", ours.path, ours.headers, ours.body) == []
+        # The request check is not vacuous: the one sent without From is caught.
+        missing = checker.request_errors("POST", ours.path, sim.requests[1].headers, body)
+        assert missing == ["POST /incidents/P7DBOOM/notes: required header From missing"]
+        assert checker.request_errors("POST", ours.path, ours.headers, {"note": {}}) != []
+        assert [r.status for r in sim.responses] == [201, 400, 403]
+        assert assert_conforms(checker, sim.responses) == 3
+
+
 @pytest.fixture(scope="module")
 def sample_responses() -> list[RecordedResponse]:
     """A small set of bodies that together hit every allow-list entry."""
@@ -439,6 +518,9 @@ def sample_responses() -> list[RecordedResponse]:
             _get(http, f"/incidents/{incident_id}")
             _get(http, f"/incidents/{incident_id}/log_entries", [("include[]", "channels")])
         _get(http, "/incidents/PNOPE00/alerts", status=404)
+        note = {"note": {"content": "Post-incident report drafted: x"}}
+        headers = {"From": "oncall@example.com"}
+        assert http.post("/incidents/P7DBOOM/notes", json=note, headers=headers).status_code == 201
         return list(sim.responses)
 
 
