@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ from collector import __version__
 from collector.batch import run_batch
 from collector.config import Config, ConfigError, load_config, parse_duration
 from collector.demo import demo_dir
+from collector.monitoring import write_batch_metrics
 from collector.output import publish_draft
 from collector.pagerduty import PagerDutyError
 from collector.snapshot import (
@@ -63,6 +65,13 @@ FAILURES = (ConfigError, PagerDutyError, SnapshotError, TemplateError)
     help="Folder that receives <INCIDENT_ID>/report.md and the other files.",
 )
 @click.option(
+    "--metrics-file",
+    "metrics_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="PATH",
+    help="Batch: write the run's metrics for node_exporter's textfile collector (*.prom).",
+)
+@click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -86,6 +95,7 @@ def main(
     resolved_since: str | None,
     webhook_address: str | None,
     out_dir: Path,
+    metrics_file: Path | None,
     config_path: Path | None,
     lang: str | None,
     force: bool,
@@ -102,7 +112,8 @@ def main(
       collect --demo --out reports
       PAGERDUTY_API_TOKEN=... collect --incident P7DBOOM --config config/collector.example.yaml
       collect --snapshot reports/P7DBOOM/snapshot.json --lang en
-      collect --resolved-since 24h --config /etc/collector.yaml --out /srv/postmortems
+      collect --resolved-since 24h --config /etc/collector.yaml --out /srv/postmortems \\
+        --metrics-file /var/lib/node_exporter/textfile/collector.prom
       PAGERDUTY_WEBHOOK_SECRET=... collect --webhook 0.0.0.0:8080 --out /srv/postmortems
     """
     modes = {
@@ -114,13 +125,15 @@ def main(
     }
     if sum(1 for value in modes.values() if value) != 1:
         raise click.UsageError(f"give exactly one of {', '.join(modes)}")
+    if metrics_file is not None and resolved_since is None:
+        raise click.UsageError("--metrics-file goes with --resolved-since")
     try:
         if demo:
             config_path = config_path or demo_dir() / "collector.yaml"
             snapshot_path = demo_dir() / "snapshot.json"
         config = _with_language(load_config(config_path, os.environ), lang)
         if resolved_since is not None:
-            _run_batch(config, resolved_since, out_dir)
+            _run_batch(config, resolved_since, out_dir, metrics_file)
             return
         if webhook_address is not None:
             host, port = _address(webhook_address)
@@ -142,15 +155,23 @@ def main(
     click.echo(published.message)
 
 
-def _run_batch(config: Config, resolved_since: str, out_dir: Path) -> None:
+def _run_batch(
+    config: Config, resolved_since: str, out_dir: Path, metrics_file: Path | None
+) -> None:
     try:
         window = parse_duration(resolved_since)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--resolved-since") from exc
+    started = time.time()
     summary = run_batch(config, window, out_dir, progress=_log)
     for line in summary.report_lines():
         click.echo(line)
     click.echo(summary.summary_line())
+    if metrics_file is not None:
+        try:
+            write_batch_metrics(metrics_file, summary.outcomes, summary.ok, started)
+        except OSError as exc:
+            _log(f"warning: cannot write the metrics file {metrics_file}: {exc.strerror or exc}")
     if not summary.ok:
         raise SystemExit(1)
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from collector.batch import INCIDENT_ID, clean_leftovers, draft_once
 from collector.config import Config, ConfigError
+from collector.monitoring import CONTENT_TYPE, CollectorMetrics
 from collector.output import REPORT
 
 Log = Callable[[str], None]
@@ -210,9 +211,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(status, message)
 
     def do_GET(self) -> None:
-        """Liveness for orchestrators."""
-        if self.path.split("?")[0] == "/healthz":
+        """Liveness for orchestrators, and metrics for Prometheus."""
+        path = self.path.split("?")[0]
+        if path == "/healthz":
             self._reply(200, "ok")
+        elif path == "/metrics":
+            data = self.server.receiver.metrics_text()
+            self.send_response(200)
+            self.send_header("Content-Type", CONTENT_TYPE)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
         else:
             self._reply(404, "not found; PagerDuty webhooks are POSTed")
 
@@ -265,6 +274,7 @@ class WebhookReceiver:
         self.log: Log = log or (lambda _message: None)
         self.retry_delays = tuple(retry_delays)
         self.queue = EventQueue(out_dir)
+        self.metrics = CollectorMetrics("webhook", process=True)
         self._accept_lock = threading.Lock()
         self._wakeup = threading.Event()
         self._stopping = threading.Event()
@@ -357,8 +367,18 @@ class WebhookReceiver:
                 wait = 30.0
             self._wakeup.wait(wait)
 
+    def metrics_text(self) -> bytes:
+        """The /metrics page, with the queue counted now."""
+        pending = sum(1 for _ in self.queue.pending.glob("*.json"))
+        failed = sum(1 for _ in self.queue.failed.glob("*.json"))
+        self.metrics.set_queue(pending, failed)
+        return self.metrics.exposition()
+
     def _process(self, event: QueuedEvent) -> None:
+        started = time.time()
         outcome = draft_once(self.config, self.out_dir, event.incident_id)
+        self.metrics.record_draft(outcome.status, outcome.notice, outcome.note)
+        self.metrics.finish_run(started, outcome.status != "failed")
         self.log(
             f"webhook {event.webhook_id}: {outcome.status} {event.incident_id}: {outcome.reason}"
         )
