@@ -20,7 +20,7 @@ from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 
 from collector.analysis.handoff import DraftFacts, RtoVerdict, rto_verdict
-from collector.config import NotifySettings, load_config
+from collector.config import ConfigError, NotifySettings, load_config
 from collector.notify import NotifyError, post_chat_message
 from report.handoff import notice_payload
 
@@ -247,3 +247,23 @@ def test_offline_rerender_announces_nothing(collect_bin: str, tmp_path: Path) ->
         )
     assert result.returncode == 0, result.stderr
     assert chat.posts == []
+
+
+def test_example_config_states_the_hand_off_defaults() -> None:
+    root = Path(__file__).resolve().parents[1]
+    config = load_config(root / "config" / "collector.example.yaml", {})
+    assert config.notify == NotifySettings()
+    assert config.report.base_url is None and config.pagerduty.post_note is False
+
+
+def test_bad_hand_off_settings_are_named_without_the_secret(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_config(None, {"NOTIFY_WEBHOOK_URL": "hooks.example/T/B/s3cr3t"})
+    assert "NOTIFY_WEBHOOK_URL" in str(raised.value) and "s3cr3t" not in str(raised.value)
+    path = tmp_path / "c.yaml"
+    path.write_text("report:\n  base_url: postmortems.example.com\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="key 'report.base_url'"):
+        load_config(path, {})
+    path.write_text("notify:\n  format: discord\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="key 'notify.format'"):
+        load_config(path, {})
