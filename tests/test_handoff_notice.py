@@ -18,10 +18,12 @@ from chat_receiver import ChatReceiver
 from conftest import DEMO_CONFIG, environment
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
+from test_webhook import SECRET, event, post, wait_for
 
 from collector.analysis.handoff import DraftFacts, RtoVerdict, rto_verdict
 from collector.config import ConfigError, NotifySettings, load_config
 from collector.notify import NotifyError, post_chat_message
+from collector.webhook import WebhookReceiver
 from report.handoff import notice_payload
 
 BASE_URL = "https://postmortems.example.com/reports"
@@ -267,3 +269,25 @@ def test_bad_hand_off_settings_are_named_without_the_secret(tmp_path: Path) -> N
     path.write_text("notify:\n  format: discord\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="key 'notify.format'"):
         load_config(path, {})
+
+
+def test_webhook_drafts_are_announced_once(
+    pd_sim: PagerDutySimulator, prometheus: PrometheusServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "reports"
+    with ChatReceiver() as chat:
+        values = {
+            **environment(pd_sim, prometheus.url),
+            "PAGERDUTY_WEBHOOK_SECRET": SECRET,
+            "NOTIFY_WEBHOOK_URL": chat.url,
+        }
+        logged: list[str] = []
+        config = load_config(DEMO_CONFIG, values)
+        with WebhookReceiver(config, out, log=logged.append) as rx:
+            assert post(rx, event("PLOWURG"), webhook_id="first").status_code == 202
+            wait_for(lambda: len(chat.posts) == 1)
+            redelivered = post(rx, event("PLOWURG"), webhook_id="second")
+            assert redelivered.json()["message"] == "PLOWURG is already drafted"
+        assert len(chat.posts) == 1
+        assert "PLOWURG" in chat.posts[0].body["text"]
+    assert not any(chat.secret in line for line in logged)
