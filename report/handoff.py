@@ -55,8 +55,9 @@ def rto_text(facts: DraftFacts, language: str) -> str:
 
 def _summary(facts: DraftFacts, link: str, language: str) -> str:
     words = HANDOFF[language]
-    details = ", ".join(f"{name}: {value}" for name, value in _lines(facts, language))
-    return f"{words['headline']}: {facts.title} ({details}). {words['report']}: {link}"
+    colon = words["colon"]  # French sets a space before the colon
+    details = ", ".join(f"{name}{colon}{value}" for name, value in _lines(facts, language))
+    return f"{words['headline']}{colon}{facts.title} ({details}). {words['report']}{colon}{link}"
 
 
 def _slack(facts: DraftFacts, link: str, language: str) -> dict[str, Any]:

@@ -180,6 +180,7 @@ HANDOFF: dict[str, dict[str, str]] = {
         "unknown": "non disponible",
         "ongoing": "en cours",
         "note": "Rapport post-incident rédigé : {link}",
+        "colon": " : ",
     },
     "en": {
         "headline": "Post-incident report draft ready",
@@ -196,5 +197,6 @@ HANDOFF: dict[str, dict[str, str]] = {
         "unknown": "not available",
         "ongoing": "ongoing",
         "note": "Post-incident report drafted: {link}",
+        "colon": ": ",
     },
 }

@@ -25,6 +25,7 @@ from collector.config import ConfigError, NotifySettings, load_config
 from collector.notify import NotifyError, post_chat_message
 from collector.webhook import WebhookReceiver
 from report.handoff import notice_payload
+from report.labels import HANDOFF
 
 BASE_URL = "https://postmortems.example.com/reports"
 FACTS = DraftFacts(
@@ -291,3 +292,8 @@ def test_webhook_drafts_are_announced_once(
         assert len(chat.posts) == 1
         assert "PLOWURG" in chat.posts[0].body["text"]
     assert not any(chat.secret in line for line in logged)
+
+
+def test_every_hand_off_sentence_exists_in_french_and_english() -> None:
+    assert HANDOFF["fr"].keys() == HANDOFF["en"].keys()
+    assert all(HANDOFF["fr"][key] for key in HANDOFF["fr"])
