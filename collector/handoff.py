@@ -60,6 +60,8 @@ def hand_off(
     notice, notice_warning = _guarded(
         "chat notice", iid, lambda: _send_notice(analysis, config, link, state_file)
     )
+    if config.notify.webhook_url:  # whatever failed, the secret URL is never repeated
+        notice_warning = notice_warning.replace(config.notify.webhook_url, "NOTIFY_WEBHOOK_URL")
     note, note_warning = _guarded(
         "PagerDuty note", iid, lambda: _add_note(snapshot, config, out_dir, link)
     )

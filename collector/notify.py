@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -21,6 +22,8 @@ RETRIED_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 # The longest wait between two attempts, whatever Retry-After asks.
 MAX_WAIT = 60.0
 MAX_DETAIL = 80
+# Path segments this long may be (part of) the secret: an answer quoting one is not repeated.
+MIN_SECRET = 6
 
 
 class NotifyError(Exception):
@@ -92,6 +95,8 @@ def _detail(body: str, url: str) -> str:
     # Slack says why in a short plain-text body (invalid_payload, no_text...): worth keeping,
     # unless it is long, or could echo the secret URL back.
     text = " ".join(body.split())[:MAX_DETAIL]
-    if not text or text.startswith("<") or url.split("://")[-1].split("/", 1)[-1] in text:
+    parts = urlsplit(url)
+    secrets = [p for p in (*parts.path.split("/"), parts.query) if len(p) >= MIN_SECRET]
+    if not text or text.startswith("<") or any(secret in text for secret in secrets):
         return ""
     return f" ({text})"

@@ -63,7 +63,7 @@ def _summary(facts: DraftFacts, link: str, language: str) -> str:
 def _slack(facts: DraftFacts, link: str, language: str) -> dict[str, Any]:
     words = HANDOFF[language]
     title = _mrkdwn(facts.title)
-    if facts.incident_url.startswith("https://"):
+    if _is_url(facts.incident_url):
         title = f"<{facts.incident_url}|{title}>"
     target = f"<{link}|{words['open_report']}>" if _is_url(link) else f"`{_mrkdwn(link)}`"
     fields = [
@@ -131,7 +131,8 @@ def _json(facts: DraftFacts, link: str, language: str) -> dict[str, Any]:
 
 
 def _is_url(link: str) -> bool:
-    return link.startswith(("https://", "http://"))
+    # Slack's <url|label> syntax cannot carry these characters: such a link is shown as text.
+    return link.startswith(("https://", "http://")) and not any(c in link for c in "<>| ")
 
 
 def _mrkdwn(text: str) -> str:
