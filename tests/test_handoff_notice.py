@@ -297,3 +297,21 @@ def test_webhook_drafts_are_announced_once(
 def test_every_hand_off_sentence_exists_in_french_and_english() -> None:
     assert HANDOFF["fr"].keys() == HANDOFF["en"].keys()
     assert all(HANDOFF["fr"][key] for key in HANDOFF["fr"])
+
+
+def test_draft_kept_beside_an_edited_report_is_not_announced(
+    collect_bin: str, live_env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "reports"
+    config = write_config(tmp_path)
+    args = ["--incident", "P7DBOOM", "--config", str(config), "--out", str(out)]
+    with ChatReceiver() as chat:
+        env = {**live_env, "NOTIFY_WEBHOOK_URL": chat.url}
+        assert collect(collect_bin, args, env, tmp_path).returncode == 0
+        (out / "P7DBOOM" / "report.md").write_text("our analysis\n", encoding="utf-8")
+        kept = collect(collect_bin, args, env, tmp_path)
+        assert "was edited by a person and is kept" in kept.stdout
+        assert len(chat.posts) == 1
+        forced = collect(collect_bin, [*args, "--force"], env, tmp_path)
+        assert forced.returncode == 0, forced.stderr
+        assert len(chat.posts) == 2  # a new report replaced the edited one: that is news
