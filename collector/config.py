@@ -90,6 +90,17 @@ class ReportSettings:
     timezone: str | None = None
     template_dir: Path | None = None
     severity_by_priority: Mapping[str, str] = field(default_factory=dict)
+    pdf: bool = True  # report.pdf beside report.html, for the archive
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """Where the links under each chart open the live query; None means "not configured"."""
+
+    prometheus_url: str | None = None  # the graph page people open; None: the queried URL
+    grafana_url: str | None = None
+    grafana_datasource: str | None = None  # the Prometheus data source's UID in Grafana
+    grafana_org_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,7 @@ class Config:
     targets: Targets = field(default_factory=Targets)
     business: Business = field(default_factory=Business)
     batch: BatchSettings = field(default_factory=BatchSettings)
+    links: LinkSettings = field(default_factory=LinkSettings)
     ca_bundle: Path | None = None
     source: str = "built-in defaults"
 
@@ -279,6 +291,17 @@ _SCHEMA: dict[str, Any] = {
                     "type": "object",
                     "additionalProperties": {"type": "string"},
                 },
+                "pdf": {"type": "boolean"},
+            },
+        },
+        "links": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "prometheus_url": {"type": ["string", "null"], "pattern": "^https?://"},
+                "grafana_url": {"type": ["string", "null"], "pattern": "^https?://"},
+                "grafana_datasource": {"type": ["string", "null"], "minLength": 1},
+                "grafana_org_id": {"type": ["integer", "null"], "minimum": 1},
             },
         },
     },
@@ -309,6 +332,7 @@ def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
         targets=_targets(raw.get("targets", {})),
         business=_business(raw.get("business", {})),
         batch=_batch(raw.get("batch", {}), env),
+        links=_links(raw.get("links", {}), source),
         ca_bundle=_ca_bundle(env),
         source=source,
     )
@@ -347,6 +371,8 @@ def _explain(error: jsonschema.ValidationError) -> str:
         return f"{error.message}; see config/collector.example.yaml for the known keys"
     if error.validator == "pattern" and "smhdw" in str(error.validator_value):
         return f"expected a duration such as 30m, 4h or 7d, got {error.instance!r}"
+    if error.validator == "pattern" and "https?" in str(error.validator_value):
+        return f"expected an http:// or https:// URL, got {error.instance!r}"
     return str(error.message)
 
 
@@ -412,6 +438,21 @@ def _report_settings(raw: Mapping[str, Any], base: Path, source: str) -> ReportS
         timezone=tz,
         template_dir=resolved,
         severity_by_priority=dict(raw.get("severity_by_priority", {})),
+        pdf=bool(raw.get("pdf", True)),
+    )
+
+
+def _links(raw: Mapping[str, Any], source: str) -> LinkSettings:
+    if raw.get("grafana_url") and not raw.get("grafana_datasource"):
+        raise ConfigError(
+            f"{source}: key 'links.grafana_datasource': required with links.grafana_url;"
+            " expected the UID of Grafana's Prometheus data source"
+        )
+    return LinkSettings(
+        prometheus_url=raw.get("prometheus_url"),
+        grafana_url=raw.get("grafana_url"),
+        grafana_datasource=raw.get("grafana_datasource"),
+        grafana_org_id=raw.get("grafana_org_id"),
     )
 
 

@@ -21,6 +21,7 @@ from collector.config import Config
 from collector.records import Event
 from collector.snapshot import Snapshot
 from collector.timeutil import iso_utc, parse_time
+from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.render import render_html, render_markdown
 
 TIMELINE_CHART = "charts/timeline.png"
@@ -38,7 +39,7 @@ def build_draft(
     now = now or datetime.now(timezone.utc)
     analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
     tz_note = f"; {config.report.timezone} shown in the report" if config.report.timezone else ""
-    chart_list, written = draw_charts(analysis, folder, tz_note)
+    chart_list, written = draw_charts(analysis, folder, tz_note, link_targets(snapshot, config))
     context = {
         "incident": analysis.incident,
         "fig": analysis.figures,
@@ -79,10 +80,12 @@ def build_draft(
 
 
 def draw_charts(
-    analysis: Analysis, folder: Path, tz_note: str
-) -> tuple[list[dict[str, str]], list[Path]]:
-    """Draw every chart; return what the report shows (title, path, section) and the files."""
+    analysis: Analysis, folder: Path, tz_note: str, targets: LinkTargets | None = None
+) -> tuple[list[dict[str, Any]], list[Path]]:
+    """Draw every chart; return what the report shows (title, path, section, live links)
+    and the files."""
     a = analysis
+    records = {r["name"]: r for r in a.results}
     written = [
         charts.draw_timeline_chart(
             a.events,
@@ -94,7 +97,7 @@ def draw_charts(
             tz_note,
         )
     ]
-    shown: list[dict[str, str]] = []
+    shown: list[dict[str, Any]] = []
     for instance, trends in _trends_by_instance(a.trends).items():
         relative = f"charts/memory_trend_{_slug(instance)}.png"
         written.append(
@@ -102,7 +105,19 @@ def draw_charts(
                 a.frame, trends, a.milestones, folder / relative, tz_note
             )
         )
-        shown.append({"title": f"Memory trend: {instance}", "path": relative, "section": "memory"})
+        links = [
+            link
+            for name in dict.fromkeys(t.query for t in trends)
+            for link in _live_links(records.get(name), None, targets)
+        ]
+        shown.append(
+            {
+                "title": f"Memory trend: {instance}",
+                "path": relative,
+                "section": "memory",
+                "links": links,
+            }
+        )
     for summary, record in zip(a.summaries, a.results, strict=True):
         if summary.kind == "alerts":
             continue
@@ -123,8 +138,42 @@ def draw_charts(
                 baseline=a.baseline if record.get("baseline_result") else None,
             )
         )
-        shown.append({"title": summary.title, "path": relative, "section": "impact"})
+        shown.append(
+            {
+                "title": summary.title,
+                "path": relative,
+                "section": "impact",
+                "links": _live_links(record, a.window, targets),
+            }
+        )
     return shown, written
+
+
+def link_targets(snapshot: Snapshot, config: Config) -> LinkTargets | None:
+    """Where the report's live links point: the configured pages, else the queried Prometheus."""
+    url = config.links.prometheus_url or snapshot.prometheus.get("url", "")
+    if not url:
+        return None
+    return LinkTargets(
+        prometheus_url=url,
+        grafana_url=config.links.grafana_url,
+        grafana_datasource=config.links.grafana_datasource,
+        grafana_org_id=config.links.grafana_org_id,
+    )
+
+
+def _live_links(
+    record: dict[str, Any] | None,
+    visible: tuple[datetime, datetime] | None,
+    targets: LinkTargets | None,
+) -> list[QueryLinks]:
+    """The live links of one query over the range its chart shows (None: all it fetched)."""
+    if targets is None or record is None or not record.get("start") or not record.get("end"):
+        return []
+    fetched = (parse_time(record["start"]), parse_time(record["end"]))
+    step = int(record["step"])
+    start, end = chart_range(visible or fetched, fetched, step)
+    return [build_query_links(targets, record["title"], record["query"], start, end, step)]
 
 
 def _trends_by_instance(trends: list[MemoryTrend]) -> dict[str, list[MemoryTrend]]:
