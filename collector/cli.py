@@ -19,6 +19,7 @@ from collector.snapshot import (
     load_snapshot,
 )
 from collector.webhook import serve_webhooks
+from report.pdf import pdf_unavailable
 from report.render import TemplateError
 
 FAILURES = (ConfigError, PagerDutyError, SnapshotError, TemplateError)
@@ -124,6 +125,7 @@ def main(
             return
         if webhook_address is not None:
             host, port = _address(webhook_address)
+            _warn_without_pdf(config)
             serve_webhooks(config, out_dir, host, port, log=_log)
             return
         if snapshot_path is not None:
@@ -135,6 +137,7 @@ def main(
         raise click.ClickException(str(exc)) from exc
     for gap in snapshot.gaps:
         click.echo(f"warning: {gap}", err=True)
+    _warn_without_pdf(config)
     click.echo(message)
 
 
@@ -144,6 +147,7 @@ def _run_batch(config: Config, resolved_since: str, out_dir: Path) -> None:
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--resolved-since") from exc
     summary = run_batch(config, window, out_dir, progress=_log)
+    _warn_without_pdf(config)
     for line in summary.report_lines():
         click.echo(line)
     click.echo(summary.summary_line())
@@ -156,6 +160,13 @@ def _address(text: str) -> tuple[str, int]:
     if not port.isdigit():
         raise click.BadParameter(f"expected HOST:PORT, got {text!r}", param_hint="--webhook")
     return host or "127.0.0.1", int(port)
+
+
+def _warn_without_pdf(config: Config) -> None:
+    """One line when report.pdf is on but this machine cannot write PDFs."""
+    reason = pdf_unavailable() if config.report.pdf else None
+    if reason:
+        click.echo(f"warning: {reason}", err=True)
 
 
 def _log(message: str) -> None:

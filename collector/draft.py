@@ -22,6 +22,7 @@ from collector.records import Event
 from collector.snapshot import Snapshot
 from collector.timeutil import iso_utc, parse_time
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
+from report.pdf import render_pdf
 from report.render import render_html, render_markdown
 
 TIMELINE_CHART = "charts/timeline.png"
@@ -76,6 +77,10 @@ def build_draft(
     ):
         (folder / name).write_text(text, encoding="utf-8")
         written.append(folder / name)
+    pdf = render_pdf(html) if config.report.pdf else None
+    if pdf is not None:  # None: WeasyPrint is missing here, and the CLI says so once
+        (folder / "report.pdf").write_bytes(pdf)
+        written.append(folder / "report.pdf")
     return [p.relative_to(folder) for p in written]
 
 
