@@ -10,7 +10,7 @@ import functools
 import warnings
 
 INSTALL_HINT = (
-    "install the `pdf` extra (pip install 'incident-timeline-collector[pdf]') and Pango"
+    "install the pdf extra (pip install 'incident-timeline-collector[pdf]') and Pango"
     " (Debian: libpango-1.0-0 libpangoft2-1.0-0), or set report.pdf: false"
 )
 
