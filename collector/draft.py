@@ -87,10 +87,8 @@ def build_draft(
 def draw_charts(
     analysis: Analysis, folder: Path, tz_note: str, targets: LinkTargets | None = None
 ) -> tuple[list[dict[str, Any]], list[Path]]:
-    """Draw every chart; return what the report shows (title, path, section, live links)
-    and the files."""
+    """Draw every chart; return what the report shows (with live links) and the files."""
     a = analysis
-    records = {r["name"]: r for r in a.results}
     written = [
         charts.draw_timeline_chart(
             a.events,
@@ -110,19 +108,8 @@ def draw_charts(
                 a.frame, trends, a.milestones, folder / relative, tz_note
             )
         )
-        links = [
-            link
-            for name in dict.fromkeys(t.query for t in trends)
-            for link in _live_links(records.get(name), None, targets)
-        ]
-        shown.append(
-            {
-                "title": f"Memory trend: {instance}",
-                "path": relative,
-                "section": "memory",
-                "links": links,
-            }
-        )
+        links = _trend_links(trends, a.results, targets)
+        shown.append(_shown(f"Memory trend: {instance}", relative, "memory", links))
     for summary, record in zip(a.summaries, a.results, strict=True):
         if summary.kind == "alerts":
             continue
@@ -143,15 +130,13 @@ def draw_charts(
                 baseline=a.baseline if record.get("baseline_result") else None,
             )
         )
-        shown.append(
-            {
-                "title": summary.title,
-                "path": relative,
-                "section": "impact",
-                "links": _live_links(record, a.window, targets),
-            }
-        )
+        links = _live_links(record, a.window, targets)
+        shown.append(_shown(summary.title, relative, "impact", links))
     return shown, written
+
+
+def _shown(title: str, path: str, section: str, links: list[QueryLinks]) -> dict[str, Any]:
+    return {"title": title, "path": path, "section": section, "links": links}
 
 
 def link_targets(snapshot: Snapshot, config: Config) -> LinkTargets | None:
@@ -165,6 +150,15 @@ def link_targets(snapshot: Snapshot, config: Config) -> LinkTargets | None:
         grafana_datasource=config.links.grafana_datasource,
         grafana_org_id=config.links.grafana_org_id,
     )
+
+
+def _trend_links(
+    trends: list[MemoryTrend], results: list[dict[str, Any]], targets: LinkTargets | None
+) -> list[QueryLinks]:
+    """A memory trend chart's links: each of its queries over all that was fetched."""
+    records = {r["name"]: r for r in results}
+    names = dict.fromkeys(t.query for t in trends)
+    return [link for name in names for link in _live_links(records.get(name), None, targets)]
 
 
 def _live_links(
