@@ -24,7 +24,7 @@ from collector.records import PHASES, AlertInterval, Event  # noqa: E402
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 SIZE = (10.0, 4.6)
-DPI = 110
+DPI = 160  # ~250 dpi at the width of an A4 page in report.pdf; sharp when printed
 MAX_LEGEND_SERIES = 6
 PHASE_LABELS = {
     "detection": "Detection",

@@ -21,6 +21,7 @@ from collector.snapshot import (
     load_snapshot,
 )
 from collector.webhook import serve_webhooks
+from report.pdf import pdf_unavailable
 from report.render import TemplateError
 
 FAILURES = (ConfigError, PagerDutyError, SnapshotError, TemplateError)
@@ -137,6 +138,7 @@ def main(
             return
         if webhook_address is not None:
             host, port = _address(webhook_address)
+            _warn_without_pdf(config)
             serve_webhooks(config, out_dir, host, port, log=_log)
             return
         if snapshot_path is not None:
@@ -152,6 +154,7 @@ def main(
     handoff_warnings = published.handoff.warnings if published.handoff else ()
     for warning in [*snapshot.gaps, *handoff_warnings]:
         click.echo(f"warning: {warning}", err=True)
+    _warn_without_pdf(config)
     click.echo(published.message)
 
 
@@ -164,6 +167,7 @@ def _run_batch(
         raise click.BadParameter(str(exc), param_hint="--resolved-since") from exc
     started = time.time()
     summary = run_batch(config, window, out_dir, progress=_log)
+    _warn_without_pdf(config)
     for line in summary.report_lines():
         click.echo(line)
     click.echo(summary.summary_line())
@@ -181,6 +185,13 @@ def _address(text: str) -> tuple[str, int]:
     if not port.isdigit():
         raise click.BadParameter(f"expected HOST:PORT, got {text!r}", param_hint="--webhook")
     return host or "127.0.0.1", int(port)
+
+
+def _warn_without_pdf(config: Config) -> None:
+    """One line when report.pdf is on but this machine cannot write PDFs."""
+    reason = pdf_unavailable() if config.report.pdf else None
+    if reason:
+        click.echo(f"warning: {reason}", err=True)
 
 
 def _log(message: str) -> None:

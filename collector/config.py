@@ -93,6 +93,7 @@ class ReportSettings:
     template_dir: Path | None = None
     severity_by_priority: Mapping[str, str] = field(default_factory=dict)
     base_url: str | None = None
+    pdf: bool = True  # report.pdf beside report.html, for the archive
 
 
 NOTIFY_FORMATS = ("slack", "teams", "json")
@@ -107,6 +108,16 @@ class NotifySettings:
     timeout: float = 10.0
     max_retries: int = 3
     backoff: float = 1.0
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """Where the links under each chart open the live query; None means "not configured"."""
+
+    prometheus_url: str | None = None  # the graph page people open; None: the queried URL
+    grafana_url: str | None = None
+    grafana_datasource: str | None = None  # the Prometheus data source's UID in Grafana
+    grafana_org_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +167,7 @@ class Config:
     business: Business = field(default_factory=Business)
     batch: BatchSettings = field(default_factory=BatchSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    links: LinkSettings = field(default_factory=LinkSettings)
     ca_bundle: Path | None = None
     source: str = "built-in defaults"
 
@@ -309,6 +321,17 @@ _SCHEMA: dict[str, Any] = {
                     "additionalProperties": {"type": "string"},
                 },
                 "base_url": {"type": ["string", "null"], "pattern": "^https?://"},
+                "pdf": {"type": "boolean"},
+            },
+        },
+        "links": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "prometheus_url": {"type": ["string", "null"], "pattern": "^https?://"},
+                "grafana_url": {"type": ["string", "null"], "pattern": "^https?://"},
+                "grafana_datasource": {"type": ["string", "null"], "minLength": 1},
+                "grafana_org_id": {"type": ["integer", "null"], "minimum": 1},
             },
         },
     },
@@ -340,6 +363,7 @@ def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
         business=_business(raw.get("business", {})),
         batch=_batch(raw.get("batch", {}), env),
         notify=_notify(raw.get("notify", {}), env),
+        links=_links(raw.get("links", {}), source),
         ca_bundle=_ca_bundle(env),
         source=source,
     )
@@ -378,6 +402,8 @@ def _explain(error: jsonschema.ValidationError) -> str:
         return f"{error.message}; see config/collector.example.yaml for the known keys"
     if error.validator == "pattern" and "smhdw" in str(error.validator_value):
         return f"expected a duration such as 30m, 4h or 7d, got {error.instance!r}"
+    if error.validator == "pattern" and "https?" in str(error.validator_value):
+        return f"expected an http:// or https:// URL, got {error.instance!r}"
     return str(error.message)
 
 
@@ -460,6 +486,21 @@ def _report_settings(raw: Mapping[str, Any], base: Path, source: str) -> ReportS
         template_dir=resolved,
         severity_by_priority=dict(raw.get("severity_by_priority", {})),
         base_url=(raw.get("base_url") or "").rstrip("/") or None,
+        pdf=bool(raw.get("pdf", True)),
+    )
+
+
+def _links(raw: Mapping[str, Any], source: str) -> LinkSettings:
+    if raw.get("grafana_url") and not raw.get("grafana_datasource"):
+        raise ConfigError(
+            f"{source}: key 'links.grafana_datasource': required with links.grafana_url;"
+            " expected the UID of Grafana's Prometheus data source"
+        )
+    return LinkSettings(
+        prometheus_url=raw.get("prometheus_url"),
+        grafana_url=raw.get("grafana_url"),
+        grafana_datasource=raw.get("grafana_datasource"),
+        grafana_org_id=raw.get("grafana_org_id"),
     )
 
 

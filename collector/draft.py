@@ -22,6 +22,8 @@ from collector.config import Config
 from collector.records import Event
 from collector.snapshot import Snapshot
 from collector.timeutil import iso_utc, parse_time
+from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
+from report.pdf import render_pdf
 from report.render import render_html, render_markdown
 
 TIMELINE_CHART = "charts/timeline.png"
@@ -44,7 +46,7 @@ def build_draft(
     now = now or datetime.now(timezone.utc)
     analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
     tz_note = f"; {config.report.timezone} shown in the report" if config.report.timezone else ""
-    chart_list, written = draw_charts(analysis, folder, tz_note)
+    chart_list, written = draw_charts(analysis, folder, tz_note, link_targets(snapshot, config))
     context = {
         "incident": analysis.incident,
         "fig": analysis.figures,
@@ -81,13 +83,17 @@ def build_draft(
     ):
         (folder / name).write_text(text, encoding="utf-8")
         written.append(folder / name)
+    pdf = render_pdf(html) if config.report.pdf else None
+    if pdf is not None:  # None: WeasyPrint is missing here, and the CLI says so once
+        (folder / "report.pdf").write_bytes(pdf)
+        written.append(folder / "report.pdf")
     return Draft([p.relative_to(folder) for p in written], analysis)
 
 
 def draw_charts(
-    analysis: Analysis, folder: Path, tz_note: str
-) -> tuple[list[dict[str, str]], list[Path]]:
-    """Draw every chart; return what the report shows (title, path, section) and the files."""
+    analysis: Analysis, folder: Path, tz_note: str, targets: LinkTargets | None = None
+) -> tuple[list[dict[str, Any]], list[Path]]:
+    """Draw every chart; return what the report shows (with live links) and the files."""
     a = analysis
     written = [
         charts.draw_timeline_chart(
@@ -100,7 +106,7 @@ def draw_charts(
             tz_note,
         )
     ]
-    shown: list[dict[str, str]] = []
+    shown: list[dict[str, Any]] = []
     for instance, trends in _trends_by_instance(a.trends).items():
         relative = f"charts/memory_trend_{_slug(instance)}.png"
         written.append(
@@ -108,7 +114,8 @@ def draw_charts(
                 a.frame, trends, a.milestones, folder / relative, tz_note
             )
         )
-        shown.append({"title": f"Memory trend: {instance}", "path": relative, "section": "memory"})
+        links = _trend_links(trends, a.results, targets)
+        shown.append(_shown(f"Memory trend: {instance}", relative, "memory", links))
     for summary, record in zip(a.summaries, a.results, strict=True):
         if summary.kind == "alerts":
             continue
@@ -129,8 +136,49 @@ def draw_charts(
                 baseline=a.baseline if record.get("baseline_result") else None,
             )
         )
-        shown.append({"title": summary.title, "path": relative, "section": "impact"})
+        links = _live_links(record, a.window, targets)
+        shown.append(_shown(summary.title, relative, "impact", links))
     return shown, written
+
+
+def _shown(title: str, path: str, section: str, links: list[QueryLinks]) -> dict[str, Any]:
+    return {"title": title, "path": path, "section": section, "links": links}
+
+
+def link_targets(snapshot: Snapshot, config: Config) -> LinkTargets | None:
+    """Where the report's live links point: the configured pages, else the queried Prometheus."""
+    url = config.links.prometheus_url or snapshot.prometheus.get("url", "")
+    if not url:
+        return None
+    return LinkTargets(
+        prometheus_url=url,
+        grafana_url=config.links.grafana_url,
+        grafana_datasource=config.links.grafana_datasource,
+        grafana_org_id=config.links.grafana_org_id,
+    )
+
+
+def _trend_links(
+    trends: list[MemoryTrend], results: list[dict[str, Any]], targets: LinkTargets | None
+) -> list[QueryLinks]:
+    """A memory trend chart's links: each of its queries over all that was fetched."""
+    records = {r["name"]: r for r in results}
+    names = dict.fromkeys(t.query for t in trends)
+    return [link for name in names for link in _live_links(records.get(name), None, targets)]
+
+
+def _live_links(
+    record: dict[str, Any] | None,
+    visible: tuple[datetime, datetime] | None,
+    targets: LinkTargets | None,
+) -> list[QueryLinks]:
+    """The live links of one query over the range its chart shows (None: all it fetched)."""
+    if targets is None or record is None or not record.get("start") or not record.get("end"):
+        return []
+    fetched = (parse_time(record["start"]), parse_time(record["end"]))
+    step = int(record["step"])
+    start, end = chart_range(visible or fetched, fetched, step)
+    return [build_query_links(targets, record["title"], record["query"], start, end, step)]
 
 
 def _trends_by_instance(trends: list[MemoryTrend]) -> dict[str, list[MemoryTrend]]:

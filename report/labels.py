@@ -98,6 +98,7 @@ FR: dict[str, str] = {
     "not_available": "non disponible",
     "events": "Événements",
     "see_end": "en fin de rapport",
+    "live_query": "Requête en direct",
 }
 
 EN: dict[str, str] = {
@@ -159,6 +160,7 @@ EN: dict[str, str] = {
     "not_available": "not available",
     "events": "Events",
     "see_end": "at the end of the report",
+    "live_query": "Live query",
 }
 
 LABELS: dict[str, dict[str, str]] = {"fr": FR, "en": EN}

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 
 from report.labels import LABELS
 
@@ -20,6 +21,7 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 MARKDOWN_TEMPLATE = "report.md.j2"
 HTML_TEMPLATE = "report.html.j2"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
+_H2 = re.compile(r"<h2>(.*?)</h2>")
 
 
 class TemplateError(Exception):
@@ -187,8 +189,26 @@ def render_html(
     for name, data in images.items():
         uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
         body = body.replace(f'src="{name}"', f'src="{uri}"')
+    body = wrap_sections(body, language)
     env = make_environment(template_dir)
     return _render(env, HTML_TEMPLATE, {"title": title, "body": body, "lang": language})
+
+
+def wrap_sections(body: str, language: str) -> str:
+    """Each level-2 heading and what follows it as one <section>, its id the label's key
+    (id="signatures"), so print styles can keep a section on one page."""
+    keys = {escapeHtml(text): key for key, text in LABELS[language].items()}
+    parts = re.split(r"(?=<h2>)", body)
+    seen: set[str] = set()
+    for i, part in enumerate(parts):
+        heading = _H2.match(part)
+        if heading is None:
+            continue
+        key = keys.get(heading.group(1), "")
+        ident = f' id="{key}"' if key and key not in seen else ""
+        seen.add(key)
+        parts[i] = f"<section{ident}>\n{part}</section>\n"
+    return "".join(parts)
 
 
 def _render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:

@@ -1,0 +1,131 @@
+"""report.pdf: the same HTML on A4 pages, read back with poppler's tools."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import DEMO_CONFIG, DEMO_SNAPSHOT
+
+from collector.config import load_config
+from collector.draft import build_draft
+from collector.snapshot import load_snapshot
+from report.labels import LABELS
+from report.render import wrap_sections
+
+POPPLER = ("pdfinfo", "pdftotext", "pdfimages")
+
+
+def poppler(tool: str, *args: str) -> str:
+    """Run one of poppler-utils' tools; fail with what to install when it is missing."""
+    if shutil.which(tool) is None:
+        pytest.fail(f"{tool} is missing: install Debian's poppler-utils")
+    done = subprocess.run([tool, *args], capture_output=True, text=True, check=True, timeout=60)
+    return done.stdout
+
+
+@pytest.fixture(scope="module", params=["fr", "en"])
+def demo_pdf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo report drafted in one language, PDF included."""
+    folder = tmp_path_factory.mktemp(f"pdf-{request.param}")
+    config = load_config(DEMO_CONFIG, {})
+    config = replace(config, report=replace(config.report, language=request.param))
+    files = build_draft(load_snapshot(DEMO_SNAPSHOT), config, folder)
+    assert Path("report.pdf") in files
+    return folder / "report.pdf"
+
+
+def pages_text(pdf: Path) -> list[str]:
+    """The text of each page (pdftotext separates pages with form feeds)."""
+    return poppler("pdftotext", "-layout", str(pdf), "-").split("\f")[:-1]
+
+
+def test_pdf_is_a4_with_numbered_pages(demo_pdf: Path) -> None:
+    assert demo_pdf.read_bytes()[:5] == b"%PDF-"
+    info = poppler("pdfinfo", "-f", "1", "-l", "999", str(demo_pdf))
+    count = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
+    assert 8 <= count <= 30
+    sizes = re.findall(r"^Page\s+\d+ size:\s+(.*)$", info, re.M)
+    assert len(sizes) == count and all(s.startswith("595.") and "(A4)" in s for s in sizes)
+    pages = pages_text(demo_pdf)
+    assert len(pages) == count
+    assert "PostgreSQL down on db-01" in pages[0]
+    for number, text in enumerate(pages, start=1):
+        assert re.search(rf"\b{number} / {count}\s*$", text), f"page {number} has no number"
+
+
+def test_signatures_block_is_on_one_page(demo_pdf: Path) -> None:
+    language = "en" if "pdf-en" in str(demo_pdf) else "fr"
+    words = LABELS[language]
+    pages = [p for p in pages_text(demo_pdf) if words["signatures"] in p]
+    assert len(pages) == 1
+    block = pages[0][pages[0].index(words["signatures"]) :]
+    for who in ("prepared_by", "reviewed_by", "approved_by", "filed_by"):
+        assert words[who] in block
+    assert block.count("YYYY-MM-DD") == 4
+
+
+def test_charts_are_embedded_sharp(demo_pdf: Path) -> None:
+    listing = poppler("pdfimages", "-list", str(demo_pdf)).splitlines()[2:]
+    images = [line.split() for line in listing if line.split()[2] == "image"]
+    assert len(images) == len(list((demo_pdf.parent / "charts").glob("*.png")))
+    assert all(int(row[12]) >= 200 for row in images), "charts under 200 dpi on paper"
+
+
+def test_sections_are_named_after_their_label() -> None:
+    body = "<p>x</p>\n<h2>Signatures &amp; Approval</h2>\n<p>a</p>\n<h2>Other</h2>\n<p>b</p>\n"
+    wrapped = wrap_sections(body, "en")
+    assert '<section id="signatures">\n<h2>Signatures &amp; Approval</h2>\n<p>a</p>\n' in wrapped
+    assert "<section>\n<h2>Other</h2>" in wrapped
+    assert wrapped.startswith("<p>x</p>\n") and wrapped.count("</section>") == 2
+
+
+def test_pdf_false_writes_none(tmp_path: Path) -> None:
+    config = load_config(DEMO_CONFIG, {})
+    config = replace(config, report=replace(config.report, pdf=False))
+    files = build_draft(load_snapshot(DEMO_SNAPSHOT), config, tmp_path)
+    assert Path("report.html") in files
+    assert Path("report.pdf") not in files and not (tmp_path / "report.pdf").exists()
+
+
+def test_pdf_setting_is_read_from_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("report:\n  pdf: false\n", encoding="utf-8")
+    assert load_config(path, {}).report.pdf is False
+    assert load_config(None, {}).report.pdf is True
+
+
+# Each way WeasyPrint is found missing in the field: the package is not installed, or it is
+# but cffi cannot load Pango (what WeasyPrint raises then).
+BLOCK_PACKAGE = "import sys; sys.modules['weasyprint'] = None"
+BROKEN_LIBRARY = "raise OSError(\"cannot load library 'libpango-1.0-0': no such file\")\n"
+
+
+@pytest.mark.parametrize("failure", ["package", "library"])
+def test_missing_weasyprint_warns_once_and_still_publishes(failure: str, tmp_path: Path) -> None:
+    setup = BLOCK_PACKAGE
+    if failure == "library":
+        fake = tmp_path / "fake" / "weasyprint"
+        fake.mkdir(parents=True)
+        (fake / "__init__.py").write_text(BROKEN_LIBRARY, encoding="utf-8")
+        setup = f"import sys; sys.path.insert(0, {str(fake.parent)!r})"
+    out = tmp_path / "out"
+    code = f"{setup}\nfrom collector.cli import main\nmain(['--demo', '--out', {str(out)!r}])"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("warning: report.pdf not written:")
+    assert "weasyprint" in lines[0] and "libpango-1.0-0" in lines[0]
+    assert "report.pdf: false" in lines[0]
+    folder = out / "P7DBOOM"
+    assert done.stdout.strip() == f"drafted {folder / 'report.md'}"
+    assert (folder / "report.html").exists() and (folder / "report.md").exists()
+    assert not (folder / "report.pdf").exists()
