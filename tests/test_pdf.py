@@ -35,7 +35,7 @@ def demo_pdf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     folder = tmp_path_factory.mktemp(f"pdf-{request.param}")
     config = load_config(DEMO_CONFIG, {})
     config = replace(config, report=replace(config.report, language=request.param))
-    files = build_draft(load_snapshot(DEMO_SNAPSHOT), config, folder)
+    files = build_draft(load_snapshot(DEMO_SNAPSHOT), config, folder).files
     assert Path("report.pdf") in files
     return folder / "report.pdf"
 
@@ -88,7 +88,7 @@ def test_sections_are_named_after_their_label() -> None:
 def test_pdf_false_writes_none(tmp_path: Path) -> None:
     config = load_config(DEMO_CONFIG, {})
     config = replace(config, report=replace(config.report, pdf=False))
-    files = build_draft(load_snapshot(DEMO_SNAPSHOT), config, tmp_path)
+    files = build_draft(load_snapshot(DEMO_SNAPSHOT), config, tmp_path).files
     assert Path("report.html") in files
     assert Path("report.pdf") not in files and not (tmp_path / "report.pdf").exists()
 
