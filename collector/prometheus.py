@@ -151,6 +151,7 @@ def _run_query(
         "kind": spec.kind,
         "unit": spec.unit,
         "thresholds": list(spec.thresholds),
+        "user_facing": spec.user_facing,
         "start": iso_utc(qrange.start),
         "end": iso_utc(qrange.end),
         "step": qrange.step,

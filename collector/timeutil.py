@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 
 def parse_time(text: str) -> datetime:
@@ -33,3 +34,23 @@ def describe_duration(span: timedelta) -> str:
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     parts = [(hours, "h"), (minutes, "min"), (secs, "s")]
     return " ".join(f"{n} {unit}" for n, unit in parts if n)
+
+
+def format_clock(
+    moment: datetime, day: datetime | None = None, zone: str | None = None, seconds: bool = False
+) -> str:
+    """A moment for people: '14:32 UTC (16:32 CEST)'.
+
+    The date is added ('2025-10-26 02:18 UTC') when the moment is not on `day`'s date (the
+    incident's start day), each of UTC and the local zone judged against its own calendar.
+    """
+    pattern = "%H:%M:%S" if seconds else "%H:%M"
+    utc = moment.astimezone(timezone.utc)
+    same = day is not None and utc.date() == day.astimezone(timezone.utc).date()
+    text = utc.strftime(pattern if same else f"%Y-%m-%d {pattern}") + " UTC"
+    if zone:
+        local_zone = ZoneInfo(zone)
+        local = moment.astimezone(local_zone)
+        same_local = day is not None and local.date() == day.astimezone(local_zone).date()
+        text += f" ({local.strftime(pattern if same_local else f'%Y-%m-%d {pattern}')} {local:%Z})"
+    return text

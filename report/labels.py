@@ -98,6 +98,25 @@ FR: dict[str, str] = {
     "not_available": "non disponible",
     "events": "Événements",
     "see_end": "en fin de rapport",
+    # Which availability signal decides the outage (issue 13).
+    "outage_signal": "Signal de la panne",
+    "signal_user_facing": "{used}, ce que voient les utilisateurs",
+    "signal_not_marked": "aucune requête de disponibilité n'est marquée `user_facing` : la panne"
+    " est lue sur {used}, que les utilisateurs ne voient pas directement",
+    "signal_silent": "les signaux côté utilisateurs n'ont rien renvoyé : la panne est lue sur"
+    " {used}, que les utilisateurs ne voient pas directement",
+    "signal_none": "aucun signal de disponibilité n'a répondu : les durées viennent de PagerDuty",
+    "context": "Contexte",
+    "ctx_down": "au pire {worst} sur {total} en panne pendant {minutes}, {start} → {end}",
+    "ctx_open": "au pire {worst} sur {total} en panne depuis {start}, pas revenu à la fin des"
+    " données",
+    "ctx_up": "aucune série en panne",
+    "ctx_failed": "pas de données",
+    "ctx_not_user_facing": "non vu des utilisateurs",
+    "ctx_user_facing": "vu des utilisateurs",
+    # The error budget, as a share (issue 13).
+    "sla_over": "{share} % du budget d'erreur consommé, il n'en reste plus",
+    "sla_within": "{share} % du budget d'erreur consommé, reste {left}",
 }
 
 EN: dict[str, str] = {
@@ -159,6 +178,22 @@ EN: dict[str, str] = {
     "not_available": "not available",
     "events": "Events",
     "see_end": "at the end of the report",
+    "outage_signal": "Outage signal",
+    "signal_user_facing": "{used}, what users see",
+    "signal_not_marked": "no availability query is marked `user_facing`: the outage is read"
+    " from {used}, which users do not see directly",
+    "signal_silent": "the user-facing signals returned nothing: the outage is read from {used},"
+    " which users do not see directly",
+    "signal_none": "no availability signal answered: the durations come from PagerDuty",
+    "context": "Context",
+    "ctx_down": "at worst {worst} of {total} down for {minutes}, {start} → {end}",
+    "ctx_open": "at worst {worst} of {total} down from {start}, not back by the end of the data",
+    "ctx_up": "no series down",
+    "ctx_failed": "no data",
+    "ctx_not_user_facing": "not user-facing",
+    "ctx_user_facing": "user-facing",
+    "sla_over": "{share} % of the error budget used, none left",
+    "sla_within": "{share} % of the error budget used, {left} left",
 }
 
 LABELS: dict[str, dict[str, str]] = {"fr": FR, "en": EN}

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markdown_it import MarkdownIt
 
+from collector.timeutil import format_clock
 from report.labels import LABELS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -51,6 +52,7 @@ def make_environment(template_dir: Path | None = None) -> jinja2.Environment:
         local=format_local,
         url=escape_url,
         figure=format_figure,
+        clock=format_clock,
     )
     return env
 

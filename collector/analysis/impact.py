@@ -8,7 +8,7 @@ returned nothing. None of these ever becomes a zero. Values stay numbers; templa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
@@ -16,15 +16,23 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from collector.analysis.figures import IncidentFigures
+from collector.analysis.outage import (
+    FAILED,
+    NO_DATA,
+    NOT_CONFIGURED,
+    OK,
+    Outage,
+    OutageSignal,
+    QueryData,
+    find_outage,
+    pick_outage_signal,
+    pick_query,
+)
 from collector.config import Business, Targets
 from collector.timeutil import iso_utc
 
-OK = "ok"
-NOT_CONFIGURED = "not configured"
-FAILED = "failed"
-NO_DATA = "no data"
-# probe_success and up are 0 or 1: a series at or above one half counts as up.
-UP_THRESHOLD = 0.5
+__all__ = ["FAILED", "NO_DATA", "NOT_CONFIGURED", "OK", "Figure", "Impact", "compute_impact"]
+
 NO_END = "the outage had not ended by the end of the data"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -89,6 +97,7 @@ class Objective:
     status: str
     source: str
     note: str = ""
+    share_used: float | None = None  # SLA only: downtime / error budget, in percent
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,7 @@ class Impact:
     objectives: tuple[Objective, ...]
     outage_start: datetime | None
     outage_end: datetime | None
+    signal: OutageSignal | None = None
 
     def figure(self, key: str) -> Figure:
         """The figure with this key, from any group."""
@@ -113,38 +123,6 @@ class Impact:
     def objective(self, name: str) -> Objective:
         """The objective with this name: RTO, RPO or SLA."""
         return next(o for o in self.objectives if o.name == name)
-
-
-@dataclass(frozen=True)
-class _Query:
-    """The samples of the query playing one role, or why there are none."""
-
-    kind: str
-    record: Mapping[str, Any] | None
-    data: pd.DataFrame
-    status: str
-    note: str
-
-    def describe(self) -> str:
-        if self.record is None:
-            return f"no query of kind '{self.kind}'"
-        r = self.record
-        return f"{r.get('name')} `{r.get('query')}` ({r.get('start')} to {r.get('end')})"
-
-    def totals(self, how: str = "sum") -> pd.Series:
-        # Rates and counts of several series add up (per status code, per instance); ages do
-        # not: the oldest backup bounds the data lost.
-        return self.data.groupby("time")["value"].agg(how).sort_index()
-
-
-@dataclass(frozen=True)
-class _Outage:
-    start: datetime
-    end: datetime | None
-    first_better: datetime | None
-    worst_down: int
-    series: int
-    source: str
 
 
 @dataclass(frozen=True)
@@ -176,29 +154,30 @@ def compute_impact(
     detection_source: str = "",
 ) -> Impact:
     """Compute every impact figure from the series, the PagerDuty figures and the settings."""
-    availability = _pick_query(frame, queries, "availability", prefer_several=True)
-    outage = _find_outage(availability, figures.started_at, figures.resolved_at)
+    availability, signal = pick_outage_signal(frame, queries)
+    outage = find_outage(availability, figures.started_at, figures.resolved_at)
     window = _impact_window(outage, availability, figures)
-    backup = _backup_age(_pick_query(frame, queries, "backup_age"), window.start)
+    backup = _backup_age(pick_query(frame, queries, "backup_age"), window.start)
     budget = _error_budget(targets)
     return Impact(
         durations=_durations(figures, outage, availability, detection_delay, detection_source),
         business=(
-            _users_affected(_pick_query(frame, queries, "users"), window.start, business),
+            _users_affected(pick_query(frame, queries, "users"), window.start, business),
             _revenue(window, business),
             *_sla_figures(window, budget),
         ),
         technical=(
             _endpoints_down(outage, availability),
-            _requests_failed(_pick_query(frame, queries, "errors"), window),
-            _traffic_lost(_pick_query(frame, queries, "traffic"), baseline, window),
-            _connections_dropped(_pick_query(frame, queries, "connections"), window),
+            _requests_failed(pick_query(frame, queries, "errors"), window),
+            _traffic_lost(pick_query(frame, queries, "traffic"), baseline, window),
+            _connections_dropped(pick_query(frame, queries, "connections"), window),
             backup,
         ),
         team=_team(figures, business, timezone),
         objectives=(_rto(window, targets), _rpo(backup, targets), _sla(window, budget)),
         outage_start=outage.start if outage else None,
         outage_end=outage.end if outage else None,
+        signal=signal,
     )
 
 
@@ -212,81 +191,11 @@ def _missing(key: str, status: str, note: str, source: str = "", **extra: Any) -
     return _ok(key, None, source, note, status=status, **extra)
 
 
-def _query_problem(key: str, query: _Query) -> Figure:
+def _query_problem(key: str, query: QueryData) -> Figure:
     return _missing(key, query.status, query.note, query.describe())
 
 
-def _pick_query(
-    frame: pd.DataFrame,
-    queries: Sequence[Mapping[str, Any]],
-    kind: str,
-    prefer_several: bool = False,
-) -> _Query:
-    """The first query of this kind (one with several series first, if asked), with its data."""
-    candidates = [q for q in queries if q.get("kind") == kind]
-    if not candidates:
-        note = f"add a query of kind '{kind}' to prometheus.queries"
-        return _Query(kind, None, frame.iloc[0:0], NOT_CONFIGURED, note)
-    if prefer_several:
-        # A probe per endpoint tells more about an outage than a single `up` series.
-        def single(q: Mapping[str, Any]) -> bool:
-            return bool(frame.loc[frame["query"] == q.get("name"), "series"].nunique() <= 1)
-
-        candidates.sort(key=single)
-    record = candidates[0]
-    name = record.get("name")
-    data = frame[frame["query"] == name]
-    if record.get("error"):
-        return _Query(kind, record, data, FAILED, f"query {name} failed: {record['error']}")
-    if data.empty:
-        span = f"{record.get('start')} to {record.get('end')}"
-        return _Query(kind, record, data, NO_DATA, f"query {name} returned no samples ({span})")
-    return _Query(kind, record, data, OK, "")
-
-
-def _find_outage(query: _Query, started: datetime, resolved: datetime | None) -> _Outage | None:
-    """The samples with some series down that overlap the incident, from first to last run."""
-    if query.status != OK:
-        return None
-    data = query.data.drop_duplicates(["time", "series"], keep="last")
-    wide = data.pivot(index="time", columns="series", values="value").sort_index()
-    # A series without a sample at a time (probe gone) counts as down there.
-    down = [int(n) for n in (~wide.ge(UP_THRESHOLD)).sum(axis=1)]
-    times = [t.to_pydatetime() for t in wide.index]
-    last = resolved or times[-1]
-    runs = [
-        (b, e)
-        for b, e in _runs_of_down(down)
-        if times[b] <= last and (e == len(times) or times[e] > started)
-    ]
-    if not runs:
-        return None
-    begin, end = runs[0][0], runs[-1][1]
-    worst = max(down[begin:end])
-    worst_at = down.index(worst, begin, end)
-    better = next((i for i in range(worst_at, len(down)) if down[i] < worst), None)
-    end_time = times[end] if end < len(times) else None
-    source = (
-        f"{query.describe()}: at worst {worst} of {wide.shape[1]} series down"
-        f" (< {UP_THRESHOLD:g}); first sample with one down {iso_utc(times[begin])},"
-        f" first with all up again {iso_utc(end_time) if end_time else 'none'}"
-    )
-    better_time = times[better] if better is not None else None
-    return _Outage(times[begin], end_time, better_time, worst, int(wide.shape[1]), source)
-
-
-def _runs_of_down(down: Sequence[int]) -> list[tuple[int, int]]:
-    """[begin, end) index ranges where some series is down; end is the first all-up sample."""
-    runs: list[tuple[int, int]] = []
-    for i, count in enumerate(down):
-        if count and (i == 0 or not down[i - 1]):
-            runs.append((i, i + 1))
-        elif count:
-            runs[-1] = (runs[-1][0], i + 1)
-    return runs
-
-
-def _impact_window(outage: _Outage | None, query: _Query, figures: IncidentFigures) -> _Window:
+def _impact_window(outage: Outage | None, query: QueryData, figures: IncidentFigures) -> _Window:
     if outage is not None:
         return _Window(outage.start, outage.end, outage.source, "")
     reason = query.note or f"{query.describe()} shows no series down during the incident"
@@ -299,8 +208,8 @@ def _impact_window(outage: _Outage | None, query: _Query, figures: IncidentFigur
 
 def _durations(
     figures: IncidentFigures,
-    outage: _Outage | None,
-    query: _Query,
+    outage: Outage | None,
+    query: QueryData,
     detection_delay: timedelta | None,
     detection_source: str,
 ) -> tuple[Figure, ...]:
@@ -351,7 +260,7 @@ def _value_before(
     return earlier.index[-1].to_pydatetime(), float(earlier.iloc[-1])
 
 
-def _users_affected(query: _Query, start: datetime, business: Business) -> Figure:
+def _users_affected(query: QueryData, start: datetime, business: Business) -> Figure:
     """Active users just before the start, from the query, else from the config."""
     key, reason = "users_affected", query.note
     if query.status == OK:
@@ -415,11 +324,17 @@ def _sla_figures(window: _Window, budget: float | None) -> tuple[Figure, ...]:
         downtime,
         _ok(keys[0], budget, basis),
         _ok(keys[1], minutes / budget * 100, f"downtime / error budget ({basis})", alone),
-        _ok(keys[2], round(budget - minutes, 9), f"error budget − downtime ({basis})", alone),
+        # None left is zero, not a negative budget; the share used says by how much it ran over.
+        _ok(
+            keys[2],
+            max(round(budget - minutes, 9), 0.0),
+            f"error budget − downtime ({basis})",
+            alone,
+        ),
     )
 
 
-def _endpoints_down(outage: _Outage | None, query: _Query) -> Figure:
+def _endpoints_down(outage: Outage | None, query: QueryData) -> Figure:
     """The most series down at once during the outage, out of all series."""
     if outage is not None:
         return _ok("endpoints_down", outage.worst_down, outage.source, total=outage.series)
@@ -448,7 +363,7 @@ def _integrate(series: pd.Series, start: datetime, end: datetime) -> float:
     )
 
 
-def _requests_failed(query: _Query, window: _Window) -> Figure:
+def _requests_failed(query: QueryData, window: _Window) -> Figure:
     """Error responses over the impacted window: the error rate integrated over time."""
     if query.status != OK:
         return _query_problem("requests_failed", query)
@@ -459,7 +374,7 @@ def _requests_failed(query: _Query, window: _Window) -> Figure:
     return _ok("requests_failed", value, source, window.note)
 
 
-def _traffic_lost(query: _Query, baseline: pd.DataFrame, window: _Window) -> Figure:
+def _traffic_lost(query: QueryData, baseline: pd.DataFrame, window: _Window) -> Figure:
     """Requests the baseline week served over the same window, minus those served this time."""
     key = "traffic_lost"
     if query.status != OK:
@@ -486,7 +401,7 @@ def _traffic_lost(query: _Query, baseline: pd.DataFrame, window: _Window) -> Fig
     return _ok(key, expected - actual, source, note or window.note)
 
 
-def _connections_dropped(query: _Query, window: _Window) -> Figure:
+def _connections_dropped(query: QueryData, window: _Window) -> Figure:
     """Connections open just before the start minus the lowest count during the outage."""
     key = "connections_dropped"
     if query.status != OK:
@@ -506,7 +421,7 @@ def _connections_dropped(query: _Query, window: _Window) -> Figure:
     return _ok(key, max(value - low, 0.0), source, window.note)
 
 
-def _backup_age(query: _Query, start: datetime) -> Figure:
+def _backup_age(query: QueryData, start: datetime) -> Figure:
     """Minutes since the last good backup when the outage began: the data a restore loses."""
     key = "data_loss_window"
     if query.status != OK:
@@ -642,7 +557,7 @@ def _rpo(backup: Figure, targets: Targets) -> Objective:
 def _sla(window: _Window, budget: float | None) -> Objective:
     """This incident's downtime against the period's error budget."""
     note = "this incident alone; other downtime in the period adds to the budget used"
-    return _objective(
+    objective = _objective(
         "SLA",
         (_as_delta(budget), "targets.slo_percent"),
         _as_delta(window.minutes),
@@ -651,3 +566,8 @@ def _sla(window: _Window, budget: float | None) -> Objective:
         met="WITHIN BUDGET",
         note=note,
     )
+    if budget is None or window.minutes is None:
+        return objective
+    # A budget is spent, not missed: the share used says how badly ("463 %, none left").
+    status = "OVER BUDGET" if objective.status.startswith("MISSED") else objective.status
+    return replace(objective, status=status, share_used=window.minutes / budget * 100)

@@ -209,7 +209,7 @@ def suggested_lessons(analysis: Analysis, targets_ack: timedelta | None) -> dict
         )
         if objective.status in ("MET", "WITHIN BUDGET"):
             good.append(line)
-        elif objective.status.startswith("MISSED"):
+        elif objective.status.startswith("MISSED") or objective.status == "OVER BUDGET":
             bad.append(line)
     for result in analysis.backtests:
         if result.lead is not None and result.lead > timedelta(0) and not result.held_at_start:
