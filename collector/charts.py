@@ -20,6 +20,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from collector.analysis.memory import MemoryTrend  # noqa: E402
 from collector.analysis.metrics import QuerySummary  # noqa: E402
 from collector.records import PHASES, AlertInterval, Event  # noqa: E402
+from collector.timeutil import format_clock  # noqa: E402
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -332,7 +333,7 @@ def _draw_fit(ax: Axes, trend: MemoryTrend) -> None:
     if trend.exhaustion_at is not None and end == trend.exhaustion_at:
         ax.plot([_num(end)], [100], marker="x", color="#CC79A7", markersize=7)
         ax.annotate(
-            f"100 % at {trend.exhaustion_at:%H:%M} UTC",
+            f"100 % at {format_clock(trend.exhaustion_at, trend.fit_end)}",
             (_num(end), 100),
             textcoords="offset points",
             xytext=(-6, 5),

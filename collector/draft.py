@@ -15,7 +15,7 @@ from collector.analysis.incident import (
     first_why,
     suggested_lessons,
 )
-from collector.analysis.memory import MemoryTrend
+from collector.analysis.memory import EXHAUSTION_HORIZON, MIN_GROWTH_PER_HOUR, MemoryTrend
 from collector.analysis.metrics import count_series_up
 from collector.config import Config
 from collector.records import Event
@@ -51,6 +51,9 @@ def build_draft(
         "crossings": analysis.crossings,
         "trends": analysis.trends,
         "trends_left_out": analysis.trends_left_out,
+        "idle_trends": analysis.idle_trends,
+        "growth_floor": MIN_GROWTH_PER_HOUR,
+        "exhaustion_days": EXHAUSTION_HORIZON.days,
         "delay": analysis.delay,
         "backtests": analysis.backtests,
         "findings": analysis.findings,

@@ -117,6 +117,18 @@ FR: dict[str, str] = {
     # The error budget, as a share (issue 13).
     "sla_over": "{share} % du budget d'erreur consommé, il n'en reste plus",
     "sla_within": "{share} % du budget d'erreur consommé, reste {left}",
+    # Memory and swap trends (issue 13).
+    "kind_memory": "mémoire",
+    "kind_swap": "swap",
+    "idle_absent": "pas de {kind} sur {instances}",
+    "idle_zero": "{kind} à 0 % sur {instances}",
+    "trend_growth": "évolution {rate} %/h avant l'appel (intervalle à 95 % : {low} à {high})",
+    "trend_flat": "pas de croissance : l'intervalle contient zéro",
+    "trend_falling": "en baisse",
+    "trend_slow": "pas de croissance notable : moins de {floor} %/h",
+    "trend_exhausted": "saturation prévue à {time} à ce rythme",
+    "trend_beyond": "pas de saturation dans les {days} jours à ce rythme",
+    "trend_too_few": "pas de taux de croissance (trop peu de points)",
 }
 
 EN: dict[str, str] = {
@@ -194,6 +206,17 @@ EN: dict[str, str] = {
     "ctx_user_facing": "user-facing",
     "sla_over": "{share} % of the error budget used, none left",
     "sla_within": "{share} % of the error budget used, {left} left",
+    "kind_memory": "memory",
+    "kind_swap": "swap",
+    "idle_absent": "no {kind} on {instances}",
+    "idle_zero": "{kind} at 0 % on {instances}",
+    "trend_growth": "change {rate} %/hour before the page (95 % interval {low} to {high})",
+    "trend_flat": "not growing: the interval includes zero",
+    "trend_falling": "falling",
+    "trend_slow": "not growing notably: under {floor} %/hour",
+    "trend_exhausted": "exhausted at {time} at that rate",
+    "trend_beyond": "not exhausted within {days} days at that rate",
+    "trend_too_few": "no growth rate (too few points)",
 }
 
 LABELS: dict[str, dict[str, str]] = {"fr": FR, "en": EN}

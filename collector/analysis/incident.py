@@ -15,11 +15,14 @@ from collector.analysis.impact import Impact, compute_impact
 from collector.analysis.memory import (
     BacktestResult,
     DetectionDelay,
+    IdleGroup,
     MemoryTrend,
+    TrendLevel,
     analyse_memory_trends,
     backtest_thresholds,
     build_findings,
     compute_detection_delay,
+    group_idle_trends,
 )
 from collector.analysis.metrics import (
     Crossing,
@@ -57,6 +60,7 @@ class Analysis:
     window: tuple[datetime, datetime]
     span: tuple[datetime, datetime]
     milestones: dict[str, datetime] = field(default_factory=dict)
+    idle_trends: list[IdleGroup] = field(default_factory=list)
 
 
 def analyse_snapshot(
@@ -74,7 +78,9 @@ def analyse_snapshot(
     trends = analyse_memory_trends(frame, results, page, config.business.memory_growth_warning)
     delay = compute_detection_delay(trends, page)
     limit = config.prometheus.max_series_shown
-    shown, left_out = select_trends(trends, limit)
+    # Absent and all-zero series (no swap) are one summary line, never a list or an empty chart.
+    measured = [t for t in trends if t.level is TrendLevel.MEASURED]
+    shown, left_out = select_trends(measured, limit)
     backtests = [
         result
         for trend in shown
@@ -130,6 +136,7 @@ def analyse_snapshot(
         window=(figures.started_at - padding[0], end + padding[1]),
         span=(figures.started_at, end),
         milestones=_milestones(figures, impact),
+        idle_trends=group_idle_trends(trends),
     )
 
 

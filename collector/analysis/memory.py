@@ -10,13 +10,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from enum import Enum
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from collector.analysis.metrics import Crossing, detect_threshold_crossings
-from collector.timeutil import describe_duration
+from collector.timeutil import describe_duration, format_clock
 
 TREND_KINDS = ("memory", "swap")
 FULL_PERCENT = 100.0
@@ -25,10 +26,23 @@ MIN_FIT_WINDOW = timedelta(minutes=10)
 # %/hour: how far the last quarter's growth may differ before the fit window is shortened.
 GROWTH_TOLERANCE = 5.0
 MAX_FIT_POINTS = 600  # all pairs of 600 points: 180k slopes, a few milliseconds
-MAX_PROJECTION = timedelta(days=365)  # a straight line projected past a year says nothing
+# A straight line projected further than two days says nothing worth a clock time: "not within".
+EXHAUSTION_HORIZON = timedelta(days=2)
+# %/hour: below this, a statistically clear slope is still not "growing" (noise, cache warm-up).
+MIN_GROWTH_PER_HOUR = 1.0
+CONFIDENCE_Z = 1.959964  # two-sided 95 % interval of the Theil–Sen slope
+IDLE_PERCENT = 0.05  # a series never above this is "at 0 %" (swap configured, never used)
 _INSTANCE = re.compile(r'[{,]instance="([^"]*)"')
 
 FloatArray = npt.NDArray[np.float64]
+
+
+class TrendLevel(Enum):
+    """Whether a series says anything about growth."""
+
+    MEASURED = "measured"
+    ABSENT = "absent"  # no usable sample: no swap on the host (0/0), or no series there
+    ZERO = "zero"  # every sample at 0 %: swap configured and never used
 
 
 @dataclass(frozen=True)
@@ -48,11 +62,27 @@ class MemoryTrend:
     fit_points: int
     growth_per_hour: float | None  # Theil–Sen slope in % per hour; None with too few points
     warning_rate: float  # the configured growth warning, % per hour
-    growth_warning: bool  # growth_per_hour > warning_rate
+    growth_warning: bool  # growing and growth_per_hour > warning_rate
     level_at_fit_end: float | None  # the fitted line's value at fit_end
     exhaustion_at: datetime | None  # the fitted line reaches 100 %; None if not growing
     peak: float | None
     peak_time: datetime | None
+    # 95 % interval of the slope (Sen 1968; Hollander & Wolfe), % per hour.
+    growth_interval: tuple[float, float] | None = None
+    # The interval excludes zero and the rate passes MIN_GROWTH_PER_HOUR.
+    growing: bool = False
+    # Growing, but the line reaches 100 % later than EXHAUSTION_HORIZON after fit_end.
+    exhaustion_beyond: bool = False
+    level: TrendLevel = TrendLevel.MEASURED
+
+
+@dataclass(frozen=True)
+class IdleGroup:
+    """Series of one kind that say nothing about growth, summarised in one line."""
+
+    kind: str  # "memory" | "swap"
+    level: TrendLevel  # ABSENT or ZERO
+    instances: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -138,6 +168,9 @@ def _series_trend(
     slope = fit[0] if fit else None
     level = fit[1] + fit[0] * ((fit_end - fit_start) / timedelta(hours=1)) if fit else None
     peak = group.sort_values("value", kind="stable").iloc[-1] if not group.empty else None
+    interval = _window_interval(window, fit_start) if fit else None
+    growing = is_growing(slope, interval)
+    exhaustion = project_exhaustion(fit_end, level, slope) if growing else None
     return MemoryTrend(
         query=key.query,
         series=key.series,
@@ -152,12 +185,48 @@ def _series_trend(
         fit_points=len(window),
         growth_per_hour=slope,
         warning_rate=warning_rate,
-        growth_warning=slope is not None and slope > warning_rate,
+        growth_warning=growing and slope is not None and slope > warning_rate,
         level_at_fit_end=level,
-        exhaustion_at=project_exhaustion(fit_end, level, slope),
+        exhaustion_at=exhaustion,
         peak=float(peak["value"]) if peak is not None else None,
         peak_time=_py(peak["time"]) if peak is not None else None,
+        growth_interval=interval,
+        growing=growing,
+        exhaustion_beyond=growing and exhaustion is None and level is not None and level < 100,
+        level=_level(group),
     )
+
+
+def group_idle_trends(trends: Sequence[MemoryTrend]) -> list[IdleGroup]:
+    """The absent and all-zero series, one group per kind and level ("no swap on a, b")."""
+    groups: dict[tuple[str, TrendLevel], list[str]] = {}
+    for trend in trends:
+        if trend.level is not TrendLevel.MEASURED:
+            groups.setdefault((trend.kind, trend.level), []).append(trend.instance)
+    return [
+        IdleGroup(kind, level, tuple(dict.fromkeys(sorted(names))))
+        for (kind, level), names in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1].value))
+    ]
+
+
+def _level(group: pd.DataFrame) -> TrendLevel:
+    if group.empty:
+        return TrendLevel.ABSENT
+    if float(group["value"].abs().max()) < IDLE_PERCENT:
+        return TrendLevel.ZERO
+    return TrendLevel.MEASURED
+
+
+def is_growing(slope: float | None, interval: tuple[float, float] | None) -> bool:
+    """Growing: the slope's interval lies above zero and the slope passes the floor."""
+    if slope is None or interval is None:
+        return False
+    return interval[0] > 0 and slope >= MIN_GROWTH_PER_HOUR
+
+
+def _window_interval(window: pd.DataFrame, origin: datetime) -> tuple[float, float] | None:
+    hours = (window["time"] - pd.Timestamp(origin)).dt.total_seconds().to_numpy(np.float64)
+    return theil_sen_interval(hours / 3600, window["value"].to_numpy(np.float64))
 
 
 def _adaptive_fit(
@@ -194,17 +263,47 @@ def _fit_window(window: pd.DataFrame, origin: datetime) -> tuple[float, float] |
 
 def fit_theil_sen(x: FloatArray, y: FloatArray) -> tuple[float, float] | None:
     """Slope (median of pairwise slopes) and intercept (median residual); None if x is constant."""
-    if len(x) > MAX_FIT_POINTS:
-        # Evenly spaced thinning is deterministic and keeps the share of outliers unchanged.
-        keep = np.unique(np.linspace(0, len(x) - 1, MAX_FIT_POINTS).round().astype(int))
-        x, y = x[keep], y[keep]
+    x, y = _thin(x, y)
+    slopes = _pairwise_slopes(x, y)
+    if not slopes.size:
+        return None
+    slope = float(np.median(slopes))
+    return slope, float(np.median(y - slope * x))
+
+
+def theil_sen_interval(x: FloatArray, y: FloatArray) -> tuple[float, float] | None:
+    """The 95 % confidence interval of the Theil–Sen slope (Sen 1968, Hollander & Wolfe).
+
+    Of the N sorted pairwise slopes, the bounds are those of rank (N − C)/2 and (N + C)/2 + 1,
+    with C = z·sqrt(n(n − 1)(2n + 5)/18), the spread of Kendall's S for n points. It assumes
+    independent errors: samples that drift together make it too narrow, hence also the floor
+    of `is_growing`.
+    """
+    x, y = _thin(x, y)
+    slopes = np.sort(_pairwise_slopes(x, y))
+    count, n = slopes.size, len(x)
+    if not count:
+        return None
+    spread = CONFIDENCE_Z * np.sqrt(n * (n - 1) * (2 * n + 5) / 18)
+    low = int(np.clip(np.round((count - spread) / 2) - 1, 0, count - 1))
+    high = int(np.clip(np.round((count + spread) / 2), 0, count - 1))
+    return float(slopes[low]), float(slopes[high])
+
+
+def _thin(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+    if len(x) <= MAX_FIT_POINTS:
+        return x, y
+    # Evenly spaced thinning is deterministic and keeps the share of outliers unchanged.
+    keep = np.unique(np.linspace(0, len(x) - 1, MAX_FIT_POINTS).round().astype(int))
+    return x[keep], y[keep]
+
+
+def _pairwise_slopes(x: FloatArray, y: FloatArray) -> FloatArray:
     first, second = np.triu_indices(len(x), k=1)
     dx = x[second] - x[first]
     usable = dx != 0
-    if not usable.any():
-        return None
-    slope = float(np.median((y[second] - y[first])[usable] / dx[usable]))
-    return slope, float(np.median(y - slope * x))
+    slopes: FloatArray = (y[second] - y[first])[usable] / dx[usable]
+    return slopes
 
 
 def project_exhaustion(
@@ -214,7 +313,7 @@ def project_exhaustion(
     if level is None or growth_per_hour is None or growth_per_hour <= 0:
         return None
     hours = (FULL_PERCENT - level) / growth_per_hour
-    if abs(hours) > MAX_PROJECTION / timedelta(hours=1):
+    if abs(hours) > EXHAUSTION_HORIZON / timedelta(hours=1):
         return None
     # A projection is not more precise than a second; rounding hides float noise in the fit.
     return at + timedelta(seconds=round(hours * 3600))
@@ -369,7 +468,8 @@ def _growth_finding(trend: MemoryTrend) -> str:
         f"before the incident (above the {trend.warning_rate:g} %/hour warning rate)"
     )
     if trend.exhaustion_at is not None:
-        text += f"; at that rate it would have been exhausted at {_clock(trend.exhaustion_at)}"
+        when = format_clock(trend.exhaustion_at, trend.fit_end)
+        text += f"; at that rate it would have been exhausted at {when}"
     fit = f"Theil–Sen fit on {_source(trend.query, trend.fit_start, trend.fit_end)}"
     return f"{text} ({fit})."
 
