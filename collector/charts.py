@@ -27,6 +27,8 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 SIZE = (10.0, 4.6)
 DPI = 110
 MAX_LEGEND_SERIES = 6
+DENSITY_AFTER = 30  # events in one lane beyond which the lane shows a density, not dots
+DENSITY_BINS = 80
 PHASE_LABELS = {
     "detection": "Detection",
     "escalation": "Escalation",
@@ -121,7 +123,9 @@ def draw_timeline_chart(
         ax.axhspan(row - 0.4, row + 0.4, color="#f2f2f2" if row % 2 else "#fafafa", zorder=0)
     for i, phase in enumerate(PHASES):
         times = [_num(e.time) for e in events if e.source == "pagerduty" and e.phase == phase]
-        if times:
+        if len(times) > DENSITY_AFTER:
+            _draw_density(ax, times, i, span, PALETTE[i % len(PALETTE)])
+        elif times:
             ax.scatter(
                 times,
                 [i] * len(times),
@@ -161,6 +165,35 @@ def draw_timeline_chart(
     )
     fig.subplots_adjust(left=0.2, right=0.84, top=0.9, bottom=0.5 / fig.get_figheight() + 0.08)
     return _save(fig, path)
+
+
+def _draw_density(
+    ax: Axes, times: Sequence[float], row: int, span: tuple[datetime, datetime], color: str
+) -> None:
+    """Many events in one lane: bars whose height is the count per bin, and the total."""
+    edges = np.linspace(_num(span[0]), _num(span[1]), DENSITY_BINS + 1)
+    counts, _ = np.histogram(np.asarray(times), bins=edges)
+    heights = 0.8 * counts / max(int(counts.max()), 1)
+    ax.bar(
+        edges[:-1],
+        heights,
+        width=np.diff(edges),
+        bottom=row + 0.4 - heights,
+        align="edge",
+        color=color,
+        alpha=0.85,
+        zorder=3,
+    )
+    ax.text(
+        edges[-1],
+        row,
+        f" {len(times)}",
+        va="center",
+        ha="left",
+        fontsize=8,
+        color="#333333",
+        clip_on=False,
+    )
 
 
 def draw_metric_chart(

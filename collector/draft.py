@@ -17,6 +17,7 @@ from collector.analysis.incident import (
 )
 from collector.analysis.memory import EXHAUSTION_HORIZON, MIN_GROWTH_PER_HOUR, MemoryTrend
 from collector.analysis.metrics import count_series_up
+from collector.analysis.timeline import EventGroup, group_repeats
 from collector.config import Config
 from collector.records import Event
 from collector.snapshot import Snapshot
@@ -43,7 +44,7 @@ def build_draft(
         "incident": analysis.incident,
         "fig": analysis.figures,
         "impact": analysis.impact,
-        "events": analysis.events,
+        "events": group_repeats(analysis.events),
         "pd_alerts": analysis.pd_alerts[:MAX_ALERTS_LISTED],
         "pd_alert_count": len(analysis.pd_alerts),
         "chronology": chronology_sections(analysis.events),
@@ -149,7 +150,7 @@ def _query_warnings(results: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def chronology_sections(events: list[Event]) -> dict[str, list[Event]]:
+def chronology_sections(events: list[Event]) -> dict[str, list[EventGroup]]:
     """The template's three chronology sections, each in time order: communication joins
     escalation and resolution joins response, as in the team template."""
     sections = {
@@ -157,7 +158,10 @@ def chronology_sections(events: list[Event]) -> dict[str, list[Event]]:
         "escalation": ("escalation", "communication"),
         "response": ("response", "resolution"),
     }
-    return {name: [e for e in events if e.phase in phases] for name, phases in sections.items()}
+    return {
+        name: group_repeats([e for e in events if e.phase in phases])
+        for name, phases in sections.items()
+    }
 
 
 def _meta(snapshot: Snapshot, config: Config, now: datetime) -> dict[str, Any]:

@@ -72,6 +72,8 @@ class Event:
     summary: str
     link: str
     ref: str
+    targets: tuple[str, ...] = ()  # notify: who was notified
+    channel: str = ""  # notify: how (sms, email, push notification...)
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,10 @@ FR: dict[str, str] = {
     "trend_exhausted": "saturation prévue à {time} à ce rythme",
     "trend_beyond": "pas de saturation dans les {days} jours à ce rythme",
     "trend_too_few": "pas de taux de croissance (trop peu de points)",
+    # Repeats grouped into one line (issue 13).
+    "group_notify": "Notifié·es : {people} par {channels} — {count} notifications",
+    "group_repeat": "{summary} — {count} fois",
+    "and_more": "et {n} de plus",
 }
 
 EN: dict[str, str] = {
@@ -217,6 +221,9 @@ EN: dict[str, str] = {
     "trend_exhausted": "exhausted at {time} at that rate",
     "trend_beyond": "not exhausted within {days} days at that rate",
     "trend_too_few": "no growth rate (too few points)",
+    "group_notify": "Notified {people} by {channels} — {count} notifications",
+    "group_repeat": "{summary} — {count} times",
+    "and_more": "and {n} more",
 }
 
 LABELS: dict[str, dict[str, str]] = {"fr": FR, "en": EN}

@@ -468,7 +468,7 @@ def _growth_finding(trend: MemoryTrend) -> str:
         f"before the incident (above the {trend.warning_rate:g} %/hour warning rate)"
     )
     if trend.exhaustion_at is not None:
-        when = format_clock(trend.exhaustion_at, trend.fit_end)
+        when = format_clock(trend.exhaustion_at, trend.fit_end, seconds=True)
         text += f"; at that rate it would have been exhausted at {when}"
     fit = f"Theil–Sen fit on {_source(trend.query, trend.fit_start, trend.fit_end)}"
     return f"{text} ({fit})."
