@@ -133,6 +133,12 @@ FR: dict[str, str] = {
     "group_notify": "Notifié·es : {people} par {channels} — {count} notifications",
     "group_repeat": "{summary} — {count} fois",
     "and_more": "et {n} de plus",
+    # Settings that would fill more of the report (issue 13).
+    "settings_block": "Réglages qui rempliraient davantage ce rapport",
+    "settings_where": "dans le fichier passé par --config, voir config/collector.example.yaml",
+    "impact_down": "en panne au pire",
+    "impact_users": "utilisateurs touchés",
+    "impact_restore": "rétablissement en",
 }
 
 EN: dict[str, str] = {
@@ -224,6 +230,11 @@ EN: dict[str, str] = {
     "group_notify": "Notified {people} by {channels} — {count} notifications",
     "group_repeat": "{summary} — {count} times",
     "and_more": "and {n} more",
+    "settings_block": "Settings that would fill more of this report",
+    "settings_where": "in the file given to --config, see config/collector.example.yaml",
+    "impact_down": "down at worst",
+    "impact_users": "users affected",
+    "impact_restore": "service restored in",
 }
 
 LABELS: dict[str, dict[str, str]] = {"fr": FR, "en": EN}

@@ -85,6 +85,7 @@ class Figure:
     note: str = ""
     total: float | int | None = None
     definition: str = ""
+    setting: str = ""  # the config key that would fill a figure "not configured"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class Objective:
     source: str
     note: str = ""
     share_used: float | None = None  # SLA only: downtime / error budget, in percent
+    setting: str = ""  # the config key that would set a target "not configured"
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,17 @@ class Impact:
     def objective(self, name: str) -> Objective:
         """The objective with this name: RTO, RPO or SLA."""
         return next(o for o in self.objectives if o.name == name)
+
+    def missing_settings(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Each config key not set, once, with the figures and objectives it would fill."""
+        found: dict[str, list[str]] = {}
+        for figure in self.durations + self.business + self.technical + self.team:
+            if figure.status == NOT_CONFIGURED and figure.setting:
+                found.setdefault(figure.setting, []).append(figure.label)
+        for objective in self.objectives:
+            if objective.setting:
+                found.setdefault(objective.setting, []).append(objective.name)
+        return [(key, tuple(labels)) for key, labels in found.items()]
 
 
 @dataclass(frozen=True)
@@ -192,7 +205,7 @@ def _missing(key: str, status: str, note: str, source: str = "", **extra: Any) -
 
 
 def _query_problem(key: str, query: QueryData) -> Figure:
-    return _missing(key, query.status, query.note, query.describe())
+    return _missing(key, query.status, query.note, query.describe(), setting=query.setting)
 
 
 def _impact_window(outage: Outage | None, query: QueryData, figures: IncidentFigures) -> _Window:
@@ -216,7 +229,10 @@ def _durations(
     """Detection, acknowledgement, mitigation, restoration and resolution times."""
 
     def duration(key: str, value: timedelta | None, source: str, why: str, status: str) -> Figure:
-        return _ok(key, value, source) if value is not None else _missing(key, status, why, source)
+        if value is not None:
+            return _ok(key, value, source)
+        setting = query.setting if status == NOT_CONFIGURED else ""
+        return _missing(key, status, why, source, setting=setting)
 
     # Without an outage in the metrics, the availability query's own fault is the reason.
     status = NO_DATA if outage or query.status == OK else query.status
@@ -276,7 +292,9 @@ def _users_affected(query: QueryData, start: datetime, business: Business) -> Fi
     if business.active_users is not None:
         return _ok(key, business.active_users, "business.active_users", f"config used: {reason}")
     status = NO_DATA if query.status == OK else query.status
-    return _missing(key, status, f"{reason}; or set business.active_users", query.describe())
+    setting = "business.active_users" if status == NOT_CONFIGURED else ""
+    note = f"{reason}; or set business.active_users"
+    return _missing(key, status, note, query.describe(), setting=setting)
 
 
 def _revenue(window: _Window, business: Business) -> Figure:
@@ -284,7 +302,13 @@ def _revenue(window: _Window, business: Business) -> Figure:
     key, unit = "revenue_impact", business.currency
     rate, minutes = business.revenue_per_minute, window.minutes
     if rate is None:
-        return _missing(key, NOT_CONFIGURED, "set business.revenue_per_minute", unit=unit)
+        return _missing(
+            key,
+            NOT_CONFIGURED,
+            "set business.revenue_per_minute",
+            unit=unit,
+            setting="business.revenue_per_minute",
+        )
     if minutes is None:
         return _missing(key, NO_DATA, NO_END, window.source, unit=unit)
     source = (
@@ -311,7 +335,10 @@ def _sla_figures(window: _Window, budget: float | None) -> tuple[Figure, ...]:
         downtime = _ok("downtime", minutes, window.source, window.note)
     keys = ("error_budget", "error_budget_used", "error_budget_left")
     if budget is None:
-        return downtime, *(_missing(k, NOT_CONFIGURED, "set targets.slo_percent") for k in keys)
+        return downtime, *(
+            _missing(k, NOT_CONFIGURED, "set targets.slo_percent", setting="targets.slo_percent")
+            for k in keys
+        )
     basis = "targets.slo_percent and targets.slo_period"
     alone = "this incident's downtime only; other downtime in the period is not counted"
     if minutes is None:
@@ -467,7 +494,8 @@ def _outside_hours(
     keys = ("outside_working_hours", "minutes_outside_working_hours")
     if zone_name is None:
         note = "set report.timezone (an IANA name such as Europe/Paris)"
-        return _missing(keys[0], NOT_CONFIGURED, note), _missing(keys[1], NOT_CONFIGURED, note)
+        missing = [_missing(k, NOT_CONFIGURED, note, setting="report.timezone") for k in keys]
+        return missing[0], missing[1]
     zone = ZoneInfo(zone_name)
     start, end = figures.started_at, figures.resolved_at or figures.started_at
     total = (end - start).total_seconds() / 60
@@ -521,6 +549,7 @@ def _objective(
 ) -> Objective:
     """Compare an actual duration with its target (value, config key): MET or MISSED by N."""
     value, config_key = target
+    setting = config_key if value is None else ""
     if value is None:
         status = f"{NOT_CONFIGURED}: set {config_key}"
     elif actual is None:
@@ -530,7 +559,7 @@ def _objective(
     else:
         minutes = round((actual - value).total_seconds() / 60, 1)
         status = f"MISSED by {minutes:g} minute{'' if minutes == 1 else 's'}"
-    return Objective(name, value, actual, status, source, note)
+    return Objective(name, value, actual, status, source, note, setting=setting)
 
 
 def _as_delta(minutes: float | None) -> timedelta | None:

@@ -50,6 +50,11 @@ class QueryData:
         r = self.record
         return f"{r.get('name')} `{r.get('query')}` ({r.get('start')} to {r.get('end')})"
 
+    @property
+    def setting(self) -> str:
+        """The config key that would bring this query's data, when none is configured."""
+        return f"prometheus.queries (kind: {self.kind})" if self.status == NOT_CONFIGURED else ""
+
     def totals(self, how: str = "sum") -> pd.Series:
         # Rates and counts of several series add up (per status code, per instance); ages do
         # not: the oldest backup bounds the data lost.
