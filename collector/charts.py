@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,13 +15,37 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from collector.analysis.memory import MemoryTrend  # noqa: E402
 from collector.analysis.metrics import QuerySummary  # noqa: E402
 from collector.records import PHASES, AlertInterval, Event  # noqa: E402
 from collector.timeutil import format_clock  # noqa: E402
+
+# Text in any script the data brings: Latin and Arabic (DejaVu), CJK (Debian's fonts-noto-cjk),
+# symbols and emoji in monochrome (fonts-symbola; colour emoji fonts do not render in Agg).
+FONT_FAMILIES = ("DejaVu Sans", "Noto Sans CJK JP", "Symbola")
+
+
+def _configure_fonts() -> None:
+    """Use the fallback list, keeping only installed families (a missing one would warn)."""
+    known = {font.name for font in font_manager.fontManager.ttflist}
+    if not set(FONT_FAMILIES) <= known:
+        # matplotlib's font cache predates fonts installed later: add those files directly.
+        for path in font_manager.findSystemFonts():
+            if any(part in path for part in ("NotoSansCJK", "Symbola")):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        known = {font.name for font in font_manager.fontManager.ttflist}
+    matplotlib.rcParams["font.family"] = [f for f in FONT_FAMILIES if f in known] or ["sans-serif"]
+
+
+_configure_fonts()
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -84,12 +109,18 @@ def _new_figure(height: float = SIZE[1]) -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def _format_time_axis(ax: Axes, tz_note: str) -> None:
-    locator = mdates.AutoDateLocator(minticks=5, maxticks=10)  # type: ignore[no-untyped-call]
+def _format_time_axis(ax: Axes, zone: str | None, day: datetime | None) -> None:
+    """Ticks in UTC with the local time below, dated when not on the incident's start day."""
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=7)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    formatter = mdates.DateFormatter("%H:%M", tz="UTC")  # type: ignore[no-untyped-call]
-    ax.xaxis.set_major_formatter(formatter)
-    ax.set_xlabel(f"time (UTC){tz_note}")
+
+    def label(value: float, _position: int | None = None) -> str:
+        moment = mdates.num2date(value)  # type: ignore[no-untyped-call]
+        return format_clock(moment, day, zone, short_date=True).replace(" (", "\n(")
+
+    ax.xaxis.set_major_formatter(FuncFormatter(label))
+    ax.tick_params(axis="x", labelsize=7.5)
+    ax.set_xlabel("time (UTC" + (f"; {zone} in brackets)" if zone else ")"), fontsize=9)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
 
 
@@ -101,7 +132,10 @@ def _draw_milestones(ax: Axes, milestones: Mapping[str, datetime]) -> None:
 
 def _save(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
+    with warnings.catch_warnings():
+        # A character no installed font has is drawn as a box; it must not print on stderr.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
+        fig.savefig(path, format="png")
     fig.clear()
     return path
 
@@ -113,7 +147,7 @@ def draw_timeline_chart(
     span: tuple[datetime, datetime],
     title: str,
     path: Path,
-    tz_note: str = "",
+    zone: str | None = None,
 ) -> Path:
     """Swimlanes of PagerDuty events by phase, then one lane per Prometheus alert."""
     alert_names = list(dict.fromkeys(a.alertname for a in alerts))
@@ -152,7 +186,7 @@ def draw_timeline_chart(
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.set_xlim(_num(span[0]), _num(span[1]))
-    _format_time_axis(ax, tz_note)
+    _format_time_axis(ax, zone, milestones.get("detected", span[0]))
     ax.set_title(_plain(f"Incident timeline: {title}"), loc="left", fontsize=11)
     handles, names = ax.get_legend_handles_labels()
     if alerts:
@@ -204,7 +238,7 @@ def draw_metric_chart(
     window: tuple[datetime, datetime],
     milestones: Mapping[str, datetime],
     path: Path,
-    tz_note: str = "",
+    zone: str | None = None,
     baseline: pd.DataFrame | None = None,
     baseline_label: str = "one week earlier",
 ) -> Path:
@@ -255,8 +289,12 @@ def draw_metric_chart(
     _draw_thresholds(ax, thresholds, summary.unit)
     _draw_milestones(ax, milestones)
     ax.set_xlim(_num(window[0]), _num(window[1]))
+    if summary.kind == "availability":
+        # 0 to N: four of twelve must not look like none.
+        top = summary.series_count if summary.series_count > summary.shown else 1
+        ax.set_ylim(-0.03 * top, top * 1.06)
     ax.set_ylabel(summary.unit or summary.kind.replace("_", " "))
-    _format_time_axis(ax, tz_note)
+    _format_time_axis(ax, zone, span[0])
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     fig.subplots_adjust(left=0.08, right=0.76, top=0.9, bottom=0.13)
     return _save(fig, path)
@@ -297,7 +335,7 @@ def draw_memory_trend_chart(
     trends: Sequence[MemoryTrend],
     milestones: Mapping[str, datetime],
     path: Path,
-    tz_note: str = "",
+    zone: str | None = None,
 ) -> Path:
     """Memory (and swap) of one instance: thresholds, crossings, fitted trend and its ETA."""
     fig = Figure(figsize=(SIZE[0], 3.0 + 2.6 * len(trends)), dpi=DPI)
@@ -307,7 +345,7 @@ def draw_memory_trend_chart(
         _draw_milestones(ax, milestones)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     axes[0].set_title(_plain(f"Memory trend: {trends[0].instance}"), loc="left", fontsize=11)
-    _format_time_axis(axes[-1], tz_note)
+    _format_time_axis(axes[-1], zone, milestones.get("detected"))
     fig.subplots_adjust(left=0.08, right=0.76, top=0.93, bottom=0.1, hspace=0.25)
     return _save(fig, path)
 

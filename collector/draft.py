@@ -8,6 +8,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from collector import __version__, charts
 from collector.analysis.incident import (
     Analysis,
@@ -38,8 +41,7 @@ def build_draft(
     """
     now = now or datetime.now(timezone.utc)
     analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
-    tz_note = f"; {config.report.timezone} shown in the report" if config.report.timezone else ""
-    chart_list, written = draw_charts(analysis, folder, tz_note)
+    chart_list, written = draw_charts(analysis, folder, config.report.timezone)
     context = {
         "incident": analysis.incident,
         "fig": analysis.figures,
@@ -62,6 +64,13 @@ def build_draft(
         "charts": chart_list,
         "timeline_chart": TIMELINE_CHART,
         "gaps": snapshot.gaps + _query_warnings(analysis.results),
+        "undrawn": [
+            q
+            for q, r in zip(analysis.summaries, analysis.results, strict=True)
+            if q.kind != "alerts"
+            and not r.get("error")
+            and not has_samples(analysis.frame, q.name, analysis.window)
+        ],
         "why1": first_why(analysis),
         "business": config.business,
         "targets": config.targets,
@@ -83,7 +92,7 @@ def build_draft(
 
 
 def draw_charts(
-    analysis: Analysis, folder: Path, tz_note: str
+    analysis: Analysis, folder: Path, zone: str | None
 ) -> tuple[list[dict[str, str]], list[Path]]:
     """Draw every chart; return what the report shows (title, path, section) and the files."""
     a = analysis
@@ -95,21 +104,19 @@ def draw_charts(
             a.window,
             a.incident.title,
             folder / TIMELINE_CHART,
-            tz_note,
+            zone,
         )
     ]
     shown: list[dict[str, str]] = []
     for instance, trends in _trends_by_instance(a.trends).items():
         relative = f"charts/memory_trend_{_slug(instance)}.png"
         written.append(
-            charts.draw_memory_trend_chart(
-                a.frame, trends, a.milestones, folder / relative, tz_note
-            )
+            charts.draw_memory_trend_chart(a.frame, trends, a.milestones, folder / relative, zone)
         )
         shown.append({"title": f"Memory trend: {instance}", "path": relative, "section": "memory"})
     for summary, record in zip(a.summaries, a.results, strict=True):
-        if summary.kind == "alerts":
-            continue
+        if summary.kind == "alerts" or not has_samples(a.frame, summary.name, a.window):
+            continue  # no empty panels: the missing-data block names the query instead
         frame = a.frame
         if summary.kind == "availability" and summary.series_count > summary.shown:
             frame = count_series_up(a.frame, summary.name)
@@ -123,12 +130,19 @@ def draw_charts(
                 a.window,
                 a.milestones,
                 folder / relative,
-                tz_note,
+                zone,
                 baseline=a.baseline if record.get("baseline_result") else None,
             )
         )
         shown.append({"title": summary.title, "path": relative, "section": "impact"})
     return shown, written
+
+
+def has_samples(frame: pd.DataFrame, query: str, window: tuple[datetime, datetime]) -> bool:
+    """Whether the query has a finite sample inside the window (NaN is 0/0: no swap)."""
+    data = frame.loc[frame["query"] == query]
+    inside = (data["time"] >= pd.Timestamp(window[0])) & (data["time"] <= pd.Timestamp(window[1]))
+    return bool(np.isfinite(data.loc[inside, "value"].to_numpy(dtype=float)).any())
 
 
 def _trends_by_instance(trends: list[MemoryTrend]) -> dict[str, list[MemoryTrend]]:

@@ -139,6 +139,7 @@ FR: dict[str, str] = {
     "impact_down": "en panne au pire",
     "impact_users": "utilisateurs touchés",
     "impact_restore": "rétablissement en",
+    "gap_no_series": "{title} (`{name}`) : aucune série sur la période, pas de graphique",
 }
 
 EN: dict[str, str] = {
@@ -235,6 +236,7 @@ EN: dict[str, str] = {
     "impact_down": "down at worst",
     "impact_users": "users affected",
     "impact_restore": "service restored in",
+    "gap_no_series": "{title} (`{name}`): no series in the window, no chart",
 }
 
 LABELS: dict[str, dict[str, str]] = {"fr": FR, "en": EN}
