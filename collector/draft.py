@@ -55,6 +55,8 @@ def build_draft(
         "trends": analysis.trends,
         "trends_left_out": analysis.trends_left_out,
         "idle_trends": analysis.idle_trends,
+        "rule_condition": analysis.rule_condition,
+        "delay_from_rule": analysis.delay_from_rule,
         "growth_floor": MIN_GROWTH_PER_HOUR,
         "exhaustion_days": EXHAUSTION_HORIZON.days,
         "delay": analysis.delay,

@@ -317,3 +317,44 @@ def _runs(times: list[float], gap: float) -> list[tuple[float, float]]:
         else:
             runs.append((t, t))
     return runs
+
+
+def fetch_alerting_rules(settings: PrometheusSettings, ca_bundle: str | None) -> dict[str, Any]:
+    """The alerting rules Prometheus evaluates (`/api/v1/rules?type=alert`), kept raw-ish.
+
+    Some backends have no rules API (404) or answer with no group: that is not a fault of the
+    report, so it is recorded quietly as `{"rules": [], "note": ...}`, never raised.
+    """
+    with requests.Session() as session:
+        connection = _connect(session, settings, ca_bundle)
+        try:
+            response = session.get(
+                f"{connection.url}/api/v1/rules",
+                params={"type": "alert"},
+                headers=connection.headers,
+                auth=connection.auth,
+                timeout=settings.timeout,
+            )
+            response.raise_for_status()
+            groups = response.json()["data"]["groups"]
+        except (requests.exceptions.RequestException, ValueError, KeyError, TypeError) as exc:
+            return {"rules": [], "note": f"no alerting rules read: {type(exc).__name__}"}
+    rules = [
+        _rule_record(group, rule)
+        for group in groups or ()
+        if isinstance(group, dict)
+        for rule in group.get("rules") or ()
+        if isinstance(rule, dict) and rule.get("type") == "alerting"
+    ]
+    return {"rules": rules, "note": None if rules else "the server has no alerting rule"}
+
+
+def _rule_record(group: dict[str, Any], rule: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "group": str(group.get("name", "")),
+        "name": str(rule.get("name", "")),
+        "query": str(rule.get("query", "")),
+        "duration_s": float(rule.get("duration") or 0),
+        "labels": {str(k): str(v) for k, v in (rule.get("labels") or {}).items()},
+        "summary": str((rule.get("annotations") or {}).get("summary", "")),
+    }

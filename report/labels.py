@@ -140,6 +140,13 @@ FR: dict[str, str] = {
     "impact_users": "utilisateurs touchés",
     "impact_restore": "rétablissement en",
     "gap_no_series": "{title} (`{name}`) : aucune série sur la période, pas de graphique",
+    # Alerting rules (issue 13).
+    "alert_rule": "Règle d'alerte déclenchée",
+    "rule_unread": "règle absente de /api/v1/rules",
+    "rule_times": "condition vraie dès {held} (ALERTS {state}), déclenchée à {fired}, {lead} avant"
+    " l'appel",
+    "delay_from_rule": "aucun seuil configuré franchi : mesuré sur la condition de la règle"
+    " d'alerte",
 }
 
 EN: dict[str, str] = {
@@ -237,6 +244,12 @@ EN: dict[str, str] = {
     "impact_users": "users affected",
     "impact_restore": "service restored in",
     "gap_no_series": "{title} (`{name}`): no series in the window, no chart",
+    "alert_rule": "Alerting rule that fired",
+    "rule_unread": "rule not found in /api/v1/rules",
+    "rule_times": "condition true from {held} (ALERTS {state}), fired at {fired}, {lead} before"
+    " the page",
+    "delay_from_rule": "no configured threshold crossed: measured on the alerting rule's own"
+    " condition",
 }
 
 LABELS: dict[str, dict[str, str]] = {"fr": FR, "en": EN}

@@ -104,6 +104,8 @@ def format_minutes(value: timedelta | None) -> str:
         return "—"
     seconds = int(round(value.total_seconds()))
     minutes, rest = divmod(seconds, 60)
+    if not minutes and rest:
+        return f"{rest} s"
     if minutes < 10 and rest:
         return f"{minutes} min {rest} s"
     return f"{round(seconds / 60)} min"

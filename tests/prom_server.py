@@ -137,7 +137,11 @@ def free_port() -> int:
 
 
 def start_prometheus(
-    om_files: Sequence[Path], workdir: Path, *, timeout: float = 60.0
+    om_files: Sequence[Path],
+    workdir: Path,
+    *,
+    timeout: float = 60.0,
+    rule_files: Sequence[Path] = (),
 ) -> PrometheusServer:
     """Backfill the files into workdir/data and start Prometheus on them; wait until it answers.
 
@@ -154,7 +158,8 @@ def start_prometheus(
         backfill(promtool, Path(om_file), data_dir)
         bounds.append(time_bounds(Path(om_file)))
     config = workdir / CONFIG_NAME
-    config.write_text(MINIMAL_CONFIG, encoding="utf-8")
+    rules = "".join(f"  - {Path(r).resolve()}\n" for r in rule_files)
+    config.write_text(MINIMAL_CONFIG + (f"rule_files:\n{rules}" if rules else ""), "utf-8")
     log_path = workdir / LOG_NAME
     # Binding port 0 then releasing it leaves a small window for another process to take the
     # port; Prometheus then exits at once with a bind error, and one retry on a new port is enough.

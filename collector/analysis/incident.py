@@ -30,10 +30,16 @@ from collector.analysis.metrics import (
     detect_threshold_crossings,
     summarize_queries,
 )
+from collector.analysis.rules import (
+    AlertRule,
+    RuleCondition,
+    find_rule_condition,
+    read_alerting_rules,
+)
 from collector.analysis.timeline import build_timeline
 from collector.config import Config
 from collector.records import Alert, AlertInterval, Event, Incident, LogEntry
-from collector.timeutil import describe_duration
+from collector.timeutil import describe_duration, iso_utc
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,10 @@ class Analysis:
     span: tuple[datetime, datetime]
     milestones: dict[str, datetime] = field(default_factory=dict)
     idle_trends: list[IdleGroup] = field(default_factory=list)
+    rules: list[AlertRule] = field(default_factory=list)
+    rule_condition: RuleCondition | None = None
+    # The detection delay comes from the alerting rule's own condition (no threshold crossed).
+    delay_from_rule: bool = False
 
 
 def analyse_snapshot(
@@ -94,6 +104,9 @@ def analyse_snapshot(
             horizon_end=figures.resolved_at,
         )
     ]
+    rules = read_alerting_rules(prometheus.get("alerting_rules"))
+    condition = find_rule_condition(alerts, rules, page)
+    from_rule = delay.crossing is None and condition is not None
     impact = compute_impact(
         frame,
         baseline,
@@ -102,8 +115,8 @@ def analyse_snapshot(
         config.targets,
         config.business,
         config.report.timezone,
-        delay.delay,
-        _delay_source(delay),
+        condition.lead if from_rule and condition else delay.delay,
+        _rule_delay_source(condition) if from_rule and condition else _delay_source(delay),
     )
     end = figures.resolved_at or now
     padding = (
@@ -137,6 +150,9 @@ def analyse_snapshot(
         span=(figures.started_at, end),
         milestones=_milestones(figures, impact),
         idle_trends=group_idle_trends(trends),
+        rules=rules,
+        rule_condition=condition,
+        delay_from_rule=from_rule,
     )
 
 
@@ -158,6 +174,17 @@ def _delay_source(delay: DetectionDelay) -> str:
     return (
         f"{c.query} {c.series} crossed {c.threshold:g} at {c.time:%H:%M:%S} UTC;"
         f" PagerDuty paged at {delay.page_time:%H:%M:%S} UTC"
+    )
+
+
+def _rule_delay_source(condition: RuleCondition) -> str:
+    rule = condition.rule
+    what = f"`{rule.query}` for {describe_duration(rule.for_duration)}" if rule else "rule unread"
+    state = "pending" if condition.pending_seen else "firing"
+    return (
+        f"alerting rule {condition.alertname} ({what}): its condition first held at"
+        f" {iso_utc(condition.held_from)} (ALERTS {state}); PagerDuty paged at"
+        f" {iso_utc(condition.page_time)}"
     )
 
 
