@@ -111,7 +111,7 @@ def _new_figure(height: float = SIZE[1]) -> tuple[Figure, Axes]:
 
 def _format_time_axis(ax: Axes, zone: str | None, day: datetime | None) -> None:
     """Ticks in UTC with the local time below, dated when not on the incident's start day."""
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=7)  # type: ignore[no-untyped-call]
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
 
     def label(value: float, _position: int | None = None) -> str:

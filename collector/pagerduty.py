@@ -332,7 +332,16 @@ def read_incident(raw: dict[str, Any]) -> Incident:
         link=raw.get("html_url", ""),
         resolve_reason=_text(raw.get("resolve_reason")),
         conference_bridge=bridge.get("conference_url") or bridge.get("conference_number"),
+        merged_into=_merged_into(raw.get("resolve_reason")),
     )
+
+
+def _merged_into(reason: Any) -> str | None:
+    """The incident this one was merged into (ResolveReason `merge_resolve_reason`)."""
+    if not isinstance(reason, dict) or reason.get("type") != "merge_resolve_reason":
+        return None
+    target = reason.get("incident") or {}
+    return _text(target.get("summary")) or _text(target.get("id")) or "?"
 
 
 def read_alerts(raw: list[dict[str, Any]]) -> list[Alert]:

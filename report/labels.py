@@ -140,6 +140,11 @@ FR: dict[str, str] = {
     "impact_users": "utilisateurs touchés",
     "impact_restore": "rétablissement en",
     "gap_no_series": "{title} (`{name}`) : aucune série sur la période, pas de graphique",
+    # An incident still open, and one merged into another (issue 13).
+    "ongoing_title": "en cours",
+    "ongoing": "en cours : pas résolu à la collecte ({now}) ; les chiffres s'arrêtent là",
+    "ongoing_for": "ouvert depuis {minutes} à la collecte",
+    "merged_into": "Fusionné dans",
     # Alerting rules (issue 13).
     "alert_rule": "Règle d'alerte déclenchée",
     "rule_unread": "règle absente de /api/v1/rules",
@@ -244,6 +249,10 @@ EN: dict[str, str] = {
     "impact_users": "users affected",
     "impact_restore": "service restored in",
     "gap_no_series": "{title} (`{name}`): no series in the window, no chart",
+    "ongoing_title": "ongoing",
+    "ongoing": "ongoing: not resolved when collected ({now}); the figures stop there",
+    "ongoing_for": "open for {minutes} when collected",
+    "merged_into": "Merged into",
     "alert_rule": "Alerting rule that fired",
     "rule_unread": "rule not found in /api/v1/rules",
     "rule_times": "condition true from {held} (ALERTS {state}), fired at {fired}, {lead} before"
