@@ -76,21 +76,16 @@ class PrometheusServer:
     def __enter__(self) -> PrometheusServer:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.stop()
 
 
 def find_binaries() -> tuple[str, str]:
     """Paths of `promtool` and `prometheus`, or a RuntimeError saying what to install."""
     promtool, prometheus = shutil.which("promtool"), shutil.which("prometheus")
-    missing = [
-        name for name, path in (("promtool", promtool), ("prometheus", prometheus)) if path is None
-    ]
+    missing = [name for name, path in (("promtool", promtool), ("prometheus", prometheus))
+               if path is None]
     if promtool is None or prometheus is None:
         raise RuntimeError(f"{' and '.join(missing)} not found on PATH: {INSTALL_HINT}")
     return promtool, prometheus
@@ -100,10 +95,7 @@ def backfill(promtool: str, om_file: Path, data_dir: Path) -> None:
     """Write TSDB blocks for one OpenMetrics file into data_dir."""
     result = subprocess.run(
         [promtool, "tsdb", "create-blocks-from", "openmetrics", str(om_file), str(data_dir)],
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
     )
     if result.returncode != 0:
         raise RuntimeError(
@@ -137,10 +129,7 @@ def free_port() -> int:
 
 
 def start_prometheus(
-    om_files: Sequence[Path],
-    workdir: Path,
-    *,
-    timeout: float = 60.0,
+    om_files: Sequence[Path], workdir: Path, *, timeout: float = 60.0,
     rule_files: Sequence[Path] = (),
 ) -> PrometheusServer:
     """Backfill the files into workdir/data and start Prometheus on them; wait until it answers.
@@ -158,6 +147,7 @@ def start_prometheus(
         backfill(promtool, Path(om_file), data_dir)
         bounds.append(time_bounds(Path(om_file)))
     config = workdir / CONFIG_NAME
+    # Alerting rules, for /api/v1/rules; they evaluate at "now", where the fixtures have no data.
     rules = "".join(f"  - {Path(r).resolve()}\n" for r in rule_files)
     config.write_text(MINIMAL_CONFIG + (f"rule_files:\n{rules}" if rules else ""), "utf-8")
     log_path = workdir / LOG_NAME
@@ -184,9 +174,8 @@ class _BindError(Exception):
     """Prometheus exited because its listen port was taken."""
 
 
-def _launch(
-    prometheus: str, config: Path, data_dir: Path, log_path: Path, port: int
-) -> PrometheusServer:
+def _launch(prometheus: str, config: Path, data_dir: Path, log_path: Path,
+            port: int) -> PrometheusServer:
     args = [
         prometheus,
         f"--config.file={config}",
@@ -200,25 +189,14 @@ def _launch(
     with log_path.open("ab") as log:
         offset = log.tell()
         # The child keeps its own copy of the log descriptor; ours is closed on leaving `with`.
-        process = subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=data_dir.parent,
-        )
-    return PrometheusServer(
-        url=f"http://127.0.0.1:{port}",
-        data_dir=data_dir,
-        process=process,
-        log_path=log_path,
-        log_offset=offset,
-    )
+        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, cwd=data_dir.parent)
+    return PrometheusServer(url=f"http://127.0.0.1:{port}", data_dir=data_dir, process=process,
+                            log_path=log_path, log_offset=offset)
 
 
-def _wait_ready(
-    server: PrometheusServer, bounds: Sequence[tuple[float, float]], deadline: float
-) -> None:
+def _wait_ready(server: PrometheusServer, bounds: Sequence[tuple[float, float]],
+                deadline: float) -> None:
     with requests.Session() as session:
         while True:
             if server.process.poll() is not None:
@@ -229,11 +207,8 @@ def _wait_ready(
                     f"Prometheus exited with code {server.process.returncode} before it was"
                     f" ready:\n{tail}"
                 )
-            if (
-                READY_LINE in server.log_text()
-                and _is_ready(session, server.url)
-                and _has_data(session, server.url, bounds)
-            ):
+            if (READY_LINE in server.log_text() and _is_ready(session, server.url)
+                    and _has_data(session, server.url, bounds)):
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(
@@ -250,7 +225,8 @@ def _is_ready(session: requests.Session, url: str) -> bool:
         return False
 
 
-def _has_data(session: requests.Session, url: str, bounds: Sequence[tuple[float, float]]) -> bool:
+def _has_data(session: requests.Session, url: str,
+              bounds: Sequence[tuple[float, float]]) -> bool:
     # /-/ready only means the TSDB opened; asking for samples at both ends of every file proves
     # that the first and the last backfilled blocks are really being served.
     for low, high in bounds:
@@ -258,8 +234,7 @@ def _has_data(session: requests.Session, url: str, bounds: Sequence[tuple[float,
             try:
                 response = session.get(
                     f"{url}/api/v1/query",
-                    params={"query": 'count({__name__=~".+"})', "time": str(moment)},
-                    timeout=5,
+                    params={"query": 'count({__name__=~".+"})', "time": str(moment)}, timeout=5,
                 )
                 result = response.json()["data"]["result"] if response.ok else []
             except (requests.RequestException, ValueError, KeyError):
