@@ -39,7 +39,7 @@ from collector.analysis.rules import (
 from collector.analysis.timeline import build_timeline
 from collector.config import Config
 from collector.records import Alert, AlertInterval, Event, Incident, LogEntry
-from collector.timeutil import describe_duration, iso_utc
+from collector.timeutil import describe_duration, format_clock, iso_utc
 
 
 @dataclass(frozen=True)
@@ -170,10 +170,11 @@ def select_trends(trends: list[MemoryTrend], limit: int) -> tuple[list[MemoryTre
 def _delay_source(delay: DetectionDelay) -> str:
     if delay.crossing is None:
         return "no threshold of a memory or swap query was crossed before the page"
-    c = delay.crossing
+    c, page = delay.crossing, delay.page_time
+    crossed = format_clock(c.time, page, seconds=True)
     return (
-        f"{c.query} {c.series} crossed {c.threshold:g} at {c.time:%H:%M:%S} UTC;"
-        f" PagerDuty paged at {delay.page_time:%H:%M:%S} UTC"
+        f"{c.query} {c.series} crossed {c.threshold:g} at {crossed};"
+        f" PagerDuty paged at {format_clock(page, page, seconds=True)}"
     )
 
 
@@ -202,20 +203,21 @@ def _milestones(figures: IncidentFigures, impact: Impact) -> dict[str, datetime]
 def first_why(analysis: Analysis) -> str:
     """A suggested answer to the first of the 5 whys: what stopped, when, what metrics showed."""
     fig = analysis.figures
-    text = f"{analysis.incident.title}: paged at {fig.started_at:%H:%M} UTC"
+    day = fig.started_at
+    text = f"{analysis.incident.title}: paged at {format_clock(day, day)}"
     if analysis.impact.outage_start is not None:
-        text += f", service down from {analysis.impact.outage_start:%H:%M} UTC"
+        text += f", service down from {format_clock(analysis.impact.outage_start, day)}"
     text += "."
     before = [c for c in analysis.crossings if c.time <= fig.started_at]
     if before:
         first = before[0]
         text += (
             f" Just before, {first.query} on {first.series} had crossed {first.threshold:g}"
-            f" at {first.time:%H:%M} UTC"
+            f" at {format_clock(first.time, day)}"
         )
         peaks = [t for t in analysis.trends if t.query == first.query and t.peak is not None]
         if peaks and peaks[0].peak_time is not None:
-            text += f" and peaked at {peaks[0].peak:.1f} at {peaks[0].peak_time:%H:%M} UTC"
+            text += f" and peaked at {peaks[0].peak:.1f} at {format_clock(peaks[0].peak_time, day)}"
         text += "."
     return text
 

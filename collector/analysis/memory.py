@@ -438,7 +438,7 @@ def build_findings(
     groups: dict[tuple[str, str], list[BacktestResult]] = {}
     for result in backtests:
         groups.setdefault((result.query, result.series), []).append(result)
-    findings += [_backtest_finding(group, trends) for group in groups.values()]
+    findings += [_backtest_finding(group, trends, delay.page_time) for group in groups.values()]
     return findings
 
 
@@ -454,8 +454,8 @@ def _crossing_findings(trends: Sequence[MemoryTrend], delay: DetectionDelay) -> 
     # Earliest first: the first sentence is the detection delay itself.
     return [
         f"{trend.kind.capitalize()} on {trend.instance} crossed {start.threshold:g} % at "
-        f"{_clock(start.time)}, {_relative(page - start.time)} the page at {_clock(page)} "
-        f"({_source(trend.query, trend.data_start, trend.data_end)})."
+        f"{_clock(start.time, day=page)}, {_relative(page - start.time)} the page at"
+        f" {_clock(page)} ({_source(trend.query, trend.data_start, trend.data_end, page)})."
         for start, trend in sorted(
             ((c, t) for c, t in starts if c is not None), key=lambda pair: pair[0].time
         )
@@ -468,13 +468,15 @@ def _growth_finding(trend: MemoryTrend) -> str:
         f"before the incident (above the {trend.warning_rate:g} %/hour warning rate)"
     )
     if trend.exhaustion_at is not None:
-        when = format_clock(trend.exhaustion_at, trend.fit_end, seconds=True)
+        when = _clock(trend.exhaustion_at, day=trend.fit_end)
         text += f"; at that rate it would have been exhausted at {when}"
-    fit = f"Theil–Sen fit on {_source(trend.query, trend.fit_start, trend.fit_end)}"
+    fit = f"Theil–Sen fit on {_source(trend.query, trend.fit_start, trend.fit_end, trend.fit_end)}"
     return f"{text} ({fit})."
 
 
-def _backtest_finding(group: Sequence[BacktestResult], trends: Sequence[MemoryTrend]) -> str:
+def _backtest_finding(
+    group: Sequence[BacktestResult], trends: Sequence[MemoryTrend], page: datetime
+) -> str:
     first = group[0]
     trend = next((t for t in trends if (t.query, t.series) == (first.query, first.series)), None)
     subject = f"{trend.kind} on {trend.instance}" if trend else instance_of(first.series)
@@ -486,14 +488,14 @@ def _backtest_finding(group: Sequence[BacktestResult], trends: Sequence[MemoryTr
         if result.fires_at is None or result.lead is None:
             clauses.append(f"{rule} would not have fired")
         elif result.held_at_start:
-            start = _clock(result.data_start or result.fires_at)
+            start = _clock(result.data_start or result.fires_at, day=page)
             clauses.append(f"{rule} was already met when the data begins ({start})")
         else:
             clauses.append(
-                f"{rule} would have fired at {_clock(result.fires_at)}, "
+                f"{rule} would have fired at {_clock(result.fires_at, day=page)}, "
                 f"{_relative(result.lead)} the page"
             )
-    source = _source(first.query, first.data_start, first.data_end)
+    source = _source(first.query, first.data_start, first.data_end, page)
     return f"Alert backtest for {subject}: {'; '.join(clauses)} ({source})."
 
 
@@ -520,16 +522,19 @@ def _py(value: object) -> datetime:
     return moment
 
 
-def _clock(moment: datetime, suffix: bool = True) -> str:
-    utc = moment.astimezone(timezone.utc)
-    text = utc.strftime("%H:%M:%S" if utc.second else "%H:%M")
-    return f"{text} UTC" if suffix else text
+def _clock(moment: datetime, suffix: bool = True, day: datetime | None = None) -> str:
+    """'14:24 UTC', dated when not on `day` (the page's day): the one clock format."""
+    seconds = bool(moment.astimezone(timezone.utc).second)
+    text = format_clock(moment, day or moment, seconds=seconds)
+    return text if suffix else text.removesuffix(" UTC")
 
 
-def _source(query: str, start: datetime | None, end: datetime | None) -> str:
+def _source(
+    query: str, start: datetime | None, end: datetime | None, day: datetime | None = None
+) -> str:
     if start is None or end is None:
         return f"{query}, no samples"
-    return f"{query}, {_clock(start, suffix=False)}–{_clock(end)}"
+    return f"{query}, {_clock(start, suffix=False, day=day)}–{_clock(end, day=day)}"
 
 
 def _relative(lead: timedelta) -> str:
