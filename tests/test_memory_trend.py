@@ -10,17 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from collector.analysis.findings import build_findings
 from collector.analysis.memory import (
     TrendLevel,
     analyse_memory_trends,
     backtest_thresholds,
-    build_findings,
     compute_detection_delay,
-    fit_theil_sen,
     group_idle_trends,
     instance_of,
-    theil_sen_interval,
 )
+from collector.analysis.theilsen import fit_theil_sen, theil_sen_interval
 from collector.config import DEFAULT_QUERIES, Business
 from collector.timeutil import parse_time
 

@@ -11,6 +11,7 @@ import pandas as pd
 from collector import pagerduty as pd_source
 from collector import prometheus as prom_source
 from collector.analysis.figures import IncidentFigures, compute_incident_figures
+from collector.analysis.findings import build_findings
 from collector.analysis.impact import Impact, compute_impact
 from collector.analysis.memory import (
     BacktestResult,
@@ -20,7 +21,6 @@ from collector.analysis.memory import (
     TrendLevel,
     analyse_memory_trends,
     backtest_thresholds,
-    build_findings,
     compute_detection_delay,
     group_idle_trends,
 )

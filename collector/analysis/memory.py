@@ -9,15 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import Enum
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from collector.analysis.metrics import Crossing, detect_threshold_crossings
-from collector.timeutil import describe_duration, format_clock
+from collector.analysis.theilsen import fit_theil_sen, theil_sen_interval
 
 TREND_KINDS = ("memory", "swap")
 FULL_PERCENT = 100.0
@@ -25,16 +24,12 @@ MIN_FIT_POINTS = 5  # below this a median of slopes is no more robust than a rul
 MIN_FIT_WINDOW = timedelta(minutes=10)
 # %/hour: how far the last quarter's growth may differ before the fit window is shortened.
 GROWTH_TOLERANCE = 5.0
-MAX_FIT_POINTS = 600  # all pairs of 600 points: 180k slopes, a few milliseconds
 # A straight line projected further than two days says nothing worth a clock time: "not within".
 EXHAUSTION_HORIZON = timedelta(days=2)
 # %/hour: below this, a statistically clear slope is still not "growing" (noise, cache warm-up).
 MIN_GROWTH_PER_HOUR = 1.0
-CONFIDENCE_Z = 1.959964  # two-sided 95 % interval of the Theil–Sen slope
 IDLE_PERCENT = 0.05  # a series never above this is "at 0 %" (swap configured, never used)
 _INSTANCE = re.compile(r'[{,]instance="([^"]*)"')
-
-FloatArray = npt.NDArray[np.float64]
 
 
 class TrendLevel(Enum):
@@ -261,51 +256,6 @@ def _fit_window(window: pd.DataFrame, origin: datetime) -> tuple[float, float] |
     return fit_theil_sen(hours / 3600, window["value"].to_numpy(np.float64))
 
 
-def fit_theil_sen(x: FloatArray, y: FloatArray) -> tuple[float, float] | None:
-    """Slope (median of pairwise slopes) and intercept (median residual); None if x is constant."""
-    x, y = _thin(x, y)
-    slopes = _pairwise_slopes(x, y)
-    if not slopes.size:
-        return None
-    slope = float(np.median(slopes))
-    return slope, float(np.median(y - slope * x))
-
-
-def theil_sen_interval(x: FloatArray, y: FloatArray) -> tuple[float, float] | None:
-    """The 95 % confidence interval of the Theil–Sen slope (Sen 1968, Hollander & Wolfe).
-
-    Of the N sorted pairwise slopes, the bounds are those of rank (N − C)/2 and (N + C)/2 + 1,
-    with C = z·sqrt(n(n − 1)(2n + 5)/18), the spread of Kendall's S for n points. It assumes
-    independent errors: samples that drift together make it too narrow, hence also the floor
-    of `is_growing`.
-    """
-    x, y = _thin(x, y)
-    slopes = np.sort(_pairwise_slopes(x, y))
-    count, n = slopes.size, len(x)
-    if not count:
-        return None
-    spread = CONFIDENCE_Z * np.sqrt(n * (n - 1) * (2 * n + 5) / 18)
-    low = int(np.clip(np.round((count - spread) / 2) - 1, 0, count - 1))
-    high = int(np.clip(np.round((count + spread) / 2), 0, count - 1))
-    return float(slopes[low]), float(slopes[high])
-
-
-def _thin(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
-    if len(x) <= MAX_FIT_POINTS:
-        return x, y
-    # Evenly spaced thinning is deterministic and keeps the share of outliers unchanged.
-    keep = np.unique(np.linspace(0, len(x) - 1, MAX_FIT_POINTS).round().astype(int))
-    return x[keep], y[keep]
-
-
-def _pairwise_slopes(x: FloatArray, y: FloatArray) -> FloatArray:
-    first, second = np.triu_indices(len(x), k=1)
-    dx = x[second] - x[first]
-    usable = dx != 0
-    slopes: FloatArray = (y[second] - y[first])[usable] / dx[usable]
-    return slopes
-
-
 def project_exhaustion(
     at: datetime, level: float | None, growth_per_hour: float | None
 ) -> datetime | None:
@@ -326,7 +276,7 @@ def _fit_end(
     # the first crossing of the highest threshold during the excursion that led to the page.
     if not thresholds:
         return page
-    start = _episode_start(crossings, thresholds[0], page)
+    start = episode_start(crossings, thresholds[0], page)
     failures = [
         c.time
         for c in crossings
@@ -337,7 +287,7 @@ def _fit_end(
     return min(failures, default=page)
 
 
-def _episode_start(
+def episode_start(
     crossings: Sequence[Crossing], threshold: float, page: datetime
 ) -> Crossing | None:
     # The last upward crossing before the page starts the excursion that led to it; an earlier
@@ -352,7 +302,7 @@ def compute_detection_delay(trends: Sequence[MemoryTrend], page_time: datetime) 
         start
         for trend in trends
         if trend.thresholds
-        and (start := _episode_start(trend.crossings, trend.thresholds[0], page_time))
+        and (start := episode_start(trend.crossings, trend.thresholds[0], page_time))
     ]
     if not starts:
         return DetectionDelay(None, page_time, None)
@@ -427,78 +377,6 @@ def _max_gap(times: Sequence[datetime]) -> timedelta:
     return steps[len(steps) // 2] * 1.5 if steps else timedelta.max
 
 
-def build_findings(
-    trends: Sequence[MemoryTrend],
-    delay: DetectionDelay,
-    backtests: Sequence[BacktestResult],
-) -> list[str]:
-    """Suggested findings for Lessons Learned and Corrective Actions, each naming its source."""
-    findings = _crossing_findings(trends, delay)
-    findings += [_growth_finding(t) for t in trends if t.growth_warning]
-    groups: dict[tuple[str, str], list[BacktestResult]] = {}
-    for result in backtests:
-        groups.setdefault((result.query, result.series), []).append(result)
-    findings += [_backtest_finding(group, trends, delay.page_time) for group in groups.values()]
-    return findings
-
-
-def _crossing_findings(trends: Sequence[MemoryTrend], delay: DetectionDelay) -> list[str]:
-    page = delay.page_time
-    watched = [t for t in trends if t.thresholds]
-    if watched and delay.crossing is None:
-        names = ", ".join(dict.fromkeys(t.query for t in watched))
-        return [
-            f"No memory or swap threshold was crossed before the page at {_clock(page)} ({names})."
-        ]
-    starts = [(_episode_start(t.crossings, t.thresholds[0], page), t) for t in watched]
-    # Earliest first: the first sentence is the detection delay itself.
-    return [
-        f"{trend.kind.capitalize()} on {trend.instance} crossed {start.threshold:g} % at "
-        f"{_clock(start.time, day=page)}, {_relative(page - start.time)} the page at"
-        f" {_clock(page)} ({_source(trend.query, trend.data_start, trend.data_end, page)})."
-        for start, trend in sorted(
-            ((c, t) for c, t in starts if c is not None), key=lambda pair: pair[0].time
-        )
-    ]
-
-
-def _growth_finding(trend: MemoryTrend) -> str:
-    text = (
-        f"{trend.kind.capitalize()} on {trend.instance} grew {trend.growth_per_hour:.1f} %/hour "
-        f"before the incident (above the {trend.warning_rate:g} %/hour warning rate)"
-    )
-    if trend.exhaustion_at is not None:
-        when = _clock(trend.exhaustion_at, day=trend.fit_end)
-        text += f"; at that rate it would have been exhausted at {when}"
-    fit = f"Theil–Sen fit on {_source(trend.query, trend.fit_start, trend.fit_end, trend.fit_end)}"
-    return f"{text} ({fit})."
-
-
-def _backtest_finding(
-    group: Sequence[BacktestResult], trends: Sequence[MemoryTrend], page: datetime
-) -> str:
-    first = group[0]
-    trend = next((t for t in trends if (t.query, t.series) == (first.query, first.series)), None)
-    subject = f"{trend.kind} on {trend.instance}" if trend else instance_of(first.series)
-    clauses = []
-    for result in group:
-        rule = f"≥ {result.threshold:g} %"
-        if result.for_duration > timedelta(0):
-            rule += f" for {describe_duration(result.for_duration)}"
-        if result.fires_at is None or result.lead is None:
-            clauses.append(f"{rule} would not have fired")
-        elif result.held_at_start:
-            start = _clock(result.data_start or result.fires_at, day=page)
-            clauses.append(f"{rule} was already met when the data begins ({start})")
-        else:
-            clauses.append(
-                f"{rule} would have fired at {_clock(result.fires_at, day=page)}, "
-                f"{_relative(result.lead)} the page"
-            )
-    source = _source(first.query, first.data_start, first.data_end, page)
-    return f"Alert backtest for {subject}: {'; '.join(clauses)} ({source})."
-
-
 def instance_of(series: str) -> str:
     """The `instance` label of a series' label text, or the text itself when it has none."""
     match = _INSTANCE.search(series)
@@ -520,24 +398,3 @@ def _finite(data: pd.DataFrame) -> pd.DataFrame:
 def _py(value: object) -> datetime:
     moment: datetime = pd.Timestamp(str(value)).to_pydatetime()
     return moment
-
-
-def _clock(moment: datetime, suffix: bool = True, day: datetime | None = None) -> str:
-    """'14:24 UTC', dated when not on `day` (the page's day): the one clock format."""
-    seconds = bool(moment.astimezone(timezone.utc).second)
-    text = format_clock(moment, day or moment, seconds=seconds)
-    return text if suffix else text.removesuffix(" UTC")
-
-
-def _source(
-    query: str, start: datetime | None, end: datetime | None, day: datetime | None = None
-) -> str:
-    if start is None or end is None:
-        return f"{query}, no samples"
-    return f"{query}, {_clock(start, suffix=False, day=day)}–{_clock(end, day=day)}"
-
-
-def _relative(lead: timedelta) -> str:
-    if lead == timedelta(0):
-        return "at"
-    return f"{describe_duration(abs(lead))} {'before' if lead > timedelta(0) else 'after'}"
