@@ -456,3 +456,25 @@ def test_over_budget_reads_as_a_share() -> None:
     assert sla.status == "OVER BUDGET"
     assert sla.share_used is not None and round(sla.share_used) == 463
     assert result.figure("error_budget_left").value == 0
+
+
+def test_an_older_snapshot_takes_user_facing_from_the_config(
+    demo_snapshot: dict[str, Any],
+) -> None:
+    from datetime import datetime as dt
+
+    from collector.analysis.incident import analyse_snapshot
+
+    prometheus = {
+        **demo_snapshot["prometheus"],
+        "results": [
+            {k: v for k, v in r.items() if k != "user_facing"}
+            for r in demo_snapshot["prometheus"]["results"]
+        ],
+    }
+    config = load_config(DEMO_CONFIG, {})
+    now = dt(2025, 10, 26, tzinfo=timezone.utc)
+    analysis = analyse_snapshot(demo_snapshot["pagerduty"], prometheus, config, now)
+    signal = analysis.impact.signal
+    assert signal is not None and signal.basis is OutageBasis.USER_FACING
+    assert signal.used == ("HTTP endpoints up (blackbox probes)",)

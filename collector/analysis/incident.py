@@ -79,7 +79,7 @@ def analyse_snapshot(
     """Read the snapshot's raw data into records and compute every figure from them."""
     incident = pd_source.read_incident(pagerduty["incident"])
     entries = pd_source.read_log_entries(pagerduty.get("log_entries", []))
-    results: list[dict[str, Any]] = prometheus.get("results", [])
+    results = _with_user_facing(prometheus.get("results", []), config)
     alerts = prom_source.read_alert_intervals(results)
     figures = compute_incident_figures(incident, entries, config.report.severity_by_priority)
     frame = prom_source.read_series(results)
@@ -154,6 +154,15 @@ def analyse_snapshot(
         rule_condition=condition,
         delay_from_rule=from_rule,
     )
+
+
+def _with_user_facing(results: list[dict[str, Any]], config: Config) -> list[dict[str, Any]]:
+    """Snapshots from before `user_facing` existed take the flag from the config's query."""
+    flags = {q.name: q.user_facing for q in config.prometheus.queries}
+    return [
+        r if "user_facing" in r else {**r, "user_facing": flags.get(str(r.get("name")), False)}
+        for r in results
+    ]
 
 
 def select_trends(trends: list[MemoryTrend], limit: int) -> tuple[list[MemoryTrend], list[str]]:
