@@ -366,7 +366,7 @@ def _draw_trend_panel(ax: Axes, frame: pd.DataFrame, trend: MemoryTrend) -> None
             linestyle="none",
         )
         ax.annotate(
-            f"{crossing.time:%H:%M}",
+            format_clock(crossing.time, trend.fit_end).removesuffix(" UTC"),
             (_num(crossing.time), crossing.threshold),
             textcoords="offset points",
             xytext=(-30, 6),
