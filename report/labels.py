@@ -145,6 +145,9 @@ FR: dict[str, str] = {
     "ongoing": "en cours : pas résolu à la collecte ({now}) ; les chiffres s'arrêtent là",
     "ongoing_for": "ouvert depuis {minutes} à la collecte",
     "merged_into": "Fusionné dans",
+    "objective_ongoing": "pas encore tranché, l'incident est ouvert",
+    "so_far": "indisponibilité, budget d'erreur et perte de revenu comptés jusqu'à {until}"
+    " (dernier échantillon)",
     # Alerting rules (issue 13).
     "alert_rule": "Règle d'alerte déclenchée",
     "rule_unread": "règle absente de /api/v1/rules",
@@ -253,6 +256,8 @@ EN: dict[str, str] = {
     "ongoing": "ongoing: not resolved when collected ({now}); the figures stop there",
     "ongoing_for": "open for {minutes} when collected",
     "merged_into": "Merged into",
+    "objective_ongoing": "not decided yet, the incident is open",
+    "so_far": "downtime, error budget and revenue loss counted up to {until} (last sample)",
     "alert_rule": "Alerting rule that fired",
     "rule_unread": "rule not found in /api/v1/rules",
     "rule_times": "condition true from {held} (ALERTS {state}), fired at {fired}, {lead} before"

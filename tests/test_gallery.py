@@ -205,6 +205,13 @@ def test_incident_still_open(draft: Any) -> None:
     down = impact.figure("endpoints_down")
     assert [down.value, down.total] == facts["endpoints_down"]
     assert impact.figure("time_to_restore").value is None
+    # Figures so far, up to the last sample: 60 minutes of downtime, 60,000 € at 1,000 €/min.
+    assert impact.so_far_until == now
+    assert impact.figure("downtime").value == facts["open_min"]
+    assert impact.figure("revenue_impact").value == 1000 * facts["open_min"]
+    assert impact.objective("RTO").status == f"MISSED by {facts['open_min'] - 30} minutes"
+    assert impact.objective("SLA").status == "OVER BUDGET"
+    assert "counted up to 11:00 UTC (12:00 CET) (last sample)" in d.reports["en"]
     assert d.reports["fr"].splitlines()[0].endswith("(⏳ en cours)")
     assert "(⏳ ongoing)" in d.reports["en"].splitlines()[0]
     assert f"open for {facts['open_min']} min when collected" in d.reports["en"]

@@ -478,3 +478,15 @@ def test_an_older_snapshot_takes_user_facing_from_the_config(
     signal = analysis.impact.signal
     assert signal is not None and signal.basis is OutageBasis.USER_FACING
     assert signal.used == ("HTTP endpoints up (blackbox probes)",)
+
+
+def test_open_incident_counts_so_far_and_decides_nothing_it_cannot() -> None:
+    # Still down at the last sample (minute 20), incident not resolved: 20 minutes so far.
+    rows = [r for r in endpoints([90]) if r[2] <= at(20)]
+    result = impact(rows, AVAILABILITY, fig=figures(minutes=None))
+    assert result.so_far_until == at(20) and result.outage_end is None
+    assert result.figure("downtime").value == 20
+    assert result.figure("time_to_restore").value is None
+    assert result.objective("RTO").status == "ongoing"  # 20 of 30 minutes: not met, not missed
+    assert result.objective("SLA").status == "ongoing"
+    assert result.objective("SLA").share_used == pytest.approx(20 / 43.2 * 100)

@@ -34,6 +34,7 @@ from collector.timeutil import iso_utc
 __all__ = ["FAILED", "NO_DATA", "NOT_CONFIGURED", "OK", "Figure", "Impact", "compute_impact"]
 
 NO_END = "the outage had not ended by the end of the data"
+ONGOING = "ongoing"  # an objective not yet decided: the incident is open, figures so far
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 Value: TypeAlias = "float | int | bool | timedelta | datetime | str | None"
@@ -114,6 +115,7 @@ class Impact:
     outage_start: datetime | None
     outage_end: datetime | None
     signal: OutageSignal | None = None
+    so_far_until: datetime | None = None  # open incident: downtime, SLA, revenue up to here
 
     def figure(self, key: str) -> Figure:
         """The figure with this key, from any group."""
@@ -146,6 +148,9 @@ class _Window:
     end: datetime | None
     source: str
     note: str
+    # The incident is still open and the outage not over: `end` is the last sample, and the
+    # figures are "so far". A target not yet missed is not met either.
+    ongoing: bool = False
 
     @property
     def minutes(self) -> float | None:
@@ -191,6 +196,7 @@ def compute_impact(
         outage_start=outage.start if outage else None,
         outage_end=outage.end if outage else None,
         signal=signal,
+        so_far_until=window.end if window.ongoing else None,
     )
 
 
@@ -209,6 +215,10 @@ def _query_problem(key: str, query: QueryData) -> Figure:
 
 
 def _impact_window(outage: Outage | None, query: QueryData, figures: IncidentFigures) -> _Window:
+    if outage is not None and outage.end is None and figures.resolved_at is None:
+        last = query.data["time"].max().to_pydatetime()
+        note = f"{ONGOING}: up to the last sample, {iso_utc(last)}"
+        return _Window(outage.start, last, outage.source, note, ongoing=True)
     if outage is not None:
         return _Window(outage.start, outage.end, outage.source, "")
     reason = query.note or f"{query.describe()} shows no series down during the incident"
@@ -569,9 +579,17 @@ def _as_delta(minutes: float | None) -> timedelta | None:
 def _rto(window: _Window, targets: Targets) -> Objective:
     """Time to restore the service, against targets.rto."""
     actual, missing = _as_delta(window.minutes), f"{NO_DATA}: {NO_END}"
-    return _objective(
+    objective = _objective(
         "RTO", (targets.rto, "targets.rto"), actual, missing, window.source, note=window.note
     )
+    return _still_open(objective, window)
+
+
+def _still_open(objective: Objective, window: _Window) -> Objective:
+    """While the incident is open, a target not yet exceeded is undecided, not met."""
+    if window.ongoing and objective.status in ("MET", "WITHIN BUDGET"):
+        return replace(objective, status=ONGOING)
+    return objective
 
 
 def _rpo(backup: Figure, targets: Targets) -> Objective:
@@ -599,4 +617,5 @@ def _sla(window: _Window, budget: float | None) -> Objective:
         return objective
     # A budget is spent, not missed: the share used says how badly ("463 %, none left").
     status = "OVER BUDGET" if objective.status.startswith("MISSED") else objective.status
-    return replace(objective, status=status, share_used=window.minutes / budget * 100)
+    spent = replace(objective, status=status, share_used=window.minutes / budget * 100)
+    return _still_open(spent, window)
