@@ -33,14 +33,15 @@ def theil_sen_interval(x: FloatArray, y: FloatArray) -> tuple[float, float] | No
     of `is_growing`.
     """
     x, y = _thin(x, y)
-    slopes = np.sort(_pairwise_slopes(x, y))
+    slopes = _pairwise_slopes(x, y)
     count, n = slopes.size, len(x)
     if not count:
         return None
     spread = CONFIDENCE_Z * np.sqrt(n * (n - 1) * (2 * n + 5) / 18)
     low = int(np.clip(np.round((count - spread) / 2) - 1, 0, count - 1))
     high = int(np.clip(np.round((count + spread) / 2), 0, count - 1))
-    return float(slopes[low]), float(slopes[high])
+    ranked = np.partition(slopes, [low, high])  # two order statistics, no full sort
+    return float(ranked[low]), float(ranked[high])
 
 
 def _thin(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
