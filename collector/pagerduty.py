@@ -410,3 +410,15 @@ def _text(value: Any) -> str | None:
     if isinstance(value, dict):
         return _text(value.get("summary") or value.get("content") or value.get("description"))
     return str(value)
+
+
+def read_paged_alertnames(data: dict[str, Any]) -> list[str]:
+    """The `alertname`s the incident was paged with (trigger details and alert bodies)."""
+    names: list[str] = []
+    for entry in data.get("log_entries") or ():
+        if isinstance(entry, dict) and entry.get("type") == "trigger_log_entry":
+            names.append(str(((entry.get("channel") or {}).get("details") or {}).get("alertname")))
+    for alert in data.get("alerts") or ():
+        if isinstance(alert, dict):
+            names.append(str(((alert.get("body") or {}).get("details") or {}).get("alertname")))
+    return [n for n in dict.fromkeys(names) if n and n != "None"]

@@ -358,3 +358,26 @@ def _rule_record(group: dict[str, Any], rule: dict[str, Any]) -> dict[str, Any]:
         "labels": {str(k): str(v) for k, v in (rule.get("labels") or {}).items()},
         "summary": str((rule.get("annotations") or {}).get("summary", "")),
     }
+
+
+MAX_RULES_EVALUATED = 5
+
+
+def evaluate_rules(
+    settings: PrometheusSettings,
+    ca_bundle: str | None,
+    rules: Sequence[dict[str, Any]],
+    alertnames: Sequence[str],
+    qrange: QueryRange,
+) -> list[dict[str, Any]]:
+    """Each paged rule's own expression over the range: where it returns samples, it held.
+
+    The fallback for when Prometheus's ALERTS series does not tell when the condition began.
+    """
+    wanted = [r for r in rules if r.get("name") in alertnames][:MAX_RULES_EVALUATED]
+    specs = [
+        QuerySpec(name=str(r["name"]), title=str(r["name"]), query=str(r["query"]))
+        for r in wanted
+        if r.get("query")
+    ]
+    return fetch_query_results(settings, ca_bundle, specs, qrange, "") if specs else []

@@ -60,6 +60,9 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
     results = prom_source.fetch_query_results(settings, ca, settings.queries, qrange, selector)
     gaps.extend(f"Prometheus query '{r['name']}': {r['error']}" for r in results if r["error"])
     rules = prom_source.fetch_alerting_rules(settings, ca)
+    rules["evaluations"] = prom_source.evaluate_rules(
+        settings, ca, rules["rules"], pd_source.read_paged_alertnames(pd_data), qrange
+    )
     return Snapshot(
         incident_id=incident.id,
         collected_at=iso_utc(now),

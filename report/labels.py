@@ -151,8 +151,8 @@ FR: dict[str, str] = {
     # Alerting rules (issue 13).
     "alert_rule": "Règle d'alerte déclenchée",
     "rule_unread": "règle absente de /api/v1/rules",
-    "rule_times": "condition vraie dès {held} (ALERTS {state}), déclenchée à {fired}, {lead} avant"
-    " l'appel",
+    "rule_times": "condition vraie dès {held} ({how}), déclenchée à {fired}, {lead} avant l'appel",
+    "rule_by_expression": "son expression évaluée sur la période",
     "delay_from_rule": "aucun seuil configuré franchi : mesuré sur la condition de la règle"
     " d'alerte",
 }
@@ -260,8 +260,8 @@ EN: dict[str, str] = {
     "so_far": "downtime, error budget and revenue loss counted up to {until} (last sample)",
     "alert_rule": "Alerting rule that fired",
     "rule_unread": "rule not found in /api/v1/rules",
-    "rule_times": "condition true from {held} (ALERTS {state}), fired at {fired}, {lead} before"
-    " the page",
+    "rule_times": "condition true from {held} ({how}), fired at {fired}, {lead} before the page",
+    "rule_by_expression": "its expression evaluated over the window",
     "delay_from_rule": "no configured threshold crossed: measured on the alerting rule's own"
     " condition",
 }

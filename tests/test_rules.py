@@ -62,3 +62,30 @@ def test_the_condition_of_the_rule_that_fired_first_held_at_its_pending_start() 
     assert condition.rule is not None and condition.rule.for_duration == timedelta(minutes=5)
     assert find_rule_condition(alerts, [], at(17)) is not None  # rules unread: times still known
     assert find_rule_condition(alerts[:1], rules, at(17)) is None
+
+
+def test_without_alerts_the_rule_expression_evaluated_over_the_window_tells(
+    demo_snapshot: dict[str, Any],
+) -> None:
+    from collector.analysis.incident import rule_held_times
+    from collector.analysis.rules import RuleBasis
+
+    raw = demo_snapshot["prometheus"]["alerting_rules"]
+    # Collected for the rule the incident was paged with (PostgresDown: `pg_up == 0`, for 15 s).
+    assert [e["name"] for e in raw["evaluations"]] == ["PostgresDown"]
+    held, step = rule_held_times(raw)
+    page = datetime(2025, 10, 25, 14, 32, 30, tzinfo=timezone.utc)
+    condition = find_rule_condition([], read_alerting_rules(raw), page, held, step)
+    assert condition is not None and condition.basis is RuleBasis.EXPRESSION
+    assert condition.alertname == "PostgresDown"
+    oom = datetime(2025, 10, 25, 14, 32, tzinfo=timezone.utc)
+    assert (condition.held_from, condition.fired_at) == (oom, oom + timedelta(seconds=15))
+
+
+def test_an_expression_that_held_shorter_than_for_never_fired() -> None:
+    rules = read_alerting_rules({"rules": [{"name": "Slow", "query": "x > 1", "duration_s": 600}]})
+    held = {"Slow": [at(m) for m in range(0, 5)]}  # five minutes, `for` is ten
+    assert find_rule_condition([], rules, at(6), held) is None
+    held = {"Slow": [at(m) for m in range(0, 15)]}
+    condition = find_rule_condition([], rules, at(16), held)
+    assert condition is not None and (condition.held_from, condition.fired_at) == (at(0), at(10))

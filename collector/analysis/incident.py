@@ -32,6 +32,7 @@ from collector.analysis.metrics import (
 )
 from collector.analysis.rules import (
     AlertRule,
+    RuleBasis,
     RuleCondition,
     find_rule_condition,
     read_alerting_rules,
@@ -104,8 +105,9 @@ def analyse_snapshot(
             horizon_end=figures.resolved_at,
         )
     ]
-    rules = read_alerting_rules(prometheus.get("alerting_rules"))
-    condition = find_rule_condition(alerts, rules, page)
+    raw_rules = prometheus.get("alerting_rules") or {}
+    rules = read_alerting_rules(raw_rules)
+    condition = find_rule_condition(alerts, rules, page, *rule_held_times(raw_rules))
     from_rule = delay.crossing is None and condition is not None
     impact = compute_impact(
         frame,
@@ -187,13 +189,28 @@ def _delay_source(delay: DetectionDelay) -> str:
     )
 
 
+def rule_held_times(raw: dict[str, Any]) -> tuple[dict[str, list[datetime]], timedelta]:
+    """When each evaluated rule expression returned samples, and the evaluation step."""
+    evaluations = [r for r in raw.get("evaluations") or () if not r.get("error")]
+    frame = prom_source.read_series(evaluations)
+    held = {
+        str(name): [t.to_pydatetime() for t in group["time"]]
+        for name, group in frame.groupby("query")
+    }
+    steps = [float(r.get("step") or 60) for r in evaluations]
+    return held, timedelta(seconds=max(steps, default=60.0))
+
+
 def _rule_delay_source(condition: RuleCondition) -> str:
     rule = condition.rule
     what = f"`{rule.query}` for {describe_duration(rule.for_duration)}" if rule else "rule unread"
     state = "pending" if condition.pending_seen else "firing"
+    how = f"ALERTS {state}"
+    if condition.basis is RuleBasis.EXPRESSION:
+        how = "its expression evaluated over the window"
     return (
         f"alerting rule {condition.alertname} ({what}): its condition first held at"
-        f" {iso_utc(condition.held_from)} (ALERTS {state}); PagerDuty paged at"
+        f" {iso_utc(condition.held_from)} ({how}); PagerDuty paged at"
         f" {iso_utc(condition.page_time)}"
     )
 

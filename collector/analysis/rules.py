@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from collector.records import AlertInterval
@@ -21,6 +22,13 @@ from collector.records import AlertInterval
 NOTIFY_SLACK = timedelta(minutes=10)
 # Two intervals of one alert this close are one episode (pending, then firing).
 EPISODE_GAP = timedelta(minutes=2)
+
+
+class RuleBasis(Enum):
+    """Where the time the condition first held comes from."""
+
+    ALERTS = "alerts"  # Prometheus's own ALERTS series (pending, then firing)
+    EXPRESSION = "expression"  # the rule's expression evaluated over the window
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class RuleCondition:
     fired_at: datetime
     page_time: datetime
     pending_seen: bool  # the episode began with a pending interval
+    basis: RuleBasis = RuleBasis.ALERTS
 
     @property
     def lead(self) -> timedelta:
@@ -73,9 +82,54 @@ def read_alerting_rules(raw: Mapping[str, Any] | None) -> list[AlertRule]:
 
 
 def find_rule_condition(
+    alerts: Sequence[AlertInterval],
+    rules: Sequence[AlertRule],
+    page: datetime,
+    held: Mapping[str, Sequence[datetime]] | None = None,
+    step: timedelta = timedelta(minutes=1),
+) -> RuleCondition | None:
+    """The alert that fired before the page (within NOTIFY_SLACK) whose condition held first.
+
+    From ALERTS when it tells; else from `held`, the times each paged rule's expression
+    returned samples over the window (the condition held there).
+    """
+    return _from_alerts(alerts, rules, page) or _from_expressions(held or {}, rules, page, step)
+
+
+def _from_expressions(
+    held: Mapping[str, Sequence[datetime]],
+    rules: Sequence[AlertRule],
+    page: datetime,
+    step: timedelta,
+) -> RuleCondition | None:
+    found: list[RuleCondition] = []
+    for rule in rules:
+        runs = _runs(sorted(held.get(rule.name, ())), step * 1.5)
+        before = [(a, b) for a, b in runs if a <= page]
+        if not before:
+            continue
+        start, end = before[-1]
+        fired = start + rule.for_duration
+        if fired <= end and fired <= page + NOTIFY_SLACK:
+            found.append(
+                RuleCondition(rule.name, rule, start, fired, page, False, RuleBasis.EXPRESSION)
+            )
+    return min(found, key=lambda c: (c.held_from, c.alertname), default=None)
+
+
+def _runs(times: Sequence[datetime], gap: timedelta) -> list[tuple[datetime, datetime]]:
+    runs: list[tuple[datetime, datetime]] = []
+    for t in times:
+        if runs and t - runs[-1][1] <= gap:
+            runs[-1] = (runs[-1][0], t)
+        else:
+            runs.append((t, t))
+    return runs
+
+
+def _from_alerts(
     alerts: Sequence[AlertInterval], rules: Sequence[AlertRule], page: datetime
 ) -> RuleCondition | None:
-    """The alert that fired before the page (within NOTIFY_SLACK) whose condition held first."""
     found: list[RuleCondition] = []
     for name in dict.fromkeys(a.alertname for a in alerts):
         episode = _episode_that_fired([a for a in alerts if a.alertname == name], page)
