@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,18 +15,45 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from collector.analysis.memory import MemoryTrend  # noqa: E402
 from collector.analysis.metrics import QuerySummary  # noqa: E402
 from collector.records import PHASES, AlertInterval, Event  # noqa: E402
+from collector.timeutil import format_clock  # noqa: E402
+
+# Text in any script the data brings: Latin and Arabic (DejaVu), CJK (Debian's fonts-noto-cjk),
+# symbols and emoji in monochrome (fonts-symbola; colour emoji fonts do not render in Agg).
+FONT_FAMILIES = ("DejaVu Sans", "Noto Sans CJK JP", "Symbola")
+
+
+def _configure_fonts() -> None:
+    """Use the fallback list, keeping only installed families (a missing one would warn)."""
+    known = {font.name for font in font_manager.fontManager.ttflist}
+    if not set(FONT_FAMILIES) <= known:
+        # matplotlib's font cache predates fonts installed later: add those files directly.
+        for path in font_manager.findSystemFonts():
+            if any(part in path for part in ("NotoSansCJK", "Symbola")):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        known = {font.name for font in font_manager.fontManager.ttflist}
+    matplotlib.rcParams["font.family"] = [f for f in FONT_FAMILIES if f in known] or ["sans-serif"]
+
+
+_configure_fonts()
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 SIZE = (10.0, 4.6)
 DPI = 160  # ~250 dpi at the width of an A4 page in report.pdf; sharp when printed
 MAX_LEGEND_SERIES = 6
+DENSITY_AFTER = 30  # events in one lane beyond which the lane shows a density, not dots
+DENSITY_BINS = 80
 PHASE_LABELS = {
     "detection": "Detection",
     "escalation": "Escalation",
@@ -81,12 +109,18 @@ def _new_figure(height: float = SIZE[1]) -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def _format_time_axis(ax: Axes, tz_note: str) -> None:
-    locator = mdates.AutoDateLocator(minticks=5, maxticks=10)  # type: ignore[no-untyped-call]
+def _format_time_axis(ax: Axes, zone: str | None, day: datetime | None) -> None:
+    """Ticks in UTC with the local time below, dated when not on the incident's start day."""
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    formatter = mdates.DateFormatter("%H:%M", tz="UTC")  # type: ignore[no-untyped-call]
-    ax.xaxis.set_major_formatter(formatter)
-    ax.set_xlabel(f"time (UTC){tz_note}")
+
+    def label(value: float, _position: int | None = None) -> str:
+        moment = mdates.num2date(value)  # type: ignore[no-untyped-call]
+        return format_clock(moment, day, zone, short_date=True).replace(" (", "\n(")
+
+    ax.xaxis.set_major_formatter(FuncFormatter(label))
+    ax.tick_params(axis="x", labelsize=7.5)
+    ax.set_xlabel("time (UTC" + (f"; {zone} in brackets)" if zone else ")"), fontsize=9)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
 
 
@@ -98,7 +132,10 @@ def _draw_milestones(ax: Axes, milestones: Mapping[str, datetime]) -> None:
 
 def _save(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
+    with warnings.catch_warnings():
+        # A character no installed font has is drawn as a box; it must not print on stderr.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
+        fig.savefig(path, format="png")
     fig.clear()
     return path
 
@@ -110,7 +147,7 @@ def draw_timeline_chart(
     span: tuple[datetime, datetime],
     title: str,
     path: Path,
-    tz_note: str = "",
+    zone: str | None = None,
 ) -> Path:
     """Swimlanes of PagerDuty events by phase, then one lane per Prometheus alert."""
     alert_names = list(dict.fromkeys(a.alertname for a in alerts))
@@ -120,7 +157,9 @@ def draw_timeline_chart(
         ax.axhspan(row - 0.4, row + 0.4, color="#f2f2f2" if row % 2 else "#fafafa", zorder=0)
     for i, phase in enumerate(PHASES):
         times = [_num(e.time) for e in events if e.source == "pagerduty" and e.phase == phase]
-        if times:
+        if len(times) > DENSITY_AFTER:
+            _draw_density(ax, times, i, span, PALETTE[i % len(PALETTE)])
+        elif times:
             ax.scatter(
                 times,
                 [i] * len(times),
@@ -147,7 +186,7 @@ def draw_timeline_chart(
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.set_xlim(_num(span[0]), _num(span[1]))
-    _format_time_axis(ax, tz_note)
+    _format_time_axis(ax, zone, milestones.get("detected", span[0]))
     ax.set_title(_plain(f"Incident timeline: {title}"), loc="left", fontsize=11)
     handles, names = ax.get_legend_handles_labels()
     if alerts:
@@ -162,6 +201,35 @@ def draw_timeline_chart(
     return _save(fig, path)
 
 
+def _draw_density(
+    ax: Axes, times: Sequence[float], row: int, span: tuple[datetime, datetime], color: str
+) -> None:
+    """Many events in one lane: bars whose height is the count per bin, and the total."""
+    edges = np.linspace(_num(span[0]), _num(span[1]), DENSITY_BINS + 1)
+    counts, _ = np.histogram(np.asarray(times), bins=edges)
+    heights = 0.8 * counts / max(int(counts.max()), 1)
+    ax.bar(
+        edges[:-1],
+        heights,
+        width=np.diff(edges),
+        bottom=row + 0.4 - heights,
+        align="edge",
+        color=color,
+        alpha=0.85,
+        zorder=3,
+    )
+    ax.text(
+        edges[-1],
+        row,
+        f" {len(times)}",
+        va="center",
+        ha="left",
+        fontsize=8,
+        color="#333333",
+        clip_on=False,
+    )
+
+
 def draw_metric_chart(
     frame: pd.DataFrame,
     summary: QuerySummary,
@@ -170,7 +238,7 @@ def draw_metric_chart(
     window: tuple[datetime, datetime],
     milestones: Mapping[str, datetime],
     path: Path,
-    tz_note: str = "",
+    zone: str | None = None,
     baseline: pd.DataFrame | None = None,
     baseline_label: str = "one week earlier",
 ) -> Path:
@@ -221,8 +289,12 @@ def draw_metric_chart(
     _draw_thresholds(ax, thresholds, summary.unit)
     _draw_milestones(ax, milestones)
     ax.set_xlim(_num(window[0]), _num(window[1]))
+    if summary.kind == "availability":
+        # 0 to N: four of twelve must not look like none.
+        top = summary.series_count if summary.series_count > summary.shown else 1
+        ax.set_ylim(-0.03 * top, top * 1.06)
     ax.set_ylabel(summary.unit or summary.kind.replace("_", " "))
-    _format_time_axis(ax, tz_note)
+    _format_time_axis(ax, zone, span[0])
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     fig.subplots_adjust(left=0.08, right=0.76, top=0.9, bottom=0.13)
     return _save(fig, path)
@@ -263,7 +335,7 @@ def draw_memory_trend_chart(
     trends: Sequence[MemoryTrend],
     milestones: Mapping[str, datetime],
     path: Path,
-    tz_note: str = "",
+    zone: str | None = None,
 ) -> Path:
     """Memory (and swap) of one instance: thresholds, crossings, fitted trend and its ETA."""
     fig = Figure(figsize=(SIZE[0], 3.0 + 2.6 * len(trends)), dpi=DPI)
@@ -273,7 +345,7 @@ def draw_memory_trend_chart(
         _draw_milestones(ax, milestones)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     axes[0].set_title(_plain(f"Memory trend: {trends[0].instance}"), loc="left", fontsize=11)
-    _format_time_axis(axes[-1], tz_note)
+    _format_time_axis(axes[-1], zone, milestones.get("detected"))
     fig.subplots_adjust(left=0.08, right=0.76, top=0.93, bottom=0.1, hspace=0.25)
     return _save(fig, path)
 
@@ -294,7 +366,7 @@ def _draw_trend_panel(ax: Axes, frame: pd.DataFrame, trend: MemoryTrend) -> None
             linestyle="none",
         )
         ax.annotate(
-            f"{crossing.time:%H:%M}",
+            format_clock(crossing.time, trend.fit_end).removesuffix(" UTC"),
             (_num(crossing.time), crossing.threshold),
             textcoords="offset points",
             xytext=(-30, 6),
@@ -332,7 +404,7 @@ def _draw_fit(ax: Axes, trend: MemoryTrend) -> None:
     if trend.exhaustion_at is not None and end == trend.exhaustion_at:
         ax.plot([_num(end)], [100], marker="x", color="#CC79A7", markersize=7)
         ax.annotate(
-            f"100 % at {trend.exhaustion_at:%H:%M} UTC",
+            f"100 % at {format_clock(trend.exhaustion_at, trend.fit_end)}",
             (_num(end), 100),
             textcoords="offset points",
             xytext=(-6, 5),

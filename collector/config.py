@@ -48,6 +48,8 @@ class QuerySpec:
     unit: str = ""
     kind: str = "custom"
     thresholds: tuple[float, ...] = ()
+    # Availability only: what users hit (probes) decides the outage; scrape `up` is context.
+    user_facing: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,7 @@ DEFAULT_QUERIES: tuple[QuerySpec, ...] = (
         title="Blackbox probes succeeding",
         query="probe_success",
         kind="availability",
+        user_facing=True,
     ),
     QuerySpec(name="alerts", title="Prometheus alerts", query="ALERTS", kind="alerts"),
 )
@@ -261,6 +264,7 @@ _SCHEMA: dict[str, Any] = {
                             "unit": {"type": "string"},
                             "kind": {"enum": list(QUERY_KINDS)},
                             "thresholds": {"type": "array", "items": {"type": "number"}},
+                            "user_facing": {"type": "boolean"},
                         },
                     },
                 },
@@ -442,6 +446,7 @@ def _prometheus_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> Prom
             unit=q.get("unit", ""),
             kind=q.get("kind", "custom"),
             thresholds=tuple(float(t) for t in q.get("thresholds", ())),
+            user_facing=bool(q.get("user_facing", False)),
         )
         for q in raw.get("queries", ())
     )

@@ -9,6 +9,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from collector import __version__, charts
 from collector.analysis.incident import (
     Analysis,
@@ -16,8 +19,9 @@ from collector.analysis.incident import (
     first_why,
     suggested_lessons,
 )
-from collector.analysis.memory import MemoryTrend
+from collector.analysis.memory import EXHAUSTION_HORIZON, MIN_GROWTH_PER_HOUR, MemoryTrend
 from collector.analysis.metrics import count_series_up
+from collector.analysis.timeline import EventGroup, group_repeats
 from collector.config import Config
 from collector.records import Event
 from collector.snapshot import Snapshot
@@ -45,13 +49,14 @@ def build_draft(
     """Analyse the snapshot, draw the charts and render the report into `folder`."""
     now = now or datetime.now(timezone.utc)
     analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
-    tz_note = f"; {config.report.timezone} shown in the report" if config.report.timezone else ""
-    chart_list, written = draw_charts(analysis, folder, tz_note, link_targets(snapshot, config))
+    chart_list, written = draw_charts(
+        analysis, folder, config.report.timezone, link_targets(snapshot, config)
+    )
     context = {
         "incident": analysis.incident,
         "fig": analysis.figures,
         "impact": analysis.impact,
-        "events": analysis.events,
+        "events": group_repeats(analysis.events),
         "pd_alerts": analysis.pd_alerts[:MAX_ALERTS_LISTED],
         "pd_alert_count": len(analysis.pd_alerts),
         "chronology": chronology_sections(analysis.events),
@@ -59,6 +64,11 @@ def build_draft(
         "crossings": analysis.crossings,
         "trends": analysis.trends,
         "trends_left_out": analysis.trends_left_out,
+        "idle_trends": analysis.idle_trends,
+        "rule_condition": analysis.rule_condition,
+        "delay_from_rule": analysis.delay_from_rule,
+        "growth_floor": MIN_GROWTH_PER_HOUR,
+        "exhaustion_days": EXHAUSTION_HORIZON.days,
         "delay": analysis.delay,
         "backtests": analysis.backtests,
         "findings": analysis.findings,
@@ -66,6 +76,13 @@ def build_draft(
         "charts": chart_list,
         "timeline_chart": TIMELINE_CHART,
         "gaps": snapshot.gaps + _query_warnings(analysis.results),
+        "undrawn": [
+            q
+            for q, r in zip(analysis.summaries, analysis.results, strict=True)
+            if q.kind != "alerts"
+            and not r.get("error")
+            and not has_samples(analysis.frame, q.name, analysis.window)
+        ],
         "why1": first_why(analysis),
         "business": config.business,
         "targets": config.targets,
@@ -91,7 +108,7 @@ def build_draft(
 
 
 def draw_charts(
-    analysis: Analysis, folder: Path, tz_note: str, targets: LinkTargets | None = None
+    analysis: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None = None
 ) -> tuple[list[dict[str, Any]], list[Path]]:
     """Draw every chart; return what the report shows (with live links) and the files."""
     a = analysis
@@ -103,22 +120,20 @@ def draw_charts(
             a.window,
             a.incident.title,
             folder / TIMELINE_CHART,
-            tz_note,
+            zone,
         )
     ]
     shown: list[dict[str, Any]] = []
     for instance, trends in _trends_by_instance(a.trends).items():
         relative = f"charts/memory_trend_{_slug(instance)}.png"
         written.append(
-            charts.draw_memory_trend_chart(
-                a.frame, trends, a.milestones, folder / relative, tz_note
-            )
+            charts.draw_memory_trend_chart(a.frame, trends, a.milestones, folder / relative, zone)
         )
         links = _trend_links(trends, a.results, targets)
         shown.append(_shown(f"Memory trend: {instance}", relative, "memory", links))
     for summary, record in zip(a.summaries, a.results, strict=True):
-        if summary.kind == "alerts":
-            continue
+        if summary.kind == "alerts" or not has_samples(a.frame, summary.name, a.window):
+            continue  # no empty panels: the missing-data block names the query instead
         frame = a.frame
         if summary.kind == "availability" and summary.series_count > summary.shown:
             frame = count_series_up(a.frame, summary.name)
@@ -132,7 +147,7 @@ def draw_charts(
                 a.window,
                 a.milestones,
                 folder / relative,
-                tz_note,
+                zone,
                 baseline=a.baseline if record.get("baseline_result") else None,
             )
         )
@@ -181,6 +196,13 @@ def _live_links(
     return [build_query_links(targets, record["title"], record["query"], start, end, step)]
 
 
+def has_samples(frame: pd.DataFrame, query: str, window: tuple[datetime, datetime]) -> bool:
+    """Whether the query has a finite sample inside the window (NaN is 0/0: no swap)."""
+    data = frame.loc[frame["query"] == query]
+    inside = (data["time"] >= pd.Timestamp(window[0])) & (data["time"] <= pd.Timestamp(window[1]))
+    return bool(np.isfinite(data.loc[inside, "value"].to_numpy(dtype=float)).any())
+
+
 def _trends_by_instance(trends: list[MemoryTrend]) -> dict[str, list[MemoryTrend]]:
     grouped: dict[str, list[MemoryTrend]] = {}
     for trend in sorted(trends, key=lambda t: (t.instance, t.kind != "memory")):
@@ -200,7 +222,7 @@ def _query_warnings(results: list[dict[str, Any]]) -> list[str]:
     ]
 
 
-def chronology_sections(events: list[Event]) -> dict[str, list[Event]]:
+def chronology_sections(events: list[Event]) -> dict[str, list[EventGroup]]:
     """The template's three chronology sections, each in time order: communication joins
     escalation and resolution joins response, as in the team template."""
     sections = {
@@ -208,7 +230,10 @@ def chronology_sections(events: list[Event]) -> dict[str, list[Event]]:
         "escalation": ("escalation", "communication"),
         "response": ("response", "resolution"),
     }
-    return {name: [e for e in events if e.phase in phases] for name, phases in sections.items()}
+    return {
+        name: group_repeats([e for e in events if e.phase in phases])
+        for name, phases in sections.items()
+    }
 
 
 def _meta(snapshot: Snapshot, config: Config, now: datetime) -> dict[str, Any]:

@@ -378,7 +378,16 @@ def read_incident(raw: dict[str, Any]) -> Incident:
         link=raw.get("html_url", ""),
         resolve_reason=_text(raw.get("resolve_reason")),
         conference_bridge=bridge.get("conference_url") or bridge.get("conference_number"),
+        merged_into=_merged_into(raw.get("resolve_reason")),
     )
+
+
+def _merged_into(reason: Any) -> str | None:
+    """The incident this one was merged into (ResolveReason `merge_resolve_reason`)."""
+    if not isinstance(reason, dict) or reason.get("type") != "merge_resolve_reason":
+        return None
+    target = reason.get("incident") or {}
+    return _text(target.get("summary")) or _text(target.get("id")) or "?"
 
 
 def read_alerts(raw: list[dict[str, Any]]) -> list[Alert]:
@@ -447,3 +456,15 @@ def _text(value: Any) -> str | None:
     if isinstance(value, dict):
         return _text(value.get("summary") or value.get("content") or value.get("description"))
     return str(value)
+
+
+def read_paged_alertnames(data: dict[str, Any]) -> list[str]:
+    """The `alertname`s the incident was paged with (trigger details and alert bodies)."""
+    names: list[str] = []
+    for entry in data.get("log_entries") or ():
+        if isinstance(entry, dict) and entry.get("type") == "trigger_log_entry":
+            names.append(str(((entry.get("channel") or {}).get("details") or {}).get("alertname")))
+    for alert in data.get("alerts") or ():
+        if isinstance(alert, dict):
+            names.append(str(((alert.get("body") or {}).get("details") or {}).get("alertname")))
+    return [n for n in dict.fromkeys(names) if n and n != "None"]

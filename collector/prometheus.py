@@ -151,6 +151,7 @@ def _run_query(
         "kind": spec.kind,
         "unit": spec.unit,
         "thresholds": list(spec.thresholds),
+        "user_facing": spec.user_facing,
         "start": iso_utc(qrange.start),
         "end": iso_utc(qrange.end),
         "step": qrange.step,
@@ -316,3 +317,67 @@ def _runs(times: list[float], gap: float) -> list[tuple[float, float]]:
         else:
             runs.append((t, t))
     return runs
+
+
+def fetch_alerting_rules(settings: PrometheusSettings, ca_bundle: str | None) -> dict[str, Any]:
+    """The alerting rules Prometheus evaluates (`/api/v1/rules?type=alert`), kept raw-ish.
+
+    Some backends have no rules API (404) or answer with no group: that is not a fault of the
+    report, so it is recorded quietly as `{"rules": [], "note": ...}`, never raised.
+    """
+    with requests.Session() as session:
+        connection = _connect(session, settings, ca_bundle)
+        try:
+            response = session.get(
+                f"{connection.url}/api/v1/rules",
+                params={"type": "alert"},
+                headers=connection.headers,
+                auth=connection.auth,
+                timeout=settings.timeout,
+            )
+            response.raise_for_status()
+            groups = response.json()["data"]["groups"]
+        except (requests.exceptions.RequestException, ValueError, KeyError, TypeError) as exc:
+            return {"rules": [], "note": f"no alerting rules read: {type(exc).__name__}"}
+    rules = [
+        _rule_record(group, rule)
+        for group in groups or ()
+        if isinstance(group, dict)
+        for rule in group.get("rules") or ()
+        if isinstance(rule, dict) and rule.get("type") == "alerting"
+    ]
+    return {"rules": rules, "note": None if rules else "the server has no alerting rule"}
+
+
+def _rule_record(group: dict[str, Any], rule: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "group": str(group.get("name", "")),
+        "name": str(rule.get("name", "")),
+        "query": str(rule.get("query", "")),
+        "duration_s": float(rule.get("duration") or 0),
+        "labels": {str(k): str(v) for k, v in (rule.get("labels") or {}).items()},
+        "summary": str((rule.get("annotations") or {}).get("summary", "")),
+    }
+
+
+MAX_RULES_EVALUATED = 5
+
+
+def evaluate_rules(
+    settings: PrometheusSettings,
+    ca_bundle: str | None,
+    rules: Sequence[dict[str, Any]],
+    alertnames: Sequence[str],
+    qrange: QueryRange,
+) -> list[dict[str, Any]]:
+    """Each paged rule's own expression over the range: where it returns samples, it held.
+
+    The fallback for when Prometheus's ALERTS series does not tell when the condition began.
+    """
+    wanted = [r for r in rules if r.get("name") in alertnames][:MAX_RULES_EVALUATED]
+    specs = [
+        QuerySpec(name=str(r["name"]), title=str(r["name"]), query=str(r["query"]))
+        for r in wanted
+        if r.get("query")
+    ]
+    return fetch_query_results(settings, ca_bundle, specs, qrange, "") if specs else []

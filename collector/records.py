@@ -28,6 +28,7 @@ class Incident:
     link: str
     resolve_reason: str | None
     conference_bridge: str | None
+    merged_into: str | None = None  # resolved by a merge: the surviving incident's summary
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ class Event:
     summary: str
     link: str
     ref: str
+    targets: tuple[str, ...] = ()  # notify: who was notified
+    channel: str = ""  # notify: how (sms, email, push notification...)
 
 
 @dataclass(frozen=True)

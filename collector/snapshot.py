@@ -59,6 +59,10 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
     selector = settings.services.get(incident.service, "")
     results = prom_source.fetch_query_results(settings, ca, settings.queries, qrange, selector)
     gaps.extend(f"Prometheus query '{r['name']}': {r['error']}" for r in results if r["error"])
+    rules = prom_source.fetch_alerting_rules(settings, ca)
+    rules["evaluations"] = prom_source.evaluate_rules(
+        settings, ca, rules["rules"], pd_source.read_paged_alertnames(pd_data), qrange
+    )
     return Snapshot(
         incident_id=incident.id,
         collected_at=iso_utc(now),
@@ -75,6 +79,7 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
             "padding_before_s": settings.padding_before.total_seconds(),
             "padding_after_s": settings.padding_after.total_seconds(),
             "results": results,
+            "alerting_rules": rules,
         },
         gaps=gaps,
     )

@@ -99,6 +99,63 @@ FR: dict[str, str] = {
     "events": "Événements",
     "see_end": "en fin de rapport",
     "live_query": "Requête en direct",
+    # Which availability signal decides the outage (issue 13).
+    "outage_signal": "Signal de la panne",
+    "signal_user_facing": "{used}, ce que voient les utilisateurs",
+    "signal_not_marked": "aucune requête de disponibilité n'est marquée `user_facing` : la panne"
+    " est lue sur {used}, que les utilisateurs ne voient pas directement",
+    "signal_silent": "les signaux côté utilisateurs n'ont rien renvoyé : la panne est lue sur"
+    " {used}, que les utilisateurs ne voient pas directement",
+    "signal_none": "aucun signal de disponibilité n'a répondu : les durées viennent de PagerDuty",
+    "context": "Contexte",
+    "ctx_down": "au pire {worst} sur {total} en panne pendant {minutes}, {start} → {end}",
+    "ctx_open": "au pire {worst} sur {total} en panne depuis {start}, pas revenu à la fin des"
+    " données",
+    "ctx_up": "aucune série en panne",
+    "ctx_failed": "pas de données",
+    "ctx_not_user_facing": "non vu des utilisateurs",
+    "ctx_user_facing": "vu des utilisateurs",
+    # The error budget, as a share (issue 13).
+    "sla_over": "{share} % du budget d'erreur consommé, il n'en reste plus",
+    "sla_within": "{share} % du budget d'erreur consommé, reste {left}",
+    # Memory and swap trends (issue 13).
+    "kind_memory": "mémoire",
+    "kind_swap": "swap",
+    "idle_absent": "pas de {kind} sur {instances}",
+    "idle_zero": "{kind} à 0 % sur {instances}",
+    "trend_growth": "évolution {rate} %/h avant l'appel (intervalle à 95 % : {low} à {high})",
+    "trend_flat": "pas de croissance : l'intervalle contient zéro",
+    "trend_falling": "en baisse",
+    "trend_slow": "pas de croissance notable : moins de {floor} %/h",
+    "trend_exhausted": "saturation prévue à {time} à ce rythme",
+    "trend_beyond": "pas de saturation dans les {days} jours à ce rythme",
+    "trend_too_few": "pas de taux de croissance (trop peu de points)",
+    # Repeats grouped into one line (issue 13).
+    "group_notify": "Notifié·es : {people} par {channels} — {count} notifications",
+    "group_repeat": "{summary} — {count} fois",
+    "and_more": "et {n} de plus",
+    # Settings that would fill more of the report (issue 13).
+    "settings_block": "Réglages qui rempliraient davantage ce rapport",
+    "settings_where": "dans le fichier passé par --config, voir config/collector.example.yaml",
+    "impact_down": "en panne au pire",
+    "impact_users": "utilisateurs touchés",
+    "impact_restore": "rétablissement en",
+    "gap_no_series": "{title} (`{name}`) : aucune série sur la période, pas de graphique",
+    # An incident still open, and one merged into another (issue 13).
+    "ongoing_title": "en cours",
+    "ongoing": "en cours : pas résolu à la collecte ({now}) ; les chiffres s'arrêtent là",
+    "ongoing_for": "ouvert depuis {minutes} à la collecte",
+    "merged_into": "Fusionné dans",
+    "objective_ongoing": "pas encore tranché, l'incident est ouvert",
+    "so_far": "indisponibilité, budget d'erreur et perte de revenu comptés jusqu'à {until}"
+    " (dernier échantillon)",
+    # Alerting rules (issue 13).
+    "alert_rule": "Règle d'alerte déclenchée",
+    "rule_unread": "règle absente de /api/v1/rules",
+    "rule_times": "condition vraie dès {held} ({how}), déclenchée à {fired}, {lead} avant l'appel",
+    "rule_by_expression": "son expression évaluée sur la période",
+    "delay_from_rule": "aucun seuil configuré franchi : mesuré sur la condition de la règle"
+    " d'alerte",
 }
 
 EN: dict[str, str] = {
@@ -161,6 +218,54 @@ EN: dict[str, str] = {
     "events": "Events",
     "see_end": "at the end of the report",
     "live_query": "Live query",
+    "outage_signal": "Outage signal",
+    "signal_user_facing": "{used}, what users see",
+    "signal_not_marked": "no availability query is marked `user_facing`: the outage is read"
+    " from {used}, which users do not see directly",
+    "signal_silent": "the user-facing signals returned nothing: the outage is read from {used},"
+    " which users do not see directly",
+    "signal_none": "no availability signal answered: the durations come from PagerDuty",
+    "context": "Context",
+    "ctx_down": "at worst {worst} of {total} down for {minutes}, {start} → {end}",
+    "ctx_open": "at worst {worst} of {total} down from {start}, not back by the end of the data",
+    "ctx_up": "no series down",
+    "ctx_failed": "no data",
+    "ctx_not_user_facing": "not user-facing",
+    "ctx_user_facing": "user-facing",
+    "sla_over": "{share} % of the error budget used, none left",
+    "sla_within": "{share} % of the error budget used, {left} left",
+    "kind_memory": "memory",
+    "kind_swap": "swap",
+    "idle_absent": "no {kind} on {instances}",
+    "idle_zero": "{kind} at 0 % on {instances}",
+    "trend_growth": "change {rate} %/hour before the page (95 % interval {low} to {high})",
+    "trend_flat": "not growing: the interval includes zero",
+    "trend_falling": "falling",
+    "trend_slow": "not growing notably: under {floor} %/hour",
+    "trend_exhausted": "exhausted at {time} at that rate",
+    "trend_beyond": "not exhausted within {days} days at that rate",
+    "trend_too_few": "no growth rate (too few points)",
+    "group_notify": "Notified {people} by {channels} — {count} notifications",
+    "group_repeat": "{summary} — {count} times",
+    "and_more": "and {n} more",
+    "settings_block": "Settings that would fill more of this report",
+    "settings_where": "in the file given to --config, see config/collector.example.yaml",
+    "impact_down": "down at worst",
+    "impact_users": "users affected",
+    "impact_restore": "service restored in",
+    "gap_no_series": "{title} (`{name}`): no series in the window, no chart",
+    "ongoing_title": "ongoing",
+    "ongoing": "ongoing: not resolved when collected ({now}); the figures stop there",
+    "ongoing_for": "open for {minutes} when collected",
+    "merged_into": "Merged into",
+    "objective_ongoing": "not decided yet, the incident is open",
+    "so_far": "downtime, error budget and revenue loss counted up to {until} (last sample)",
+    "alert_rule": "Alerting rule that fired",
+    "rule_unread": "rule not found in /api/v1/rules",
+    "rule_times": "condition true from {held} ({how}), fired at {fired}, {lead} before the page",
+    "rule_by_expression": "its expression evaluated over the window",
+    "delay_from_rule": "no configured threshold crossed: measured on the alerting rule's own"
+    " condition",
 }
 
 LABELS: dict[str, dict[str, str]] = {"fr": FR, "en": EN}

@@ -15,6 +15,7 @@ import jinja2
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 
+from collector.timeutil import format_clock
 from report.labels import LABELS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -53,6 +54,7 @@ def make_environment(template_dir: Path | None = None) -> jinja2.Environment:
         local=format_local,
         url=escape_url,
         figure=format_figure,
+        clock=format_clock,
     )
     return env
 
@@ -104,6 +106,8 @@ def format_minutes(value: timedelta | None) -> str:
         return "—"
     seconds = int(round(value.total_seconds()))
     minutes, rest = divmod(seconds, 60)
+    if not minutes and rest:
+        return f"{rest} s"
     if minutes < 10 and rest:
         return f"{minutes} min {rest} s"
     return f"{round(seconds / 60)} min"

@@ -21,6 +21,7 @@ FIXTURES = ROOT / "fixtures"
 DEMO_CONFIG = FIXTURES / "demo" / "collector.yaml"
 DEMO_SNAPSHOT = FIXTURES / "demo" / "snapshot.json"
 DEMO_OM = FIXTURES / "prometheus" / "demo.om"
+DEMO_RULES = FIXTURES / "prometheus" / "demo_rules.yml"
 TOKEN = "test-token"
 
 
@@ -41,7 +42,9 @@ def fresh_pd_sim() -> Iterator[PagerDutySimulator]:
 @pytest.fixture(scope="session")
 def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusServer]:
     """A real Prometheus loaded by promtool backfill with the demo incident's metrics."""
-    server = start_prometheus([DEMO_OM], tmp_path_factory.mktemp("prometheus"))
+    server = start_prometheus(
+        [DEMO_OM], tmp_path_factory.mktemp("prometheus"), rule_files=[DEMO_RULES]
+    )
     try:
         yield server
     finally:

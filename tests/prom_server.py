@@ -129,7 +129,8 @@ def free_port() -> int:
 
 
 def start_prometheus(
-    om_files: Sequence[Path], workdir: Path, *, timeout: float = 60.0
+    om_files: Sequence[Path], workdir: Path, *, timeout: float = 60.0,
+    rule_files: Sequence[Path] = (),
 ) -> PrometheusServer:
     """Backfill the files into workdir/data and start Prometheus on them; wait until it answers.
 
@@ -146,7 +147,9 @@ def start_prometheus(
         backfill(promtool, Path(om_file), data_dir)
         bounds.append(time_bounds(Path(om_file)))
     config = workdir / CONFIG_NAME
-    config.write_text(MINIMAL_CONFIG, encoding="utf-8")
+    # Alerting rules, for /api/v1/rules; they evaluate at "now", where the fixtures have no data.
+    rules = "".join(f"  - {Path(r).resolve()}\n" for r in rule_files)
+    config.write_text(MINIMAL_CONFIG + (f"rule_files:\n{rules}" if rules else ""), "utf-8")
     log_path = workdir / LOG_NAME
     # Binding port 0 then releasing it leaves a small window for another process to take the
     # port; Prometheus then exits at once with a bind error, and one retry on a new port is enough.

@@ -8,7 +8,7 @@ import pandas as pd
 
 from collector.analysis.figures import compute_incident_figures
 from collector.analysis.metrics import detect_threshold_crossings, summarize_queries
-from collector.analysis.timeline import build_timeline
+from collector.analysis.timeline import build_timeline, group_repeats
 from collector.records import AlertInterval, Incident, LogEntry
 
 T0 = datetime(2025, 10, 25, 14, 32, tzinfo=timezone.utc)
@@ -160,3 +160,41 @@ def test_summaries_state_failures_and_empty_results() -> None:
     assert summaries[0].peak == 5.0 and summaries[0].problem is None
     assert summaries[1].problem == "query failed: parse error"
     assert summaries[2].problem is not None and summaries[2].problem.startswith("no data")
+
+
+def test_three_hundred_notifications_are_one_group_and_rare_kinds_stay_lines() -> None:
+    people = ("Bob Nguyen", "Chloé Dubois", "Dmitri Ivanov")
+    notes = [
+        LogEntry(
+            id=f"N{i:03d}",
+            type="notify_log_entry",
+            time=T0 + timedelta(seconds=17 * i),
+            agent="Edge",
+            agent_type="service_reference",
+            channel="email",
+            summary="Notified",
+            note="",
+            targets=(people[i % 3],),
+            link="",
+        )
+        for i in range(300)
+    ]
+    entries = [entry(-1, "trigger", agent_type="service_reference"), *notes, entry(90, "resolve")]
+    events = build_timeline(entries)
+    groups = group_repeats(events)
+    assert [(g.first.kind, g.count) for g in groups] == [
+        ("trigger", 1),
+        ("notify", 300),
+        ("resolve", 1),
+    ]
+    notify = groups[1]
+    assert notify.targets == people and notify.channels == ("email",)
+    assert (notify.start, notify.end) == (T0, T0 + timedelta(seconds=17 * 299))
+    assert sum(g.count for g in groups) == len(events) == 302
+
+
+def test_four_alike_stay_separate_five_collapse() -> None:
+    four = build_timeline([entry(i, "acknowledge") for i in range(4)])
+    assert [g.count for g in group_repeats(four)] == [1, 1, 1, 1]
+    five = build_timeline([entry(i, "acknowledge") for i in range(5)])
+    assert [g.count for g in group_repeats(five)] == [5]

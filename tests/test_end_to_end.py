@@ -75,7 +75,7 @@ def test_incident_drafts_a_full_report_from_live_servers(
     assert "**Durée Totale:** 38 min" in report
     assert "P1 (critical: service down)" in report
     assert "automated alert — PostgresDown: PostgreSQL on db-01 is down" in report
-    assert "| 14:34 | Acknowledged by Alice Martin. | Alice Martin |" in report
+    assert "| 14:34 UTC (16:34 CEST) | Acknowledged by Alice Martin. | Alice Martin |" in report
     assert "Chloé Dubois" in report
     assert "[À COMPLÉTER:" in report
     assert "Données manquantes" not in report  # nothing failed, nothing to state

@@ -12,6 +12,7 @@ import pytest
 
 from collector.analysis.figures import IncidentFigures, compute_incident_figures
 from collector.analysis.impact import FAILED, NO_DATA, NOT_CONFIGURED, OK, Impact, compute_impact
+from collector.analysis.outage import OutageBasis
 from collector.config import Business, Targets, load_config
 from collector.pagerduty import read_incident, read_log_entries
 from collector.prometheus import read_series
@@ -189,7 +190,8 @@ def test_error_budget_of_99_9_percent_over_30_days() -> None:
     assert result.objective("SLA").status == "WITHIN BUDGET"
     strict = impact(endpoints([38]), AVAILABILITY, targets=Targets(slo_percent=99.99))
     assert strict.figure("error_budget").value == pytest.approx(4.32)
-    assert strict.objective("SLA").status == "MISSED by 33.7 minutes"
+    assert strict.objective("SLA").status == "OVER BUDGET"
+    assert strict.objective("SLA").share_used == pytest.approx(38 / 4.32 * 100)
 
 
 def test_revenue_is_rate_times_impacted_minutes() -> None:
@@ -368,3 +370,123 @@ def test_demo_impact(demo_snapshot: dict[str, Any], demo_facts: dict[str, Any]) 
     assert result.figure("traffic_lost").status == OK
     for figure in (*result.business, *result.technical, *result.team, *result.durations[1:]):
         assert figure.status == OK and figure.source, figure.key
+
+
+def scrape_targets(down: Sequence[float]) -> list[Row]:
+    """Three scrape targets `up`: the first down over [down[0], down[1]), the others up."""
+    return [
+        row
+        for i in range(3)
+        for row in series(
+            "targets_up",
+            {m: 0.0 if i == 0 and down[0] <= m < down[1] else 1.0 for m in MINUTES},
+            f'{{instance="app-{i}"}}',
+        )
+    ]
+
+
+def probes(count: int, down: int, back_at: float) -> list[Row]:
+    """`count` blackbox probes; the first `down` of them down from T0 to `back_at`."""
+    return [
+        row
+        for i in range(count)
+        for row in series(
+            "probes",
+            {m: 0.0 if i < down and 0 <= m < back_at else 1.0 for m in MINUTES},
+            f'{{target="https://site/{i}"}}',
+        )
+    ]
+
+
+def user_facing(name: str, flag: bool) -> dict[str, Any]:
+    return {**record(name, "availability"), "user_facing": flag}
+
+
+def test_user_facing_probes_decide_the_outage_not_scrape_targets() -> None:
+    # Issue 13: `up` had 1 of 3 down for 2 minutes while 8 of 12 probes were down for 50.
+    rows = scrape_targets((0, 2)) + probes(12, 8, 50)
+    queries = [user_facing("targets_up", False), user_facing("probes", True)]
+    result = impact(rows, queries, fig=figures(minutes=70))
+    assert (result.outage_start, result.outage_end) == (T0, at(50))
+    assert result.figure("time_to_restore").value == timedelta(minutes=50)
+    assert result.figure("endpoints_down").value == 8
+    assert result.figure("endpoints_down").total == 12
+    assert result.objective("RTO").status == "MISSED by 20 minutes"
+    assert result.figure("downtime").value == 50
+    assert result.figure("revenue_impact").value == 50 * 50_000
+    signal = result.signal
+    assert signal is not None and signal.basis is OutageBasis.USER_FACING
+    assert signal.used == ("probes",)
+    (context,) = signal.context
+    assert (context.name, context.user_facing, context.worst_down, context.series) == (
+        "targets_up",
+        False,
+        1,
+        3,
+    )
+    assert (context.start, context.end) == (T0, at(2))
+
+
+def test_without_a_user_facing_query_the_fallback_is_stated() -> None:
+    rows = scrape_targets((0, 2))
+    result = impact(rows, [user_facing("targets_up", False)])
+    assert result.signal is not None and result.signal.basis is OutageBasis.NOT_MARKED
+    assert result.outage_end == at(2)
+    silent = impact(rows, [user_facing("targets_up", False), user_facing("probes", True)])
+    assert silent.signal is not None and silent.signal.basis is OutageBasis.USER_FACING_SILENT
+    assert silent.signal.used == ("targets_up",)
+    assert [c.status for c in silent.signal.context] == [NO_DATA]
+
+
+def test_several_user_facing_queries_count_together() -> None:
+    api = [("api", s.replace("site", "api"), t, v) for _, s, t, v in probes(2, 2, 45)]
+    queries = [user_facing("probes", True), user_facing("api", True)]
+    result = impact(probes(4, 2, 30) + api, queries, fig=figures(minutes=50))
+    assert (result.outage_start, result.outage_end) == (T0, at(45))
+    assert result.figure("endpoints_down").value == 4
+    assert result.figure("endpoints_down").total == 6
+    assert result.signal is not None and result.signal.used == ("probes", "api")
+
+
+def test_over_budget_reads_as_a_share() -> None:
+    # Issue 13: 20 minutes against a 4.32-minute budget is 463 % of it, none left.
+    targets = Targets(slo_percent=99.99)
+    result = impact(probes(2, 2, 20), [user_facing("probes", True)], targets=targets)
+    sla = result.objective("SLA")
+    assert sla.status == "OVER BUDGET"
+    assert sla.share_used is not None and round(sla.share_used) == 463
+    assert result.figure("error_budget_left").value == 0
+
+
+def test_an_older_snapshot_takes_user_facing_from_the_config(
+    demo_snapshot: dict[str, Any],
+) -> None:
+    from datetime import datetime as dt
+
+    from collector.analysis.incident import analyse_snapshot
+
+    prometheus = {
+        **demo_snapshot["prometheus"],
+        "results": [
+            {k: v for k, v in r.items() if k != "user_facing"}
+            for r in demo_snapshot["prometheus"]["results"]
+        ],
+    }
+    config = load_config(DEMO_CONFIG, {})
+    now = dt(2025, 10, 26, tzinfo=timezone.utc)
+    analysis = analyse_snapshot(demo_snapshot["pagerduty"], prometheus, config, now)
+    signal = analysis.impact.signal
+    assert signal is not None and signal.basis is OutageBasis.USER_FACING
+    assert signal.used == ("HTTP endpoints up (blackbox probes)",)
+
+
+def test_open_incident_counts_so_far_and_decides_nothing_it_cannot() -> None:
+    # Still down at the last sample (minute 20), incident not resolved: 20 minutes so far.
+    rows = [r for r in endpoints([90]) if r[2] <= at(20)]
+    result = impact(rows, AVAILABILITY, fig=figures(minutes=None))
+    assert result.so_far_until == at(20) and result.outage_end is None
+    assert result.figure("downtime").value == 20
+    assert result.figure("time_to_restore").value is None
+    assert result.objective("RTO").status == "ongoing"  # 20 of 30 minutes: not met, not missed
+    assert result.objective("SLA").status == "ongoing"
+    assert result.objective("SLA").share_used == pytest.approx(20 / 43.2 * 100)

@@ -10,14 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from collector.analysis.findings import build_findings
 from collector.analysis.memory import (
+    TrendLevel,
     analyse_memory_trends,
     backtest_thresholds,
-    build_findings,
     compute_detection_delay,
-    fit_theil_sen,
+    group_idle_trends,
     instance_of,
 )
+from collector.analysis.theilsen import fit_theil_sen, theil_sen_interval
 from collector.config import DEFAULT_QUERIES, Business
 from collector.timeutil import parse_time
 
@@ -283,3 +285,60 @@ def _assert_demo_backtests(
     [rule] = backtest_thresholds(frame, query, series, [95.0], page, timedelta(minutes=2))
     host_memory_high = next(a for a in facts["alerts"] if a["alertname"] == "HostMemoryHigh")
     assert rule.fires_at is None and host_memory_high["firing"] is None
+
+
+def test_a_flat_host_with_noise_is_not_growing_and_gets_no_exhaustion() -> None:
+    # Issue 13: a host oscillating ±0.3 % got "+0.5 %/hour … exhausted at 02:18 UTC".
+    wobble = [60 + 0.3 * np.sin(i * 1.7) + 0.3 * ((i * 7) % 5 - 2) / 2 for i in range(61)]
+    frame = series_frame("mem", wobble)
+    [trend] = analyse_memory_trends(frame, [MEMORY], at(60), growth_warning=5.0)
+    assert trend.growth_interval is not None
+    low, high = trend.growth_interval
+    assert low <= (trend.growth_per_hour or 0.0) <= high
+    assert not trend.growing
+    assert trend.exhaustion_at is None and not trend.exhaustion_beyond
+    assert not trend.growth_warning
+
+
+def test_interval_excluding_zero_makes_growth_and_a_far_exhaustion_says_beyond() -> None:
+    noise = [0.2 * ((i * 7) % 5 - 2) for i in range(61)]
+    growing = series_frame("mem", [50 + 3 * i / 60 + n for i, n in enumerate(noise)])
+    [trend] = analyse_memory_trends(growing, [MEMORY], at(60), growth_warning=5.0)
+    assert trend.growing and trend.growth_interval is not None
+    assert trend.growth_interval[0] > 0
+    assert trend.growth_per_hour == pytest.approx(3.0, abs=0.3)
+    assert trend.exhaustion_at is not None
+    assert trend.exhaustion_at.date() > T0.date()  # next day: the report must date it
+    slow = series_frame("mem", [20 + 1.2 * i / 60 + n for i, n in enumerate(noise)])
+    [far] = analyse_memory_trends(slow, [MEMORY], at(60), growth_warning=5.0)
+    assert far.growing and far.exhaustion_at is None and far.exhaustion_beyond
+    floor = series_frame("mem", [20 + 0.5 * i / 60 for i in range(61)])
+    [below] = analyse_memory_trends(floor, [MEMORY], at(60), growth_warning=5.0)
+    assert below.growth_interval is not None and below.growth_interval[0] > 0
+    assert not below.growing  # clear, but under the floor of MIN_GROWTH_PER_HOUR
+
+
+def test_theil_sen_interval_matches_sens_ranks() -> None:
+    x = np.arange(10, dtype=np.float64)
+    y = np.array([0, 2, 1, 3, 5, 4, 6, 8, 7, 9], dtype=np.float64)
+    low, high = theil_sen_interval(x, y) or (0.0, 0.0)
+    slopes = np.sort([(y[j] - y[i]) / (j - i) for i in range(10) for j in range(i + 1, 10)])
+    c = 1.959964 * np.sqrt(10 * 9 * 25 / 18)  # 45 slopes, C ≈ 14.6
+    assert (low, high) == (slopes[round((45 - c) / 2) - 1], slopes[round((45 + c) / 2)])
+    assert low < 1.0 < high
+
+
+def test_no_swap_and_zero_swap_are_one_summary_line_each() -> None:
+    nan = float("nan")
+    frames = [
+        series_frame("swap", [nan] * 5, series='{instance="app-2"}'),
+        series_frame("swap", [nan] * 5, series='{instance="app-3"}'),
+        series_frame("swap", [0.0] * 5, series='{instance="app-1"}'),
+        series_frame("swap", [5.0, 6.0, 7.0, 8.0, 9.0], series='{instance="db-01"}'),
+    ]
+    trends = analyse_memory_trends(pd.concat(frames), [SWAP], at(4), growth_warning=5.0)
+    groups = group_idle_trends(trends)
+    assert [(g.kind, g.level, g.instances) for g in groups] == [
+        ("swap", TrendLevel.ABSENT, ("app-2", "app-3")),
+        ("swap", TrendLevel.ZERO, ("app-1",)),
+    ]

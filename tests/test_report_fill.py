@@ -110,3 +110,27 @@ def test_every_marker_is_the_same_searchable_form(demo_report: str) -> None:
     markers = re.findall(r"\[À COMPL[^:\]]*", demo_report)
     assert markers and set(markers) == {"[À COMPLÉTER"}
     assert "[TO COMPLETE" not in demo_report
+
+
+def test_without_a_config_each_missing_setting_is_named_once_and_sentences_hold(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from conftest import DEMO_SNAPSHOT
+
+    out = tmp_path_factory.mktemp("noconfig")
+    args = ["--snapshot", str(DEMO_SNAPSHOT), "--out", str(out), "--lang", "en"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    report = (out / "P7DBOOM" / "report.md").read_text(encoding="utf-8")
+    block = report.split("**⚙️ Settings that would fill more of this report**", 1)[1]
+    block = block.split("\n\n", 1)[0]
+    keys = re.findall(r"^> - `([^`]+)`", block, re.MULTILINE)
+    assert keys == [
+        "business.revenue_per_minute",
+        "targets.slo_percent",
+        "report.timezone",
+        "targets.rto",
+        "targets.rpo",
+    ]
+    assert "not configured" not in report
+    assert "Revenue loss: [TO COMPLETE: business.revenue_per_minute]" in report

@@ -8,7 +8,7 @@ returned nothing. None of these ever becomes a zero. Values stay numbers; templa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo
@@ -16,16 +16,25 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from collector.analysis.figures import IncidentFigures
+from collector.analysis.outage import (
+    FAILED,
+    NO_DATA,
+    NOT_CONFIGURED,
+    OK,
+    Outage,
+    OutageSignal,
+    QueryData,
+    find_outage,
+    pick_outage_signal,
+    pick_query,
+)
 from collector.config import Business, Targets
 from collector.timeutil import iso_utc
 
-OK = "ok"
-NOT_CONFIGURED = "not configured"
-FAILED = "failed"
-NO_DATA = "no data"
-# probe_success and up are 0 or 1: a series at or above one half counts as up.
-UP_THRESHOLD = 0.5
+__all__ = ["FAILED", "NO_DATA", "NOT_CONFIGURED", "OK", "Figure", "Impact", "compute_impact"]
+
 NO_END = "the outage had not ended by the end of the data"
+ONGOING = "ongoing"  # an objective not yet decided: the incident is open, figures so far
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 Value: TypeAlias = "float | int | bool | timedelta | datetime | str | None"
@@ -77,6 +86,7 @@ class Figure:
     note: str = ""
     total: float | int | None = None
     definition: str = ""
+    setting: str = ""  # the config key that would fill a figure "not configured"
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,8 @@ class Objective:
     status: str
     source: str
     note: str = ""
+    share_used: float | None = None  # SLA only: downtime / error budget, in percent
+    setting: str = ""  # the config key that would set a target "not configured"
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,8 @@ class Impact:
     objectives: tuple[Objective, ...]
     outage_start: datetime | None
     outage_end: datetime | None
+    signal: OutageSignal | None = None
+    so_far_until: datetime | None = None  # open incident: downtime, SLA, revenue up to here
 
     def figure(self, key: str) -> Figure:
         """The figure with this key, from any group."""
@@ -114,37 +128,16 @@ class Impact:
         """The objective with this name: RTO, RPO or SLA."""
         return next(o for o in self.objectives if o.name == name)
 
-
-@dataclass(frozen=True)
-class _Query:
-    """The samples of the query playing one role, or why there are none."""
-
-    kind: str
-    record: Mapping[str, Any] | None
-    data: pd.DataFrame
-    status: str
-    note: str
-
-    def describe(self) -> str:
-        if self.record is None:
-            return f"no query of kind '{self.kind}'"
-        r = self.record
-        return f"{r.get('name')} `{r.get('query')}` ({r.get('start')} to {r.get('end')})"
-
-    def totals(self, how: str = "sum") -> pd.Series:
-        # Rates and counts of several series add up (per status code, per instance); ages do
-        # not: the oldest backup bounds the data lost.
-        return self.data.groupby("time")["value"].agg(how).sort_index()
-
-
-@dataclass(frozen=True)
-class _Outage:
-    start: datetime
-    end: datetime | None
-    first_better: datetime | None
-    worst_down: int
-    series: int
-    source: str
+    def missing_settings(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Each config key not set, once, with the figures and objectives it would fill."""
+        found: dict[str, list[str]] = {}
+        for figure in self.durations + self.business + self.technical + self.team:
+            if figure.status == NOT_CONFIGURED and figure.setting:
+                found.setdefault(figure.setting, []).append(figure.label)
+        for objective in self.objectives:
+            if objective.setting:
+                found.setdefault(objective.setting, []).append(objective.name)
+        return [(key, tuple(labels)) for key, labels in found.items()]
 
 
 @dataclass(frozen=True)
@@ -155,6 +148,9 @@ class _Window:
     end: datetime | None
     source: str
     note: str
+    # The incident is still open and the outage not over: `end` is the last sample, and the
+    # figures are "so far". A target not yet missed is not met either.
+    ongoing: bool = False
 
     @property
     def minutes(self) -> float | None:
@@ -176,29 +172,31 @@ def compute_impact(
     detection_source: str = "",
 ) -> Impact:
     """Compute every impact figure from the series, the PagerDuty figures and the settings."""
-    availability = _pick_query(frame, queries, "availability", prefer_several=True)
-    outage = _find_outage(availability, figures.started_at, figures.resolved_at)
+    availability, signal = pick_outage_signal(frame, queries)
+    outage = find_outage(availability, figures.started_at, figures.resolved_at)
     window = _impact_window(outage, availability, figures)
-    backup = _backup_age(_pick_query(frame, queries, "backup_age"), window.start)
+    backup = _backup_age(pick_query(frame, queries, "backup_age"), window.start)
     budget = _error_budget(targets)
     return Impact(
         durations=_durations(figures, outage, availability, detection_delay, detection_source),
         business=(
-            _users_affected(_pick_query(frame, queries, "users"), window.start, business),
+            _users_affected(pick_query(frame, queries, "users"), window.start, business),
             _revenue(window, business),
             *_sla_figures(window, budget),
         ),
         technical=(
             _endpoints_down(outage, availability),
-            _requests_failed(_pick_query(frame, queries, "errors"), window),
-            _traffic_lost(_pick_query(frame, queries, "traffic"), baseline, window),
-            _connections_dropped(_pick_query(frame, queries, "connections"), window),
+            _requests_failed(pick_query(frame, queries, "errors"), window),
+            _traffic_lost(pick_query(frame, queries, "traffic"), baseline, window),
+            _connections_dropped(pick_query(frame, queries, "connections"), window),
             backup,
         ),
         team=_team(figures, business, timezone),
         objectives=(_rto(window, targets), _rpo(backup, targets), _sla(window, budget)),
         outage_start=outage.start if outage else None,
         outage_end=outage.end if outage else None,
+        signal=signal,
+        so_far_until=window.end if window.ongoing else None,
     )
 
 
@@ -212,81 +210,15 @@ def _missing(key: str, status: str, note: str, source: str = "", **extra: Any) -
     return _ok(key, None, source, note, status=status, **extra)
 
 
-def _query_problem(key: str, query: _Query) -> Figure:
-    return _missing(key, query.status, query.note, query.describe())
+def _query_problem(key: str, query: QueryData) -> Figure:
+    return _missing(key, query.status, query.note, query.describe(), setting=query.setting)
 
 
-def _pick_query(
-    frame: pd.DataFrame,
-    queries: Sequence[Mapping[str, Any]],
-    kind: str,
-    prefer_several: bool = False,
-) -> _Query:
-    """The first query of this kind (one with several series first, if asked), with its data."""
-    candidates = [q for q in queries if q.get("kind") == kind]
-    if not candidates:
-        note = f"add a query of kind '{kind}' to prometheus.queries"
-        return _Query(kind, None, frame.iloc[0:0], NOT_CONFIGURED, note)
-    if prefer_several:
-        # A probe per endpoint tells more about an outage than a single `up` series.
-        def single(q: Mapping[str, Any]) -> bool:
-            return bool(frame.loc[frame["query"] == q.get("name"), "series"].nunique() <= 1)
-
-        candidates.sort(key=single)
-    record = candidates[0]
-    name = record.get("name")
-    data = frame[frame["query"] == name]
-    if record.get("error"):
-        return _Query(kind, record, data, FAILED, f"query {name} failed: {record['error']}")
-    if data.empty:
-        span = f"{record.get('start')} to {record.get('end')}"
-        return _Query(kind, record, data, NO_DATA, f"query {name} returned no samples ({span})")
-    return _Query(kind, record, data, OK, "")
-
-
-def _find_outage(query: _Query, started: datetime, resolved: datetime | None) -> _Outage | None:
-    """The samples with some series down that overlap the incident, from first to last run."""
-    if query.status != OK:
-        return None
-    data = query.data.drop_duplicates(["time", "series"], keep="last")
-    wide = data.pivot(index="time", columns="series", values="value").sort_index()
-    # A series without a sample at a time (probe gone) counts as down there.
-    down = [int(n) for n in (~wide.ge(UP_THRESHOLD)).sum(axis=1)]
-    times = [t.to_pydatetime() for t in wide.index]
-    last = resolved or times[-1]
-    runs = [
-        (b, e)
-        for b, e in _runs_of_down(down)
-        if times[b] <= last and (e == len(times) or times[e] > started)
-    ]
-    if not runs:
-        return None
-    begin, end = runs[0][0], runs[-1][1]
-    worst = max(down[begin:end])
-    worst_at = down.index(worst, begin, end)
-    better = next((i for i in range(worst_at, len(down)) if down[i] < worst), None)
-    end_time = times[end] if end < len(times) else None
-    source = (
-        f"{query.describe()}: at worst {worst} of {wide.shape[1]} series down"
-        f" (< {UP_THRESHOLD:g}); first sample with one down {iso_utc(times[begin])},"
-        f" first with all up again {iso_utc(end_time) if end_time else 'none'}"
-    )
-    better_time = times[better] if better is not None else None
-    return _Outage(times[begin], end_time, better_time, worst, int(wide.shape[1]), source)
-
-
-def _runs_of_down(down: Sequence[int]) -> list[tuple[int, int]]:
-    """[begin, end) index ranges where some series is down; end is the first all-up sample."""
-    runs: list[tuple[int, int]] = []
-    for i, count in enumerate(down):
-        if count and (i == 0 or not down[i - 1]):
-            runs.append((i, i + 1))
-        elif count:
-            runs[-1] = (runs[-1][0], i + 1)
-    return runs
-
-
-def _impact_window(outage: _Outage | None, query: _Query, figures: IncidentFigures) -> _Window:
+def _impact_window(outage: Outage | None, query: QueryData, figures: IncidentFigures) -> _Window:
+    if outage is not None and outage.end is None and figures.resolved_at is None:
+        last = query.data["time"].max().to_pydatetime()
+        note = f"{ONGOING}: up to the last sample, {iso_utc(last)}"
+        return _Window(outage.start, last, outage.source, note, ongoing=True)
     if outage is not None:
         return _Window(outage.start, outage.end, outage.source, "")
     reason = query.note or f"{query.describe()} shows no series down during the incident"
@@ -299,15 +231,18 @@ def _impact_window(outage: _Outage | None, query: _Query, figures: IncidentFigur
 
 def _durations(
     figures: IncidentFigures,
-    outage: _Outage | None,
-    query: _Query,
+    outage: Outage | None,
+    query: QueryData,
     detection_delay: timedelta | None,
     detection_source: str,
 ) -> tuple[Figure, ...]:
     """Detection, acknowledgement, mitigation, restoration and resolution times."""
 
     def duration(key: str, value: timedelta | None, source: str, why: str, status: str) -> Figure:
-        return _ok(key, value, source) if value is not None else _missing(key, status, why, source)
+        if value is not None:
+            return _ok(key, value, source)
+        setting = query.setting if status == NOT_CONFIGURED else ""
+        return _missing(key, status, why, source, setting=setting)
 
     # Without an outage in the metrics, the availability query's own fault is the reason.
     status = NO_DATA if outage or query.status == OK else query.status
@@ -351,7 +286,7 @@ def _value_before(
     return earlier.index[-1].to_pydatetime(), float(earlier.iloc[-1])
 
 
-def _users_affected(query: _Query, start: datetime, business: Business) -> Figure:
+def _users_affected(query: QueryData, start: datetime, business: Business) -> Figure:
     """Active users just before the start, from the query, else from the config."""
     key, reason = "users_affected", query.note
     if query.status == OK:
@@ -367,7 +302,9 @@ def _users_affected(query: _Query, start: datetime, business: Business) -> Figur
     if business.active_users is not None:
         return _ok(key, business.active_users, "business.active_users", f"config used: {reason}")
     status = NO_DATA if query.status == OK else query.status
-    return _missing(key, status, f"{reason}; or set business.active_users", query.describe())
+    setting = "business.active_users" if status == NOT_CONFIGURED else ""
+    note = f"{reason}; or set business.active_users"
+    return _missing(key, status, note, query.describe(), setting=setting)
 
 
 def _revenue(window: _Window, business: Business) -> Figure:
@@ -375,7 +312,13 @@ def _revenue(window: _Window, business: Business) -> Figure:
     key, unit = "revenue_impact", business.currency
     rate, minutes = business.revenue_per_minute, window.minutes
     if rate is None:
-        return _missing(key, NOT_CONFIGURED, "set business.revenue_per_minute", unit=unit)
+        return _missing(
+            key,
+            NOT_CONFIGURED,
+            "set business.revenue_per_minute",
+            unit=unit,
+            setting="business.revenue_per_minute",
+        )
     if minutes is None:
         return _missing(key, NO_DATA, NO_END, window.source, unit=unit)
     source = (
@@ -402,7 +345,10 @@ def _sla_figures(window: _Window, budget: float | None) -> tuple[Figure, ...]:
         downtime = _ok("downtime", minutes, window.source, window.note)
     keys = ("error_budget", "error_budget_used", "error_budget_left")
     if budget is None:
-        return downtime, *(_missing(k, NOT_CONFIGURED, "set targets.slo_percent") for k in keys)
+        return downtime, *(
+            _missing(k, NOT_CONFIGURED, "set targets.slo_percent", setting="targets.slo_percent")
+            for k in keys
+        )
     basis = "targets.slo_percent and targets.slo_period"
     alone = "this incident's downtime only; other downtime in the period is not counted"
     if minutes is None:
@@ -415,11 +361,17 @@ def _sla_figures(window: _Window, budget: float | None) -> tuple[Figure, ...]:
         downtime,
         _ok(keys[0], budget, basis),
         _ok(keys[1], minutes / budget * 100, f"downtime / error budget ({basis})", alone),
-        _ok(keys[2], round(budget - minutes, 9), f"error budget − downtime ({basis})", alone),
+        # None left is zero, not a negative budget; the share used says by how much it ran over.
+        _ok(
+            keys[2],
+            max(round(budget - minutes, 9), 0.0),
+            f"error budget − downtime ({basis})",
+            alone,
+        ),
     )
 
 
-def _endpoints_down(outage: _Outage | None, query: _Query) -> Figure:
+def _endpoints_down(outage: Outage | None, query: QueryData) -> Figure:
     """The most series down at once during the outage, out of all series."""
     if outage is not None:
         return _ok("endpoints_down", outage.worst_down, outage.source, total=outage.series)
@@ -448,7 +400,7 @@ def _integrate(series: pd.Series, start: datetime, end: datetime) -> float:
     )
 
 
-def _requests_failed(query: _Query, window: _Window) -> Figure:
+def _requests_failed(query: QueryData, window: _Window) -> Figure:
     """Error responses over the impacted window: the error rate integrated over time."""
     if query.status != OK:
         return _query_problem("requests_failed", query)
@@ -459,7 +411,7 @@ def _requests_failed(query: _Query, window: _Window) -> Figure:
     return _ok("requests_failed", value, source, window.note)
 
 
-def _traffic_lost(query: _Query, baseline: pd.DataFrame, window: _Window) -> Figure:
+def _traffic_lost(query: QueryData, baseline: pd.DataFrame, window: _Window) -> Figure:
     """Requests the baseline week served over the same window, minus those served this time."""
     key = "traffic_lost"
     if query.status != OK:
@@ -486,7 +438,7 @@ def _traffic_lost(query: _Query, baseline: pd.DataFrame, window: _Window) -> Fig
     return _ok(key, expected - actual, source, note or window.note)
 
 
-def _connections_dropped(query: _Query, window: _Window) -> Figure:
+def _connections_dropped(query: QueryData, window: _Window) -> Figure:
     """Connections open just before the start minus the lowest count during the outage."""
     key = "connections_dropped"
     if query.status != OK:
@@ -506,7 +458,7 @@ def _connections_dropped(query: _Query, window: _Window) -> Figure:
     return _ok(key, max(value - low, 0.0), source, window.note)
 
 
-def _backup_age(query: _Query, start: datetime) -> Figure:
+def _backup_age(query: QueryData, start: datetime) -> Figure:
     """Minutes since the last good backup when the outage began: the data a restore loses."""
     key = "data_loss_window"
     if query.status != OK:
@@ -552,7 +504,8 @@ def _outside_hours(
     keys = ("outside_working_hours", "minutes_outside_working_hours")
     if zone_name is None:
         note = "set report.timezone (an IANA name such as Europe/Paris)"
-        return _missing(keys[0], NOT_CONFIGURED, note), _missing(keys[1], NOT_CONFIGURED, note)
+        missing = [_missing(k, NOT_CONFIGURED, note, setting="report.timezone") for k in keys]
+        return missing[0], missing[1]
     zone = ZoneInfo(zone_name)
     start, end = figures.started_at, figures.resolved_at or figures.started_at
     total = (end - start).total_seconds() / 60
@@ -606,6 +559,7 @@ def _objective(
 ) -> Objective:
     """Compare an actual duration with its target (value, config key): MET or MISSED by N."""
     value, config_key = target
+    setting = config_key if value is None else ""
     if value is None:
         status = f"{NOT_CONFIGURED}: set {config_key}"
     elif actual is None:
@@ -615,7 +569,7 @@ def _objective(
     else:
         minutes = round((actual - value).total_seconds() / 60, 1)
         status = f"MISSED by {minutes:g} minute{'' if minutes == 1 else 's'}"
-    return Objective(name, value, actual, status, source, note)
+    return Objective(name, value, actual, status, source, note, setting=setting)
 
 
 def _as_delta(minutes: float | None) -> timedelta | None:
@@ -625,9 +579,17 @@ def _as_delta(minutes: float | None) -> timedelta | None:
 def _rto(window: _Window, targets: Targets) -> Objective:
     """Time to restore the service, against targets.rto."""
     actual, missing = _as_delta(window.minutes), f"{NO_DATA}: {NO_END}"
-    return _objective(
+    objective = _objective(
         "RTO", (targets.rto, "targets.rto"), actual, missing, window.source, note=window.note
     )
+    return _still_open(objective, window)
+
+
+def _still_open(objective: Objective, window: _Window) -> Objective:
+    """While the incident is open, a target not yet exceeded is undecided, not met."""
+    if window.ongoing and objective.status in ("MET", "WITHIN BUDGET"):
+        return replace(objective, status=ONGOING)
+    return objective
 
 
 def _rpo(backup: Figure, targets: Targets) -> Objective:
@@ -642,7 +604,7 @@ def _rpo(backup: Figure, targets: Targets) -> Objective:
 def _sla(window: _Window, budget: float | None) -> Objective:
     """This incident's downtime against the period's error budget."""
     note = "this incident alone; other downtime in the period adds to the budget used"
-    return _objective(
+    objective = _objective(
         "SLA",
         (_as_delta(budget), "targets.slo_percent"),
         _as_delta(window.minutes),
@@ -651,3 +613,9 @@ def _sla(window: _Window, budget: float | None) -> Objective:
         met="WITHIN BUDGET",
         note=note,
     )
+    if budget is None or window.minutes is None:
+        return objective
+    # A budget is spent, not missed: the share used says how badly ("463 %, none left").
+    status = "OVER BUDGET" if objective.status.startswith("MISSED") else objective.status
+    spent = replace(objective, status=status, share_used=window.minutes / budget * 100)
+    return _still_open(spent, window)

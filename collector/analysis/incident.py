@@ -11,15 +11,18 @@ import pandas as pd
 from collector import pagerduty as pd_source
 from collector import prometheus as prom_source
 from collector.analysis.figures import IncidentFigures, compute_incident_figures
+from collector.analysis.findings import build_findings
 from collector.analysis.impact import Impact, compute_impact
 from collector.analysis.memory import (
     BacktestResult,
     DetectionDelay,
+    IdleGroup,
     MemoryTrend,
+    TrendLevel,
     analyse_memory_trends,
     backtest_thresholds,
-    build_findings,
     compute_detection_delay,
+    group_idle_trends,
 )
 from collector.analysis.metrics import (
     Crossing,
@@ -27,10 +30,17 @@ from collector.analysis.metrics import (
     detect_threshold_crossings,
     summarize_queries,
 )
+from collector.analysis.rules import (
+    AlertRule,
+    RuleBasis,
+    RuleCondition,
+    find_rule_condition,
+    read_alerting_rules,
+)
 from collector.analysis.timeline import build_timeline
 from collector.config import Config
 from collector.records import Alert, AlertInterval, Event, Incident, LogEntry
-from collector.timeutil import describe_duration
+from collector.timeutil import describe_duration, format_clock, iso_utc
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,11 @@ class Analysis:
     window: tuple[datetime, datetime]
     span: tuple[datetime, datetime]
     milestones: dict[str, datetime] = field(default_factory=dict)
+    idle_trends: list[IdleGroup] = field(default_factory=list)
+    rules: list[AlertRule] = field(default_factory=list)
+    rule_condition: RuleCondition | None = None
+    # The detection delay comes from the alerting rule's own condition (no threshold crossed).
+    delay_from_rule: bool = False
 
 
 def analyse_snapshot(
@@ -65,7 +80,7 @@ def analyse_snapshot(
     """Read the snapshot's raw data into records and compute every figure from them."""
     incident = pd_source.read_incident(pagerduty["incident"])
     entries = pd_source.read_log_entries(pagerduty.get("log_entries", []))
-    results: list[dict[str, Any]] = prometheus.get("results", [])
+    results = _with_user_facing(prometheus.get("results", []), config)
     alerts = prom_source.read_alert_intervals(results)
     figures = compute_incident_figures(incident, entries, config.report.severity_by_priority)
     frame = prom_source.read_series(results)
@@ -74,7 +89,9 @@ def analyse_snapshot(
     trends = analyse_memory_trends(frame, results, page, config.business.memory_growth_warning)
     delay = compute_detection_delay(trends, page)
     limit = config.prometheus.max_series_shown
-    shown, left_out = select_trends(trends, limit)
+    # Absent and all-zero series (no swap) are one summary line, never a list or an empty chart.
+    measured = [t for t in trends if t.level is TrendLevel.MEASURED]
+    shown, left_out = select_trends(measured, limit)
     backtests = [
         result
         for trend in shown
@@ -88,6 +105,10 @@ def analyse_snapshot(
             horizon_end=figures.resolved_at,
         )
     ]
+    raw_rules = prometheus.get("alerting_rules") or {}
+    rules = read_alerting_rules(raw_rules)
+    condition = find_rule_condition(alerts, rules, page, *rule_held_times(raw_rules))
+    from_rule = delay.crossing is None and condition is not None
     impact = compute_impact(
         frame,
         baseline,
@@ -96,8 +117,8 @@ def analyse_snapshot(
         config.targets,
         config.business,
         config.report.timezone,
-        delay.delay,
-        _delay_source(delay),
+        condition.lead if from_rule and condition else delay.delay,
+        _rule_delay_source(condition) if from_rule and condition else _delay_source(delay),
     )
     end = figures.resolved_at or now
     padding = (
@@ -130,7 +151,20 @@ def analyse_snapshot(
         window=(figures.started_at - padding[0], end + padding[1]),
         span=(figures.started_at, end),
         milestones=_milestones(figures, impact),
+        idle_trends=group_idle_trends(trends),
+        rules=rules,
+        rule_condition=condition,
+        delay_from_rule=from_rule,
     )
+
+
+def _with_user_facing(results: list[dict[str, Any]], config: Config) -> list[dict[str, Any]]:
+    """Snapshots from before `user_facing` existed take the flag from the config's query."""
+    flags = {q.name: q.user_facing for q in config.prometheus.queries}
+    return [
+        r if "user_facing" in r else {**r, "user_facing": flags.get(str(r.get("name")), False)}
+        for r in results
+    ]
 
 
 def select_trends(trends: list[MemoryTrend], limit: int) -> tuple[list[MemoryTrend], list[str]]:
@@ -147,10 +181,37 @@ def select_trends(trends: list[MemoryTrend], limit: int) -> tuple[list[MemoryTre
 def _delay_source(delay: DetectionDelay) -> str:
     if delay.crossing is None:
         return "no threshold of a memory or swap query was crossed before the page"
-    c = delay.crossing
+    c, page = delay.crossing, delay.page_time
+    crossed = format_clock(c.time, page, seconds=True)
     return (
-        f"{c.query} {c.series} crossed {c.threshold:g} at {c.time:%H:%M:%S} UTC;"
-        f" PagerDuty paged at {delay.page_time:%H:%M:%S} UTC"
+        f"{c.query} {c.series} crossed {c.threshold:g} at {crossed};"
+        f" PagerDuty paged at {format_clock(page, page, seconds=True)}"
+    )
+
+
+def rule_held_times(raw: dict[str, Any]) -> tuple[dict[str, list[datetime]], timedelta]:
+    """When each evaluated rule expression returned samples, and the evaluation step."""
+    evaluations = [r for r in raw.get("evaluations") or () if not r.get("error")]
+    frame = prom_source.read_series(evaluations)
+    held = {
+        str(name): [t.to_pydatetime() for t in group["time"]]
+        for name, group in frame.groupby("query")
+    }
+    steps = [float(r.get("step") or 60) for r in evaluations]
+    return held, timedelta(seconds=max(steps, default=60.0))
+
+
+def _rule_delay_source(condition: RuleCondition) -> str:
+    rule = condition.rule
+    what = f"`{rule.query}` for {describe_duration(rule.for_duration)}" if rule else "rule unread"
+    state = "pending" if condition.pending_seen else "firing"
+    how = f"ALERTS {state}"
+    if condition.basis is RuleBasis.EXPRESSION:
+        how = "its expression evaluated over the window"
+    return (
+        f"alerting rule {condition.alertname} ({what}): its condition first held at"
+        f" {iso_utc(condition.held_from)} ({how}); PagerDuty paged at"
+        f" {iso_utc(condition.page_time)}"
     )
 
 
@@ -168,20 +229,21 @@ def _milestones(figures: IncidentFigures, impact: Impact) -> dict[str, datetime]
 def first_why(analysis: Analysis) -> str:
     """A suggested answer to the first of the 5 whys: what stopped, when, what metrics showed."""
     fig = analysis.figures
-    text = f"{analysis.incident.title}: paged at {fig.started_at:%H:%M} UTC"
+    day = fig.started_at
+    text = f"{analysis.incident.title}: paged at {format_clock(day, day)}"
     if analysis.impact.outage_start is not None:
-        text += f", service down from {analysis.impact.outage_start:%H:%M} UTC"
+        text += f", service down from {format_clock(analysis.impact.outage_start, day)}"
     text += "."
     before = [c for c in analysis.crossings if c.time <= fig.started_at]
     if before:
         first = before[0]
         text += (
             f" Just before, {first.query} on {first.series} had crossed {first.threshold:g}"
-            f" at {first.time:%H:%M} UTC"
+            f" at {format_clock(first.time, day)}"
         )
         peaks = [t for t in analysis.trends if t.query == first.query and t.peak is not None]
         if peaks and peaks[0].peak_time is not None:
-            text += f" and peaked at {peaks[0].peak:.1f} at {peaks[0].peak_time:%H:%M} UTC"
+            text += f" and peaked at {peaks[0].peak:.1f} at {format_clock(peaks[0].peak_time, day)}"
         text += "."
     return text
 
@@ -209,7 +271,7 @@ def suggested_lessons(analysis: Analysis, targets_ack: timedelta | None) -> dict
         )
         if objective.status in ("MET", "WITHIN BUDGET"):
             good.append(line)
-        elif objective.status.startswith("MISSED"):
+        elif objective.status.startswith("MISSED") or objective.status == "OVER BUDGET":
             bad.append(line)
     for result in analysis.backtests:
         if result.lead is not None and result.lead > timedelta(0) and not result.held_at_start:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+from enum import Enum
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from collector.analysis.metrics import Crossing, detect_threshold_crossings
-from collector.timeutil import describe_duration
+from collector.analysis.theilsen import fit_theil_sen, theil_sen_interval
 
 TREND_KINDS = ("memory", "swap")
 FULL_PERCENT = 100.0
@@ -24,11 +24,20 @@ MIN_FIT_POINTS = 5  # below this a median of slopes is no more robust than a rul
 MIN_FIT_WINDOW = timedelta(minutes=10)
 # %/hour: how far the last quarter's growth may differ before the fit window is shortened.
 GROWTH_TOLERANCE = 5.0
-MAX_FIT_POINTS = 600  # all pairs of 600 points: 180k slopes, a few milliseconds
-MAX_PROJECTION = timedelta(days=365)  # a straight line projected past a year says nothing
+# A straight line projected further than two days says nothing worth a clock time: "not within".
+EXHAUSTION_HORIZON = timedelta(days=2)
+# %/hour: below this, a statistically clear slope is still not "growing" (noise, cache warm-up).
+MIN_GROWTH_PER_HOUR = 1.0
+IDLE_PERCENT = 0.05  # a series never above this is "at 0 %" (swap configured, never used)
 _INSTANCE = re.compile(r'[{,]instance="([^"]*)"')
 
-FloatArray = npt.NDArray[np.float64]
+
+class TrendLevel(Enum):
+    """Whether a series says anything about growth."""
+
+    MEASURED = "measured"
+    ABSENT = "absent"  # no usable sample: no swap on the host (0/0), or no series there
+    ZERO = "zero"  # every sample at 0 %: swap configured and never used
 
 
 @dataclass(frozen=True)
@@ -48,11 +57,27 @@ class MemoryTrend:
     fit_points: int
     growth_per_hour: float | None  # Theil–Sen slope in % per hour; None with too few points
     warning_rate: float  # the configured growth warning, % per hour
-    growth_warning: bool  # growth_per_hour > warning_rate
+    growth_warning: bool  # growing and growth_per_hour > warning_rate
     level_at_fit_end: float | None  # the fitted line's value at fit_end
     exhaustion_at: datetime | None  # the fitted line reaches 100 %; None if not growing
     peak: float | None
     peak_time: datetime | None
+    # 95 % interval of the slope (Sen 1968; Hollander & Wolfe), % per hour.
+    growth_interval: tuple[float, float] | None = None
+    # The interval excludes zero and the rate passes MIN_GROWTH_PER_HOUR.
+    growing: bool = False
+    # Growing, but the line reaches 100 % later than EXHAUSTION_HORIZON after fit_end.
+    exhaustion_beyond: bool = False
+    level: TrendLevel = TrendLevel.MEASURED
+
+
+@dataclass(frozen=True)
+class IdleGroup:
+    """Series of one kind that say nothing about growth, summarised in one line."""
+
+    kind: str  # "memory" | "swap"
+    level: TrendLevel  # ABSENT or ZERO
+    instances: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -138,6 +163,9 @@ def _series_trend(
     slope = fit[0] if fit else None
     level = fit[1] + fit[0] * ((fit_end - fit_start) / timedelta(hours=1)) if fit else None
     peak = group.sort_values("value", kind="stable").iloc[-1] if not group.empty else None
+    interval = _window_interval(window, fit_start) if fit else None
+    growing = is_growing(slope, interval)
+    exhaustion = project_exhaustion(fit_end, level, slope) if growing else None
     return MemoryTrend(
         query=key.query,
         series=key.series,
@@ -152,12 +180,48 @@ def _series_trend(
         fit_points=len(window),
         growth_per_hour=slope,
         warning_rate=warning_rate,
-        growth_warning=slope is not None and slope > warning_rate,
+        growth_warning=growing and slope is not None and slope > warning_rate,
         level_at_fit_end=level,
-        exhaustion_at=project_exhaustion(fit_end, level, slope),
+        exhaustion_at=exhaustion,
         peak=float(peak["value"]) if peak is not None else None,
         peak_time=_py(peak["time"]) if peak is not None else None,
+        growth_interval=interval,
+        growing=growing,
+        exhaustion_beyond=growing and exhaustion is None and level is not None and level < 100,
+        level=_level(group),
     )
+
+
+def group_idle_trends(trends: Sequence[MemoryTrend]) -> list[IdleGroup]:
+    """The absent and all-zero series, one group per kind and level ("no swap on a, b")."""
+    groups: dict[tuple[str, TrendLevel], list[str]] = {}
+    for trend in trends:
+        if trend.level is not TrendLevel.MEASURED:
+            groups.setdefault((trend.kind, trend.level), []).append(trend.instance)
+    return [
+        IdleGroup(kind, level, tuple(dict.fromkeys(sorted(names))))
+        for (kind, level), names in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1].value))
+    ]
+
+
+def _level(group: pd.DataFrame) -> TrendLevel:
+    if group.empty:
+        return TrendLevel.ABSENT
+    if float(group["value"].abs().max()) < IDLE_PERCENT:
+        return TrendLevel.ZERO
+    return TrendLevel.MEASURED
+
+
+def is_growing(slope: float | None, interval: tuple[float, float] | None) -> bool:
+    """Growing: the slope's interval lies above zero and the slope passes the floor."""
+    if slope is None or interval is None:
+        return False
+    return interval[0] > 0 and slope >= MIN_GROWTH_PER_HOUR
+
+
+def _window_interval(window: pd.DataFrame, origin: datetime) -> tuple[float, float] | None:
+    hours = (window["time"] - pd.Timestamp(origin)).dt.total_seconds().to_numpy(np.float64)
+    return theil_sen_interval(hours / 3600, window["value"].to_numpy(np.float64))
 
 
 def _adaptive_fit(
@@ -192,21 +256,6 @@ def _fit_window(window: pd.DataFrame, origin: datetime) -> tuple[float, float] |
     return fit_theil_sen(hours / 3600, window["value"].to_numpy(np.float64))
 
 
-def fit_theil_sen(x: FloatArray, y: FloatArray) -> tuple[float, float] | None:
-    """Slope (median of pairwise slopes) and intercept (median residual); None if x is constant."""
-    if len(x) > MAX_FIT_POINTS:
-        # Evenly spaced thinning is deterministic and keeps the share of outliers unchanged.
-        keep = np.unique(np.linspace(0, len(x) - 1, MAX_FIT_POINTS).round().astype(int))
-        x, y = x[keep], y[keep]
-    first, second = np.triu_indices(len(x), k=1)
-    dx = x[second] - x[first]
-    usable = dx != 0
-    if not usable.any():
-        return None
-    slope = float(np.median((y[second] - y[first])[usable] / dx[usable]))
-    return slope, float(np.median(y - slope * x))
-
-
 def project_exhaustion(
     at: datetime, level: float | None, growth_per_hour: float | None
 ) -> datetime | None:
@@ -214,7 +263,7 @@ def project_exhaustion(
     if level is None or growth_per_hour is None or growth_per_hour <= 0:
         return None
     hours = (FULL_PERCENT - level) / growth_per_hour
-    if abs(hours) > MAX_PROJECTION / timedelta(hours=1):
+    if abs(hours) > EXHAUSTION_HORIZON / timedelta(hours=1):
         return None
     # A projection is not more precise than a second; rounding hides float noise in the fit.
     return at + timedelta(seconds=round(hours * 3600))
@@ -227,7 +276,7 @@ def _fit_end(
     # the first crossing of the highest threshold during the excursion that led to the page.
     if not thresholds:
         return page
-    start = _episode_start(crossings, thresholds[0], page)
+    start = episode_start(crossings, thresholds[0], page)
     failures = [
         c.time
         for c in crossings
@@ -238,7 +287,7 @@ def _fit_end(
     return min(failures, default=page)
 
 
-def _episode_start(
+def episode_start(
     crossings: Sequence[Crossing], threshold: float, page: datetime
 ) -> Crossing | None:
     # The last upward crossing before the page starts the excursion that led to it; an earlier
@@ -253,7 +302,7 @@ def compute_detection_delay(trends: Sequence[MemoryTrend], page_time: datetime) 
         start
         for trend in trends
         if trend.thresholds
-        and (start := _episode_start(trend.crossings, trend.thresholds[0], page_time))
+        and (start := episode_start(trend.crossings, trend.thresholds[0], page_time))
     ]
     if not starts:
         return DetectionDelay(None, page_time, None)
@@ -328,75 +377,6 @@ def _max_gap(times: Sequence[datetime]) -> timedelta:
     return steps[len(steps) // 2] * 1.5 if steps else timedelta.max
 
 
-def build_findings(
-    trends: Sequence[MemoryTrend],
-    delay: DetectionDelay,
-    backtests: Sequence[BacktestResult],
-) -> list[str]:
-    """Suggested findings for Lessons Learned and Corrective Actions, each naming its source."""
-    findings = _crossing_findings(trends, delay)
-    findings += [_growth_finding(t) for t in trends if t.growth_warning]
-    groups: dict[tuple[str, str], list[BacktestResult]] = {}
-    for result in backtests:
-        groups.setdefault((result.query, result.series), []).append(result)
-    findings += [_backtest_finding(group, trends) for group in groups.values()]
-    return findings
-
-
-def _crossing_findings(trends: Sequence[MemoryTrend], delay: DetectionDelay) -> list[str]:
-    page = delay.page_time
-    watched = [t for t in trends if t.thresholds]
-    if watched and delay.crossing is None:
-        names = ", ".join(dict.fromkeys(t.query for t in watched))
-        return [
-            f"No memory or swap threshold was crossed before the page at {_clock(page)} ({names})."
-        ]
-    starts = [(_episode_start(t.crossings, t.thresholds[0], page), t) for t in watched]
-    # Earliest first: the first sentence is the detection delay itself.
-    return [
-        f"{trend.kind.capitalize()} on {trend.instance} crossed {start.threshold:g} % at "
-        f"{_clock(start.time)}, {_relative(page - start.time)} the page at {_clock(page)} "
-        f"({_source(trend.query, trend.data_start, trend.data_end)})."
-        for start, trend in sorted(
-            ((c, t) for c, t in starts if c is not None), key=lambda pair: pair[0].time
-        )
-    ]
-
-
-def _growth_finding(trend: MemoryTrend) -> str:
-    text = (
-        f"{trend.kind.capitalize()} on {trend.instance} grew {trend.growth_per_hour:.1f} %/hour "
-        f"before the incident (above the {trend.warning_rate:g} %/hour warning rate)"
-    )
-    if trend.exhaustion_at is not None:
-        text += f"; at that rate it would have been exhausted at {_clock(trend.exhaustion_at)}"
-    fit = f"Theil–Sen fit on {_source(trend.query, trend.fit_start, trend.fit_end)}"
-    return f"{text} ({fit})."
-
-
-def _backtest_finding(group: Sequence[BacktestResult], trends: Sequence[MemoryTrend]) -> str:
-    first = group[0]
-    trend = next((t for t in trends if (t.query, t.series) == (first.query, first.series)), None)
-    subject = f"{trend.kind} on {trend.instance}" if trend else instance_of(first.series)
-    clauses = []
-    for result in group:
-        rule = f"≥ {result.threshold:g} %"
-        if result.for_duration > timedelta(0):
-            rule += f" for {describe_duration(result.for_duration)}"
-        if result.fires_at is None or result.lead is None:
-            clauses.append(f"{rule} would not have fired")
-        elif result.held_at_start:
-            start = _clock(result.data_start or result.fires_at)
-            clauses.append(f"{rule} was already met when the data begins ({start})")
-        else:
-            clauses.append(
-                f"{rule} would have fired at {_clock(result.fires_at)}, "
-                f"{_relative(result.lead)} the page"
-            )
-    source = _source(first.query, first.data_start, first.data_end)
-    return f"Alert backtest for {subject}: {'; '.join(clauses)} ({source})."
-
-
 def instance_of(series: str) -> str:
     """The `instance` label of a series' label text, or the text itself when it has none."""
     match = _INSTANCE.search(series)
@@ -418,21 +398,3 @@ def _finite(data: pd.DataFrame) -> pd.DataFrame:
 def _py(value: object) -> datetime:
     moment: datetime = pd.Timestamp(str(value)).to_pydatetime()
     return moment
-
-
-def _clock(moment: datetime, suffix: bool = True) -> str:
-    utc = moment.astimezone(timezone.utc)
-    text = utc.strftime("%H:%M:%S" if utc.second else "%H:%M")
-    return f"{text} UTC" if suffix else text
-
-
-def _source(query: str, start: datetime | None, end: datetime | None) -> str:
-    if start is None or end is None:
-        return f"{query}, no samples"
-    return f"{query}, {_clock(start, suffix=False)}–{_clock(end)}"
-
-
-def _relative(lead: timedelta) -> str:
-    if lead == timedelta(0):
-        return "at"
-    return f"{describe_duration(abs(lead))} {'before' if lead > timedelta(0) else 'after'}"

@@ -88,9 +88,11 @@ def summarize_queries(
             problem = f"query failed: {record['error']}"
         elif record.get("kind") != "alerts" and data.empty:
             problem = "no data: the query matched no series in this time range"
-        ordered = data.sort_values("value", kind="stable")
-        peak = ordered.iloc[-1] if not data.empty else None
-        low = ordered.iloc[0] if not data.empty else None
+        # NaN is 0/0 (swap on a host without swap): never a peak, a low, or a number shown.
+        finite = data[np.isfinite(data["value"].to_numpy(dtype=float))]
+        ordered = finite.sort_values("value", kind="stable")
+        peak = ordered.iloc[-1] if not finite.empty else None
+        low = ordered.iloc[0] if not finite.empty else None
         summaries.append(
             QuerySummary(
                 name=name,

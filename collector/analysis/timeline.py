@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from collector.records import AlertInterval, Event, LogEntry
+
+# A run of this many events of the same kind reads as one line in the report.
+REPEAT_MIN = 5
+# Kinds whose repeats collapse whatever their text (who was notified changes each time).
+GROUPED_BY_KIND = frozenset(
+    {"notify", "acknowledge", "unacknowledge", "escalate", "assign", "repeat_escalation_path"}
+)
 
 # Which phase of the report's chronology each log entry type belongs to. Types PagerDuty adds
 # later are kept (phase "response") rather than dropped.
@@ -83,6 +92,8 @@ def _entry_event(entry: LogEntry, reopened: bool) -> Event:
         summary=summary,
         link=entry.link,
         ref=entry.id,
+        targets=entry.targets if kind == "notify" else (),
+        channel=entry.channel.replace("_", " ") if kind == "notify" else "",
     )
 
 
@@ -112,3 +123,60 @@ def _alert_events(alert: AlertInterval) -> list[Event]:
         ref=alert.query,
     )
     return [start, end]
+
+
+@dataclass(frozen=True)
+class EventGroup:
+    """Events of one kind shown as one line: a single event, or a run of repeats."""
+
+    first: Event
+    count: int
+    start: datetime
+    end: datetime
+    actors: tuple[str, ...]
+    targets: tuple[str, ...]
+    channels: tuple[str, ...]
+
+    @property
+    def repeated(self) -> bool:
+        """More than one event: the line states a count and a time range."""
+        return self.count > 1
+
+
+def group_repeats(events: Sequence[Event], minimum: int = REPEAT_MIN) -> list[EventGroup]:
+    """Collapse repeats (same kind, or same text) into one group at the first one's place.
+
+    Fewer than `minimum` alike stay one line each; every event stays in timeline.csv.
+    """
+    keyed: dict[tuple[str, ...], list[Event]] = {}
+    for event in events:
+        keyed.setdefault(_repeat_key(event), []).append(event)
+    groups: list[EventGroup] = []
+    for event in events:
+        alike = keyed[_repeat_key(event)]
+        if len(alike) < minimum:
+            groups.append(_group([event]))
+        elif event is alike[0]:
+            groups.append(_group(alike))
+    return groups
+
+
+def _repeat_key(event: Event) -> tuple[str, ...]:
+    if event.kind in GROUPED_BY_KIND:
+        return (event.source, event.kind)
+    return (event.source, event.kind, event.summary)
+
+
+def _group(events: Sequence[Event]) -> EventGroup:
+    def distinct(values: Sequence[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(v for v in values if v))
+
+    return EventGroup(
+        first=events[0],
+        count=len(events),
+        start=events[0].time,
+        end=events[-1].time,
+        actors=distinct([e.actor for e in events]),
+        targets=distinct([t for e in events for t in e.targets]),
+        channels=distinct([e.channel for e in events]),
+    )

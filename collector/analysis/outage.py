@@ -1,0 +1,226 @@
+"""The outage: which availability signal decides it, and when some of its series were down.
+
+What users hit (blackbox probes: `user_facing: true`) decides the outage; other availability
+queries (scrape targets `up`) are shown beside it as context. With no user-facing signal that
+answers, the first availability query decides, and the report says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import pandas as pd
+
+from collector.timeutil import iso_utc
+
+OK = "ok"
+NOT_CONFIGURED = "not configured"
+FAILED = "failed"
+NO_DATA = "no data"
+# probe_success and up are 0 or 1: a series at or above one half counts as up.
+UP_THRESHOLD = 0.5
+
+
+class OutageBasis(Enum):
+    """Why the outage comes from the signal it comes from."""
+
+    USER_FACING = "user_facing"  # the user-facing availability queries decide
+    NOT_MARKED = "not_marked"  # no availability query is marked user-facing: fallback
+    USER_FACING_SILENT = "user_facing_silent"  # marked ones failed or returned nothing
+    NONE = "none"  # no availability query answered at all
+
+
+@dataclass(frozen=True)
+class QueryData:
+    """The samples of the query (or queries) playing one role, or why there are none."""
+
+    kind: str
+    record: Mapping[str, Any] | None
+    data: pd.DataFrame
+    status: str
+    note: str
+
+    def describe(self) -> str:
+        if self.record is None:
+            return f"no query of kind '{self.kind}'"
+        r = self.record
+        return f"{r.get('name')} `{r.get('query')}` ({r.get('start')} to {r.get('end')})"
+
+    @property
+    def setting(self) -> str:
+        """The config key that would bring this query's data, when none is configured."""
+        return f"prometheus.queries (kind: {self.kind})" if self.status == NOT_CONFIGURED else ""
+
+    def totals(self, how: str = "sum") -> pd.Series:
+        # Rates and counts of several series add up (per status code, per instance); ages do
+        # not: the oldest backup bounds the data lost.
+        return self.data.groupby("time")["value"].agg(how).sort_index()
+
+
+@dataclass(frozen=True)
+class Outage:
+    """From the first sample with a series down to the first with all up again."""
+
+    start: datetime
+    end: datetime | None
+    first_better: datetime | None
+    worst_down: int
+    series: int
+    source: str
+
+
+@dataclass(frozen=True)
+class SignalOutage:
+    """One availability query's own view of the incident, for the context line."""
+
+    name: str
+    title: str
+    user_facing: bool
+    status: str
+    start: datetime | None
+    end: datetime | None
+    worst_down: int
+    series: int
+
+
+@dataclass(frozen=True)
+class OutageSignal:
+    """Which availability queries decided the outage, and what the others showed."""
+
+    basis: OutageBasis
+    used: tuple[str, ...]  # titles of the queries that decided
+    context: tuple[SignalOutage, ...]  # the other availability queries
+
+
+def pick_query(frame: pd.DataFrame, queries: Sequence[Mapping[str, Any]], kind: str) -> QueryData:
+    """The first query of this kind, with its data, or why there is none."""
+    candidates = [q for q in queries if q.get("kind") == kind]
+    if not candidates:
+        note = f"add a query of kind '{kind}' to prometheus.queries"
+        return QueryData(kind, None, frame.iloc[0:0], NOT_CONFIGURED, note)
+    return query_data(frame, candidates[0])
+
+
+def query_data(frame: pd.DataFrame, record: Mapping[str, Any]) -> QueryData:
+    """The samples of one query record, with its status."""
+    kind, name = str(record.get("kind")), record.get("name")
+    data = frame[frame["query"] == name]
+    if record.get("error"):
+        return QueryData(kind, record, data, FAILED, f"query {name} failed: {record['error']}")
+    if data.empty:
+        span = f"{record.get('start')} to {record.get('end')}"
+        return QueryData(kind, record, data, NO_DATA, f"query {name} returned no samples ({span})")
+    return QueryData(kind, record, data, OK, "")
+
+
+def pick_outage_signal(
+    frame: pd.DataFrame, queries: Sequence[Mapping[str, Any]]
+) -> tuple[QueryData, OutageSignal]:
+    """The availability data that decides the outage: every user-facing query together."""
+    records = [q for q in queries if q.get("kind") == "availability"]
+    if not records:
+        return pick_query(frame, queries, "availability"), OutageSignal(OutageBasis.NONE, (), ())
+    marked = [query_data(frame, q) for q in records if q.get("user_facing")]
+    answering = [q for q in marked if q.status == OK]
+    chosen, basis = _fallback(frame, records, marked)
+    if answering:
+        chosen, basis = _combine(answering), OutageBasis.USER_FACING
+    used_names = {q.record.get("name") for q in (answering or [chosen]) if q.record}
+    used = tuple(str(r.get("title", r.get("name"))) for r in records if r.get("name") in used_names)
+    context = tuple(_signal_outage(frame, r) for r in records if r.get("name") not in used_names)
+    return chosen, OutageSignal(basis, used, context)
+
+
+def _fallback(
+    frame: pd.DataFrame, records: Sequence[Mapping[str, Any]], marked: Sequence[QueryData]
+) -> tuple[QueryData, OutageBasis]:
+    """Without a user-facing answer: the availability query that tells the most, and why."""
+    others = [query_data(frame, q) for q in records if not q.get("user_facing")]
+    # A probe per endpoint tells more about an outage than a single `up` series.
+    others.sort(key=lambda q: (q.status != OK, q.data["series"].nunique() <= 1))
+    if others and others[0].status == OK:
+        return others[0], OutageBasis.USER_FACING_SILENT if marked else OutageBasis.NOT_MARKED
+    return (list(marked) + others)[0], OutageBasis.NONE
+
+
+def _combine(parts: Sequence[QueryData]) -> QueryData:
+    """Several user-facing queries as one: every series of each, named by its query."""
+    if len(parts) == 1:
+        return parts[0]
+    frames = []
+    for part in parts:
+        data = part.data.copy()
+        data["series"] = str(part.record.get("name") if part.record else "") + data["series"]
+        frames.append(data)
+    first = parts[0].record or {}
+    record = {
+        **first,
+        "name": " + ".join(str(p.record.get("name")) for p in parts if p.record),
+        "query": "; ".join(str(p.record.get("query")) for p in parts if p.record),
+    }
+    return QueryData("availability", record, pd.concat(frames, ignore_index=True), OK, "")
+
+
+def _signal_outage(frame: pd.DataFrame, record: Mapping[str, Any]) -> SignalOutage:
+    query = query_data(frame, record)
+    outage = find_outage(query, None, None) if query.status == OK else None
+    series = int(query.data["series"].nunique())
+    return SignalOutage(
+        name=str(record.get("name")),
+        title=str(record.get("title", record.get("name"))),
+        user_facing=bool(record.get("user_facing")),
+        status=query.status,
+        start=outage.start if outage else None,
+        end=outage.end if outage else None,
+        worst_down=outage.worst_down if outage else 0,
+        series=series,
+    )
+
+
+def find_outage(
+    query: QueryData, started: datetime | None, resolved: datetime | None
+) -> Outage | None:
+    """The samples with some series down that overlap the incident, from first to last run."""
+    if query.status != OK:
+        return None
+    data = query.data.drop_duplicates(["time", "series"], keep="last")
+    wide = data.pivot(index="time", columns="series", values="value").sort_index()
+    # A series without a sample at a time (probe gone) counts as down there.
+    down = [int(n) for n in (~wide.ge(UP_THRESHOLD)).sum(axis=1)]
+    times = [t.to_pydatetime() for t in wide.index]
+    last = resolved or times[-1]
+    first = started or times[0]
+    runs = [
+        (b, e)
+        for b, e in _runs_of_down(down)
+        if times[b] <= last and (e == len(times) or times[e] > first)
+    ]
+    if not runs:
+        return None
+    begin, end = runs[0][0], runs[-1][1]
+    worst = max(down[begin:end])
+    worst_at = down.index(worst, begin, end)
+    better = next((i for i in range(worst_at, len(down)) if down[i] < worst), None)
+    end_time = times[end] if end < len(times) else None
+    source = (
+        f"{query.describe()}: at worst {worst} of {wide.shape[1]} series down"
+        f" (< {UP_THRESHOLD:g}); first sample with one down {iso_utc(times[begin])},"
+        f" first with all up again {iso_utc(end_time) if end_time else 'none'}"
+    )
+    better_time = times[better] if better is not None else None
+    return Outage(times[begin], end_time, better_time, worst, int(wide.shape[1]), source)
+
+
+def _runs_of_down(down: Sequence[int]) -> list[tuple[int, int]]:
+    """[begin, end) index ranges where some series is down; end is the first all-up sample."""
+    runs: list[tuple[int, int]] = []
+    for i, count in enumerate(down):
+        if count and (i == 0 or not down[i - 1]):
+            runs.append((i, i + 1))
+        elif count:
+            runs[-1] = (runs[-1][0], i + 1)
+    return runs

@@ -1,0 +1,84 @@
+"""Charts: text in any script without a font warning, dated ticks, availability from 0 to N."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from collector import charts
+from collector.analysis.metrics import summarize_queries
+
+T0 = datetime(2025, 10, 25, 22, 0, tzinfo=timezone.utc)
+TITLE = "データベース停止 — انقطاع الخدمة 🔥 Événement"
+
+
+def test_fallback_fonts_are_installed_and_used() -> None:
+    import matplotlib
+
+    assert list(matplotlib.rcParams["font.family"]) == list(charts.FONT_FAMILIES)
+
+
+def test_a_title_in_japanese_arabic_and_emoji_draws_without_a_warning(tmp_path: Path) -> None:
+    # A fresh interpreter, so that nothing filtered by pytest hides a warning on stderr.
+    script = (
+        "from datetime import datetime, timedelta, timezone\n"
+        "from pathlib import Path\n"
+        "from collector import charts\n"
+        "t = datetime(2025, 10, 25, 22, 0, tzinfo=timezone.utc)\n"
+        f"charts.draw_timeline_chart([], [], {{'detected': t}}, (t, t + timedelta(hours=5)),"
+        f" {TITLE!r}, Path({str(tmp_path / 'x.png')!r}), 'Asia/Tokyo')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert (tmp_path / "x.png").stat().st_size > 5000
+
+
+def tick_labels(ax_figure: Figure) -> list[str]:
+    ax = ax_figure.axes[0]
+    ax_figure.canvas.draw()  # type: ignore[no-untyped-call]
+    return [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+
+
+def test_ticks_carry_the_date_after_the_start_day_and_the_local_time() -> None:
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.set_xlim(charts._num(T0), charts._num(T0 + timedelta(hours=6)))
+    charts._format_time_axis(ax, "Europe/Paris", T0)
+    labels = tick_labels(fig)
+    # 22:00 UTC is already 10-26 in Paris: each calendar is judged against its own start day.
+    assert "23:00 UTC\n(01:00 CEST)" in labels
+    assert "10-26 00:00 UTC\n(02:00 CEST)" in labels
+
+
+def test_availability_axis_runs_from_zero_to_the_number_of_series(tmp_path: Path) -> None:
+    times = [T0 + timedelta(minutes=m) for m in range(30)]
+    rows = [("probes", f'{{i="{i}"}}', t, 0.0 if i < 8 else 1.0) for i in range(12) for t in times]
+    frame = pd.DataFrame(rows, columns=["query", "series", "time", "value"])
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    record = {"name": "probes", "title": "Probes", "kind": "availability", "step": 60}
+    [summary] = summarize_queries([record], frame, max_shown=6)
+    counted = frame.groupby("time")["value"].sum().reset_index()
+    counted["query"], counted["series"] = "probes", '{count="up (of 12)"}'
+    seen: list[tuple[float, float]] = []
+    original = charts._save
+
+    def capture(fig: Figure, path: Path) -> Path:
+        seen.append(fig.axes[0].get_ylim())
+        return original(fig, path)
+
+    charts._save = capture  # type: ignore[assignment]
+    try:
+        span = (T0, T0 + timedelta(minutes=29))
+        charts.draw_metric_chart(counted, summary, (), span, span, {}, tmp_path / "p.png")
+    finally:
+        charts._save = original  # type: ignore[assignment]
+    low, high = seen[0]
+    assert low <= 0 and 12 <= high < 13

@@ -1,0 +1,267 @@
+"""The gallery: incident shapes nobody tuned for, collected from the PagerDuty simulator and a
+real Prometheus, drafted in French and English, and asserted figure by figure.
+
+The fixtures and their exact answers (`fixtures/gallery/facts.json`) come from
+`fixtures/gallery/make_gallery.py`; `fixtures/STORY.md` tells each shape.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FIXTURES, TOKEN, environment
+from pd_simulator import PagerDutySimulator
+from prom_server import PrometheusServer, start_prometheus
+
+from collector.analysis.incident import Analysis, analyse_snapshot
+from collector.analysis.memory import TrendLevel
+from collector.analysis.outage import OutageBasis
+from collector.config import Config, load_config
+from collector.draft import build_draft
+from collector.snapshot import Snapshot, collect_snapshot
+from collector.timeutil import parse_time
+
+GALLERY = FIXTURES / "gallery"
+FACTS: dict[str, Any] = json.loads((GALLERY / "facts.json").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Drafted:
+    """One gallery incident: its snapshot, its analysis, and its report in each language."""
+
+    snapshot: Snapshot
+    analysis: Analysis
+    reports: dict[str, str]
+    folders: dict[str, Path]
+
+    def csv_rows(self) -> list[dict[str, str]]:
+        text = (self.folders["en"] / "timeline.csv").read_text(encoding="utf-8")
+        return list(csv.DictReader(io.StringIO(text)))
+
+
+@pytest.fixture(scope="module")
+def gallery_servers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[PagerDutySimulator, PrometheusServer]]:
+    server = start_prometheus(
+        [GALLERY / "gallery.om"],
+        tmp_path_factory.mktemp("gallery-prometheus"),
+        rule_files=[GALLERY / "gallery_rules.yml"],
+    )
+    try:
+        with PagerDutySimulator(GALLERY / "pagerduty", TOKEN) as sim:
+            yield sim, server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def draft(
+    gallery_servers: tuple[PagerDutySimulator, PrometheusServer],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Any:
+    sim, server = gallery_servers
+    config = load_config(GALLERY / "collector.yaml", environment(sim, server.url))
+    cache: dict[str, Drafted] = {}
+
+    def run(incident_id: str, now: datetime | None = None) -> Drafted:
+        if incident_id not in cache:
+            cache[incident_id] = _draft(config, incident_id, now, tmp_path_factory)
+        return cache[incident_id]
+
+    return run
+
+
+def _draft(
+    config: Config, incident_id: str, now: datetime | None, tmp: pytest.TempPathFactory
+) -> Drafted:
+    raw = json.loads((GALLERY / "pagerduty" / f"{incident_id}.json").read_text("utf-8"))
+    end = raw["incident"]["resolved_at"]
+    # Drafted a day after the resolve, unless the test drafts an open incident on demand.
+    now = now or parse_time(end) + timedelta(days=1)
+    snapshot = collect_snapshot(config, incident_id, now=now)
+    analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
+    reports, folders = {}, {}
+    for language in ("fr", "en"):
+        folder = tmp.mktemp(f"{incident_id}-{language}")
+        localised = replace(config, report=replace(config.report, language=language))
+        build_draft(snapshot, localised, folder, now)
+        reports[language] = (folder / "report.md").read_text(encoding="utf-8")
+        folders[language] = folder
+    for report in reports.values():
+        assert "not configured" not in report and "None" not in report
+    return Drafted(snapshot, analysis, reports, folders)
+
+
+def minutes(value: object) -> float:
+    assert isinstance(value, timedelta), value
+    return value.total_seconds() / 60
+
+
+def charts_of(drafted: Drafted) -> list[str]:
+    return sorted(p.name for p in (drafted.folders["fr"] / "charts").glob("*.png"))
+
+
+def test_partial_degradation(draft: Any) -> None:
+    facts = FACTS["partial"]
+    d = draft("PGPARTL")
+    impact = d.analysis.impact
+    assert [impact.outage_start, impact.outage_end] == [parse_time(t) for t in facts["outage"]]
+    down = impact.figure("endpoints_down")
+    assert [down.value, down.total] == facts["endpoints_down"]
+    assert minutes(impact.figure("time_to_restore").value) == facts["time_to_restore_min"]
+    assert minutes(impact.figure("time_to_acknowledge").value) == facts["time_to_acknowledge_min"]
+    assert impact.objective("RTO").status == facts["rto"]
+    assert impact.signal is not None and impact.signal.basis is OutageBasis.USER_FACING
+    (context,) = impact.signal.context
+    assert (context.name, context.start, context.series) == ("targets_up", None, 3)
+    idle = {(g.level, g.instances) for g in d.analysis.idle_trends}
+    assert idle == {
+        (TrendLevel.ABSENT, tuple(facts["no_swap"])),
+        (TrendLevel.ZERO, tuple(facts["zero_swap"])),
+    }
+    assert "ce que voient les utilisateurs" in d.reports["fr"]
+    assert "pas de swap sur app-2:9100" in d.reports["fr"]
+    assert "no swap on app-2:9100" in d.reports["en"]
+    assert "swap at 0 % on app-3:9100" in d.reports["en"]
+    assert "**swap app-2" not in d.reports["en"]  # summarised, never listed
+    assert "Scrape targets up (not user-facing): no series down" in d.reports["en"]
+    # Three hosts' memory trends, and no chart for the absent or idle swap.
+    assert "memory_trend_app_1_9100.png" in charts_of(d)
+
+
+def test_flapping_alert(draft: Any) -> None:
+    facts = FACTS["flapping"]
+    d = draft("PGFLAPS")
+    impact = d.analysis.impact
+    assert [impact.outage_start, impact.outage_end] == [parse_time(t) for t in facts["outage"]]
+    assert minutes(impact.figure("time_to_restore").value) == facts["time_to_restore_min"]
+    firing = [a for a in d.analysis.alerts if a.state == "firing"]
+    assert len(firing) == facts["fires"]
+    rows = d.csv_rows()
+    assert sum(r["kind"] == "alert_firing" for r in rows) == facts["fires"]
+    assert sum(r["kind"] == "alert_resolved" for r in rows) == facts["fires"]
+    line = "Alert SiteDown firing (instance=https://flappy.example/check/00, job=blackbox)"
+    assert f"{line} — 5 times" in d.reports["en"]
+    assert f"{line} — 5 fois" in d.reports["fr"]
+    assert d.reports["en"].count(line) == 2  # one grouped line in the chronology, one in the table
+
+
+def test_several_services(draft: Any) -> None:
+    facts = FACTS["several_services"]
+    d = draft("PGMULTI")
+    impact = d.analysis.impact
+    assert [impact.outage_start, impact.outage_end] == [parse_time(t) for t in facts["outage"]]
+    down = impact.figure("endpoints_down")
+    assert [down.value, down.total] == facts["endpoints_down"]
+    assert minutes(impact.figure("time_to_mitigate").value) == facts["time_to_mitigate_min"]
+    assert minutes(impact.figure("time_to_restore").value) == facts["time_to_restore_min"]
+    assert impact.figure("revenue_impact").value == 1000 * facts["time_to_restore_min"]
+
+
+def test_three_day_incident(draft: Any) -> None:
+    facts = FACTS["three_days"]
+    d = draft("PGLONG3")
+    assert d.snapshot.prometheus["range"]["step"] == facts["step"]
+    impact = d.analysis.impact
+    assert [impact.outage_start, impact.outage_end] == [parse_time(t) for t in facts["outage"]]
+    assert minutes(impact.figure("time_to_restore").value) == facts["time_to_restore_min"]
+    sla = impact.objective("SLA")
+    assert sla.status == "OVER BUDGET" and round(sla.share_used or 0) == facts["sla_share_percent"]
+    assert "7,500 % of the error budget used, none left" in d.reports["en"]
+    assert "7,500 % du budget d'erreur consommé, il n'en reste plus" in d.reports["fr"]
+    # Every time off the start day carries its date, in UTC and in Paris time.
+    assert "2025-11-19 16:05 UTC (2025-11-19 17:05 CET)" in d.reports["en"]
+    assert "**End:** 2025-11-20 10:00 UTC (11:00 CET)" in d.reports["en"]
+
+
+def test_no_metrics_at_all(draft: Any) -> None:
+    d = draft("PGNODAT")
+    impact = d.analysis.impact
+    assert impact.signal is not None and impact.signal.basis is OutageBasis.NONE
+    assert minutes(impact.figure("duration").value) == FACTS["no_metrics"]["duration_min"]
+    assert impact.outage_start is None
+    assert charts_of(d) == ["timeline.png"]  # no empty panel
+    for name in ("memory_used", "swap_used", "targets_up", "probe_success"):
+        assert f"(`{name}`): no series in the window, no chart" in d.reports["en"]
+    assert "no availability signal answered: the durations come from PagerDuty" in d.reports["en"]
+    assert "aucun signal de disponibilité n'a répondu" in d.reports["fr"]
+
+
+def test_incident_still_open(draft: Any) -> None:
+    facts = FACTS["still_open"]
+    now = parse_time(facts["now"])
+    d = draft("PGOPEN1", now)
+    impact = d.analysis.impact
+    assert impact.outage_start == parse_time(facts["outage_start"]) and impact.outage_end is None
+    down = impact.figure("endpoints_down")
+    assert [down.value, down.total] == facts["endpoints_down"]
+    assert impact.figure("time_to_restore").value is None
+    # Figures so far, up to the last sample: 60 minutes of downtime, 60,000 € at 1,000 €/min.
+    assert impact.so_far_until == now
+    assert impact.figure("downtime").value == facts["open_min"]
+    assert impact.figure("revenue_impact").value == 1000 * facts["open_min"]
+    assert impact.objective("RTO").status == f"MISSED by {facts['open_min'] - 30} minutes"
+    assert impact.objective("SLA").status == "OVER BUDGET"
+    assert "counted up to 11:00 UTC (12:00 CET) (last sample)" in d.reports["en"]
+    assert d.reports["fr"].splitlines()[0].endswith("(⏳ en cours)")
+    assert "(⏳ ongoing)" in d.reports["en"].splitlines()[0]
+    assert f"open for {facts['open_min']} min when collected" in d.reports["en"]
+    assert f"ouvert depuis {facts['open_min']} min à la collecte" in d.reports["fr"]
+
+
+def test_leak_that_began_hours_before_the_page(draft: Any) -> None:
+    facts = FACTS["leak"]
+    d = draft("PGLEAKS")
+    a = d.analysis
+    assert a.delay_from_rule and a.rule_condition is not None
+    assert a.rule_condition.alertname == facts["rule"]
+    assert a.rule_condition.held_from == parse_time(facts["held_from"])
+    assert a.rule_condition.fired_at == parse_time(facts["fired_at"])
+    assert a.rule_condition.rule is not None
+    assert a.rule_condition.rule.for_duration == timedelta(hours=1)
+    assert minutes(a.impact.figure("detection_delay").value) == facts["detection_delay_min"]
+    (trend,) = [t for t in a.trends if t.kind == "memory"]
+    assert trend.growing and trend.growth_per_hour == pytest.approx(
+        facts["growth_per_hour"], abs=0.01
+    )
+    assert trend.exhaustion_at is not None
+    assert abs(trend.exhaustion_at - parse_time(facts["exhaustion_at"])) < timedelta(minutes=1)
+    assert "measured on the alerting rule's own condition" in d.reports["en"]
+    assert "mesuré sur la condition de la règle d'alerte" in d.reports["fr"]
+    assert "> 14`, `for` 60 min" in d.reports["en"]
+    assert "2025-11-25 04:30 UTC" in d.reports["en"]  # exhaustion the next day, dated
+
+
+def test_merged_incidents(draft: Any) -> None:
+    facts = FACTS["merged"]
+    merged_away, survivor = draft("PGMERGB"), draft("PGMERGA")
+    assert merged_away.analysis.incident.merged_into == "[#1058] Checkout errors"
+    assert minutes(merged_away.analysis.figures.duration) == facts["b_duration_min"]
+    assert "**Merged into:** \\[\\#1058\\] Checkout errors" in merged_away.reports["en"]
+    assert "**Fusionné dans:** \\[\\#1058\\] Checkout errors" in merged_away.reports["fr"]
+    assert minutes(survivor.analysis.figures.duration) == facts["a_duration_min"]
+    assert survivor.analysis.figures.reopened == facts["a_reopened"]
+    assert survivor.analysis.incident.merged_into is None
+
+
+def test_three_hundred_notifications(draft: Any) -> None:
+    facts = FACTS["notifications"]
+    d = draft("PGNOTIF")
+    rows = d.csv_rows()
+    assert sum(r["kind"] == "notify" for r in rows) == facts["notifications"]
+    people = ", ".join(facts["people"])
+    line = f"Notified {people} by email — 300 notifications"
+    assert line in d.reports["en"]
+    assert f"Notifié·es : {people} par email — 300 notifications" in d.reports["fr"]
+    assert "00:52 UTC (01:52 CET) → 02:16 UTC (03:16 CET)" in d.reports["en"]
+    assert len(d.reports["en"].splitlines()) < 450
+    assert d.reports["en"].count("Notified") <= 3
