@@ -5,8 +5,9 @@ This is the only module that reads the environment. Everything else receives a `
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema
 import yaml
+
+from collector.errors import ConfigError as ConfigError
+from collector.redact import split_userinfo
 
 DEFAULT_PAGERDUTY_URL = "https://api.pagerduty.com"
 DEFAULT_PROMETHEUS_URL = "http://localhost:9090"
@@ -32,10 +36,6 @@ QUERY_KINDS = (
     "alerts",
     "custom",
 )
-
-
-class ConfigError(Exception):
-    """The configuration file or environment is invalid; the message names file, key, fix."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +176,8 @@ DEFAULT_QUERIES: tuple[QuerySpec, ...] = (
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION_PATTERN = r"^\s*\d+(\.\d+)?\s*[smhdw]\s*$"
+# No setting needs more: beyond it, date arithmetic overflows (99999999999w).
+MAX_DURATION = timedelta(days=3653)
 
 _SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -185,7 +187,7 @@ _SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
                 "max_retries": {"type": "integer", "minimum": 0, "maximum": 10},
                 "max_concurrency": {"type": "integer", "minimum": 1, "maximum": 16},
             },
@@ -195,7 +197,7 @@ _SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {
                 "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
                 "padding_before": {"type": "string", "pattern": _DURATION_PATTERN},
                 "padding_after": {"type": "string", "pattern": _DURATION_PATTERN},
                 "lookback": {"type": "string", "pattern": _DURATION_PATTERN},
@@ -214,7 +216,7 @@ _SCHEMA: dict[str, Any] = {
                         "additionalProperties": False,
                         "required": ["name", "query"],
                         "properties": {
-                            "name": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"},
+                            "name": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,99}$"},
                             "title": {"type": "string"},
                             "query": {"type": "string", "minLength": 1},
                             "unit": {"type": "string"},
@@ -289,8 +291,11 @@ def parse_duration(text: str) -> timedelta:
     """Parse '90s', '30m', '4h', '7d' or '2w' into a timedelta."""
     match = _DURATION.match(text)
     if not match:
-        raise ValueError(f"not a duration: {text!r} (expected e.g. 30m, 4h, 7d)")
-    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+        raise ValueError(f"not a duration: {text[:40]!r} (expected e.g. 30m, 4h, 7d)")
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"duration {text.strip()[:40]!r} is too long: at most 10 years (520w)")
+    return timedelta(seconds=seconds)
 
 
 def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
@@ -314,45 +319,149 @@ def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
     )
 
 
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: Any, line: int, first: int) -> None:
+        super().__init__(
+            f"line {line}: key {str(key)[:60]!r} appears twice (first at line {first})"
+        )
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing duplicate keys and remembering where each mapping starts."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.lines: dict[int, int] = {}
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.setdefault(key, line)
+            except TypeError:
+                continue  # an unhashable key: the safe loader reports it
+            if first != line:
+                raise _DuplicateKey(key, line, first)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _construct_map(loader: _StrictLoader, node: yaml.MappingNode) -> Iterator[dict[Any, Any]]:
+    data: dict[Any, Any] = {}
+    loader.lines[id(data)] = node.start_mark.line + 1
+    yield data
+    data.update(loader.construct_mapping(node))
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+        raise ConfigError(f"{path}: cannot read config file ({reason})") from exc
+    loader = _StrictLoader(text)
     try:
-        data = yaml.safe_load(text)
+        data = loader.get_single_data()
+    except _DuplicateKey as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}:{where} is not valid YAML: {exc}") from exc
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}:{where} is not valid YAML: {' '.join(problem.split())}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: not a config file: nested too deeply") from exc
+    finally:
+        loader.dispose()
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    _check_query_names(data, loader.lines, path)
     return data
+
+
+def _check_query_names(data: dict[str, Any], lines: dict[int, int], path: Path) -> None:
+    # Two queries of one name would draw into one chart file: the second would replace the first.
+    queries = (data.get("prometheus") or {}) if isinstance(data.get("prometheus"), dict) else {}
+    seen: dict[str, int] = {}
+    for query in queries.get("queries") or () if isinstance(queries.get("queries"), list) else ():
+        name = query.get("name") if isinstance(query, dict) else None
+        if not isinstance(name, str):
+            continue
+        line = lines.get(id(query), 0)
+        if name in seen:
+            raise ConfigError(
+                f"{path}: line {line}: key 'prometheus.queries': query name {name[:60]!r}"
+                f" appears twice (first at line {seen[name]})"
+            )
+        seen[name] = line
 
 
 def _validate(raw: dict[str, Any], source: str) -> None:
     validator = jsonschema.Draft202012Validator(_SCHEMA)
-    errors = sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path))
-    if not errors:
-        return
-    first = errors[0]
-    key = ".".join(str(p) for p in first.absolute_path) or "(top level)"
-    raise ConfigError(f"{source}: key '{key}': {_explain(first)}")
+    errors = sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        first = errors[0]
+        key = ".".join(str(p) for p in first.absolute_path) or "(top level)"
+        raise ConfigError(f"{source}: key '{key}': {_explain(first)}")
+    _check_bounds(raw, source)
+
+
+def _check_bounds(raw: dict[str, Any], source: str) -> None:
+    # What the schema cannot say: numbers are finite, durations at most MAX_DURATION.
+    for key, number in _numbers(raw, ""):
+        if not math.isfinite(number):
+            raise ConfigError(f"{source}: key '{key}': expected a finite number, got {number}")
+    for key in _duration_keys(_SCHEMA, ""):
+        section, _, name = key.partition(".")
+        text = (raw.get(section) or {}).get(name)
+        try:
+            parse_duration(text) if isinstance(text, str) else None
+        except ValueError as exc:
+            raise ConfigError(f"{source}: key '{key}': {exc}") from exc
+
+
+def _duration_keys(schema: Mapping[str, Any], prefix: str) -> Iterator[str]:
+    # Every key whose schema asks for a duration, e.g. "prometheus.lookback".
+    for name, sub in schema.get("properties", {}).items():
+        key = f"{prefix}.{name}" if prefix else name
+        options = [sub, *sub.get("anyOf", ())]
+        if any(o.get("pattern") == _DURATION_PATTERN for o in options):
+            yield key
+        elif sub.get("type") == "object":
+            yield from _duration_keys(sub, key)
+
+
+def _numbers(value: Any, key: str) -> Iterator[tuple[str, float]]:
+    # YAML has .nan and .inf, which pass every minimum and maximum of the schema.
+    if isinstance(value, float):
+        yield key, value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _numbers(item, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _numbers(item, f"{key}.{index}")
 
 
 def _explain(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
         return f"{error.message}; see config/collector.example.yaml for the known keys"
     if error.validator == "pattern" and "smhdw" in str(error.validator_value):
-        return f"expected a duration such as 30m, 4h or 7d, got {error.instance!r}"
-    return str(error.message)
+        return f"expected a duration such as 30m, 4h or 7d, got {str(error.instance)[:40]!r}"
+    return str(error.message)[:300]
 
 
 def _pagerduty_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> PagerDutySettings:
     return PagerDutySettings(
-        base_url=env.get("PAGERDUTY_BASE_URL") or DEFAULT_PAGERDUTY_URL,
+        base_url=split_userinfo(env.get("PAGERDUTY_BASE_URL") or DEFAULT_PAGERDUTY_URL)[0],
         token=env.get("PAGERDUTY_API_TOKEN") or None,
         timeout=float(raw.get("timeout_seconds", 30.0)),
         max_retries=int(raw.get("max_retries", 3)),
@@ -372,8 +481,10 @@ def _prometheus_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> Prom
         )
         for q in raw.get("queries", ())
     )
+    # A user and password in the URL are basic auth, kept out of the URL shown and stored.
+    url, userinfo = split_userinfo(env.get("PROMETHEUS_URL") or DEFAULT_PROMETHEUS_URL)
     return PrometheusSettings(
-        url=env.get("PROMETHEUS_URL") or DEFAULT_PROMETHEUS_URL,
+        url=url,
         headers=dict(raw.get("headers", {})),
         timeout=float(raw.get("timeout_seconds", 30.0)),
         padding_before=parse_duration(raw.get("padding_before", "30m")),
@@ -384,7 +495,7 @@ def _prometheus_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> Prom
         max_series_shown=int(raw.get("max_series_shown", 6)),
         insecure_skip_verify=bool(raw.get("insecure_skip_verify", False)),
         bearer_token=env.get("PROMETHEUS_BEARER_TOKEN") or None,
-        basic_auth=_basic_auth(env),
+        basic_auth=_basic_auth(env) or userinfo,
         baseline_offset=parse_duration(raw["baseline_offset"])
         if raw.get("baseline_offset")
         else (None if "baseline_offset" in raw else timedelta(weeks=1)),

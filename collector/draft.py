@@ -18,7 +18,9 @@ from collector.analysis.incident import (
 from collector.analysis.memory import MemoryTrend
 from collector.analysis.metrics import count_series_up
 from collector.config import Config
+from collector.paths import path_under, slug
 from collector.records import Event
+from collector.redact import redact_url
 from collector.snapshot import Snapshot
 from collector.timeutil import iso_utc, parse_time
 from report.render import render_html, render_markdown
@@ -73,7 +75,7 @@ def build_draft(
         ("report.html", html),
         ("timeline.csv", timeline_csv(analysis.events)),
     ):
-        (folder / name).write_text(text, encoding="utf-8")
+        path_under(folder, name).write_text(text, encoding="utf-8")
         written.append(folder / name)
     return [p.relative_to(folder) for p in written]
 
@@ -90,16 +92,16 @@ def draw_charts(
             a.milestones,
             a.window,
             a.incident.title,
-            folder / TIMELINE_CHART,
+            path_under(folder, TIMELINE_CHART),
             tz_note,
         )
     ]
     shown: list[dict[str, str]] = []
     for instance, trends in _trends_by_instance(a.trends).items():
-        relative = f"charts/memory_trend_{_slug(instance)}.png"
+        relative = f"charts/memory_trend_{slug(instance)}.png"
         written.append(
             charts.draw_memory_trend_chart(
-                a.frame, trends, a.milestones, folder / relative, tz_note
+                a.frame, trends, a.milestones, path_under(folder, relative), tz_note
             )
         )
         shown.append({"title": f"Memory trend: {instance}", "path": relative, "section": "memory"})
@@ -109,7 +111,7 @@ def draw_charts(
         frame = a.frame
         if summary.kind == "availability" and summary.series_count > summary.shown:
             frame = count_series_up(a.frame, summary.name)
-        relative = f"charts/{summary.name}.png"
+        relative = f"charts/{slug(summary.name, 'query')}.png"
         written.append(
             charts.draw_metric_chart(
                 frame,
@@ -118,7 +120,7 @@ def draw_charts(
                 a.span,
                 a.window,
                 a.milestones,
-                folder / relative,
+                path_under(folder, relative),
                 tz_note,
                 baseline=a.baseline if record.get("baseline_result") else None,
             )
@@ -132,10 +134,6 @@ def _trends_by_instance(trends: list[MemoryTrend]) -> dict[str, list[MemoryTrend
     for trend in sorted(trends, key=lambda t: (t.instance, t.kind != "memory")):
         grouped.setdefault(trend.instance, []).append(trend)
     return grouped
-
-
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in text).strip("_")[:60] or "series"
 
 
 def _query_warnings(results: list[dict[str, Any]]) -> list[str]:
@@ -164,8 +162,8 @@ def _meta(snapshot: Snapshot, config: Config, now: datetime) -> dict[str, Any]:
         "generated_at": now,
         "version": __version__,
         "collected_at": parse_time(snapshot.collected_at),
-        "pagerduty_url": snapshot.pagerduty.get("base_url", ""),
-        "prometheus_url": snapshot.prometheus.get("url", ""),
+        "pagerduty_url": redact_url(snapshot.pagerduty.get("base_url", "")),
+        "prometheus_url": redact_url(snapshot.prometheus.get("url", "")),
         "range_start": parse_time(rng["start"]) if rng.get("start") else None,
         "range_end": parse_time(rng["end"]) if rng.get("end") else None,
         "step": rng.get("step", "?"),

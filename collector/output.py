@@ -7,11 +7,14 @@ we wrote is kept in the folder; if the file no longer matches it, a person has e
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,10 +23,15 @@ from filelock import FileLock
 
 from collector.config import Config
 from collector.draft import build_draft
-from collector.snapshot import Snapshot, save_snapshot
+from collector.errors import OutputError
+from collector.paths import is_incident_id, path_under, shorten
+from collector.snapshot import Snapshot, lost_data, read_published, save_snapshot
 
 STATE_FILE = ".collector.json"
 REPORT = "report.md"
+SNAPSHOT = "snapshot.json"
+# What `make_staging` creates: ".<ID>.<random>.staging".
+STAGING = re.compile(r"^\.(?P<id>[A-Za-z0-9]{1,64})\.[^.]*\.staging$")
 
 
 @dataclass(frozen=True)
@@ -31,12 +39,39 @@ class Published:
     """Where the draft went, and a one-line account of what happened."""
 
     folder: Path
-    status: str  # "written", "replaced", "kept-edited", "forced"
+    status: str  # "written", "replaced", "kept-edited", "kept-fuller", "forced"
     message: str
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Make sure `out_dir` exists and takes new files, before anything is fetched."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-test.", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise OutputError(
+            f"--out {out_dir}: cannot write there ({_reason(exc)}); choose a folder you can"
+            " write to"
+        ) from exc
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "no space left on the device"
+    return exc.strerror or type(exc).__name__
+
+
+def _check_id(incident_id: str) -> None:
+    if not is_incident_id(incident_id):
+        raise OutputError(
+            f"refusing to write a report for {shorten(incident_id)}: not a PagerDuty incident ID"
+        )
 
 
 def make_staging(out_dir: Path, incident_id: str) -> Path:
     """A fresh staging folder on the same file system as the destination."""
+    _check_id(incident_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{incident_id}.", suffix=".staging", dir=out_dir))
     staging.chmod(0o755)  # mkdtemp's 0700 would make the published folder private
@@ -50,10 +85,18 @@ def discard_staging(staging: Path) -> None:
 
 def lock_for(out_dir: Path, incident_id: str) -> FileLock:
     """The lock that serialises every writer of one incident's folder."""
+    _check_id(incident_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     # One lock object per file in a process: re-entrant for a caller that already holds it
     # (the batch holds it while deciding, then publishes).
     return FileLock(str(out_dir / f".{incident_id}.lock"), is_singleton=True)
+
+
+def discard_leftover_staging(out_dir: Path, incident_id: str) -> None:
+    """Remove this incident's staging folders left by killed runs; call with its lock held."""
+    for path in out_dir.glob(f".{incident_id}.*.staging"):
+        if STAGING.match(path.name):
+            discard_staging(path)
 
 
 def is_edited(folder: Path) -> bool:
@@ -69,33 +112,50 @@ def is_edited(folder: Path) -> bool:
 
 
 def publish(
-    staging: Path, out_dir: Path, incident_id: str, *, force: bool, stamp: str
+    staging: Path,
+    out_dir: Path,
+    incident_id: str,
+    *,
+    force: bool,
+    stamp: str,
+    lost: Sequence[str] = (),
 ) -> Published:
-    """Move the staged draft to out_dir/incident_id, respecting human edits."""
-    final = out_dir / incident_id
+    """Move the staged draft to out_dir/incident_id, respecting human edits.
+
+    `lost` says what the new draft lacks that the published one has (see
+    `collector.snapshot.lost_data`): such a draft is kept aside like one beside an edit.
+    """
+    _check_id(incident_id)
+    final = path_under(out_dir, incident_id)
     _recover(out_dir, incident_id)
     _write_state(staging, stamp)
     if not final.exists():
         os.rename(staging, final)
         return Published(final, "written", f"drafted {final / REPORT}")
-    if is_edited(final) and not force:
+    edited = is_edited(final)
+    if (edited or lost) and not force:
         beside = final / "drafts" / stamp
         beside.parent.mkdir(exist_ok=True)
         os.rename(staging, beside)
+        if edited:
+            why, status = "was edited by a person and is kept", "kept-edited"
+        else:
+            why, status = f"is kept: the new draft has less data ({'; '.join(lost)})", "kept-fuller"
         return Published(
             beside,
-            "kept-edited",
-            f"{final / REPORT} was edited by a person and is kept; the new draft is in"
+            status,
+            f"{final / REPORT} {why}; the new draft is in"
             f" {beside / REPORT} (use --force to replace it, with a backup)",
         )
-    if is_edited(final):
-        backup = out_dir / f"{incident_id}.backup-{stamp}"
+    if edited or lost:
+        backup = path_under(out_dir, f"{incident_id}.backup-{stamp}")
         os.rename(final, backup)
         os.rename(staging, final)
+        what = "edited report" if edited else "report with more data"
         return Published(
             final,
             "forced",
-            f"replaced the edited report {final / REPORT}; the old folder is kept in {backup}",
+            f"replaced the {what} {final / REPORT}; the old folder is kept in {backup}",
         )
     old = out_dir / f".{incident_id}.old"
     os.rename(final, old)
@@ -129,11 +189,21 @@ def publish_draft(snapshot: Snapshot, config: Config, out_dir: Path, *, force: b
     """Render the snapshot's report in a staging folder, then publish it under the lock."""
     now = datetime.now(timezone.utc)
     stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
-    with lock_for(out_dir, snapshot.incident_id):
-        staging = make_staging(out_dir, snapshot.incident_id)
-        try:
-            save_snapshot(snapshot, staging / "snapshot.json")
-            build_draft(snapshot, config, staging, now)
-            return publish(staging, out_dir, snapshot.incident_id, force=force, stamp=stamp)
-        finally:
-            discard_staging(staging)
+    incident_id = snapshot.incident_id
+    try:
+        with lock_for(out_dir, incident_id):
+            discard_leftover_staging(out_dir, incident_id)
+            staging = make_staging(out_dir, incident_id)
+            try:
+                save_snapshot(snapshot, staging / SNAPSHOT)
+                build_draft(snapshot, config, staging, now)
+                published = read_published(path_under(out_dir, incident_id) / SNAPSHOT)
+                lost = lost_data(snapshot, published) if published is not None else []
+                return publish(staging, out_dir, incident_id, force=force, stamp=stamp, lost=lost)
+            finally:
+                discard_staging(staging)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the report for {incident_id} under {out_dir} ({_reason(exc)});"
+            " nothing was changed there"
+        ) from exc

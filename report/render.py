@@ -14,16 +14,13 @@ from zoneinfo import ZoneInfo
 import jinja2
 from markdown_it import MarkdownIt
 
+from collector.errors import TemplateError as TemplateError
 from report.labels import LABELS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 MARKDOWN_TEMPLATE = "report.md.j2"
 HTML_TEMPLATE = "report.html.j2"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
-
-
-class TemplateError(Exception):
-    """A report template is broken; the message names the file and line."""
 
 
 def make_environment(template_dir: Path | None = None) -> jinja2.Environment:
@@ -42,6 +39,7 @@ def make_environment(template_dir: Path | None = None) -> jinja2.Environment:
     )
     env.filters.update(
         md=escape_markdown,
+        code=escape_code,
         cell=escape_cell,
         utc=format_utc,
         hhmm=format_hhmm,
@@ -59,6 +57,11 @@ def escape_markdown(value: Any) -> str:
     """Untrusted text as inline Markdown: one line, no markup, links or HTML of its own."""
     text = " ".join(str(value).split())
     return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def escape_code(value: Any) -> str:
+    """Untrusted text inside an inline code span: one line, no backtick to close it early."""
+    return " ".join(str(value).split()).replace("`", "'")
 
 
 def escape_url(value: Any) -> str:
@@ -135,7 +138,7 @@ CURRENCY_UNITS = ("$", "€", "£", "¥")
 def format_figure(figure: Any, currency: str = "$") -> str:
     """A computed impact figure as text; a figure that could not be computed says why."""
     if figure.status != "ok":
-        return f"⚠️ {figure.status}: {figure.note}"
+        return f"⚠️ {figure.status}: {escape_markdown(figure.note)}"
     value = figure.value
     if isinstance(value, timedelta):
         text = format_minutes(value)
@@ -162,7 +165,7 @@ def _format_quantity(value: float, unit: str, currency: str) -> str:
     if unit == "h":
         return f"{value:.1f} h"
     number = format_number(round(value) if abs(value) >= 100 else value)
-    return f"{number} {unit}".strip()
+    return f"{number} {escape_markdown(unit)}".strip()
 
 
 def render_markdown(
@@ -201,6 +204,15 @@ def _render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> s
         raise TemplateError(f"{_template_position(exc, name)}: {exc.message}") from exc
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {exc.name} not found") from exc
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"{_template_position(exc, name)}: {exc.message or exc}") from exc
+    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
+        # `{{ 1/0 }}`, `{{ x[99] }}`...: runtime errors of a customised template.
+        raise TemplateError(
+            f"{_template_position(exc, name)}: template error: {type(exc).__name__}: {exc}"
+        ) from exc
+    except RecursionError as exc:
+        raise TemplateError(f"{_template_position(exc, name)}: template recurses forever") from exc
 
 
 def _template_position(exc: BaseException, name: str) -> str:
