@@ -214,7 +214,6 @@ def test_duplicate_keys_and_query_names_are_refused(
 
 def test_yaml_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text("x-base: &base {timeout_seconds: 5}\n", encoding="utf-8")
     text = "pagerduty:\n  <<: {timeout_seconds: 5, max_retries: 1}\n  timeout_seconds: 7\n"
     path.write_text(text, encoding="utf-8")
     assert load_config(path, {}).pagerduty.timeout == 7
