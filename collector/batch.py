@@ -24,20 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from filelock import Timeout
 
 from collector import pagerduty as pd_source
 from collector.config import Config, ConfigError
 from collector.errors import CollectorError
-from collector.output import (
-    REPORT,
-    STAGING,
-    discard_leftover_staging,
-    discard_staging,
-    is_edited,
-    lock_for,
-    publish_draft,
-)
+from collector.output import REPORT, discard_leftover_staging, is_edited, lock_for, publish_draft
+from collector.output import clean_leftovers as clean_leftovers
 from collector.paths import INCIDENT_ID as INCIDENT_ID
 from collector.snapshot import Snapshot, collect_snapshot, lost_data
 
@@ -141,25 +133,6 @@ def draft_once(config: Config, out_dir: Path, incident_id: str) -> Outcome:
             return _publish_locked(snapshot, config, out_dir)
     except Exception as exc:  # one bad incident (bad data, a bug) must not stop the others
         return Outcome(incident_id, "failed", _describe(exc))
-
-
-def clean_leftovers(out_dir: Path) -> list[Path]:
-    """Remove staging folders of killed runs (only those whose incident lock is free)."""
-    if not out_dir.is_dir():
-        return []
-    removed = []
-    for path in sorted(out_dir.iterdir()):
-        match = STAGING.match(path.name)
-        if match is None or not path.is_dir():
-            continue
-        # Staging only happens under the incident's lock: a free lock means a dead writer.
-        try:
-            with lock_for(out_dir, match["id"]).acquire(timeout=0):
-                discard_staging(path)
-        except Timeout:
-            continue
-        removed.append(path)
-    return removed
 
 
 def _list_resolved(config: Config, since: datetime, until: datetime) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from collector.batch import MAX_WINDOW, run_batch
 from collector.config import Config, load_config, parse_duration
 from collector.demo import demo_dir
 from collector.errors import EXIT_INTERRUPTED, INTERRUPTED, CollectorError
-from collector.output import check_out_dir, publish_draft
+from collector.output import check_out_dir, clean_leftovers, publish_draft
 from collector.paths import incident_id_problem
 from collector.snapshot import collect_snapshot, load_snapshot
 from collector.webhook import serve_webhooks
@@ -157,6 +157,8 @@ def _run(
     if address is not None:
         serve_webhooks(config, out_dir, *address, log=_log)
         return
+    for leftover in clean_leftovers(out_dir):
+        _log(f"removed {leftover.name}, left by an interrupted run")
     if isinstance(snapshot_path, Path):
         snapshot = load_snapshot(snapshot_path)
     else:

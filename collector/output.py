@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from collector.config import Config
 from collector.draft import build_draft
@@ -97,6 +97,25 @@ def discard_leftover_staging(out_dir: Path, incident_id: str) -> None:
     for path in out_dir.glob(f".{incident_id}.*.staging"):
         if STAGING.match(path.name):
             discard_staging(path)
+
+
+def clean_leftovers(out_dir: Path) -> list[Path]:
+    """Remove staging folders of killed runs (only those whose incident lock is free)."""
+    if not out_dir.is_dir():
+        return []
+    removed = []
+    for path in sorted(out_dir.iterdir()):
+        match = STAGING.match(path.name)
+        if match is None or not path.is_dir():
+            continue
+        # Staging only happens under the incident's lock: a free lock means a dead writer.
+        try:
+            with lock_for(out_dir, match["id"]).acquire(timeout=0):
+                discard_staging(path)
+        except Timeout:
+            continue
+        removed.append(path)
+    return removed
 
 
 def is_edited(folder: Path) -> bool:
@@ -192,7 +211,6 @@ def publish_draft(snapshot: Snapshot, config: Config, out_dir: Path, *, force: b
     incident_id = snapshot.incident_id
     try:
         with lock_for(out_dir, incident_id):
-            discard_leftover_staging(out_dir, incident_id)
             staging = make_staging(out_dir, incident_id)
             try:
                 save_snapshot(snapshot, staging / SNAPSHOT)
