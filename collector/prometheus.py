@@ -181,16 +181,17 @@ def _run_query(
                 )
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
         record["error"] = _explain_unreachable(exc, settings)
-    except (PrometheusApiClientException, requests.exceptions.RequestException) as exc:
-        record["error"] = _explain_query_error(str(exc))
     except (ValueError, KeyError, TypeError, AttributeError, IndexError):
-        # 200 with HTML (a proxy's page), `"result": "weird"`, samples that are not pairs...
+        # 200 with HTML (a proxy's page; requests' JSONDecodeError is a ValueError too),
+        # `"result": "weird"`, samples that are not pairs...
         record["result"] = []
         record.pop("baseline_result", None)
         record["error"] = (
             f"Prometheus at {redact_url(settings.url)} answered with a malformed body (not the"
             " query API's JSON): check PROMETHEUS_URL, including any path prefix"
         )
+    except (PrometheusApiClientException, requests.exceptions.RequestException) as exc:
+        record["error"] = _explain_query_error(str(exc))
     return record
 
 
