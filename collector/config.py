@@ -365,25 +365,27 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or "not UTF-8 text"
         raise ConfigError(f"{path}: cannot read config file ({reason})") from exc
-    loader = _StrictLoader(text)
+    loader: _StrictLoader | None = None
     try:
+        loader = _StrictLoader(text)
         data = loader.get_single_data()
     except _DuplicateKey as exc:
         raise ConfigError(f"{path}: {exc}") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc)
         raise ConfigError(f"{path}:{where} is not valid YAML: {' '.join(problem.split())}") from exc
     except RecursionError as exc:
         raise ConfigError(f"{path}: not a config file: nested too deeply") from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
-    _check_query_names(data, loader.lines, path)
+    _check_query_names(data, loader.lines if loader else {}, path)
     return data
 
 
