@@ -15,6 +15,7 @@ import jinja2
 from markdown_it import MarkdownIt
 
 from collector.errors import TemplateError as TemplateError
+from collector.redact import redact_url
 from report.labels import LABELS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -65,8 +66,9 @@ def escape_code(value: Any) -> str:
 
 
 def escape_url(value: Any) -> str:
-    """An untrusted URL as a Markdown link target: only http(s), nothing that ends the link."""
-    text = str(value).strip()
+    """An untrusted URL as a Markdown link target: only http(s), no password, nothing that ends
+    the link."""
+    text = redact_url(str(value).strip())
     if not text.lower().startswith(("https://", "http://")):
         return "#"
     return quote(text, safe=":/?#&=%.-_~+@!$,;*'")
