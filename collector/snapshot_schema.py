@@ -9,6 +9,7 @@ are checked by a plain loop rather than by the schema validator.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -203,6 +204,7 @@ def _is_finite(value: object) -> bool:
     return not isinstance(value, (int, float)) or math.isfinite(value)
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=_FORMATS)
 # A sample's time, in Unix seconds, between EARLIEST and LATEST.
 _LATEST_UNIX = LATEST.timestamp()
@@ -226,7 +228,12 @@ def field_path(parts: Iterable[Any]) -> str:
     """A JSON path as people read it: `pagerduty.log_entries[3].created_at`."""
     text = ""
     for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not _PLAIN_KEY.match(str(part)):  # a hostile key stays on one line, quoted
+            text += f"[{str(part)[:40]!r}]"
+        else:
+            text += f".{part}" if text else str(part)
     return text or "(top level)"
 
 
