@@ -121,7 +121,7 @@ def main(
     try:
         _run(modes, out_dir, config_path, lang, force)
     except KeyboardInterrupt:
-        interrupted()
+        _interrupted()
     except CollectorError as exc:
         raise click.ClickException(_one_line(str(exc))) from exc
     except (click.ClickException, click.exceptions.Exit):
@@ -169,7 +169,7 @@ def _run(
     click.echo(message)
 
 
-def interrupted() -> NoReturn:
+def _interrupted() -> NoReturn:
     """Ctrl-C: one line, exit 130; publishing is atomic, so nothing is left half-written."""
     click.echo(INTERRUPTED, err=True)
     sys.exit(EXIT_INTERRUPTED)

@@ -284,7 +284,9 @@ def _samples_look_right(values: Sequence[Any]) -> bool:
     if array.ndim != 2 or array.shape[1] != 2:
         return False
     times = array[:, 0]
-    return bool(((times >= 0) & (times <= _LATEST_UNIX)).all())
+    # numpy turns None into NaN: a NaN value is checked one by one (rare: fetching drops them).
+    in_range = (times >= 0) & (times <= _LATEST_UNIX)
+    return bool(in_range.all() and not np.isnan(array[:, 1]).any())
 
 
 def _check_samples(values: Sequence[Any]) -> int | None:
