@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import DEMO_CONFIG, environment
-from hardening_support import assert_one_line_failure, fingerprint, run_collect
+from hardening_support import assert_one_line_failure, demo_data, fingerprint, run_collect
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 
 from collector.cli import main
+from collector.snapshot import Snapshot, lost_data
 
 
 def published(folder: Path) -> dict[str, str]:
@@ -125,3 +126,35 @@ def test_full_disk_is_one_line_and_leaves_the_published_report(
     assert "no space left on the device" in line
     assert fingerprint(tmp_path / "P7DBOOM") == before
     assert not list(tmp_path.glob(".*.staging"))
+
+
+def snapshot_of(data: dict[str, Any]) -> Snapshot:
+    """A Snapshot record from raw snapshot JSON."""
+    return Snapshot(**data)
+
+
+def test_one_rule_for_poorer_in_batch_and_single_mode() -> None:
+    full = demo_data()
+    assert lost_data(snapshot_of(demo_data()), full) == []
+    assert lost_data(snapshot_of(demo_data()), None) == []
+    no_log = demo_data()
+    no_log["pagerduty"]["log_entries"] = []
+    no_log["gaps"] = ["PagerDuty log_entries: PagerDuty answered HTTP 500"]
+    entries = len(full["pagerduty"]["log_entries"])
+    assert lost_data(snapshot_of(no_log), None) == no_log["gaps"]  # batch: never publish it
+    assert lost_data(snapshot_of(no_log), full) == [
+        f"0 PagerDuty log entries instead of {entries}",
+        "PagerDuty log_entries: PagerDuty answered HTTP 500",
+    ]
+    failed = demo_data()
+    failed["prometheus"]["results"][1]["error"] = "Prometheus query failed: x"
+    assert lost_data(snapshot_of(failed), full) == [
+        "Prometheus query 'swap_used': Prometheus query failed: x"
+    ]
+    fewer = demo_data()
+    fewer["prometheus"]["results"][0]["result"] = []
+    assert lost_data(snapshot_of(fewer), full)[0].startswith(
+        "query 'memory_used': 0 series instead"
+    )
+    # What was already missing from the published report is not a loss.
+    assert lost_data(snapshot_of(full), failed) == []
