@@ -291,3 +291,17 @@ def test_ctrl_c_while_fetching_is_one_line_and_130(
     out, err = process.communicate(timeout=60)
     assert_one_line_failure(err, out, process.returncode, expected=130)
     assert not (tmp_path / "P7DBOOM").exists()
+
+
+def test_extreme_but_finite_values_still_draft(tmp_path: Path) -> None:
+    data = demo_data()
+    for record in data["prometheus"]["results"]:
+        for series in record["result"] + record.get("baseline_result", []):
+            series["values"] = [
+                [t, "1e300" if i % 2 else "-1e300"] for i, (t, _) in enumerate(series["values"])
+            ]
+        record["thresholds"] = [1e15, -1e15]
+    path = write_json(tmp_path / "snapshot.json", data)
+    code, out, err = invoke(["--snapshot", str(path), "--out", str(tmp_path / "out")])
+    assert code == 0, err
+    assert (tmp_path / "out" / "P7DBOOM" / "report.md").exists()
