@@ -153,19 +153,10 @@ def publish(
         return Published(final, "written", f"drafted {final / REPORT}")
     edited = is_edited(final)
     if (edited or lost) and not force:
-        beside = final / "drafts" / stamp
-        beside.parent.mkdir(exist_ok=True)
-        os.rename(staging, beside)
         if edited:
-            why, status = "was edited by a person and is kept", "kept-edited"
-        else:
-            why, status = f"is kept: the new draft has less data ({'; '.join(lost)})", "kept-fuller"
-        return Published(
-            beside,
-            status,
-            f"{final / REPORT} {why}; the new draft is in"
-            f" {beside / REPORT} (use --force to replace it, with a backup)",
-        )
+            return _keep_beside(staging, final, stamp, "was edited by a person", "kept-edited")
+        why = f"has more data than the new draft ({'; '.join(lost)})"
+        return _keep_beside(staging, final, stamp, why, "kept-fuller")
     if edited or lost:
         backup = path_under(out_dir, f"{incident_id}.backup-{stamp}")
         os.rename(final, backup)
@@ -183,6 +174,19 @@ def publish(
         os.rename(old / "drafts", final / "drafts")
     shutil.rmtree(old, ignore_errors=True)
     return Published(final, "replaced", f"re-drafted {final / REPORT}")
+
+
+def _keep_beside(staging: Path, final: Path, stamp: str, why: str, status: str) -> Published:
+    # The published report stays; the new draft goes to its drafts/ folder.
+    beside = final / "drafts" / stamp
+    beside.parent.mkdir(exist_ok=True)
+    os.rename(staging, beside)
+    return Published(
+        beside,
+        status,
+        f"{final / REPORT} {why} and is kept; the new draft is in"
+        f" {beside / REPORT} (use --force to replace it, with a backup)",
+    )
 
 
 def _recover(out_dir: Path, incident_id: str) -> None:

@@ -50,7 +50,7 @@ def test_poorer_reruns_never_replace_a_fuller_report(
     code, stdout, stderr = draft(collect_bin, {**env, "PROMETHEUS_URL": "http://127.0.0.1:9"}, out)
     assert code == 0, stderr
     assert (
-        "is kept: the new draft has less data (query 'memory_used': 0 series instead of" in stdout
+        "has more data than the new draft (query 'memory_used': 0 series instead of" in stdout
     )
     assert published(folder) == before
     drafts = sorted((folder / "drafts").iterdir())
