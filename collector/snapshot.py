@@ -19,7 +19,7 @@ from collector import prometheus as prom_source
 from collector.config import Config
 from collector.errors import SnapshotError as SnapshotError
 from collector.redact import redact_url
-from collector.snapshot_schema import SCHEMA_VERSION, check_snapshot
+from collector.snapshot_schema import SCHEMA_VERSION, check_pagerduty, check_snapshot
 from collector.timeutil import iso_utc
 
 # How `collect_snapshot` states that the incident's PagerDuty log could not be fetched.
@@ -48,6 +48,9 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
             client, incident_id, config.pagerduty.max_concurrency
         )
     gaps = [f"PagerDuty {message}" for message in pd_data.pop("errors", [])]
+    problem = check_pagerduty(pd_data)
+    if problem is not None:  # the readers below would trip on it
+        raise pd_source.PagerDutyError(f"PagerDuty answered malformed data: {problem}")
     incident = pd_source.read_incident(pd_data["incident"])
     start = incident.created_at
     end = incident.resolved_at or now

@@ -206,6 +206,9 @@ def _is_finite(value: object) -> bool:
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=_FORMATS)
+_PAGERDUTY_VALIDATOR = jsonschema.Draft202012Validator(
+    SCHEMA["properties"]["pagerduty"], format_checker=_FORMATS
+)
 # A sample's time, in Unix seconds, between EARLIEST and LATEST.
 _LATEST_UNIX = LATEST.timestamp()
 
@@ -222,6 +225,13 @@ def check_snapshot(data: Any) -> str | None:
     if problem is None and data["pagerduty"]["incident"]["id"] != data["incident_id"]:
         problem = "pagerduty.incident.id: differs from incident_id"
     return problem
+
+
+def check_pagerduty(data: Any) -> str | None:
+    """What is wrong with PagerDuty's part of a snapshot, just fetched; None when it is valid."""
+    for error in _PAGERDUTY_VALIDATOR.iter_errors(data):
+        return f"{field_path(['pagerduty', *error.absolute_path])}: {_explain(error)}"
+    return None
 
 
 def field_path(parts: Iterable[Any]) -> str:

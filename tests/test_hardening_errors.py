@@ -12,8 +12,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import DEMO_CONFIG, environment
-from hardening_support import assert_one_line_failure, demo_data, fingerprint, write_json
+from conftest import DEMO_CONFIG, FIXTURES, environment
+from hardening_support import (
+    assert_one_line_failure,
+    demo_data,
+    fingerprint,
+    run_collect,
+    write_json,
+)
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 
@@ -305,3 +311,25 @@ def test_extreme_but_finite_values_still_draft(tmp_path: Path) -> None:
     code, out, err = invoke(["--snapshot", str(path), "--out", str(tmp_path / "out")])
     assert code == 0, err
     assert (tmp_path / "out" / "P7DBOOM" / "report.md").exists()
+
+
+def test_malformed_pagerduty_data_is_one_line(
+    collect_bin: str,
+    fresh_pd_sim: PagerDutySimulator,
+    prometheus: PrometheusServer,
+    tmp_path: Path,
+) -> None:
+    data = json.loads((FIXTURES / "pagerduty" / "P7DBOOM.json").read_text(encoding="utf-8"))
+    data["incident"]["id"] = "PMALFORMED"
+    data["incident"]["incident_number"] = 8888
+    data["incident"]["service"] = 5
+    fresh_pd_sim.add_incident(data)
+    result = run_collect(
+        collect_bin,
+        ["--incident", "PMALFORMED", "--config", str(DEMO_CONFIG), "--out", str(tmp_path / "out")],
+        environment(fresh_pd_sim, prometheus.url),
+        tmp_path,
+    )
+    line = assert_one_line_failure(result.stderr, result.stdout, result.returncode)
+    assert "PagerDuty answered malformed data: pagerduty.incident.service: expected object" in line
+    assert not (tmp_path / "out" / "PMALFORMED").exists()
