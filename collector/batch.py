@@ -24,25 +24,23 @@ from pathlib import Path
 from typing import Any
 
 import click
-from filelock import Timeout
 
 from collector import pagerduty as pd_source
 from collector.config import Config, ConfigError
-from collector.output import REPORT, discard_staging, is_edited, lock_for, publish_draft
-from collector.snapshot import Snapshot, collect_snapshot
+from collector.errors import CollectorError
+from collector.output import REPORT, discard_leftover_staging, is_edited, lock_for, publish_draft
+from collector.output import clean_leftovers as clean_leftovers
+from collector.paths import INCIDENT_ID as INCIDENT_ID
+from collector.snapshot import Snapshot, collect_snapshot, lost_data
 
 Progress = Callable[[str], None]
 
-# PagerDuty object IDs are short alphanumerics; anything else must not become a folder name.
+# The longest --resolved-since window: each 180 days of it is one more listing of PagerDuty.
+MAX_WINDOW = timedelta(days=1830)  # five years
 # Drafting processes at most, whatever the core count: each holds a few hundred MiB.
 MAX_WORKERS = 4
 PR_SET_PDEATHSIG = 1  # prctl(2)
-INCIDENT_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
-# What `collector.output.make_staging` creates: ".<ID>.<random>.staging".
-_STAGING = re.compile(r"^\.(?P<id>[A-Za-z0-9]{1,64})\.[^.]*\.staging$")
 _PRIORITY_RANK = re.compile(r"(\d+)")
-# How `collect_snapshot` states that the incident's log entries could not be fetched.
-_NO_LOG = "PagerDuty log_entries:"
 
 
 @dataclass(frozen=True)
@@ -131,9 +129,9 @@ def draft_once(config: Config, out_dir: Path, incident_id: str) -> Outcome:
         with lock_for(out_dir, incident_id):
             if (out_dir / incident_id / REPORT).exists():
                 return _already_drafted(out_dir, incident_id)
-            _discard_own_staging(out_dir, incident_id)
+            discard_leftover_staging(out_dir, incident_id)
             snapshot = collect_snapshot(config, incident_id)
-            missing = [gap for gap in snapshot.gaps if gap.startswith(_NO_LOG)]
+            missing = lost_data(snapshot, None)
             if missing:
                 # Published means never drafted again, and the log is the timeline: a report
                 # without it waits for the next run. Missing alerts or notes are only noted.
@@ -141,25 +139,6 @@ def draft_once(config: Config, out_dir: Path, incident_id: str) -> Outcome:
             return _publish_locked(snapshot, config, out_dir)
     except Exception as exc:  # one bad incident (bad data, a bug) must not stop the others
         return Outcome(incident_id, "failed", _describe(exc))
-
-
-def clean_leftovers(out_dir: Path) -> list[Path]:
-    """Remove staging folders of killed runs (only those whose incident lock is free)."""
-    if not out_dir.is_dir():
-        return []
-    removed = []
-    for path in sorted(out_dir.iterdir()):
-        match = _STAGING.match(path.name)
-        if match is None or not path.is_dir():
-            continue
-        # Staging only happens under the incident's lock: a free lock means a dead writer.
-        try:
-            with lock_for(out_dir, match["id"]).acquire(timeout=0):
-                discard_staging(path)
-        except Timeout:
-            continue
-        removed.append(path)
-    return removed
 
 
 def _list_resolved(config: Config, since: datetime, until: datetime) -> list[dict[str, Any]]:
@@ -247,12 +226,6 @@ def _already_drafted(out_dir: Path, incident_id: str) -> Outcome:
     return Outcome(incident_id, "skipped", "already drafted")
 
 
-def _discard_own_staging(out_dir: Path, incident_id: str) -> None:
-    # Called with the incident's lock held: any staging folder of this incident is a leftover.
-    for path in out_dir.glob(f".{incident_id}.*.staging"):
-        discard_staging(path)
-
-
 def _min_priority_rank(name: str | None, source: str) -> int | None:
     if name is None:
         return None
@@ -281,7 +254,7 @@ def _passes_priority(item: dict[str, Any], min_rank: int | None) -> bool:
 
 def _describe(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
-    if isinstance(exc, (pd_source.PagerDutyError, ConfigError)):
+    if isinstance(exc, CollectorError):
         return text
     return f"{type(exc).__name__}: {text}"
 

@@ -3,28 +3,32 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
+from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from collector import __version__
-from collector.batch import run_batch
-from collector.config import Config, ConfigError, load_config, parse_duration
+from collector.batch import MAX_WINDOW, run_batch
+from collector.config import Config, load_config, parse_duration
 from collector.demo import demo_dir
+from collector.errors import EXIT_INTERRUPTED, INTERRUPTED, CollectorError
 from collector.monitoring import write_batch_metrics
-from collector.output import publish_draft
-from collector.pagerduty import PagerDutyError
-from collector.snapshot import (
-    SnapshotError,
-    collect_snapshot,
-    load_snapshot,
-)
+from collector.output import check_out_dir, clean_leftovers, publish_draft
+from collector.paths import incident_id_problem
+from collector.snapshot import collect_snapshot, load_snapshot
 from collector.webhook import serve_webhooks
 from report.pdf import pdf_unavailable
-from report.render import TemplateError
 
-FAILURES = (ConfigError, PagerDutyError, SnapshotError, TemplateError)
+
+class BadInput(click.ClickException):
+    """A bad option value, said on one line (exit 2, as click's usage errors)."""
+
+    exit_code = 2
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -124,47 +128,94 @@ def main(
         "--resolved-since": resolved_since,
         "--webhook": webhook_address,
     }
-    if sum(1 for value in modes.values() if value) != 1:
+    if sum(1 for value in modes.values() if value not in (None, False)) != 1:
         raise click.UsageError(f"give exactly one of {', '.join(modes)}")
     if metrics_file is not None and resolved_since is None:
         raise click.UsageError("--metrics-file goes with --resolved-since")
     try:
-        if demo:
-            config_path = config_path or demo_dir() / "collector.yaml"
-            snapshot_path = demo_dir() / "snapshot.json"
-        config = _with_language(load_config(config_path, os.environ), lang)
-        if resolved_since is not None:
-            _run_batch(config, resolved_since, out_dir, metrics_file)
-            return
-        if webhook_address is not None:
-            host, port = _address(webhook_address)
-            _warn_without_pdf(config)
-            serve_webhooks(config, out_dir, host, port, log=_log)
-            return
-        if snapshot_path is not None:
-            snapshot = load_snapshot(snapshot_path)
-        else:
-            snapshot = collect_snapshot(config, str(incident_id))
-        # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
-        published = publish_draft(
-            snapshot, config, out_dir, force=force, announce=incident_id is not None
-        )
-    except FAILURES as exc:
-        raise click.ClickException(str(exc)) from exc
+        _run(modes, out_dir, config_path, lang, force, metrics_file)
+    except KeyboardInterrupt:
+        _interrupted()
+    except CollectorError as exc:
+        raise click.ClickException(_one_line(str(exc))) from exc
+    except (click.ClickException, click.exceptions.Exit):
+        raise
+    except Exception as exc:  # a bug: one line that names it, never a traceback
+        raise click.ClickException(
+            f"unexpected {type(exc).__name__}: {_one_line(str(exc))[:200]} (this is a bug in"
+            " collect: please report it, with the command you ran)"
+        ) from exc
+
+
+def _run(
+    modes: Mapping[str, object],
+    out_dir: Path,
+    config_path: Path | None,
+    lang: str | None,
+    force: bool,
+    metrics_file: Path | None,
+) -> None:
+    """Check every input, then run the one mode asked for."""
+    incident_id, snapshot_path = modes["--incident"], modes["--snapshot"]
+    window = _window(modes["--resolved-since"])
+    address = _address(modes["--webhook"])
+    if isinstance(incident_id, str) and (problem := incident_id_problem(incident_id)):
+        raise BadInput(f"--incident: {problem}")
+    if modes["--demo"]:
+        config_path = config_path or demo_dir() / "collector.yaml"
+        snapshot_path = demo_dir() / "snapshot.json"
+    config = _with_language(load_config(config_path, os.environ), lang)
+    check_out_dir(out_dir)  # before anything is fetched
+    if window is not None:
+        _run_batch(config, window, out_dir, metrics_file)
+        return
+    if address is not None:
+        _warn_without_pdf(config)
+        serve_webhooks(config, out_dir, *address, log=_log)
+        return
+    for leftover in clean_leftovers(out_dir):
+        _log(f"removed {leftover.name}, left by an interrupted run")
+    if isinstance(snapshot_path, Path):
+        snapshot = load_snapshot(snapshot_path)
+    else:
+        snapshot = collect_snapshot(config, str(incident_id))
+    # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
+    published = publish_draft(
+        snapshot, config, out_dir, force=force, announce=isinstance(incident_id, str)
+    )
     handoff_warnings = published.handoff.warnings if published.handoff else ()
     for warning in [*snapshot.gaps, *handoff_warnings]:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {_one_line(warning)}", err=True)
     _warn_without_pdf(config)
     click.echo(published.message)
 
 
-def _run_batch(
-    config: Config, resolved_since: str, out_dir: Path, metrics_file: Path | None
-) -> None:
+def _interrupted() -> NoReturn:
+    """Ctrl-C: one line, exit 130; publishing is atomic, so nothing is left half-written."""
+    click.echo(INTERRUPTED, err=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _window(text: object) -> timedelta | None:
+    if not isinstance(text, str):
+        return None
     try:
-        window = parse_duration(resolved_since)
+        window = parse_duration(text)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--resolved-since") from exc
+        raise BadInput(f"--resolved-since: {exc}") from exc
+    if window > MAX_WINDOW:
+        raise BadInput(
+            f"--resolved-since: {text.strip()[:40]!r} is longer than the {MAX_WINDOW.days} days a"
+            " batch run may look back; ask for a shorter window"
+        )
+    return window
+
+
+def _run_batch(config: Config, window: timedelta, out_dir: Path, metrics_file: Path | None) -> None:
     started = time.time()
     summary = run_batch(config, window, out_dir, progress=_log)
     _warn_without_pdf(config)
@@ -180,10 +231,12 @@ def _run_batch(
         raise SystemExit(1)
 
 
-def _address(text: str) -> tuple[str, int]:
+def _address(text: object) -> tuple[str, int] | None:
+    if not isinstance(text, str):
+        return None
     host, _, port = text.rpartition(":")
-    if not port.isdigit():
-        raise click.BadParameter(f"expected HOST:PORT, got {text!r}", param_hint="--webhook")
+    if not port.isdigit() or int(port) > 65535:
+        raise BadInput(f"--webhook: expected HOST:PORT, got {text[:40]!r}")
     return host or "127.0.0.1", int(port)
 
 

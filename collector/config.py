@@ -5,8 +5,9 @@ This is the only module that reads the environment. Everything else receives a `
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema
-import yaml
+
+from collector.config_yaml import read_yaml
+from collector.errors import ConfigError as ConfigError
+from collector.redact import split_userinfo
 
 DEFAULT_PAGERDUTY_URL = "https://api.pagerduty.com"
 DEFAULT_PROMETHEUS_URL = "http://localhost:9090"
@@ -32,10 +36,6 @@ QUERY_KINDS = (
     "alerts",
     "custom",
 )
-
-
-class ConfigError(Exception):
-    """The configuration file or environment is invalid; the message names file, key, fix."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +209,8 @@ DEFAULT_QUERIES: tuple[QuerySpec, ...] = (
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION_PATTERN = r"^\s*\d+(\.\d+)?\s*[smhdw]\s*$"
+# No setting needs more: beyond it, date arithmetic overflows (99999999999w).
+MAX_DURATION = timedelta(days=3653)
 
 _SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -218,7 +220,7 @@ _SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
                 "max_retries": {"type": "integer", "minimum": 0, "maximum": 10},
                 "max_concurrency": {"type": "integer", "minimum": 1, "maximum": 16},
                 "post_note": {"type": "boolean"},
@@ -239,7 +241,7 @@ _SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {
                 "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
+                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
                 "padding_before": {"type": "string", "pattern": _DURATION_PATTERN},
                 "padding_after": {"type": "string", "pattern": _DURATION_PATTERN},
                 "lookback": {"type": "string", "pattern": _DURATION_PATTERN},
@@ -258,7 +260,7 @@ _SCHEMA: dict[str, Any] = {
                         "additionalProperties": False,
                         "required": ["name", "query"],
                         "properties": {
-                            "name": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"},
+                            "name": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,99}$"},
                             "title": {"type": "string"},
                             "query": {"type": "string", "minLength": 1},
                             "unit": {"type": "string"},
@@ -346,8 +348,11 @@ def parse_duration(text: str) -> timedelta:
     """Parse '90s', '30m', '4h', '7d' or '2w' into a timedelta."""
     match = _DURATION.match(text)
     if not match:
-        raise ValueError(f"not a duration: {text!r} (expected e.g. 30m, 4h, 7d)")
-    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+        raise ValueError(f"not a duration: {text[:40]!r} (expected e.g. 30m, 4h, 7d)")
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"duration {text.strip()[:40]!r} is too long: at most 10 years (520w)")
+    return timedelta(seconds=seconds)
 
 
 def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
@@ -355,7 +360,7 @@ def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
     raw: dict[str, Any] = {}
     source = "built-in defaults"
     if path is not None:
-        raw = _read_yaml(path)
+        raw = read_yaml(path)
         source = str(path)
     _validate(raw, source)
     base = Path(path).parent if path is not None else Path.cwd()
@@ -373,47 +378,66 @@ def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
     )
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}:{where} is not valid YAML: {exc}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
-    return data
-
-
 def _validate(raw: dict[str, Any], source: str) -> None:
     validator = jsonschema.Draft202012Validator(_SCHEMA)
-    errors = sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path))
-    if not errors:
-        return
-    first = errors[0]
-    key = ".".join(str(p) for p in first.absolute_path) or "(top level)"
-    raise ConfigError(f"{source}: key '{key}': {_explain(first)}")
+    errors = sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        first = errors[0]
+        key = ".".join(str(p) for p in first.absolute_path) or "(top level)"
+        raise ConfigError(f"{source}: key '{key}': {_explain(first)}")
+    _check_bounds(raw, source)
+
+
+def _check_bounds(raw: dict[str, Any], source: str) -> None:
+    # What the schema cannot say: numbers are finite, durations at most MAX_DURATION.
+    for key, number in _numbers(raw, ""):
+        if not math.isfinite(number):
+            raise ConfigError(f"{source}: key '{key}': expected a finite number, got {number}")
+    for key in _duration_keys(_SCHEMA, ""):
+        section, _, name = key.partition(".")
+        text = (raw.get(section) or {}).get(name)
+        try:
+            parse_duration(text) if isinstance(text, str) else None
+        except ValueError as exc:
+            raise ConfigError(f"{source}: key '{key}': {exc}") from exc
+
+
+def _duration_keys(schema: Mapping[str, Any], prefix: str) -> Iterator[str]:
+    # Every key whose schema asks for a duration, e.g. "prometheus.lookback".
+    for name, sub in schema.get("properties", {}).items():
+        key = f"{prefix}.{name}" if prefix else name
+        options = [sub, *sub.get("anyOf", ())]
+        if any(o.get("pattern") == _DURATION_PATTERN for o in options):
+            yield key
+        elif sub.get("type") == "object":
+            yield from _duration_keys(sub, key)
+
+
+def _numbers(value: Any, key: str) -> Iterator[tuple[str, float]]:
+    # YAML has .nan and .inf, which pass every minimum and maximum of the schema.
+    if isinstance(value, float):
+        yield key, value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _numbers(item, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _numbers(item, f"{key}.{index}")
 
 
 def _explain(error: jsonschema.ValidationError) -> str:
     if error.validator == "additionalProperties":
         return f"{error.message}; see config/collector.example.yaml for the known keys"
     if error.validator == "pattern" and "smhdw" in str(error.validator_value):
-        return f"expected a duration such as 30m, 4h or 7d, got {error.instance!r}"
+        return f"expected a duration such as 30m, 4h or 7d, got {str(error.instance)[:40]!r}"
     if error.validator == "pattern" and "https?" in str(error.validator_value):
-        return f"expected an http:// or https:// URL, got {error.instance!r}"
-    return str(error.message)
+        return f"expected an http:// or https:// URL, got {str(error.instance)[:80]!r}"
+    return str(error.message)[:300]
 
 
 def _pagerduty_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> PagerDutySettings:
     return PagerDutySettings(
-        base_url=env.get("PAGERDUTY_BASE_URL") or DEFAULT_PAGERDUTY_URL,
+        base_url=split_userinfo(env.get("PAGERDUTY_BASE_URL") or DEFAULT_PAGERDUTY_URL)[0],
         token=env.get("PAGERDUTY_API_TOKEN") or None,
         timeout=float(raw.get("timeout_seconds", 30.0)),
         max_retries=int(raw.get("max_retries", 3)),
@@ -450,8 +474,10 @@ def _prometheus_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> Prom
         )
         for q in raw.get("queries", ())
     )
+    # A user and password in the URL are basic auth, kept out of the URL shown and stored.
+    url, userinfo = split_userinfo(env.get("PROMETHEUS_URL") or DEFAULT_PROMETHEUS_URL)
     return PrometheusSettings(
-        url=env.get("PROMETHEUS_URL") or DEFAULT_PROMETHEUS_URL,
+        url=url,
         headers=dict(raw.get("headers", {})),
         timeout=float(raw.get("timeout_seconds", 30.0)),
         padding_before=parse_duration(raw.get("padding_before", "30m")),
@@ -462,7 +488,7 @@ def _prometheus_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> Prom
         max_series_shown=int(raw.get("max_series_shown", 6)),
         insecure_skip_verify=bool(raw.get("insecure_skip_verify", False)),
         bearer_token=env.get("PROMETHEUS_BEARER_TOKEN") or None,
-        basic_auth=_basic_auth(env),
+        basic_auth=_basic_auth(env) or userinfo,
         baseline_offset=parse_duration(raw["baseline_offset"])
         if raw.get("baseline_offset")
         else (None if "baseline_offset" in raw else timedelta(weeks=1)),

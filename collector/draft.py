@@ -23,7 +23,9 @@ from collector.analysis.memory import EXHAUSTION_HORIZON, MIN_GROWTH_PER_HOUR, M
 from collector.analysis.metrics import count_series_up
 from collector.analysis.timeline import EventGroup, group_repeats
 from collector.config import Config
+from collector.paths import path_under, slug
 from collector.records import Event
+from collector.redact import redact_url
 from collector.snapshot import Snapshot
 from collector.timeutil import iso_utc, parse_time
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
@@ -98,7 +100,7 @@ def build_draft(
         ("report.html", html),
         ("timeline.csv", timeline_csv(analysis.events)),
     ):
-        (folder / name).write_text(text, encoding="utf-8")
+        path_under(folder, name).write_text(text, encoding="utf-8")
         written.append(folder / name)
     pdf = render_pdf(html) if config.report.pdf else None
     if pdf is not None:  # None: WeasyPrint is missing here, and the CLI says so once
@@ -119,15 +121,17 @@ def draw_charts(
             a.milestones,
             a.window,
             a.incident.title,
-            folder / TIMELINE_CHART,
+            path_under(folder, TIMELINE_CHART),
             zone,
         )
     ]
     shown: list[dict[str, Any]] = []
     for instance, trends in _trends_by_instance(a.trends).items():
-        relative = f"charts/memory_trend_{_slug(instance)}.png"
+        relative = f"charts/memory_trend_{slug(instance)}.png"
         written.append(
-            charts.draw_memory_trend_chart(a.frame, trends, a.milestones, folder / relative, zone)
+            charts.draw_memory_trend_chart(
+                a.frame, trends, a.milestones, path_under(folder, relative), zone
+            )
         )
         links = _trend_links(trends, a.results, targets)
         shown.append(_shown(f"Memory trend: {instance}", relative, "memory", links))
@@ -137,7 +141,7 @@ def draw_charts(
         frame = a.frame
         if summary.kind == "availability" and summary.series_count > summary.shown:
             frame = count_series_up(a.frame, summary.name)
-        relative = f"charts/{summary.name}.png"
+        relative = f"charts/{slug(summary.name, 'query')}.png"
         written.append(
             charts.draw_metric_chart(
                 frame,
@@ -146,7 +150,7 @@ def draw_charts(
                 a.span,
                 a.window,
                 a.milestones,
-                folder / relative,
+                path_under(folder, relative),
                 zone,
                 baseline=a.baseline if record.get("baseline_result") else None,
             )
@@ -210,10 +214,6 @@ def _trends_by_instance(trends: list[MemoryTrend]) -> dict[str, list[MemoryTrend
     return grouped
 
 
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "_" for ch in text).strip("_")[:60] or "series"
-
-
 def _query_warnings(results: list[dict[str, Any]]) -> list[str]:
     return [
         f"Prometheus warned about '{r['name']}': {warning}"
@@ -243,8 +243,8 @@ def _meta(snapshot: Snapshot, config: Config, now: datetime) -> dict[str, Any]:
         "generated_at": now,
         "version": __version__,
         "collected_at": parse_time(snapshot.collected_at),
-        "pagerduty_url": snapshot.pagerduty.get("base_url", ""),
-        "prometheus_url": snapshot.prometheus.get("url", ""),
+        "pagerduty_url": redact_url(snapshot.pagerduty.get("base_url", "")),
+        "prometheus_url": redact_url(snapshot.prometheus.get("url", "")),
         "range_start": parse_time(rng["start"]) if rng.get("start") else None,
         "range_end": parse_time(rng["end"]) if rng.get("end") else None,
         "step": rng.get("step", "?"),

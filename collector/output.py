@@ -7,21 +7,26 @@ we wrote is kept in the folder; if the file no longer matches it, a person has e
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from collector.config import Config
 from collector.draft import build_draft
-from collector.snapshot import Snapshot, save_snapshot
+from collector.errors import OutputError
+from collector.paths import is_incident_id, path_under, shorten
+from collector.snapshot import Snapshot, lost_data, read_published, save_snapshot
 
 if TYPE_CHECKING:
     from collector.handoff import HandOff
@@ -30,6 +35,9 @@ STATE_FILE = ".collector.json"
 REPORT = "report.md"
 # Publish statuses that put a new report in place (a draft kept beside an edited one does not).
 NEW_REPORT = frozenset({"written", "replaced", "forced"})
+SNAPSHOT = "snapshot.json"
+# What `make_staging` creates: ".<ID>.<random>.staging".
+STAGING = re.compile(r"^\.(?P<id>[A-Za-z0-9]{1,64})\.[^.]*\.staging$")
 
 
 @dataclass(frozen=True)
@@ -37,13 +45,40 @@ class Published:
     """Where the draft went, and a one-line account of what happened."""
 
     folder: Path
-    status: str  # "written", "replaced", "kept-edited", "forced"
+    status: str  # "written", "replaced", "kept-edited", "kept-fuller", "forced"
     message: str
     handoff: HandOff | None = None  # the chat notice and PagerDuty note, when announced
 
 
+def check_out_dir(out_dir: Path) -> None:
+    """Make sure `out_dir` exists and takes new files, before anything is fetched."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-test.", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise OutputError(
+            f"--out {out_dir}: cannot write there ({_reason(exc)}); choose a folder you can"
+            " write to"
+        ) from exc
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "no space left on the device"
+    return exc.strerror or type(exc).__name__
+
+
+def _check_id(incident_id: str) -> None:
+    if not is_incident_id(incident_id):
+        raise OutputError(
+            f"refusing to write a report for {shorten(incident_id)}: not a PagerDuty incident ID"
+        )
+
+
 def make_staging(out_dir: Path, incident_id: str) -> Path:
     """A fresh staging folder on the same file system as the destination."""
+    _check_id(incident_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{incident_id}.", suffix=".staging", dir=out_dir))
     staging.chmod(0o755)  # mkdtemp's 0700 would make the published folder private
@@ -57,10 +92,37 @@ def discard_staging(staging: Path) -> None:
 
 def lock_for(out_dir: Path, incident_id: str) -> FileLock:
     """The lock that serialises every writer of one incident's folder."""
+    _check_id(incident_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     # One lock object per file in a process: re-entrant for a caller that already holds it
     # (the batch holds it while deciding, then publishes).
     return FileLock(str(out_dir / f".{incident_id}.lock"), is_singleton=True)
+
+
+def discard_leftover_staging(out_dir: Path, incident_id: str) -> None:
+    """Remove this incident's staging folders left by killed runs; call with its lock held."""
+    for path in out_dir.glob(f".{incident_id}.*.staging"):
+        if STAGING.match(path.name):
+            discard_staging(path)
+
+
+def clean_leftovers(out_dir: Path) -> list[Path]:
+    """Remove staging folders of killed runs (only those whose incident lock is free)."""
+    if not out_dir.is_dir():
+        return []
+    removed = []
+    for path in sorted(out_dir.iterdir()):
+        match = STAGING.match(path.name)
+        if match is None or not path.is_dir():
+            continue
+        # Staging only happens under the incident's lock: a free lock means a dead writer.
+        try:
+            with lock_for(out_dir, match["id"]).acquire(timeout=0):
+                discard_staging(path)
+        except Timeout:
+            continue
+        removed.append(path)
+    return removed
 
 
 def is_edited(folder: Path) -> bool:
@@ -76,33 +138,41 @@ def is_edited(folder: Path) -> bool:
 
 
 def publish(
-    staging: Path, out_dir: Path, incident_id: str, *, force: bool, stamp: str
+    staging: Path,
+    out_dir: Path,
+    incident_id: str,
+    *,
+    force: bool,
+    stamp: str,
+    lost: Sequence[str] = (),
 ) -> Published:
-    """Move the staged draft to out_dir/incident_id, respecting human edits."""
-    final = out_dir / incident_id
+    """Move the staged draft to out_dir/incident_id, respecting human edits.
+
+    `lost` says what the new draft lacks that the published one has (see
+    `collector.snapshot.lost_data`): such a draft is kept aside like one beside an edit.
+    """
+    _check_id(incident_id)
+    final = path_under(out_dir, incident_id)
     _recover(out_dir, incident_id)
     _write_state(staging, stamp)
     if not final.exists():
         os.rename(staging, final)
         return Published(final, "written", f"drafted {final / REPORT}")
-    if is_edited(final) and not force:
-        beside = final / "drafts" / stamp
-        beside.parent.mkdir(exist_ok=True)
-        os.rename(staging, beside)
-        return Published(
-            beside,
-            "kept-edited",
-            f"{final / REPORT} was edited by a person and is kept; the new draft is in"
-            f" {beside / REPORT} (use --force to replace it, with a backup)",
-        )
-    if is_edited(final):
-        backup = out_dir / f"{incident_id}.backup-{stamp}"
+    edited = is_edited(final)
+    if (edited or lost) and not force:
+        if edited:
+            return _keep_beside(staging, final, stamp, "was edited by a person", "kept-edited")
+        why = f"has more data than the new draft ({'; '.join(lost)})"
+        return _keep_beside(staging, final, stamp, why, "kept-fuller")
+    if edited or lost:
+        backup = path_under(out_dir, f"{incident_id}.backup-{stamp}")
         os.rename(final, backup)
         os.rename(staging, final)
+        what = "edited report" if edited else "report with more data"
         return Published(
             final,
             "forced",
-            f"replaced the edited report {final / REPORT}; the old folder is kept in {backup}",
+            f"replaced the {what} {final / REPORT}; the old folder is kept in {backup}",
         )
     old = out_dir / f".{incident_id}.old"
     os.rename(final, old)
@@ -111,6 +181,19 @@ def publish(
         os.rename(old / "drafts", final / "drafts")
     shutil.rmtree(old, ignore_errors=True)
     return Published(final, "replaced", f"re-drafted {final / REPORT}")
+
+
+def _keep_beside(staging: Path, final: Path, stamp: str, why: str, status: str) -> Published:
+    # The published report stays; the new draft goes to its drafts/ folder.
+    beside = final / "drafts" / stamp
+    beside.parent.mkdir(exist_ok=True)
+    os.rename(staging, beside)
+    return Published(
+        beside,
+        status,
+        f"{final / REPORT} {why} and is kept; the new draft is in"
+        f" {beside / REPORT} (use --force to replace it, with a backup)",
+    )
 
 
 def _recover(out_dir: Path, incident_id: str) -> None:
@@ -142,19 +225,28 @@ def publish_draft(
     """
     now = datetime.now(timezone.utc)
     stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
-    with lock_for(out_dir, snapshot.incident_id):
-        staging = make_staging(out_dir, snapshot.incident_id)
-        try:
-            save_snapshot(snapshot, staging / "snapshot.json")
-            draft = build_draft(snapshot, config, staging, now)
-            published = publish(staging, out_dir, snapshot.incident_id, force=force, stamp=stamp)
-            if announce and published.status in NEW_REPORT:
-                from collector.handoff import hand_off  # network clients, only when announcing
+    incident_id = snapshot.incident_id
+    try:
+        with lock_for(out_dir, incident_id):
+            staging = make_staging(out_dir, incident_id)
+            try:
+                save_snapshot(snapshot, staging / SNAPSHOT)
+                draft = build_draft(snapshot, config, staging, now)
+                published = read_published(path_under(out_dir, incident_id) / SNAPSHOT)
+                lost = lost_data(snapshot, published) if published is not None else []
+                result = publish(staging, out_dir, incident_id, force=force, stamp=stamp, lost=lost)
+                if announce and result.status in NEW_REPORT:
+                    from collector.handoff import hand_off  # network clients, only when announcing
 
-                result = hand_off(
-                    draft.analysis, snapshot, config, out_dir, published.folder / STATE_FILE
-                )
-                published = replace(published, handoff=result)
-            return published
-        finally:
-            discard_staging(staging)
+                    handoff = hand_off(
+                        draft.analysis, snapshot, config, out_dir, result.folder / STATE_FILE
+                    )
+                    result = replace(result, handoff=handoff)
+                return result
+            finally:
+                discard_staging(staging)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the report for {incident_id} under {out_dir} ({_reason(exc)});"
+            " nothing was changed there"
+        ) from exc

@@ -14,12 +14,16 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 import pagerduty
 
 from collector.config import PagerDutySettings
+from collector.errors import SourceError
+from collector.paths import incident_id_problem, is_incident_id, shorten
 from collector.records import Alert, Incident, LogEntry
+from collector.redact import redact_url
 from collector.timeutil import iso_utc, parse_time
 
 PAGE_SIZE = 100
@@ -33,7 +37,7 @@ MAX_RATE_LIMIT_WAIT = 60.0
 _rate_limited = threading.local()
 
 
-class PagerDutyError(Exception):
+class PagerDutyError(SourceError):
     """A PagerDuty request failed; the message says why and what to do."""
 
 
@@ -100,14 +104,17 @@ def fetch_incident_data(
     other three, or a list PagerDuty cannot return whole, is recorded under "errors" so that a
     report can still be drafted.
     """
+    problem = incident_id_problem(incident_id)
+    if problem is not None:
+        raise PagerDutyError(problem)
     incident = _get_object(
         client,
-        f"/incidents/{incident_id}",
+        f"/incidents/{quote(incident_id, safe='')}",
         "incident",
         {"include[]": ["priorities", "teams", "conference_bridge", "acknowledgers"]},
         what=f"incident {incident_id}",
     )
-    iid = incident["id"]
+    iid = _checked_id(incident)
     lister = _Lister(client, max(1, max_concurrency))
     window = (parse_time(incident["created_at"]), datetime.now(timezone.utc))
     fetchers: dict[str, Callable[[], list[dict[str, Any]]]] = {
@@ -135,6 +142,23 @@ def fetch_incident_data(
                 data["errors"].append(f"{key}: {exc}")
     data["errors"].extend(lister.gaps)
     return data
+
+
+def _checked_id(incident: Any) -> str:
+    # The ID names the report's folder: an answer that is not an ID must go no further.
+    iid = incident.get("id") if isinstance(incident, dict) else None
+    if not is_incident_id(iid):
+        raise PagerDutyError(
+            f"PagerDuty answered with an incident whose ID {shorten(str(iid))} is not a"
+            " PagerDuty ID (malformed response)"
+        )
+    try:
+        parse_time(incident["created_at"])
+    except (KeyError, TypeError, ValueError, OverflowError, AttributeError) as exc:
+        raise PagerDutyError(
+            f"PagerDuty answered incident {iid} without a valid created_at (malformed response)"
+        ) from exc
+    return str(iid)
 
 
 # PagerDuty's incident list accepts a since/until window of at most 6 months.
@@ -323,8 +347,8 @@ def _request_json(
                 " pagerduty.timeout_seconds in the configuration"
             ) from exc
         raise PagerDutyError(
-            f"cannot reach PagerDuty at {client.url}: {exc}. Check PAGERDUTY_BASE_URL and"
-            " the network; for a private CA set SSL_CERT_FILE"
+            f"cannot reach PagerDuty at {redact_url(client.url)}: {exc}. Check"
+            " PAGERDUTY_BASE_URL and the network; for a private CA set SSL_CERT_FILE"
         ) from exc
     if not response.is_success:
         raise PagerDutyError(_explain_status(response.status_code, what, client))
@@ -354,7 +378,7 @@ def _explain_status(status: int, what: str, client: pagerduty.RestApiV2Client) -
             f"PagerDuty kept rate-limiting requests for {what} (HTTP 429) after retries;"
             " try again in a minute"
         )
-    return f"PagerDuty answered HTTP {status} for {what} at {client.url} after retries"
+    return f"PagerDuty answered HTTP {status} for {what} at {redact_url(client.url)} after retries"
 
 
 def read_incident(raw: dict[str, Any]) -> Incident:

@@ -23,10 +23,13 @@ import pandas as pd
 import requests
 from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from collector.config import PrometheusSettings, QuerySpec
 from collector.records import AlertInterval
+from collector.redact import redact_url
+from collector.snapshot_schema import LATEST
 from collector.timeutil import from_unix, iso_utc
 
 MAX_POINTS = 11_000  # Prometheus rejects query_range asking for more points per series.
@@ -34,6 +37,12 @@ _NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21
 SERIES_COLUMNS = ["query", "series", "time", "value"]
 # Kinds whose "same window, one offset earlier" baseline is fetched and drawn.
 BASELINE_KINDS = ("traffic", "errors", "availability", "latency", "connections", "users")
+# How many tries a request gets: the first, then urllib3's retries (see `_connect`).
+ATTEMPTS = 3
+
+
+class MalformedAnswer(ValueError):
+    """Prometheus answered 200 with a body that is not the query API's result."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,7 @@ def _connect(
         headers["Authorization"] = f"Bearer {settings.bearer_token}"
     session.hooks["response"].append(_remember_warnings)
     retry = Retry(
-        total=2,
+        total=ATTEMPTS - 1,
         backoff_factor=0.3,
         status_forcelist=(429, 502, 503, 504),
         allowed_methods=None,
@@ -161,7 +170,7 @@ def _run_query(
     }
     try:
         if spec.kind == "alerts":
-            record["result"] = _fetch_raw_samples(connection, settings, promql, qrange)
+            record["result"] = _fetch_raw_samples(connection, settings, promql, qrange, record)
         else:
             record["result"] = _fetch_range(connection, settings, promql, qrange, record)
             offset = settings.baseline_offset
@@ -171,19 +180,40 @@ def _run_query(
                 record["baseline_result"] = _fetch_range(
                     connection, settings, promql, shifted, record
                 )
-    except requests.exceptions.ConnectionError as exc:
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        record["error"] = _explain_unreachable(exc, settings)
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+        # 200 with HTML (a proxy's page; requests' JSONDecodeError is a ValueError too),
+        # `"result": "weird"`, samples that are not pairs...
+        record["result"] = []
+        record.pop("baseline_result", None)
         record["error"] = (
-            f"cannot reach Prometheus at {settings.url} ({type(exc).__name__}):"
-            " check PROMETHEUS_URL and that the server is up"
-        )
-    except requests.exceptions.Timeout:
-        record["error"] = (
-            f"Prometheus at {settings.url} did not answer within"
-            f" {settings.timeout:g} s (prometheus.timeout_seconds)"
+            f"Prometheus at {redact_url(settings.url)} answered with a malformed body (not the"
+            " query API's JSON): check PROMETHEUS_URL, including any path prefix"
         )
     except (PrometheusApiClientException, requests.exceptions.RequestException) as exc:
         record["error"] = _explain_query_error(str(exc))
     return record
+
+
+def _explain_unreachable(exc: requests.exceptions.RequestException, settings: Any) -> str:
+    # After urllib3's retries a read timeout arrives as a ConnectionError wrapping it.
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    # urllib3's NewConnectionError (refused, no route) subclasses ConnectTimeoutError.
+    timed_out = isinstance(exc, requests.exceptions.Timeout) or (
+        isinstance(reason, (ReadTimeoutError, ConnectTimeoutError))
+        and not isinstance(reason, NewConnectionError)
+    )
+    url = redact_url(settings.url)
+    if timed_out:
+        return (
+            f"Prometheus at {url} timed out after {settings.timeout:g} s ({ATTEMPTS} attempts):"
+            " the server is slow or overloaded; raise prometheus.timeout_seconds or try later"
+        )
+    return (
+        f"cannot reach Prometheus at {url} ({type(exc).__name__}):"
+        " check PROMETHEUS_URL and that the server is up"
+    )
 
 
 def _fetch_range(
@@ -200,27 +230,70 @@ def _fetch_range(
             promql, chunk.start, chunk.end, str(chunk.step), timeout=settings.timeout
         )
         record["warnings"].extend(_last_response.warnings)
-        for series in result:
-            key = _label_text(series.get("metric", {}))
-            merged.setdefault(key, {"metric": series.get("metric", {}), "values": []})
-            merged[key]["values"].extend(series.get("values", []))
+        for series in _checked_series(result, record):
+            key = _label_text(series["metric"])
+            merged.setdefault(key, {"metric": series["metric"], "values": []})
+            merged[key]["values"].extend(series["values"])
     return list(merged.values())
 
 
+def _checked_series(result: Any, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The series of a query answer, proven well formed, with non-finite samples left out.
+
+    Raises `MalformedAnswer` when the answer is not a list of {metric, values} series; counts
+    the samples left out (NaN, ±Inf, overflowing numbers) in record["dropped"].
+    """
+    if not isinstance(result, list):
+        raise MalformedAnswer(f"result is {type(result).__name__}, not a list")
+    checked = []
+    for series in result:
+        metric = series.get("metric", {}) if isinstance(series, dict) else None
+        values = series.get("values", []) if isinstance(series, dict) else None
+        if not isinstance(metric, dict) or not isinstance(values, list):
+            raise MalformedAnswer("a series without metric labels and values")
+        kept = [[t, v] for t, v in values if _in_range(t) and _finite(v)]
+        if len(kept) < len(values):
+            record["dropped"] = record.get("dropped", 0) + len(values) - len(kept)
+        labels = {str(k): str(v) for k, v in metric.items()}
+        checked.append({"metric": labels, "values": kept})
+    return checked
+
+
+def _in_range(time: Any) -> bool:
+    if not 0 <= _number(time) <= LATEST.timestamp():  # NaN fails too
+        raise MalformedAnswer("a sample time is outside the years 1970 to 9000")
+    return True
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise MalformedAnswer("a sample is not a number")
+    return float(value)
+
+
+def _finite(value: Any) -> bool:
+    # Sample values arrive as text ("12.5", "NaN", "+Inf"); times as numbers.
+    return math.isfinite(_number(value))
+
+
 def _fetch_raw_samples(
-    connection: PrometheusConnect, settings: PrometheusSettings, promql: str, qrange: QueryRange
+    connection: PrometheusConnect,
+    settings: PrometheusSettings,
+    promql: str,
+    qrange: QueryRange,
+    record: dict[str, Any],
 ) -> list[dict[str, Any]]:
     # Alert state series are read as raw samples (a range selector), not evaluated on a grid:
     # query_range would stretch each interval by Prometheus's 5-minute look-back and blur its
     # start by up to one step.
     _last_response.warnings = []
     seconds = int((qrange.end - qrange.start).total_seconds())
-    result: list[dict[str, Any]] = connection.custom_query(
+    result = connection.custom_query(
         f"{promql}[{seconds}s]",
         params={"time": qrange.end.timestamp()},
         timeout=settings.timeout,
     )
-    return result
+    return _checked_series(result, record)
 
 
 def _explain_query_error(message: str) -> str:
@@ -264,6 +337,7 @@ def read_series(results: Sequence[dict[str, Any]], baseline: bool = False) -> pd
             rows.extend(
                 (record["name"], label, float(t) + shift, float(v))
                 for t, v in series.get("values", ())
+                if math.isfinite(float(v))  # NaN, ±Inf: no point to draw or compute with
             )
     frame = pd.DataFrame(rows, columns=["query", "series", "t", "value"])
     frame["time"] = pd.to_datetime(frame["t"], unit="s", utc=True)
@@ -354,10 +428,19 @@ def _rule_record(group: dict[str, Any], rule: dict[str, Any]) -> dict[str, Any]:
         "group": str(group.get("name", "")),
         "name": str(rule.get("name", "")),
         "query": str(rule.get("query", "")),
-        "duration_s": float(rule.get("duration") or 0),
+        "duration_s": _seconds(rule.get("duration")),
         "labels": {str(k): str(v) for k, v in (rule.get("labels") or {}).items()},
         "summary": str((rule.get("annotations") or {}).get("summary", "")),
     }
+
+
+def _seconds(value: object) -> float:
+    """A rule's `for`, in seconds; anything but a finite, sane number counts as none."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    return seconds if 0 <= seconds <= 10 * 366 * 86400 else 0.0
 
 
 MAX_RULES_EVALUATED = 5

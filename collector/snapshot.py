@@ -7,6 +7,7 @@ Everything after the snapshot is pure and can be re-run offline from it.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,13 +17,13 @@ from collector import __version__
 from collector import pagerduty as pd_source
 from collector import prometheus as prom_source
 from collector.config import Config
-from collector.timeutil import iso_utc, parse_time
+from collector.errors import SnapshotError as SnapshotError
+from collector.redact import redact_url
+from collector.snapshot_schema import SCHEMA_VERSION, check_pagerduty, check_snapshot
+from collector.timeutil import iso_utc
 
-SCHEMA_VERSION = 1
-
-
-class SnapshotError(Exception):
-    """A snapshot file cannot be read; the message says which and why."""
+# How `collect_snapshot` states that the incident's PagerDuty log could not be fetched.
+NO_LOG = "PagerDuty log_entries:"
 
 
 @dataclass
@@ -47,6 +48,9 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
             client, incident_id, config.pagerduty.max_concurrency
         )
     gaps = [f"PagerDuty {message}" for message in pd_data.pop("errors", [])]
+    problem = check_pagerduty(pd_data)
+    if problem is not None:  # the readers below would trip on it
+        raise pd_source.PagerDutyError(f"PagerDuty answered malformed data: {problem}")
     incident = pd_source.read_incident(pd_data["incident"])
     start = incident.created_at
     end = incident.resolved_at or now
@@ -59,6 +63,12 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
     selector = settings.services.get(incident.service, "")
     results = prom_source.fetch_query_results(settings, ca, settings.queries, qrange, selector)
     gaps.extend(f"Prometheus query '{r['name']}': {r['error']}" for r in results if r["error"])
+    gaps.extend(
+        f"Prometheus query '{r['name']}': {r['dropped']} samples that are not finite numbers"
+        " (NaN, ±Inf) were left out"
+        for r in results
+        if r.get("dropped")
+    )
     rules = prom_source.fetch_alerting_rules(settings, ca)
     rules["evaluations"] = prom_source.evaluate_rules(
         settings, ca, rules["rules"], pd_source.read_paged_alertnames(pd_data), qrange
@@ -67,9 +77,9 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
         incident_id=incident.id,
         collected_at=iso_utc(now),
         tool_version=__version__,
-        pagerduty={"base_url": config.pagerduty.base_url, **pd_data},
+        pagerduty={"base_url": redact_url(config.pagerduty.base_url), **pd_data},
         prometheus={
-            "url": settings.url,
+            "url": redact_url(settings.url),
             "selector": selector,
             "range": {
                 "start": iso_utc(qrange.start),
@@ -96,22 +106,95 @@ def save_snapshot(snapshot: Snapshot, path: Path) -> None:
 
 
 def load_snapshot(path: Path) -> Snapshot:
-    """Read a snapshot written by `save_snapshot`, checking its shape."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SnapshotError(f"{path}: cannot read snapshot ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise SnapshotError(f"{path}: not a snapshot, invalid JSON at line {exc.lineno}") from exc
+    """Read a snapshot written by `save_snapshot`, checking it against its schema."""
+    data = _read_json(path)
     if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
         raise SnapshotError(
             f"{path}: not a snapshot of version {SCHEMA_VERSION}; re-collect it with"
             " `collect --incident ID`"
         )
+    problem = check_snapshot(data)
+    if problem is not None:
+        raise SnapshotError(f"{path}: snapshot is incomplete or damaged: {problem}")
+    return Snapshot(**data)
+
+
+def _read_json(path: Path) -> Any:
     try:
-        snapshot = Snapshot(**data)
-        parse_time(snapshot.collected_at)
-        snapshot.pagerduty["incident"]["id"]  # noqa: B018 - the one field nothing works without
-    except (TypeError, KeyError, ValueError) as exc:
-        raise SnapshotError(f"{path}: snapshot is incomplete or damaged ({exc})") from exc
-    return snapshot
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot read snapshot ({exc.strerror})") from exc
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(f"{path}: not a snapshot, invalid JSON at line {exc.lineno}") from exc
+    except (ValueError, RecursionError) as exc:  # not UTF-8, 5,000-digit numbers, deep nesting
+        raise SnapshotError(f"{path}: not a snapshot ({type(exc).__name__})") from exc
+
+
+def read_published(path: Path) -> dict[str, Any] | None:
+    """The snapshot of a published report as raw JSON, or None if there is none to read."""
+    try:
+        data = _read_json(path)
+    except SnapshotError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def lost_data(new: Snapshot, published: Mapping[str, Any] | None) -> list[str]:
+    """What the new snapshot lacks that the published one has, one reason each; [] if nothing.
+
+    With nothing published, a snapshot whose PagerDuty log could not be fetched counts as
+    poorer: the log is the timeline. Otherwise: fewer log entries, fewer series for a query,
+    or a source that failed where it had not.
+    """
+    if published is None:
+        return [gap for gap in new.gaps if gap.startswith(NO_LOG)]
+    old_pd, old_prom = _mapping(published.get("pagerduty")), _mapping(published.get("prometheus"))
+    lost: list[str] = []
+    old_count, new_count = (
+        _count(old_pd.get("log_entries")),
+        _count(new.pagerduty.get("log_entries")),
+    )
+    if new_count < old_count:
+        lost.append(f"{new_count} PagerDuty log entries instead of {old_count}")
+    new_series = _series_counts(new.prometheus)
+    for name, count in _series_counts(old_prom).items():
+        if new_series.get(name, 0) < count:
+            lost.append(f"query '{name}': {new_series.get(name, 0)} series instead of {count}")
+    old_failed = _failures(published.get("gaps"), old_prom)
+    lost.extend(
+        why
+        for source, why in _failures(new.gaps, new.prometheus).items()
+        if source not in old_failed
+    )
+    return lost
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _count(value: Any) -> int:
+    return len(value) if isinstance(value, list) else 0
+
+
+def _series_counts(prometheus: Mapping[str, Any]) -> dict[str, int]:
+    results = prometheus.get("results")
+    return {
+        str(r.get("name")): _count(r.get("result"))
+        for r in (results if isinstance(results, list) else ())
+        if isinstance(r, Mapping)
+    }
+
+
+def _failures(gaps: Any, prometheus: Mapping[str, Any]) -> dict[str, str]:
+    # Source -> why it failed: the PagerDuty lists that could not be fetched, the failed queries.
+    failed = {
+        gap.split(":", 1)[0]: gap
+        for gap in (gaps if isinstance(gaps, list) else ())
+        if isinstance(gap, str) and gap.startswith("PagerDuty ")
+    }
+    results = prometheus.get("results")
+    for r in results if isinstance(results, list) else ():
+        if isinstance(r, Mapping) and r.get("error"):
+            failed[f"query {r.get('name')}"] = f"Prometheus query '{r.get('name')}': {r['error']}"
+    return failed

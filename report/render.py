@@ -15,6 +15,8 @@ import jinja2
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 
+from collector.errors import TemplateError as TemplateError
+from collector.redact import redact_url
 from collector.timeutil import format_clock
 from report.labels import LABELS
 
@@ -23,10 +25,6 @@ MARKDOWN_TEMPLATE = "report.md.j2"
 HTML_TEMPLATE = "report.html.j2"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
 _H2 = re.compile(r"<h2>(.*?)</h2>")
-
-
-class TemplateError(Exception):
-    """A report template is broken; the message names the file and line."""
 
 
 def make_environment(template_dir: Path | None = None) -> jinja2.Environment:
@@ -45,6 +43,7 @@ def make_environment(template_dir: Path | None = None) -> jinja2.Environment:
     )
     env.filters.update(
         md=escape_markdown,
+        code=escape_code,
         cell=escape_cell,
         utc=format_utc,
         hhmm=format_hhmm,
@@ -65,9 +64,15 @@ def escape_markdown(value: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+def escape_code(value: Any) -> str:
+    """Untrusted text inside an inline code span: one line, no backtick to close it early."""
+    return " ".join(str(value).split()).replace("`", "'")
+
+
 def escape_url(value: Any) -> str:
-    """An untrusted URL as a Markdown link target: only http(s), nothing that ends the link."""
-    text = str(value).strip()
+    """An untrusted URL as a Markdown link target: only http(s), no password, nothing that ends
+    the link."""
+    text = redact_url(str(value).strip())
     if not text.lower().startswith(("https://", "http://")):
         return "#"
     return quote(text, safe=":/?#&=%.-_~+@!$,;*'")
@@ -141,7 +146,7 @@ CURRENCY_UNITS = ("$", "€", "£", "¥")
 def format_figure(figure: Any, currency: str = "$") -> str:
     """A computed impact figure as text; a figure that could not be computed says why."""
     if figure.status != "ok":
-        return f"⚠️ {figure.status}: {figure.note}"
+        return f"⚠️ {figure.status}: {escape_markdown(figure.note)}"
     value = figure.value
     if isinstance(value, timedelta):
         text = format_minutes(value)
@@ -168,7 +173,7 @@ def _format_quantity(value: float, unit: str, currency: str) -> str:
     if unit == "h":
         return f"{value:.1f} h"
     number = format_number(round(value) if abs(value) >= 100 else value)
-    return f"{number} {unit}".strip()
+    return f"{number} {escape_markdown(unit)}".strip()
 
 
 def render_markdown(
@@ -225,6 +230,15 @@ def _render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> s
         raise TemplateError(f"{_template_position(exc, name)}: {exc.message}") from exc
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {exc.name} not found") from exc
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"{_template_position(exc, name)}: {exc.message or exc}") from exc
+    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
+        # `{{ 1/0 }}`, `{{ x[99] }}`...: runtime errors of a customised template.
+        raise TemplateError(
+            f"{_template_position(exc, name)}: template error: {type(exc).__name__}: {exc}"
+        ) from exc
+    except RecursionError as exc:
+        raise TemplateError(f"{_template_position(exc, name)}: template recurses forever") from exc
 
 
 def _template_position(exc: BaseException, name: str) -> str:

@@ -573,7 +573,10 @@ def _objective(
 
 
 def _as_delta(minutes: float | None) -> timedelta | None:
-    return None if minutes is None else timedelta(minutes=minutes)
+    # A value no timedelta can hold (a broken exporter's 1e300) is no figure at all.
+    if minutes is None or not abs(minutes) < timedelta.max / timedelta(minutes=1):
+        return None
+    return timedelta(minutes=minutes)
 
 
 def _rto(window: _Window, targets: Targets) -> Objective:

@@ -1,0 +1,354 @@
+"""The snapshot's schema (version 1): every field the analysis reads, with its type.
+
+`check_snapshot` proves that a parsed snapshot.json has the shape the readers expect, so that a
+damaged or hostile file ends in one line naming the field (`pagerduty.log_entries[3].created_at:
+not a time`) instead of a crash deep in the analysis. Metric samples, which can number millions,
+are checked by a plain loop rather than by the schema validator.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import jsonschema
+import numpy as np
+
+from collector.config import QUERY_KINDS
+from collector.paths import INCIDENT_ID
+from collector.timeutil import parse_time
+
+SCHEMA_VERSION = 1
+# Times outside these years are refused: arithmetic around them (padding, look-back) overflows.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+# A duration stored in seconds (padding, baseline offset): at most about ten years.
+MAX_SECONDS = 10 * 366 * 86400
+# A stored number (threshold, incident number) beyond this is damage, not data.
+MAX_NUMBER = 1e15
+
+_TEXT = {"type": ["string", "null"]}
+_TIME = {"type": "string", "format": "time"}
+_OPTIONAL_TIME = {"anyOf": [_TIME, {"type": "null"}]}
+_NUMBER = {"type": "number", "format": "finite"}
+_SECONDS = {"type": "number", "format": "finite", "minimum": 0, "maximum": MAX_SECONDS}
+# Free text PagerDuty sends as a string or as an object with a summary (read by `_text`).
+_SUMMARY = {"type": ["string", "object", "null"]}
+_REFERENCE = {
+    "type": ["object", "null"],
+    "properties": {"summary": _TEXT, "id": _TEXT, "name": _TEXT, "type": _TEXT},
+}
+_REFERENCES = {"type": ["array", "null"], "items": {"type": "object", **_REFERENCE}}
+
+_INCIDENT = {
+    "type": "object",
+    "required": ["id", "created_at"],
+    "properties": {
+        "id": {"type": "string", "pattern": INCIDENT_ID.pattern},
+        "incident_number": {
+            "type": ["integer", "null"],
+            "minimum": 0,
+            "maximum": MAX_NUMBER,
+        },
+        "title": _TEXT,
+        "summary": _TEXT,
+        "status": {"type": "string"},
+        "urgency": {"type": "string"},
+        "priority": _REFERENCE,
+        "service": _REFERENCE,
+        "escalation_policy": _REFERENCE,
+        "teams": _REFERENCES,
+        "created_at": _TIME,
+        "resolved_at": _OPTIONAL_TIME,
+        "html_url": _TEXT,
+        "resolve_reason": _SUMMARY,
+        "conference_bridge": {
+            "type": ["object", "null"],
+            "properties": {"conference_url": _TEXT, "conference_number": _TEXT},
+        },
+    },
+}
+
+_LOG_ENTRY = {
+    "type": "object",
+    "required": ["created_at"],
+    "properties": {
+        "id": {"type": "string"},
+        "type": {"type": "string"},
+        "created_at": _TIME,
+        "agent": _REFERENCE,
+        "channel": {
+            "type": ["object", "null"],
+            "properties": {
+                "type": {"type": "string"},
+                "summary": _SUMMARY,
+                "description": _SUMMARY,
+                "responders": _REFERENCES,
+            },
+        },
+        "assignees": _REFERENCES,
+        "user": _REFERENCE,
+        "summary": _SUMMARY,
+        "note": _SUMMARY,
+        "html_url": _TEXT,
+    },
+}
+
+_ALERT = {
+    "type": "object",
+    "required": ["created_at"],
+    "properties": {
+        "id": {"type": "string"},
+        "created_at": _TIME,
+        "resolved_at": _OPTIONAL_TIME,
+        "severity": _TEXT,
+        "alert_key": _TEXT,
+        "summary": _SUMMARY,
+        "status": {"type": "string"},
+        "html_url": _TEXT,
+    },
+}
+
+_SERIES_LIST = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "metric": {"type": "object", "additionalProperties": {"type": "string"}},
+            "values": {"type": "array"},  # samples: checked by `_check_samples`
+        },
+    },
+}
+
+_RESULT: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "query", "result"],
+    "properties": {
+        "name": {"type": "string", "pattern": r"^[a-z][a-z0-9_]{0,99}$"},
+        "title": {"type": "string"},
+        "query": {"type": "string"},
+        "kind": {"enum": list(QUERY_KINDS)},
+        "unit": {"type": "string"},
+        "thresholds": {"type": "array", "items": {**_NUMBER, "maximum": MAX_NUMBER}},
+        "start": {"type": "string"},
+        "end": {"type": "string"},
+        "step": {"type": "number", "format": "finite", "exclusiveMinimum": 0},
+        "result": _SERIES_LIST,
+        "baseline_result": _SERIES_LIST,
+        "baseline_offset_s": _SECONDS,
+        "warnings": {"type": "array", "items": {"type": "string"}},
+        "error": _TEXT,
+        "user_facing": {"type": "boolean"},
+    },
+}
+
+# A paged rule's own expression evaluated over the range: named after the rule, not the pack.
+_EVALUATION = {
+    **_RESULT,
+    "properties": {**_RESULT["properties"], "name": {"type": "string", "maxLength": 200}},
+}
+
+_ALERTING_RULES = {
+    "type": "object",
+    "properties": {
+        "rules": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "group": {"type": "string"},
+                    "name": {"type": "string"},
+                    "query": {"type": "string"},
+                    "duration_s": _SECONDS,
+                    "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "summary": _TEXT,
+                },
+            },
+        },
+        "note": _TEXT,
+        "evaluations": {"type": "array", "items": _EVALUATION},
+    },
+}
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "schema_version",
+        "incident_id",
+        "collected_at",
+        "tool_version",
+        "pagerduty",
+        "prometheus",
+    ],
+    "properties": {
+        "schema_version": {"const": SCHEMA_VERSION},
+        "incident_id": {"type": "string", "pattern": INCIDENT_ID.pattern},
+        "collected_at": _TIME,
+        "tool_version": {"type": "string"},
+        "gaps": {"type": "array", "items": {"type": "string"}},
+        "pagerduty": {
+            "type": "object",
+            "required": ["incident"],
+            "properties": {
+                "base_url": {"type": "string"},
+                "incident": _INCIDENT,
+                "log_entries": {"type": "array", "items": _LOG_ENTRY},
+                "alerts": {"type": "array", "items": _ALERT},
+                "notes": {"type": "array"},
+            },
+        },
+        "prometheus": {
+            "type": "object",
+            "properties": {
+                "url": {"type": "string"},
+                "selector": {"type": "string"},
+                "range": {
+                    "type": "object",
+                    "properties": {"start": _TIME, "end": _TIME, "step": _NUMBER},
+                },
+                "padding_before_s": _SECONDS,
+                "padding_after_s": _SECONDS,
+                "results": {"type": "array", "items": _RESULT},
+                "alerting_rules": _ALERTING_RULES,
+            },
+        },
+    },
+}
+
+_FORMATS = jsonschema.FormatChecker(formats=())
+
+
+@_FORMATS.checks("time", raises=(ValueError, OverflowError))
+def _is_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # the type keyword reports it
+    return EARLIEST <= parse_time(value) <= LATEST
+
+
+@_FORMATS.checks("finite")
+def _is_finite(value: object) -> bool:
+    return not isinstance(value, (int, float)) or math.isfinite(value)
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
+_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=_FORMATS)
+_PAGERDUTY_VALIDATOR = jsonschema.Draft202012Validator(
+    SCHEMA["properties"]["pagerduty"], format_checker=_FORMATS
+)
+# A sample's time, in Unix seconds, between EARLIEST and LATEST.
+_LATEST_UNIX = LATEST.timestamp()
+
+
+def check_snapshot(data: Any) -> str | None:
+    """What is wrong with a parsed snapshot, as 'field.path: problem', or None when it is valid."""
+    if isinstance(data, dict) and data.get("schema_version") not in (None, SCHEMA_VERSION):
+        return f"schema_version: version {data.get('schema_version')!r} is not {SCHEMA_VERSION}"
+    errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        first = errors[0]
+        return f"{field_path(first.absolute_path)}: {_explain(first)}"
+    prometheus = data["prometheus"]
+    problem = _check_queries(prometheus.get("results", []), "prometheus.results")
+    if problem is None:
+        evaluations = (prometheus.get("alerting_rules") or {}).get("evaluations", [])
+        problem = _check_queries(evaluations, "prometheus.alerting_rules.evaluations")
+    if problem is None and data["pagerduty"]["incident"]["id"] != data["incident_id"]:
+        problem = "pagerduty.incident.id: differs from incident_id"
+    return problem
+
+
+def check_pagerduty(data: Any) -> str | None:
+    """What is wrong with PagerDuty's part of a snapshot, just fetched; None when it is valid."""
+    for error in _PAGERDUTY_VALIDATOR.iter_errors(data):
+        return f"{field_path(['pagerduty', *error.absolute_path])}: {_explain(error)}"
+    return None
+
+
+def field_path(parts: Iterable[Any]) -> str:
+    """A JSON path as people read it: `pagerduty.log_entries[3].created_at`."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not _PLAIN_KEY.match(str(part)):  # a hostile key stays on one line, quoted
+            text += f"[{str(part)[:40]!r}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def _explain(error: jsonschema.ValidationError) -> str:
+    if error.validator == "format":
+        return "not a time" if error.validator_value == "time" else "not a finite number"
+    if error.validator == "type":
+        expected = error.validator_value
+        names = expected if isinstance(expected, list) else [expected]
+        return f"expected {' or '.join(map(str, names))}, got {_json_type(error.instance)}"
+    if error.validator == "required":
+        return str(error.message).replace("is a required property", "is missing")
+    if error.validator == "pattern":
+        return "not a valid name (letters and digits only)"
+    if error.validator == "additionalProperties":
+        return "unknown field (" + str(error.message).split("(", 1)[-1]
+    return str(error.message)[:200]
+
+
+def _json_type(value: object) -> str:
+    names = {bool: "boolean", str: "string", int: "integer", float: "number", list: "array"}
+    return "null" if value is None else names.get(type(value), "object")
+
+
+def _check_queries(results: Sequence[dict[str, Any]], path: str) -> str | None:
+    seen: set[str] = set()
+    for index, record in enumerate(results):
+        where = f"{path}[{index}]"
+        if record["name"] in seen:
+            return f"{where}.name: query name {record['name']!r} appears twice"
+        seen.add(record["name"])
+        for key in ("result", "baseline_result"):
+            for number, series in enumerate(record.get(key) or ()):
+                problem = _check_samples(series.get("values") or ())
+                if problem is not None:
+                    return f"{where}.{key}[{number}].values[{problem}]: not a [time, value] sample"
+    return None
+
+
+def _samples_look_right(values: Sequence[Any]) -> bool:
+    # The fast path for millions of samples: one numpy conversion instead of a Python loop.
+    try:
+        array = np.asarray(values, dtype=float)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    if array.size == 0:
+        return True
+    if array.ndim != 2 or array.shape[1] != 2:
+        return False
+    times = array[:, 0]
+    # numpy turns None into NaN: a NaN value is checked one by one (rare: fetching drops them).
+    in_range = (times >= 0) & (times <= _LATEST_UNIX)
+    return bool(in_range.all() and not np.isnan(array[:, 1]).any())
+
+
+def _check_samples(values: Sequence[Any]) -> int | None:
+    """The index of the first sample that is not [unix time, number or numeric text]."""
+    if _samples_look_right(values):
+        return None
+    for index, sample in enumerate(values):
+        if not isinstance(sample, list) or len(sample) != 2:
+            return index
+        time, value = sample
+        if isinstance(time, bool) or not isinstance(time, (int, float)):
+            return index
+        if not 0 <= time <= _LATEST_UNIX:  # also refuses NaN
+            return index
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            return index
+        try:
+            float(value)
+        except (ValueError, OverflowError):
+            return index
+    return None

@@ -1,0 +1,171 @@
+"""Prometheus answers that are malformed, non-finite or slow fail one query, never the run."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import yaml
+from conftest import DEMO_CONFIG, environment
+from hardening_support import run_collect
+from pd_simulator import PagerDutySimulator
+from prom_server import PrometheusServer
+
+from collector.config import PrometheusSettings, QuerySpec
+from collector.prometheus import choose_range, fetch_query_results, read_series
+
+START = datetime(2025, 10, 25, 14, 0, tzinfo=timezone.utc)
+QRANGE = choose_range(START, START.replace(hour=15), 60)
+SLOW_SECONDS = 2.5
+
+
+def matrix(result: Any) -> dict[str, Any]:
+    """A query API answer whose data.result is `result`."""
+    return {"status": "success", "data": {"resultType": "matrix", "result": result}}
+
+
+def series(*values: str) -> list[dict[str, Any]]:
+    """One series with the given sample values, a minute apart."""
+    t0 = int(START.timestamp())
+    return [{"metric": {"job": "x"}, "values": [[t0 + 60 * i, v] for i, v in enumerate(values)]}]
+
+
+# What the stub answers (HTTP 200) for each query, by its PromQL text.
+ANSWERS: dict[str, tuple[str, bytes]] = {
+    "html": ("text/html", b"<html><body><h1>Sign in</h1></body></html>"),
+    "weird": ("application/json", json.dumps(matrix("weird")).encode()),
+    "nodata": ("application/json", b'{"status": "success"}'),
+    "notpairs": ("application/json", json.dumps(matrix([{"metric": {}, "values": [1]}])).encode()),
+    "labels": ("application/json", json.dumps(matrix([{"metric": [], "values": []}])).encode()),
+    "huge": ("application/json", json.dumps(matrix(series("1", "1e400", "NaN", "2"))).encode()),
+    "good": ("application/json", json.dumps(matrix(series("1", "2", "3"))).encode()),
+}
+
+
+class _Stub(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+    def do_GET(self) -> None:
+        self._answer(parse_qs(urlsplit(self.path).query).get("query", [""])[0])
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        self._answer(parse_qs(self.rfile.read(length).decode()).get("query", [""])[0])
+
+    def _answer(self, promql: str) -> None:
+        name = re.sub(r"\[\d+s\]$", "", promql)
+        if name == "slow":
+            time.sleep(SLOW_SECONDS)
+            name = "good"
+        content_type, body = ANSWERS.get(name, ANSWERS["good"])
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except OSError:
+            pass  # the client gave up (timeout)
+
+
+@pytest.fixture(scope="module")
+def stub_url() -> Iterator[str]:
+    """A loopback server answering 200 with the bodies above."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def fetch(url: str, names: list[str], kind: str = "custom", **changes: Any) -> dict[str, Any]:
+    """Run one query per name against `url`; the records by name."""
+    specs = [QuerySpec(name=n, title=n, query=n, kind=kind) for n in names]
+    settings = replace(PrometheusSettings(url=url, timeout=5.0, baseline_offset=None), **changes)
+    return {r["name"]: r for r in fetch_query_results(settings, None, specs, QRANGE, "")}
+
+
+@pytest.mark.parametrize("name", ["html", "weird", "nodata", "notpairs", "labels"])
+@pytest.mark.parametrize("kind", ["custom", "alerts"])
+def test_malformed_200_fails_only_its_query(stub_url: str, name: str, kind: str) -> None:
+    records = fetch(stub_url, [name, "good"], kind=kind)
+    assert "answered with a malformed body" in records[name]["error"]
+    assert records[name]["result"] == []
+    assert records["good"]["error"] is None and records["good"]["result"]
+
+
+def test_non_finite_samples_are_dropped_and_counted(stub_url: str) -> None:
+    record = fetch(stub_url, ["huge"])["huge"]
+    assert record["error"] is None
+    assert [v for _, v in record["result"][0]["values"]] == ["1", "2"]
+    assert record["dropped"] == 2
+
+
+def test_non_finite_values_in_an_old_snapshot_are_not_drawn() -> None:
+    record = {"name": "q", "kind": "custom", "result": series("1", "NaN", "+Inf", "-Inf", "2")}
+    assert read_series([record])["value"].tolist() == [1.0, 2.0]
+
+
+def test_timeout_says_timed_out_and_after_how_long(stub_url: str) -> None:
+    began = time.monotonic()
+    record = fetch(stub_url, ["slow"], timeout=1.0)["slow"]
+    assert record["error"].startswith(f"Prometheus at {stub_url} timed out after 1 s (3 attempts)")
+    assert "cannot reach" not in record["error"]
+    assert time.monotonic() - began < 3 * SLOW_SECONDS + 5
+
+
+def test_real_prometheus_nan_and_inf_are_dropped(prometheus: PrometheusServer) -> None:
+    specs = [
+        QuerySpec(name="nan", title="nan", query="vector(0) / 0"),
+        QuerySpec(name="inf", title="inf", query="vector(1) / 0"),
+        QuerySpec(name="ninf", title="ninf", query="-vector(1) / 0"),
+    ]
+    settings = PrometheusSettings(url=prometheus.url, baseline_offset=None)
+    for record in fetch_query_results(settings, None, specs, QRANGE, ""):
+        assert record["error"] is None
+        assert record["dropped"] > 0
+        assert all(not s["values"] for s in record["result"])
+
+
+def test_a_run_against_a_broken_prometheus_still_drafts(
+    collect_bin: str,
+    pd_sim: PagerDutySimulator,
+    prometheus: PrometheusServer,
+    stub_url: str,
+    tmp_path: Path,
+) -> None:
+    raw = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+    raw["prometheus"]["queries"] = [
+        {"name": name, "query": name, "unit": "%"} for name in ("html", "weird", "huge", "good")
+    ]
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_collect(
+        collect_bin,
+        ["--incident", "P7DBOOM", "--config", str(config), "--out", str(out), "--lang", "en"],
+        {**environment(pd_sim, prometheus.url), "PROMETHEUS_URL": stub_url},
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    report = (out / "P7DBOOM" / "report.md").read_text(encoding="utf-8")
+    assert "'html': Prometheus at" in report and "malformed body" in report
+    assert "'huge': 2 samples that are not finite numbers (NaN, ±Inf) were left out" in report
+    huge = next(line for line in report.splitlines() if line.startswith("- **Huge**"))
+    assert "from 1% (14:00 UTC) to 2% (14:03 UTC)" in huge
+    assert not re.search(r"nan|inf", huge.lower())
+    assert (out / "P7DBOOM" / "charts" / "good.png").exists()

@@ -1,0 +1,160 @@
+"""No published report is ever lost: poorer re-runs go aside, leftovers go, --out is checked."""
+
+from __future__ import annotations
+
+import errno
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import DEMO_CONFIG, environment
+from hardening_support import assert_one_line_failure, demo_data, fingerprint, run_collect
+from pd_simulator import PagerDutySimulator
+from prom_server import PrometheusServer
+
+from collector.cli import main
+from collector.snapshot import Snapshot, lost_data
+
+
+def published(folder: Path) -> dict[str, str]:
+    """The published report's files, without the drafts kept beside it."""
+    return {k: v for k, v in fingerprint(folder).items() if not k.startswith("drafts/")}
+
+
+def draft(collect_bin: str, env: dict[str, str], out: Path, *extra: str) -> tuple[int, str, str]:
+    """Draft the demo incident from the servers; exit code, stdout, stderr."""
+    args = ["--incident", "P7DBOOM", "--config", str(DEMO_CONFIG), "--out", str(out), *extra]
+    result = run_collect(collect_bin, args, env, Path("/"))
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_poorer_reruns_never_replace_a_fuller_report(
+    collect_bin: str,
+    fresh_pd_sim: PagerDutySimulator,
+    prometheus: PrometheusServer,
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    env = environment(fresh_pd_sim, prometheus.url)
+    code, stdout, stderr = draft(collect_bin, env, out)
+    assert code == 0, stderr
+    folder = out / "P7DBOOM"
+    before = published(folder)
+    entries = len(
+        json.loads((folder / "snapshot.json").read_text("utf-8"))["pagerduty"]["log_entries"]
+    )
+
+    # Prometheus down: every query fails where the published report has series.
+    code, stdout, stderr = draft(collect_bin, {**env, "PROMETHEUS_URL": "http://127.0.0.1:9"}, out)
+    assert code == 0, stderr
+    assert (
+        "has more data than the new draft (query 'memory_used': 0 series instead of" in stdout
+    )
+    assert published(folder) == before
+    drafts = sorted((folder / "drafts").iterdir())
+    assert len(drafts) == 1 and (drafts[0] / "report.md").exists()
+    assert str(drafts[0] / "report.md") in stdout
+
+    # PagerDuty fails on the log mid-run: fewer log entries than published.
+    fresh_pd_sim.inject(r"/log_entries$", 500, times=20)
+    code, stdout, stderr = draft(collect_bin, env, out)
+    assert code == 0, stderr
+    assert f"0 PagerDuty log entries instead of {entries}" in stdout
+    assert published(folder) == before
+    assert len(list((folder / "drafts").iterdir())) == 2
+
+    # --force replaces it, keeping the fuller one as a backup.
+    code, stdout, stderr = draft(
+        collect_bin, {**env, "PROMETHEUS_URL": "http://127.0.0.1:9"}, out, "--force"
+    )
+    assert code == 0, stderr
+    assert "replaced the report with more data" in stdout
+    backups = list(out.glob("P7DBOOM.backup-*"))
+    assert len(backups) == 1 and published(backups[0]) == before
+    assert published(folder) != before
+
+
+def test_an_equal_rerun_still_replaces(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["--demo", "--out", str(tmp_path)]).exit_code == 0
+    again = runner.invoke(main, ["--demo", "--out", str(tmp_path)])
+    assert again.exit_code == 0 and "re-drafted" in again.stdout
+
+
+def test_single_runs_clean_staging_left_by_killed_runs(tmp_path: Path) -> None:
+    for name in (".P7DBOOM.abc123.staging", ".POTHER.def456.staging"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "snapshot.json").write_bytes(b"x" * 1000)
+    result = CliRunner().invoke(main, ["--demo", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert not list(tmp_path.glob(".*.staging"))
+    assert "removed .P7DBOOM.abc123.staging, left by an interrupted run" in result.stderr
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "sysfs"])
+def test_unwritable_out_is_refused_before_fetching(
+    collect_bin: str,
+    fresh_pd_sim: PagerDutySimulator,
+    prometheus: PrometheusServer,
+    tmp_path: Path,
+    where: str,
+) -> None:
+    (tmp_path / "file.txt").write_text("x", encoding="utf-8")
+    out = tmp_path / "file.txt" / "out" if where == "under-a-file" else Path("/sys/collector-out")
+    code, stdout, stderr = draft(collect_bin, environment(fresh_pd_sim, prometheus.url), out)
+    line = assert_one_line_failure(stderr, stdout, code)
+    assert f"--out {out}: cannot write there" in line
+    assert fresh_pd_sim.requests == []
+
+
+def test_full_disk_is_one_line_and_leaves_the_published_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["--demo", "--out", str(tmp_path)]).exit_code == 0
+    before = fingerprint(tmp_path / "P7DBOOM")
+
+    def full(snapshot: Any, path: Path) -> None:
+        path.write_bytes(b"{half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("collector.output.save_snapshot", full)
+    result = runner.invoke(main, ["--demo", "--out", str(tmp_path)])
+    line = assert_one_line_failure(result.stderr, result.stdout, result.exit_code)
+    assert "no space left on the device" in line
+    assert fingerprint(tmp_path / "P7DBOOM") == before
+    assert not list(tmp_path.glob(".*.staging"))
+
+
+def snapshot_of(data: dict[str, Any]) -> Snapshot:
+    """A Snapshot record from raw snapshot JSON."""
+    return Snapshot(**data)
+
+
+def test_one_rule_for_poorer_in_batch_and_single_mode() -> None:
+    full = demo_data()
+    assert lost_data(snapshot_of(demo_data()), full) == []
+    assert lost_data(snapshot_of(demo_data()), None) == []
+    no_log = demo_data()
+    no_log["pagerduty"]["log_entries"] = []
+    no_log["gaps"] = ["PagerDuty log_entries: PagerDuty answered HTTP 500"]
+    entries = len(full["pagerduty"]["log_entries"])
+    assert lost_data(snapshot_of(no_log), None) == no_log["gaps"]  # batch: never publish it
+    assert lost_data(snapshot_of(no_log), full) == [
+        f"0 PagerDuty log entries instead of {entries}",
+        "PagerDuty log_entries: PagerDuty answered HTTP 500",
+    ]
+    failed = demo_data()
+    failed["prometheus"]["results"][1]["error"] = "Prometheus query failed: x"
+    assert lost_data(snapshot_of(failed), full) == [
+        "Prometheus query 'swap_used': Prometheus query failed: x"
+    ]
+    fewer = demo_data()
+    fewer["prometheus"]["results"][0]["result"] = []
+    assert lost_data(snapshot_of(fewer), full)[0].startswith(
+        "query 'memory_used': 0 series instead"
+    )
+    # What was already missing from the published report is not a loss.
+    assert lost_data(snapshot_of(full), failed) == []
