@@ -30,7 +30,7 @@ from collector.config import PrometheusSettings, QuerySpec
 from collector.records import AlertInterval
 from collector.redact import redact_url
 from collector.snapshot_schema import LATEST
-from collector.timeutil import from_unix, iso_utc
+from collector.timeutil import from_unix, iso_utc, parse_time
 
 MAX_POINTS = 11_000  # Prometheus rejects query_range asking for more points per series.
 _NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400)
@@ -334,15 +334,25 @@ def read_series(results: Sequence[dict[str, Any]], baseline: bool = False) -> pd
         shift = float(record.get("baseline_offset_s", 0.0)) if baseline else 0.0
         for series in record.get(key) or ():
             label = _label_text(series.get("metric", {}))
-            rows.extend(
+            finite = [
                 (record["name"], label, float(t) + shift, float(v))
                 for t, v in series.get("values", ())
                 if math.isfinite(float(v))  # NaN, ±Inf: no point to draw or compute with
-            )
+            ]
+            # A series with no usable sample (swap on a host without swap: 0/0) is still a
+            # series: one NaN row keeps it known, so it reads as absent, never as missing.
+            rows.extend(finite or [(record["name"], label, _start(record) + shift, math.nan)])
     frame = pd.DataFrame(rows, columns=["query", "series", "t", "value"])
     frame["time"] = pd.to_datetime(frame["t"], unit="s", utc=True)
     frame = frame.drop_duplicates(subset=["query", "series", "t"])
     return frame[SERIES_COLUMNS].sort_values(["query", "series", "time"], ignore_index=True)
+
+
+def _start(record: dict[str, Any]) -> float:
+    try:
+        return parse_time(str(record["start"])).timestamp()
+    except (KeyError, ValueError):
+        return 0.0
 
 
 def read_alert_intervals(results: Sequence[dict[str, Any]]) -> list[AlertInterval]:
