@@ -86,7 +86,7 @@ def fetch_query_results(
 ) -> list[dict[str, Any]]:
     """Run every query over the range; one failing query is recorded, never fatal."""
     with requests.Session() as session:
-        connection = _connect(session, settings, ca_bundle)
+        connection = connect(session, settings, ca_bundle)
         with ThreadPoolExecutor(max_workers=settings.max_concurrency) as pool:
             futures = [
                 pool.submit(_run_query, connection, settings, spec, qrange, selector)
@@ -95,9 +95,10 @@ def fetch_query_results(
             return [f.result() for f in futures]
 
 
-def _connect(
+def connect(
     session: requests.Session, settings: PrometheusSettings, ca_bundle: str | None
 ) -> PrometheusConnect:
+    """A client of the configured server on `session` (TLS trust, auth, bounded retries)."""
     # TLS trust: the configured CA bundle, else the system's; never off unless asked for.
     session.verify = False if settings.insecure_skip_verify else (ca_bundle or True)
     headers = dict(settings.headers)
@@ -170,19 +171,26 @@ def _run_query(
                 record["baseline_result"] = _fetch_range(
                     connection, settings, promql, shifted, record
                 )
-    except requests.exceptions.ConnectionError as exc:
-        record["error"] = (
+    except (PrometheusApiClientException, requests.exceptions.RequestException) as exc:
+        record["error"] = explain_failure(exc, settings)
+    return record
+
+
+def explain_failure(exc: BaseException, settings: PrometheusSettings) -> str | None:
+    """One line saying why a request failed and what to do; None for a foreign error."""
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return (
             f"cannot reach Prometheus at {settings.url} ({type(exc).__name__}):"
             " check PROMETHEUS_URL and that the server is up"
         )
-    except requests.exceptions.Timeout:
-        record["error"] = (
+    if isinstance(exc, requests.exceptions.Timeout):
+        return (
             f"Prometheus at {settings.url} did not answer within"
             f" {settings.timeout:g} s (prometheus.timeout_seconds)"
         )
-    except (PrometheusApiClientException, requests.exceptions.RequestException) as exc:
-        record["error"] = _explain_query_error(str(exc))
-    return record
+    if isinstance(exc, (PrometheusApiClientException, requests.exceptions.RequestException)):
+        return _explain_query_error(str(exc))
+    return None
 
 
 def _fetch_range(
@@ -200,7 +208,7 @@ def _fetch_range(
         )
         record["warnings"].extend(_last_response.warnings)
         for series in result:
-            key = _label_text(series.get("metric", {}))
+            key = label_text(series.get("metric", {}))
             merged.setdefault(key, {"metric": series.get("metric", {}), "values": []})
             merged[key]["values"].extend(series.get("values", []))
     return list(merged.values())
@@ -241,7 +249,8 @@ def _explain_query_error(message: str) -> str:
     return f"Prometheus query failed: {text}"
 
 
-def _label_text(metric: dict[str, str]) -> str:
+def label_text(metric: dict[str, str]) -> str:
+    """A label set as PromQL-like text, sorted, without the metric name."""
     labels = {k: v for k, v in metric.items() if k != "__name__"}
     return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
 
@@ -259,7 +268,7 @@ def read_series(results: Sequence[dict[str, Any]], baseline: bool = False) -> pd
             continue
         shift = float(record.get("baseline_offset_s", 0.0)) if baseline else 0.0
         for series in record.get(key) or ():
-            label = _label_text(series.get("metric", {}))
+            label = label_text(series.get("metric", {}))
             rows.extend(
                 (record["name"], label, float(t) + shift, float(v))
                 for t, v in series.get("values", ())

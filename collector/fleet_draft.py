@@ -1,0 +1,235 @@
+"""From a fleet snapshot to the review's files: analysis, charts, report, hosts.csv. No network."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from collector import __version__, fleet_charts
+from collector.analysis.fleet import Verdict, rank_reviews
+from collector.analysis.fleet_links import HostIncident, link_incidents, read_fleet_incidents
+from collector.analysis.fleet_series import (
+    ReviewedSeries,
+    daily_matrix,
+    merge_detail,
+    review_grid,
+)
+from collector.config import Config, FleetSettings
+from collector.fleet_review import FleetSnapshot
+from collector.prometheus import label_text
+from collector.timeutil import iso_utc, parse_time
+from report.fleet_labels import FLEET_LABELS
+from report.render import render_html, render_markdown
+
+CSV_COLUMNS = [
+    "instance",
+    "current_percent",
+    "peak_percent",
+    "growth_percent_per_day",
+    "growth_low",
+    "growth_high",
+    "exhaustion_at_utc",
+    "restarts",
+    "incidents",
+    "verdict",
+    # Beyond the columns the review promises: which query, when seen, the weekly change.
+    "kind",
+    "query",
+    "week_over_week_change",
+    "first_seen_utc",
+    "last_seen_utc",
+    "labels",
+]
+TEMPLATE = "memory_trends.md.j2"
+TABLE_ROWS = 40  # ranked rows shown in the report; hosts.csv has them all
+WOW_ROWS = 15
+WORRYING = (Verdict.LEAK, Verdict.GROWING)
+
+
+@dataclass(frozen=True)
+class FleetAnalysis:
+    """The whole review, ranked most urgent first."""
+
+    start: datetime
+    until: datetime
+    series: list[ReviewedSeries]
+    incidents: dict[str, list[HostIncident]]  # by series key (query + labels)
+    heatmaps: dict[str, pd.DataFrame]  # by query name
+    linked: bool
+    detailed: int
+
+    def key(self, series: ReviewedSeries) -> str:
+        """The series' identity: its query and label set."""
+        return series.query + label_text(dict(series.labels))
+
+    def incidents_of(self, series: ReviewedSeries) -> list[HostIncident]:
+        """The incidents linked to a series."""
+        return self.incidents.get(self.key(series), [])
+
+    @property
+    def hosts(self) -> int:
+        """Distinct instances reviewed (memory and swap of one host count once)."""
+        return len({s.review.instance for s in self.series})
+
+    @property
+    def worrying(self) -> list[ReviewedSeries]:
+        """Series that leak or grow."""
+        return [s for s in self.series if s.review.verdict in WORRYING]
+
+    @property
+    def soonest(self) -> ReviewedSeries | None:
+        """The series that runs out first within the horizon, if any."""
+        dated = [s for s in self.series if s.review.exhaustion_at is not None]
+        return min(dated, key=lambda s: s.review.exhaustion_at or self.until, default=None)
+
+
+def analyse_fleet(snapshot: FleetSnapshot, settings: FleetSettings) -> FleetAnalysis:
+    """Review every series (detailed where fetched), rank them and link the incidents."""
+    until = parse_time(snapshot.until)
+    prom = snapshot.prometheus
+    everything: list[ReviewedSeries] = []
+    heatmaps: dict[str, pd.DataFrame] = {}
+    detailed = 0
+    for query in prom["queries"]:
+        name, kind = query["name"], query["kind"]
+        part = prom["screen"].get(name, {})
+        peaks = part.get("peak", {})
+        coarse = review_grid(name, kind, part.get("coarse", {}), settings, until, peaks=peaks)
+        grid = prom.get("detail", {}).get(name) or {}
+        fine = review_grid(name, kind, grid, settings, until, detailed=True, peaks=peaks)
+        detailed += len(fine)
+        reviewed = merge_detail(coarse, fine)
+        everything.extend(reviewed)
+        order = [s.review.instance for s in _ranked(reviewed)]
+        heatmaps[name] = daily_matrix(part.get("daily", {}), order)
+    ranked = _ranked(everything)
+    incidents = read_fleet_incidents(snapshot.pagerduty.get("incidents", []))
+    services = snapshot.pagerduty.get("services", {})
+    links = {
+        s.query + label_text(dict(s.labels)): link_incidents(incidents, s.labels, services)
+        for s in ranked
+    }
+    return FleetAnalysis(
+        start=until - timedelta(seconds=snapshot.window_s),
+        until=until,
+        series=ranked,
+        incidents={k: v for k, v in links.items() if v},
+        heatmaps=heatmaps,
+        linked=bool(snapshot.pagerduty.get("linked")),
+        detailed=detailed,
+    )
+
+
+def _ranked(series: Sequence[ReviewedSeries]) -> list[ReviewedSeries]:
+    by_review = {id(s.review): s for s in series}
+    return [by_review[id(r)] for r in rank_reviews([s.review for s in series])]
+
+
+def build_fleet_draft(
+    snapshot: FleetSnapshot, config: Config, folder: Path, now: datetime | None = None
+) -> list[Path]:
+    """Analyse the snapshot, draw the charts and write the review into `folder`."""
+    now = now or datetime.now(timezone.utc)
+    language = config.report.language
+    words = FLEET_LABELS[language]
+    analysis = analyse_fleet(snapshot, config.fleet)
+    (folder / "charts").mkdir(exist_ok=True)
+    top = analysis.series[: config.fleet.top_n]
+    charts = {
+        "top": fleet_charts.draw_small_multiples(
+            top, analysis.incidents_of, analysis.start, analysis.until, config.fleet,
+            words, folder / "charts" / "top_hosts.png",
+        ),
+        "heatmaps": [
+            fleet_charts.draw_heatmap(
+                frame, query["title"], words, folder / "charts" / f"heatmap_{query['name']}.png"
+            )
+            for query in snapshot.prometheus["queries"]
+            if not (frame := analysis.heatmaps[query["name"]]).empty
+        ],
+    }
+    written = [p for p in [charts["top"], *charts["heatmaps"]] if p is not None]
+    context = _context(analysis, snapshot, config, now, written, folder)
+    markdown = render_markdown(context, language, config.report.template_dir, template=TEMPLATE)
+    images = {p.relative_to(folder).as_posix(): p.read_bytes() for p in written}
+    html = render_html(markdown, words["title"], images, language, config.report.template_dir)
+    for name, text in (
+        ("report.md", markdown),
+        ("report.html", html),
+        ("hosts.csv", hosts_csv(analysis)),
+    ):
+        (folder / name).write_text(text, encoding="utf-8")
+        written.append(folder / name)
+    return [p.relative_to(folder) for p in written]
+
+
+def _context(
+    analysis: FleetAnalysis,
+    snapshot: FleetSnapshot,
+    config: Config,
+    now: datetime,
+    charts: list[Path],
+    folder: Path,
+) -> dict[str, Any]:
+    wow = [s for s in analysis.series if s.review.week_over_week_change is not None]
+    wow.sort(key=lambda s: -abs(s.review.week_over_week_change or 0.0))
+    return {
+        "a": analysis,
+        "rows": analysis.series[:TABLE_ROWS],
+        "top_n": config.fleet.top_n,
+        "table_rows": TABLE_ROWS,
+        "wow": wow[:WOW_ROWS],
+        "charts": [p.relative_to(folder).as_posix() for p in charts],
+        "settings": config.fleet,
+        "gaps": snapshot.gaps,
+        "meta": {
+            "generated_at": now,
+            "version": __version__,
+            "collected_at": parse_time(snapshot.collected_at),
+            "prometheus_url": snapshot.prometheus.get("url", ""),
+            "selector": snapshot.prometheus.get("selector", ""),
+            "requests": snapshot.prometheus.get("requests", 0),
+            "days": round(snapshot.window_s / 86400),
+        },
+    }
+
+
+def hosts_csv(analysis: FleetAnalysis) -> str:
+    """One row per series, most urgent first (soonest exhaustion, then the rest)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in analysis.series:
+        r = s.review
+        writer.writerow(
+            [
+                r.instance,
+                _num(r.current_percent),
+                _num(r.peak_percent),
+                _num(r.growth_percent_per_day),
+                _num(r.growth_low),
+                _num(r.growth_high),
+                iso_utc(r.exhaustion_at) if r.exhaustion_at else "",
+                r.restarts,
+                len(analysis.incidents_of(s)),
+                r.verdict.value,
+                r.kind,
+                s.query,
+                _num(r.week_over_week_change),
+                iso_utc(r.first_seen) if r.first_seen else "",
+                iso_utc(r.last_seen) if r.last_seen else "",
+                label_text(dict(s.labels)),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"

@@ -1,0 +1,225 @@
+"""Fleet source: screen every memory and swap series in the server, then fetch a few in detail.
+
+The screen is a handful of PromQL requests whatever the fleet's size: peaks and troughs over the
+window at full resolution (`max_over_time` / `min_over_time` of a subquery), the slope over the
+window and over its last week (`deriv`), a daily average for the heatmap (one range query at a
+one-day step) and an hourly range for every series. Then `fetch_detail` asks for the hosts that
+need it at full resolution, many hosts per request (`instance=~"a|b|c"`).
+
+Ranges are kept on their grid: `{"start": ISO, "step": s, "series": [{"metric": {...},
+"values": [v or None, ...]}]}`, value i at start + i * step. `read_grid` turns one back into
+arrays. Only this module and `collector.prometheus` talk to Prometheus.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import requests
+from prometheus_api_client import PrometheusConnect
+
+from collector import prometheus as prom_source
+from collector.config import PrometheusSettings, QuerySpec
+from collector.timeutil import from_unix, iso_utc, parse_time
+
+FLEET_KINDS = ("memory", "swap")
+DETAIL_STEP = 300  # seconds: the resolution node_exporter is commonly scraped at, or coarser
+COARSE_STEP = 3600  # the hourly range every series gets
+DAY = 86400
+WEEK = 7 * DAY
+BATCH_HOSTS = 60  # instances per detail request: keeps the URL and the answer small
+_REGEX_SPECIAL = re.compile(r"([.^$*+?()\[\]{}|\\-])")
+
+
+@dataclass
+class FleetConnection:
+    """One session to the server, counting the HTTP requests it makes."""
+
+    connection: PrometheusConnect
+    session: requests.Session
+    settings: PrometheusSettings
+    requests_made: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """Session hook: one more HTTP answer received."""
+        with self._lock:
+            self.requests_made += 1
+
+
+def open_connection(settings: PrometheusSettings, ca_bundle: str | None) -> FleetConnection:
+    """A connection to the configured server; close its `session` when done."""
+    session = requests.Session()
+    connection = prom_source.connect(session, settings, ca_bundle)
+    fleet = FleetConnection(connection, session, settings)
+    session.hooks["response"].append(fleet.count)
+    return fleet
+
+
+def fleet_specs(queries: Sequence[QuerySpec]) -> list[QuerySpec]:
+    """The pack's memory and swap queries: what the fleet review screens."""
+    return [spec for spec in queries if spec.kind in FLEET_KINDS]
+
+
+def align_until(until: datetime) -> datetime:
+    """The end of the window, on the detail grid (so every range shares its points)."""
+    return from_unix(int(until.timestamp()) // DETAIL_STEP * DETAIL_STEP)
+
+
+def screen_fleet(
+    fleet: FleetConnection,
+    specs: Sequence[QuerySpec],
+    selector: str,
+    until: datetime,
+    window: timedelta,
+) -> dict[str, Any]:
+    """Every screen request for every query, side by side; failures recorded, never fatal."""
+    seconds = int(window.total_seconds())
+    start = until - window
+    jobs: list[tuple[str, str, Callable[[], Any]]] = []
+    for spec in specs:
+        promql = f"({prom_source.expand_query(spec, selector)})"
+        stats = {
+            "peak": f"max_over_time({promql}[{seconds}s:{DETAIL_STEP}s])",
+            "trough": f"min_over_time({promql}[{seconds}s:{DETAIL_STEP}s])",
+            "slope_window": f"deriv({promql}[{seconds}s:{COARSE_STEP}s])",
+            "slope_week": f"deriv({promql}[{WEEK}s:{COARSE_STEP}s])",
+        }
+        for stat, text in stats.items():
+            jobs.append((spec.name, stat, _instant_job(fleet, text, until)))
+        daily = f"avg_over_time({promql}[{DAY}s:{DETAIL_STEP * 3}s])"
+        jobs.append((spec.name, "daily", _range_job(fleet, daily, start + timedelta(DAY), until, DAY)))
+        jobs.append((spec.name, "coarse", _range_job(fleet, promql, start, until, COARSE_STEP)))
+    screen: dict[str, Any] = {spec.name: {"errors": []} for spec in specs}
+    with ThreadPoolExecutor(max_workers=fleet.settings.max_concurrency) as pool:
+        futures = [(name, stat, pool.submit(job)) for name, stat, job in jobs]
+        for name, stat, future in futures:
+            value, error = future.result()
+            screen[name][stat] = value
+            if error:
+                screen[name]["errors"].append(f"{stat}: {error}")
+    return screen
+
+
+def fetch_detail(
+    fleet: FleetConnection,
+    spec: QuerySpec,
+    selector: str,
+    instances: Sequence[str],
+    start: datetime,
+    until: datetime,
+) -> tuple[dict[str, Any], list[str]]:
+    """The named instances' series at full resolution, BATCH_HOSTS instances per request."""
+    batches = [instances[i : i + BATCH_HOSTS] for i in range(0, len(instances), BATCH_HOSTS)]
+    grid = _empty_grid(start, DETAIL_STEP)
+    errors: list[str] = []
+    for batch in batches:
+        matcher = f'instance=~"{instance_regex(batch)}"'
+        narrowed = f"{selector},{matcher}" if selector.strip() else matcher
+        promql = f"({prom_source.expand_query(spec, narrowed)})"
+        part, error = _range_job(fleet, promql, start, until, DETAIL_STEP)()
+        if error:
+            errors.append(f"detail: {error}")
+        grid["series"].extend(part["series"])
+    return grid, errors
+
+
+def instance_regex(instances: Iterable[str]) -> str:
+    """An RE2 alternation matching exactly these values, escaped for a PromQL string."""
+    escaped = (_REGEX_SPECIAL.sub(r"\\\1", name) for name in instances)
+    return "|".join(escaped).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _instant_job(
+    fleet: FleetConnection, promql: str, at: datetime
+) -> Callable[[], tuple[dict[str, float], str | None]]:
+    def run() -> tuple[dict[str, float], str | None]:
+        def ask() -> dict[str, float]:
+            result = fleet.connection.custom_query(
+                promql, params={"time": at.timestamp()}, timeout=fleet.settings.timeout
+            )
+            return {
+                prom_source.label_text(s.get("metric", {})): float(s["value"][1]) for s in result
+            }
+
+        return _guarded(fleet, ask, {})
+
+    return run
+
+
+def _range_job(
+    fleet: FleetConnection, promql: str, start: datetime, end: datetime, step: int
+) -> Callable[[], tuple[dict[str, Any], str | None]]:
+    def run() -> tuple[dict[str, Any], str | None]:
+        def ask() -> dict[str, Any]:
+            by_label: dict[str, dict[str, Any]] = {}
+            for chunk in prom_source.split_range(prom_source.QueryRange(start, end, step)):
+                result = fleet.connection.custom_query_range(
+                    promql, chunk.start, chunk.end, str(step), timeout=fleet.settings.timeout
+                )
+                _add_to_grid(by_label, result, start, end, step)
+            return _empty_grid(start, step) | {"series": list(by_label.values())}
+
+        return _guarded(fleet, ask, _empty_grid(start, step))
+
+    return run
+
+
+def _empty_grid(start: datetime, step: int) -> dict[str, Any]:
+    return {"start": iso_utc(start), "step": step, "series": []}
+
+
+def _add_to_grid(
+    by_label: dict[str, dict[str, Any]],
+    result: list[dict[str, Any]],
+    start: datetime,
+    end: datetime,
+    step: int,
+) -> None:
+    origin = start.timestamp()
+    size = int((end.timestamp() - origin) // step) + 1
+    for series in result:
+        metric = series.get("metric", {})
+        key = prom_source.label_text(metric)
+        entry = by_label.setdefault(key, {"metric": metric, "values": [None] * size})
+        for t, v in series.get("values", ()):
+            index = int(round((float(t) - origin) / step))
+            value = float(v)
+            if 0 <= index < size and np.isfinite(value):
+                entry["values"][index] = round(value, 3)
+
+
+def _guarded(fleet: FleetConnection, ask: Callable[[], Any], empty: Any) -> tuple[Any, str | None]:
+    try:
+        return ask(), None
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a stated gap
+        message = prom_source.explain_failure(exc, fleet.settings)
+        if message is None:
+            raise
+        return empty, message
+
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def read_grid(grid: dict[str, Any]) -> list[tuple[dict[str, str], FloatArray, FloatArray]]:
+    """Each series of a grid as (labels, unix seconds, values), missing points dropped."""
+    start = parse_time(grid["start"]).timestamp()
+    step = float(grid["step"])
+    out = []
+    for series in grid.get("series") or ():
+        raw = np.array(
+            [np.nan if v is None else float(v) for v in series["values"]], dtype=np.float64
+        )
+        times = start + step * np.arange(raw.size, dtype=np.float64)
+        keep = np.isfinite(raw)
+        out.append((dict(series.get("metric", {})), times[keep], raw[keep]))
+    return out
