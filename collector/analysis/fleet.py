@@ -1,0 +1,343 @@
+"""The fleet memory review: one host's memory (or swap) series over weeks, reduced to facts.
+
+`review_host` reads one series in percent (0–100, NaN for a gap) and answers: is it leaking
+(growth that resets and grows again), growing, shifted to a new level, cycling daily or weekly,
+running hot, or steady; at what rate (with its 95 % interval); when 100 % is reached if the
+growth is significant. Pure numpy: no I/O, no words.
+
+Times may be a numpy ``datetime64`` array (naive values are UTC), a numpy array of Unix epoch
+seconds (int or float), or a sequence of aware ``datetime`` (naive ones are taken as UTC).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+
+import numpy as np
+import numpy.typing as npt
+
+from collector.analysis.robust_fit import SlopeFit, fit_slope_interval
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+DAY = 86_400.0
+FULL = 100.0
+RESET_MIN_DROP = 10.0  # points: a restart frees far more than noise or a cycle moves in a step
+RESET_NOISE_MULTIPLE = 6.0  # ... and far more than the step-to-step noise
+STALE_AFTER = timedelta(hours=6)  # no sample for this long before `until`: decommissioned
+MAX_BINS = 700  # the fits run on bins of whole steps, at most this many over the window
+MIN_FIT_BINS = 4
+
+
+class Verdict(str, Enum):
+    """What one host's series does over the window (first that applies, in this order)."""
+
+    LEAK = "leak"
+    GROWING = "growing"
+    LEVEL_SHIFT = "level shift"
+    CYCLIC = "cyclic"
+    HIGH = "high"
+    STEADY = "steady"
+
+
+@dataclass(frozen=True)
+class HostReview:
+    """The facts about one host's memory or swap series over the review window."""
+
+    instance: str
+    kind: str  # "memory" or "swap"
+    current_percent: float | None  # the last finite sample
+    peak_percent: float | None
+    growth_percent_per_day: float | None  # percentage points per day, on the fitted segment
+    growth_low: float | None  # 95 % interval of that rate
+    growth_high: float | None
+    exhaustion_at: datetime | None  # UTC; only for significant growth reaching 100 % in horizon
+    beyond_horizon: bool  # significant growth, but 100 % is reached after the horizon
+    restarts: int
+    reset_times: tuple[datetime, ...]
+    fit_start: datetime | None  # the segment fitted (after the last reset / change point)
+    fit_end: datetime | None
+    fit_intercept_percent: float | None  # the fitted line's value at fit_start
+    change_point: datetime | None  # where growth began mid-window, or a level shift happened
+    week_over_week_change: float | None  # mean of the last 7 days minus the 7 before, points
+    first_seen: datetime | None
+    last_seen: datetime | None
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class _Series:
+    """Finite samples sorted by time, in epoch seconds and percent."""
+
+    t: FloatArray
+    v: FloatArray
+
+
+@dataclass(frozen=True)
+class _Bins:
+    """Consecutive samples averaged over whole steps, never across a reset."""
+
+    t: FloatArray  # mean time, epoch seconds
+    v: FloatArray
+    segment: IntArray  # 0 before the first reset, 1 after it, ...
+    first_sample: IntArray  # index of each bin's first sample in the series
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """The rate retained for the host and the segment it describes."""
+
+    slope: SlopeFit | None
+    start_bin: int  # first bin of the drawn line
+    intercept: float | None  # the line's value at the first sample of start_bin
+    change_point: float | None  # epoch seconds
+
+
+def review_host(
+    times: Sequence[datetime] | npt.NDArray[np.generic],
+    values: npt.NDArray[np.floating] | Sequence[float],
+    *,
+    instance: str,
+    kind: str,
+    until: datetime,
+    horizon: timedelta = timedelta(days=30),
+    high_level: float = 90.0,
+    min_growth_per_day: float = 0.5,
+) -> HostReview:
+    """Review one memory or swap series (percent) over a window ending at `until`."""
+    series = _clean(times, values, until.timestamp())
+    if len(series.t) == 0:
+        return _empty_review(instance, kind)
+    resets = detect_resets(series.v)
+    bins = _bin(series, resets)
+    fit = _fit_growth(bins, series)
+    significant = _significant(fit.slope, min_growth_per_day)
+    exhaustion, beyond = _exhaustion(series, bins, fit, significant, until, horizon)
+    verdict = _verdict(series, bins, fit, resets, significant, high_level)
+    slope = fit.slope
+    start = series.t[bins.first_sample[fit.start_bin]]
+    return HostReview(
+        instance=instance,
+        kind=kind,
+        current_percent=float(series.v[-1]),
+        peak_percent=float(series.v.max()),
+        growth_percent_per_day=slope.slope if slope else None,
+        growth_low=slope.low if slope else None,
+        growth_high=slope.high if slope else None,
+        exhaustion_at=exhaustion,
+        beyond_horizon=beyond,
+        restarts=len(resets),
+        reset_times=tuple(_utc(series.t[i]) for i in resets),
+        fit_start=_utc(start) if slope else None,
+        fit_end=_utc(series.t[-1]) if slope else None,
+        fit_intercept_percent=fit.intercept if slope else None,
+        change_point=_utc(fit.change_point) if fit.change_point is not None else None,
+        week_over_week_change=_week_over_week(series, until.timestamp()),
+        first_seen=_utc(series.t[0]),
+        last_seen=_utc(series.t[-1]),
+        verdict=verdict,
+    )
+
+
+def rank_reviews(reviews: Iterable[HostReview]) -> list[HostReview]:
+    """Soonest exhaustion first, then leaking or growing hosts by rate, then the rest."""
+    order = list(Verdict)
+
+    def urgency(review: HostReview) -> tuple[int, float, int, float, str, str]:
+        rate = review.growth_percent_per_day or 0.0
+        if review.exhaustion_at is not None:
+            return (0, review.exhaustion_at.timestamp(), 0, 0.0, review.instance, review.kind)
+        if review.verdict in (Verdict.LEAK, Verdict.GROWING):
+            return (1, -rate, 0, 0.0, review.instance, review.kind)
+        current = review.current_percent if review.current_percent is not None else -1.0
+        rank = order.index(review.verdict)
+        return (2, 0.0, rank, -current, review.instance, review.kind)
+
+    return sorted(reviews, key=urgency)
+
+
+def detect_resets(values: FloatArray) -> list[int]:
+    """Indices of the first sample after each reset: a large drop within one or two steps.
+
+    The drop must hold (the next samples stay low), so a one-sample dip to zero from a failed
+    scrape is not a restart.
+    """
+    if len(values) < 2:
+        return []
+    steps = np.diff(values)
+    noise = 1.4826 * float(np.median(np.abs(steps - np.median(steps))))
+    threshold = max(RESET_MIN_DROP, RESET_NOISE_MULTIPLE * noise)
+    drop1 = steps < -threshold
+    drop2 = np.zeros_like(drop1)
+    drop2[1:] = (values[2:] - values[:-2]) < -threshold
+    candidates = np.flatnonzero(drop1 | drop2) + 1
+    resets: list[int] = []
+    for index in candidates.tolist():
+        if resets and index - resets[-1] <= 2:
+            continue  # the same drop seen over one and two steps
+        before = float(values[max(index - 2, 0) : index].max())
+        after = float(np.median(values[index : index + 3]))
+        if before - after > threshold:
+            resets.append(index)
+    return resets
+
+
+def _clean(
+    times: Sequence[datetime] | npt.NDArray[np.generic],
+    values: npt.NDArray[np.floating] | Sequence[float],
+    until: float,
+) -> _Series:
+    t = _epoch_seconds(times)
+    v = np.asarray(values, dtype=np.float64)
+    if len(t) != len(v):
+        raise ValueError("times and values differ in length")
+    keep = np.isfinite(t) & np.isfinite(v) & (t <= until)
+    t, v = t[keep], v[keep]
+    if len(t) > 1 and bool(np.any(np.diff(t) < 0)):
+        order = np.argsort(t, kind="stable")
+        t, v = t[order], v[order]
+    return _Series(t, v)
+
+
+def _epoch_seconds(times: Sequence[datetime] | npt.NDArray[np.generic]) -> FloatArray:
+    array = np.asarray(times)
+    if np.issubdtype(array.dtype, np.datetime64):
+        nanos = array.astype("datetime64[ns]")
+        seconds = nanos.astype(np.int64).astype(np.float64) / 1e9
+        return np.where(np.isnat(nanos), np.nan, seconds)
+    if array.dtype == object:
+        return np.array([_seconds_of(t) for t in array.tolist()], dtype=np.float64)
+    return array.astype(np.float64)
+
+
+def _seconds_of(moment: object) -> float:
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.timestamp()
+    return math.nan
+
+
+def _bin(series: _Series, resets: Sequence[int]) -> _Bins:
+    t = series.t
+    segment = np.zeros(len(t), dtype=np.int64)
+    for index in resets:
+        segment[index:] += 1
+    steps = np.diff(t)
+    step = float(np.median(steps)) if len(steps) else 1.0
+    span = float(t[-1] - t[0])
+    width = max(step, math.ceil(span / MAX_BINS / max(step, 1.0)) * step, 1.0)
+    slot = np.floor((t - t[0]) / width).astype(np.int64)
+    key = segment * (int(slot[-1]) + 1) + slot
+    first = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1]).astype(np.int64)
+    counts = np.diff(np.concatenate([first, [len(t)]]))
+    return _Bins(
+        t=np.add.reduceat(t, first) / counts,
+        v=np.add.reduceat(series.v, first) / counts,
+        segment=segment[first],
+        first_sample=first,
+    )
+
+
+def _fit_growth(bins: _Bins, series: _Series) -> _Fit:
+    last = int(bins.segment[-1])
+    start = int(np.flatnonzero(bins.segment == last)[0])
+    x = (bins.t - series.t[bins.first_sample[start]]) / DAY
+    slope = None
+    if last > 0:
+        slope = fit_slope_interval(x, bins.v, bins.segment)
+    if len(bins.t) - start >= MIN_FIT_BINS:
+        own = fit_slope_interval(x[start:], bins.v[start:])
+        if slope is None or (own is not None and not own.low <= slope.slope <= own.high):
+            slope = own
+    intercept = None
+    if slope is not None:
+        intercept = float(np.median(bins.v[start:] - slope.slope * x[start:]))
+    return _Fit(slope, start, intercept, None)
+
+
+def _significant(slope: SlopeFit | None, min_growth_per_day: float) -> bool:
+    return slope is not None and slope.low > 0 and slope.slope >= min_growth_per_day
+
+
+def _exhaustion(
+    series: _Series,
+    bins: _Bins,
+    fit: _Fit,
+    significant: bool,
+    until: datetime,
+    horizon: timedelta,
+) -> tuple[datetime | None, bool]:
+    if not significant or fit.slope is None or fit.intercept is None:
+        return None, False
+    if until.timestamp() - series.t[-1] > STALE_AFTER.total_seconds():
+        return None, False  # stale data forecasts nothing
+    start = series.t[bins.first_sample[fit.start_bin]]
+    level = fit.intercept + fit.slope.slope * (series.t[-1] - start) / DAY
+    days = max((FULL - level) / fit.slope.slope, 0.0)
+    if days * DAY > (until + horizon).timestamp() - series.t[-1]:
+        return None, True
+    return _utc(round(series.t[-1] + days * DAY)), False
+
+
+def _verdict(
+    series: _Series,
+    bins: _Bins,
+    fit: _Fit,
+    resets: Sequence[int],
+    significant: bool,
+    high_level: float,
+) -> Verdict:
+    if significant:
+        return Verdict.LEAK if resets else Verdict.GROWING
+    recent = series.v[series.t >= series.t[-1] - DAY]
+    if float(np.median(recent)) >= high_level:
+        return Verdict.HIGH
+    return Verdict.STEADY
+
+
+def _week_over_week(series: _Series, until: float) -> float | None:
+    """Mean of the last 7 days minus the mean of the 7 before, each at least half covered."""
+    week = 7 * DAY
+    last = series.v[series.t > until - week]
+    before = series.v[(series.t > until - 2 * week) & (series.t <= until - week)]
+    steps = np.diff(series.t)
+    if len(steps) == 0:
+        return None
+    expected = week / float(np.median(steps))
+    if len(last) < expected / 2 or len(before) < expected / 2:
+        return None
+    return float(last.mean() - before.mean())
+
+
+def _empty_review(instance: str, kind: str) -> HostReview:
+    return HostReview(
+        instance=instance,
+        kind=kind,
+        current_percent=None,
+        peak_percent=None,
+        growth_percent_per_day=None,
+        growth_low=None,
+        growth_high=None,
+        exhaustion_at=None,
+        beyond_horizon=False,
+        restarts=0,
+        reset_times=(),
+        fit_start=None,
+        fit_end=None,
+        fit_intercept_percent=None,
+        change_point=None,
+        week_over_week_change=None,
+        first_seen=None,
+        last_seen=None,
+        verdict=Verdict.STEADY,
+    )
+
+
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(float(seconds), tz=timezone.utc)
