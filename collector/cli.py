@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -11,6 +13,12 @@ from collector import __version__
 from collector.batch import run_batch
 from collector.config import Config, ConfigError, load_config, parse_duration
 from collector.demo import demo_dir
+from collector.fleet_review import (
+    collect_fleet_snapshot,
+    is_fleet_snapshot,
+    load_fleet_snapshot,
+    publish_review,
+)
 from collector.output import publish_draft
 from collector.pagerduty import PagerDutyError
 from collector.snapshot import (
@@ -18,9 +26,11 @@ from collector.snapshot import (
     collect_snapshot,
     load_snapshot,
 )
+from collector.timeutil import parse_time
 from collector.webhook import serve_webhooks
 from report.render import TemplateError
 
+T = TypeVar("T")
 FAILURES = (ConfigError, PagerDutyError, SnapshotError, TemplateError)
 
 
@@ -55,6 +65,17 @@ FAILURES = (ConfigError, PagerDutyError, SnapshotError, TemplateError)
     help="Serve PagerDuty v3 webhooks; draft on incident.resolved (PAGERDUTY_WEBHOOK_SECRET).",
 )
 @click.option(
+    "--memory-trends",
+    "memory_trends",
+    metavar="DURATION",
+    help="Review the fleet's memory trends over DURATION (28d): leaks, exhaustion, incidents.",
+)
+@click.option(
+    "--until",
+    metavar="TIME",
+    help="End of the --memory-trends window, ISO 8601 (2026-03-29T00:00Z). [default: now]",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(path_type=Path, file_okay=False),
@@ -85,6 +106,8 @@ def main(
     demo: bool,
     resolved_since: str | None,
     webhook_address: str | None,
+    memory_trends: str | None,
+    until: str | None,
     out_dir: Path,
     config_path: Path | None,
     lang: str | None,
@@ -104,6 +127,7 @@ def main(
       collect --snapshot reports/P7DBOOM/snapshot.json --lang en
       collect --resolved-since 24h --config /etc/collector.yaml --out /srv/postmortems
       PAGERDUTY_WEBHOOK_SECRET=... collect --webhook 0.0.0.0:8080 --out /srv/postmortems
+      collect --memory-trends 28d --config /etc/collector.yaml --out /srv/capacity
     """
     modes = {
         "--incident": incident_id,
@@ -111,9 +135,12 @@ def main(
         "--demo": demo,
         "--resolved-since": resolved_since,
         "--webhook": webhook_address,
+        "--memory-trends": memory_trends,
     }
     if sum(1 for value in modes.values() if value) != 1:
         raise click.UsageError(f"give exactly one of {', '.join(modes)}")
+    if until is not None and memory_trends is None:
+        raise click.UsageError("--until goes with --memory-trends")
     try:
         if demo:
             config_path = config_path or demo_dir() / "collector.yaml"
@@ -125,6 +152,11 @@ def main(
         if webhook_address is not None:
             host, port = _address(webhook_address)
             serve_webhooks(config, out_dir, host, port, log=_log)
+            return
+        if memory_trends is not None or (
+            snapshot_path is not None and is_fleet_snapshot(snapshot_path)
+        ):
+            _run_fleet_review(config, memory_trends, until, snapshot_path, out_dir, force)
             return
         if snapshot_path is not None:
             snapshot = load_snapshot(snapshot_path)
@@ -149,6 +181,35 @@ def _run_batch(config: Config, resolved_since: str, out_dir: Path) -> None:
     click.echo(summary.summary_line())
     if not summary.ok:
         raise SystemExit(1)
+
+
+def _run_fleet_review(
+    config: Config,
+    memory_trends: str | None,
+    until: str | None,
+    snapshot_path: Path | None,
+    out_dir: Path,
+    force: bool,
+) -> None:
+    if snapshot_path is not None:
+        snapshot = load_fleet_snapshot(snapshot_path)
+    else:
+        window = _option(parse_duration, str(memory_trends), "--memory-trends")
+        end = _option(parse_time, until, "--until") if until else None
+        snapshot = collect_fleet_snapshot(config, window, end)
+    published = publish_review(snapshot, config, out_dir, force=force)
+    for gap in snapshot.gaps:
+        click.echo(f"warning: {gap}", err=True)
+    click.echo(
+        f"{published.message} ({snapshot.prometheus.get('requests', 0)} Prometheus requests)"
+    )
+
+
+def _option(parse: Callable[[str], T], text: str, hint: str) -> T:
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=hint) from exc
 
 
 def _address(text: str) -> tuple[str, int]:

@@ -142,20 +142,21 @@ def build_fleet_draft(
     analysis = analyse_fleet(snapshot, config.fleet)
     (folder / "charts").mkdir(exist_ok=True)
     top = analysis.series[: config.fleet.top_n]
-    charts = {
-        "top": fleet_charts.draw_small_multiples(
-            top, analysis.incidents_of, analysis.start, analysis.until, config.fleet,
-            words, folder / "charts" / "top_hosts.png",
-        ),
-        "heatmaps": [
-            fleet_charts.draw_heatmap(
-                frame, query["title"], words, folder / "charts" / f"heatmap_{query['name']}.png"
-            )
-            for query in snapshot.prometheus["queries"]
-            if not (frame := analysis.heatmaps[query["name"]]).empty
-        ],
-    }
-    written = [p for p in [charts["top"], *charts["heatmaps"]] if p is not None]
+    top_chart = fleet_charts.draw_small_multiples(
+        top,
+        analysis.incidents_of,
+        analysis.start,
+        analysis.until,
+        config.fleet,
+        words,
+        folder / "charts" / "top_hosts.png",
+    )
+    written = [top_chart] if top_chart else []
+    for query in snapshot.prometheus["queries"]:
+        frame = analysis.heatmaps[query["name"]]
+        if not frame.empty:
+            path = folder / "charts" / f"heatmap_{query['name']}.png"
+            written.append(fleet_charts.draw_heatmap(frame, query["title"], words, path))
     context = _context(analysis, snapshot, config, now, written, folder)
     markdown = render_markdown(context, language, config.report.template_dir, template=TEMPLATE)
     images = {p.relative_to(folder).as_posix(): p.read_bytes() for p in written}
@@ -180,25 +181,70 @@ def _context(
 ) -> dict[str, Any]:
     wow = [s for s in analysis.series if s.review.week_over_week_change is not None]
     wow.sort(key=lambda s: -abs(s.review.week_over_week_change or 0.0))
+    paths = [p.relative_to(folder).as_posix() for p in charts]
+    rows = analysis.series[:TABLE_ROWS]
     return {
+        "W": FLEET_LABELS[config.report.language],
         "a": analysis,
-        "rows": analysis.series[:TABLE_ROWS],
+        "rows": rows,
+        "incident_counts": [len(analysis.incidents_of(s)) for s in rows],
+        "summary": summarise(analysis, config.fleet),
+        "actions": suggested_actions(analysis, config.fleet),
         "top_n": config.fleet.top_n,
-        "table_rows": TABLE_ROWS,
         "wow": wow[:WOW_ROWS],
-        "charts": [p.relative_to(folder).as_posix() for p in charts],
-        "settings": config.fleet,
+        "top_chart": next((p for p in paths if p.endswith("top_hosts.png")), None),
+        "heatmap_charts": [p for p in paths if "heatmap_" in p],
         "gaps": snapshot.gaps,
         "meta": {
             "generated_at": now,
             "version": __version__,
-            "collected_at": parse_time(snapshot.collected_at),
             "prometheus_url": snapshot.prometheus.get("url", ""),
             "selector": snapshot.prometheus.get("selector", ""),
             "requests": snapshot.prometheus.get("requests", 0),
             "days": round(snapshot.window_s / 86400),
         },
     }
+
+
+def summarise(analysis: FleetAnalysis, settings: FleetSettings) -> dict[str, Any]:
+    """The figures of the summary: hosts, series, leaking or growing, soonest exhaustion."""
+    soonest = analysis.soonest
+    exhaustion = soonest.review.exhaustion_at if soonest else None
+    linked = {h.incident.id for hosts in analysis.incidents.values() for h in hosts}
+    return {
+        "hosts": analysis.hosts,
+        "series": len(analysis.series),
+        "worrying": len({s.review.instance for s in analysis.worrying}),
+        "soonest": soonest.review if soonest else None,
+        "soonest_days": round((exhaustion - analysis.until) / timedelta(days=1), 1)
+        if exhaustion
+        else None,
+        "horizon_days": round(settings.horizon / timedelta(days=1)),
+        "incidents": len(linked),
+    }
+
+
+def suggested_actions(
+    analysis: FleetAnalysis, settings: FleetSettings
+) -> list[tuple[str, dict[str, Any]]]:
+    """One suggestion per host that leaks, grows, runs hot or caused incidents (top_n at most)."""
+    actions: list[tuple[str, dict[str, Any]]] = []
+    for s in analysis.series:
+        r = s.review
+        rate = f"{r.growth_percent_per_day:.1f}" if r.growth_percent_per_day is not None else "?"
+        if r.verdict is Verdict.LEAK:
+            actions.append(
+                ("action_leak", {"instance": r.instance, "rate": rate, "restarts": r.restarts})
+            )
+        elif r.verdict is Verdict.GROWING:
+            actions.append(("action_growing", {"instance": r.instance, "rate": rate}))
+        elif r.verdict is Verdict.HIGH:
+            actions.append(
+                ("action_high", {"instance": r.instance, "level": f"{settings.high_level:g}"})
+            )
+        elif count := len(analysis.incidents_of(s)):
+            actions.append(("action_incidents", {"instance": r.instance, "count": count}))
+    return actions[: settings.top_n]
 
 
 def hosts_csv(analysis: FleetAnalysis) -> str:

@@ -89,8 +89,7 @@ def collect_fleet_snapshot(
             "selector": selector,
             "requests": fleet.requests_made,
             "queries": [
-                {"name": s.name, "title": s.title, "kind": s.kind, "query": s.query}
-                for s in specs
+                {"name": s.name, "title": s.title, "kind": s.kind, "query": s.query} for s in specs
             ],
             "screen": screen,
             "detail": detail,
@@ -104,9 +103,7 @@ def _ca(config: Config) -> str | None:
     return str(config.ca_bundle) if config.ca_bundle else None
 
 
-def _incidents(
-    config: Config, start: datetime, end: datetime, gaps: list[str]
-) -> dict[str, Any]:
+def _incidents(config: Config, start: datetime, end: datetime, gaps: list[str]) -> dict[str, Any]:
     base = {"base_url": config.pagerduty.base_url, "services": dict(config.prometheus.services)}
     if not config.pagerduty.token:
         gaps.append(

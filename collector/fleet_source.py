@@ -96,7 +96,13 @@ def screen_fleet(
         for stat, text in stats.items():
             jobs.append((spec.name, stat, _instant_job(fleet, text, until)))
         daily = f"avg_over_time({promql}[{DAY}s:{DETAIL_STEP * 3}s])"
-        jobs.append((spec.name, "daily", _range_job(fleet, daily, start + timedelta(DAY), until, DAY)))
+        jobs.append(
+            (
+                spec.name,
+                "daily",
+                _range_job(fleet, daily, start + timedelta(seconds=DAY), until, DAY),
+            )
+        )
         jobs.append((spec.name, "coarse", _range_job(fleet, promql, start, until, COARSE_STEP)))
     screen: dict[str, Any] = {spec.name: {"errors": []} for spec in specs}
     with ThreadPoolExecutor(max_workers=fleet.settings.max_concurrency) as pool:

@@ -69,8 +69,12 @@ class VictoriaMetricsServer:
     def __enter__(self) -> VictoriaMetricsServer:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
 
@@ -90,7 +94,9 @@ def start_victoria_metrics(
         except _BindError:
             server.stop()
             if attempt == 1:
-                raise RuntimeError(f"VictoriaMetrics could not bind twice:\n{server.log_tail()}")
+                raise RuntimeError(
+                    f"VictoriaMetrics could not bind twice:\n{server.log_tail()}"
+                ) from None
             continue
         except BaseException:
             server.stop()
@@ -123,8 +129,9 @@ def _launch(binary: str, workdir: Path, port: int) -> VictoriaMetricsServer:
         "-search.latencyOffset=0s",
     ]
     with log_path.open("ab") as log:
-        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
-                                   stderr=subprocess.STDOUT, cwd=workdir)
+        process = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=workdir
+        )
     return VictoriaMetricsServer(f"http://127.0.0.1:{port}", data_dir, process, log_path)
 
 
@@ -164,5 +171,7 @@ def _wait_for_data(
         if found == len(moments):
             return
         if time.monotonic() > deadline:
-            raise RuntimeError(f"VictoriaMetrics never served the imported data:\n{server.log_tail()}")
+            raise RuntimeError(
+                f"VictoriaMetrics never served the imported data:\n{server.log_tail()}"
+            )
         time.sleep(0.2)

@@ -55,7 +55,7 @@ def review_grid(
         if times.size == 0:
             continue
         review = review_host(
-            pd.to_datetime(times, unit="s", utc=True),
+            times,
             values,
             instance=instance_of(labels),
             kind=kind,
@@ -65,7 +65,7 @@ def review_grid(
             min_growth_per_day=settings.min_growth,
         )
         peak = (peaks or {}).get(label_text(labels))
-        if peak is not None and peak > review.peak_percent:
+        if peak is not None and peak > (review.peak_percent or 0.0):
             review = replace(review, peak_percent=round(peak, 2))
         reviewed.append(ReviewedSeries(query, labels, review, times, values, detailed))
     return reviewed
