@@ -33,6 +33,7 @@ MAX_HEATMAP_ROWS = 60  # beyond this, names are unreadable: the top rows plus a 
 PROJECTION_DAYS = 7  # how far past `until` the small multiples look
 INCIDENT_COLOR = "#D55E00"
 RESET_COLOR = "#999999"
+MISSING_COLOR = "#d9d9d9"  # no sample that day (host not there yet, or gone)
 
 
 def draw_small_multiples(
@@ -144,10 +145,11 @@ def draw_heatmap(frame: pd.DataFrame, title: str, words: Mapping[str, str], path
         ax, spread = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
     else:
         ax, spread = fig.add_subplot(1, 1, 1), None
+    cmap = matplotlib.colormaps["YlOrRd"].with_extremes(bad=MISSING_COLOR)
     image = ax.imshow(
         shown.to_numpy(dtype=float),
         aspect="auto",
-        cmap="YlOrRd",
+        cmap=cmap,
         vmin=0,
         vmax=100,
         interpolation="nearest",
@@ -160,10 +162,11 @@ def draw_heatmap(frame: pd.DataFrame, title: str, words: Mapping[str, str], path
     ax.set_title(
         words[key].format(title=_plain(title, 40), shown=len(shown), total=len(frame)), fontsize=9.5
     )
-    fig.colorbar(image, ax=ax, fraction=0.03, pad=0.01).set_label(words["percent_used"])
+    bar = fig.colorbar(image, cax=ax.inset_axes((1.01, 0.0, 0.015, 1.0)))
+    bar.set_label(words["percent_used"], fontsize=8)
     if spread is not None:
         _draw_spread(spread, frame, words)
-    fig.subplots_adjust(left=0.16, right=0.97, top=1 - 0.45 / height, bottom=0.5 / height)
+    fig.subplots_adjust(left=0.16, right=0.92, top=1 - 0.45 / height, bottom=0.5 / height)
     return _save(fig, path)
 
 

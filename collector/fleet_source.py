@@ -1,9 +1,9 @@
 """Fleet source: screen every memory and swap series in the server, then fetch a few in detail.
 
-The screen is a handful of PromQL requests whatever the fleet's size: peaks and troughs over the
-window at full resolution (`max_over_time` / `min_over_time` of a subquery), the slope over the
-window and over its last week (`deriv`), a daily average for the heatmap (one range query at a
-one-day step) and an hourly range for every series. Then `fetch_detail` asks for the hosts that
+The screen is four PromQL requests per query whatever the fleet's size: the peak over the window
+at full resolution (`max_over_time` of a subquery: the hourly range alone would miss short
+peaks), the slope over the last week (`deriv`), a daily average for the heatmap (one range query
+at a one-day step) and an hourly range for every series, which the review reads. Then `fetch_detail` asks for the hosts that
 need it at full resolution, many hosts per request (`instance=~"a|b|c"`).
 
 Ranges are kept on their grid: `{"start": ISO, "step": s, "series": [{"metric": {...},
@@ -89,13 +89,11 @@ def screen_fleet(
         promql = f"({prom_source.expand_query(spec, selector)})"
         stats = {
             "peak": f"max_over_time({promql}[{seconds}s:{DETAIL_STEP}s])",
-            "trough": f"min_over_time({promql}[{seconds}s:{DETAIL_STEP}s])",
-            "slope_window": f"deriv({promql}[{seconds}s:{COARSE_STEP}s])",
             "slope_week": f"deriv({promql}[{WEEK}s:{COARSE_STEP}s])",
         }
         for stat, text in stats.items():
             jobs.append((spec.name, stat, _instant_job(fleet, text, until)))
-        daily = f"avg_over_time({promql}[{DAY}s:{DETAIL_STEP * 3}s])"
+        daily = f"avg_over_time({promql}[{DAY}s:{COARSE_STEP}s])"
         jobs.append(
             (
                 spec.name,

@@ -88,12 +88,12 @@ def choose_detail_hosts(
         if "instance" not in series.labels:
             continue
         key = label_text(dict(series.labels))
-        slopes = [screen.get(name, {}).get(key, 0.0) for name in ("slope_window", "slope_week")]
+        slope = screen.get("slope_week", {}).get(key, 0.0)
         loud = (
             position < settings.top_n
             or series.review.verdict not in QUIET
             or screen.get("peak", {}).get(key, 0.0) >= settings.high_level - NEAR_HIGH
-            or max(slopes) * SECONDS_PER_DAY >= settings.min_growth
+            or slope * SECONDS_PER_DAY >= settings.min_growth
         )
         if loud and series.labels["instance"] not in chosen:
             chosen.append(series.labels["instance"])
