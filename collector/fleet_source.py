@@ -3,8 +3,9 @@
 The screen is four PromQL requests per query whatever the fleet's size: the peak over the window
 at full resolution (`max_over_time` of a subquery: the hourly range alone would miss short
 peaks), the slope over the last week (`deriv`), a daily average for the heatmap (one range query
-at a one-day step) and an hourly range for every series, which the review reads. Then `fetch_detail` asks for the hosts that
-need it at full resolution, many hosts per request (`instance=~"a|b|c"`).
+at a one-day step) and an hourly range for every series, which the review reads. Then
+`fetch_detail` asks for the hosts that need it at full resolution, many hosts per request
+(`instance=~"a|b|c"`).
 
 Ranges are kept on their grid: `{"start": ISO, "step": s, "series": [{"metric": {...},
 "values": [v or None, ...]}]}`, value i at start + i * step. `read_grid` turns one back into
