@@ -56,6 +56,8 @@ def fit_slope_interval(
     contributes its own pairs, and a reset between cycles is never read as a slope. The
     interval widens with the residuals' lag-1 autocorrelation (fewer effective points).
     """
+    if len(x) < MIN_POINTS:
+        return None
     if groups is None:
         groups = np.zeros(len(x), dtype=np.int64)
     first, second, variance = _pairs(groups)
