@@ -21,23 +21,23 @@ import numpy as np
 import numpy.typing as npt
 
 from collector.analysis.cycles import Cycles, remove_cycles
+from collector.analysis.resets import detect_resets
 from collector.analysis.robust_fit import (
     SlopeFit,
     TwoSegments,
     fit_slope_interval,
     fit_two_segments,
 )
+from collector.timeutil import from_unix
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 DAY = 86_400.0
 FULL = 100.0
-RESET_MIN_DROP = 10.0  # points: a restart frees far more than noise or a cycle moves in a step
-RESET_STEP_SPREADS = 3.0  # the sudden drop, in robust spreads of the steps between samples
-RESET_LEVEL_SPREADS = 3.5  # the held drop, between medians of three samples either side
 STALE_AFTER = timedelta(hours=6)  # no sample for this long before `until`: decommissioned
-MAX_BINS = 700  # the fits run on bins of whole steps, at most this many over the window
+MAX_BINS = 700  # the fits run on bins of whole steps, about this many over the window ...
+MAX_BIN_WIDTH = 3600.0  # ... and never wider than an hour, so that a day keeps its shape
 MIN_FIT_BINS = 4
 OWN_CYCLE_SPAN = DAY  # a last cycle shorter than this is measured with the earlier ones
 CHANGE_EXPLAINED = 0.5  # a change point must halve the squared residuals of one line ...
@@ -148,14 +148,14 @@ def review_host(
         exhaustion_at=exhaustion,
         beyond_horizon=beyond,
         restarts=len(resets),
-        reset_times=tuple(_utc(series.t[i]) for i in resets),
-        fit_start=_utc(start) if slope else None,
-        fit_end=_utc(series.t[-1]) if slope else None,
+        reset_times=tuple(from_unix(series.t[i]) for i in resets),
+        fit_start=from_unix(start) if slope else None,
+        fit_end=from_unix(series.t[-1]) if slope else None,
         fit_intercept_percent=fit.intercept if slope else None,
-        change_point=_utc(fit.change_point) if fit.change_point is not None else None,
+        change_point=from_unix(fit.change_point) if fit.change_point is not None else None,
         week_over_week_change=_week_over_week(series, until.timestamp()),
-        first_seen=_utc(series.t[0]),
-        last_seen=_utc(series.t[-1]),
+        first_seen=from_unix(series.t[0]),
+        last_seen=from_unix(series.t[-1]),
         verdict=verdict,
     )
 
@@ -175,32 +175,6 @@ def rank_reviews(reviews: Iterable[HostReview]) -> list[HostReview]:
         return (2, 0.0, rank, -current, review.instance, review.kind)
 
     return sorted(reviews, key=urgency)
-
-
-def detect_resets(values: FloatArray) -> list[int]:
-    """Indices of the first sample after each reset: a large drop within one or two steps.
-
-    The drop must be sudden (far larger than the usual step, so a smooth daily decline is not
-    a restart) and must hold (the level of the next samples stays low, so a one-sample dip to
-    zero from a failed scrape is not one either).
-    """
-    if len(values) < 2:
-        return []
-    steps = np.diff(values)
-    spread = 1.4826 * float(np.median(np.abs(steps - np.median(steps))))
-    sudden = max(RESET_MIN_DROP, RESET_STEP_SPREADS * spread)
-    held = max(RESET_MIN_DROP, RESET_LEVEL_SPREADS * spread)
-    drop = -steps >= sudden
-    drop[1:] |= (values[:-2] - values[2:]) >= sudden
-    resets: list[int] = []
-    for index in (np.flatnonzero(drop) + 1).tolist():
-        if resets and index - resets[-1] <= 2:
-            continue  # the same drop seen over one and two steps
-        before = float(np.median(values[max(index - 4, 0) : max(index - 1, 1)]))
-        after = float(np.median(values[index : index + 3]))
-        if before - after >= held:
-            resets.append(index)
-    return resets
 
 
 def _clean(
@@ -247,7 +221,7 @@ def _bin(series: _Series, resets: Sequence[int]) -> _Bins:
     steps = np.diff(t)
     step = float(np.median(steps)) if len(steps) else 1.0
     span = float(t[-1] - t[0])
-    width = max(step, math.ceil(span / MAX_BINS / max(step, 1.0)) * step, 1.0)
+    width = max(step, min(math.ceil(span / MAX_BINS / max(step, 1.0)) * step, MAX_BIN_WIDTH), 1.0)
     slot = np.floor((t - t[0]) / width).astype(np.int64)
     key = segment * (int(slot[-1]) + 1) + slot
     first = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1]).astype(np.int64)
@@ -346,7 +320,7 @@ def _exhaustion(
     days = max((FULL - level) / fit.slope.slope, 0.0)
     if days * DAY > (until + horizon).timestamp() - last:
         return None, True
-    return _utc(round(last + days * DAY)), False
+    return from_unix(round(last + days * DAY)), False
 
 
 def _verdict(
@@ -400,7 +374,3 @@ def _empty_review(instance: str, kind: str) -> HostReview:
         last_seen=None,
         verdict=Verdict.STEADY,
     )
-
-
-def _utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(float(seconds), tz=timezone.utc)

@@ -68,14 +68,18 @@ def fit_slope_interval(
     if not usable.any():
         return None
     slopes = (y[second] - y[first])[usable] / dx[usable]
-    total = _pair_count(groups)
-    slope = float(np.median(slopes))
+    count = len(slopes)
+    middle = [(count - 1) // 2, count // 2]
+    ordered = np.partition(slopes, middle)
+    slope = float(ordered[middle].mean())
     effective = _effective_points(x, y - slope * x, groups)
-    inflation = len(x) / effective
-    half = confidence_z * math.sqrt(variance * inflation) / (2 * total)
-    low_q, high_q = max(0.0, 0.5 - half), min(1.0, 0.5 + half)
-    low, high = np.quantile(slopes, [low_q, high_q])
-    return SlopeFit(slope, float(low), float(high), len(x), effective)
+    # Sen's interval: the slopes ranked (N ∓ z √Var S) / 2, here as shares of the slopes so
+    # that a sample of pairs gives the same ranks; Var S grows by n / n_effective.
+    half = confidence_z * math.sqrt(variance * len(x) / effective) / (2 * _pair_count(groups))
+    low_rank = max(math.floor((0.5 - half) * count), 0)
+    high_rank = min(math.ceil((0.5 + half) * count), count - 1)
+    ordered = np.partition(ordered, [low_rank, high_rank])
+    return SlopeFit(slope, float(ordered[low_rank]), float(ordered[high_rank]), len(x), effective)
 
 
 def _pairs(groups: IntArray) -> tuple[IntArray, IntArray, float]:
