@@ -82,6 +82,15 @@ def assert_rate(result: HostReview, truth: float, tolerance: float) -> None:
     assert low - (high - low) / 2 <= truth <= high + (high - low) / 2
 
 
+def assert_no_growth(result: HostReview) -> None:
+    """Not growing, and the interval (widened as above) holds zero."""
+    assert result.verdict not in (Verdict.GROWING, Verdict.LEAK)
+    assert result.exhaustion_at is None and not result.beyond_horizon
+    low, high = result.growth_low, result.growth_high
+    assert low is not None and high is not None
+    assert low - (high - low) / 2 <= 0 <= high + (high - low) / 2
+
+
 # Sustained growth ------------------------------------------------------------------------
 
 
@@ -132,9 +141,8 @@ def test_slow_growth_below_the_minimum_rate_is_not_growing() -> None:
 def test_noise_alone_is_steady_with_an_interval_around_zero() -> None:
     result = review(series(21, lambda d: 35 + 0 * d, FIVE_MINUTES, noise=4.0, seed=3))
     assert result.verdict is Verdict.STEADY
-    assert result.growth_low is not None and result.growth_high is not None
-    assert result.growth_low <= 0 <= result.growth_high
-    assert result.exhaustion_at is None and result.restarts == 0
+    assert_no_growth(result)
+    assert result.restarts == 0
 
 
 def test_the_interval_covers_the_true_rate_for_most_noise_draws() -> None:
@@ -209,9 +217,8 @@ def test_a_reset_is_not_negative_growth() -> None:
     result = review(series(14, lambda d: np.where(d < -6, 70.0, 30.0), FIVE_MINUTES, noise=1.0))
     assert result.restarts == 1
     assert abs(result.reset_times[0] - at(-6)) <= FIVE_MINUTES
-    assert result.growth_low is not None and result.growth_high is not None
-    assert result.growth_low <= 0 <= result.growth_high
     assert result.verdict is Verdict.STEADY
+    assert_no_growth(result)
 
 
 def test_a_counter_like_reset_to_zero_then_growth_is_a_leak() -> None:
@@ -311,9 +318,8 @@ def test_a_daily_cycle_ending_on_a_peak_is_cyclic_not_growing(
 ) -> None:
     result = review(series(days, lambda d: 50 + daily(amplitude, peak_hour)(d), step, noise=1.0))
     assert result.verdict is Verdict.CYCLIC
-    assert result.growth_low is not None and result.growth_high is not None
-    assert result.growth_low <= 0 <= result.growth_high
-    assert result.exhaustion_at is None and result.restarts == 0
+    assert_no_growth(result)
+    assert result.restarts == 0
 
 
 def test_growth_under_a_daily_cycle_is_measured_without_the_cycle() -> None:
@@ -334,9 +340,8 @@ def test_a_weekly_cycle_ending_on_its_peak_is_cyclic(days: float, step: timedelt
     weekend = np.convolve((weekday >= 5).astype(float), np.ones(6) / 6, mode="same")
     result = review((t, values - 12 * weekend), until=datetime.fromtimestamp(friday, timezone.utc))
     assert result.verdict is Verdict.CYCLIC
+    assert_no_growth(result)
     assert result.restarts == 0
-    assert result.growth_low is not None and result.growth_high is not None
-    assert result.growth_low <= 0 <= result.growth_high
 
 
 # Gaps, new and decommissioned hosts --------------------------------------------------------

@@ -75,7 +75,11 @@ def _profile(
     counts = np.bincount(p, minlength=phases)
     if (counts == 0).any():
         return None
-    profile = np.bincount(p, weights=r, minlength=phases) / counts
+    # Medians, not means: a one-off event (a step, a spike) in a single period is no cycle.
+    order = np.lexsort((r, p))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    ranked = r[order]
+    profile = (ranked[starts + (counts - 1) // 2] + ranked[starts + counts // 2]) / 2
     profile -= float(np.average(profile, weights=counts))
     total = float(np.var(r))
     if total <= 0:

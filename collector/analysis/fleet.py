@@ -25,6 +25,7 @@ from collector.analysis.resets import detect_resets
 from collector.analysis.robust_fit import (
     SlopeFit,
     TwoSegments,
+    fit_hinge,
     fit_slope_interval,
     fit_two_segments,
 )
@@ -43,6 +44,7 @@ OWN_CYCLE_SPAN = DAY  # a last cycle shorter than this is measured with the earl
 CHANGE_EXPLAINED = 0.5  # a change point must halve the squared residuals of one line ...
 LEVEL_SHIFT_MIN = 5.0  # ... and step by this many points ...
 MIN_DIVERGENCE = 3.0  # ... or its two slopes end this many points apart
+STEP_BETTER = 0.8  # a step must leave this share of a kink's squared residuals at most
 CHANGE_MIN_SPAN = 12 * 3600.0  # seconds on each side of a change point
 
 
@@ -281,18 +283,29 @@ def _fit_cycles(bins: _Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
 
 
 def _change_point(bins: _Bins, adjusted: FloatArray) -> TwoSegments | None:
-    """A split into two lines that explains most of the variance and changes something real."""
+    """A step (two free lines) or a kink (a broken line) that explains most of the variance.
+
+    The step is kept when it is large and fits clearly better than the kink; the kink when its
+    two slopes end far enough apart to matter.
+    """
     count = len(bins.t)
     min_points = max(6, math.ceil(CHANGE_MIN_SPAN / bins.width), count // 20)
     x = (bins.t - bins.t[0]) / DAY
-    two = fit_two_segments(x, adjusted, min_points)
-    if two is None or two.sse_two > CHANGE_EXPLAINED * two.sse_one:
+    step = fit_two_segments(x, adjusted, min_points)
+    kink = fit_hinge(x, adjusted, min_points)
+    if step is None or kink is None:
         return None
-    noise = math.sqrt(two.sse_two / count)
-    divergence = abs(two.slope_after - two.slope_before) * (x[-1] - x[two.split])
-    if abs(two.step) >= max(LEVEL_SHIFT_MIN, 4 * noise):
-        return two
-    return two if divergence >= max(MIN_DIVERGENCE, 4 * noise) else None
+    noise = math.sqrt(step.sse_two / count)
+    if (
+        step.sse_two <= CHANGE_EXPLAINED * step.sse_one
+        and step.sse_two <= STEP_BETTER * kink.sse_two
+        and abs(step.step) >= max(LEVEL_SHIFT_MIN, 4 * noise)
+    ):
+        return step
+    divergence = abs(kink.slope_after - kink.slope_before) * (x[-1] - x[kink.split])
+    if kink.sse_two > CHANGE_EXPLAINED * kink.sse_one:
+        return None
+    return kink if divergence >= max(MIN_DIVERGENCE, 4 * noise) else None
 
 
 def _intercept(slope: SlopeFit | None, x: FloatArray, y: FloatArray) -> float | None:

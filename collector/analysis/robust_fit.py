@@ -168,6 +168,49 @@ def fit_two_segments(x: FloatArray, y: FloatArray, min_points: int) -> TwoSegmen
     )
 
 
+def fit_hinge(x: FloatArray, y: FloatArray, min_points: int) -> TwoSegments | None:
+    """The kink of a continuous broken line (growth that began, or stopped, at one point).
+
+    y = a + b x + c max(x - x[k], 0) for every k, by least squares from suffix sums: a hinge
+    is located far more precisely than by two free lines, which may jump at the split.
+    """
+    n = len(x)
+    if n < 2 * min_points or n < 6:
+        return None
+    x0 = x - x.mean()
+    sums = _cumulative_moments(x0, y)
+    total = sums[:, -1]
+    kinks = np.arange(min_points, n - min_points)
+    suffix = total[:, None] - sums[:, kinks]  # over the points after each kink
+    s0, s1, sy, s2, sxy = suffix[0], suffix[1], suffix[2], suffix[3], suffix[4]
+    tau = x0[kinks]
+    h1, hx, hh, hy = (
+        s1 - tau * s0,
+        s2 - tau * s1,
+        s2 - 2 * tau * s1 + tau * tau * s0,
+        sxy - tau * sy,
+    )
+    gram = np.empty((len(kinks), 3, 3))
+    gram[:, 0, 0], gram[:, 0, 1], gram[:, 1, 1] = total[0], total[1], total[3]
+    gram[:, 1, 0], gram[:, 0, 2], gram[:, 2, 0] = total[1], h1, h1
+    gram[:, 1, 2], gram[:, 2, 1], gram[:, 2, 2] = hx, hx, hh
+    rhs = np.stack([np.full(len(kinks), total[2]), np.full(len(kinks), total[4]), hy], axis=1)
+    try:
+        beta = np.linalg.solve(gram, rhs[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        return None
+    sse = np.maximum(total[5] - np.sum(beta * rhs, axis=1), 0.0)
+    best = int(np.argmin(sse))
+    return TwoSegments(
+        split=int(kinks[best]),
+        sse_one=float(_line_sse(sums[:, -1:])[0][0]),
+        sse_two=float(sse[best]),
+        slope_before=float(beta[best, 1]),
+        slope_after=float(beta[best, 1] + beta[best, 2]),
+        step=0.0,
+    )
+
+
 def _cumulative_moments(x: FloatArray, y: FloatArray) -> FloatArray:
     ones = np.ones_like(x)
     return np.cumsum(np.vstack([ones, x, y, x * x, x * y, y * y]), axis=1)
