@@ -20,18 +20,32 @@ from enum import Enum
 import numpy as np
 import numpy.typing as npt
 
-from collector.analysis.robust_fit import SlopeFit, fit_slope_interval
+from collector.analysis.cycles import Cycles, remove_cycles
+from collector.analysis.resets import detect_resets
+from collector.analysis.robust_fit import (
+    SlopeFit,
+    TwoSegments,
+    fit_hinge,
+    fit_slope_interval,
+    fit_two_segments,
+)
+from collector.timeutil import from_unix
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 DAY = 86_400.0
 FULL = 100.0
-RESET_MIN_DROP = 10.0  # points: a restart frees far more than noise or a cycle moves in a step
-RESET_NOISE_MULTIPLE = 6.0  # ... and far more than the step-to-step noise
 STALE_AFTER = timedelta(hours=6)  # no sample for this long before `until`: decommissioned
-MAX_BINS = 700  # the fits run on bins of whole steps, at most this many over the window
+MAX_BINS = 700  # the fits run on bins of whole steps, about this many over the window ...
+MAX_BIN_WIDTH = 3600.0  # ... and never wider than an hour, so that a day keeps its shape
 MIN_FIT_BINS = 4
+OWN_CYCLE_SPAN = DAY  # a last cycle shorter than this is measured with the earlier ones
+CHANGE_EXPLAINED = 0.5  # a change point must halve the squared residuals of one line ...
+LEVEL_SHIFT_MIN = 5.0  # ... and step by this many points ...
+MIN_DIVERGENCE = 3.0  # ... or its two slopes end this many points apart
+STEP_BETTER = 0.8  # a step must leave this share of a kink's squared residuals at most
+CHANGE_MIN_SPAN = 12 * 3600.0  # seconds on each side of a change point
 
 
 class Verdict(str, Enum):
@@ -85,7 +99,8 @@ class _Bins:
     t: FloatArray  # mean time, epoch seconds
     v: FloatArray
     segment: IntArray  # 0 before the first reset, 1 after it, ...
-    first_sample: IntArray  # index of each bin's first sample in the series
+    start: FloatArray  # time of each bin's first sample
+    width: float  # seconds
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,8 @@ class _Fit:
     start_bin: int  # first bin of the drawn line
     intercept: float | None  # the line's value at the first sample of start_bin
     change_point: float | None  # epoch seconds
+    step: float  # the level after the change point minus the level before (0 without one)
+    cycles_grew: bool  # the cycles before the last reset grew significantly
 
 
 def review_host(
@@ -115,12 +132,13 @@ def review_host(
         return _empty_review(instance, kind)
     resets = detect_resets(series.v)
     bins = _bin(series, resets)
-    fit = _fit_growth(bins, series)
+    cycles = remove_cycles(bins.t, bins.v, bins.segment, bins.width)
+    fit = _fit_growth(bins, cycles.adjusted, min_growth_per_day)
     significant = _significant(fit.slope, min_growth_per_day)
-    exhaustion, beyond = _exhaustion(series, bins, fit, significant, until, horizon)
-    verdict = _verdict(series, bins, fit, resets, significant, high_level)
+    start = float(bins.start[fit.start_bin])
+    exhaustion, beyond = _exhaustion(series.t[-1], start, fit, significant, until, horizon)
+    verdict = _verdict(series, fit, cycles, significant, high_level)
     slope = fit.slope
-    start = series.t[bins.first_sample[fit.start_bin]]
     return HostReview(
         instance=instance,
         kind=kind,
@@ -132,14 +150,14 @@ def review_host(
         exhaustion_at=exhaustion,
         beyond_horizon=beyond,
         restarts=len(resets),
-        reset_times=tuple(_utc(series.t[i]) for i in resets),
-        fit_start=_utc(start) if slope else None,
-        fit_end=_utc(series.t[-1]) if slope else None,
+        reset_times=tuple(from_unix(series.t[i]) for i in resets),
+        fit_start=from_unix(start) if slope else None,
+        fit_end=from_unix(series.t[-1]) if slope else None,
         fit_intercept_percent=fit.intercept if slope else None,
-        change_point=_utc(fit.change_point) if fit.change_point is not None else None,
+        change_point=from_unix(fit.change_point) if fit.change_point is not None else None,
         week_over_week_change=_week_over_week(series, until.timestamp()),
-        first_seen=_utc(series.t[0]),
-        last_seen=_utc(series.t[-1]),
+        first_seen=from_unix(series.t[0]),
+        last_seen=from_unix(series.t[-1]),
         verdict=verdict,
     )
 
@@ -159,32 +177,6 @@ def rank_reviews(reviews: Iterable[HostReview]) -> list[HostReview]:
         return (2, 0.0, rank, -current, review.instance, review.kind)
 
     return sorted(reviews, key=urgency)
-
-
-def detect_resets(values: FloatArray) -> list[int]:
-    """Indices of the first sample after each reset: a large drop within one or two steps.
-
-    The drop must hold (the next samples stay low), so a one-sample dip to zero from a failed
-    scrape is not a restart.
-    """
-    if len(values) < 2:
-        return []
-    steps = np.diff(values)
-    noise = 1.4826 * float(np.median(np.abs(steps - np.median(steps))))
-    threshold = max(RESET_MIN_DROP, RESET_NOISE_MULTIPLE * noise)
-    drop1 = steps < -threshold
-    drop2 = np.zeros_like(drop1)
-    drop2[1:] = (values[2:] - values[:-2]) < -threshold
-    candidates = np.flatnonzero(drop1 | drop2) + 1
-    resets: list[int] = []
-    for index in candidates.tolist():
-        if resets and index - resets[-1] <= 2:
-            continue  # the same drop seen over one and two steps
-        before = float(values[max(index - 2, 0) : index].max())
-        after = float(np.median(values[index : index + 3]))
-        if before - after > threshold:
-            resets.append(index)
-    return resets
 
 
 def _clean(
@@ -231,7 +223,7 @@ def _bin(series: _Series, resets: Sequence[int]) -> _Bins:
     steps = np.diff(t)
     step = float(np.median(steps)) if len(steps) else 1.0
     span = float(t[-1] - t[0])
-    width = max(step, math.ceil(span / MAX_BINS / max(step, 1.0)) * step, 1.0)
+    width = max(step, min(math.ceil(span / MAX_BINS / max(step, 1.0)) * step, MAX_BIN_WIDTH), 1.0)
     slot = np.floor((t - t[0]) / width).astype(np.int64)
     key = segment * (int(slot[-1]) + 1) + slot
     first = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1]).astype(np.int64)
@@ -240,25 +232,84 @@ def _bin(series: _Series, resets: Sequence[int]) -> _Bins:
         t=np.add.reduceat(t, first) / counts,
         v=np.add.reduceat(series.v, first) / counts,
         segment=segment[first],
-        first_sample=first,
+        start=t[first],
+        width=width,
     )
 
 
-def _fit_growth(bins: _Bins, series: _Series) -> _Fit:
-    last = int(bins.segment[-1])
-    start = int(np.flatnonzero(bins.segment == last)[0])
-    x = (bins.t - series.t[bins.first_sample[start]]) / DAY
-    slope = None
-    if last > 0:
-        slope = fit_slope_interval(x, bins.v, bins.segment)
-    if len(bins.t) - start >= MIN_FIT_BINS:
-        own = fit_slope_interval(x[start:], bins.v[start:])
-        if slope is None or (own is not None and not own.low <= slope.slope <= own.high):
-            slope = own
-    intercept = None
-    if slope is not None:
-        intercept = float(np.median(bins.v[start:] - slope.slope * x[start:]))
-    return _Fit(slope, start, intercept, None)
+def _fit_growth(bins: _Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
+    """The current rate: within cycles when the series resets, else after any change point."""
+    if bins.segment[-1] > 0:
+        return _fit_cycles(bins, adjusted, min_growth)
+    two = _change_point(bins, adjusted)
+    start = two.split if two is not None else 0
+    x = (bins.t - bins.start[start]) / DAY
+    slope = fit_slope_interval(x[start:], adjusted[start:])
+    return _Fit(
+        slope=slope,
+        start_bin=start,
+        intercept=_intercept(slope, x[start:], adjusted[start:]),
+        change_point=bins.start[start] if two is not None else None,
+        step=two.step if two is not None else 0.0,
+        cycles_grew=False,
+    )
+
+
+def _fit_cycles(bins: _Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
+    """Sen's slope pooled over the cycles between resets, unless the last cycle differs.
+
+    A reset is never a slope: pairs are only taken within a cycle. The last cycle alone wins
+    when it spans a day or more and its interval and the pooled one do not overlap (a fix
+    stopped the growth, or growth began after a deploy's restart).
+    """
+    start = int(np.flatnonzero(bins.segment == bins.segment[-1])[0])
+    x = (bins.t - bins.start[start]) / DAY
+    slope = fit_slope_interval(x, adjusted, bins.segment)
+    own = None
+    if x[-1] >= OWN_CYCLE_SPAN / DAY:
+        own = fit_slope_interval(x[start:], adjusted[start:])
+    if own is not None and (slope is None or own.low > slope.high or own.high < slope.low):
+        slope = own
+    earlier = fit_slope_interval(x[:start], adjusted[:start], bins.segment[:start])
+    grew = _significant(earlier, min_growth)
+    return _Fit(
+        slope=slope,
+        start_bin=start,
+        intercept=_intercept(slope, x[start:], adjusted[start:]),
+        change_point=None if grew else bins.start[start],
+        step=0.0,
+        cycles_grew=grew,
+    )
+
+
+def _change_point(bins: _Bins, adjusted: FloatArray) -> TwoSegments | None:
+    """A step (two free lines) or a kink (a broken line) that explains most of the variance.
+
+    The step is kept when it is large and fits clearly better than the kink; the kink when its
+    two slopes end far enough apart to matter.
+    """
+    count = len(bins.t)
+    min_points = max(6, math.ceil(CHANGE_MIN_SPAN / bins.width), count // 20)
+    x = (bins.t - bins.t[0]) / DAY
+    step = fit_two_segments(x, adjusted, min_points)
+    kink = fit_hinge(x, adjusted, min_points)
+    if step is None or kink is None:
+        return None
+    noise = math.sqrt(step.sse_two / count)
+    if (
+        step.sse_two <= CHANGE_EXPLAINED * step.sse_one
+        and step.sse_two <= STEP_BETTER * kink.sse_two
+        and abs(step.step) >= max(LEVEL_SHIFT_MIN, 4 * noise)
+    ):
+        return step
+    divergence = abs(kink.slope_after - kink.slope_before) * (x[-1] - x[kink.split])
+    if kink.sse_two > CHANGE_EXPLAINED * kink.sse_one:
+        return None
+    return kink if divergence >= max(MIN_DIVERGENCE, 4 * noise) else None
+
+
+def _intercept(slope: SlopeFit | None, x: FloatArray, y: FloatArray) -> float | None:
+    return float(np.median(y - slope.slope * x)) if slope is not None and len(x) else None
 
 
 def _significant(slope: SlopeFit | None, min_growth_per_day: float) -> bool:
@@ -266,35 +317,34 @@ def _significant(slope: SlopeFit | None, min_growth_per_day: float) -> bool:
 
 
 def _exhaustion(
-    series: _Series,
-    bins: _Bins,
+    last: float,
+    start: float,
     fit: _Fit,
     significant: bool,
     until: datetime,
     horizon: timedelta,
 ) -> tuple[datetime | None, bool]:
+    """When the fitted line reaches 100 %, or beyond the horizon; nothing from stale data."""
     if not significant or fit.slope is None or fit.intercept is None:
         return None, False
-    if until.timestamp() - series.t[-1] > STALE_AFTER.total_seconds():
-        return None, False  # stale data forecasts nothing
-    start = series.t[bins.first_sample[fit.start_bin]]
-    level = fit.intercept + fit.slope.slope * (series.t[-1] - start) / DAY
+    if until.timestamp() - last > STALE_AFTER.total_seconds():
+        return None, False
+    level = fit.intercept + fit.slope.slope * (last - start) / DAY
     days = max((FULL - level) / fit.slope.slope, 0.0)
-    if days * DAY > (until + horizon).timestamp() - series.t[-1]:
+    if days * DAY > (until + horizon).timestamp() - last:
         return None, True
-    return _utc(round(series.t[-1] + days * DAY)), False
+    return from_unix(round(last + days * DAY)), False
 
 
 def _verdict(
-    series: _Series,
-    bins: _Bins,
-    fit: _Fit,
-    resets: Sequence[int],
-    significant: bool,
-    high_level: float,
+    series: _Series, fit: _Fit, cycles: Cycles, significant: bool, high_level: float
 ) -> Verdict:
     if significant:
-        return Verdict.LEAK if resets else Verdict.GROWING
+        return Verdict.LEAK if fit.cycles_grew else Verdict.GROWING
+    if fit.change_point is not None and abs(fit.step) >= LEVEL_SHIFT_MIN:
+        return Verdict.LEVEL_SHIFT
+    if cycles.cyclic:
+        return Verdict.CYCLIC
     recent = series.v[series.t >= series.t[-1] - DAY]
     if float(np.median(recent)) >= high_level:
         return Verdict.HIGH
@@ -337,7 +387,3 @@ def _empty_review(instance: str, kind: str) -> HostReview:
         last_seen=None,
         verdict=Verdict.STEADY,
     )
-
-
-def _utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(float(seconds), tz=timezone.utc)

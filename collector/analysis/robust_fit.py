@@ -56,6 +56,8 @@ def fit_slope_interval(
     contributes its own pairs, and a reset between cycles is never read as a slope. The
     interval widens with the residuals' lag-1 autocorrelation (fewer effective points).
     """
+    if len(x) < MIN_POINTS:
+        return None
     if groups is None:
         groups = np.zeros(len(x), dtype=np.int64)
     first, second, variance = _pairs(groups)
@@ -66,14 +68,18 @@ def fit_slope_interval(
     if not usable.any():
         return None
     slopes = (y[second] - y[first])[usable] / dx[usable]
-    total = _pair_count(groups)
-    slope = float(np.median(slopes))
+    count = len(slopes)
+    middle = [(count - 1) // 2, count // 2]
+    ordered = np.partition(slopes, middle)
+    slope = float(ordered[middle].mean())
     effective = _effective_points(x, y - slope * x, groups)
-    inflation = len(x) / effective
-    half = confidence_z * math.sqrt(variance * inflation) / (2 * total)
-    low_q, high_q = max(0.0, 0.5 - half), min(1.0, 0.5 + half)
-    low, high = np.quantile(slopes, [low_q, high_q])
-    return SlopeFit(slope, float(low), float(high), len(x), effective)
+    # Sen's interval: the slopes ranked (N ∓ z √Var S) / 2, here as shares of the slopes so
+    # that a sample of pairs gives the same ranks; Var S grows by n / n_effective.
+    half = confidence_z * math.sqrt(variance * len(x) / effective) / (2 * _pair_count(groups))
+    low_rank = max(math.floor((0.5 - half) * count), 0)
+    high_rank = min(math.ceil((0.5 + half) * count), count - 1)
+    ordered = np.partition(ordered, [low_rank, high_rank])
+    return SlopeFit(slope, float(ordered[low_rank]), float(ordered[high_rank]), len(x), effective)
 
 
 def _pairs(groups: IntArray) -> tuple[IntArray, IntArray, float]:
@@ -159,6 +165,49 @@ def fit_two_segments(x: FloatArray, y: FloatArray, min_points: int) -> TwoSegmen
         slope_before=float(before[2][best]),
         slope_after=float(after[2][best]),
         step=float(step),
+    )
+
+
+def fit_hinge(x: FloatArray, y: FloatArray, min_points: int) -> TwoSegments | None:
+    """The kink of a continuous broken line (growth that began, or stopped, at one point).
+
+    y = a + b x + c max(x - x[k], 0) for every k, by least squares from suffix sums: a hinge
+    is located far more precisely than by two free lines, which may jump at the split.
+    """
+    n = len(x)
+    if n < 2 * min_points or n < 6:
+        return None
+    x0 = x - x.mean()
+    sums = _cumulative_moments(x0, y)
+    total = sums[:, -1]
+    kinks = np.arange(min_points, n - min_points)
+    suffix = total[:, None] - sums[:, kinks]  # over the points after each kink
+    s0, s1, sy, s2, sxy = suffix[0], suffix[1], suffix[2], suffix[3], suffix[4]
+    tau = x0[kinks]
+    h1, hx, hh, hy = (
+        s1 - tau * s0,
+        s2 - tau * s1,
+        s2 - 2 * tau * s1 + tau * tau * s0,
+        sxy - tau * sy,
+    )
+    gram = np.empty((len(kinks), 3, 3))
+    gram[:, 0, 0], gram[:, 0, 1], gram[:, 1, 1] = total[0], total[1], total[3]
+    gram[:, 1, 0], gram[:, 0, 2], gram[:, 2, 0] = total[1], h1, h1
+    gram[:, 1, 2], gram[:, 2, 1], gram[:, 2, 2] = hx, hx, hh
+    rhs = np.stack([np.full(len(kinks), total[2]), np.full(len(kinks), total[4]), hy], axis=1)
+    try:
+        beta = np.linalg.solve(gram, rhs[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        return None
+    sse = np.maximum(total[5] - np.sum(beta * rhs, axis=1), 0.0)
+    best = int(np.argmin(sse))
+    return TwoSegments(
+        split=int(kinks[best]),
+        sse_one=float(_line_sse(sums[:, -1:])[0][0]),
+        sse_two=float(sse[best]),
+        slope_before=float(beta[best, 1]),
+        slope_after=float(beta[best, 1] + beta[best, 2]),
+        step=0.0,
     )
 
 
