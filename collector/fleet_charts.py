@@ -141,7 +141,7 @@ def draw_heatmap(frame: pd.DataFrame, title: str, words: Mapping[str, str], path
     height = 1.2 + 0.16 * len(shown) + (1.9 if cut else 0.0)
     fig = Figure(figsize=(11.0, max(height, 2.4)), dpi=DPI)
     if cut:
-        grid = fig.add_gridspec(2, 1, height_ratios=[0.16 * len(shown), 1.5], hspace=0.35)
+        grid = fig.add_gridspec(2, 1, height_ratios=[0.16 * len(shown), 1.5], hspace=0.1)
         ax, spread = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
     else:
         ax, spread = fig.add_subplot(1, 1, 1), None
@@ -180,7 +180,9 @@ def _draw_spread(ax: Axes, frame: pd.DataFrame, words: Mapping[str, str]) -> Non
         ax.plot(x, frame.quantile(q, axis=0).to_numpy(), color=color, label=name, linewidth=1.2)
     ax.set_xlim(-0.5, frame.shape[1] - 0.5)
     ax.set_ylim(0, 100)
-    ax.set_xticks([])
+    columns = list(frame.columns)
+    ticks = list(range(0, len(columns), max(1, len(columns) // 14)))
+    ax.set_xticks(ticks, [f"{columns[i]:%d/%m}" for i in ticks], fontsize=7)
     ax.set_ylabel(words["percent_used"], fontsize=8)
     ax.set_title(words["fleet_spread"], fontsize=8.5)
     ax.legend(fontsize=7, loc="lower left", ncols=3)
