@@ -30,6 +30,7 @@ DPI = 110
 COLUMNS = 3
 PANEL = (4.2, 2.5)  # inches per small multiple
 MAX_HEATMAP_ROWS = 60  # beyond this, names are unreadable: the top rows plus a fleet summary
+MAX_DRAWN_POINTS = 1200  # per small multiple: a panel is about 450 pixels wide
 PROJECTION_DAYS = 7  # how far past `until` the small multiples look
 INCIDENT_COLOR = "#D55E00"
 RESET_COLOR = "#999999"
@@ -77,7 +78,8 @@ def _draw_panel(
     words: Mapping[str, str],
 ) -> None:
     r = series.review
-    ax.plot(_dates(series.times), series.values, color=PALETTE[0], linewidth=0.7)
+    times, values = thin_for_drawing(series.times, series.values)
+    ax.plot(_dates(times), values, color=PALETTE[0], linewidth=0.7)
     ax.axhline(100.0, color="#000000", linewidth=0.6)
     ax.axhline(settings.high_level, color=PALETTE[1], linewidth=0.6, linestyle="--")
     for moment in r.reset_times:
@@ -187,6 +189,22 @@ def _draw_spread(ax: Axes, frame: pd.DataFrame, words: Mapping[str, str]) -> Non
     ax.set_title(words["fleet_spread"], fontsize=8.5)
     ax.legend(fontsize=7, loc="lower left", ncols=3)
     ax.grid(alpha=0.25)
+
+
+def thin_for_drawing(
+    times: np.ndarray, values: np.ndarray, buckets: int = MAX_DRAWN_POINTS // 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """At most 2 x buckets points: each bucket's lowest and highest, in time order, so a thin
+    panel draws the same envelope (every peak and every restart) as the full series."""
+    if times.size <= 2 * buckets:
+        return times, values
+    edges = np.linspace(0, times.size, buckets + 1).astype(np.int64)
+    keep: list[int] = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        part = values[lo:hi]
+        keep.extend(sorted({lo + int(np.nanargmin(part)), lo + int(np.nanargmax(part))}))
+    index = np.asarray(keep, dtype=np.int64)
+    return times[index], values[index]
 
 
 def _dates(seconds: np.ndarray) -> np.ndarray:

@@ -78,6 +78,7 @@ def collect_fleet_snapshot(
     finally:
         fleet.session.close()
     gaps = [f"Prometheus query '{name}' {e}" for name, p in screen.items() for e in p["errors"]]
+    gaps.extend(f"Prometheus warned: {warning}" for warning in fleet.warnings)
     pagerduty = _incidents(config, start, end, gaps)
     return FleetSnapshot(
         collected_at=iso_utc(now),

@@ -37,6 +37,7 @@ COARSE_STEP = 3600  # the hourly range every series gets
 DAY = 86400
 WEEK = 7 * DAY
 BATCH_HOSTS = 60  # instances per detail request: keeps the URL and the answer small
+FloatArray = npt.NDArray[np.float64]
 _REGEX_SPECIAL = re.compile(r"([.^$*+?()\[\]{}|\\-])")
 
 
@@ -48,12 +49,21 @@ class FleetConnection:
     session: requests.Session
     settings: PrometheusSettings
     requests_made: int = 0
+    warnings: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        """Session hook: one more HTTP answer received."""
+        """Session hook: one more HTTP answer; its `warnings` (partial results) kept."""
+        found: list[str] = []
+        # A fleet's answers run to tens of MB: parse them a second time only when they warn.
+        if b'"warnings"' in response.content:
+            try:
+                found = [str(w) for w in response.json().get("warnings") or ()]
+            except (ValueError, AttributeError):
+                found = []
         with self._lock:
             self.requests_made += 1
+            self.warnings.extend(w for w in found if w not in self.warnings)
 
 
 def open_connection(settings: PrometheusSettings, ca_bundle: str | None) -> FleetConnection:
@@ -61,7 +71,7 @@ def open_connection(settings: PrometheusSettings, ca_bundle: str | None) -> Flee
     session = requests.Session()
     connection = prom_source.connect(session, settings, ca_bundle)
     fleet = FleetConnection(connection, session, settings)
-    session.hooks["response"].append(fleet.count)
+    session.hooks["response"] = [fleet.count]  # instead of the incident's per-thread hook
     return fleet
 
 
@@ -171,7 +181,11 @@ def _range_job(
                     promql, chunk.start, chunk.end, str(step), timeout=fleet.settings.timeout
                 )
                 _add_to_grid(by_label, result, start, end, step)
-            return _empty_grid(start, step) | {"series": list(by_label.values())}
+            series = [
+                {"metric": s["metric"], "values": _as_json_values(s["values"])}
+                for s in by_label.values()
+            ]
+            return _empty_grid(start, step) | {"series": series}
 
         return _guarded(fleet, ask, _empty_grid(start, step))
 
@@ -194,12 +208,18 @@ def _add_to_grid(
     for series in result:
         metric = series.get("metric", {})
         key = prom_source.label_text(metric)
-        entry = by_label.setdefault(key, {"metric": metric, "values": [None] * size})
-        for t, v in series.get("values", ()):
-            index = int(round((float(t) - origin) / step))
-            value = float(v)
-            if 0 <= index < size and np.isfinite(value):
-                entry["values"][index] = round(value, 3)
+        entry = by_label.setdefault(key, {"metric": metric, "values": np.full(size, np.nan)})
+        pairs = series.get("values") or ()
+        times = np.fromiter((float(t) for t, _ in pairs), dtype=np.float64, count=len(pairs))
+        values = np.fromiter((float(v) for _, v in pairs), dtype=np.float64, count=len(pairs))
+        index = np.rint((times - origin) / step).astype(np.int64)
+        inside = (index >= 0) & (index < size)
+        entry["values"][index[inside]] = np.round(values[inside], 3)
+
+
+def _as_json_values(values: FloatArray) -> list[float | None]:
+    # JSON has no NaN: a missing point is null.
+    return [None if v != v else v for v in values.tolist()]
 
 
 def _guarded(fleet: FleetConnection, ask: Callable[[], Any], empty: Any) -> tuple[Any, str | None]:
@@ -212,18 +232,13 @@ def _guarded(fleet: FleetConnection, ask: Callable[[], Any], empty: Any) -> tupl
         return empty, message
 
 
-FloatArray = npt.NDArray[np.float64]
-
-
 def read_grid(grid: dict[str, Any]) -> list[tuple[dict[str, str], FloatArray, FloatArray]]:
     """Each series of a grid as (labels, unix seconds, values), missing points dropped."""
     start = parse_time(grid["start"]).timestamp()
     step = float(grid["step"])
     out = []
     for series in grid.get("series") or ():
-        raw = np.array(
-            [np.nan if v is None else float(v) for v in series["values"]], dtype=np.float64
-        )
+        raw = np.array(series["values"], dtype=np.float64)  # null (None) becomes NaN
         times = start + step * np.arange(raw.size, dtype=np.float64)
         keep = np.isfinite(raw)
         out.append((dict(series.get("metric", {})), times[keep], raw[keep]))

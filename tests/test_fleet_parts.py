@@ -137,3 +137,15 @@ def test_review_window_is_what_the_analysis_sees() -> None:
     series = _reviewed("x", 50 + np.zeros(24 * 28))
     assert series.review.first_seen is not None
     assert UNTIL - series.review.first_seen <= timedelta(days=28)
+
+
+def test_thinning_keeps_every_peak_and_restart() -> None:
+    from collector.fleet_charts import thin_for_drawing
+
+    times = np.arange(8065, dtype=np.float64) * 300
+    values = 30 + (np.arange(8065) % 1000) / 1000 * 60  # a sawtooth, 8 restarts
+    thin_t, thin_v = thin_for_drawing(times, values)
+    assert thin_t.size <= 1200 and np.all(np.diff(thin_t) > 0)
+    assert thin_v.max() == values.max() and thin_v.min() == values.min()
+    restarts = np.sum(np.diff(values) < -30)
+    assert np.sum(np.diff(thin_v) < -30) == restarts == 8
