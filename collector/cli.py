@@ -14,6 +14,7 @@ from collector.batch import run_batch
 from collector.config import Config, ConfigError, load_config, parse_duration
 from collector.demo import demo_dir
 from collector.fleet_review import (
+    FleetReviewError,
     collect_fleet_snapshot,
     is_fleet_snapshot,
     load_fleet_snapshot,
@@ -31,7 +32,7 @@ from collector.webhook import serve_webhooks
 from report.render import TemplateError
 
 T = TypeVar("T")
-FAILURES = (ConfigError, PagerDutyError, SnapshotError, TemplateError)
+FAILURES = (ConfigError, PagerDutyError, SnapshotError, TemplateError, FleetReviewError)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

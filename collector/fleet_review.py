@@ -77,7 +77,10 @@ def collect_fleet_snapshot(
             part["errors"].extend(errors)
     finally:
         fleet.session.close()
-    gaps = [f"Prometheus query '{name}' {e}" for name, p in screen.items() for e in p["errors"]]
+    if all(not part["coarse"]["series"] and part["errors"] for part in screen.values()):
+        first = next(iter(screen.values()))["errors"][0].split(": ", 1)[-1]
+        raise FleetReviewError(f"no memory data for the review: {first}")
+    gaps = _screen_gaps(screen)
     gaps.extend(f"Prometheus warned: {warning}" for warning in fleet.warnings)
     pagerduty = _incidents(config, start, end, gaps)
     return FleetSnapshot(
@@ -98,6 +101,20 @@ def collect_fleet_snapshot(
         pagerduty=pagerduty,
         gaps=gaps,
     )
+
+
+class FleetReviewError(Exception):
+    """The review cannot be made at all (no data); the message says why."""
+
+
+def _screen_gaps(screen: dict[str, Any]) -> list[str]:
+    # One line per cause, naming every request it failed: a server that is down fails them all.
+    causes: dict[str, list[str]] = {}
+    for name, part in screen.items():
+        for error in part["errors"]:
+            request, _, cause = error.partition(": ")
+            causes.setdefault(cause, []).append(f"{name} {request}")
+    return [f"Prometheus ({', '.join(where)}): {cause}" for cause, where in causes.items()]
 
 
 def _ca(config: Config) -> str | None:

@@ -201,3 +201,25 @@ def test_bad_until_and_lonely_until_are_usage_errors(tmp_path: Path) -> None:
     assert lonely.exit_code == 2 and "--until goes with --memory-trends" in lonely.output
     window = CliRunner().invoke(main, ["--memory-trends", "forever"])
     assert window.exit_code == 2 and "--memory-trends" in window.output
+
+
+def test_an_edited_review_is_kept_and_the_new_draft_goes_beside_it(
+    prom_review: tuple[Any, Path], tmp_path: Path
+) -> None:
+    snapshot = str(prom_review[1] / "snapshot.json")
+    runner = CliRunner()
+    first = runner.invoke(main, ["--snapshot", snapshot, "--out", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    report = tmp_path / FOLDER / "report.md"
+    report.write_text("my capacity notes", encoding="utf-8")
+    second = runner.invoke(main, ["--snapshot", snapshot, "--out", str(tmp_path)])
+    assert "was edited by a person and is kept" in second.output
+    assert report.read_text(encoding="utf-8") == "my capacity notes"
+    assert list((tmp_path / FOLDER / "drafts").glob("*/hosts.csv"))
+
+
+def test_no_data_at_all_is_an_error_and_publishes_nothing(tmp_path: Path) -> None:
+    result, folder = run_review(tmp_path, "http://127.0.0.1:9")
+    assert result.exit_code == 1
+    assert "no memory data for the review: cannot reach Prometheus" in result.output
+    assert not folder.exists()
