@@ -126,7 +126,20 @@ def review_host(
     high_level: float = 90.0,
     min_growth_per_day: float = 0.5,
 ) -> HostReview:
-    """Review one memory or swap series (percent) over a window ending at `until`."""
+    """Review one memory or swap series (percent) over a window ending at `until`.
+
+    Samples after `until` and non-finite ones (gaps) are ignored. The rate is a Theil–Sen slope
+    with Sen's 95 % interval, on hourly (at most) bins net of daily and weekly cycles: within
+    the cycles when the series resets, else after a change point when there is one.
+    Growth is significant when the interval excludes zero and the rate is at least
+    `min_growth_per_day`; only then is 100 % projected, from the fitted line at the last
+    sample: `exhaustion_at` when within `horizon` of `until`, else `beyond_horizon`. A series
+    silent for `STALE_AFTER` before `until` (a decommissioned host) projects nothing.
+    The verdict is the first that holds of: leak (significant growth, with resets, whose
+    earlier cycles grew too), growing, level shift (a step of `LEVEL_SHIFT_MIN` points or
+    more, then no growth), cyclic, high (the last day's median at or above `high_level`),
+    steady. A drop large enough to be a reset counts as a restart, never as a level shift.
+    """
     series = _clean(times, values, until.timestamp())
     if len(series.t) == 0:
         return _empty_review(instance, kind)
@@ -217,13 +230,12 @@ def _seconds_of(moment: object) -> float:
 
 def _bin(series: _Series, resets: Sequence[int]) -> _Bins:
     t = series.t
-    segment = np.zeros(len(t), dtype=np.int64)
-    for index in resets:
-        segment[index:] += 1
-    steps = np.diff(t)
-    step = float(np.median(steps)) if len(steps) else 1.0
+    marks = np.zeros(len(t), dtype=np.int64)
+    marks[list(resets)] = 1
+    segment = np.cumsum(marks)
+    step = _typical_step(t)
     span = float(t[-1] - t[0])
-    width = max(step, min(math.ceil(span / MAX_BINS / max(step, 1.0)) * step, MAX_BIN_WIDTH), 1.0)
+    width = max(step, min(math.ceil(span / MAX_BINS / step) * step, MAX_BIN_WIDTH))
     slot = np.floor((t - t[0]) / width).astype(np.int64)
     key = segment * (int(slot[-1]) + 1) + slot
     first = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1]).astype(np.int64)
@@ -235,6 +247,13 @@ def _bin(series: _Series, resets: Sequence[int]) -> _Bins:
         start=t[first],
         width=width,
     )
+
+
+def _typical_step(t: FloatArray) -> float:
+    """The median spacing of distinct sample times, in seconds (at least one)."""
+    steps = np.diff(t)
+    steps = steps[steps > 0]
+    return max(float(np.median(steps)), 1.0) if len(steps) else 1.0
 
 
 def _fit_growth(bins: _Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
@@ -259,8 +278,8 @@ def _fit_cycles(bins: _Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
     """Sen's slope pooled over the cycles between resets, unless the last cycle differs.
 
     A reset is never a slope: pairs are only taken within a cycle. The last cycle alone wins
-    when it spans a day or more and its interval and the pooled one do not overlap (a fix
-    stopped the growth, or growth began after a deploy's restart).
+    when it spans a day or more and its rate clearly differs (a fix stopped the growth, or
+    growth began after a deploy's restart).
     """
     start = int(np.flatnonzero(bins.segment == bins.segment[-1])[0])
     x = (bins.t - bins.start[start]) / DAY
@@ -268,7 +287,8 @@ def _fit_cycles(bins: _Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
     own = None
     if x[-1] >= OWN_CYCLE_SPAN / DAY:
         own = fit_slope_interval(x[start:], adjusted[start:])
-    if own is not None and (slope is None or own.low > slope.high or own.high < slope.low):
+    changed = own is not None and _differs(own, slope, min_growth)
+    if changed:
         slope = own
     earlier = fit_slope_interval(x[:start], adjusted[:start], bins.segment[:start])
     grew = _significant(earlier, min_growth)
@@ -276,10 +296,20 @@ def _fit_cycles(bins: _Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
         slope=slope,
         start_bin=start,
         intercept=_intercept(slope, x[start:], adjusted[start:]),
-        change_point=None if grew else bins.start[start],
+        # The last reset is where the behaviour changed, unless it only began another cycle.
+        change_point=bins.start[start] if changed or not grew else None,
         step=0.0,
         cycles_grew=grew,
     )
+
+
+def _differs(own: SlopeFit, pooled: SlopeFit | None, min_growth: float) -> bool:
+    """The intervals do not overlap and the rates differ by a quarter, or min_growth at least."""
+    if pooled is None:
+        return True
+    apart = own.low > pooled.high or own.high < pooled.low
+    material = max(min_growth, abs(pooled.slope) / 4)
+    return apart and abs(own.slope - pooled.slope) >= material
 
 
 def _change_point(bins: _Bins, adjusted: FloatArray) -> TwoSegments | None:
@@ -356,10 +386,9 @@ def _week_over_week(series: _Series, until: float) -> float | None:
     week = 7 * DAY
     last = series.v[series.t > until - week]
     before = series.v[(series.t > until - 2 * week) & (series.t <= until - week)]
-    steps = np.diff(series.t)
-    if len(steps) == 0:
+    if len(series.t) < 2:
         return None
-    expected = week / float(np.median(steps))
+    expected = week / _typical_step(series.t)
     if len(last) < expected / 2 or len(before) < expected / 2:
         return None
     return float(last.mean() - before.mean())
