@@ -39,7 +39,6 @@ FULL = 100.0
 STALE_AFTER = timedelta(hours=6)  # no sample for this long before `until`: decommissioned
 MAX_BINS = 700  # the fits run on bins of whole steps, about this many over the window ...
 MAX_BIN_WIDTH = 3600.0  # ... and never wider than an hour, so that a day keeps its shape
-MIN_FIT_BINS = 4
 OWN_CYCLE_SPAN = DAY  # a last cycle shorter than this is measured with the earlier ones
 CHANGE_EXPLAINED = 0.5  # a change point must halve the squared residuals of one line ...
 LEVEL_SHIFT_MIN = 5.0  # ... and step by this many points ...
@@ -72,8 +71,8 @@ class HostReview:
     growth_high: float | None
     exhaustion_at: datetime | None  # UTC; only for significant growth reaching 100 % in horizon
     beyond_horizon: bool  # significant growth, but 100 % is reached after the horizon
-    restarts: int
-    reset_times: tuple[datetime, ...]
+    restarts: int  # resets: sudden drops of RESET_MIN_DROP points or more that hold
+    reset_times: tuple[datetime, ...]  # the first sample after each
     fit_start: datetime | None  # the segment fitted (after the last reset / change point)
     fit_end: datetime | None
     fit_intercept_percent: float | None  # the fitted line's value at fit_start
