@@ -500,3 +500,12 @@ def test_unused_swap_at_zero_is_steady() -> None:
     assert result.verdict is Verdict.STEADY
     assert result.growth_percent_per_day == 0.0 and result.restarts == 0
     assert result.week_over_week_change == 0.0
+
+
+def test_a_small_step_is_neither_growth_nor_a_level_shift() -> None:
+    # 3 points up halfway through a 3-day window: a line through it would climb 2 points a day.
+    result = review(series(3, lambda d: 40 + 3.0 * (d >= -1.5), FIVE_MINUTES, noise=0.3))
+    assert result.verdict is Verdict.STEADY
+    assert result.change_point is not None
+    assert abs(result.change_point - at(-1.5)) <= HOUR
+    assert_no_growth(result)

@@ -40,9 +40,9 @@ STALE_AFTER = timedelta(hours=6)  # no sample for this long before `until`: deco
 MAX_BINS = 700  # the fits run on bins of whole steps, about this many over the window ...
 MAX_BIN_WIDTH = 3600.0  # ... and never wider than an hour, so that a day keeps its shape
 OWN_CYCLE_SPAN = DAY  # a last cycle shorter than this is measured with the earlier ones
-CHANGE_EXPLAINED = 0.5  # a change point must halve the squared residuals of one line ...
-LEVEL_SHIFT_MIN = 5.0  # ... and step by this many points ...
-MIN_DIVERGENCE = 3.0  # ... or its two slopes end this many points apart
+CHANGE_EXPLAINED = 0.5  # a change point must halve the squared residuals of one line
+LEVEL_SHIFT_MIN = 5.0  # a step of this many points at least is a level shift
+MIN_DIVERGENCE = 3.0  # a kink's two slopes end this many points apart at least
 STEP_BETTER = 0.8  # a step must leave this share of a kink's squared residuals at most
 CHANGE_MIN_SPAN = 12 * 3600.0  # seconds on each side of a change point
 
@@ -314,7 +314,8 @@ def _differs(own: SlopeFit, pooled: SlopeFit | None, min_growth: float) -> bool:
 def _change_point(bins: _Bins, adjusted: FloatArray) -> TwoSegments | None:
     """A step (two free lines) or a kink (a broken line) that explains most of the variance.
 
-    The step is kept when it is large and fits clearly better than the kink; the kink when its
+    The step is kept when it stands out of the noise and fits clearly better than the kink (a
+    small step is no level shift, but the rate is still measured after it); the kink when its
     two slopes end far enough apart to matter.
     """
     count = len(bins.t)
@@ -328,7 +329,7 @@ def _change_point(bins: _Bins, adjusted: FloatArray) -> TwoSegments | None:
     if (
         step.sse_two <= CHANGE_EXPLAINED * step.sse_one
         and step.sse_two <= STEP_BETTER * kink.sse_two
-        and abs(step.step) >= max(LEVEL_SHIFT_MIN, 4 * noise)
+        and abs(step.step) >= 4 * noise
     ):
         return step
     divergence = abs(kink.slope_after - kink.slope_before) * (x[-1] - x[kink.split])
