@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import pytest
 
 from collector.analysis.fleet import HostReview, Verdict, rank_reviews, review_host
@@ -425,8 +426,12 @@ def test_times_may_be_epoch_seconds_datetime64_or_datetimes() -> None:
     t, values = series(7, lambda d: 40 + 3 * d, HOUR, noise=1.0)
     as_numpy = t.astype("datetime64[s]")
     as_datetimes = [datetime.fromtimestamp(s, tz=timezone.utc) for s in t]
-    results = [review((times, values)) for times in (t, as_numpy, as_datetimes)]  # type: ignore[arg-type]
-    assert results[0] == results[1] == results[2]
+    as_pandas = pd.to_datetime(t, unit="s", utc=True).to_numpy(dtype=object)  # Timestamps
+    results = [
+        review((times, values))  # type: ignore[arg-type]
+        for times in (t, as_numpy, as_datetimes, as_pandas)
+    ]
+    assert results[0] == results[1] == results[2] == results[3]
 
 
 def test_unsorted_samples_and_samples_after_until_are_handled() -> None:
