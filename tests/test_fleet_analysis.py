@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import pytest
 
 from collector.analysis.fleet import HostReview, Verdict, rank_reviews, review_host
@@ -199,6 +200,7 @@ def test_sawtooth_is_a_leak_measured_within_cycles(
         assert abs(found - at(truth)) <= step
     assert result.fit_start == result.reset_times[-1]
     assert result.fit_intercept_percent == pytest.approx(25.0, abs=2.0)
+    assert result.change_point is None  # the last reset began one more cycle, nothing new
 
 
 def test_a_leak_just_reset_keeps_the_rate_of_earlier_cycles() -> None:
@@ -245,6 +247,7 @@ def test_a_fix_that_stops_the_leak_is_not_a_leak_any_more() -> None:
     assert result.verdict is not Verdict.LEAK
     assert result.growth_percent_per_day == pytest.approx(0.0, abs=0.3)
     assert result.exhaustion_at is None
+    assert result.change_point is not None and abs(result.change_point - at(-6)) <= HOUR
 
 
 def test_growth_after_a_deploy_restart_is_growing_from_the_restart() -> None:
@@ -423,8 +426,12 @@ def test_times_may_be_epoch_seconds_datetime64_or_datetimes() -> None:
     t, values = series(7, lambda d: 40 + 3 * d, HOUR, noise=1.0)
     as_numpy = t.astype("datetime64[s]")
     as_datetimes = [datetime.fromtimestamp(s, tz=timezone.utc) for s in t]
-    results = [review((times, values)) for times in (t, as_numpy, as_datetimes)]  # type: ignore[arg-type]
-    assert results[0] == results[1] == results[2]
+    as_pandas = pd.to_datetime(t, unit="s", utc=True).to_numpy(dtype=object)  # Timestamps
+    results = [
+        review((times, values))  # type: ignore[arg-type]
+        for times in (t, as_numpy, as_datetimes, as_pandas)
+    ]
+    assert results[0] == results[1] == results[2] == results[3]
 
 
 def test_unsorted_samples_and_samples_after_until_are_handled() -> None:
@@ -451,3 +458,59 @@ def test_rank_puts_the_soonest_exhaustion_first_then_growth_then_the_rest() -> N
     assert [r.instance for r in ranked] == ["fast", "soon", "faster-far", "slow", "hot", "calm"]
     assert ranked[0].exhaustion_at is not None and ranked[1].exhaustion_at is not None
     assert ranked[0].exhaustion_at < ranked[1].exhaustion_at
+
+
+# More shapes -----------------------------------------------------------------------------
+
+
+def test_a_leak_under_a_daily_cycle_is_still_a_leak() -> None:
+    shape = lambda d: sawtooth(5.0, 4.0, 30.0, phase=1.0)(d) + daily(4.0, 15.0)(d)  # noqa: E731
+    result = review(series(20, shape, FIVE_MINUTES, noise=1.0))
+    assert result.verdict is Verdict.LEAK
+    assert result.restarts == 5
+    assert_rate(result, 5.0, 0.4)
+
+
+def test_a_level_shift_under_a_daily_cycle_is_a_level_shift() -> None:
+    shape = lambda d: 40 + 12.0 * (d >= -9) + daily(6.0, 10.0)(d)  # noqa: E731
+    result = review(series(21, shape, FIVE_MINUTES, noise=1.5))
+    assert result.verdict is Verdict.LEVEL_SHIFT
+    assert result.change_point is not None
+    assert abs(result.change_point - at(-9)) <= HOUR
+    assert_no_growth(result)
+
+
+def test_a_reset_smoothed_over_two_hourly_averages_counts_once() -> None:
+    # A server-side hourly average spreads a restart over two points: still one restart.
+    t, values = series(12, sawtooth(4.0, 5.0, 30.0, phase=2.5), HOUR, noise=0.3)
+    reset = int(np.argmax(np.diff(values) < -10)) + 1
+    values[reset] = (values[reset - 1] + values[reset + 1]) / 2
+    result = review((t, values))
+    assert result.restarts == 2
+    assert result.verdict is Verdict.LEAK
+    assert_rate(result, 4.0, 0.3)
+
+
+def test_duplicate_timestamps_are_tolerated() -> None:
+    t, values = series(7, lambda d: 40 + 3 * d, HOUR, noise=0.5)
+    result = review((np.repeat(t, 3), np.repeat(values, 3)))
+    assert result.verdict is Verdict.GROWING
+    assert_rate(result, 3.0, 0.2)
+
+
+def test_unused_swap_at_zero_is_steady() -> None:
+    t = grid(28)
+    result = review_host(t, np.zeros(len(t)), instance="h", kind="swap", until=UNTIL)
+    assert result.kind == "swap"
+    assert result.verdict is Verdict.STEADY
+    assert result.growth_percent_per_day == 0.0 and result.restarts == 0
+    assert result.week_over_week_change == 0.0
+
+
+def test_a_small_step_is_neither_growth_nor_a_level_shift() -> None:
+    # 3 points up halfway through a 3-day window: a line through it would climb 2 points a day.
+    result = review(series(3, lambda d: 40 + 3.0 * (d >= -1.5), FIVE_MINUTES, noise=0.3))
+    assert result.verdict is Verdict.STEADY
+    assert result.change_point is not None
+    assert abs(result.change_point - at(-1.5)) <= HOUR
+    assert_no_growth(result)

@@ -18,7 +18,7 @@ IntArray = npt.NDArray[np.int64]
 
 DAY = 86_400.0
 WEEK = 7 * DAY
-MIN_STRENGTH = 0.3  # share of the detrended variance a profile must explain to be a cycle
+MIN_STRENGTH = 0.3  # share of the detrended variance a profile must explain (beyond chance)
 MIN_AMPLITUDE = 2.0  # points, peak to trough of the profile
 MIN_COVERAGE = 0.8  # of a moving-average window that must hold data
 
@@ -67,9 +67,15 @@ def _profile(
     phase: IntArray,
     phases: int,
 ) -> FloatArray | None:
-    """The mean residual per phase when it explains enough of the residuals, else None."""
+    """The median residual per phase when it explains enough of the residuals, else None.
+
+    Enough is judged like an adjusted R²: a profile of `phases` values always explains some of
+    the residuals by chance, the more so when few periods were seen. Samples within one phase
+    slot (the hours of one day, for a weekly profile) count as one observation.
+    """
     residual, valid = _detrend(t, v, segment, width, period)
-    if valid.sum() < phases * 2:
+    observations = float(valid.sum()) * min(width / (period / phases), 1.0)
+    if observations < phases * 2:
         return None
     r, p = residual[valid], phase[valid]
     counts = np.bincount(p, minlength=phases)
@@ -84,7 +90,8 @@ def _profile(
     total = float(np.var(r))
     if total <= 0:
         return None
-    strength = 1 - float(np.var(r - profile[p])) / total
+    unexplained = float(np.var(r - profile[p])) / total
+    strength = 1 - unexplained * (observations - 1) / (observations - phases)
     if strength < MIN_STRENGTH or float(np.ptp(profile)) < MIN_AMPLITUDE:
         return None
     return profile

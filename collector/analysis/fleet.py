@@ -39,11 +39,10 @@ FULL = 100.0
 STALE_AFTER = timedelta(hours=6)  # no sample for this long before `until`: decommissioned
 MAX_BINS = 700  # the fits run on bins of whole steps, about this many over the window ...
 MAX_BIN_WIDTH = 3600.0  # ... and never wider than an hour, so that a day keeps its shape
-MIN_FIT_BINS = 4
 OWN_CYCLE_SPAN = DAY  # a last cycle shorter than this is measured with the earlier ones
-CHANGE_EXPLAINED = 0.5  # a change point must halve the squared residuals of one line ...
-LEVEL_SHIFT_MIN = 5.0  # ... and step by this many points ...
-MIN_DIVERGENCE = 3.0  # ... or its two slopes end this many points apart
+CHANGE_EXPLAINED = 0.5  # a change point must halve the squared residuals of one line
+LEVEL_SHIFT_MIN = 5.0  # a step of this many points at least is a level shift
+MIN_DIVERGENCE = 3.0  # a kink's two slopes end this many points apart at least
 STEP_BETTER = 0.8  # a step must leave this share of a kink's squared residuals at most
 CHANGE_MIN_SPAN = 12 * 3600.0  # seconds on each side of a change point
 
@@ -72,8 +71,8 @@ class HostReview:
     growth_high: float | None
     exhaustion_at: datetime | None  # UTC; only for significant growth reaching 100 % in horizon
     beyond_horizon: bool  # significant growth, but 100 % is reached after the horizon
-    restarts: int
-    reset_times: tuple[datetime, ...]
+    restarts: int  # resets: sudden drops of RESET_MIN_DROP points or more that hold
+    reset_times: tuple[datetime, ...]  # the first sample after each
     fit_start: datetime | None  # the segment fitted (after the last reset / change point)
     fit_end: datetime | None
     fit_intercept_percent: float | None  # the fitted line's value at fit_start
@@ -126,7 +125,20 @@ def review_host(
     high_level: float = 90.0,
     min_growth_per_day: float = 0.5,
 ) -> HostReview:
-    """Review one memory or swap series (percent) over a window ending at `until`."""
+    """Review one memory or swap series (percent) over a window ending at `until`.
+
+    Samples after `until` and non-finite ones (gaps) are ignored. The rate is a Theil–Sen slope
+    with Sen's 95 % interval, on hourly (at most) bins net of daily and weekly cycles: within
+    the cycles when the series resets, else after a change point when there is one.
+    Growth is significant when the interval excludes zero and the rate is at least
+    `min_growth_per_day`; only then is 100 % projected, from the fitted line at the last
+    sample: `exhaustion_at` when within `horizon` of `until`, else `beyond_horizon`. A series
+    silent for `STALE_AFTER` before `until` (a decommissioned host) projects nothing.
+    The verdict is the first that holds of: leak (significant growth, with resets, whose
+    earlier cycles grew too), growing, level shift (a step of `LEVEL_SHIFT_MIN` points or
+    more, then no growth), cyclic, high (the last day's median at or above `high_level`),
+    steady. A drop large enough to be a reset counts as a restart, never as a level shift.
+    """
     series = _clean(times, values, until.timestamp())
     if len(series.t) == 0:
         return _empty_review(instance, kind)
@@ -217,13 +229,12 @@ def _seconds_of(moment: object) -> float:
 
 def _bin(series: _Series, resets: Sequence[int]) -> _Bins:
     t = series.t
-    segment = np.zeros(len(t), dtype=np.int64)
-    for index in resets:
-        segment[index:] += 1
-    steps = np.diff(t)
-    step = float(np.median(steps)) if len(steps) else 1.0
+    marks = np.zeros(len(t), dtype=np.int64)
+    marks[list(resets)] = 1
+    segment = np.cumsum(marks)
+    step = _typical_step(t)
     span = float(t[-1] - t[0])
-    width = max(step, min(math.ceil(span / MAX_BINS / max(step, 1.0)) * step, MAX_BIN_WIDTH), 1.0)
+    width = max(step, min(math.ceil(span / MAX_BINS / step) * step, MAX_BIN_WIDTH))
     slot = np.floor((t - t[0]) / width).astype(np.int64)
     key = segment * (int(slot[-1]) + 1) + slot
     first = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1]).astype(np.int64)
@@ -235,6 +246,13 @@ def _bin(series: _Series, resets: Sequence[int]) -> _Bins:
         start=t[first],
         width=width,
     )
+
+
+def _typical_step(t: FloatArray) -> float:
+    """The median spacing of distinct sample times, in seconds (at least one)."""
+    steps = np.diff(t)
+    steps = steps[steps > 0]
+    return max(float(np.median(steps)), 1.0) if len(steps) else 1.0
 
 
 def _fit_growth(bins: _Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
@@ -259,8 +277,8 @@ def _fit_cycles(bins: _Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
     """Sen's slope pooled over the cycles between resets, unless the last cycle differs.
 
     A reset is never a slope: pairs are only taken within a cycle. The last cycle alone wins
-    when it spans a day or more and its interval and the pooled one do not overlap (a fix
-    stopped the growth, or growth began after a deploy's restart).
+    when it spans a day or more and its rate clearly differs (a fix stopped the growth, or
+    growth began after a deploy's restart).
     """
     start = int(np.flatnonzero(bins.segment == bins.segment[-1])[0])
     x = (bins.t - bins.start[start]) / DAY
@@ -268,7 +286,8 @@ def _fit_cycles(bins: _Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
     own = None
     if x[-1] >= OWN_CYCLE_SPAN / DAY:
         own = fit_slope_interval(x[start:], adjusted[start:])
-    if own is not None and (slope is None or own.low > slope.high or own.high < slope.low):
+    changed = own is not None and _differs(own, slope, min_growth)
+    if changed:
         slope = own
     earlier = fit_slope_interval(x[:start], adjusted[:start], bins.segment[:start])
     grew = _significant(earlier, min_growth)
@@ -276,16 +295,27 @@ def _fit_cycles(bins: _Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
         slope=slope,
         start_bin=start,
         intercept=_intercept(slope, x[start:], adjusted[start:]),
-        change_point=None if grew else bins.start[start],
+        # The last reset is where the behaviour changed, unless it only began another cycle.
+        change_point=bins.start[start] if changed or not grew else None,
         step=0.0,
         cycles_grew=grew,
     )
 
 
+def _differs(own: SlopeFit, pooled: SlopeFit | None, min_growth: float) -> bool:
+    """The intervals do not overlap and the rates differ by a quarter, or min_growth at least."""
+    if pooled is None:
+        return True
+    apart = own.low > pooled.high or own.high < pooled.low
+    material = max(min_growth, abs(pooled.slope) / 4)
+    return apart and abs(own.slope - pooled.slope) >= material
+
+
 def _change_point(bins: _Bins, adjusted: FloatArray) -> TwoSegments | None:
     """A step (two free lines) or a kink (a broken line) that explains most of the variance.
 
-    The step is kept when it is large and fits clearly better than the kink; the kink when its
+    The step is kept when it stands out of the noise and fits clearly better than the kink (a
+    small step is no level shift, but the rate is still measured after it); the kink when its
     two slopes end far enough apart to matter.
     """
     count = len(bins.t)
@@ -299,7 +329,7 @@ def _change_point(bins: _Bins, adjusted: FloatArray) -> TwoSegments | None:
     if (
         step.sse_two <= CHANGE_EXPLAINED * step.sse_one
         and step.sse_two <= STEP_BETTER * kink.sse_two
-        and abs(step.step) >= max(LEVEL_SHIFT_MIN, 4 * noise)
+        and abs(step.step) >= 4 * noise
     ):
         return step
     divergence = abs(kink.slope_after - kink.slope_before) * (x[-1] - x[kink.split])
@@ -356,10 +386,9 @@ def _week_over_week(series: _Series, until: float) -> float | None:
     week = 7 * DAY
     last = series.v[series.t > until - week]
     before = series.v[(series.t > until - 2 * week) & (series.t <= until - week)]
-    steps = np.diff(series.t)
-    if len(steps) == 0:
+    if len(series.t) < 2:
         return None
-    expected = week / float(np.median(steps))
+    expected = week / _typical_step(series.t)
     if len(last) < expected / 2 or len(before) < expected / 2:
         return None
     return float(last.mean() - before.mean())

@@ -6,6 +6,7 @@ over thousands of points stays within a millisecond or so.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -86,28 +87,33 @@ def _pairs(groups: IntArray) -> tuple[IntArray, IntArray, float]:
     """Index pairs i < j within the same group (all, or a sample), and Var(S) under H0."""
     starts, sizes = _runs(groups)
     variance = float(sum(n * (n - 1) * (2 * n + 5) for n in sizes) / 18)
+    first, second = _pairs_of_runs(tuple(starts), tuple(sizes))
+    return first, second, variance
+
+
+@functools.lru_cache(maxsize=64)
+def _pairs_of_runs(starts: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[IntArray, IntArray]:
+    """Pairs for these runs; cached, as a fleet's series mostly share one length."""
     total = sum(n * (n - 1) // 2 for n in sizes)
-    if total <= MAX_PAIRS:
-        parts = [np.triu_indices(n, k=1) for n in sizes]
-        first = np.concatenate([p[0] + s for p, s in zip(parts, starts, strict=True)])
-        second = np.concatenate([p[1] + s for p, s in zip(parts, starts, strict=True)])
-        return first.astype(np.int64), second.astype(np.int64), variance
-    # Each group gets pairs in proportion to its own pair count, so the sample keeps the weights.
+    firsts, seconds = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
     rng = np.random.default_rng(_SEED)
-    firsts, seconds = [], []
     for start, n in zip(starts, sizes, strict=True):
-        wanted = round(MAX_PAIRS * (n * (n - 1) / 2) / total)
-        if n < 2 or wanted == 0:
+        if n < 2:
             continue
-        a = rng.integers(0, n, wanted)
-        b = rng.integers(0, n - 1, wanted)
-        b = b + (b >= a)  # b != a, uniform over the others
-        firsts.append(np.minimum(a, b) + start)
-        seconds.append(np.maximum(a, b) + start)
-    if not firsts:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, variance
-    return np.concatenate(firsts), np.concatenate(seconds), variance
+        if total <= MAX_PAIRS:
+            a, b = np.triu_indices(n, k=1)
+        else:
+            # Pairs in proportion to each run's own count: the sample keeps the weights.
+            wanted = round(MAX_PAIRS * (n * (n - 1) / 2) / total)
+            a = rng.integers(0, n, wanted)
+            b = rng.integers(0, n - 1, wanted)
+            b = b + (b >= a)  # b != a, uniform over the others
+        firsts.append(np.minimum(a, b).astype(np.int64) + start)
+        seconds.append(np.maximum(a, b).astype(np.int64) + start)
+    first, second = np.concatenate(firsts), np.concatenate(seconds)
+    first.flags.writeable = False  # shared by every caller through the cache
+    second.flags.writeable = False
+    return first, second
 
 
 def _runs(groups: IntArray) -> tuple[list[int], list[int]]:
