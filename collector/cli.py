@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -196,7 +197,7 @@ def _run_fleet_review(
         snapshot = load_fleet_snapshot(snapshot_path)
     else:
         window = _option(parse_duration, str(memory_trends), "--memory-trends")
-        end = _option(parse_time, until, "--until") if until else None
+        end = _option(_parse_until, until, "--until") if until else None
         snapshot = collect_fleet_snapshot(config, window, end)
     published = publish_review(snapshot, config, out_dir, force=force)
     for gap in snapshot.gaps:
@@ -204,6 +205,11 @@ def _run_fleet_review(
     click.echo(
         f"{published.message} ({snapshot.prometheus.get('requests', 0)} Prometheus requests)"
     )
+
+
+def _parse_until(text: str) -> datetime:
+    # A bare ISO 8601 date means its midnight, UTC.
+    return parse_time(f"{text}T00:00:00Z" if len(text.strip()) == 10 else text)
 
 
 def _option(parse: Callable[[str], T], text: str, hint: str) -> T:

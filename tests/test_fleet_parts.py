@@ -149,3 +149,12 @@ def test_thinning_keeps_every_peak_and_restart() -> None:
     assert thin_v.max() == values.max() and thin_v.min() == values.min()
     restarts = np.sum(np.diff(values) < -30)
     assert np.sum(np.diff(thin_v) < -30) == restarts == 8
+
+
+def test_until_accepts_iso_8601_dates_and_times_with_a_zone() -> None:
+    from collector.cli import _parse_until
+
+    assert _parse_until("2026-03-29") == UNTIL
+    assert _parse_until("2026-03-29T02:00:00+02:00") == UNTIL
+    with pytest.raises(ValueError, match="without a time zone"):
+        _parse_until("2026-03-29T00:00:00")

@@ -195,7 +195,7 @@ def test_incidents_are_linked_by_service_selector_and_host_name(
 
 
 def test_bad_until_and_lonely_until_are_usage_errors(tmp_path: Path) -> None:
-    bad = CliRunner().invoke(main, ["--memory-trends", "28d", "--until", "yesterday"])
+    bad = CliRunner().invoke(main, ["--memory-trends", "28d", "--until", "2026-03-29 00:00"])
     assert bad.exit_code == 2 and "--until" in bad.output
     lonely = CliRunner().invoke(main, ["--demo", "--until", "2026-01-01T00:00:00Z"])
     assert lonely.exit_code == 2 and "--until goes with --memory-trends" in lonely.output
