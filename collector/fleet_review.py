@@ -19,7 +19,7 @@ from collector import __version__
 from collector import fleet_source as source
 from collector import pagerduty as pd_source
 from collector.analysis.fleet_series import choose_detail_hosts, review_grid
-from collector.config import Config, ConfigError
+from collector.config import Config, ConfigError, QuerySpec
 from collector.output import Published, discard_staging, lock_for, make_staging, publish
 from collector.snapshot import SnapshotError
 from collector.timeutil import iso_utc, parse_time
@@ -55,13 +55,29 @@ def collect_fleet_snapshot(
     """Screen the fleet, fetch the hosts that need it in detail, list the window's incidents."""
     now = datetime.now(timezone.utc)
     end = source.align_until(until or now)
-    start = end - window
     specs = source.fleet_specs(config.prometheus.queries)
     if not specs:
         raise ConfigError(
             f"{config.source}: key 'prometheus.queries': no query of kind memory or swap;"
             " the memory-trend review has nothing to screen"
         )
+    prometheus, gaps = _fetch_metrics(config, specs, end, window)
+    pagerduty = _incidents(config, end - window, end, gaps)
+    return FleetSnapshot(
+        collected_at=iso_utc(now),
+        tool_version=__version__,
+        until=iso_utc(end),
+        window_s=window.total_seconds(),
+        prometheus=prometheus,
+        pagerduty=pagerduty,
+        gaps=gaps,
+    )
+
+
+def _fetch_metrics(
+    config: Config, specs: list[QuerySpec], end: datetime, window: timedelta
+) -> tuple[dict[str, Any], list[str]]:
+    """The screen of every query, then the detail of the hosts that need it; and the gaps."""
     selector = config.fleet.selector
     fleet = source.open_connection(config.prometheus, _ca(config))
     try:
@@ -72,7 +88,7 @@ def collect_fleet_snapshot(
             coarse = review_grid(spec.name, spec.kind, part["coarse"], config.fleet, end)
             hosts = choose_detail_hosts(coarse, part, config.fleet)
             detail[spec.name], errors = source.fetch_detail(
-                fleet, spec, selector, hosts, start, end
+                fleet, spec, selector, hosts, end - window, end
             )
             part["errors"].extend(errors)
     finally:
@@ -82,25 +98,15 @@ def collect_fleet_snapshot(
         raise FleetReviewError(f"no memory data for the review: {first}")
     gaps = _screen_gaps(screen)
     gaps.extend(f"Prometheus warned: {warning}" for warning in fleet.warnings)
-    pagerduty = _incidents(config, start, end, gaps)
-    return FleetSnapshot(
-        collected_at=iso_utc(now),
-        tool_version=__version__,
-        until=iso_utc(end),
-        window_s=window.total_seconds(),
-        prometheus={
-            "url": config.prometheus.url,
-            "selector": selector,
-            "requests": fleet.requests_made,
-            "queries": [
-                {"name": s.name, "title": s.title, "kind": s.kind, "query": s.query} for s in specs
-            ],
-            "screen": screen,
-            "detail": detail,
-        },
-        pagerduty=pagerduty,
-        gaps=gaps,
-    )
+    queries = [{"name": s.name, "title": s.title, "kind": s.kind, "query": s.query} for s in specs]
+    return {
+        "url": config.prometheus.url,
+        "selector": selector,
+        "requests": fleet.requests_made,
+        "queries": queries,
+        "screen": screen,
+        "detail": detail,
+    }, gaps
 
 
 class FleetReviewError(Exception):
