@@ -227,23 +227,23 @@ def summarise(analysis: FleetAnalysis, settings: FleetSettings) -> dict[str, Any
 def suggested_actions(
     analysis: FleetAnalysis, settings: FleetSettings
 ) -> list[tuple[str, dict[str, Any]]]:
-    """One suggestion per host that leaks, grows, runs hot or caused incidents (top_n at most)."""
+    """One suggestion per series that leaks, grows, runs hot or caused incidents (top_n at most).
+
+    `kind_key` is a word key ("memory", "swap") that the template translates.
+    """
     actions: list[tuple[str, dict[str, Any]]] = []
     for s in analysis.series:
         r = s.review
         rate = f"{r.growth_percent_per_day:.1f}" if r.growth_percent_per_day is not None else "?"
+        about = {"instance": r.instance, "kind_key": r.kind}
         if r.verdict is Verdict.LEAK:
-            actions.append(
-                ("action_leak", {"instance": r.instance, "rate": rate, "restarts": r.restarts})
-            )
+            actions.append(("action_leak", about | {"rate": rate, "restarts": r.restarts}))
         elif r.verdict is Verdict.GROWING:
-            actions.append(("action_growing", {"instance": r.instance, "rate": rate}))
+            actions.append(("action_growing", about | {"rate": rate}))
         elif r.verdict is Verdict.HIGH:
-            actions.append(
-                ("action_high", {"instance": r.instance, "level": f"{settings.high_level:g}"})
-            )
+            actions.append(("action_high", about | {"level": f"{settings.high_level:g}"}))
         elif count := len(analysis.incidents_of(s)):
-            actions.append(("action_incidents", {"instance": r.instance, "count": count}))
+            actions.append(("action_incidents", about | {"count": count}))
     return actions[: settings.top_n]
 
 

@@ -50,15 +50,17 @@ FR: dict[str, str] = {
     "col_change": "Variation (points)",
     "actions": "Actions suggérées",
     "action_leak": (
-        "{instance} fuit ({rate} %/jour entre redémarrages, {restarts} redémarrages) : chercher"
-        " la fuite (profil mémoire) ou planifier des redémarrages"
+        "{instance} ({kind}) fuit ({rate} %/jour entre redémarrages, {restarts} redémarrages) :"
+        " chercher la fuite (profil mémoire) ou planifier des redémarrages"
     ),
     "action_growing": (
-        "{instance} croît de {rate} %/jour : vérifier le dernier déploiement ou augmenter la"
-        " mémoire avant l'épuisement"
+        "{instance} ({kind}) croît de {rate} %/jour : vérifier le dernier déploiement ou"
+        " augmenter la mémoire avant l'épuisement"
     ),
-    "action_high": "{instance} reste au-dessus de {level} % : redimensionner ou répartir la charge",
-    "action_incidents": "{instance} a causé {count} incidents : relire leurs post-mortems",
+    "action_high": (
+        "{instance} ({kind}) reste au-dessus de {level} % : redimensionner ou répartir la charge"
+    ),
+    "action_incidents": "{instance} ({kind}) a causé {count} incidents : relire leurs post-mortems",
     "owner": "responsable",
     "date": "date",
     "no_action": "Rien à signaler cette fois.",
@@ -122,14 +124,15 @@ EN: dict[str, str] = {
     "col_change": "Change (points)",
     "actions": "Suggested actions",
     "action_leak": (
-        "{instance} leaks ({rate} %/day between restarts, {restarts} restarts): find the leak"
-        " (heap profile) or schedule restarts"
+        "{instance} ({kind}) leaks ({rate} %/day between restarts, {restarts} restarts): find the"
+        " leak (heap profile) or schedule restarts"
     ),
     "action_growing": (
-        "{instance} grows {rate} %/day: check the last deploy or add memory before it runs out"
+        "{instance} ({kind}) grows {rate} %/day: check the last deploy or add memory before it"
+        " runs out"
     ),
-    "action_high": "{instance} stays above {level} %: resize it or spread the load",
-    "action_incidents": "{instance} caused {count} incidents: read their post-mortems",
+    "action_high": "{instance} ({kind}) stays above {level} %: resize it or spread the load",
+    "action_incidents": "{instance} ({kind}) caused {count} incidents: read their post-mortems",
     "owner": "owner",
     "date": "date",
     "no_action": "Nothing to act on this time.",
