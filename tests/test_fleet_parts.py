@@ -158,3 +158,13 @@ def test_until_accepts_iso_8601_dates_and_times_with_a_zone() -> None:
     assert _parse_until("2026-03-29T02:00:00+02:00") == UNTIL
     with pytest.raises(ValueError, match="without a time zone"):
         _parse_until("2026-03-29T00:00:00")
+
+
+def test_every_fleet_word_exists_in_both_languages_and_the_template_uses_known_ones() -> None:
+    assert FLEET_LABELS["fr"].keys() == FLEET_LABELS["en"].keys()
+    template = (Path(__file__).resolve().parents[1] / "report" / "templates"
+                / "memory_trends.md.j2").read_text(encoding="utf-8")
+    used = set(re.findall(r"\bW\.([a-z_]+)", template))
+    assert used and used <= FLEET_LABELS["en"].keys()
+    verdicts = ("leak", "growing", "level shift", "cyclic", "high", "steady", "memory", "swap")
+    assert all(v in FLEET_LABELS["fr"] for v in verdicts)
