@@ -26,6 +26,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+import requests
 from measure import COLLECT, GNU_TIME, environment
 from servers import TOKEN, PagerDutySimulator, load_prometheus, prometheus_queries
 
@@ -84,6 +85,40 @@ def write_fleet(gen: ModuleType, hosts: int, days: int, out_dir: Path) -> tuple[
     return files, 2 * hosts * times.size
 
 
+def wait_for_compaction(url: str, quiet: float = 150.0, limit: float = 1200.0) -> tuple[float, int]:
+    """Wait until Prometheus has merged the backfilled 2-hour blocks (its block count holds
+    still for `quiet` seconds): a live server queries compacted blocks, and compaction running
+    during the measure would be charged to the review. Returns the wait and the block count."""
+    started = time.monotonic()
+    last, since = -1, time.monotonic()
+    while time.monotonic() - started < limit:
+        blocks = _metric(url, "prometheus_tsdb_blocks_loaded")
+        if blocks != last:
+            last, since = blocks, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+        time.sleep(2.0)
+    return time.monotonic() - started, last
+
+
+def _metric(url: str, name: str) -> int:
+    try:
+        text = requests.get(f"{url}/metrics", timeout=60).text
+    except requests.RequestException:
+        return -1
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return int(float(line.split()[-1]))
+    return -1
+
+
+def _queries_seen(url: str) -> int | None:
+    try:
+        return prometheus_queries(url)
+    except requests.RequestException:
+        return None
+
+
 def run_review(url: str, until: str, scratch: Path) -> dict[str, Any]:
     """One `collect --memory-trends 28d` process: wall time, peak RSS, requests."""
     out = scratch / "out"
@@ -94,7 +129,7 @@ def run_review(url: str, until: str, scratch: Path) -> dict[str, Any]:
     empty.mkdir(exist_ok=True)
     with PagerDutySimulator(empty, TOKEN) as sim:
         env = environment(sim, url)
-        before = prometheus_queries(url)
+        before = _queries_seen(url)
         started = time.perf_counter()
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False,
                               timeout=1800)
@@ -108,13 +143,17 @@ def run_review(url: str, until: str, scratch: Path) -> dict[str, Any]:
     return {
         "wall_s": round(wall, 1),
         "peak_rss_mib": round(int(rss_file.read_text().split()[-1]) / 1024),
-        "prometheus_requests_seen_by_server": prometheus_queries(url) - before,
+        "prometheus_requests_seen_by_server": _difference(_queries_seen(url), before),
         "prometheus_requests_reported": snapshot["prometheus"]["requests"],
         "pagerduty_requests": pd_requests,
         "hosts_csv_rows": rows,
         "detailed_series": sum(len(g["series"]) for g in snapshot["prometheus"]["detail"].values()),
         "stdout": done.stdout.strip(),
     }
+
+
+def _difference(after: int | None, before: int | None) -> int | None:
+    return None if after is None or before is None else after - before
 
 
 def main() -> int:
@@ -136,6 +175,7 @@ def main() -> int:
                   ("count(node_memory_MemAvailable_bytes)", last)]
         server, backfill = load_prometheus(files, work / "prom", checks)
         try:
+            compaction, blocks = wait_for_compaction(server.url)
             result = run_review(server.url, gen.UNTIL.isoformat(), work)
         finally:
             server.stop()
@@ -147,6 +187,8 @@ def main() -> int:
             "openmetrics_gb": round(size / 1e9, 2),
             "generate_s": round(generated, 1),
             "backfill_s": round(backfill, 1),
+            "compaction_wait_s": round(compaction, 1),
+            "blocks_after_compaction": blocks,
         }
         args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         print(json.dumps(result, indent=2))

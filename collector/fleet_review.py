@@ -93,9 +93,10 @@ def _fetch_metrics(
             part["errors"].extend(errors)
     finally:
         fleet.session.close()
-    if all(not part["coarse"]["series"] and part["errors"] for part in screen.values()):
-        first = next(iter(screen.values()))["errors"][0].split(": ", 1)[-1]
-        raise FleetReviewError(f"no memory data for the review: {first}")
+    if not any(part["coarse"]["series"] for part in screen.values()):
+        errors = [e.split(": ", 1)[-1] for part in screen.values() for e in part["errors"]]
+        why = errors[0] if errors else f"no series matched (fleet.selector {selector!r})"
+        raise FleetReviewError(f"no memory data for the review: {why}")
     gaps = _screen_gaps(screen)
     gaps.extend(f"Prometheus warned: {warning}" for warning in fleet.warnings)
     queries = [{"name": s.name, "title": s.title, "kind": s.kind, "query": s.query} for s in specs]

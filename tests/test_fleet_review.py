@@ -223,3 +223,18 @@ def test_no_data_at_all_is_an_error_and_publishes_nothing(tmp_path: Path) -> Non
     assert result.exit_code == 1
     assert "no memory data for the review: cannot reach Prometheus" in result.output
     assert not folder.exists()
+
+
+def test_a_selector_that_matches_nothing_is_an_error(
+    tmp_path: Path, fleet_prometheus: PrometheusServer
+) -> None:
+    config = tmp_path / "collector.yaml"
+    config.write_text('fleet:\n  selector: \'job="nope"\'\n', encoding="utf-8")
+    result = CliRunner().invoke(
+        main,
+        ["--memory-trends", "28d", "--until", FLEET_UNTIL, "--config", str(config),
+         "--out", str(tmp_path / "out")],
+        env={"PROMETHEUS_URL": fleet_prometheus.url, "PAGERDUTY_API_TOKEN": ""},
+    )
+    assert result.exit_code == 1
+    assert "no series matched (fleet.selector 'job=\"nope\"')" in result.output
