@@ -137,7 +137,7 @@ class FleetSettings:
     high_level: float = 90.0
     horizon: timedelta = timedelta(days=30)
     min_growth: float = 0.5  # percentage points per day
-    max_detail_hosts: int = 200
+    max_detail_hosts: int = 60  # one request per query (BATCH_HOSTS)
 
 
 @dataclass(frozen=True)
@@ -493,7 +493,7 @@ def _fleet(raw: Mapping[str, Any]) -> FleetSettings:
         high_level=float(raw.get("high_level_percent", 90.0)),
         horizon=parse_duration(raw.get("horizon", "30d")),
         min_growth=float(raw.get("min_growth_percent_per_day", 0.5)),
-        max_detail_hosts=int(raw.get("max_detail_hosts", 200)),
+        max_detail_hosts=int(raw.get("max_detail_hosts", 60)),
     )
 
 

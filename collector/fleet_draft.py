@@ -18,7 +18,6 @@ from collector.analysis.fleet_links import HostIncident, link_incidents, read_fl
 from collector.analysis.fleet_series import (
     ReviewedSeries,
     daily_matrix,
-    merge_detail,
     review_grid,
 )
 from collector.config import Config, FleetSettings
@@ -100,15 +99,15 @@ def analyse_fleet(snapshot: FleetSnapshot, settings: FleetSettings) -> FleetAnal
     for query in prom["queries"]:
         name, kind = query["name"], query["kind"]
         part = prom["screen"].get(name, {})
-        peaks = part.get("peak", {})
-        coarse = review_grid(name, kind, part.get("coarse", {}), settings, until, peaks=peaks)
         grid = prom.get("detail", {}).get(name) or {}
-        fine = review_grid(name, kind, grid, settings, until, detailed=True, peaks=peaks)
+        fine = review_grid(name, kind, grid, settings, until, detailed=True)
+        seen = {label_text(dict(s.labels)) for s in fine}
+        coarse = review_grid(name, kind, part.get("coarse", {}), settings, until, skip=seen)
         detailed += len(fine)
-        reviewed = merge_detail(coarse, fine)
+        reviewed = coarse + fine
         everything.extend(reviewed)
         order = [s.review.instance for s in _ranked(reviewed)]
-        heatmaps[name] = daily_matrix(part.get("daily", {}), order)
+        heatmaps[name] = daily_matrix(part.get("coarse", {}), order, until)
     ranked = _ranked(everything)
     incidents = read_fleet_incidents(snapshot.pagerduty.get("incidents", []))
     services = snapshot.pagerduty.get("services", {})

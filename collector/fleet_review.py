@@ -18,7 +18,7 @@ from typing import Any
 from collector import __version__
 from collector import fleet_source as source
 from collector import pagerduty as pd_source
-from collector.analysis.fleet_series import choose_detail_hosts, review_grid
+from collector.analysis.fleet_series import choose_detail_hosts
 from collector.config import Config, ConfigError, QuerySpec
 from collector.output import Published, discard_staging, lock_for, make_staging, publish
 from collector.snapshot import SnapshotError
@@ -85,8 +85,7 @@ def _fetch_metrics(
         detail: dict[str, Any] = {}
         for spec in specs:
             part = screen[spec.name]
-            coarse = review_grid(spec.name, spec.kind, part["coarse"], config.fleet, end)
-            hosts = choose_detail_hosts(coarse, part, config.fleet)
+            hosts = choose_detail_hosts(part["coarse"], part, config.fleet)
             detail[spec.name], errors = source.fetch_detail(
                 fleet, spec, selector, hosts, end - window, end
             )

@@ -84,30 +84,43 @@ def _reviewed(name: str, values: np.ndarray) -> ReviewedSeries:
     return ReviewedSeries("memory_used", {"instance": name}, review, times, values, False)
 
 
+def _grid(series: dict[str, np.ndarray]) -> dict[str, object]:
+    start = UNTIL - timedelta(hours=671)
+    return {"start": start.isoformat(), "step": 3600, "series": [
+        {"metric": {"instance": name}, "values": values.tolist()}
+        for name, values in series.items()]}
+
+
 def test_detail_goes_to_the_loud_hosts_most_urgent_first_and_is_capped() -> None:
     rng = np.random.default_rng(1)
-    calm = [_reviewed(f"calm-{i:03d}", 30 + rng.normal(0, 0.2, 672)) for i in range(50)]
-    growing = [_reviewed(f"grow-{i}", 30 + 1.5 * np.arange(672) / 24) for i in range(3)]
-    settings = FleetSettings(top_n=2, max_detail_hosts=4)
-    chosen = choose_detail_hosts([*calm, *growing], {}, settings)
-    assert sorted(chosen) == ["grow-0", "grow-1", "grow-2"]
-    assert len(chosen) == 3  # the top 2 are growing hosts; no calm host is loud
-    loud_peak = {"peak": {'{instance="calm-007"}': 88.0}}
-    assert "calm-007" in choose_detail_hosts([*calm, *growing], loud_peak, settings)
-    assert len(choose_detail_hosts([*calm, *growing], loud_peak,
-                                   FleetSettings(top_n=40, max_detail_hosts=4))) == 4
+    hours = np.arange(672)
+    series = {f"calm-{i:03d}": 30 + rng.normal(0, 0.2, 672) for i in range(50)}
+    series |= {f"grow-{i}": 30 + (1 + i) * hours / 24 for i in range(3)}  # 1, 2, 3 %/day
+    settings = FleetSettings(max_detail_hosts=10)
+    assert choose_detail_hosts(_grid(series), {}, settings) == ["grow-2", "grow-1", "grow-0"]
+    spike = 30 + rng.normal(0, 0.2, 672)
+    spike[300] = 88.0  # one hour near the high level: worth a look at full resolution
+    restart = np.where(hours < 400, 60.0, 35.0)  # a drop as large as a restart
+    series |= {"calm-007": spike, "calm-008": restart}
+    slope = {"slope_week": {'{instance="calm-009"}': 1.0 / 86400}}  # the server's deriv
+    chosen = choose_detail_hosts(_grid(series), slope, settings)
+    assert set(chosen) == {"grow-0", "grow-1", "grow-2", "calm-007", "calm-008", "calm-009"}
+    assert len(choose_detail_hosts(_grid(series), slope, FleetSettings(max_detail_hosts=4))) == 4
 
 
 def test_daily_matrix_rows_follow_the_ranking_and_days_are_the_averaged_ones() -> None:
-    start = datetime(2026, 3, 2, tzinfo=timezone.utc)
-    grid = {"start": start.isoformat(), "step": 86400, "series": [
-        {"metric": {"instance": "a"}, "values": [10.0, 20.0, None]},
-        {"metric": {"instance": "b"}, "values": [50.0, 60.0, 70.0]},
+    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    a = [10.0] * 24 + [20.0, 40.0] + [None] * 22 + [None] * 24 + [99.0]  # the 99 is at `until`
+    b = [50.0] * 24 + [60.0] * 24 + [70.0] * 24 + [99.0]
+    grid = {"start": start.isoformat(), "step": 3600, "series": [
+        {"metric": {"instance": "a"}, "values": a},
+        {"metric": {"instance": "b"}, "values": b},
     ]}
-    frame = daily_matrix(grid, ["b", "a"])
+    frame = daily_matrix(grid, ["b", "a"], start + timedelta(days=3))
     assert list(frame.index) == ["b", "a"]
     assert [str(d) for d in frame.columns] == ["2026-03-01", "2026-03-02", "2026-03-03"]
-    assert frame.loc["a"].isna().tolist() == [False, False, True]
+    assert frame.loc["a"].tolist()[:2] == [10.0, 30.0] and np.isnan(frame.loc["a"].iloc[2])
+    assert frame.loc["b"].tolist() == [50.0, 60.0, 70.0]
 
 
 def test_a_heatmap_of_2000_hosts_shows_the_top_rows_and_the_fleet_spread(tmp_path: Path) -> None:

@@ -131,11 +131,11 @@ def test_the_screen_does_not_scale_with_the_fleet(prom_review: tuple[Any, Path])
     snapshot = json.loads((prom_review[1] / "snapshot.json").read_text(encoding="utf-8"))
     prom = snapshot["prometheus"]
     detailed = {len(prom["detail"][q["name"]]["series"]) for q in prom["queries"]}
-    # Four screen requests per query (memory, swap), then detail in batches of 60 hosts.
-    assert prom["requests"] == 2 * 4 + 2
+    # Two screen requests per query (memory, swap), then detail in batches of 60 hosts.
+    assert prom["requests"] == 2 * 2 + 2
     assert max(detailed) < 40  # the steady hosts are never fetched in detail
     report = (prom_review[1] / "report.md").read_text(encoding="utf-8")
-    assert "Prometheus requests: 10" in report
+    assert "Prometheus requests: 6" in report
 
 
 def test_snapshot_rerenders_offline_in_french(prom_review: tuple[Any, Path]) -> None:

@@ -4,20 +4,20 @@ and the heatmap of daily averages. Pure: grids in (see `collector.fleet_source`)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from collector.analysis.fleet import HostReview, Verdict, rank_reviews, review_host
+from collector.analysis.fleet import HostReview, review_host
+from collector.analysis.resets import RESET_MIN_DROP
 from collector.config import FleetSettings
 from collector.fleet_source import FloatArray, read_grid
 from collector.prometheus import label_text
-from collector.timeutil import from_unix
 
-QUIET = (Verdict.STEADY, Verdict.CYCLIC)
 NEAR_HIGH = 5.0  # percentage points under the high level that still earn a detailed look
 SECONDS_PER_DAY = 86400.0
 
@@ -47,12 +47,12 @@ def review_grid(
     until: datetime,
     *,
     detailed: bool = False,
-    peaks: Mapping[str, float] | None = None,
+    skip: Collection[str] = (),
 ) -> list[ReviewedSeries]:
-    """Review every series of a grid; a server-side peak (all samples) replaces a sampled one."""
+    """Review every series of a grid, but those whose label text is in `skip`."""
     reviewed = []
     for labels, times, values in read_grid(dict(grid)):
-        if times.size == 0:
+        if times.size == 0 or label_text(labels) in skip:
             continue
         review = review_host(
             times,
@@ -64,60 +64,51 @@ def review_grid(
             high_level=settings.high_level,
             min_growth_per_day=settings.min_growth,
         )
-        peak = (peaks or {}).get(label_text(labels))
-        if peak is not None and peak > (review.peak_percent or 0.0):
-            review = replace(review, peak_percent=round(peak, 2))
         reviewed.append(ReviewedSeries(query, labels, review, times, values, detailed))
     return reviewed
 
 
 def choose_detail_hosts(
-    coarse: Sequence[ReviewedSeries],
-    screen: Mapping[str, Any],
-    settings: FleetSettings,
+    grid: Mapping[str, Any], screen: Mapping[str, Any], settings: FleetSettings
 ) -> list[str]:
     """Instances worth fetching at full resolution, most urgent first, at most max_detail_hosts.
 
-    The top_n (they are drawn) and every series whose screen or hourly review is not quiet: a
-    verdict other than steady or cyclic, a peak near the high level, or a significant slope.
+    A cheap screen of the hourly range, no review (that runs once, on what is fetched): a peak
+    near the high level, a significant slope over the last week, a drop as large as a restart,
+    or a rise between the first and the last week. Most urgent: the highest projected level at
+    the horizon. Series without an instance label cannot be narrowed to, and stay hourly.
     """
-    by_review = {id(s.review): s for s in coarse}
-    ranked = [by_review[id(r)] for r in rank_reviews([s.review for s in coarse])]
-    chosen: list[str] = []
-    for position, series in enumerate(ranked):
-        if "instance" not in series.labels:
+    horizon_days = settings.horizon.total_seconds() / SECONDS_PER_DAY
+    scored: list[tuple[float, str]] = []
+    for labels, _, values in read_grid(dict(grid)):
+        if "instance" not in labels or values.size < 2:
             continue
-        key = label_text(dict(series.labels))
-        slope = screen.get("slope_week", {}).get(key, 0.0)
+        slope = screen.get("slope_week", {}).get(label_text(labels), 0.0) * SECONDS_PER_DAY
+        week = min(values.size, 7 * 24)
+        rise = float(np.mean(values[-week:]) - np.mean(values[:week]))
         loud = (
-            position < settings.top_n
-            or series.review.verdict not in QUIET
-            or screen.get("peak", {}).get(key, 0.0) >= settings.high_level - NEAR_HIGH
-            or slope * SECONDS_PER_DAY >= settings.min_growth
+            float(values.max()) >= settings.high_level - NEAR_HIGH
+            or slope >= settings.min_growth
+            or float(np.min(np.diff(values))) <= -RESET_MIN_DROP
+            or rise >= settings.min_growth * 7
         )
-        if loud and series.labels["instance"] not in chosen:
-            chosen.append(series.labels["instance"])
-    return chosen[: settings.max_detail_hosts]
+        if loud:
+            scored.append((float(values[-1]) + max(slope, 0.0) * horizon_days, labels["instance"]))
+    chosen = [name for _, name in sorted(scored, key=lambda item: (-item[0], item[1]))]
+    return list(dict.fromkeys(chosen))[: settings.max_detail_hosts]
 
 
-def merge_detail(
-    coarse: Sequence[ReviewedSeries], detail: Sequence[ReviewedSeries]
-) -> list[ReviewedSeries]:
-    """Each series once: its detailed review where there is one, else the hourly one."""
-    detailed = {label_text(dict(s.labels)): s for s in detail}
-    merged = [detailed.pop(label_text(dict(s.labels)), s) for s in coarse]
-    return merged + list(detailed.values())
+def daily_matrix(grid: Mapping[str, Any], order: Sequence[str], until: datetime) -> pd.DataFrame:
+    """Daily average % per series: one row per instance (in `order`), one column per UTC day.
 
-
-def daily_matrix(grid: Mapping[str, Any], order: Sequence[str]) -> pd.DataFrame:
-    """Daily average % per series: one row per instance (in `order`), one column per day.
-
-    A value at time t averages the day before t, so its column is the date of t - 1 day.
+    Averages the grid's points in [start, until): the point at `until` would open a day alone.
     """
     rows: dict[str, pd.Series] = {}
     for labels, times, values in read_grid(dict(grid)):
-        days = [from_unix(t - SECONDS_PER_DAY).date() for t in times]
-        rows[instance_of(labels)] = pd.Series(values, index=days, dtype=float)
+        inside = times < until.timestamp()
+        days = pd.to_datetime(times[inside], unit="s", utc=True).date
+        daily = pd.Series(values[inside], dtype=float).groupby(days).mean()
+        rows[instance_of(labels)] = daily
     frame = pd.DataFrame(rows).T
     if frame.empty:
         return frame
