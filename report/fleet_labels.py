@@ -43,7 +43,8 @@ FR: dict[str, str] = {
     ),
     "heatmap": "Carte de chaleur de la flotte",
     "heatmap_note": (
-        "Moyenne quotidienne du % utilisé, un hôte par ligne, les plus urgents en haut."
+        "Moyenne quotidienne du % utilisé, un hôte par ligne, les plus urgents en haut ; gris :"
+        " aucune mesure ce jour-là (hôte pas encore là, ou retiré)."
     ),
     "wow": "Évolution d'une semaine sur l'autre",
     "wow_note": "Moyenne des 7 derniers jours moins celle des 7 précédents, en points.",
@@ -118,7 +119,10 @@ EN: dict[str, str] = {
         " grey verticals: restarts; red triangles: incidents."
     ),
     "heatmap": "Fleet heatmap",
-    "heatmap_note": "Daily average % used, one host per row, the most urgent at the top.",
+    "heatmap_note": (
+        "Daily average % used, one host per row, the most urgent at the top; grey: no sample"
+        " that day (host not there yet, or gone)."
+    ),
     "wow": "Week-over-week change",
     "wow_note": "Mean of the last 7 days minus the 7 before, in points.",
     "col_change": "Change (points)",
