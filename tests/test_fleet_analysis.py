@@ -514,3 +514,23 @@ def test_a_small_step_is_neither_growth_nor_a_level_shift() -> None:
     assert result.change_point is not None
     assert abs(result.change_point - at(-1.5)) <= HOUR
     assert_no_growth(result)
+
+
+@pytest.mark.parametrize(("step", "noise"), [(FIVE_MINUTES, 1.0), (HOUR, 2.0)])
+def test_growth_that_began_mid_window_under_a_daily_cycle(step: timedelta, noise: float) -> None:
+    shape = lambda d: 45 + 1.5 * np.maximum(d + 10, 0.0) + daily(10.0, 18.0)(d)  # noqa: E731
+    result = review(series(28, shape, step, noise))
+    assert result.verdict is Verdict.GROWING
+    assert result.change_point is not None
+    assert abs(result.change_point - at(-10)) < timedelta(hours=18)
+    assert_rate(result, 1.5, 0.15)
+
+
+def test_the_steep_side_of_a_noisy_daily_cycle_sampled_hourly_is_no_restart() -> None:
+    # The fleet screen reads hourly points: a 20-point daily swing with noise drops 10 points
+    # over two hours now and then. Each draw below made a false restart before the local
+    # descent was taken into account.
+    for seed in (1, 2, 3, 11):
+        result = review(series(28, lambda d: 50 + daily(10.0, 18.0)(d), HOUR, 2.0, seed=seed))
+        assert result.restarts == 0
+        assert result.verdict is Verdict.CYCLIC

@@ -1,4 +1,4 @@
-"""Robust line fits for long series: Theil–Sen with its interval, and a two-segment change point.
+"""Line fits for long series: Theil–Sen with its interval; a step or a kink as change point.
 
 Pure numpy (scipy is not a dependency). Long series are handled by sampling pairs, so a fit
 over thousands of points stays within a millisecond or so.
@@ -35,7 +35,10 @@ class SlopeFit:
 
 @dataclass(frozen=True)
 class TwoSegments:
-    """The best split of a series into two least-squares lines (index of the first point after)."""
+    """The best split into two least-squares lines: free (a step) or joined (a kink, step 0).
+
+    `split` is the index of the first point of the second line (for a kink, the kink itself).
+    """
 
     split: int
     sse_one: float  # residual sum of squares of one line through everything
