@@ -534,3 +534,14 @@ def test_the_steep_side_of_a_noisy_daily_cycle_sampled_hourly_is_no_restart() ->
         result = review(series(28, lambda d: 50 + daily(10.0, 18.0)(d), HOUR, 2.0, seed=seed))
         assert result.restarts == 0
         assert result.verdict is Verdict.CYCLIC
+
+
+def test_late_growth_in_noisy_hourly_points_is_found() -> None:
+    # 1.5 points a day for the last 8 days, under noise of 2.75 points per hourly sample: the
+    # change explains less than half of one line's squared residuals, yet it is clear.
+    shape = lambda d: 45 + 1.5 * np.maximum(d + 8, 0.0)  # noqa: E731
+    result = review(series(28, shape, HOUR, noise=2.75, seed=4))
+    assert result.verdict is Verdict.GROWING
+    assert result.change_point is not None
+    assert abs(result.change_point - at(-8)) < timedelta(days=1.5)
+    assert_rate(result, 1.5, 0.4)

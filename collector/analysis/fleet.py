@@ -40,9 +40,10 @@ STALE_AFTER = timedelta(hours=6)  # no sample for this long before `until`: deco
 MAX_BINS = 700  # the fits run on bins of whole steps, about this many over the window ...
 MAX_BIN_WIDTH = 3600.0  # ... and never wider than an hour, so that a day keeps its shape
 OWN_CYCLE_SPAN = DAY  # a last cycle shorter than this is measured with the earlier ones
-CHANGE_EXPLAINED = 0.5  # a change point must halve the squared residuals of one line
+CHANGE_EXPLAINED = 0.5  # a change point must halve the squared residuals of one line ...
 LEVEL_SHIFT_MIN = 5.0  # a step of this many points at least is a level shift
 MIN_DIVERGENCE = 3.0  # a kink's two slopes end this many points apart at least
+CHANGE_MIN_F = 30.0  # ... or pass this F test (a searched split needs far more than 3)
 STEP_BETTER = 0.8  # a step must leave this share of a kink's squared residuals at most
 CHANGE_MIN_SPAN = 12 * 3600.0  # seconds on each side of a change point
 
@@ -312,11 +313,12 @@ def _differs(own: SlopeFit, pooled: SlopeFit | None, min_growth: float) -> bool:
 
 
 def _change_point(bins: _Bins, adjusted: FloatArray) -> TwoSegments | None:
-    """A step (two free lines) or a kink (a broken line) that explains most of the variance.
+    """A step (two free lines) or a kink (a broken line) that one line cannot explain.
 
-    The step is kept when it stands out of the noise and fits clearly better than the kink (a
-    small step is no level shift, but the rate is still measured after it); the kink when its
-    two slopes end far enough apart to matter.
+    Either must be clear: halve the squared residuals of one line, or pass an F test that
+    allows for autocorrelated residuals. The step is kept when it stands out of the noise and
+    fits clearly better than the kink (a small step is no level shift, but the rate is still
+    measured after it); the kink when its two slopes end far enough apart to matter.
     """
     count = len(bins.t)
     min_points = max(6, math.ceil(CHANGE_MIN_SPAN / bins.width), count // 20)
@@ -327,15 +329,18 @@ def _change_point(bins: _Bins, adjusted: FloatArray) -> TwoSegments | None:
         return None
     noise = math.sqrt(step.sse_two / count)
     if (
-        step.sse_two <= CHANGE_EXPLAINED * step.sse_one
+        _clear(step, count)
         and step.sse_two <= STEP_BETTER * kink.sse_two
         and abs(step.step) >= 4 * noise
     ):
         return step
     divergence = abs(kink.slope_after - kink.slope_before) * (x[-1] - x[kink.split])
-    if kink.sse_two > CHANGE_EXPLAINED * kink.sse_one:
-        return None
-    return kink if divergence >= max(MIN_DIVERGENCE, 4 * noise) else None
+    return kink if _clear(kink, count) and divergence >= MIN_DIVERGENCE else None
+
+
+def _clear(change: TwoSegments, count: int) -> bool:
+    explained = change.sse_two <= CHANGE_EXPLAINED * change.sse_one
+    return explained or change.excess_f(count) >= CHANGE_MIN_F
 
 
 def _intercept(slope: SlopeFit | None, x: FloatArray, y: FloatArray) -> float | None:

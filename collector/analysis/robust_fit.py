@@ -46,6 +46,19 @@ class TwoSegments:
     slope_before: float
     slope_after: float
     step: float  # value of the line after minus the line before, at the split
+    lag_one: float  # lag-1 autocorrelation of the residuals of the two lines
+
+    def excess_f(self, points: int) -> float:
+        """F statistic of the second line against one, discounted for autocorrelated residuals.
+
+        Residuals that wander (a slow random walk) make every split look significant; the
+        effective number of points n (1 - r) / (1 + r) keeps the test honest.
+        """
+        if self.sse_two <= 0:
+            return math.inf
+        r = min(max(self.lag_one, 0.0), 0.98)
+        effective = points * (1 - r) / (1 + r)
+        return (self.sse_one - self.sse_two) / 2 / (self.sse_two / max(effective - 4, 1.0))
 
 
 def fit_slope_interval(
@@ -165,8 +178,10 @@ def fit_two_segments(x: FloatArray, y: FloatArray, min_points: int) -> TwoSegmen
     best = int(np.argmin(total))
     split = int(splits[best])
     one = _line_sse(sums[:, -1:])
-    at = x0[split]
-    step = (after[1][best] + after[2][best] * at) - (before[1][best] + before[2][best] * at)
+    line_before = before[1][best] + before[2][best] * x0
+    line_after = after[1][best] + after[2][best] * x0
+    step = line_after[split] - line_before[split]
+    fitted = np.where(np.arange(n) < split, line_before, line_after)
     return TwoSegments(
         split=split,
         sse_one=float(one[0][0]),
@@ -174,6 +189,7 @@ def fit_two_segments(x: FloatArray, y: FloatArray, min_points: int) -> TwoSegmen
         slope_before=float(before[2][best]),
         slope_after=float(after[2][best]),
         step=float(step),
+        lag_one=_lag_one(y - fitted),
     )
 
 
@@ -210,14 +226,23 @@ def fit_hinge(x: FloatArray, y: FloatArray, min_points: int) -> TwoSegments | No
         return None
     sse = np.maximum(total[5] - np.sum(beta * rhs, axis=1), 0.0)
     best = int(np.argmin(sse))
+    a, b, c = beta[best]
+    fitted = a + b * x0 + c * np.maximum(x0 - tau[best], 0.0)
     return TwoSegments(
         split=int(kinks[best]),
         sse_one=float(_line_sse(sums[:, -1:])[0][0]),
         sse_two=float(sse[best]),
-        slope_before=float(beta[best, 1]),
-        slope_after=float(beta[best, 1] + beta[best, 2]),
+        slope_before=float(b),
+        slope_after=float(b + c),
         step=0.0,
+        lag_one=_lag_one(y - fitted),
     )
+
+
+def _lag_one(residuals: FloatArray) -> float:
+    centred = residuals - residuals.mean()
+    denominator = float(np.dot(centred, centred))
+    return float(np.dot(centred[:-1], centred[1:])) / denominator if denominator > 0 else 0.0
 
 
 def _cumulative_moments(x: FloatArray, y: FloatArray) -> FloatArray:
