@@ -27,11 +27,12 @@ def detect_resets(values: FloatArray) -> list[int]:
     if len(values) < 3:
         return []
     steps = np.diff(values)
+    spread = _spread(steps)
     sudden = (
-        max(RESET_MIN_DROP, RESET_STEP_SPREADS * _spread(steps)),
+        max(RESET_MIN_DROP, RESET_STEP_SPREADS * spread),
         max(RESET_MIN_DROP, RESET_STEP_SPREADS * _spread(values[2:] - values[:-2])),
     )
-    held = max(RESET_MIN_DROP, RESET_LEVEL_SPREADS * _spread(steps))
+    held = max(RESET_MIN_DROP, RESET_LEVEL_SPREADS * spread)
     drop = -steps >= sudden[0]
     drop[1:] |= (values[:-2] - values[2:]) >= sudden[1]
     resets: list[int] = []

@@ -112,7 +112,8 @@ def _pairs_of_runs(starts: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[Int
     """Pairs for these runs; cached, as a fleet's series mostly share one length."""
     total = sum(n * (n - 1) // 2 for n in sizes)
     firsts, seconds = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-    rng = np.random.default_rng(_SEED)
+    uniform_a, uniform_b = _uniforms()
+    used = 0
     for start, n in zip(starts, sizes, strict=True):
         if n < 2:
             continue
@@ -120,16 +121,24 @@ def _pairs_of_runs(starts: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[Int
             a, b = np.triu_indices(n, k=1)
         else:
             # Pairs in proportion to each run's own count: the sample keeps the weights.
-            wanted = round(MAX_PAIRS * (n * (n - 1) / 2) / total)
-            a = rng.integers(0, n, wanted)
-            b = rng.integers(0, n - 1, wanted)
+            wanted = min(round(MAX_PAIRS * (n * (n - 1) / 2) / total), MAX_PAIRS - used)
+            a = (uniform_a[used : used + wanted] * n).astype(np.int64)
+            b = (uniform_b[used : used + wanted] * (n - 1)).astype(np.int64)
             b = b + (b >= a)  # b != a, uniform over the others
+            used += wanted
         firsts.append(np.minimum(a, b).astype(np.int64) + start)
         seconds.append(np.maximum(a, b).astype(np.int64) + start)
     first, second = np.concatenate(firsts), np.concatenate(seconds)
     first.flags.writeable = False  # shared by every caller through the cache
     second.flags.writeable = False
     return first, second
+
+
+@functools.lru_cache(maxsize=1)
+def _uniforms() -> tuple[FloatArray, FloatArray]:
+    """Two fixed uniform samples in [0, 1): scaled to any run length, they draw its pairs."""
+    rng = np.random.default_rng(_SEED)
+    return rng.random(MAX_PAIRS), rng.random(MAX_PAIRS)
 
 
 def _runs(groups: IntArray) -> tuple[list[int], list[int]]:
