@@ -14,13 +14,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from enum import Enum
 
 import numpy as np
 import numpy.typing as npt
 
 from collector.analysis.cycles import Cycles, remove_cycles
+from collector.analysis.long_series import Bins, Samples, bin_samples, clean_samples, typical_step
 from collector.analysis.resets import detect_resets
 from collector.analysis.robust_fit import (
     SlopeFit,
@@ -37,12 +38,11 @@ IntArray = npt.NDArray[np.int64]
 DAY = 86_400.0
 FULL = 100.0
 STALE_AFTER = timedelta(hours=6)  # no sample for this long before `until`: decommissioned
-MAX_BINS = 700  # the fits run on bins of whole steps, about this many over the window ...
-MAX_BIN_WIDTH = 3600.0  # ... and never wider than an hour, so that a day keeps its shape
 OWN_CYCLE_SPAN = DAY  # a last cycle shorter than this is measured with the earlier ones
-CHANGE_EXPLAINED = 0.5  # a change point must halve the squared residuals of one line
+CHANGE_EXPLAINED = 0.5  # a change point must halve the squared residuals of one line ...
 LEVEL_SHIFT_MIN = 5.0  # a step of this many points at least is a level shift
 MIN_DIVERGENCE = 3.0  # a kink's two slopes end this many points apart at least
+CHANGE_MIN_F = 30.0  # ... or pass this F test (a searched split needs far more than 3)
 STEP_BETTER = 0.8  # a step must leave this share of a kink's squared residuals at most
 CHANGE_MIN_SPAN = 12 * 3600.0  # seconds on each side of a change point
 
@@ -84,25 +84,6 @@ class HostReview:
 
 
 @dataclass(frozen=True)
-class _Series:
-    """Finite samples sorted by time, in epoch seconds and percent."""
-
-    t: FloatArray
-    v: FloatArray
-
-
-@dataclass(frozen=True)
-class _Bins:
-    """Consecutive samples averaged over whole steps, never across a reset."""
-
-    t: FloatArray  # mean time, epoch seconds
-    v: FloatArray
-    segment: IntArray  # 0 before the first reset, 1 after it, ...
-    start: FloatArray  # time of each bin's first sample
-    width: float  # seconds
-
-
-@dataclass(frozen=True)
 class _Fit:
     """The rate retained for the host and the segment it describes."""
 
@@ -139,11 +120,11 @@ def review_host(
     more, then no growth), cyclic, high (the last day's median at or above `high_level`),
     steady. A drop large enough to be a reset counts as a restart, never as a level shift.
     """
-    series = _clean(times, values, until.timestamp())
+    series = clean_samples(times, values, until.timestamp())
     if len(series.t) == 0:
         return _empty_review(instance, kind)
     resets = detect_resets(series.v)
-    bins = _bin(series, resets)
+    bins = bin_samples(series, resets)
     cycles = remove_cycles(bins.t, bins.v, bins.segment, bins.width)
     fit = _fit_growth(bins, cycles.adjusted, min_growth_per_day)
     significant = _significant(fit.slope, min_growth_per_day)
@@ -191,71 +172,7 @@ def rank_reviews(reviews: Iterable[HostReview]) -> list[HostReview]:
     return sorted(reviews, key=urgency)
 
 
-def _clean(
-    times: Sequence[datetime] | npt.NDArray[np.generic],
-    values: npt.NDArray[np.floating] | Sequence[float],
-    until: float,
-) -> _Series:
-    t = _epoch_seconds(times)
-    v = np.asarray(values, dtype=np.float64)
-    if len(t) != len(v):
-        raise ValueError("times and values differ in length")
-    keep = np.isfinite(t) & np.isfinite(v) & (t <= until)
-    t, v = t[keep], v[keep]
-    if len(t) > 1 and bool(np.any(np.diff(t) < 0)):
-        order = np.argsort(t, kind="stable")
-        t, v = t[order], v[order]
-    return _Series(t, v)
-
-
-def _epoch_seconds(times: Sequence[datetime] | npt.NDArray[np.generic]) -> FloatArray:
-    array = np.asarray(times)
-    if np.issubdtype(array.dtype, np.datetime64):
-        nanos = array.astype("datetime64[ns]")
-        seconds = nanos.astype(np.int64).astype(np.float64) / 1e9
-        return np.where(np.isnat(nanos), np.nan, seconds)
-    if array.dtype == object:
-        return np.array([_seconds_of(t) for t in array.tolist()], dtype=np.float64)
-    return array.astype(np.float64)
-
-
-def _seconds_of(moment: object) -> float:
-    if isinstance(moment, datetime):
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment.timestamp()
-    return math.nan
-
-
-def _bin(series: _Series, resets: Sequence[int]) -> _Bins:
-    t = series.t
-    marks = np.zeros(len(t), dtype=np.int64)
-    marks[list(resets)] = 1
-    segment = np.cumsum(marks)
-    step = _typical_step(t)
-    span = float(t[-1] - t[0])
-    width = max(step, min(math.ceil(span / MAX_BINS / step) * step, MAX_BIN_WIDTH))
-    slot = np.floor((t - t[0]) / width).astype(np.int64)
-    key = segment * (int(slot[-1]) + 1) + slot
-    first = np.concatenate([[0], np.flatnonzero(np.diff(key)) + 1]).astype(np.int64)
-    counts = np.diff(np.concatenate([first, [len(t)]]))
-    return _Bins(
-        t=np.add.reduceat(t, first) / counts,
-        v=np.add.reduceat(series.v, first) / counts,
-        segment=segment[first],
-        start=t[first],
-        width=width,
-    )
-
-
-def _typical_step(t: FloatArray) -> float:
-    """The median spacing of distinct sample times, in seconds (at least one)."""
-    steps = np.diff(t)
-    steps = steps[steps > 0]
-    return max(float(np.median(steps)), 1.0) if len(steps) else 1.0
-
-
-def _fit_growth(bins: _Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
+def _fit_growth(bins: Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
     """The current rate: within cycles when the series resets, else after any change point."""
     if bins.segment[-1] > 0:
         return _fit_cycles(bins, adjusted, min_growth)
@@ -273,7 +190,7 @@ def _fit_growth(bins: _Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
     )
 
 
-def _fit_cycles(bins: _Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
+def _fit_cycles(bins: Bins, adjusted: FloatArray, min_growth: float) -> _Fit:
     """Sen's slope pooled over the cycles between resets, unless the last cycle differs.
 
     A reset is never a slope: pairs are only taken within a cycle. The last cycle alone wins
@@ -311,12 +228,13 @@ def _differs(own: SlopeFit, pooled: SlopeFit | None, min_growth: float) -> bool:
     return apart and abs(own.slope - pooled.slope) >= material
 
 
-def _change_point(bins: _Bins, adjusted: FloatArray) -> TwoSegments | None:
-    """A step (two free lines) or a kink (a broken line) that explains most of the variance.
+def _change_point(bins: Bins, adjusted: FloatArray) -> TwoSegments | None:
+    """A step (two free lines) or a kink (a broken line) that one line cannot explain.
 
-    The step is kept when it stands out of the noise and fits clearly better than the kink (a
-    small step is no level shift, but the rate is still measured after it); the kink when its
-    two slopes end far enough apart to matter.
+    Either must be clear: halve the squared residuals of one line, or pass an F test that
+    allows for autocorrelated residuals. The step is kept when it stands out of the noise and
+    fits clearly better than the kink (a small step is no level shift, but the rate is still
+    measured after it); the kink when its two slopes end far enough apart to matter.
     """
     count = len(bins.t)
     min_points = max(6, math.ceil(CHANGE_MIN_SPAN / bins.width), count // 20)
@@ -327,15 +245,18 @@ def _change_point(bins: _Bins, adjusted: FloatArray) -> TwoSegments | None:
         return None
     noise = math.sqrt(step.sse_two / count)
     if (
-        step.sse_two <= CHANGE_EXPLAINED * step.sse_one
+        _clear(step, count)
         and step.sse_two <= STEP_BETTER * kink.sse_two
         and abs(step.step) >= 4 * noise
     ):
         return step
     divergence = abs(kink.slope_after - kink.slope_before) * (x[-1] - x[kink.split])
-    if kink.sse_two > CHANGE_EXPLAINED * kink.sse_one:
-        return None
-    return kink if divergence >= max(MIN_DIVERGENCE, 4 * noise) else None
+    return kink if _clear(kink, count) and divergence >= MIN_DIVERGENCE else None
+
+
+def _clear(change: TwoSegments, count: int) -> bool:
+    explained = change.sse_two <= CHANGE_EXPLAINED * change.sse_one
+    return explained or change.excess_f(count) >= CHANGE_MIN_F
 
 
 def _intercept(slope: SlopeFit | None, x: FloatArray, y: FloatArray) -> float | None:
@@ -367,7 +288,7 @@ def _exhaustion(
 
 
 def _verdict(
-    series: _Series, fit: _Fit, cycles: Cycles, significant: bool, high_level: float
+    series: Samples, fit: _Fit, cycles: Cycles, significant: bool, high_level: float
 ) -> Verdict:
     if significant:
         return Verdict.LEAK if fit.cycles_grew else Verdict.GROWING
@@ -381,14 +302,14 @@ def _verdict(
     return Verdict.STEADY
 
 
-def _week_over_week(series: _Series, until: float) -> float | None:
+def _week_over_week(series: Samples, until: float) -> float | None:
     """Mean of the last 7 days minus the mean of the 7 before, each at least half covered."""
     week = 7 * DAY
     last = series.v[series.t > until - week]
     before = series.v[(series.t > until - 2 * week) & (series.t <= until - week)]
     if len(series.t) < 2:
         return None
-    expected = week / _typical_step(series.t)
+    expected = week / typical_step(series.t)
     if len(last) < expected / 2 or len(before) < expected / 2:
         return None
     return float(last.mean() - before.mean())

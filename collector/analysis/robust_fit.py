@@ -1,4 +1,4 @@
-"""Robust line fits for long series: Theil–Sen with its interval, and a two-segment change point.
+"""Line fits for long series: Theil–Sen with its interval; a step or a kink as change point.
 
 Pure numpy (scipy is not a dependency). Long series are handled by sampling pairs, so a fit
 over thousands of points stays within a millisecond or so.
@@ -35,7 +35,10 @@ class SlopeFit:
 
 @dataclass(frozen=True)
 class TwoSegments:
-    """The best split of a series into two least-squares lines (index of the first point after)."""
+    """The best split into two least-squares lines: free (a step) or joined (a kink, step 0).
+
+    `split` is the index of the first point of the second line (for a kink, the kink itself).
+    """
 
     split: int
     sse_one: float  # residual sum of squares of one line through everything
@@ -43,6 +46,19 @@ class TwoSegments:
     slope_before: float
     slope_after: float
     step: float  # value of the line after minus the line before, at the split
+    lag_one: float  # lag-1 autocorrelation of the residuals of the two lines
+
+    def excess_f(self, points: int) -> float:
+        """F statistic of the second line against one, discounted for autocorrelated residuals.
+
+        Residuals that wander (a slow random walk) make every split look significant; the
+        effective number of points n (1 - r) / (1 + r) keeps the test honest.
+        """
+        if self.sse_two <= 0:
+            return math.inf
+        r = min(max(self.lag_one, 0.0), 0.98)
+        effective = points * (1 - r) / (1 + r)
+        return (self.sse_one - self.sse_two) / 2 / (self.sse_two / max(effective - 4, 1.0))
 
 
 def fit_slope_interval(
@@ -96,7 +112,8 @@ def _pairs_of_runs(starts: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[Int
     """Pairs for these runs; cached, as a fleet's series mostly share one length."""
     total = sum(n * (n - 1) // 2 for n in sizes)
     firsts, seconds = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-    rng = np.random.default_rng(_SEED)
+    uniform_a, uniform_b = _uniforms()
+    used = 0
     for start, n in zip(starts, sizes, strict=True):
         if n < 2:
             continue
@@ -104,16 +121,24 @@ def _pairs_of_runs(starts: tuple[int, ...], sizes: tuple[int, ...]) -> tuple[Int
             a, b = np.triu_indices(n, k=1)
         else:
             # Pairs in proportion to each run's own count: the sample keeps the weights.
-            wanted = round(MAX_PAIRS * (n * (n - 1) / 2) / total)
-            a = rng.integers(0, n, wanted)
-            b = rng.integers(0, n - 1, wanted)
+            wanted = min(round(MAX_PAIRS * (n * (n - 1) / 2) / total), MAX_PAIRS - used)
+            a = (uniform_a[used : used + wanted] * n).astype(np.int64)
+            b = (uniform_b[used : used + wanted] * (n - 1)).astype(np.int64)
             b = b + (b >= a)  # b != a, uniform over the others
+            used += wanted
         firsts.append(np.minimum(a, b).astype(np.int64) + start)
         seconds.append(np.maximum(a, b).astype(np.int64) + start)
     first, second = np.concatenate(firsts), np.concatenate(seconds)
     first.flags.writeable = False  # shared by every caller through the cache
     second.flags.writeable = False
     return first, second
+
+
+@functools.lru_cache(maxsize=1)
+def _uniforms() -> tuple[FloatArray, FloatArray]:
+    """Two fixed uniform samples in [0, 1): scaled to any run length, they draw its pairs."""
+    rng = np.random.default_rng(_SEED)
+    return rng.random(MAX_PAIRS), rng.random(MAX_PAIRS)
 
 
 def _runs(groups: IntArray) -> tuple[list[int], list[int]]:
@@ -162,8 +187,10 @@ def fit_two_segments(x: FloatArray, y: FloatArray, min_points: int) -> TwoSegmen
     best = int(np.argmin(total))
     split = int(splits[best])
     one = _line_sse(sums[:, -1:])
-    at = x0[split]
-    step = (after[1][best] + after[2][best] * at) - (before[1][best] + before[2][best] * at)
+    line_before = before[1][best] + before[2][best] * x0
+    line_after = after[1][best] + after[2][best] * x0
+    step = line_after[split] - line_before[split]
+    fitted = np.where(np.arange(n) < split, line_before, line_after)
     return TwoSegments(
         split=split,
         sse_one=float(one[0][0]),
@@ -171,6 +198,7 @@ def fit_two_segments(x: FloatArray, y: FloatArray, min_points: int) -> TwoSegmen
         slope_before=float(before[2][best]),
         slope_after=float(after[2][best]),
         step=float(step),
+        lag_one=_lag_one(y - fitted),
     )
 
 
@@ -207,14 +235,23 @@ def fit_hinge(x: FloatArray, y: FloatArray, min_points: int) -> TwoSegments | No
         return None
     sse = np.maximum(total[5] - np.sum(beta * rhs, axis=1), 0.0)
     best = int(np.argmin(sse))
+    a, b, c = beta[best]
+    fitted = a + b * x0 + c * np.maximum(x0 - tau[best], 0.0)
     return TwoSegments(
         split=int(kinks[best]),
         sse_one=float(_line_sse(sums[:, -1:])[0][0]),
         sse_two=float(sse[best]),
-        slope_before=float(beta[best, 1]),
-        slope_after=float(beta[best, 1] + beta[best, 2]),
+        slope_before=float(b),
+        slope_after=float(b + c),
         step=0.0,
+        lag_one=_lag_one(y - fitted),
     )
+
+
+def _lag_one(residuals: FloatArray) -> float:
+    centred = residuals - residuals.mean()
+    denominator = float(np.dot(centred, centred))
+    return float(np.dot(centred[:-1], centred[1:])) / denominator if denominator > 0 else 0.0
 
 
 def _cumulative_moments(x: FloatArray, y: FloatArray) -> FloatArray:
