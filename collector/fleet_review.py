@@ -94,7 +94,14 @@ def _fetch_metrics(
         fleet.session.close()
     if not any(part["coarse"]["series"] for part in screen.values()):
         errors = [e.split(": ", 1)[-1] for part in screen.values() for e in part["errors"]]
-        why = errors[0] if errors else f"no series matched (fleet.selector {selector!r})"
+        why = (
+            errors[0]
+            if errors
+            else (
+                f"no series between {iso_utc(end - window)} and {iso_utc(end)}"
+                f" (fleet.selector {selector!r})"
+            )
+        )
         raise FleetReviewError(f"no memory data for the review: {why}")
     gaps = _screen_gaps(screen)
     gaps.extend(f"Prometheus warned: {warning}" for warning in fleet.warnings)

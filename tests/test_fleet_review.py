@@ -237,4 +237,7 @@ def test_a_selector_that_matches_nothing_is_an_error(
         env={"PROMETHEUS_URL": fleet_prometheus.url, "PAGERDUTY_API_TOKEN": ""},
     )
     assert result.exit_code == 1
-    assert "no series matched (fleet.selector 'job=\"nope\"')" in result.output
+    assert (
+        "no series between 2026-03-01T00:00:00Z and 2026-03-29T00:00:00Z"
+        " (fleet.selector 'job=\"nope\"')"
+    ) in result.output
