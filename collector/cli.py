@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import click
 
@@ -17,12 +17,21 @@ from collector.batch import MAX_WINDOW, run_batch
 from collector.config import Config, load_config, parse_duration
 from collector.demo import demo_dir
 from collector.errors import EXIT_INTERRUPTED, INTERRUPTED, CollectorError
+from collector.fleet_review import (
+    collect_fleet_snapshot,
+    is_fleet_snapshot,
+    load_fleet_snapshot,
+    publish_review,
+)
 from collector.monitoring import write_batch_metrics
 from collector.output import check_out_dir, clean_leftovers, publish_draft
 from collector.paths import incident_id_problem
 from collector.snapshot import collect_snapshot, load_snapshot
+from collector.timeutil import parse_time
 from collector.webhook import serve_webhooks
 from report.pdf import pdf_unavailable
+
+T = TypeVar("T")
 
 
 class BadInput(click.ClickException):
@@ -62,6 +71,17 @@ class BadInput(click.ClickException):
     help="Serve PagerDuty v3 webhooks; draft on incident.resolved (PAGERDUTY_WEBHOOK_SECRET).",
 )
 @click.option(
+    "--memory-trends",
+    "memory_trends",
+    metavar="DURATION",
+    help="Review the fleet's memory trends over DURATION (28d): leaks, exhaustion, incidents.",
+)
+@click.option(
+    "--until",
+    metavar="TIME",
+    help="End of the --memory-trends window, ISO 8601 (2026-03-29T00:00Z). [default: now]",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(path_type=Path, file_okay=False),
@@ -99,6 +119,8 @@ def main(
     demo: bool,
     resolved_since: str | None,
     webhook_address: str | None,
+    memory_trends: str | None,
+    until: str | None,
     out_dir: Path,
     metrics_file: Path | None,
     config_path: Path | None,
@@ -120,6 +142,7 @@ def main(
       collect --resolved-since 24h --config /etc/collector.yaml --out /srv/postmortems \\
         --metrics-file /var/lib/node_exporter/textfile/collector.prom
       PAGERDUTY_WEBHOOK_SECRET=... collect --webhook 0.0.0.0:8080 --out /srv/postmortems
+      collect --memory-trends 28d --config /etc/collector.yaml --out /srv/capacity
     """
     modes = {
         "--incident": incident_id,
@@ -127,13 +150,16 @@ def main(
         "--demo": demo,
         "--resolved-since": resolved_since,
         "--webhook": webhook_address,
+        "--memory-trends": memory_trends,
     }
     if sum(1 for value in modes.values() if value not in (None, False)) != 1:
         raise click.UsageError(f"give exactly one of {', '.join(modes)}")
     if metrics_file is not None and resolved_since is None:
         raise click.UsageError("--metrics-file goes with --resolved-since")
+    if until is not None and memory_trends is None:
+        raise click.UsageError("--until goes with --memory-trends")
     try:
-        _run(modes, out_dir, config_path, lang, force, metrics_file)
+        _run(modes, out_dir, config_path, lang, force, metrics_file, until)
     except KeyboardInterrupt:
         _interrupted()
     except CollectorError as exc:
@@ -154,6 +180,7 @@ def _run(
     lang: str | None,
     force: bool,
     metrics_file: Path | None,
+    until: str | None,
 ) -> None:
     """Check every input, then run the one mode asked for."""
     incident_id, snapshot_path = modes["--incident"], modes["--snapshot"]
@@ -172,6 +199,12 @@ def _run(
     if address is not None:
         _warn_without_pdf(config)
         serve_webhooks(config, out_dir, *address, log=_log)
+        return
+    if modes["--memory-trends"] is not None or (
+        isinstance(snapshot_path, Path) and is_fleet_snapshot(snapshot_path)
+    ):
+        fleet_snapshot = snapshot_path if isinstance(snapshot_path, Path) else None
+        _run_fleet_review(config, modes["--memory-trends"], until, fleet_snapshot, out_dir, force)
         return
     for leftover in clean_leftovers(out_dir):
         _log(f"removed {leftover.name}, left by an interrupted run")
@@ -229,6 +262,40 @@ def _run_batch(config: Config, window: timedelta, out_dir: Path, metrics_file: P
             _log(f"warning: cannot write the metrics file {metrics_file}: {exc.strerror or exc}")
     if not summary.ok:
         raise SystemExit(1)
+
+
+def _run_fleet_review(
+    config: Config,
+    memory_trends: object,
+    until: str | None,
+    snapshot_path: Path | None,
+    out_dir: Path,
+    force: bool,
+) -> None:
+    if snapshot_path is not None:
+        snapshot = load_fleet_snapshot(snapshot_path)
+    else:
+        window = _option(parse_duration, str(memory_trends), "--memory-trends")
+        end = _option(_parse_until, until, "--until") if until else None
+        snapshot = collect_fleet_snapshot(config, window, end)
+    published = publish_review(snapshot, config, out_dir, force=force)
+    for gap in snapshot.gaps:
+        click.echo(f"warning: {_one_line(gap)}", err=True)
+    click.echo(
+        f"{published.message} ({snapshot.prometheus.get('requests', 0)} Prometheus requests)"
+    )
+
+
+def _parse_until(text: str) -> datetime:
+    # A bare ISO 8601 date means its midnight, UTC.
+    return parse_time(f"{text}T00:00:00Z" if len(text.strip()) == 10 else text)
+
+
+def _option(parse: Callable[[str], T], text: str, hint: str) -> T:
+    try:
+        return parse(text)
+    except (ValueError, OverflowError) as exc:
+        raise BadInput(f"{hint}: {_one_line(str(exc))[:200]}") from exc
 
 
 def _address(text: object) -> tuple[str, int] | None:

@@ -159,6 +159,18 @@ class BatchSettings:
 
 
 @dataclass(frozen=True)
+class FleetSettings:
+    """The memory-trend review of the whole fleet (`collect --memory-trends`)."""
+
+    selector: str = ""
+    top_n: int = 12
+    high_level: float = 90.0
+    horizon: timedelta = timedelta(days=30)
+    min_growth: float = 0.5  # percentage points per day
+    max_detail_hosts: int = 60  # one request per query (BATCH_HOSTS)
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the collector needs, validated."""
 
@@ -170,6 +182,7 @@ class Config:
     batch: BatchSettings = field(default_factory=BatchSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     links: LinkSettings = field(default_factory=LinkSettings)
+    fleet: FleetSettings = field(default_factory=FleetSettings)
     ca_bundle: Path | None = None
     source: str = "built-in defaults"
 
@@ -315,6 +328,22 @@ _SCHEMA: dict[str, Any] = {
                 "workers": {"type": ["integer", "null"], "minimum": 1, "maximum": 8},
             },
         },
+        "fleet": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "selector": {"type": "string"},
+                "top_n": {"type": "integer", "minimum": 1, "maximum": 100},
+                "high_level_percent": {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "exclusiveMaximum": 100,
+                },
+                "horizon": {"type": "string", "pattern": _DURATION_PATTERN},
+                "min_growth_percent_per_day": {"type": "number", "minimum": 0},
+                "max_detail_hosts": {"type": "integer", "minimum": 0, "maximum": 5000},
+            },
+        },
         "report": {
             "type": "object",
             "additionalProperties": False,
@@ -373,6 +402,7 @@ def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
         batch=_batch(raw.get("batch", {}), env),
         notify=_notify(raw.get("notify", {}), env),
         links=_links(raw.get("links", {}), source),
+        fleet=_fleet(raw.get("fleet", {})),
         ca_bundle=_ca_bundle(env),
         source=source,
     )
@@ -573,6 +603,17 @@ def _batch(raw: Mapping[str, Any], env: Mapping[str, str]) -> BatchSettings:
         created_lookback=parse_duration(raw.get("created_lookback", "30d")),
         webhook_secret=env.get("PAGERDUTY_WEBHOOK_SECRET") or None,
         workers=raw.get("workers"),
+    )
+
+
+def _fleet(raw: Mapping[str, Any]) -> FleetSettings:
+    return FleetSettings(
+        selector=str(raw.get("selector", "")),
+        top_n=int(raw.get("top_n", 12)),
+        high_level=float(raw.get("high_level_percent", 90.0)),
+        horizon=parse_duration(raw.get("horizon", "30d")),
+        min_growth=float(raw.get("min_growth_percent_per_day", 0.5)),
+        max_detail_hosts=int(raw.get("max_detail_hosts", 60)),
     )
 
 

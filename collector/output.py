@@ -25,7 +25,7 @@ from filelock import FileLock, Timeout
 from collector.config import Config
 from collector.draft import build_draft
 from collector.errors import OutputError
-from collector.paths import is_incident_id, path_under, shorten
+from collector.paths import is_report_folder, path_under, shorten
 from collector.snapshot import Snapshot, lost_data, read_published, save_snapshot
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ REPORT = "report.md"
 NEW_REPORT = frozenset({"written", "replaced", "forced"})
 SNAPSHOT = "snapshot.json"
 # What `make_staging` creates: ".<ID>.<random>.staging".
-STAGING = re.compile(r"^\.(?P<id>[A-Za-z0-9]{1,64})\.[^.]*\.staging$")
+STAGING = re.compile(r"^\.(?P<id>[A-Za-z0-9-]{1,64})\.[^.]*\.staging$")
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def _reason(exc: OSError) -> str:
 
 
 def _check_id(incident_id: str) -> None:
-    if not is_incident_id(incident_id):
+    if not is_report_folder(incident_id):
         raise OutputError(
             f"refusing to write a report for {shorten(incident_id)}: not a PagerDuty incident ID"
         )

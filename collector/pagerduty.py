@@ -240,6 +240,30 @@ def _explain_note_status(status: int, what: str, client: pagerduty.RestApiV2Clie
     return _explain_status(status, what, client)
 
 
+def list_incidents(
+    client: pagerduty.RestApiV2Client,
+    since: datetime,
+    until: datetime,
+    *,
+    max_concurrency: int = 4,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every incident created in [since, until], any status, with its first trigger entry.
+
+    Returns the incidents as raw JSON, oldest first, and the lists fetched only in part.
+    """
+    lister = _Lister(client, max(1, max_concurrency))
+    params: dict[str, Any] = {"time_zone": "UTC", "include[]": ["first_trigger_log_entries"]}
+    found: dict[str, dict[str, Any]] = {}
+    start = since
+    while start < until:
+        end = min(start + MAX_LIST_WINDOW, until)
+        for item in lister.fetch_all("/incidents", "incidents", params, (start, end), split=True):
+            found[item["id"]] = item
+        start = end
+    ordered = sorted(found.values(), key=lambda item: (parse_time(item["created_at"]), item["id"]))
+    return ordered, lister.gaps
+
+
 def _get_object(
     client: pagerduty.RestApiV2Client, path: str, key: str, params: dict[str, Any], what: str
 ) -> Any:

@@ -46,6 +46,15 @@ def is_incident_id(text: object) -> bool:
     return isinstance(text, str) and INCIDENT_ID.match(text) is not None
 
 
+# A fleet review's folder: memory-trends-<until as YYYY-MM-DD>.
+FLEET_FOLDER = re.compile(r"^memory-trends-\d{4}-\d{2}-\d{2}$")
+
+
+def is_report_folder(text: object) -> bool:
+    """True when `text` can name a report folder: an incident ID or a fleet review's date."""
+    return is_incident_id(text) or (isinstance(text, str) and FLEET_FOLDER.match(text) is not None)
+
+
 def slug(text: str, fallback: str = "series") -> str:
     """A file-name-safe form of a name: letters and digits kept, anything else '_'."""
     cleaned = "".join(ch if ch.isascii() and ch.isalnum() else "_" for ch in text)

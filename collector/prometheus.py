@@ -95,7 +95,7 @@ def fetch_query_results(
 ) -> list[dict[str, Any]]:
     """Run every query over the range; one failing query is recorded, never fatal."""
     with requests.Session() as session:
-        connection = _connect(session, settings, ca_bundle)
+        connection = connect(session, settings, ca_bundle)
         with ThreadPoolExecutor(max_workers=settings.max_concurrency) as pool:
             futures = [
                 pool.submit(_run_query, connection, settings, spec, qrange, selector)
@@ -104,9 +104,10 @@ def fetch_query_results(
             return [f.result() for f in futures]
 
 
-def _connect(
+def connect(
     session: requests.Session, settings: PrometheusSettings, ca_bundle: str | None
 ) -> PrometheusConnect:
+    """A client of the configured server on `session` (TLS trust, auth, bounded retries)."""
     # TLS trust: the configured CA bundle, else the system's; never off unless asked for.
     session.verify = False if settings.insecure_skip_verify else (ca_bundle or True)
     headers = dict(settings.headers)
@@ -192,8 +193,17 @@ def _run_query(
             " query API's JSON): check PROMETHEUS_URL, including any path prefix"
         )
     except (PrometheusApiClientException, requests.exceptions.RequestException) as exc:
-        record["error"] = _explain_query_error(str(exc))
+        record["error"] = explain_failure(exc, settings)
     return record
+
+
+def explain_failure(exc: BaseException, settings: PrometheusSettings) -> str | None:
+    """One line saying why a request failed and what to do; None for a foreign error."""
+    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+        return _explain_unreachable(exc, settings)
+    if isinstance(exc, (PrometheusApiClientException, requests.exceptions.RequestException)):
+        return _explain_query_error(str(exc))
+    return None
 
 
 def _explain_unreachable(exc: requests.exceptions.RequestException, settings: Any) -> str:
@@ -231,7 +241,7 @@ def _fetch_range(
         )
         record["warnings"].extend(_last_response.warnings)
         for series in _checked_series(result, record):
-            key = _label_text(series["metric"])
+            key = label_text(series["metric"])
             merged.setdefault(key, {"metric": series["metric"], "values": []})
             merged[key]["values"].extend(series["values"])
     return list(merged.values())
@@ -315,7 +325,8 @@ def _explain_query_error(message: str) -> str:
     return f"Prometheus query failed: {text}"
 
 
-def _label_text(metric: dict[str, str]) -> str:
+def label_text(metric: dict[str, str]) -> str:
+    """A label set as PromQL-like text, sorted, without the metric name."""
     labels = {k: v for k, v in metric.items() if k != "__name__"}
     return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
 
@@ -333,7 +344,7 @@ def read_series(results: Sequence[dict[str, Any]], baseline: bool = False) -> pd
             continue
         shift = float(record.get("baseline_offset_s", 0.0)) if baseline else 0.0
         for series in record.get(key) or ():
-            label = _label_text(series.get("metric", {}))
+            label = label_text(series.get("metric", {}))
             finite = [
                 (record["name"], label, float(t) + shift, float(v))
                 for t, v in series.get("values", ())
@@ -410,7 +421,7 @@ def fetch_alerting_rules(settings: PrometheusSettings, ca_bundle: str | None) ->
     report, so it is recorded quietly as `{"rules": [], "note": ...}`, never raised.
     """
     with requests.Session() as session:
-        connection = _connect(session, settings, ca_bundle)
+        connection = connect(session, settings, ca_bundle)
         try:
             response = session.get(
                 f"{connection.url}/api/v1/rules",

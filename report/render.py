@@ -177,11 +177,15 @@ def _format_quantity(value: float, unit: str, currency: str) -> str:
 
 
 def render_markdown(
-    context: Mapping[str, Any], language: str, template_dir: Path | None = None
+    context: Mapping[str, Any],
+    language: str,
+    template_dir: Path | None = None,
+    *,
+    template: str = MARKDOWN_TEMPLATE,
 ) -> str:
-    """Render the Markdown report in the given language."""
+    """Render a Markdown report (the incident's unless told) in the given language."""
     env = make_environment(template_dir)
-    return _render(env, MARKDOWN_TEMPLATE, {**context, "L": LABELS[language], "lang": language})
+    return _render(env, template, {**context, "L": LABELS[language], "lang": language})
 
 
 def render_html(

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer, start_prometheus
+from vm_server import VictoriaMetricsServer, start_victoria_metrics
 
 from collector.prometheus import read_series
 
@@ -97,3 +98,65 @@ def demo_facts() -> dict[str, Any]:
         (FIXTURES / "prometheus" / "demo_facts.json").read_text(encoding="utf-8")
     )
     return data
+
+
+FLEET_UNTIL = "2026-03-29T00:00:00Z"
+
+
+def _fleet_generator() -> Any:
+    import importlib.util
+
+    path = FIXTURES / "prometheus" / "generate_fleet.py"
+    spec = importlib.util.spec_from_file_location("generate_fleet", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being defined
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def fleet_fixture() -> Any:
+    """fixtures/prometheus/generate_fleet.py, imported: HOSTS, EXPECTED, write_openmetrics."""
+    return _fleet_generator()
+
+
+@pytest.fixture(scope="session")
+def fleet_om(tmp_path_factory: pytest.TempPathFactory, fleet_fixture: Any) -> list[Path]:
+    """The fleet fixture's OpenMetrics files (40 hosts x 30 days at 5 minutes)."""
+    files: list[Path] = fleet_fixture.write_openmetrics(tmp_path_factory.mktemp("fleet-om"))
+    return files
+
+
+@pytest.fixture(scope="session")
+def fleet_prometheus(
+    tmp_path_factory: pytest.TempPathFactory, fleet_om: list[Path]
+) -> Iterator[PrometheusServer]:
+    """A real Prometheus holding the fleet fixture."""
+    server = start_prometheus(fleet_om, tmp_path_factory.mktemp("fleet-prom"), timeout=300)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def fleet_victoria(
+    tmp_path_factory: pytest.TempPathFactory, fleet_om: list[Path]
+) -> Iterator[VictoriaMetricsServer]:
+    """A real VictoriaMetrics holding the fleet fixture, loaded through its import API."""
+    server = start_victoria_metrics(fleet_om, tmp_path_factory.mktemp("fleet-vm"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_victoria(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VictoriaMetricsServer]:
+    """A real VictoriaMetrics holding the demo incident's metrics (fixtures/prometheus/demo.om)."""
+    server = start_victoria_metrics([DEMO_OM], tmp_path_factory.mktemp("demo-vm"))
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -93,6 +93,8 @@ def test_deployment_examples_use_real_options_and_parse() -> None:
         "collector.timer",
         "cronjob.yaml",
         "webhook-deployment.yaml",
+        "memory-trends.crontab.example",
+        "memory-trends-cronjob.yaml",
     }
     for path in files:
         text = path.read_text(encoding="utf-8")
@@ -102,3 +104,6 @@ def test_deployment_examples_use_real_options_and_parse() -> None:
         lines = [ln for ln in text.splitlines() if "bin/collect " in ln or re.match(r"\s*- --", ln)]
         for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", "\n".join(lines)):
             assert option in known, (path.name, option)
+        if "memory-trends" in path.name:  # the weekly review: a 28-day window, every Monday
+            assert "--memory-trends" in "\n".join(lines) and "28d" in text, path.name
+            assert re.search(r'^\s*(schedule: "23 6 \* \* 1"|23\s+6\s+\*\s+\*\s+1\s)', text, re.M)

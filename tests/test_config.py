@@ -64,3 +64,18 @@ def test_parse_duration() -> None:
     assert parse_duration("7d") == timedelta(days=7)
     with pytest.raises(ValueError):
         parse_duration("soon")
+
+
+def test_fleet_settings_default_and_example_agree() -> None:
+    from collector.config import FleetSettings
+
+    example = load_config(ROOT / "config" / "collector.example.yaml", {})
+    assert example.fleet == FleetSettings() == load_config(None, {}).fleet
+    assert example.fleet.horizon == timedelta(days=30)
+
+
+def test_fleet_settings_are_validated(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("fleet:\n  top_n: 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="fleet.top_n"):
+        load_config(path, {})

@@ -1,0 +1,183 @@
+"""The fleet review's pure parts: batching regexes, incident links, heatmaps, snapshot kinds."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import DEMO_SNAPSHOT
+
+from collector.analysis.fleet import review_host
+from collector.analysis.fleet_links import (
+    FleetIncident,
+    LinkedBy,
+    link_incidents,
+    parse_selector,
+    read_fleet_incidents,
+    selector_matches,
+)
+from collector.analysis.fleet_series import ReviewedSeries, choose_detail_hosts, daily_matrix
+from collector.config import FleetSettings
+from collector.fleet_charts import MAX_HEATMAP_ROWS, draw_heatmap
+from collector.fleet_review import is_fleet_snapshot, load_fleet_snapshot
+from collector.fleet_source import instance_regex
+from collector.snapshot import SnapshotError
+from report.fleet_labels import FLEET_LABELS
+
+UNTIL = datetime(2026, 3, 29, tzinfo=timezone.utc)
+
+
+def test_instance_regex_matches_exactly_the_batch() -> None:
+    names = ["db-01.example.com:9100", "web-1:9100", "a+b(c)[d]|e"]
+    promql_string = instance_regex(names)
+    pattern = promql_string.replace("\\\\", "\\")  # what PromQL's string unescaping gives RE2
+    for name in names:
+        assert re.fullmatch(pattern, name)
+    for other in ("db-01Xexample.com:9100", "web-1:91000", "web-1", "ab"):
+        assert not re.fullmatch(pattern, other)
+    assert '"' not in instance_regex(['x"y']).replace('\\"', "")
+
+
+def test_selector_parsing_and_matching() -> None:
+    matchers = parse_selector('instance=~"db-0[12]:.*", job!="blackbox",env="prod"')
+    assert matchers == [("instance", "=~", "db-0[12]:.*"), ("job", "!=", "blackbox"),
+                        ("env", "=", "prod")]
+    assert selector_matches(matchers, {"instance": "db-01:9100", "job": "node", "env": "prod"})
+    assert not selector_matches(matchers, {"instance": "db-03:9100", "env": "prod"})
+    assert not selector_matches(matchers, {"instance": "xdb-01:9100", "env": "prod"})  # anchored
+    assert parse_selector("up{job='x'}") is None
+    assert not selector_matches([], {"instance": "db-01:9100"})
+
+
+def _incident(title: str, service: str = "Other", trigger: str = "") -> dict[str, object]:
+    minute = len(title) % 60  # distinct titles, distinct times: the links come oldest first
+    return {"id": f"P{title[:3]}", "title": title, "created_at":
+            f"2026-03-20T10:{minute:02d}:00Z", "service": {"summary": service},
+            "first_trigger_log_entry": {"summary": trigger}}
+
+
+def test_incidents_link_by_service_or_by_the_host_name_as_a_word() -> None:
+    incidents = read_fleet_incidents([
+        _incident("OOM on web-03"),
+        _incident("Disk full on web-030"),
+        _incident("Latency", service="Shop"),
+        _incident("Pager", trigger="HostMemoryHigh: WEB-03 above 95 %"),
+    ])
+    labels = {"instance": "web-03:9100", "job": "node"}
+    links = link_incidents(incidents, labels, {"Shop": 'instance=~"web-0[1-3]:.*"'})
+    assert [(h.incident.title, h.linked_by) for h in links] == [
+        ("Pager", LinkedBy.NAME),
+        ("Latency", LinkedBy.SERVICE),
+        ("OOM on web-03", LinkedBy.NAME),
+    ]
+    assert all(isinstance(h.incident, FleetIncident) for h in links)
+
+
+def _reviewed(name: str, values: np.ndarray) -> ReviewedSeries:
+    times = UNTIL.timestamp() - 3600.0 * np.arange(values.size)[::-1]
+    review = review_host(times, values, instance=name, kind="memory", until=UNTIL)
+    return ReviewedSeries("memory_used", {"instance": name}, review, times, values, False)
+
+
+def _grid(series: dict[str, np.ndarray]) -> dict[str, object]:
+    start = UNTIL - timedelta(hours=671)
+    return {"start": start.isoformat(), "step": 3600, "series": [
+        {"metric": {"instance": name}, "values": values.tolist()}
+        for name, values in series.items()]}
+
+
+def test_detail_goes_to_the_loud_hosts_most_urgent_first_and_is_capped() -> None:
+    rng = np.random.default_rng(1)
+    hours = np.arange(672)
+    series = {f"calm-{i:03d}": 30 + rng.normal(0, 0.2, 672) for i in range(50)}
+    series |= {f"grow-{i}": 30 + (1 + i) * hours / 24 for i in range(3)}  # 1, 2, 3 %/day
+    settings = FleetSettings(max_detail_hosts=10)
+    assert choose_detail_hosts(_grid(series), {}, settings) == ["grow-2", "grow-1", "grow-0"]
+    spike = 30 + rng.normal(0, 0.2, 672)
+    spike[300] = 88.0  # one hour near the high level: worth a look at full resolution
+    restart = np.where(hours < 400, 60.0, 35.0)  # a drop as large as a restart
+    series |= {"calm-007": spike, "calm-008": restart}
+    slope = {"slope_week": {'{instance="calm-009"}': 1.0 / 86400}}  # the server's deriv
+    chosen = choose_detail_hosts(_grid(series), slope, settings)
+    assert set(chosen) == {"grow-0", "grow-1", "grow-2", "calm-007", "calm-008", "calm-009"}
+    assert len(choose_detail_hosts(_grid(series), slope, FleetSettings(max_detail_hosts=4))) == 4
+
+
+def test_daily_matrix_rows_follow_the_ranking_and_days_are_the_averaged_ones() -> None:
+    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    a = [10.0] * 24 + [20.0, 40.0] + [None] * 22 + [None] * 24 + [99.0]  # the 99 is at `until`
+    b = [50.0] * 24 + [60.0] * 24 + [70.0] * 24 + [99.0]
+    grid = {"start": start.isoformat(), "step": 3600, "series": [
+        {"metric": {"instance": "a"}, "values": a},
+        {"metric": {"instance": "b"}, "values": b},
+    ]}
+    frame = daily_matrix(grid, ["b", "a"], start + timedelta(days=3))
+    assert list(frame.index) == ["b", "a"]
+    assert [str(d) for d in frame.columns] == ["2026-03-01", "2026-03-02", "2026-03-03"]
+    assert frame.loc["a"].tolist()[:2] == [10.0, 30.0] and np.isnan(frame.loc["a"].iloc[2])
+    assert frame.loc["b"].tolist() == [50.0, 60.0, 70.0]
+
+
+def test_a_heatmap_of_2000_hosts_shows_the_top_rows_and_the_fleet_spread(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    days = pd.date_range("2026-03-01", periods=28, freq="D").date
+    frame = pd.DataFrame(rng.uniform(10, 95, (2000, 28)), columns=days,
+                         index=[f"host-{i:04d}.example.com:9100" for i in range(2000)])
+    path = draw_heatmap(frame, "Memory used", FLEET_LABELS["en"], tmp_path / "heatmap.png")
+    from matplotlib.image import imread
+
+    height, width = imread(str(path)).shape[:2]
+    assert width == 1210 and height < 1800  # MAX_HEATMAP_ROWS rows, not 2,000
+    assert MAX_HEATMAP_ROWS == 60
+
+
+def test_snapshot_kind_is_read_from_the_head_of_the_file(tmp_path: Path) -> None:
+    assert not is_fleet_snapshot(DEMO_SNAPSHOT)
+    fleet = tmp_path / "snapshot.json"
+    fleet.write_text(json.dumps({"kind": "fleet", "schema_version": 1}), encoding="utf-8")
+    assert is_fleet_snapshot(fleet)
+    with pytest.raises(SnapshotError, match="incomplete or damaged"):
+        load_fleet_snapshot(fleet)
+    assert not is_fleet_snapshot(tmp_path / "missing.json")
+
+
+def test_review_window_is_what_the_analysis_sees() -> None:
+    series = _reviewed("x", 50 + np.zeros(24 * 28))
+    assert series.review.first_seen is not None
+    assert UNTIL - series.review.first_seen <= timedelta(days=28)
+
+
+def test_thinning_keeps_every_peak_and_restart() -> None:
+    from collector.fleet_charts import thin_for_drawing
+
+    times = np.arange(8065, dtype=np.float64) * 300
+    values = 30 + (np.arange(8065) % 1000) / 1000 * 60  # a sawtooth, 8 restarts
+    thin_t, thin_v = thin_for_drawing(times, values)
+    assert thin_t.size <= 1200 and np.all(np.diff(thin_t) > 0)
+    assert thin_v.max() == values.max() and thin_v.min() == values.min()
+    restarts = np.sum(np.diff(values) < -30)
+    assert np.sum(np.diff(thin_v) < -30) == restarts == 8
+
+
+def test_until_accepts_iso_8601_dates_and_times_with_a_zone() -> None:
+    from collector.cli import _parse_until
+
+    assert _parse_until("2026-03-29") == UNTIL
+    assert _parse_until("2026-03-29T02:00:00+02:00") == UNTIL
+    with pytest.raises(ValueError, match="without a time zone"):
+        _parse_until("2026-03-29T00:00:00")
+
+
+def test_every_fleet_word_exists_in_both_languages_and_the_template_uses_known_ones() -> None:
+    assert FLEET_LABELS["fr"].keys() == FLEET_LABELS["en"].keys()
+    template = (Path(__file__).resolve().parents[1] / "report" / "templates"
+                / "memory_trends.md.j2").read_text(encoding="utf-8")
+    used = set(re.findall(r"\bW\.([a-z_]+)", template))
+    assert used and used <= FLEET_LABELS["en"].keys()
+    verdicts = ("leak", "growing", "level shift", "cyclic", "high", "steady", "memory", "swap")
+    assert all(v in FLEET_LABELS["fr"] for v in verdicts)
