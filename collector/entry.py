@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 
@@ -9,6 +10,9 @@ def run() -> None:
     """Load the command line (pandas, matplotlib... take a while), then run it."""
     from collector.errors import EXIT_INTERRUPTED, INTERRUPTED
 
+    # The clients log their retries (and, when a run is cut short, their broken reads); the
+    # command says what matters in its own one line, so library logs never reach stderr.
+    logging.getLogger().addHandler(logging.NullHandler())
     try:
         from collector.cli import main
 
