@@ -110,8 +110,12 @@ class EventQueue:
     def fail(self, event: QueuedEvent, error: str) -> None:
         """Move the event to the failed folder, with the reason."""
         final = replace(event, attempts=event.attempts + 1, last_error=error)
-        _write_durably(self.failed / f"{event.key}.json", asdict(final))
-        self.done(event)
+        # Written in place, then moved in one rename: never queued and failed at once, so a
+        # crash in between can neither lose the event nor draft it again after a restart.
+        queued = self.pending / f"{event.key}.json"
+        _write_durably(queued, asdict(final))
+        os.replace(queued, self.failed / queued.name)
+        _sync_folder(self.failed)
 
     def _read(self, path: Path) -> QueuedEvent | None:
         try:
@@ -135,7 +139,11 @@ def _write_durably(path: Path, data: dict[str, Any]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    folder = os.open(path.parent, os.O_RDONLY)
+    _sync_folder(path.parent)
+
+
+def _sync_folder(path: Path) -> None:
+    folder = os.open(path, os.O_RDONLY)
     try:
         os.fsync(folder)  # the rename itself must survive a power cut
     finally:
