@@ -77,7 +77,7 @@ def build_draft(
         "lessons": suggested_lessons(analysis, config.targets.alert_to_responder),
         "charts": chart_list,
         "timeline_chart": TIMELINE_CHART,
-        "gaps": snapshot.gaps + _query_warnings(analysis.results),
+        "gaps": [gap.text for gap in snapshot.gaps] + _query_warnings(analysis.results),
         "undrawn": [
             q
             for q, r in zip(analysis.summaries, analysis.results, strict=True)

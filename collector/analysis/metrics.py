@@ -9,6 +9,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from collector.analysis.series import find_breaks, seconds_of
+
 
 @dataclass(frozen=True)
 class Crossing:
@@ -120,16 +122,12 @@ def _step(record: dict[str, object]) -> float:
 
 
 def find_gaps(data: pd.DataFrame, step: float, limit: int = 5) -> tuple[DataGap, ...]:
-    """Stretches longer than three steps without a sample, inside each series' own span."""
-    if step <= 0:
-        return ()
+    """Stretches of three steps or more without a sample, inside each series' own span."""
     gaps: list[DataGap] = []
     for series, group in data.groupby("series", sort=True):
         times = group["time"].sort_values()
-        jumps = times.diff().dt.total_seconds()
-        for index in jumps[jumps > 3 * step].index:
-            end = times[index]
-            start = times[times < end].iloc[-1]
+        for index in find_breaks(seconds_of(times), step, missing=3):
+            start, end = times.iloc[index - 1], times.iloc[index]
             gaps.append(DataGap(str(series), start.to_pydatetime(), end.to_pydatetime()))
     return tuple(sorted(gaps, key=lambda g: g.start)[:limit])
 

@@ -1,0 +1,100 @@
+"""Prometheus reader: the raw query results kept in the snapshot, read into frames and records.
+
+A query result (`RawResult`) is one record of the snapshot's `prometheus.results`, as
+`collector.prometheus.fetch_query_results` wrote it: name, title, query, kind, unit,
+thresholds, user_facing, start, end, step, result, warnings, error (optionally
+baseline_result, baseline_offset_s, dropped); `collector.snapshot_schema` checks it.
+
+Tidy series frame columns: `query` (query name), `series` (label set, e.g. `{instance="db-01"}`),
+`time` (datetime64[ns, UTC]), `value` (float). Pure: no network import.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeAlias
+
+import pandas as pd
+
+from collector.analysis.series import find_breaks, split_runs, typical_step
+from collector.records import AlertInterval
+from collector.timeutil import from_unix
+
+RawResult: TypeAlias = Mapping[str, Any]
+"""One query's record as the snapshot keeps it (see the module docstring)."""
+
+SERIES_COLUMNS = ["query", "series", "time", "value"]
+# Rule evaluations are assumed at least this far apart when telling a lost one from an
+# ended alert: below it, pauses up to 30 s (2.5 × 12 s) still continue the alert.
+MIN_EVALUATION_STEP = 12.0
+# When an alert series has a single sample, its evaluation interval is taken as this.
+DEFAULT_EVALUATION_STEP = 15.0
+
+
+def label_text(metric: Mapping[str, str]) -> str:
+    """A label set as one sorted text, without `__name__`: `{instance="db-01",job="node"}`."""
+    labels = {k: v for k, v in metric.items() if k != "__name__"}
+    return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+
+
+def read_series(results: Sequence[RawResult], baseline: bool = False) -> pd.DataFrame:
+    """Flatten raw query results into the tidy series frame (see module docstring).
+
+    With baseline=True, the baseline results (the same query one offset earlier) are read
+    instead, their times moved forward by the offset so they line up with the incident.
+    """
+    rows: list[tuple[str, str, float, float]] = []
+    key = "baseline_result" if baseline else "result"
+    for record in results:
+        if record.get("kind") == "alerts":
+            continue
+        shift = float(record.get("baseline_offset_s", 0.0)) if baseline else 0.0
+        for series in record.get(key) or ():
+            label = label_text(series.get("metric", {}))
+            rows.extend(
+                (record["name"], label, float(t) + shift, float(v))
+                for t, v in series.get("values", ())
+                if math.isfinite(float(v))  # NaN, ±Inf: no point to draw or compute with
+            )
+    frame = pd.DataFrame(rows, columns=["query", "series", "t", "value"])
+    frame["time"] = pd.to_datetime(frame["t"], unit="s", utc=True)
+    frame = frame.drop_duplicates(subset=["query", "series", "t"])
+    return frame[SERIES_COLUMNS].sort_values(["query", "series", "time"], ignore_index=True)
+
+
+def read_alert_intervals(results: Sequence[RawResult]) -> list[AlertInterval]:
+    """Turn raw `ALERTS` samples into pending and firing intervals."""
+    intervals: list[AlertInterval] = []
+    for record in results:
+        if record.get("kind") != "alerts":
+            continue
+        for series in record.get("result", ()):
+            metric = series.get("metric", {})
+            times = sorted({float(t) for t, _ in series.get("values", ())})
+            spacing = typical_step(times) or DEFAULT_EVALUATION_STEP
+            # One lost evaluation does not end an alert (see collector.analysis.series).
+            breaks = find_breaks(times, max(spacing, MIN_EVALUATION_STEP), missing=2)
+            # The state holds until the next evaluation, one spacing after the last sample.
+            intervals.extend(
+                _interval(metric, start, last + spacing, str(record["query"]))
+                for start, last in split_runs(times, breaks)
+            )
+    return sorted(intervals, key=lambda a: (a.start, a.alertname, a.state))
+
+
+def _interval(metric: Mapping[str, str], start: float, end: float, query: str) -> AlertInterval:
+    return AlertInterval(
+        alertname=metric.get("alertname", "?"),
+        state=metric.get("alertstate", "firing"),
+        start=from_unix(start),
+        end=from_unix(end),
+        labels=tuple(
+            sorted(
+                (k, v)
+                for k, v in metric.items()
+                if k not in ("__name__", "alertname", "alertstate")
+            )
+        ),
+        query=query,
+    )
