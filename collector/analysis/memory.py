@@ -1,13 +1,14 @@
 """Memory and swap trends: growth rate, threshold crossings, detection delay, alert backtests.
 
-Works on the tidy series frame of `collector.prometheus` for queries of kind `memory` or `swap`
-measured in percent. Times are aware UTC datetimes. Nothing here reads files or the network.
+Works on the tidy series frame of `collector.readers.prometheus` for queries of kind `memory`
+or `swap` measured in percent. Times are aware UTC datetimes. Nothing here reads files or the
+network.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -18,6 +19,7 @@ import pandas as pd
 from collector.analysis.metrics import Crossing, detect_threshold_crossings
 from collector.analysis.series import find_breaks, typical_step
 from collector.analysis.theilsen import fit_theil_sen, theil_sen_interval
+from collector.readers.prometheus import RawResult
 
 TREND_KINDS = ("memory", "swap")
 FULL_PERCENT = 100.0
@@ -107,7 +109,7 @@ class BacktestResult:
 
 def analyse_memory_trends(
     frame: pd.DataFrame,
-    queries: Sequence[Mapping[str, object]],
+    queries: Sequence[RawResult],
     page_time: datetime,
     growth_warning: float,
     fit_window: timedelta = timedelta(hours=1),

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from collector.analysis.series import find_breaks, seconds_of
+from collector.readers.prometheus import RawResult
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def _interpolate(t0: datetime, t1: datetime, v0: float, v1: float, target: float
 
 
 def summarize_queries(
-    results: Sequence[dict[str, object]], frame: pd.DataFrame, max_shown: int = 6
+    results: Sequence[RawResult], frame: pd.DataFrame, max_shown: int = 6
 ) -> list[QuerySummary]:
     """One summary per query of the pack, stating errors, empty results and gaps."""
     summaries = []
@@ -116,7 +117,7 @@ def summarize_queries(
     return summaries
 
 
-def _step(record: dict[str, object]) -> float:
+def _step(record: RawResult) -> float:
     step = record.get("step", 0)
     return float(step) if isinstance(step, (int, float, str)) else 0.0
 
