@@ -86,7 +86,7 @@ def analyse_snapshot(
     frame = prom_reader.read_series(results)
     baseline = prom_reader.read_series(results, baseline=True)
     page = figures.started_at
-    trends = analyse_memory_trends(frame, results, page, config.business.memory_growth_warning)
+    trends = analyse_memory_trends(frame, results, page, config.trends.memory_growth_warning)
     delay = compute_detection_delay(trends, page)
     limit = config.prometheus.max_series_shown
     # Absent and all-zero series (no swap) are one summary line, never a list or an empty chart.
