@@ -135,7 +135,7 @@ def analyse_snapshot(
         results=results,
         frame=frame,
         baseline=baseline,
-        summaries=summarize_queries(results, frame, limit),
+        summaries=summarize_queries(prom_reader.read_query_results(results, frame), limit),
         crossings=[
             c
             for r in results

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeAlias
 
 import pandas as pd
 
 from collector.analysis.series import find_breaks, split_runs, typical_step
 from collector.records import AlertInterval
-from collector.timeutil import from_unix
+from collector.timeutil import from_unix, parse_time
 
 RawResult: TypeAlias = Mapping[str, Any]
 """One query's record as the snapshot keeps it (see the module docstring)."""
@@ -30,6 +32,72 @@ SERIES_COLUMNS = ["query", "series", "time", "value"]
 MIN_EVALUATION_STEP = 12.0
 # When an alert series has a single sample, its evaluation interval is taken as this.
 DEFAULT_EVALUATION_STEP = 15.0
+
+
+def _no_samples() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in SERIES_COLUMNS})
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """One query of the pack, typed: what was asked, over which range, and what came back.
+
+    `samples` holds the query's rows of the tidy series frame (columns as in the module
+    docstring); each `series` value is the label set of one series.
+    """
+
+    name: str
+    title: str = ""
+    query: str = ""
+    kind: str = "custom"
+    unit: str = ""
+    thresholds: tuple[float, ...] = ()
+    user_facing: bool = False
+    start: datetime | None = None
+    end: datetime | None = None
+    step: float = 0.0
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    dropped: int = 0  # samples left out: not finite numbers
+    samples: pd.DataFrame = field(default_factory=_no_samples, compare=False)
+
+    @property
+    def labels(self) -> list[str]:
+        """The label set of each series that answered, sorted."""
+        return sorted(str(s) for s in self.samples["series"].unique())
+
+
+def read_query_results(
+    results: Sequence[RawResult], frame: pd.DataFrame | None = None
+) -> list[QueryResult]:
+    """Each raw result as a `QueryResult` with its own samples.
+
+    `frame` is `read_series(results)` when the caller has it already (it is read otherwise).
+    """
+    frame = read_series(results) if frame is None else frame
+    by_query = dict(tuple(frame.groupby("query", sort=False)))
+    return [_query_result(r, by_query.get(str(r.get("name")), frame.iloc[0:0])) for r in results]
+
+
+def _query_result(record: RawResult, samples: pd.DataFrame) -> QueryResult:
+    name = str(record["name"])
+    start, end = record.get("start"), record.get("end")
+    return QueryResult(
+        name=name,
+        title=str(record.get("title", name)),
+        query=str(record.get("query", "")),
+        kind=str(record.get("kind", "custom")),
+        unit=str(record.get("unit", "")),
+        thresholds=tuple(float(t) for t in record.get("thresholds") or ()),
+        user_facing=bool(record.get("user_facing", False)),
+        start=parse_time(start) if isinstance(start, str) else None,
+        end=parse_time(end) if isinstance(end, str) else None,
+        step=float(record.get("step") or 0),
+        error=str(record["error"]) if record.get("error") else None,
+        warnings=tuple(str(w) for w in record.get("warnings") or ()),
+        dropped=int(record.get("dropped") or 0),
+        samples=samples,
+    )
 
 
 def label_text(metric: Mapping[str, str]) -> str:
