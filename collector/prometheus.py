@@ -107,12 +107,9 @@ def fetch_query_results(
 ) -> list[RawResult]:
     """Run every query over the range; one failing query is recorded, never fatal."""
     with requests.Session() as session:
-        connection = _connect(session, settings, ca_bundle)
+        api = _Api(session, _connect(session, settings, ca_bundle), settings)
         with ThreadPoolExecutor(max_workers=settings.max_concurrency) as pool:
-            futures = [
-                pool.submit(_run_query, _Api(session, connection, settings), spec, qrange, selector)
-                for spec in queries
-            ]
+            futures = [pool.submit(_run_query, api, spec, qrange, selector) for spec in queries]
             return [f.result() for f in futures]
 
 
