@@ -37,9 +37,9 @@ import requests  # noqa: E402
 from collector import draft, output  # noqa: E402
 from collector import pagerduty as pd_source  # noqa: E402
 from collector import prometheus as prom_source  # noqa: E402
+from collector.collect import collect_snapshot  # noqa: E402
 from collector.config import Config, load_config  # noqa: E402
 from collector.prometheus import expand_query  # noqa: E402
-from collector.snapshot import collect_snapshot  # noqa: E402
 
 IMPORT_SECONDS = time.perf_counter() - IMPORT_START
 
@@ -241,7 +241,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         **stages.seconds,
         "draft_total": drafting,
         "write_other": drafting - named,
-        "gaps": snapshot.gaps,
+        "gaps": [gap.text for gap in snapshot.gaps],
         "requests": {api: len(recorder.of(api)) for api in ("pagerduty", "prometheus")},
         "round_trips": {
             "pagerduty": sequential_chain(recorder.of("pagerduty")),

@@ -14,26 +14,27 @@ import multiprocessing
 import os
 import re
 import signal
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import click
-
 from collector import pagerduty as pd_source
+from collector.collect import collect_snapshot
 from collector.config import Config, ConfigError
 from collector.errors import CollectorError
 from collector.output import REPORT, discard_leftover_staging, is_edited, lock_for, publish_draft
 from collector.output import clean_leftovers as clean_leftovers
 from collector.paths import INCIDENT_ID as INCIDENT_ID
-from collector.snapshot import Snapshot, collect_snapshot, lost_data
+from collector.snapshot import Snapshot, lost_data
 
 Progress = Callable[[str], None]
+# Given the number of incidents, a context that yields the step to call once per incident
+# (the command line draws a bar on a terminal with it).
+ProgressBar = Callable[[int], AbstractContextManager[Progress]]
 
 # The longest --resolved-since window: each 180 days of it is one more listing of PagerDuty.
 MAX_WINDOW = timedelta(days=1830)  # five years
@@ -96,8 +97,12 @@ def run_batch(
     *,
     now: datetime | None = None,
     progress: Progress | None = None,
+    bar: ProgressBar | None = None,
 ) -> BatchSummary:
-    """Draft every incident resolved within `window` before `now` that has no report yet."""
+    """Draft every incident resolved within `window` before `now` that has no report yet.
+
+    Progress is said in lines through `progress`, or, while drafting, shown by `bar`.
+    """
     now = now or datetime.now(timezone.utc)
     min_rank = _min_priority_rank(config.batch.min_priority, config.source)
     say = progress or _quiet
@@ -115,7 +120,8 @@ def run_batch(
     )
     say(f"{len(selected)} resolved incidents to consider{left_out}")
     ids = [str(item.get("id", "")) for item in selected]
-    summary.outcomes = _draft_all(ids, config, out_dir, progress)
+    steps = bar(len(ids)) if bar is not None and ids else nullcontext(progress or _quiet)
+    summary.outcomes = _draft_all(ids, config, out_dir, steps)
     return summary
 
 
@@ -161,10 +167,10 @@ def _list_resolved(config: Config, since: datetime, until: datetime) -> list[dic
 
 
 def _draft_all(
-    ids: Sequence[str], config: Config, out_dir: Path, progress: Progress | None
+    ids: Sequence[str], config: Config, out_dir: Path, steps: AbstractContextManager[Progress]
 ) -> list[Outcome]:
     workers = min(config.batch.workers or os.cpu_count() or 1, len(ids) or 1, MAX_WORKERS)
-    with _progress_bar(len(ids), progress) as step:
+    with steps as step:
         if workers == 1:
             results = (draft_once(config, out_dir, incident_id) for incident_id in ids)
             return _report_each(results, len(ids), step)
@@ -194,16 +200,6 @@ def _report_each(results: Iterator[Outcome], total: int, step: Progress) -> list
         step(f"[{number}/{total}] {outcome.status} {outcome.incident_id}")
         outcomes.append(outcome)
     return outcomes
-
-
-@contextmanager
-def _progress_bar(total: int, progress: Progress | None) -> Iterator[Progress]:
-    """A bar on a terminal; plain lines through `progress` otherwise (cron, systemd, pods)."""
-    if progress is None or total == 0 or not sys.stderr.isatty():
-        yield progress or _quiet
-        return
-    with click.progressbar(length=total, label="drafting", file=sys.stderr, show_pos=True) as bar:
-        yield lambda _message: bar.update(1)
 
 
 def _publish_locked(snapshot: Snapshot, config: Config, out_dir: Path) -> Outcome:

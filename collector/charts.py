@@ -22,6 +22,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from collector.analysis.memory import MemoryTrend  # noqa: E402
 from collector.analysis.metrics import QuerySummary  # noqa: E402
+from collector.analysis.series import find_breaks, seconds_of, typical_step  # noqa: E402
 from collector.records import PHASES, AlertInterval, Event  # noqa: E402
 from collector.timeutil import format_clock  # noqa: E402
 
@@ -417,14 +418,13 @@ def _draw_fit(ax: Axes, trend: MemoryTrend) -> None:
 
 def _with_gaps(part: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     # A missing stretch of samples is drawn as a break in the line, never bridged or zeroed.
+    # The same rule as the report's data gaps (collector.analysis.series).
     times = part["time"].reset_index(drop=True)
     values = part["value"].reset_index(drop=True).astype(float)
-    steps = times.diff().dt.total_seconds()
-    usual = steps.median()
-    if pd.isna(usual) or usual <= 0:
-        return times, values
-    gaps = steps[steps > 3 * usual].index
-    if len(gaps) == 0:
+    seconds = seconds_of(times)
+    usual = typical_step(seconds)
+    gaps = find_breaks(seconds, usual, missing=3)
+    if usual is None or not gaps:
         return times, values
     breaks = pd.DataFrame(
         {"time": times[gaps] - pd.Timedelta(seconds=usual), "value": float("nan")}

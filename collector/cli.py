@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NoReturn, TypeVar
@@ -14,6 +15,7 @@ import click
 
 from collector import __version__
 from collector.batch import MAX_WINDOW, run_batch
+from collector.collect import collect_snapshot
 from collector.config import Config, load_config, parse_duration
 from collector.demo import demo_dir
 from collector.errors import EXIT_INTERRUPTED, INTERRUPTED, CollectorError
@@ -26,7 +28,7 @@ from collector.fleet_review import (
 from collector.monitoring import write_batch_metrics
 from collector.output import check_out_dir, clean_leftovers, publish_draft
 from collector.paths import incident_id_problem
-from collector.snapshot import collect_snapshot, load_snapshot
+from collector.snapshot import load_snapshot
 from collector.timeutil import parse_time
 from collector.webhook import serve_webhooks
 from report.pdf import pdf_unavailable
@@ -217,7 +219,7 @@ def _run(
         snapshot, config, out_dir, force=force, announce=isinstance(incident_id, str)
     )
     handoff_warnings = published.handoff.warnings if published.handoff else ()
-    for warning in [*snapshot.gaps, *handoff_warnings]:
+    for warning in [*(gap.text for gap in snapshot.gaps), *handoff_warnings]:
         click.echo(f"warning: {_one_line(warning)}", err=True)
     _warn_without_pdf(config)
     click.echo(published.message)
@@ -250,7 +252,8 @@ def _window(text: object) -> timedelta | None:
 
 def _run_batch(config: Config, window: timedelta, out_dir: Path, metrics_file: Path | None) -> None:
     started = time.time()
-    summary = run_batch(config, window, out_dir, progress=_log)
+    bar = _progress_bar if sys.stderr.isatty() else None  # cron, systemd, pods: plain lines
+    summary = run_batch(config, window, out_dir, progress=_log, bar=bar)
     _warn_without_pdf(config)
     for line in summary.report_lines():
         click.echo(line)
@@ -316,6 +319,13 @@ def _warn_without_pdf(config: Config) -> None:
 
 def _log(message: str) -> None:
     click.echo(message, err=True)
+
+
+@contextmanager
+def _progress_bar(total: int) -> Iterator[Callable[[str], None]]:
+    """A bar on the terminal while a batch drafts: one step per incident."""
+    with click.progressbar(length=total, label="drafting", file=sys.stderr, show_pos=True) as bar:
+        yield lambda _message: bar.update(1)
 
 
 def _with_language(config: Config, lang: str | None) -> Config:

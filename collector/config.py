@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -142,19 +142,32 @@ class Business:
     active_users: int | None = None
     working_hours: tuple[int, int] = (9, 18)
     working_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class TrendSettings:
+    """How memory and swap trends are judged."""
+
+    # Growth faster than this (percentage points per hour) is worth an alert of its own.
     memory_growth_warning: float = 5.0
 
 
 @dataclass(frozen=True)
+class WebhookSettings:
+    """The PagerDuty webhook receiver (`collect --webhook`); `secret` signs its deliveries."""
+
+    secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class BatchSettings:
-    """Which resolved incidents the scheduled job drafts, and the webhook receiver's secret."""
+    """Which resolved incidents the scheduled job drafts."""
 
     services: tuple[str, ...] = ()
     teams: tuple[str, ...] = ()
     urgencies: tuple[str, ...] = ()
     min_priority: str | None = None
     created_lookback: timedelta = timedelta(days=30)
-    webhook_secret: str | None = None
     workers: int | None = None
 
 
@@ -183,6 +196,8 @@ class Config:
     notify: NotifySettings = field(default_factory=NotifySettings)
     links: LinkSettings = field(default_factory=LinkSettings)
     fleet: FleetSettings = field(default_factory=FleetSettings)
+    trends: TrendSettings = field(default_factory=TrendSettings)
+    webhook: WebhookSettings = field(default_factory=WebhookSettings)
     ca_bundle: Path | None = None
     source: str = "built-in defaults"
 
@@ -313,6 +328,14 @@ _SCHEMA: dict[str, Any] = {
                     "type": "array",
                     "items": {"enum": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]},
                 },
+                # Read as trends.memory_growth_warning_percent_per_hour, where it now lives.
+                "memory_growth_warning_percent_per_hour": {"type": "number", "minimum": 0},
+            },
+        },
+        "trends": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
                 "memory_growth_warning_percent_per_hour": {"type": "number", "minimum": 0},
             },
         },
@@ -399,10 +422,12 @@ def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
         report=_report_settings(raw.get("report", {}), base, source),
         targets=_targets(raw.get("targets", {})),
         business=_business(raw.get("business", {})),
-        batch=_batch(raw.get("batch", {}), env),
+        batch=_batch(raw.get("batch", {})),
         notify=_notify(raw.get("notify", {}), env),
         links=_links(raw.get("links", {}), source),
         fleet=_fleet(raw.get("fleet", {})),
+        trends=_trends(raw.get("trends", {}), raw.get("business", {})),
+        webhook=WebhookSettings(secret=env.get("PAGERDUTY_WEBHOOK_SECRET") or None),
         ca_bundle=_ca_bundle(env),
         source=source,
     )
@@ -469,11 +494,14 @@ def _pagerduty_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> Pager
     return PagerDutySettings(
         base_url=split_userinfo(env.get("PAGERDUTY_BASE_URL") or DEFAULT_PAGERDUTY_URL)[0],
         token=env.get("PAGERDUTY_API_TOKEN") or None,
-        timeout=float(raw.get("timeout_seconds", 30.0)),
-        max_retries=int(raw.get("max_retries", 3)),
-        max_concurrency=int(raw.get("max_concurrency", 4)),
-        post_note=bool(raw.get("post_note", False)),
         from_email=env.get("PAGERDUTY_FROM_EMAIL") or None,
+        **_given(
+            raw,
+            timeout_seconds=("timeout", float),
+            max_retries=("max_retries", int),
+            max_concurrency=("max_concurrency", int),
+            post_note=("post_note", bool),
+        ),
     )
 
 
@@ -484,10 +512,13 @@ def _notify(raw: Mapping[str, Any], env: Mapping[str, str]) -> NotifySettings:
         raise ConfigError("NOTIFY_WEBHOOK_URL: expected an https:// URL (the chat webhook)")
     return NotifySettings(
         webhook_url=url,
-        format=raw.get("format", "slack"),
-        timeout=float(raw.get("timeout_seconds", 10.0)),
-        max_retries=int(raw.get("max_retries", 3)),
-        backoff=float(raw.get("backoff_seconds", 1.0)),
+        **_given(
+            raw,
+            format=("format", str),
+            timeout_seconds=("timeout", float),
+            max_retries=("max_retries", int),
+            backoff_seconds=("backoff", float),
+        ),
     )
 
 
@@ -497,10 +528,13 @@ def _prometheus_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> Prom
             name=q["name"],
             title=q.get("title", q["name"].replace("_", " ").capitalize()),
             query=q["query"],
-            unit=q.get("unit", ""),
-            kind=q.get("kind", "custom"),
-            thresholds=tuple(float(t) for t in q.get("thresholds", ())),
-            user_facing=bool(q.get("user_facing", False)),
+            **_given(
+                q,
+                unit=("unit", str),
+                kind=("kind", str),
+                thresholds=("thresholds", lambda ts: tuple(float(t) for t in ts)),
+                user_facing=("user_facing", bool),
+            ),
         )
         for q in raw.get("queries", ())
     )
@@ -508,22 +542,24 @@ def _prometheus_settings(raw: Mapping[str, Any], env: Mapping[str, str]) -> Prom
     url, userinfo = split_userinfo(env.get("PROMETHEUS_URL") or DEFAULT_PROMETHEUS_URL)
     return PrometheusSettings(
         url=url,
-        headers=dict(raw.get("headers", {})),
-        timeout=float(raw.get("timeout_seconds", 30.0)),
-        padding_before=parse_duration(raw.get("padding_before", "30m")),
-        padding_after=parse_duration(raw.get("padding_after", "30m")),
-        lookback=parse_duration(raw.get("lookback", "4h")),
-        chart_points=int(raw.get("chart_points", 720)),
-        max_concurrency=int(raw.get("max_concurrency", 4)),
-        max_series_shown=int(raw.get("max_series_shown", 6)),
-        insecure_skip_verify=bool(raw.get("insecure_skip_verify", False)),
         bearer_token=env.get("PROMETHEUS_BEARER_TOKEN") or None,
         basic_auth=_basic_auth(env) or userinfo,
-        baseline_offset=parse_duration(raw["baseline_offset"])
-        if raw.get("baseline_offset")
-        else (None if "baseline_offset" in raw else timedelta(weeks=1)),
-        services=dict(raw.get("services", {})),
         queries=queries or DEFAULT_QUERIES,
+        **_given(
+            raw,
+            headers=("headers", dict),
+            timeout_seconds=("timeout", float),
+            padding_before=("padding_before", parse_duration),
+            padding_after=("padding_after", parse_duration),
+            lookback=("lookback", parse_duration),
+            chart_points=("chart_points", int),
+            max_concurrency=("max_concurrency", int),
+            max_series_shown=("max_series_shown", int),
+            insecure_skip_verify=("insecure_skip_verify", bool),
+            # null (or empty): no baseline is fetched.
+            baseline_offset=("baseline_offset", lambda v: parse_duration(v) if v else None),
+            services=("services", dict),
+        ),
     )
 
 
@@ -542,12 +578,15 @@ def _report_settings(raw: Mapping[str, Any], base: Path, source: str) -> ReportS
     if resolved is not None and not resolved.is_dir():
         raise ConfigError(f"{source}: key 'report.template_dir': {resolved} is not a directory")
     return ReportSettings(
-        language=raw.get("language", "fr"),
         timezone=tz,
         template_dir=resolved,
-        severity_by_priority=dict(raw.get("severity_by_priority", {})),
         base_url=(raw.get("base_url") or "").rstrip("/") or None,
-        pdf=bool(raw.get("pdf", True)),
+        **_given(
+            raw,
+            language=("language", str),
+            severity_by_priority=("severity_by_priority", dict),
+            pdf=("pdf", bool),
+        ),
     )
 
 
@@ -566,15 +605,15 @@ def _links(raw: Mapping[str, Any], source: str) -> LinkSettings:
 
 
 def _targets(raw: Mapping[str, Any]) -> Targets:
-    def duration(key: str) -> timedelta | None:
-        return parse_duration(raw[key]) if key in raw else None
-
     return Targets(
-        rto=duration("rto"),
-        rpo=duration("rpo"),
-        slo_percent=raw.get("slo_percent"),
-        slo_period=duration("slo_period") or timedelta(days=30),
-        alert_to_responder=duration("alert_to_responder"),
+        **_given(
+            raw,
+            rto=("rto", parse_duration),
+            rpo=("rpo", parse_duration),
+            slo_percent=("slo_percent", _as_is),
+            slo_period=("slo_period", parse_duration),
+            alert_to_responder=("alert_to_responder", parse_duration),
+        )
     )
 
 
@@ -582,39 +621,63 @@ _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _business(raw: Mapping[str, Any]) -> Business:
-    hours = raw.get("working_hours", [9, 18])
-    days = raw.get("working_days", list(_DAYS[:5]))
     return Business(
-        revenue_per_minute=raw.get("revenue_per_minute"),
-        currency=raw.get("currency", "$"),
-        active_users=raw.get("active_users"),
-        working_hours=(int(hours[0]), int(hours[1])),
-        working_days=tuple(_DAYS.index(d) for d in days),
-        memory_growth_warning=float(raw.get("memory_growth_warning_percent_per_hour", 5.0)),
+        **_given(
+            raw,
+            revenue_per_minute=("revenue_per_minute", _as_is),
+            currency=("currency", str),
+            active_users=("active_users", _as_is),
+            working_hours=("working_hours", lambda h: (int(h[0]), int(h[1]))),
+            working_days=("working_days", lambda days: tuple(_DAYS.index(d) for d in days)),
+        )
     )
 
 
-def _batch(raw: Mapping[str, Any], env: Mapping[str, str]) -> BatchSettings:
+def _trends(raw: Mapping[str, Any], business: Mapping[str, Any]) -> TrendSettings:
+    # Older files set it under business: the same key there still counts, trends: wins.
+    key = "memory_growth_warning_percent_per_hour"
+    return TrendSettings(**_given({**business, **raw}, **{key: ("memory_growth_warning", float)}))
+
+
+def _batch(raw: Mapping[str, Any]) -> BatchSettings:
     return BatchSettings(
-        services=tuple(raw.get("services", ())),
-        teams=tuple(raw.get("teams", ())),
-        urgencies=tuple(raw.get("urgencies", ())),
-        min_priority=raw.get("min_priority"),
-        created_lookback=parse_duration(raw.get("created_lookback", "30d")),
-        webhook_secret=env.get("PAGERDUTY_WEBHOOK_SECRET") or None,
-        workers=raw.get("workers"),
+        **_given(
+            raw,
+            services=("services", tuple),
+            teams=("teams", tuple),
+            urgencies=("urgencies", tuple),
+            min_priority=("min_priority", _as_is),
+            created_lookback=("created_lookback", parse_duration),
+            workers=("workers", _as_is),
+        )
     )
 
 
 def _fleet(raw: Mapping[str, Any]) -> FleetSettings:
     return FleetSettings(
-        selector=str(raw.get("selector", "")),
-        top_n=int(raw.get("top_n", 12)),
-        high_level=float(raw.get("high_level_percent", 90.0)),
-        horizon=parse_duration(raw.get("horizon", "30d")),
-        min_growth=float(raw.get("min_growth_percent_per_day", 0.5)),
-        max_detail_hosts=int(raw.get("max_detail_hosts", 60)),
+        **_given(
+            raw,
+            selector=("selector", str),
+            top_n=("top_n", int),
+            high_level_percent=("high_level", float),
+            horizon=("horizon", parse_duration),
+            min_growth_percent_per_day=("min_growth", float),
+            max_detail_hosts=("max_detail_hosts", int),
+        )
     )
+
+
+def _given(raw: Mapping[str, Any], **keys: tuple[str, Callable[[Any], Any]]) -> dict[str, Any]:
+    """Settings for the keys the file gives, as (field, conversion) per YAML key.
+
+    A key the file leaves out is not passed, so each default is stated once: on its dataclass.
+    """
+    return {name: convert(raw[key]) for key, (name, convert) in keys.items() if key in raw}
+
+
+def _as_is(value: Any) -> Any:
+    """The value as the file gives it (the schema has checked its type)."""
+    return value
 
 
 def _basic_auth(env: Mapping[str, str]) -> tuple[str, str] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +25,7 @@ from collector.analysis.metrics import count_series_up
 from collector.analysis.timeline import EventGroup, group_repeats
 from collector.config import Config
 from collector.paths import path_under, slug
+from collector.readers.prometheus import RawResult
 from collector.records import Event
 from collector.redact import redact_url
 from collector.snapshot import Snapshot
@@ -77,7 +79,7 @@ def build_draft(
         "lessons": suggested_lessons(analysis, config.targets.alert_to_responder),
         "charts": chart_list,
         "timeline_chart": TIMELINE_CHART,
-        "gaps": snapshot.gaps + _query_warnings(analysis.results),
+        "gaps": [gap.text for gap in snapshot.gaps] + _query_warnings(analysis.results),
         "undrawn": [
             q
             for q, r in zip(analysis.summaries, analysis.results, strict=True)
@@ -178,7 +180,7 @@ def link_targets(snapshot: Snapshot, config: Config) -> LinkTargets | None:
 
 
 def _trend_links(
-    trends: list[MemoryTrend], results: list[dict[str, Any]], targets: LinkTargets | None
+    trends: list[MemoryTrend], results: Sequence[RawResult], targets: LinkTargets | None
 ) -> list[QueryLinks]:
     """A memory trend chart's links: each of its queries over all that was fetched."""
     records = {r["name"]: r for r in results}
@@ -187,7 +189,7 @@ def _trend_links(
 
 
 def _live_links(
-    record: dict[str, Any] | None,
+    record: RawResult | None,
     visible: tuple[datetime, datetime] | None,
     targets: LinkTargets | None,
 ) -> list[QueryLinks]:
@@ -214,7 +216,7 @@ def _trends_by_instance(trends: list[MemoryTrend]) -> dict[str, list[MemoryTrend
     return grouped
 
 
-def _query_warnings(results: list[dict[str, Any]]) -> list[str]:
+def _query_warnings(results: Sequence[RawResult]) -> list[str]:
     return [
         f"Prometheus warned about '{r['name']}': {warning}"
         for r in results

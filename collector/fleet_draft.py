@@ -22,7 +22,7 @@ from collector.analysis.fleet_series import (
 )
 from collector.config import Config, FleetSettings
 from collector.fleet_review import FleetSnapshot
-from collector.prometheus import label_text
+from collector.readers.prometheus import label_text
 from collector.timeutil import iso_utc, parse_time
 from report.fleet_labels import FLEET_LABELS
 from report.render import render_html, render_markdown

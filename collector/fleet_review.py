@@ -150,7 +150,7 @@ def _incidents(config: Config, start: datetime, end: datetime, gaps: list[str]) 
     except pd_source.PagerDutyError as exc:
         gaps.append(f"PagerDuty: incidents were not linked to hosts: {exc}")
         return {**base, "linked": False, "incidents": []}
-    gaps.extend(f"PagerDuty {message}" for message in partial)
+    gaps.extend(gap.text for gap in partial)
     return {**base, "linked": True, "incidents": incidents}
 
 

@@ -27,20 +27,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import requests
 from prometheus_api_client import PrometheusConnect
 
 from collector import prometheus as prom_source
 from collector.config import PrometheusSettings, QuerySpec
-from collector.timeutil import from_unix, iso_utc, parse_time
+from collector.readers.fleet import FloatArray as FloatArray
+from collector.readers.fleet import read_grid as read_grid
+from collector.readers.prometheus import label_text
+from collector.timeutil import from_unix, iso_utc
 
 FLEET_KINDS = ("memory", "swap")
 DETAIL_STEP = 300  # seconds: the resolution node_exporter is commonly scraped at, or coarser
 COARSE_STEP = 3600  # the hourly range every series gets
 WEEK = 7 * 86400
 BATCH_HOSTS = 60  # instances per detail request: keeps the URL and the answer small
-FloatArray = npt.NDArray[np.float64]
 _REGEX_SPECIAL = re.compile(r"([.^$*+?()\[\]{}|\\-])")
 
 
@@ -151,9 +152,7 @@ def _instant_job(
             result = fleet.connection.custom_query(
                 promql, params={"time": at.timestamp()}, timeout=fleet.settings.timeout
             )
-            return {
-                prom_source.label_text(s.get("metric", {})): float(s["value"][1]) for s in result
-            }
+            return {label_text(s.get("metric", {})): float(s["value"][1]) for s in result}
 
         return _guarded(fleet, ask, {})
 
@@ -197,7 +196,7 @@ def _add_to_grid(
     size = int((end.timestamp() - origin) // step) + 1
     for series in result:
         metric = series.get("metric", {})
-        key = prom_source.label_text(metric)
+        key = label_text(metric)
         entry = by_label.setdefault(key, {"metric": metric, "values": np.full(size, np.nan)})
         pairs = series.get("values") or ()
         times = np.fromiter((float(t) for t, _ in pairs), dtype=np.float64, count=len(pairs))
@@ -220,16 +219,3 @@ def _guarded(fleet: FleetConnection, ask: Callable[[], Any], empty: Any) -> tupl
         if message is None:
             raise
         return empty, message
-
-
-def read_grid(grid: dict[str, Any]) -> list[tuple[dict[str, str], FloatArray, FloatArray]]:
-    """Each series of a grid as (labels, unix seconds, values), missing points dropped."""
-    start = parse_time(grid["start"]).timestamp()
-    step = float(grid["step"])
-    out = []
-    for series in grid.get("series") or ():
-        raw = np.array(series["values"], dtype=np.float64)  # null (None) becomes NaN
-        times = start + step * np.arange(raw.size, dtype=np.float64)
-        keep = np.isfinite(raw)
-        out.append((dict(series.get("metric", {})), times[keep], raw[keep]))
-    return out

@@ -1,13 +1,12 @@
-"""PagerDuty source: fetch an incident's raw API data, and read it into typed records.
+"""PagerDuty client: fetch an incident's raw API data (the only PagerDuty network code).
 
-The fetch functions are the only PagerDuty network code; the read functions are pure and turn
-the raw JSON kept in the snapshot into `Incident` and `LogEntry` records.
+The raw JSON goes into the snapshot; `collector.readers.pagerduty` turns it into typed records
+(its readers are re-exported here for older imports).
 """
 
 from __future__ import annotations
 
 import ssl
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +21,11 @@ import pagerduty
 from collector.config import PagerDutySettings
 from collector.errors import SourceError
 from collector.paths import incident_id_problem, is_incident_id, shorten
-from collector.records import Alert, Incident, LogEntry
+from collector.readers.pagerduty import read_alerts as read_alerts
+from collector.readers.pagerduty import read_incident as read_incident
+from collector.readers.pagerduty import read_log_entries as read_log_entries
+from collector.readers.pagerduty import read_paged_alertnames as read_paged_alertnames
+from collector.records import Gap, GapKind
 from collector.redact import redact_url
 from collector.timeutil import iso_utc, parse_time
 
@@ -32,9 +35,9 @@ OFFSET_LIMIT = 10_000
 RETRIED_STATUSES = (429, 500, 502, 503, 504)
 # The longest wait a rate-limit answer may impose before the next attempt.
 MAX_RATE_LIMIT_WAIT = 60.0
-# 429 answers seen by the request in progress on this thread (the client retries in-thread);
-# `_request_json` resets it before each request.
-_rate_limited = threading.local()
+# The request extension where each request counts the 429 answers its attempts met: the client
+# deep-copies a request's arguments once and reuses them for every retry of it.
+RATE_LIMITED = "collector.rate_limited"
 
 
 class PagerDutyError(SourceError):
@@ -84,9 +87,9 @@ def _wait_for_rate_limit_reset(response: Any, retries: int) -> None:
     # here (bounded) means the next attempt lands after the window reopens.
     if response.status_code != 429:
         return
-    seen = getattr(_rate_limited, "count", 0) + 1
-    _rate_limited.count = seen
-    if seen > retries:
+    seen: list[int] = response.request.extensions.get(RATE_LIMITED, [])
+    seen.append(429)
+    if len(seen) > retries:
         return  # the client gives up on this answer: no attempt follows to wait for
     try:
         reset = float(response.headers.get("ratelimit-reset", "0"))
@@ -101,8 +104,8 @@ def fetch_incident_data(
     """Fetch the incident, its log entries, alerts and notes as raw API JSON.
 
     The incident itself is required (its absence raises `PagerDutyError`); a failure on the
-    other three, or a list PagerDuty cannot return whole, is recorded under "errors" so that a
-    report can still be drafted.
+    other three, or a list PagerDuty cannot return whole, is recorded under "errors" (as `Gap`
+    records, which the snapshot states) so that a report can still be drafted.
     """
     problem = incident_id_problem(incident_id)
     if problem is not None:
@@ -139,7 +142,7 @@ def fetch_incident_data(
                 data[key] = future.result()
             except PagerDutyError as exc:
                 data[key] = []
-                data["errors"].append(f"{key}: {exc}")
+                data["errors"].append(Gap("PagerDuty", key, GapKind.UNFETCHED, str(exc)))
     data["errors"].extend(lister.gaps)
     return data
 
@@ -246,7 +249,7 @@ def list_incidents(
     until: datetime,
     *,
     max_concurrency: int = 4,
-) -> tuple[list[dict[str, Any]], list[str]]:
+) -> tuple[list[dict[str, Any]], list[Gap]]:
     """Every incident created in [since, until], any status, with its first trigger entry.
 
     Returns the incidents as raw JSON, oldest first, and the lists fetched only in part.
@@ -282,8 +285,8 @@ class _Lister:
     def __init__(self, client: pagerduty.RestApiV2Client, max_concurrency: int) -> None:
         self.client = client
         self.max_concurrency = max_concurrency
-        # Lists that could only be fetched in part, said as "<key>: why" for the snapshot.
-        self.gaps: list[str] = []
+        # Lists that could only be fetched in part.
+        self.gaps: list[Gap] = []
 
     def fetch_all(
         self,
@@ -307,10 +310,11 @@ class _Lister:
             if window is not None:
                 return self._split(path, key, params, window)
             # Splitting an endpoint that ignores since/until would only repeat the same list.
-            self.gaps.append(
-                f"{key}: only the first {OFFSET_LIMIT} of {total} were fetched; PagerDuty's"
-                f" pagination stops at {OFFSET_LIMIT} and {path} cannot be narrowed by time"
+            why = (
+                f"only the first {OFFSET_LIMIT} of {total} were fetched; PagerDuty's pagination"
+                f" stops at {OFFSET_LIMIT} and {path} cannot be narrowed by time"
             )
+            self.gaps.append(Gap("PagerDuty", key, GapKind.TRUNCATED, why))
             total = OFFSET_LIMIT
         items: list[dict[str, Any]] = list(first[key])
         if isinstance(total, int):
@@ -357,9 +361,8 @@ class _Lister:
 def _request_json(
     client: pagerduty.RestApiV2Client, path: str, params: dict[str, Any], what: str
 ) -> Any:
-    _rate_limited.count = 0
     try:
-        response = client.get(path, params=params)
+        response = client.get(path, params=params, extensions={RATE_LIMITED: []})
     except pagerduty.HttpError as exc:
         status = exc.response.status_code if exc.response is not None else 0
         raise PagerDutyError(_explain_status(status, what, client)) from exc
@@ -403,116 +406,3 @@ def _explain_status(status: int, what: str, client: pagerduty.RestApiV2Client) -
             " try again in a minute"
         )
     return f"PagerDuty answered HTTP {status} for {what} at {redact_url(client.url)} after retries"
-
-
-def read_incident(raw: dict[str, Any]) -> Incident:
-    """Turn the raw incident object into an `Incident` record."""
-    priority = raw.get("priority") or {}
-    bridge = raw.get("conference_bridge") or {}
-    resolved = raw.get("resolved_at")
-    return Incident(
-        id=raw["id"],
-        number=raw.get("incident_number"),
-        title=raw.get("title") or raw.get("summary") or raw["id"],
-        status=raw.get("status", "unknown"),
-        urgency=raw.get("urgency", "unknown"),
-        priority=priority.get("summary") or priority.get("name"),
-        service=(raw.get("service") or {}).get("summary", ""),
-        service_id=(raw.get("service") or {}).get("id", ""),
-        escalation_policy=(raw.get("escalation_policy") or {}).get("summary", ""),
-        teams=tuple(t.get("summary", t.get("id", "")) for t in raw.get("teams") or ()),
-        created_at=parse_time(raw["created_at"]),
-        resolved_at=parse_time(resolved) if resolved else None,
-        link=raw.get("html_url", ""),
-        resolve_reason=_text(raw.get("resolve_reason")),
-        conference_bridge=bridge.get("conference_url") or bridge.get("conference_number"),
-        merged_into=_merged_into(raw.get("resolve_reason")),
-    )
-
-
-def _merged_into(reason: Any) -> str | None:
-    """The incident this one was merged into (ResolveReason `merge_resolve_reason`)."""
-    if not isinstance(reason, dict) or reason.get("type") != "merge_resolve_reason":
-        return None
-    target = reason.get("incident") or {}
-    return _text(target.get("summary")) or _text(target.get("id")) or "?"
-
-
-def read_alerts(raw: list[dict[str, Any]]) -> list[Alert]:
-    """Turn raw alerts into `Alert` records, oldest first."""
-    alerts = [
-        Alert(
-            id=item.get("id", ""),
-            created_at=parse_time(item["created_at"]),
-            resolved_at=parse_time(item["resolved_at"]) if item.get("resolved_at") else None,
-            severity=item.get("severity") or "unknown",
-            alert_key=item.get("alert_key") or "",
-            summary=_text(item.get("summary")) or "",
-            status=item.get("status", ""),
-            link=item.get("html_url") or "",
-        )
-        for item in raw
-    ]
-    return sorted(alerts, key=lambda a: a.created_at)
-
-
-def read_log_entries(raw: list[dict[str, Any]]) -> list[LogEntry]:
-    """Turn raw log entries (as the API lists them, newest first) into records, oldest first."""
-    # Entries often share a second (trigger and assign); reversing the API's order before a
-    # stable sort on time keeps them in the order PagerDuty recorded them.
-    entries = [_read_log_entry(item) for item in reversed(raw)]
-    return sorted(entries, key=lambda e: e.time)
-
-
-def _read_log_entry(item: dict[str, Any]) -> LogEntry:
-    agent = item.get("agent") or {}
-    channel = item.get("channel") or {}
-    targets = [a.get("summary", "") for a in item.get("assignees") or ()]
-    if item.get("user"):
-        targets.append(item["user"].get("summary", ""))
-    targets.extend(r.get("summary", "") for r in channel.get("responders") or ())
-    note = ""
-    if item.get("type") == "annotate_log_entry":
-        note = _text(channel.get("summary")) or _text(item.get("note")) or ""
-    elif item.get("type") == "trigger_log_entry":
-        # With include[]=channels the trigger carries the alert's own summary: say what fired.
-        note = _text(channel.get("summary")) or _text(channel.get("description")) or ""
-    return LogEntry(
-        id=item.get("id", ""),
-        type=_canonical_type(item.get("type", "unknown_log_entry")),
-        time=parse_time(item["created_at"]),
-        agent=agent.get("summary") or agent.get("name") or "PagerDuty",
-        agent_type=agent.get("type", "system") if agent else "system",
-        channel=channel.get("type", ""),
-        summary=_text(item.get("summary")) or "",
-        note=note,
-        targets=tuple(t for t in targets if t),
-        link=item.get("html_url") or "",
-    )
-
-
-def _canonical_type(kind: str) -> str:
-    # The schema's AcknowledgeLogEntry spells it differently from the enum and real traffic.
-    return "acknowledge_log_entry" if kind == "acknowledgement_log_entry" else kind
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return _text(value.get("summary") or value.get("content") or value.get("description"))
-    return str(value)
-
-
-def read_paged_alertnames(data: dict[str, Any]) -> list[str]:
-    """The `alertname`s the incident was paged with (trigger details and alert bodies)."""
-    names: list[str] = []
-    for entry in data.get("log_entries") or ():
-        if isinstance(entry, dict) and entry.get("type") == "trigger_log_entry":
-            names.append(str(((entry.get("channel") or {}).get("details") or {}).get("alertname")))
-    for alert in data.get("alerts") or ():
-        if isinstance(alert, dict):
-            names.append(str(((alert.get("body") or {}).get("details") or {}).get("alertname")))
-    return [n for n in dict.fromkeys(names) if n and n != "None"]

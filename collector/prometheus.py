@@ -1,25 +1,19 @@
-"""Prometheus source: run the query pack over the incident's range, and read results back.
+"""Prometheus client: run the query pack over the incident's range (the only Prometheus
+network code), and read the server's alerting rules.
 
-`fetch_query_results` is the only Prometheus network code. `read_series` and
-`read_alert_intervals` are pure: they turn the raw results kept in the snapshot into a tidy
-DataFrame and `AlertInterval` records.
-
-Tidy series frame columns: `query` (query name), `series` (label set, e.g. `{instance="db-01"}`),
-`time` (datetime64[ns, UTC]), `value` (float).
+The raw results go into the snapshot; `collector.readers.prometheus` turns them into the tidy
+series frame and `AlertInterval` records (its readers are re-exported here for older imports).
 """
 
 from __future__ import annotations
 
 import math
-import re
-import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import pandas as pd
 import requests
 from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
@@ -27,14 +21,16 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTime
 from urllib3.util.retry import Retry
 
 from collector.config import PrometheusSettings, QuerySpec
-from collector.records import AlertInterval
+from collector.readers.prometheus import SERIES_COLUMNS as SERIES_COLUMNS
+from collector.readers.prometheus import RawResult, label_text
+from collector.readers.prometheus import read_alert_intervals as read_alert_intervals
+from collector.readers.prometheus import read_series as read_series
 from collector.redact import redact_url
 from collector.snapshot_schema import LATEST
-from collector.timeutil import from_unix, iso_utc, parse_time
+from collector.timeutil import from_unix, iso_utc
 
 MAX_POINTS = 11_000  # Prometheus rejects query_range asking for more points per series.
 _NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400)
-SERIES_COLUMNS = ["query", "series", "time", "value"]
 # Kinds whose "same window, one offset earlier" baseline is fetched and drawn.
 BASELINE_KINDS = ("traffic", "errors", "availability", "latency", "connections", "users")
 # How many tries a request gets: the first, then urllib3's retries (see `_connect`).
@@ -43,6 +39,23 @@ ATTEMPTS = 3
 
 class MalformedAnswer(ValueError):
     """Prometheus answered 200 with a body that is not the query API's result."""
+
+
+class QueryFailed(Exception):
+    """Prometheus answered a query with an error status; `text` is its own `error` field."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(f"HTTP {status}: {text}")
+        self.status = status
+        self.text = text
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One API answer: its `data.result`, and the `warnings` Prometheus sent along with it."""
+
+    result: Any
+    warnings: list[str]
 
 
 @dataclass(frozen=True)
@@ -92,15 +105,12 @@ def fetch_query_results(
     queries: Sequence[QuerySpec],
     qrange: QueryRange,
     selector: str,
-) -> list[dict[str, Any]]:
+) -> list[RawResult]:
     """Run every query over the range; one failing query is recorded, never fatal."""
     with requests.Session() as session:
-        connection = connect(session, settings, ca_bundle)
+        api = _Api(session, connect(session, settings, ca_bundle), settings)
         with ThreadPoolExecutor(max_workers=settings.max_concurrency) as pool:
-            futures = [
-                pool.submit(_run_query, connection, settings, spec, qrange, selector)
-                for spec in queries
-            ]
+            futures = [pool.submit(_run_query, api, spec, qrange, selector) for spec in queries]
             return [f.result() for f in futures]
 
 
@@ -113,7 +123,6 @@ def connect(
     headers = dict(settings.headers)
     if settings.bearer_token:
         headers["Authorization"] = f"Bearer {settings.bearer_token}"
-    session.hooks["response"].append(_remember_warnings)
     retry = Retry(
         total=ATTEMPTS - 1,
         backoff_factor=0.3,
@@ -131,28 +140,45 @@ def connect(
     )
 
 
-_last_response = threading.local()
+class _Api:
+    """GET the query API through the client's session (TLS, auth, retries), keeping the whole
+    answer: PrometheusConnect returns only `data.result`, and its errors only as text."""
+
+    def __init__(
+        self, session: requests.Session, connection: PrometheusConnect, settings: PrometheusSettings
+    ) -> None:
+        self.session = session
+        self.connection = connection
+        self.settings = settings
+
+    def get(self, path: str, params: dict[str, Any]) -> Answer:
+        """The answer to `path` (e.g. /api/v1/query); QueryFailed on an error status."""
+        response = self.session.get(
+            f"{self.connection.url}{path}",
+            params=params,
+            headers=self.connection.headers,
+            auth=self.connection.auth,
+            verify=self.session.verify,
+            cert=self.session.cert,
+            timeout=self.settings.timeout,
+        )
+        if response.status_code != 200:
+            raise QueryFailed(response.status_code, _error_text(response))
+        body = response.json()  # not JSON: a ValueError, said as a malformed body
+        return Answer(body["data"]["result"], [str(w) for w in body.get("warnings") or ()])
 
 
-def _remember_warnings(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-    # PrometheusConnect returns only data.result; Prometheus's `warnings` (partial results from
-    # Thanos, Mimir...) must be shown, so keep them per thread for the caller to pick up.
-    warnings: list[str] = []
+def _error_text(response: requests.Response) -> str:
+    # Prometheus says what went wrong in the body's `error` field; a proxy's page has none.
     try:
-        body = response.json()
-        warnings = [str(w) for w in body.get("warnings") or ()]
+        error = response.json().get("error")
     except (ValueError, AttributeError):
-        pass
-    _last_response.warnings = warnings
+        error = None
+    return str(error) if error else (response.text.strip()[:300] or response.reason or "")
 
 
-def _run_query(
-    connection: PrometheusConnect,
-    settings: PrometheusSettings,
-    spec: QuerySpec,
-    qrange: QueryRange,
-    selector: str,
-) -> dict[str, Any]:
+def _run_query(api: _Api, spec: QuerySpec, qrange: QueryRange, selector: str) -> RawResult:
+    settings = api.settings
     promql = expand_query(spec, selector)
     record: dict[str, Any] = {
         "name": spec.name,
@@ -171,16 +197,14 @@ def _run_query(
     }
     try:
         if spec.kind == "alerts":
-            record["result"] = _fetch_raw_samples(connection, settings, promql, qrange, record)
+            record["result"] = _fetch_raw_samples(api, promql, qrange, record)
         else:
-            record["result"] = _fetch_range(connection, settings, promql, qrange, record)
+            record["result"] = _fetch_range(api, promql, qrange, record)
             offset = settings.baseline_offset
             if offset is not None and spec.kind in BASELINE_KINDS:
                 shifted = QueryRange(qrange.start - offset, qrange.end - offset, qrange.step)
                 record["baseline_offset_s"] = offset.total_seconds()
-                record["baseline_result"] = _fetch_range(
-                    connection, settings, promql, shifted, record
-                )
+                record["baseline_result"] = _fetch_range(api, promql, shifted, record)
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
         record["error"] = _explain_unreachable(exc, settings)
     except (ValueError, KeyError, TypeError, AttributeError, IndexError):
@@ -192,8 +216,10 @@ def _run_query(
             f"Prometheus at {redact_url(settings.url)} answered with a malformed body (not the"
             " query API's JSON): check PROMETHEUS_URL, including any path prefix"
         )
-    except (PrometheusApiClientException, requests.exceptions.RequestException) as exc:
-        record["error"] = explain_failure(exc, settings)
+    except QueryFailed as exc:
+        record["error"] = _explain_query_error(exc.status, exc.text)
+    except requests.exceptions.RequestException as exc:
+        record["error"] = _explain_query_error(0, str(exc)[:300])
     return record
 
 
@@ -201,8 +227,10 @@ def explain_failure(exc: BaseException, settings: PrometheusSettings) -> str | N
     """One line saying why a request failed and what to do; None for a foreign error."""
     if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
         return _explain_unreachable(exc, settings)
+    if isinstance(exc, QueryFailed):
+        return _explain_query_error(exc.status, exc.text)
     if isinstance(exc, (PrometheusApiClientException, requests.exceptions.RequestException)):
-        return _explain_query_error(str(exc))
+        return _explain_query_error(0, str(exc)[:300])
     return None
 
 
@@ -227,20 +255,19 @@ def _explain_unreachable(exc: requests.exceptions.RequestException, settings: An
 
 
 def _fetch_range(
-    connection: PrometheusConnect,
-    settings: PrometheusSettings,
-    promql: str,
-    qrange: QueryRange,
-    record: dict[str, Any],
+    api: _Api, promql: str, qrange: QueryRange, record: dict[str, Any]
 ) -> list[dict[str, Any]]:
     merged: dict[str, dict[str, Any]] = {}
     for chunk in split_range(qrange):
-        _last_response.warnings = []
-        result = connection.custom_query_range(
-            promql, chunk.start, chunk.end, str(chunk.step), timeout=settings.timeout
-        )
-        record["warnings"].extend(_last_response.warnings)
-        for series in _checked_series(result, record):
+        params = {
+            "query": promql,
+            "start": round(chunk.start.timestamp()),
+            "end": round(chunk.end.timestamp()),
+            "step": str(chunk.step),
+        }
+        answer = api.get("/api/v1/query_range", params)
+        record["warnings"].extend(answer.warnings)
+        for series in _checked_series(answer.result, record):
             key = label_text(series["metric"])
             merged.setdefault(key, {"metric": series["metric"], "values": []})
             merged[key]["values"].extend(series["values"])
@@ -287,32 +314,21 @@ def _finite(value: Any) -> bool:
 
 
 def _fetch_raw_samples(
-    connection: PrometheusConnect,
-    settings: PrometheusSettings,
-    promql: str,
-    qrange: QueryRange,
-    record: dict[str, Any],
+    api: _Api, promql: str, qrange: QueryRange, record: dict[str, Any]
 ) -> list[dict[str, Any]]:
     # Alert state series are read as raw samples (a range selector), not evaluated on a grid:
     # query_range would stretch each interval by Prometheus's 5-minute look-back and blur its
     # start by up to one step.
-    _last_response.warnings = []
     seconds = int((qrange.end - qrange.start).total_seconds())
-    result = connection.custom_query(
-        f"{promql}[{seconds}s]",
-        params={"time": qrange.end.timestamp()},
-        timeout=settings.timeout,
+    answer = api.get(
+        "/api/v1/query", {"query": f"{promql}[{seconds}s]", "time": qrange.end.timestamp()}
     )
-    return _checked_series(result, record)
+    record["warnings"].extend(answer.warnings)
+    return _checked_series(answer.result, record)
 
 
-def _explain_query_error(message: str) -> str:
-    # The client puts the status and raw body in its message; Prometheus's own `error` text is
-    # the useful bit, and the status says whose fault it is.
-    status_match = re.search(r"HTTP Status Code (\d{3})", message)
-    status = int(status_match.group(1)) if status_match else 0
-    marker = '"error":"'
-    text = message.split(marker, 1)[1].split('"', 1)[0] if marker in message else message[:300]
+def _explain_query_error(status: int, text: str) -> str:
+    # Prometheus's own `error` text is the useful bit, and the status says whose fault it is.
     if status in (401, 403):
         return (
             f"Prometheus refused access (HTTP {status}): set PROMETHEUS_BEARER_TOKEN or"
@@ -323,95 +339,6 @@ def _explain_query_error(message: str) -> str:
     if status:
         return f"Prometheus answered HTTP {status}: {text}"
     return f"Prometheus query failed: {text}"
-
-
-def label_text(metric: dict[str, str]) -> str:
-    """A label set as PromQL-like text, sorted, without the metric name."""
-    labels = {k: v for k, v in metric.items() if k != "__name__"}
-    return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
-
-
-def read_series(results: Sequence[dict[str, Any]], baseline: bool = False) -> pd.DataFrame:
-    """Flatten raw query results into the tidy series frame (see module docstring).
-
-    With baseline=True, the baseline results (the same query one offset earlier) are read
-    instead, their times moved forward by the offset so they line up with the incident.
-    """
-    rows: list[tuple[str, str, float, float]] = []
-    key = "baseline_result" if baseline else "result"
-    for record in results:
-        if record.get("kind") == "alerts":
-            continue
-        shift = float(record.get("baseline_offset_s", 0.0)) if baseline else 0.0
-        for series in record.get(key) or ():
-            label = label_text(series.get("metric", {}))
-            finite = [
-                (record["name"], label, float(t) + shift, float(v))
-                for t, v in series.get("values", ())
-                if math.isfinite(float(v))  # NaN, ±Inf: no point to draw or compute with
-            ]
-            # A series with no usable sample (swap on a host without swap: 0/0) is still a
-            # series: one NaN row keeps it known, so it reads as absent, never as missing.
-            rows.extend(finite or [(record["name"], label, _start(record) + shift, math.nan)])
-    frame = pd.DataFrame(rows, columns=["query", "series", "t", "value"])
-    frame["time"] = pd.to_datetime(frame["t"], unit="s", utc=True)
-    frame = frame.drop_duplicates(subset=["query", "series", "t"])
-    return frame[SERIES_COLUMNS].sort_values(["query", "series", "time"], ignore_index=True)
-
-
-def _start(record: dict[str, Any]) -> float:
-    try:
-        return parse_time(str(record["start"])).timestamp()
-    except (KeyError, ValueError):
-        return 0.0
-
-
-def read_alert_intervals(results: Sequence[dict[str, Any]]) -> list[AlertInterval]:
-    """Turn raw `ALERTS` samples into pending and firing intervals."""
-    intervals: list[AlertInterval] = []
-    for record in results:
-        if record.get("kind") != "alerts":
-            continue
-        for series in record.get("result", ()):
-            metric = series.get("metric", {})
-            sample_times = sorted({float(t) for t, _ in series.get("values", ())})
-            spacing = _typical_spacing(sample_times)
-            # The state holds until the next evaluation, one spacing after the last sample.
-            for start, last in _runs(sample_times, gap=max(2.5 * spacing, 30.0)):
-                end = last + spacing
-                intervals.append(
-                    AlertInterval(
-                        alertname=metric.get("alertname", "?"),
-                        state=metric.get("alertstate", "firing"),
-                        start=from_unix(start),
-                        end=from_unix(end),
-                        labels=tuple(
-                            sorted(
-                                (k, v)
-                                for k, v in metric.items()
-                                if k not in ("__name__", "alertname", "alertstate")
-                            )
-                        ),
-                        query=record["query"],
-                    )
-                )
-    return sorted(intervals, key=lambda a: (a.start, a.alertname, a.state))
-
-
-def _typical_spacing(times: list[float]) -> float:
-    # Samples come every rule-evaluation interval; a pause of several intervals ends a run.
-    diffs = sorted(b - a for a, b in zip(times, times[1:], strict=False))
-    return diffs[len(diffs) // 2] if diffs else 15.0
-
-
-def _runs(times: list[float], gap: float) -> list[tuple[float, float]]:
-    runs: list[tuple[float, float]] = []
-    for t in times:
-        if runs and t - runs[-1][1] <= gap:
-            runs[-1] = (runs[-1][0], t)
-        else:
-            runs.append((t, t))
-    return runs
 
 
 def fetch_alerting_rules(settings: PrometheusSettings, ca_bundle: str | None) -> dict[str, Any]:
@@ -473,7 +400,7 @@ def evaluate_rules(
     rules: Sequence[dict[str, Any]],
     alertnames: Sequence[str],
     qrange: QueryRange,
-) -> list[dict[str, Any]]:
+) -> list[RawResult]:
     """Each paged rule's own expression over the range: where it returns samples, it held.
 
     The fallback for when Prometheus's ALERTS series does not tell when the condition began.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 # Phases of the timeline, in the order the report's chronology presents them.
 PHASES = ("detection", "escalation", "response", "communication", "resolution")
@@ -87,3 +88,35 @@ class AlertInterval:
     end: datetime
     labels: tuple[tuple[str, str], ...]
     query: str
+
+
+class GapKind(Enum):
+    """Why part of the data is missing."""
+
+    UNFETCHED = "unfetched"  # the request failed: none of this part was gathered
+    TRUNCATED = "truncated"  # the source could return only part of a list
+    DROPPED = "dropped"  # samples the source sent were not usable (NaN, ±Inf) and left out
+    OTHER = "other"  # a gap read from a snapshot line in no known form
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A part of the data a source could not give whole: what, from where, and why.
+
+    `source` is "PagerDuty" or "Prometheus"; `subject` the PagerDuty list (log_entries, alerts,
+    notes) or the Prometheus query's name. `text` is the line users read and snapshots keep.
+    """
+
+    source: str
+    subject: str
+    kind: GapKind
+    detail: str
+
+    @property
+    def text(self) -> str:
+        """The gap as one line: "PagerDuty log_entries: why" or "Prometheus query 'x': why"."""
+        if self.source == "Prometheus":
+            return f"Prometheus query '{self.subject}': {self.detail}"
+        if self.source:
+            return f"{self.source} {self.subject}: {self.detail}"
+        return self.detail

@@ -1,7 +1,8 @@
 """The snapshot: everything fetched for one incident, enough to re-render with no network.
 
-`collect_snapshot` asks the sources; `save_snapshot` / `load_snapshot` move it to and from disk.
-Everything after the snapshot is pure and can be re-run offline from it.
+`collector.collect.collect_snapshot` asks the sources; `save_snapshot` / `load_snapshot` move it
+to and from disk. Everything after the snapshot is pure and can be re-run offline from it: this
+module imports no network code, so neither does an offline re-render.
 """
 
 from __future__ import annotations
@@ -9,21 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from collector import __version__
-from collector import pagerduty as pd_source
-from collector import prometheus as prom_source
-from collector.config import Config
 from collector.errors import SnapshotError as SnapshotError
-from collector.redact import redact_url
-from collector.snapshot_schema import SCHEMA_VERSION, check_pagerduty, check_snapshot
-from collector.timeutil import iso_utc
+from collector.records import Gap, GapKind
+from collector.snapshot_schema import SCHEMA_VERSION, check_snapshot
 
-# How `collect_snapshot` states that the incident's PagerDuty log could not be fetched.
-NO_LOG = "PagerDuty log_entries:"
+if TYPE_CHECKING:
+    from collector.collect import collect_snapshot as collect_snapshot
 
 
 @dataclass
@@ -35,64 +30,53 @@ class Snapshot:
     tool_version: str
     pagerduty: dict[str, Any]
     prometheus: dict[str, Any]
-    gaps: list[str] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Snapshot:
+        """The record of a snapshot's JSON (checked by `load_snapshot`), its gaps read back."""
+        return cls(**{**data, "gaps": read_gaps(data.get("gaps"))})
 
-def collect_snapshot(config: Config, incident_id: str, now: datetime | None = None) -> Snapshot:
-    """Fetch the incident from PagerDuty, then its metrics from Prometheus."""
-    now = now or datetime.now(timezone.utc)
-    ca = str(config.ca_bundle) if config.ca_bundle else None
-    with pd_source.make_client(config.pagerduty, ca) as client:
-        pd_data = pd_source.fetch_incident_data(
-            client, incident_id, config.pagerduty.max_concurrency
-        )
-    gaps = [f"PagerDuty {message}" for message in pd_data.pop("errors", [])]
-    problem = check_pagerduty(pd_data)
-    if problem is not None:  # the readers below would trip on it
-        raise pd_source.PagerDutyError(f"PagerDuty answered malformed data: {problem}")
-    incident = pd_source.read_incident(pd_data["incident"])
-    start = incident.created_at
-    end = incident.resolved_at or now
-    settings = config.prometheus
-    qrange = prom_source.choose_range(
-        start - max(settings.lookback, settings.padding_before),
-        min(end + settings.padding_after, now),
-        settings.chart_points,
-    )
-    selector = settings.services.get(incident.service, "")
-    results = prom_source.fetch_query_results(settings, ca, settings.queries, qrange, selector)
-    gaps.extend(f"Prometheus query '{r['name']}': {r['error']}" for r in results if r["error"])
-    gaps.extend(
-        f"Prometheus query '{r['name']}': {r['dropped']} samples that are not finite numbers"
-        " (NaN, ±Inf) were left out"
-        for r in results
-        if r.get("dropped")
-    )
-    rules = prom_source.fetch_alerting_rules(settings, ca)
-    rules["evaluations"] = prom_source.evaluate_rules(
-        settings, ca, rules["rules"], pd_source.read_paged_alertnames(pd_data), qrange
-    )
-    return Snapshot(
-        incident_id=incident.id,
-        collected_at=iso_utc(now),
-        tool_version=__version__,
-        pagerduty={"base_url": redact_url(config.pagerduty.base_url), **pd_data},
-        prometheus={
-            "url": redact_url(settings.url),
-            "selector": selector,
-            "range": {
-                "start": iso_utc(qrange.start),
-                "end": iso_utc(qrange.end),
-                "step": qrange.step,
-            },
-            "padding_before_s": settings.padding_before.total_seconds(),
-            "padding_after_s": settings.padding_after.total_seconds(),
-            "results": results,
-            "alerting_rules": rules,
-        },
-        gaps=gaps,
-    )
+
+def __getattr__(name: str) -> Any:
+    # `collect_snapshot` lived here; it moved out so that loading a snapshot imports no client.
+    if name == "collect_snapshot":
+        from collector.collect import collect_snapshot
+
+        return collect_snapshot
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def read_gaps(lines: Any) -> list[Gap]:
+    """The gaps of a snapshot's JSON as records; anything but lines of text reads as none."""
+    return [
+        read_gap(line)
+        for line in (lines if isinstance(lines, list) else ())
+        if isinstance(line, str)
+    ]
+
+
+def read_gap(text: str) -> Gap:
+    """A gap as the snapshot file keeps it (the line users read) back as a record.
+
+    The one place that reads a gap's text: fresh snapshots carry the records themselves.
+    """
+    if text.startswith(_PROMETHEUS):
+        name, _, detail = text.removeprefix(_PROMETHEUS).partition("': ")
+        kind = GapKind.DROPPED if detail.endswith(DROPPED_SAMPLES) else GapKind.UNFETCHED
+        return Gap("Prometheus", name, kind, detail)
+    if text.startswith(_PAGERDUTY):
+        subject, _, detail = text.removeprefix(_PAGERDUTY).partition(": ")
+        kind = GapKind.TRUNCATED if detail.startswith("only the first") else GapKind.UNFETCHED
+        return Gap("PagerDuty", subject, kind, detail)
+    return Gap("", "", GapKind.OTHER, text)
+
+
+_PROMETHEUS = "Prometheus query '"
+_PAGERDUTY = "PagerDuty "
+# How a gap of samples that are not finite numbers ends (see `collector.collect`).
+DROPPED_SAMPLES = "samples that are not finite numbers (NaN, ±Inf) were left out"
 
 
 def save_snapshot(snapshot: Snapshot, path: Path) -> None:
@@ -100,6 +84,7 @@ def save_snapshot(snapshot: Snapshot, path: Path) -> None:
     # A shallow dict and no indent: asdict() would deep-copy every sample and `indent` forces
     # the pure-Python encoder; on a big incident that was a fifth of the run.
     data = {f.name: getattr(snapshot, f.name) for f in fields(snapshot)}
+    data["gaps"] = [gap.text for gap in snapshot.gaps]
     path.write_text(
         json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
     )
@@ -116,7 +101,7 @@ def load_snapshot(path: Path) -> Snapshot:
     problem = check_snapshot(data)
     if problem is not None:
         raise SnapshotError(f"{path}: snapshot is incomplete or damaged: {problem}")
-    return Snapshot(**data)
+    return Snapshot.from_json(data)
 
 
 def _read_json(path: Path) -> Any:
@@ -147,7 +132,7 @@ def lost_data(new: Snapshot, published: Mapping[str, Any] | None) -> list[str]:
     or a source that failed where it had not.
     """
     if published is None:
-        return [gap for gap in new.gaps if gap.startswith(NO_LOG)]
+        return [gap.text for gap in new.gaps if _is_missing_log(gap)]
     old_pd, old_prom = _mapping(published.get("pagerduty")), _mapping(published.get("prometheus"))
     lost: list[str] = []
     old_count, new_count = (
@@ -160,13 +145,17 @@ def lost_data(new: Snapshot, published: Mapping[str, Any] | None) -> list[str]:
     for name, count in _series_counts(old_prom).items():
         if new_series.get(name, 0) < count:
             lost.append(f"query '{name}': {new_series.get(name, 0)} series instead of {count}")
-    old_failed = _failures(published.get("gaps"), old_prom)
+    old_failed = _failures(read_gaps(published.get("gaps")), old_prom)
     lost.extend(
         why
         for source, why in _failures(new.gaps, new.prometheus).items()
         if source not in old_failed
     )
     return lost
+
+
+def _is_missing_log(gap: Gap) -> bool:
+    return gap.source == "PagerDuty" and gap.subject == "log_entries"
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -186,13 +175,9 @@ def _series_counts(prometheus: Mapping[str, Any]) -> dict[str, int]:
     }
 
 
-def _failures(gaps: Any, prometheus: Mapping[str, Any]) -> dict[str, str]:
+def _failures(gaps: list[Gap], prometheus: Mapping[str, Any]) -> dict[str, str]:
     # Source -> why it failed: the PagerDuty lists that could not be fetched, the failed queries.
-    failed = {
-        gap.split(":", 1)[0]: gap
-        for gap in (gaps if isinstance(gaps, list) else ())
-        if isinstance(gap, str) and gap.startswith("PagerDuty ")
-    }
+    failed = {f"PagerDuty {gap.subject}": gap.text for gap in gaps if gap.source == "PagerDuty"}
     results = prometheus.get("results")
     for r in results if isinstance(results, list) else ():
         if isinstance(r, Mapping) and r.get("error"):

@@ -269,7 +269,7 @@ class WebhookReceiver:
         log: Log | None = None,
         retry_delays: Sequence[float] = RETRY_DELAYS,
     ) -> None:
-        secret = config.batch.webhook_secret
+        secret = config.webhook.secret
         if not secret:
             raise ConfigError(
                 "PAGERDUTY_WEBHOOK_SECRET is not set: give the receiver the signing secret"

@@ -9,6 +9,7 @@ import pandas as pd
 from collector.analysis.figures import compute_incident_figures
 from collector.analysis.metrics import detect_threshold_crossings, summarize_queries
 from collector.analysis.timeline import build_timeline, group_repeats
+from collector.readers.prometheus import read_query_results
 from collector.records import AlertInterval, Incident, LogEntry
 
 T0 = datetime(2025, 10, 25, 14, 32, tzinfo=timezone.utc)
@@ -156,7 +157,7 @@ def test_summaries_state_failures_and_empty_results() -> None:
         {"name": "bad", "title": "Bad", "kind": "custom", "error": "parse error"},
         {"name": "none", "title": "None", "kind": "custom", "error": None},
     ]
-    summaries = summarize_queries(results, frame([1.0, 5.0, 2.0]))
+    summaries = summarize_queries(read_query_results(results, frame([1.0, 5.0, 2.0])))
     assert summaries[0].peak == 5.0 and summaries[0].problem is None
     assert summaries[1].problem == "query failed: parse error"
     assert summaries[2].problem is not None and summaries[2].problem.startswith("no data")

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from collector import charts
 from collector.analysis.metrics import summarize_queries
+from collector.readers.prometheus import QueryResult
 
 T0 = datetime(2025, 10, 25, 22, 0, tzinfo=timezone.utc)
 TITLE = "データベース停止 — انقطاع الخدمة 🔥 Événement"
@@ -63,8 +64,8 @@ def test_availability_axis_runs_from_zero_to_the_number_of_series(tmp_path: Path
     rows = [("probes", f'{{i="{i}"}}', t, 0.0 if i < 8 else 1.0) for i in range(12) for t in times]
     frame = pd.DataFrame(rows, columns=["query", "series", "time", "value"])
     frame["time"] = pd.to_datetime(frame["time"], utc=True)
-    record = {"name": "probes", "title": "Probes", "kind": "availability", "step": 60}
-    [summary] = summarize_queries([record], frame, max_shown=6)
+    result = QueryResult("probes", "Probes", kind="availability", step=60, samples=frame)
+    [summary] = summarize_queries([result], max_shown=6)
     counted = frame.groupby("time")["value"].sum().reset_index()
     counted["query"], counted["series"] = "probes", '{count="up (of 12)"}'
     seen: list[tuple[float, float]] = []

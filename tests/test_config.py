@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from collector.config import DEFAULT_QUERIES, ConfigError, load_config, parse_duration
+from collector.config import (
+    DEFAULT_QUERIES,
+    Config,
+    ConfigError,
+    PagerDutySettings,
+    PrometheusSettings,
+    ReportSettings,
+    load_config,
+    parse_duration,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,3 +89,45 @@ def test_fleet_settings_are_validated(tmp_path: Path) -> None:
     path.write_text("fleet:\n  top_n: 0\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="fleet.top_n"):
         load_config(path, {})
+
+
+def test_every_default_is_the_dataclass_one() -> None:
+    assert load_config(None, {}) == Config(
+        pagerduty=PagerDutySettings(),
+        prometheus=PrometheusSettings(queries=DEFAULT_QUERIES),
+        report=ReportSettings(),
+    )
+
+
+def test_an_empty_section_is_the_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "collector.yaml"
+    sections = ("pagerduty", "prometheus", "report", "targets", "business", "batch", "trends")
+    path.write_text("".join(f"{name}: {{}}\n" for name in sections), encoding="utf-8")
+    assert load_config(path, {}) == replace(load_config(None, {}), source=str(path))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("business:\n  memory_growth_warning_percent_per_hour: 7\n", 7.0),
+        ("trends:\n  memory_growth_warning_percent_per_hour: 8\n", 8.0),
+        (
+            "business:\n  memory_growth_warning_percent_per_hour: 7\n"
+            "trends:\n  memory_growth_warning_percent_per_hour: 8\n",
+            8.0,
+        ),
+        ("", 5.0),
+    ],
+)
+def test_memory_growth_warning_is_a_trend_setting(
+    tmp_path: Path, text: str, expected: float
+) -> None:
+    path = tmp_path / "collector.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert load_config(path, {}).trends.memory_growth_warning == expected
+
+
+def test_the_webhook_secret_is_the_receiver_s() -> None:
+    config = load_config(None, {"PAGERDUTY_WEBHOOK_SECRET": "s3cret"})
+    assert config.webhook.secret == "s3cret"
+    assert "s3cret" not in repr(config)

@@ -130,7 +130,7 @@ def test_full_disk_is_one_line_and_leaves_the_published_report(
 
 def snapshot_of(data: dict[str, Any]) -> Snapshot:
     """A Snapshot record from raw snapshot JSON."""
-    return Snapshot(**data)
+    return Snapshot.from_json(data)
 
 
 def test_one_rule_for_poorer_in_batch_and_single_mode() -> None:

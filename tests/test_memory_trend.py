@@ -20,7 +20,7 @@ from collector.analysis.memory import (
     instance_of,
 )
 from collector.analysis.theilsen import fit_theil_sen, theil_sen_interval
-from collector.config import DEFAULT_QUERIES, Business
+from collector.config import DEFAULT_QUERIES, TrendSettings
 from collector.timeutil import parse_time
 
 DB = '{instance="db-01:9100",job="node"}'
@@ -240,7 +240,7 @@ def test_demo_memory_story(
         {"name": q.name, "kind": q.kind, "unit": q.unit, "thresholds": list(q.thresholds)}
         for q in DEFAULT_QUERIES
     ]
-    trends = analyse_memory_trends(demo_frame, records, page, Business().memory_growth_warning)
+    trends = analyse_memory_trends(demo_frame, records, page, TrendSettings().memory_growth_warning)
     mem = next(t for t in trends if t.kind == "memory" and t.instance == memory["instance"])
     swp = next(t for t in trends if t.kind == "swap" and t.instance == swap["instance"])
     crossed = {c.threshold: c.time for c in mem.crossings}

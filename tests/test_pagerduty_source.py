@@ -26,10 +26,9 @@ from collector.pagerduty import (
     fetch_incident_data,
     list_resolved_incidents,
     make_client,
-    read_incident,
-    read_log_entries,
 )
-from collector.records import Event, LogEntry
+from collector.readers.pagerduty import read_incident, read_log_entries
+from collector.records import Event, Gap, GapKind, LogEntry
 from report.render import format_local
 
 Json = dict[str, Any]
@@ -373,9 +372,15 @@ def test_lists_past_the_10000_offset_limit(fresh_pd_sim: PagerDutySimulator) -> 
     assert len(alert_calls) == 100
     assert not any("since" in c.query for c in alert_calls)
     assert data["errors"] == [
-        "alerts: only the first 10000 of 10050 were fetched; PagerDuty's pagination stops at"
-        " 10000 and /incidents/PHUGE01/alerts cannot be narrowed by time"
+        Gap(
+            "PagerDuty",
+            "alerts",
+            GapKind.TRUNCATED,
+            "only the first 10000 of 10050 were fetched; PagerDuty's pagination stops at"
+            " 10000 and /incidents/PHUGE01/alerts cannot be narrowed by time",
+        )
     ]
+    assert data["errors"][0].text.startswith("PagerDuty alerts: only the first 10000 of 10050")
 
 
 # -- faults --------------------------------------------------------------------------------------
@@ -460,8 +465,9 @@ def test_server_error_on_log_entries_still_drafts(fresh_pd_sim: PagerDutySimulat
     fresh_pd_sim.inject(r"/log_entries$", 500, times=50)
     data = fetch(fresh_pd_sim)
     assert data["incident"]["id"] == "P7DBOOM" and data["log_entries"] == []
-    assert len(data["errors"]) == 1 and data["errors"][0].startswith("log_entries: ")
-    assert "HTTP 500" in data["errors"][0]
+    [gap] = data["errors"]
+    assert (gap.source, gap.subject, gap.kind) == ("PagerDuty", "log_entries", GapKind.UNFETCHED)
+    assert "HTTP 500" in gap.detail
 
 
 def test_slow_answer_is_retried(fresh_pd_sim: PagerDutySimulator) -> None:
@@ -487,9 +493,9 @@ def test_no_answer_ends_with_a_clear_error(fresh_pd_sim: PagerDutySimulator) -> 
 def test_malformed_log_entries_still_drafts_a_report(fresh_pd_sim: PagerDutySimulator) -> None:
     fresh_pd_sim.inject(r"/log_entries$", "malformed")
     data = fetch(fresh_pd_sim)
-    assert data["errors"] == [
-        "log_entries: PagerDuty answered /incidents/P7DBOOM/log_entries with a body that is"
-        " not JSON (malformed response)"
+    assert [gap.text for gap in data["errors"]] == [
+        "PagerDuty log_entries: PagerDuty answered /incidents/P7DBOOM/log_entries with a body"
+        " that is not JSON (malformed response)"
     ]
     assert data["log_entries"] == [] and len(data["alerts"]) == 1 and len(data["notes"]) == 3
     incident = read_incident(data["incident"])
@@ -509,8 +515,8 @@ def test_empty_body_on_a_part_is_recorded(fresh_pd_sim: PagerDutySimulator, part
     fresh_pd_sim.inject(rf"/{part}$", "empty")
     data = fetch(fresh_pd_sim)
     assert data[part] == []
-    assert len(data["errors"]) == 1 and data["errors"][0].startswith(f"{part}: ")
-    assert "malformed" in data["errors"][0]
+    [gap] = data["errors"]
+    assert gap.subject == part and "malformed" in gap.detail
 
 
 def test_empty_incident_body_is_an_error(fresh_pd_sim: PagerDutySimulator) -> None:

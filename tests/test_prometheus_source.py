@@ -123,6 +123,31 @@ def test_one_bad_query_fails_alone(prometheus: PrometheusServer) -> None:
     assert results[1]["error"] is None and results[1]["result"]
 
 
+def test_the_error_is_prometheus_own_text_whole(prometheus: PrometheusServer) -> None:
+    # Prometheus's message quotes the query: the whole `error` field is kept, quotes included.
+    broken = QuerySpec(name="quoted", title="Quoted", query='sum by ("a b") (up)', kind="custom")
+    qrange = choose_range(at("14:00:00"), at("15:00:00"), 100)
+    [result] = fetch_query_results(settings(prometheus.url), None, [broken], qrange, "")
+    status, body = _raw_answer(prometheus.url, broken.query, qrange)
+    assert status == 400
+    assert result["error"] == f"Prometheus rejected the query: {body['error']}"
+    assert '"' in body["error"] and "a b" in body["error"]
+
+
+def _raw_answer(url: str, query: str, qrange: QueryRange) -> tuple[int, dict[str, Any]]:
+    answer = requests.get(
+        f"{url}/api/v1/query_range",
+        params={
+            "query": query,
+            "start": qrange.start.timestamp(),
+            "end": qrange.end.timestamp(),
+            "step": qrange.step,
+        },
+        timeout=10,
+    )
+    return answer.status_code, answer.json()
+
+
 def test_unreachable_prometheus_is_named_in_every_query() -> None:
     qrange = choose_range(at("14:00:00"), at("15:00:00"), 100)
     results = fetch_query_results(settings("http://127.0.0.1:9"), None, [MEMORY], qrange, "")

@@ -20,7 +20,7 @@ from conftest import DEMO_CONFIG, environment
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 
-from collector.config import Config, ConfigError, load_config
+from collector.config import Config, ConfigError, WebhookSettings, load_config
 from collector.webhook import FAILED_DIR, MAX_BODY, QUEUE_DIR, WebhookReceiver
 
 SECRET = "whsec-test-0123456789"
@@ -253,7 +253,7 @@ def test_missing_secret_refuses_to_start(
     config = make_config(pd_sim, prometheus.url, PAGERDUTY_WEBHOOK_SECRET="")
     with pytest.raises(ConfigError, match="^PAGERDUTY_WEBHOOK_SECRET is not set: "):
         WebhookReceiver(config, out)
-    config = replace(config, batch=replace(config.batch, webhook_secret=SECRET))
+    config = replace(config, webhook=WebhookSettings(secret=SECRET))
     with pytest.raises(ConfigError, match="PAGERDUTY_API_TOKEN"):
         WebhookReceiver(replace(config, pagerduty=replace(config.pagerduty, token=None)), out)
 

@@ -15,8 +15,8 @@ import pandas as pd
 from collector.analysis.fleet import HostReview, review_host
 from collector.analysis.resets import RESET_MIN_DROP
 from collector.config import FleetSettings
-from collector.fleet_source import FloatArray, read_grid
-from collector.prometheus import label_text
+from collector.readers.fleet import FloatArray, read_grid
+from collector.readers.prometheus import label_text
 
 NEAR_HIGH = 5.0  # percentage points under the high level that still earn a detailed look
 SECONDS_PER_DAY = 86400.0

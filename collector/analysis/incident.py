@@ -8,8 +8,6 @@ from typing import Any
 
 import pandas as pd
 
-from collector import pagerduty as pd_source
-from collector import prometheus as prom_source
 from collector.analysis.figures import IncidentFigures, compute_incident_figures
 from collector.analysis.findings import build_findings
 from collector.analysis.impact import Impact, compute_impact
@@ -39,6 +37,8 @@ from collector.analysis.rules import (
 )
 from collector.analysis.timeline import build_timeline
 from collector.config import Config
+from collector.readers import pagerduty as pd_reader
+from collector.readers import prometheus as prom_reader
 from collector.records import Alert, AlertInterval, Event, Incident, LogEntry
 from collector.timeutil import describe_duration, format_clock, iso_utc
 
@@ -78,15 +78,15 @@ def analyse_snapshot(
     pagerduty: dict[str, Any], prometheus: dict[str, Any], config: Config, now: datetime
 ) -> Analysis:
     """Read the snapshot's raw data into records and compute every figure from them."""
-    incident = pd_source.read_incident(pagerduty["incident"])
-    entries = pd_source.read_log_entries(pagerduty.get("log_entries", []))
+    incident = pd_reader.read_incident(pagerduty["incident"])
+    entries = pd_reader.read_log_entries(pagerduty.get("log_entries", []))
     results = _with_user_facing(prometheus.get("results", []), config)
-    alerts = prom_source.read_alert_intervals(results)
+    alerts = prom_reader.read_alert_intervals(results)
     figures = compute_incident_figures(incident, entries, config.report.severity_by_priority)
-    frame = prom_source.read_series(results)
-    baseline = prom_source.read_series(results, baseline=True)
+    frame = prom_reader.read_series(results)
+    baseline = prom_reader.read_series(results, baseline=True)
     page = figures.started_at
-    trends = analyse_memory_trends(frame, results, page, config.business.memory_growth_warning)
+    trends = analyse_memory_trends(frame, results, page, config.trends.memory_growth_warning)
     delay = compute_detection_delay(trends, page)
     limit = config.prometheus.max_series_shown
     # Absent and all-zero series (no swap) are one summary line, never a list or an empty chart.
@@ -128,14 +128,14 @@ def analyse_snapshot(
     return Analysis(
         incident=incident,
         entries=entries,
-        pd_alerts=pd_source.read_alerts(pagerduty.get("alerts", [])),
+        pd_alerts=pd_reader.read_alerts(pagerduty.get("alerts", [])),
         alerts=alerts,
         events=build_timeline(entries, alerts),
         figures=figures,
         results=results,
         frame=frame,
         baseline=baseline,
-        summaries=summarize_queries(results, frame, limit),
+        summaries=summarize_queries(prom_reader.read_query_results(results, frame), limit),
         crossings=[
             c
             for r in results
@@ -192,7 +192,7 @@ def _delay_source(delay: DetectionDelay) -> str:
 def rule_held_times(raw: dict[str, Any]) -> tuple[dict[str, list[datetime]], timedelta]:
     """When each evaluated rule expression returned samples, and the evaluation step."""
     evaluations = [r for r in raw.get("evaluations") or () if not r.get("error")]
-    frame = prom_source.read_series(evaluations)
+    frame = prom_reader.read_series(evaluations)
     held = {
         str(name): [t.to_pydatetime() for t in group["time"]]
         for name, group in frame.groupby("query")

@@ -1,13 +1,14 @@
 """Memory and swap trends: growth rate, threshold crossings, detection delay, alert backtests.
 
-Works on the tidy series frame of `collector.prometheus` for queries of kind `memory` or `swap`
-measured in percent. Times are aware UTC datetimes. Nothing here reads files or the network.
+Works on the tidy series frame of `collector.readers.prometheus` for queries of kind `memory`
+or `swap` measured in percent. Times are aware UTC datetimes. Nothing here reads files or the
+network.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -16,7 +17,9 @@ import numpy as np
 import pandas as pd
 
 from collector.analysis.metrics import Crossing, detect_threshold_crossings
+from collector.analysis.series import find_breaks, typical_step
 from collector.analysis.theilsen import fit_theil_sen, theil_sen_interval
+from collector.readers.prometheus import RawResult
 
 TREND_KINDS = ("memory", "swap")
 FULL_PERCENT = 100.0
@@ -106,7 +109,7 @@ class BacktestResult:
 
 def analyse_memory_trends(
     frame: pd.DataFrame,
-    queries: Sequence[Mapping[str, object]],
+    queries: Sequence[RawResult],
     page_time: datetime,
     growth_warning: float,
     fit_window: timedelta = timedelta(hours=1),
@@ -326,10 +329,13 @@ def backtest_thresholds(
     data = data.sort_values("time")
     times = [_py(t) for t in data["time"]]
     values = [float(v) for v in data["value"]]
-    max_gap = _max_gap(times)
+    # query_range already bridges gaps shorter than Prometheus's 5-minute look-back, so one
+    # missing step means the series was really absent.
+    seconds = [t.timestamp() for t in times]
+    breaks = set(find_breaks(seconds, typical_step(seconds), missing=1))
     results = []
     for threshold in candidates:
-        fires = _first_firing(times, values, float(threshold), for_duration, max_gap)
+        fires = _first_firing(times, values, float(threshold), for_duration, breaks)
         results.append(
             BacktestResult(
                 query=query,
@@ -351,14 +357,13 @@ def _first_firing(
     values: Sequence[float],
     threshold: float,
     hold: timedelta,
-    max_gap: timedelta,
+    breaks: set[int],
 ) -> datetime | None:
     # Prometheus's rule: pending from the first evaluation where the condition holds, firing at
     # the first evaluation at least `for` later; one evaluation without it resets the alert.
     active_since: datetime | None = None
-    previous: datetime | None = None
-    for time, value in zip(times, values, strict=True):
-        if previous is not None and time - previous > max_gap:
+    for index, (time, value) in enumerate(zip(times, values, strict=True)):
+        if index in breaks:
             active_since = None  # the series was absent: an absent series resets the alert
         if value >= threshold:
             active_since = active_since or time
@@ -366,15 +371,7 @@ def _first_firing(
                 return time
         else:
             active_since = None
-        previous = time
     return None
-
-
-def _max_gap(times: Sequence[datetime]) -> timedelta:
-    # query_range already bridges gaps shorter than Prometheus's 5-minute look-back, so a
-    # missing step means the series was really absent; allow half a step of jitter.
-    steps = sorted(b - a for a, b in zip(times, times[1:], strict=False))
-    return steps[len(steps) // 2] * 1.5 if steps else timedelta.max
 
 
 def instance_of(series: str) -> str:

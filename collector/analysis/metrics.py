@@ -9,6 +9,9 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from collector.analysis.series import find_breaks, seconds_of
+from collector.readers.prometheus import QueryResult
+
 
 @dataclass(frozen=True)
 class Crossing:
@@ -75,18 +78,15 @@ def _interpolate(t0: datetime, t1: datetime, v0: float, v1: float, target: float
     return moment.round("s").to_pydatetime()
 
 
-def summarize_queries(
-    results: Sequence[dict[str, object]], frame: pd.DataFrame, max_shown: int = 6
-) -> list[QuerySummary]:
+def summarize_queries(results: Sequence[QueryResult], max_shown: int = 6) -> list[QuerySummary]:
     """One summary per query of the pack, stating errors, empty results and gaps."""
     summaries = []
-    for record in results:
-        name = str(record["name"])
-        data = frame[frame["query"] == name]
+    for result in results:
+        name, data = result.name, result.samples
         problem = None
-        if record.get("error"):
-            problem = f"query failed: {record['error']}"
-        elif record.get("kind") != "alerts" and data.empty:
+        if result.error:
+            problem = f"query failed: {result.error}"
+        elif result.kind != "alerts" and data.empty:
             problem = "no data: the query matched no series in this time range"
         # NaN is 0/0 (swap on a host without swap): never a peak, a low, or a number shown.
         finite = data[np.isfinite(data["value"].to_numpy(dtype=float))]
@@ -96,10 +96,10 @@ def summarize_queries(
         summaries.append(
             QuerySummary(
                 name=name,
-                title=str(record.get("title", name)),
-                unit=str(record.get("unit", "")),
-                kind=str(record.get("kind", "custom")),
-                query=str(record.get("query", "")),
+                title=result.title,
+                unit=result.unit,
+                kind=result.kind,
+                query=result.query,
                 series_count=int(data["series"].nunique()),
                 peak=float(peak["value"]) if peak is not None else None,
                 peak_time=peak["time"].to_pydatetime() if peak is not None else None,
@@ -107,29 +107,20 @@ def summarize_queries(
                 low=float(low["value"]) if low is not None else None,
                 low_time=low["time"].to_pydatetime() if low is not None else None,
                 problem=problem,
-                gaps=find_gaps(data, _step(record)),
+                gaps=find_gaps(data, result.step),
                 shown=min(int(data["series"].nunique()), max_shown),
             )
         )
     return summaries
 
 
-def _step(record: dict[str, object]) -> float:
-    step = record.get("step", 0)
-    return float(step) if isinstance(step, (int, float, str)) else 0.0
-
-
 def find_gaps(data: pd.DataFrame, step: float, limit: int = 5) -> tuple[DataGap, ...]:
-    """Stretches longer than three steps without a sample, inside each series' own span."""
-    if step <= 0:
-        return ()
+    """Stretches of three steps or more without a sample, inside each series' own span."""
     gaps: list[DataGap] = []
     for series, group in data.groupby("series", sort=True):
         times = group["time"].sort_values()
-        jumps = times.diff().dt.total_seconds()
-        for index in jumps[jumps > 3 * step].index:
-            end = times[index]
-            start = times[times < end].iloc[-1]
+        for index in find_breaks(seconds_of(times), step, missing=3):
+            start, end = times.iloc[index - 1], times.iloc[index]
             gaps.append(DataGap(str(series), start.to_pydatetime(), end.to_pydatetime()))
     return tuple(sorted(gaps, key=lambda g: g.start)[:limit])
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from collector.analysis.series import find_breaks, split_runs
 from collector.records import AlertInterval
 
 # Alertmanager groups and waits before it notifies: a page up to this long after the alert
@@ -104,7 +105,9 @@ def _from_expressions(
 ) -> RuleCondition | None:
     found: list[RuleCondition] = []
     for rule in rules:
-        runs = _runs(sorted(held.get(rule.name, ())), step * 1.5)
+        times = sorted(held.get(rule.name, ()))
+        breaks = find_breaks([t.timestamp() for t in times], step.total_seconds(), missing=1)
+        runs = split_runs(times, breaks)
         before = [(a, b) for a, b in runs if a <= page]
         if not before:
             continue
@@ -115,16 +118,6 @@ def _from_expressions(
                 RuleCondition(rule.name, rule, start, fired, page, False, RuleBasis.EXPRESSION)
             )
     return min(found, key=lambda c: (c.held_from, c.alertname), default=None)
-
-
-def _runs(times: Sequence[datetime], gap: timedelta) -> list[tuple[datetime, datetime]]:
-    runs: list[tuple[datetime, datetime]] = []
-    for t in times:
-        if runs and t - runs[-1][1] <= gap:
-            runs[-1] = (runs[-1][0], t)
-        else:
-            runs.append((t, t))
-    return runs
 
 
 def _from_alerts(

@@ -1,0 +1,87 @@
+"""Gather: ask every source once for one incident, and keep what they answer as a snapshot.
+
+The clients (`collector.pagerduty`, `collector.prometheus`) are the only network code; this is
+the one place that calls them for a report. What could not be gathered is stated as `Gap`
+records, never raised, unless the incident itself cannot be read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from collector import __version__
+from collector import pagerduty as pd_source
+from collector import prometheus as prom_source
+from collector.config import Config
+from collector.readers.prometheus import RawResult
+from collector.records import Gap, GapKind
+from collector.redact import redact_url
+from collector.snapshot import DROPPED_SAMPLES, Snapshot
+from collector.snapshot_schema import check_pagerduty
+from collector.timeutil import iso_utc
+
+
+def collect_snapshot(config: Config, incident_id: str, now: datetime | None = None) -> Snapshot:
+    """Fetch the incident from PagerDuty, then its metrics from Prometheus."""
+    now = now or datetime.now(timezone.utc)
+    ca = str(config.ca_bundle) if config.ca_bundle else None
+    with pd_source.make_client(config.pagerduty, ca) as client:
+        pd_data = pd_source.fetch_incident_data(
+            client, incident_id, config.pagerduty.max_concurrency
+        )
+    gaps: list[Gap] = pd_data.pop("errors", [])
+    problem = check_pagerduty(pd_data)
+    if problem is not None:  # the readers below would trip on it
+        raise pd_source.PagerDutyError(f"PagerDuty answered malformed data: {problem}")
+    incident = pd_source.read_incident(pd_data["incident"])
+    start = incident.created_at
+    end = incident.resolved_at or now
+    settings = config.prometheus
+    qrange = prom_source.choose_range(
+        start - max(settings.lookback, settings.padding_before),
+        min(end + settings.padding_after, now),
+        settings.chart_points,
+    )
+    selector = settings.services.get(incident.service, "")
+    results = prom_source.fetch_query_results(settings, ca, settings.queries, qrange, selector)
+    gaps.extend(query_gaps(results))
+    rules = prom_source.fetch_alerting_rules(settings, ca)
+    rules["evaluations"] = prom_source.evaluate_rules(
+        settings, ca, rules["rules"], pd_source.read_paged_alertnames(pd_data), qrange
+    )
+    return Snapshot(
+        incident_id=incident.id,
+        collected_at=iso_utc(now),
+        tool_version=__version__,
+        pagerduty={"base_url": redact_url(config.pagerduty.base_url), **pd_data},
+        prometheus={
+            "url": redact_url(settings.url),
+            "selector": selector,
+            "range": {
+                "start": iso_utc(qrange.start),
+                "end": iso_utc(qrange.end),
+                "step": qrange.step,
+            },
+            "padding_before_s": settings.padding_before.total_seconds(),
+            "padding_after_s": settings.padding_after.total_seconds(),
+            "results": results,
+            "alerting_rules": rules,
+        },
+        gaps=gaps,
+    )
+
+
+def query_gaps(results: Sequence[RawResult]) -> list[Gap]:
+    """The queries that failed, and those whose answer had samples left out."""
+    failed = [
+        Gap("Prometheus", str(r["name"]), GapKind.UNFETCHED, str(r["error"]))
+        for r in results
+        if r["error"]
+    ]
+    dropped = [
+        Gap("Prometheus", str(r["name"]), GapKind.DROPPED, f"{r['dropped']} {DROPPED_SAMPLES}")
+        for r in results
+        if r.get("dropped")
+    ]
+    return failed + dropped

@@ -1,0 +1,178 @@
+"""Prometheus reader: the raw query results kept in the snapshot, read into frames and records.
+
+A query result (`RawResult`) is one record of the snapshot's `prometheus.results`, as
+`collector.prometheus.fetch_query_results` wrote it: name, title, query, kind, unit,
+thresholds, user_facing, start, end, step, result, warnings, error (optionally
+baseline_result, baseline_offset_s, dropped); `collector.snapshot_schema` checks it.
+
+Tidy series frame columns: `query` (query name), `series` (label set, e.g. `{instance="db-01"}`),
+`time` (datetime64[ns, UTC]), `value` (float). Pure: no network import.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeAlias
+
+import pandas as pd
+
+from collector.analysis.series import find_breaks, split_runs, typical_step
+from collector.records import AlertInterval
+from collector.timeutil import from_unix, parse_time
+
+RawResult: TypeAlias = Mapping[str, Any]
+"""One query's record as the snapshot keeps it (see the module docstring)."""
+
+SERIES_COLUMNS = ["query", "series", "time", "value"]
+# Rule evaluations are assumed at least this far apart when telling a lost one from an
+# ended alert: below it, pauses up to 30 s (2.5 × 12 s) still continue the alert.
+MIN_EVALUATION_STEP = 12.0
+# When an alert series has a single sample, its evaluation interval is taken as this.
+DEFAULT_EVALUATION_STEP = 15.0
+
+
+def _no_samples() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in SERIES_COLUMNS})
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """One query of the pack, typed: what was asked, over which range, and what came back.
+
+    `samples` holds the query's rows of the tidy series frame (columns as in the module
+    docstring); each `series` value is the label set of one series.
+    """
+
+    name: str
+    title: str = ""
+    query: str = ""
+    kind: str = "custom"
+    unit: str = ""
+    thresholds: tuple[float, ...] = ()
+    user_facing: bool = False
+    start: datetime | None = None
+    end: datetime | None = None
+    step: float = 0.0
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    dropped: int = 0  # samples left out: not finite numbers
+    samples: pd.DataFrame = field(default_factory=_no_samples, compare=False)
+
+    @property
+    def labels(self) -> list[str]:
+        """The label set of each series that answered, sorted."""
+        return sorted(str(s) for s in self.samples["series"].unique())
+
+
+def read_query_results(
+    results: Sequence[RawResult], frame: pd.DataFrame | None = None
+) -> list[QueryResult]:
+    """Each raw result as a `QueryResult` with its own samples.
+
+    `frame` is `read_series(results)` when the caller has it already (it is read otherwise).
+    """
+    frame = read_series(results) if frame is None else frame
+    by_query = dict(tuple(frame.groupby("query", sort=False)))
+    return [_query_result(r, by_query.get(str(r.get("name")), frame.iloc[0:0])) for r in results]
+
+
+def _query_result(record: RawResult, samples: pd.DataFrame) -> QueryResult:
+    name = str(record["name"])
+    start, end = record.get("start"), record.get("end")
+    return QueryResult(
+        name=name,
+        title=str(record.get("title", name)),
+        query=str(record.get("query", "")),
+        kind=str(record.get("kind", "custom")),
+        unit=str(record.get("unit", "")),
+        thresholds=tuple(float(t) for t in record.get("thresholds") or ()),
+        user_facing=bool(record.get("user_facing", False)),
+        start=parse_time(start) if isinstance(start, str) else None,
+        end=parse_time(end) if isinstance(end, str) else None,
+        step=float(record.get("step") or 0),
+        error=str(record["error"]) if record.get("error") else None,
+        warnings=tuple(str(w) for w in record.get("warnings") or ()),
+        dropped=int(record.get("dropped") or 0),
+        samples=samples,
+    )
+
+
+def label_text(metric: Mapping[str, str]) -> str:
+    """A label set as one sorted text, without `__name__`: `{instance="db-01",job="node"}`."""
+    labels = {k: v for k, v in metric.items() if k != "__name__"}
+    return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+
+
+def read_series(results: Sequence[RawResult], baseline: bool = False) -> pd.DataFrame:
+    """Flatten raw query results into the tidy series frame (see module docstring).
+
+    With baseline=True, the baseline results (the same query one offset earlier) are read
+    instead, their times moved forward by the offset so they line up with the incident.
+    """
+    rows: list[tuple[str, str, float, float]] = []
+    key = "baseline_result" if baseline else "result"
+    for record in results:
+        if record.get("kind") == "alerts":
+            continue
+        shift = float(record.get("baseline_offset_s", 0.0)) if baseline else 0.0
+        for series in record.get(key) or ():
+            label = label_text(series.get("metric", {}))
+            finite = [
+                (record["name"], label, float(t) + shift, float(v))
+                for t, v in series.get("values", ())
+                if math.isfinite(float(v))  # NaN, ±Inf: no point to draw or compute with
+            ]
+            # A series with no usable sample (swap on a host without swap: 0/0) is still a
+            # series: one NaN row keeps it known, so it reads as absent, never as missing.
+            rows.extend(finite or [(record["name"], label, _start(record) + shift, math.nan)])
+    frame = pd.DataFrame(rows, columns=["query", "series", "t", "value"])
+    frame["time"] = pd.to_datetime(frame["t"], unit="s", utc=True)
+    frame = frame.drop_duplicates(subset=["query", "series", "t"])
+    return frame[SERIES_COLUMNS].sort_values(["query", "series", "time"], ignore_index=True)
+
+
+def _start(record: RawResult) -> float:
+    try:
+        return parse_time(str(record["start"])).timestamp()
+    except (KeyError, ValueError):
+        return 0.0
+
+
+def read_alert_intervals(results: Sequence[RawResult]) -> list[AlertInterval]:
+    """Turn raw `ALERTS` samples into pending and firing intervals."""
+    intervals: list[AlertInterval] = []
+    for record in results:
+        if record.get("kind") != "alerts":
+            continue
+        for series in record.get("result", ()):
+            metric = series.get("metric", {})
+            times = sorted({float(t) for t, _ in series.get("values", ())})
+            spacing = typical_step(times) or DEFAULT_EVALUATION_STEP
+            # One lost evaluation does not end an alert (see collector.analysis.series).
+            breaks = find_breaks(times, max(spacing, MIN_EVALUATION_STEP), missing=2)
+            # The state holds until the next evaluation, one spacing after the last sample.
+            intervals.extend(
+                _interval(metric, start, last + spacing, str(record["query"]))
+                for start, last in split_runs(times, breaks)
+            )
+    return sorted(intervals, key=lambda a: (a.start, a.alertname, a.state))
+
+
+def _interval(metric: Mapping[str, str], start: float, end: float, query: str) -> AlertInterval:
+    return AlertInterval(
+        alertname=metric.get("alertname", "?"),
+        state=metric.get("alertstate", "firing"),
+        start=from_unix(start),
+        end=from_unix(end),
+        labels=tuple(
+            sorted(
+                (k, v)
+                for k, v in metric.items()
+                if k not in ("__name__", "alertname", "alertstate")
+            )
+        ),
+        query=query,
+    )

@@ -1,0 +1,32 @@
+"""Readers turn the snapshot's raw query results into typed records, once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from collector.demo import demo_dir
+from collector.readers.prometheus import QueryResult, read_query_results, read_series
+from collector.snapshot import load_snapshot
+
+
+def test_each_query_result_holds_its_own_samples() -> None:
+    raw = load_snapshot(demo_dir() / "snapshot.json").prometheus["results"]
+    frame = read_series(raw)
+    results = read_query_results(raw)
+    assert [r.name for r in results] == [r["name"] for r in raw]
+    assert sum(len(r.samples) for r in results) == len(frame) > 0
+    memory = next(r for r in results if r.kind == "memory")
+    assert set(memory.samples["query"]) == {memory.name}
+    assert memory.labels == sorted(frame.loc[frame["query"] == memory.name, "series"].unique())
+    assert isinstance(memory.start, datetime) and isinstance(memory.end, datetime)
+    assert memory.start < memory.end
+    assert memory.step > 0 and memory.thresholds and memory.error is None
+    alerts = next(r for r in results if r.kind == "alerts")
+    assert alerts.samples.empty and alerts.labels == []  # intervals, not a series frame
+
+
+def test_a_failed_query_keeps_its_error_and_no_samples() -> None:
+    raw = [{"name": "bad", "kind": "custom", "result": [], "error": "parse error"}]
+    [result] = read_query_results(raw)
+    assert result == QueryResult("bad", "bad", error="parse error")
+    assert result.samples.empty

@@ -1,0 +1,88 @@
+"""The one rule for a break in a series, and gap records through a snapshot file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collector.analysis.series import find_breaks, split_runs, typical_step
+from collector.demo import demo_dir
+from collector.records import Gap, GapKind
+from collector.snapshot import Snapshot, load_snapshot, read_gap, save_snapshot
+
+GRID = [0.0, 60.0, 120.0, 300.0, 360.0, 600.0]  # pauses: 1, 1, 3, 1, 4 steps
+
+
+@pytest.mark.parametrize(
+    ("missing", "breaks"),
+    [(1, [3, 5]), (2, [3, 5]), (3, [5]), (4, [])],
+)
+def test_a_break_is_at_least_missing_samples_absent(missing: int, breaks: list[int]) -> None:
+    assert find_breaks(GRID, 60.0, missing=missing) == breaks
+
+
+def test_half_a_step_of_jitter_is_no_break() -> None:
+    assert find_breaks([0.0, 60.0, 149.0, 209.0], 60.0) == []
+    assert find_breaks([0.0, 60.0, 151.0, 211.0], 60.0) == [2]
+
+
+def test_no_step_no_break() -> None:
+    assert typical_step([5.0]) is None
+    assert find_breaks([0.0, 1000.0], None) == find_breaks([0.0, 1000.0], 0.0) == []
+    assert typical_step(GRID) == 60.0
+
+
+def test_runs_between_breaks() -> None:
+    assert split_runs(GRID, find_breaks(GRID, 60.0)) == [
+        (0.0, 120.0),
+        (300.0, 360.0),
+        (600.0, 600.0),
+    ]
+    assert split_runs([], []) == []
+
+
+GAPS = [
+    Gap("PagerDuty", "log_entries", GapKind.UNFETCHED, "PagerDuty answered HTTP 500"),
+    Gap("PagerDuty", "alerts", GapKind.TRUNCATED, "only the first 10000 of 10050 were fetched"),
+    Gap("Prometheus", "mem", GapKind.UNFETCHED, "Prometheus rejected the query: 1:9: x"),
+    Gap(
+        "Prometheus",
+        "huge",
+        GapKind.DROPPED,
+        "2 samples that are not finite numbers (NaN, ±Inf) were left out",
+    ),
+]
+
+
+def test_gaps_keep_their_lines_and_read_back_as_records(tmp_path: Path) -> None:
+    assert [g.text for g in GAPS] == [
+        "PagerDuty log_entries: PagerDuty answered HTTP 500",
+        "PagerDuty alerts: only the first 10000 of 10050 were fetched",
+        "Prometheus query 'mem': Prometheus rejected the query: 1:9: x",
+        "Prometheus query 'huge': 2 samples that are not finite numbers (NaN, ±Inf) were left out",
+    ]
+    assert [read_gap(g.text) for g in GAPS] == GAPS
+    assert read_gap("something else") == Gap("", "", GapKind.OTHER, "something else")
+    snapshot = Snapshot.from_json(
+        {
+            "incident_id": "P7DBOOM",
+            "collected_at": "2025-10-25T15:30:00Z",
+            "tool_version": "0",
+            "pagerduty": {},
+            "prometheus": {},
+            "gaps": [g.text for g in GAPS],
+        }
+    )
+    assert snapshot.gaps == GAPS
+    path = tmp_path / "snapshot.json"
+    save_snapshot(snapshot, path)
+    assert '"gaps":["PagerDuty log_entries: PagerDuty answered HTTP 500",' in path.read_text()
+
+
+def test_a_saved_snapshot_loads_back_with_its_gaps(tmp_path: Path) -> None:
+    demo = load_snapshot(demo_dir() / "snapshot.json")
+    demo.gaps = list(GAPS)
+    path = tmp_path / "snapshot.json"
+    save_snapshot(demo, path)
+    assert load_snapshot(path).gaps == GAPS
