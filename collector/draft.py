@@ -28,6 +28,7 @@ from collector.records import Event
 from collector.redact import redact_url
 from collector.snapshot import Snapshot
 from collector.timeutil import iso_utc, parse_time
+from report.figures_json import build_figures_json
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.pdf import render_pdf
 from report.render import render_html, render_markdown
@@ -99,6 +100,7 @@ def build_draft(
         ("report.md", markdown),
         ("report.html", html),
         ("timeline.csv", timeline_csv(analysis.events)),
+        ("figures.json", build_figures_json(analysis.incident, analysis.figures, analysis.impact)),
     ):
         path_under(folder, name).write_text(text, encoding="utf-8")
         written.append(folder / name)
