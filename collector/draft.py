@@ -13,12 +13,7 @@ import numpy as np
 import pandas as pd
 
 from collector import __version__, charts
-from collector.analysis.incident import (
-    Analysis,
-    analyse_snapshot,
-    first_why,
-    suggested_lessons,
-)
+from collector.analysis.incident import Analysis, analyse_snapshot
 from collector.analysis.memory import EXHAUSTION_HORIZON, MIN_GROWTH_PER_HOUR, MemoryTrend
 from collector.analysis.metrics import count_series_up
 from collector.analysis.timeline import EventGroup, group_repeats
@@ -32,6 +27,8 @@ from report.figures_json import build_figures_json
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.pdf import render_pdf
 from report.render import render_html, render_markdown
+from report.suggestions import first_why, suggested_lessons
+from report.words import Words
 
 TIMELINE_CHART = "charts/timeline.png"
 MAX_ALERTS_LISTED = 10
@@ -52,8 +49,9 @@ def build_draft(
     """Analyse the snapshot, draw the charts and render the report into `folder`."""
     now = now or datetime.now(timezone.utc)
     analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
+    words = Words(config.report.language, config.business.currency)
     chart_list, written = draw_charts(
-        analysis, folder, config.report.timezone, link_targets(snapshot, config)
+        analysis, folder, config.report.timezone, link_targets(snapshot, config), words
     )
     context = {
         "incident": analysis.incident,
@@ -74,8 +72,7 @@ def build_draft(
         "exhaustion_days": EXHAUSTION_HORIZON.days,
         "delay": analysis.delay,
         "backtests": analysis.backtests,
-        "findings": analysis.findings,
-        "lessons": suggested_lessons(analysis, config.targets.alert_to_responder),
+        "lessons": suggested_lessons(analysis, config.targets.alert_to_responder, words),
         "charts": chart_list,
         "timeline_chart": TIMELINE_CHART,
         "gaps": snapshot.gaps + _query_warnings(analysis.results),
@@ -86,7 +83,8 @@ def build_draft(
             and not r.get("error")
             and not has_samples(analysis.frame, q.name, analysis.window)
         ],
-        "why1": first_why(analysis),
+        "why1": first_why(analysis, words),
+        "W": words,
         "business": config.business,
         "targets": config.targets,
         "meta": _meta(snapshot, config, now),
@@ -112,10 +110,15 @@ def build_draft(
 
 
 def draw_charts(
-    analysis: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None = None
+    analysis: Analysis,
+    folder: Path,
+    zone: str | None,
+    targets: LinkTargets | None = None,
+    words: Words | None = None,
 ) -> tuple[list[dict[str, Any]], list[Path]]:
     """Draw every chart; return what the report shows (with live links) and the files."""
     a = analysis
+    words = words or Words("en")
     written = [
         charts.draw_timeline_chart(
             a.events,
@@ -136,7 +139,8 @@ def draw_charts(
             )
         )
         links = _trend_links(trends, a.results, targets)
-        shown.append(_shown(f"Memory trend: {instance}", relative, "memory", links))
+        title = words.say("chart_memory_trend", instance=instance)
+        shown.append(_shown(title, relative, "memory", links))
     for summary, record in zip(a.summaries, a.results, strict=True):
         if summary.kind == "alerts" or not has_samples(a.frame, summary.name, a.window):
             continue  # no empty panels: the missing-data block names the query instead

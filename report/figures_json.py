@@ -64,7 +64,7 @@ def _figure(figure: Figure) -> dict[str, Any]:
         "key": figure.key,
         "value": _json_value(value),
         "unit": unit,
-        "status": _word(str(figure.status)),
+        "status": figure.status.value,
         "source": figure.source,
     }
     if figure.total is not None:
@@ -79,7 +79,7 @@ def _objective(objective: Objective) -> dict[str, Any]:
         "key": objective.name.lower(),
         "target": _json_value(objective.target),
         "actual": _json_value(objective.actual),
-        "verdict": verdict_word(objective),
+        "verdict": objective.verdict.value,
         "source": objective.source,
     }
     if objective.share_used is not None:
@@ -87,24 +87,6 @@ def _objective(objective: Objective) -> dict[str, Any]:
     if objective.setting:
         out["setting"] = objective.setting
     return out
-
-
-def verdict_word(objective: Objective) -> str:
-    """The objective's verdict as one lowercase word: met, missed, over_budget, no_data..."""
-    status = str(objective.status)
-    for prefix, word in (
-        ("MISSED", "missed"),
-        ("not configured", "not_configured"),
-        ("no data", "no_data"),
-        ("failed", "failed"),
-    ):
-        if status.startswith(prefix):
-            return word
-    return _word(status)
-
-
-def _word(status: str) -> str:
-    return status.strip().lower().replace(" ", "_")
 
 
 def _json_value(value: Any) -> Any:

@@ -9,6 +9,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from collector.analysis.facts import Note, note
+
 
 @dataclass(frozen=True)
 class Crossing:
@@ -35,7 +37,7 @@ class QuerySummary:
     peak_series: str | None
     low: float | None
     low_time: datetime | None
-    problem: str | None
+    problem: Note | None  # why there is nothing to show: the query failed, or no series
     gaps: tuple[DataGap, ...] = ()
     shown: int = 0
 
@@ -85,9 +87,9 @@ def summarize_queries(
         data = frame[frame["query"] == name]
         problem = None
         if record.get("error"):
-            problem = f"query failed: {record['error']}"
+            problem = note("query_failed", query=name, error=str(record["error"]))
         elif record.get("kind") != "alerts" and data.empty:
-            problem = "no data: the query matched no series in this time range"
+            problem = note("no_series", query=name)
         # NaN is 0/0 (swap on a host without swap): never a peak, a low, or a number shown.
         finite = data[np.isfinite(data["value"].to_numpy(dtype=float))]
         ordered = finite.sort_values("value", kind="stable")
