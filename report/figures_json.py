@@ -59,7 +59,9 @@ def _figure(figure: Figure) -> dict[str, Any]:
     if unit in _MINUTE_UNITS:
         unit = "s"
         if isinstance(value, float | int) and not isinstance(value, bool):
-            value = timedelta(minutes=value)
+            value = (
+                float(value) * 60
+            )  # not a timedelta: a broken exporter's 1e300 fits no timedelta
     out = {
         "key": figure.key,
         "value": _json_value(value),

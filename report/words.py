@@ -19,6 +19,7 @@ from report.labels import LABELS
 
 CURRENCY_UNITS = ("$", "€", "£", "¥", "currency")
 # Units counted in a word of the catalogue ("12,500 users"); others are symbols ("%", "h").
+MAX_MINUTES = timedelta.max / timedelta(minutes=1)
 COUNTED_UNITS = ("users", "people", "endpoints", "requests", "connections", "escalations")
 
 
@@ -117,8 +118,10 @@ class Words:
             return f"{self.currency}{self.number(value, 0)}"
         if unit == "%":
             return f"{self.number(value, 1)} %"
-        if unit == "min":
+        if unit == "min" and abs(value) < MAX_MINUTES:
             return self.duration(timedelta(minutes=value))
+        if unit == "min":  # beyond any timedelta: a broken exporter's 1e300, shown as is
+            return f"{self.number(value, 1)} min"
         if unit == "h":
             return f"{self.number(value, 1)} h"
         shown = self.number(round(value) if abs(value) >= 100 else value)
