@@ -256,7 +256,8 @@ def draw_metric_chart(
         & (frame["time"] <= pd.Timestamp(window[1]))
     ]
     if summary.problem or data.empty:
-        reason = summary.problem or "no data in the incident window"
+        error = summary.problem.value("error") if summary.problem else None
+        reason = str(error or "no data in the incident window")
         lines = textwrap.wrap(_plain(reason, 400), 72)[:5]
         ax.text(
             0.5,

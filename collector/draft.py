@@ -14,12 +14,7 @@ import numpy as np
 import pandas as pd
 
 from collector import __version__, charts
-from collector.analysis.incident import (
-    Analysis,
-    analyse_snapshot,
-    first_why,
-    suggested_lessons,
-)
+from collector.analysis.incident import Analysis, analyse_snapshot
 from collector.analysis.memory import EXHAUSTION_HORIZON, MIN_GROWTH_PER_HOUR, MemoryTrend
 from collector.analysis.metrics import count_series_up
 from collector.analysis.timeline import EventGroup, group_repeats
@@ -30,9 +25,12 @@ from collector.records import Event
 from collector.redact import redact_url
 from collector.snapshot import Snapshot
 from collector.timeutil import iso_utc, parse_time
+from report.figures_json import build_figures_json
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.pdf import render_pdf
 from report.render import render_html, render_markdown
+from report.suggestions import first_why, suggested_lessons
+from report.words import Words
 
 TIMELINE_CHART = "charts/timeline.png"
 MAX_ALERTS_LISTED = 10
@@ -53,8 +51,9 @@ def build_draft(
     """Analyse the snapshot, draw the charts and render the report into `folder`."""
     now = now or datetime.now(timezone.utc)
     analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
+    words = Words(config.report.language, config.business.currency)
     chart_list, written = draw_charts(
-        analysis, folder, config.report.timezone, link_targets(snapshot, config)
+        analysis, folder, config.report.timezone, link_targets(snapshot, config), words
     )
     context = {
         "incident": analysis.incident,
@@ -75,8 +74,7 @@ def build_draft(
         "exhaustion_days": EXHAUSTION_HORIZON.days,
         "delay": analysis.delay,
         "backtests": analysis.backtests,
-        "findings": analysis.findings,
-        "lessons": suggested_lessons(analysis, config.targets.alert_to_responder),
+        "lessons": suggested_lessons(analysis, config.targets.alert_to_responder, words),
         "charts": chart_list,
         "timeline_chart": TIMELINE_CHART,
         "gaps": [gap.text for gap in snapshot.gaps] + _query_warnings(analysis.results),
@@ -87,7 +85,8 @@ def build_draft(
             and not r.get("error")
             and not has_samples(analysis.frame, q.name, analysis.window)
         ],
-        "why1": first_why(analysis),
+        "why1": first_why(analysis, words),
+        "W": words,
         "business": config.business,
         "targets": config.targets,
         "meta": _meta(snapshot, config, now),
@@ -101,6 +100,7 @@ def build_draft(
         ("report.md", markdown),
         ("report.html", html),
         ("timeline.csv", timeline_csv(analysis.events)),
+        ("figures.json", build_figures_json(analysis.incident, analysis.figures, analysis.impact)),
     ):
         path_under(folder, name).write_text(text, encoding="utf-8")
         written.append(folder / name)
@@ -112,10 +112,15 @@ def build_draft(
 
 
 def draw_charts(
-    analysis: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None = None
+    analysis: Analysis,
+    folder: Path,
+    zone: str | None,
+    targets: LinkTargets | None = None,
+    words: Words | None = None,
 ) -> tuple[list[dict[str, Any]], list[Path]]:
     """Draw every chart; return what the report shows (with live links) and the files."""
     a = analysis
+    words = words or Words("en")
     written = [
         charts.draw_timeline_chart(
             a.events,
@@ -136,7 +141,8 @@ def draw_charts(
             )
         )
         links = _trend_links(trends, a.results, targets)
-        shown.append(_shown(f"Memory trend: {instance}", relative, "memory", links))
+        title = words.say("chart_memory_trend", instance=instance)
+        shown.append(_shown(title, relative, "memory", links))
     for summary, record in zip(a.summaries, a.results, strict=True):
         if summary.kind == "alerts" or not has_samples(a.frame, summary.name, a.window):
             continue  # no empty panels: the missing-data block names the query instead

@@ -76,6 +76,11 @@ class Event:
     ref: str
     targets: tuple[str, ...] = ()  # notify: who was notified
     channel: str = ""  # notify: how (sms, email, push notification...)
+    # What the report words the event from (summary is the CSV's English line): the alert's
+    # name or the note's text, the alert's labels, and whether a trigger reopened the incident.
+    subject: str = ""
+    detail: str = ""
+    reopened: bool = False
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,6 @@ def make_environment(template_dir: Path | None = None) -> jinja2.Environment:
         number=format_number,
         local=format_local,
         url=escape_url,
-        figure=format_figure,
         clock=format_clock,
     )
     return env
@@ -138,42 +137,6 @@ def format_number(value: float | int | None, digits: int | None = None) -> str:
     if digits is None:
         digits = 0 if float(value).is_integer() else 1
     return f"{value:,.{digits}f}"
-
-
-CURRENCY_UNITS = ("$", "€", "£", "¥")
-
-
-def format_figure(figure: Any, currency: str = "$") -> str:
-    """A computed impact figure as text; a figure that could not be computed says why."""
-    if figure.status != "ok":
-        return f"⚠️ {figure.status}: {escape_markdown(figure.note)}"
-    value = figure.value
-    if isinstance(value, timedelta):
-        text = format_minutes(value)
-    elif isinstance(value, bool):
-        text = "yes" if value else "no"
-    elif isinstance(value, datetime):
-        text = format_utc(value)
-    elif isinstance(value, (int, float)) and figure.total is not None:
-        text = f"{format_number(value)} of {format_number(figure.total)} {figure.unit}".strip()
-    elif isinstance(value, (int, float)):
-        text = _format_quantity(float(value), figure.unit, currency)
-    else:
-        text = str(value)
-    return text
-
-
-def _format_quantity(value: float, unit: str, currency: str) -> str:
-    if unit in CURRENCY_UNITS or unit == "currency":
-        return f"{currency}{value:,.0f}"
-    if unit == "%":
-        return f"{value:.1f} %"
-    if unit == "min":
-        return f"{value:,.1f} min".replace(".0 min", " min")
-    if unit == "h":
-        return f"{value:.1f} h"
-    number = format_number(round(value) if abs(value) >= 100 else value)
-    return f"{number} {escape_markdown(unit)}".strip()
 
 
 def render_markdown(

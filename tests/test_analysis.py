@@ -119,7 +119,7 @@ def test_incident_figures_are_computed_from_log_entries() -> None:
     assert figures.started_at == T0
     assert figures.duration == timedelta(minutes=38)
     assert figures.time_to_acknowledge == timedelta(minutes=2)
-    assert figures.detected_by == "automated alert"
+    assert figures.detected_by.value == "automated alert"
     assert figures.escalations == 1
     assert figures.people_notified == ("Alice", "Bruno")
     assert figures.people_engaged == ("Alice", "Bruno")
@@ -131,7 +131,7 @@ def test_incident_figures_are_computed_from_log_entries() -> None:
 def test_manual_trigger_and_open_incident() -> None:
     entries = [entry(0, "trigger", channel="web_trigger")]
     figures = compute_incident_figures(incident(status="triggered", priority=None), entries, {})
-    assert figures.detected_by == "manual report"
+    assert figures.detected_by.value == "manual report"
     assert figures.acknowledged_at is None and figures.time_to_acknowledge is None
     assert figures.severity == "unknown"
 
@@ -159,8 +159,9 @@ def test_summaries_state_failures_and_empty_results() -> None:
     ]
     summaries = summarize_queries(read_query_results(results, frame([1.0, 5.0, 2.0])))
     assert summaries[0].peak == 5.0 and summaries[0].problem is None
-    assert summaries[1].problem == "query failed: parse error"
-    assert summaries[2].problem is not None and summaries[2].problem.startswith("no data")
+    assert summaries[1].problem is not None and summaries[1].problem.key == "query_failed"
+    assert summaries[1].problem.value("error") == "parse error"
+    assert summaries[2].problem is not None and summaries[2].problem.key == "no_series"
 
 
 def test_three_hundred_notifications_are_one_group_and_rare_kinds_stay_lines() -> None:

@@ -74,7 +74,7 @@ def test_incident_drafts_a_full_report_from_live_servers(
     assert "**Date/Heure Fin:** 2025-10-25 15:10 UTC (17:10 CEST)" in report
     assert "**Durée Totale:** 38 min" in report
     assert "P1 (critical: service down)" in report
-    assert "automated alert — PostgresDown: PostgreSQL on db-01 is down" in report
+    assert "alerte automatique — PostgresDown: PostgreSQL on db-01 is down" in report
     assert "| 14:34 UTC (16:34 CEST) | Acknowledged by Alice Martin. | Alice Martin |" in report
     assert "Chloé Dubois" in report
     assert "[À COMPLÉTER:" in report
@@ -204,8 +204,11 @@ def test_bad_promql_fails_only_its_own_figure(
     )
     assert result.returncode == 0, result.stderr
     report = (tmp_path / "out" / "P7DBOOM" / "report.md").read_text(encoding="utf-8")
-    assert "**Broken**: ⚠️ query failed: Prometheus rejected the query: 1:10: parse error" in report
-    assert "**Memory used**: 2 series" in report
+    assert (
+        "**Broken**: ⚠️ la requête broken a échoué : Prometheus rejected the query: 1:10:"
+        " parse error" in report
+    )
+    assert "**Memory used**: 2 séries" in report
 
 
 def test_broken_config_fails_with_file_and_key(collect_bin: str, tmp_path: Path) -> None:

@@ -10,17 +10,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from conftest import FIXTURES, TOKEN, environment
+from language_check import foreign_sentences, strings_in
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer, start_prometheus
 
+from collector.analysis.facts import Verdict
 from collector.analysis.incident import Analysis, analyse_snapshot
 from collector.analysis.memory import TrendLevel
 from collector.analysis.outage import OutageBasis
@@ -30,6 +34,7 @@ from collector.snapshot import Snapshot, collect_snapshot
 from collector.timeutil import parse_time
 
 GALLERY = FIXTURES / "gallery"
+CONFIG_TEXT = (GALLERY / "collector.yaml").read_text(encoding="utf-8")
 FACTS: dict[str, Any] = json.loads((GALLERY / "facts.json").read_text(encoding="utf-8"))
 
 
@@ -96,8 +101,11 @@ def _draft(
         build_draft(snapshot, localised, folder, now)
         reports[language] = (folder / "report.md").read_text(encoding="utf-8")
         folders[language] = folder
-    for report in reports.values():
+    data = [*strings_in(asdict(snapshot)), *strings_in(yaml.safe_load(CONFIG_TEXT))]
+    for language, report in reports.items():
         assert "not configured" not in report and "None" not in report
+        found = foreign_sentences(report, language, data)
+        assert not found, f"{incident_id} ({language}):\n" + "\n".join(found)
     return Drafted(snapshot, analysis, reports, folders)
 
 
@@ -119,7 +127,9 @@ def test_partial_degradation(draft: Any) -> None:
     assert [down.value, down.total] == facts["endpoints_down"]
     assert minutes(impact.figure("time_to_restore").value) == facts["time_to_restore_min"]
     assert minutes(impact.figure("time_to_acknowledge").value) == facts["time_to_acknowledge_min"]
-    assert impact.objective("RTO").status == facts["rto"]
+    rto = impact.objective("RTO")
+    assert rto.verdict is Verdict.MISSED and rto.actual is not None and rto.target is not None
+    assert f"MISSED by {minutes(rto.actual - rto.target):g} minutes" == facts["rto"]
     assert impact.signal is not None and impact.signal.basis is OutageBasis.USER_FACING
     (context,) = impact.signal.context
     assert (context.name, context.start, context.series) == ("targets_up", None, 3)
@@ -151,7 +161,8 @@ def test_flapping_alert(draft: Any) -> None:
     assert sum(r["kind"] == "alert_resolved" for r in rows) == facts["fires"]
     line = "Alert SiteDown firing (instance=https://flappy.example/check/00, job=blackbox)"
     assert f"{line} — 5 times" in d.reports["en"]
-    assert f"{line} — 5 fois" in d.reports["fr"]
+    french = "Alerte SiteDown déclenchée (firing) (instance=https://flappy.example/check/00,"
+    assert f"{french} job=blackbox) — 5 fois" in d.reports["fr"]
     assert d.reports["en"].count(line) == 2  # one grouped line in the chronology, one in the table
 
 
@@ -175,9 +186,12 @@ def test_three_day_incident(draft: Any) -> None:
     assert [impact.outage_start, impact.outage_end] == [parse_time(t) for t in facts["outage"]]
     assert minutes(impact.figure("time_to_restore").value) == facts["time_to_restore_min"]
     sla = impact.objective("SLA")
-    assert sla.status == "OVER BUDGET" and round(sla.share_used or 0) == facts["sla_share_percent"]
+    assert (
+        sla.verdict is Verdict.OVER_BUDGET
+        and round(sla.share_used or 0) == facts["sla_share_percent"]
+    )
     assert "7,500 % of the error budget used, none left" in d.reports["en"]
-    assert "7,500 % du budget d'erreur consommé, il n'en reste plus" in d.reports["fr"]
+    assert "7 500 % du budget d'erreur consommé, il n'en reste plus" in d.reports["fr"]
     # Every time off the start day carries its date, in UTC and in Paris time.
     assert "2025-11-19 16:05 UTC (2025-11-19 17:05 CET)" in d.reports["en"]
     assert "**End:** 2025-11-20 10:00 UTC (11:00 CET)" in d.reports["en"]
@@ -209,13 +223,15 @@ def test_incident_still_open(draft: Any) -> None:
     assert impact.so_far_until == now
     assert impact.figure("downtime").value == facts["open_min"]
     assert impact.figure("revenue_impact").value == 1000 * facts["open_min"]
-    assert impact.objective("RTO").status == f"MISSED by {facts['open_min'] - 30} minutes"
-    assert impact.objective("SLA").status == "OVER BUDGET"
+    rto = impact.objective("RTO")
+    assert rto.verdict is Verdict.MISSED and rto.actual == timedelta(minutes=facts["open_min"])
+    assert impact.objective("SLA").verdict is Verdict.OVER_BUDGET
     assert "counted up to 11:00 UTC (12:00 CET) (last sample)" in d.reports["en"]
     assert d.reports["fr"].splitlines()[0].endswith("(⏳ en cours)")
     assert "(⏳ ongoing)" in d.reports["en"].splitlines()[0]
-    assert f"open for {facts['open_min']} min when collected" in d.reports["en"]
-    assert f"ouvert depuis {facts['open_min']} min à la collecte" in d.reports["fr"]
+    assert facts["open_min"] == 60
+    assert "open for 1 h when collected" in d.reports["en"]
+    assert "ouvert depuis 1 h à la collecte" in d.reports["fr"]
 
 
 def test_leak_that_began_hours_before_the_page(draft: Any) -> None:
@@ -237,7 +253,7 @@ def test_leak_that_began_hours_before_the_page(draft: Any) -> None:
     assert abs(trend.exhaustion_at - parse_time(facts["exhaustion_at"])) < timedelta(minutes=1)
     assert "measured on the alerting rule's own condition" in d.reports["en"]
     assert "mesuré sur la condition de la règle d'alerte" in d.reports["fr"]
-    assert "> 14`, `for` 60 min" in d.reports["en"]
+    assert "> 14`, `for` 1 h" in d.reports["en"]
     assert "2025-11-25 04:30 UTC" in d.reports["en"]  # exhaustion the next day, dated
 
 
@@ -265,3 +281,15 @@ def test_three_hundred_notifications(draft: Any) -> None:
     assert "00:52 UTC (01:52 CET) → 02:16 UTC (03:16 CET)" in d.reports["en"]
     assert len(d.reports["en"].splitlines()) < 450
     assert d.reports["en"].count("Notified") <= 3
+
+
+def test_figures_json_of_a_gallery_incident_matches_its_golden_file(draft: Any) -> None:
+    """The partial degradation's figures.json, kept as a golden file like the demo's
+    (`REGENERATE_GOLDEN=1` rewrites it; review the diff)."""
+    d = draft("PGPARTL")
+    document = json.loads((d.folders["en"] / "figures.json").read_text(encoding="utf-8"))
+    assert document == json.loads((d.folders["fr"] / "figures.json").read_text("utf-8"))
+    golden = Path(__file__).parent / "golden" / "gallery_PGPARTL_figures.json"
+    if os.environ.get("REGENERATE_GOLDEN") == "1":
+        golden.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    assert document == json.loads(golden.read_text(encoding="utf-8"))

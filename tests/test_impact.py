@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from collector.analysis.facts import DetectedBy, Note, Verdict
 from collector.analysis.figures import IncidentFigures, compute_incident_figures
 from collector.analysis.impact import FAILED, NO_DATA, NOT_CONFIGURED, OK, Impact, compute_impact
 from collector.analysis.outage import OutageBasis
@@ -17,6 +18,7 @@ from collector.config import Business, Targets, load_config
 from collector.pagerduty import read_incident, read_log_entries
 from collector.prometheus import read_series
 from collector.timeutil import parse_time
+from report.words import Words
 
 DEMO_CONFIG = Path(__file__).resolve().parents[1] / "fixtures" / "demo" / "collector.yaml"
 T0 = datetime(2025, 10, 25, 14, 32, tzinfo=timezone.utc)  # a Saturday
@@ -74,7 +76,7 @@ def figures(
         resolved_at=resolved,
         duration=resolved - start if resolved else None,
         detected_at=start,
-        detected_by="automated alert",
+        detected_by=DetectedBy.AUTOMATED_ALERT,
         detection_summary="DB down",
         acknowledged_at=start + timedelta(minutes=2),
         acknowledged_by="Alice",
@@ -116,16 +118,20 @@ def impact(
 AVAILABILITY = [record("endpoints_up", "availability")]
 
 
+def said(note: Note | None) -> str:
+    """A figure's note as the English report words it."""
+    return Words("en").note(note)
+
+
 def test_rto_missed_by_eight_minutes_and_mitigation_at_first_endpoint_back() -> None:
     result = impact(endpoints([20, 30, 38]), AVAILABILITY)
     assert (result.outage_start, result.outage_end) == (T0, at(38))
     rto = result.objective("RTO")
     assert (rto.target, rto.actual) == (timedelta(minutes=30), timedelta(minutes=38))
-    assert rto.status == "MISSED by 8 minutes"
+    assert rto.verdict is Verdict.MISSED and rto.actual - rto.target == timedelta(minutes=8)
     assert "endpoints_up" in rto.source and "promql_endpoints_up" in rto.source
     assert result.figure("time_to_mitigate").value == timedelta(minutes=20)
     assert result.figure("time_to_restore").value == timedelta(minutes=38)
-    assert result.figure("time_to_restore").definition
     down = result.figure("endpoints_down")
     assert (down.value, down.total) == (3, 3)
 
@@ -134,7 +140,8 @@ def test_changing_the_data_moves_the_figures() -> None:
     before = impact(endpoints([20, 30, 38]), AVAILABILITY)
     later = impact(endpoints([20, 30, 43]), AVAILABILITY)  # the last endpoint 5 minutes later
     assert later.outage_end == at(43)
-    assert later.objective("RTO").status == "MISSED by 13 minutes"
+    assert later.objective("RTO").verdict is Verdict.MISSED
+    assert later.objective("RTO").actual == timedelta(minutes=43)
     assert later.figure("downtime").value == 43
     assert later.figure("revenue_impact").value == 50_000 * 43
     assert before.figure("revenue_impact").value == 50_000 * 38
@@ -143,7 +150,7 @@ def test_changing_the_data_moves_the_figures() -> None:
 
 def test_rto_met_when_restored_within_target() -> None:
     result = impact(endpoints([10, 20, 25]), AVAILABILITY)
-    assert result.objective("RTO").status == "MET"
+    assert result.objective("RTO").verdict is Verdict.MET
     assert result.objective("RTO").actual == timedelta(minutes=25)
 
 
@@ -172,9 +179,9 @@ def test_rpo_is_the_backup_age_at_the_start() -> None:
     queries = [*AVAILABILITY, record("backup_age", "backup_age")]
     rows = endpoints([38]) + ages
     met = impact(rows, queries).objective("RPO")
-    assert (met.actual, met.status) == (timedelta(minutes=30), "MET")
+    assert (met.actual, met.verdict) == (timedelta(minutes=30), Verdict.MET)
     missed = impact(rows, queries, targets=Targets(rpo=timedelta(minutes=20)))
-    assert missed.objective("RPO").status == "MISSED by 10 minutes"
+    assert missed.objective("RPO").verdict is Verdict.MISSED
     assert impact(rows, queries).figure("data_loss_window").value == 30
     # With a backup per database, the oldest one bounds the loss (ages never add up).
     fresh = series("backup_age", {m: 10.0 + m for m in MINUTES}, '{db="b"}')
@@ -187,10 +194,10 @@ def test_error_budget_of_99_9_percent_over_30_days() -> None:
     assert result.figure("error_budget_used").value == pytest.approx(38 / 43.2 * 100)
     assert round(result.figure("error_budget_used").value, 1) == 88.0  # type: ignore[arg-type]
     assert result.figure("error_budget_left").value == pytest.approx(5.2)
-    assert result.objective("SLA").status == "WITHIN BUDGET"
+    assert result.objective("SLA").verdict is Verdict.WITHIN_BUDGET
     strict = impact(endpoints([38]), AVAILABILITY, targets=Targets(slo_percent=99.99))
     assert strict.figure("error_budget").value == pytest.approx(4.32)
-    assert strict.objective("SLA").status == "OVER BUDGET"
+    assert strict.objective("SLA").verdict is Verdict.OVER_BUDGET
     assert strict.objective("SLA").share_used == pytest.approx(38 / 4.32 * 100)
 
 
@@ -206,9 +213,10 @@ def test_missing_targets_and_queries_say_not_configured_with_the_key() -> None:
     result = impact(
         endpoints([38]), AVAILABILITY, targets=Targets(), business=Business(), zone=None
     )
-    assert result.objective("RTO").status == "not configured: set targets.rto"
-    assert result.objective("RPO").status == "not configured: set targets.rpo"
-    assert result.objective("SLA").status == "not configured: set targets.slo_percent"
+    assert result.objective("RTO").verdict is Verdict.NOT_CONFIGURED
+    assert result.objective("RTO").setting == "targets.rto"
+    assert result.objective("RPO").setting == "targets.rpo"
+    assert result.objective("SLA").setting == "targets.slo_percent"
     expected_keys = {
         "revenue_impact": "business.revenue_per_minute",
         "error_budget_used": "targets.slo_percent",
@@ -220,7 +228,7 @@ def test_missing_targets_and_queries_say_not_configured_with_the_key() -> None:
     for key, setting in expected_keys.items():
         figure = result.figure(key)
         assert (figure.status, figure.value) == (NOT_CONFIGURED, None), key
-        assert setting in figure.note, key
+        assert setting in said(figure.note), key
 
 
 def test_users_come_from_the_query_else_from_the_config() -> None:
@@ -243,27 +251,27 @@ def test_a_failed_query_is_stated_as_failed_never_zero() -> None:
     for key in ("requests_failed", "endpoints_down", "time_to_restore"):
         figure = result.figure(key)
         assert figure.value is None, key
-        assert message in figure.note, key
+        assert message in said(figure.note), key
     assert result.figure("requests_failed").status == FAILED
     assert result.figure("time_to_restore").status == FAILED
     # Without availability data the impacted window is PagerDuty's, and it says so.
     assert result.outage_start is None
     assert result.figure("downtime").value == 38
-    assert "PagerDuty used" in result.figure("downtime").note
-    assert message in result.figure("downtime").note
+    assert "PagerDuty used" in said(result.figure("downtime").note)
+    assert message in said(result.figure("downtime").note)
 
 
 def test_no_data_is_stated() -> None:
     queries = [*AVAILABILITY, record("websocket_connections", "connections")]
     dropped = impact(endpoints([38]), queries).figure("connections_dropped")
     assert (dropped.status, dropped.value) == (NO_DATA, None)
-    assert "no samples" in dropped.note
+    assert "no samples" in said(dropped.note)
 
 
 def test_outage_without_an_end_gives_no_rto() -> None:
     result = impact(endpoints([20, 999]), AVAILABILITY)
     assert result.outage_end is None
-    assert result.objective("RTO").status.startswith("no data")
+    assert result.objective("RTO").verdict is Verdict.NO_DATA
     assert result.figure("time_to_restore").status == NO_DATA
     assert result.figure("revenue_impact").value is None
 
@@ -279,7 +287,7 @@ def test_requests_failed_and_traffic_lost_against_the_baseline_week() -> None:
     assert result.figure("traffic_lost").value == pytest.approx(50 * 38 * 60)
     without = impact(rows, queries).figure("traffic_lost")
     assert (without.status, without.value) == (NO_DATA, None)
-    assert "no baseline" in without.note
+    assert "no baseline" in said(without.note)
 
 
 def test_connections_dropped_is_last_before_minus_lowest_during() -> None:
@@ -357,8 +365,8 @@ def test_demo_impact(demo_snapshot: dict[str, Any], demo_facts: dict[str, Any]) 
 
     rto, rpo = result.objective("RTO"), result.objective("RPO")
     assert (rto.target, rto.actual) == (config.targets.rto, back - down)
-    assert rto.status == "MISSED by 8 minutes"
-    assert (rpo.target, rpo.actual, rpo.status) == (config.targets.rpo, backup_age, "MET")
+    assert rto.verdict is Verdict.MISSED and rto.actual - rto.target == timedelta(minutes=8)
+    assert (rpo.target, rpo.actual, rpo.verdict) == (config.targets.rpo, backup_age, Verdict.MET)
     assert result.figure("revenue_impact").value == 1_900_000
     assert result.figure("error_budget").value == pytest.approx(43.2)
     assert round(result.figure("error_budget_used").value, 1) == 88.0  # type: ignore[arg-type]
@@ -411,7 +419,7 @@ def test_user_facing_probes_decide_the_outage_not_scrape_targets() -> None:
     assert result.figure("time_to_restore").value == timedelta(minutes=50)
     assert result.figure("endpoints_down").value == 8
     assert result.figure("endpoints_down").total == 12
-    assert result.objective("RTO").status == "MISSED by 20 minutes"
+    assert result.objective("RTO").verdict is Verdict.MISSED
     assert result.figure("downtime").value == 50
     assert result.figure("revenue_impact").value == 50 * 50_000
     signal = result.signal
@@ -453,7 +461,7 @@ def test_over_budget_reads_as_a_share() -> None:
     targets = Targets(slo_percent=99.99)
     result = impact(probes(2, 2, 20), [user_facing("probes", True)], targets=targets)
     sla = result.objective("SLA")
-    assert sla.status == "OVER BUDGET"
+    assert sla.verdict is Verdict.OVER_BUDGET
     assert sla.share_used is not None and round(sla.share_used) == 463
     assert result.figure("error_budget_left").value == 0
 
@@ -487,6 +495,9 @@ def test_open_incident_counts_so_far_and_decides_nothing_it_cannot() -> None:
     assert result.so_far_until == at(20) and result.outage_end is None
     assert result.figure("downtime").value == 20
     assert result.figure("time_to_restore").value is None
-    assert result.objective("RTO").status == "ongoing"  # 20 of 30 minutes: not met, not missed
-    assert result.objective("SLA").status == "ongoing"
+    # 20 of 30 minutes: not met, not missed
+    assert (
+        result.objective("RTO").verdict is Verdict.ONGOING
+    )  # 20 of 30 minutes: not met, not missed
+    assert result.objective("SLA").verdict is Verdict.ONGOING
     assert result.objective("SLA").share_used == pytest.approx(20 / 43.2 * 100)

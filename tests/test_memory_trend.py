@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collector.analysis.findings import build_findings
 from collector.analysis.memory import (
     TrendLevel,
     analyse_memory_trends,
@@ -22,6 +21,8 @@ from collector.analysis.memory import (
 from collector.analysis.theilsen import fit_theil_sen, theil_sen_interval
 from collector.config import DEFAULT_QUERIES, TrendSettings
 from collector.timeutil import parse_time
+from report.suggestions import findings
+from report.words import Words
 
 DB = '{instance="db-01:9100",job="node"}'
 T0 = datetime(2025, 10, 25, 14, 0, tzinfo=timezone.utc)
@@ -205,16 +206,21 @@ def test_findings_name_numbers_and_their_sources() -> None:
     backtests = backtest_thresholds(frame, "mem", DB, [80, 95], PAGE) + backtest_thresholds(
         frame, "mem", DB, [95], PAGE, timedelta(minutes=2)
     )
-    assert build_findings(trends, delay, backtests) == [
-        "Memory on db-01:9100 crossed 80 % at 14:02 UTC, 10 minutes before the page at 14:12 UTC"
+    assert findings(trends, delay, backtests, Words("en")) == [
+        "Memory on db-01:9100 crossed 80 % at 14:02 UTC, 10 min before the page at 14:12 UTC"
         " (mem, 14:00–14:11 UTC).",
         "Memory on db-01:9100 grew 120.0 %/hour before the incident (above the 5 %/hour warning"
         " rate); at that rate it would have been exhausted at 14:12 UTC"
         " (Theil–Sen fit on mem, 13:09:30–14:09:30 UTC).",
         "Alert backtest for memory on db-01:9100: ≥ 80 % would have fired at 14:02 UTC,"
-        " 10 minutes before the page; ≥ 95 % would have fired at 14:10 UTC, 2 minutes before"
-        " the page; ≥ 95 % for 2 minutes would not have fired (mem, 14:00–14:11 UTC).",
+        " 10 min before the page; ≥ 95 % would have fired at 14:10 UTC, 2 min before"
+        " the page; ≥ 95 % for 2 min would not have fired (mem, 14:00–14:11 UTC).",
     ]
+    french = findings(trends, delay, backtests, Words("fr"))
+    assert french[0] == (
+        "Mémoire sur db-01:9100 : seuil de 80 % franchi à 14:02 UTC, 10 min avant l'appel de"
+        " 14:12 UTC (mem, 14:00–14:11 UTC)."
+    )
 
 
 def test_findings_say_when_nothing_was_crossed() -> None:
@@ -222,10 +228,10 @@ def test_findings_say_when_nothing_was_crossed() -> None:
     trends = analyse_memory_trends(frame, [MEMORY], at(6), growth_warning=5.0)
     delay = compute_detection_delay(trends, at(6))
     assert (delay.crossing, delay.delay) == (None, None)
-    assert build_findings(trends, delay, []) == [
+    assert findings(trends, delay, [], Words("en")) == [
         "No memory or swap threshold was crossed before the page at 14:06 UTC (mem)."
     ]
-    assert build_findings([], compute_detection_delay([], at(6)), []) == []
+    assert findings([], compute_detection_delay([], at(6)), [], Words("en")) == []
 
 
 def test_demo_memory_story(

@@ -124,7 +124,7 @@ def test_demo_incident_figures(fetched: dict[str, Json]) -> None:
     assert fig.started_at == fig.detected_at == utc("2025-10-25 14:32")
     assert fig.resolved_at == utc("2025-10-25 15:10")
     assert fig.duration == timedelta(minutes=38)
-    assert fig.detected_by == "automated alert"
+    assert fig.detected_by.value == "automated alert"
     assert fig.detection_summary == "PostgresDown: PostgreSQL on db-01 is down"
     assert (fig.acknowledged_at, fig.acknowledged_by) == (utc("2025-10-25 14:34"), ALICE)
     assert fig.time_to_acknowledge == timedelta(minutes=2)
@@ -187,7 +187,7 @@ def test_big_incident_figures(fetched: dict[str, Json]) -> None:
     assert fig.started_at == fig.detected_at == utc("2025-11-03 09:00")
     assert fig.resolved_at == utc("2025-11-03 16:53:30")
     assert fig.duration == timedelta(hours=7, minutes=53, seconds=30)
-    assert fig.detected_by == "automated alert"
+    assert fig.detected_by.value == "automated alert"
     assert fig.detection_summary == "HighErrorRate: 5xx rate above 5 % on edge-lb-eu-west-1"
     assert fig.acknowledged_at == utc("2025-11-03 09:02")
     assert fig.acknowledged_by == "Dmitri Volkov"
@@ -222,7 +222,7 @@ def test_low_urgency_incident_timeline_and_figures(fetched: dict[str, Json]) -> 
     assert fig.started_at == fig.detected_at == utc("2025-11-05 03:10")
     assert fig.resolved_at == utc("2025-11-05 07:10")
     assert fig.duration == timedelta(hours=4)
-    assert fig.detected_by == "automated alert"
+    assert fig.detected_by.value == "automated alert"
     assert fig.detection_summary == "BackupJobSlow: backup on db-02 running for more than 2h"
     assert (fig.acknowledged_at, fig.acknowledged_by) == (utc("2025-11-05 03:25"), ALICE)
     assert fig.time_to_acknowledge == timedelta(minutes=15)
@@ -262,7 +262,7 @@ def test_detected_by_follows_the_first_trigger(
 ) -> None:
     incident = read_incident(fetched["PLOWURG"]["incident"])
     entries = read_log_entries([_raw_trigger(agent_type, channel)])
-    assert compute_incident_figures(incident, entries, {}).detected_by == expected
+    assert compute_incident_figures(incident, entries, {}).detected_by.value == expected
 
 
 def test_only_a_trigger_after_a_resolve_reopens(fetched: dict[str, Json]) -> None:
@@ -501,7 +501,7 @@ def test_malformed_log_entries_still_drafts_a_report(fresh_pd_sim: PagerDutySimu
     incident = read_incident(data["incident"])
     fig = compute_incident_figures(incident, read_log_entries(data["log_entries"]), SEVERITY)
     assert fig.started_at == incident.created_at == utc("2025-10-25 14:32")
-    assert fig.resolved_at == utc("2025-10-25 15:10") and fig.detected_by == "unknown"
+    assert fig.resolved_at == utc("2025-10-25 15:10") and fig.detected_by.value == "unknown"
 
 
 def test_malformed_incident_is_an_error(fresh_pd_sim: PagerDutySimulator) -> None:

@@ -67,7 +67,7 @@ def test_signatures_block_is_on_one_page(demo_pdf: Path) -> None:
     block = pages[0][pages[0].index(words["signatures"]) :]
     for who in ("prepared_by", "reviewed_by", "approved_by", "filed_by"):
         assert words[who] in block
-    assert block.count("YYYY-MM-DD") == 4
+    assert block.count(words["hint_ymd"]) == 4
 
 
 def test_charts_are_embedded_sharp(demo_pdf: Path) -> None:

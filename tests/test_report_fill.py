@@ -102,8 +102,8 @@ def test_five_whys_start_with_a_suggestion_and_leave_the_rest(demo_report: str) 
     answers = re.findall(r"\*\*Answer:\*\* (.*)", rca)
     assert len(answers) == 5
     assert answers[0].startswith("_Suggestion des données:_ PostgreSQL down on db-01")
-    assert "memory\\_used" in answers[0] and "crossed 80 at 14:24" in answers[0]
-    assert all(a == f"{TODO} answer]" for a in answers[1:])
+    assert "memory\\_used" in answers[0] and "avait franchi 80 à 14:24" in answers[0]
+    assert all(a == f"{TODO} réponse]" for a in answers[1:])
 
 
 def test_every_marker_is_the_same_searchable_form(demo_report: str) -> None:

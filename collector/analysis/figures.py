@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from collector.analysis.facts import DetectedBy
 from collector.analysis.timeline import log_entry_kind, mark_reopens
 from collector.records import Incident, LogEntry
 
@@ -20,7 +21,7 @@ class IncidentFigures:
     resolved_at: datetime | None
     duration: timedelta | None
     detected_at: datetime
-    detected_by: str
+    detected_by: DetectedBy
     detection_summary: str
     acknowledged_at: datetime | None
     acknowledged_by: str | None
@@ -98,7 +99,7 @@ def compute_incident_figures(
     )
 
 
-def _detected_by(trigger: LogEntry | None) -> str:
+def _detected_by(trigger: LogEntry | None) -> DetectedBy:
     """Who noticed first, from the first trigger log entry.
 
     - "customer report": the trigger came in by email (channel type "email") from a user or
@@ -109,19 +110,19 @@ def _detected_by(trigger: LogEntry | None) -> str:
     - "unknown": no trigger log entry, or nothing to tell.
     """
     if trigger is None:
-        return "unknown"
+        return DetectedBy.UNKNOWN
     # "integration_reference", or a concrete "generic_email_inbound_integration_reference".
     by_integration = trigger.agent_type.endswith("integration_reference")
     if trigger.channel == "email" and (trigger.agent_type == "user_reference" or by_integration):
-        return "customer report"
+        return DetectedBy.CUSTOMER_REPORT
     if trigger.agent_type == "user_reference":
-        return "manual report"
+        return DetectedBy.MANUAL_REPORT
     if trigger.channel in AUTOMATED_CHANNELS or trigger.agent_type in (
         "service_reference",
         "integration_reference",
     ):
-        return "automated alert"
-    return "unknown"
+        return DetectedBy.AUTOMATED_ALERT
+    return DetectedBy.UNKNOWN
 
 
 def _ref(what: str, entry: LogEntry | None) -> str:

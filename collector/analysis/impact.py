@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from collector.analysis.facts import FigureStatus, Note, Verdict, note
 from collector.analysis.figures import IncidentFigures
 from collector.analysis.outage import (
     FAILED,
@@ -33,43 +34,37 @@ from collector.timeutil import iso_utc
 
 __all__ = ["FAILED", "NO_DATA", "NOT_CONFIGURED", "OK", "Figure", "Impact", "compute_impact"]
 
-NO_END = "the outage had not ended by the end of the data"
-ONGOING = "ongoing"  # an objective not yet decided: the incident is open, figures so far
+NO_END = note("no_end")  # the outage had not ended by the end of the data
+SET_SLO = note("set", setting="targets.slo_percent")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 Value: TypeAlias = "float | int | bool | timedelta | datetime | str | None"
 
-# key: (label, unit). Durations are timedelta values; "min" says how to show them.
-SPECS: dict[str, tuple[str, str]] = {
-    "detection_delay": ("Detection delay", "min"),
-    "time_to_acknowledge": ("Time to acknowledge", "min"),
-    "time_to_mitigate": ("Time to mitigate", "min"),
-    "time_to_restore": ("Time to restore", "min"),
-    "duration": ("Total duration (time to resolve)", "min"),
-    "users_affected": ("Users affected (active just before the start)", "users"),
-    "revenue_impact": ("Revenue impact", ""),
-    "downtime": ("Downtime", "min"),
-    "error_budget": ("Error budget of the period", "min"),
-    "error_budget_used": ("Share of the error budget used", "%"),
-    "error_budget_left": ("Error budget left", "min"),
-    "endpoints_down": ("Endpoints down (at worst)", "endpoints"),
-    "requests_failed": ("Requests failed", "requests"),
-    "traffic_lost": ("Requests below the baseline week", "requests"),
-    "connections_dropped": ("Connections dropped", "connections"),
-    "data_loss_window": ("Data written since the last good backup (lost if restored)", "min"),
-    "people_engaged": ("People engaged", "people"),
-    "people_notified": ("People notified", "people"),
-    "engaged_hours": ("Engaged hours", "h"),
-    "escalations": ("Escalations", "escalations"),
-    "outside_working_hours": ("Outside working hours", ""),
-    "minutes_outside_working_hours": ("Minutes outside working hours", "min"),
-}
-DEFINITIONS = {
-    "detection_delay": "from the first warning sign in the metrics to the alert",
-    "time_to_acknowledge": "from the PagerDuty trigger to the first acknowledgement",
-    "time_to_mitigate": "from the outage start to the first sample with fewer series down",
-    "time_to_restore": "from the outage start (first series down) to every series up again",
-    "duration": "from the PagerDuty trigger to the resolve",
+# key: unit. Durations are timedelta values; "min" says how to show them. Labels and
+# definitions are words: report/lang_xx.py has them (fig_<key>, def_<key>).
+UNITS: dict[str, str] = {
+    "detection_delay": "min",
+    "time_to_acknowledge": "min",
+    "time_to_mitigate": "min",
+    "time_to_restore": "min",
+    "duration": "min",
+    "users_affected": "users",
+    "revenue_impact": "",
+    "downtime": "min",
+    "error_budget": "min",
+    "error_budget_used": "%",
+    "error_budget_left": "min",
+    "endpoints_down": "endpoints",
+    "requests_failed": "requests",
+    "traffic_lost": "requests",
+    "connections_dropped": "connections",
+    "data_loss_window": "min",
+    "people_engaged": "people",
+    "people_notified": "people",
+    "engaged_hours": "h",
+    "escalations": "escalations",
+    "outside_working_hours": "",
+    "minutes_outside_working_hours": "min",
 }
 
 
@@ -78,14 +73,12 @@ class Figure:
     """One computed figure, where it comes from, and whether it could be computed."""
 
     key: str
-    label: str
     value: Value
     unit: str
     source: str
-    status: str = OK
-    note: str = ""
+    status: FigureStatus = OK
+    note: Note | None = None
     total: float | int | None = None
-    definition: str = ""
     setting: str = ""  # the config key that would fill a figure "not configured"
 
 
@@ -96,9 +89,9 @@ class Objective:
     name: str
     target: timedelta | None
     actual: timedelta | None
-    status: str
+    verdict: Verdict
     source: str
-    note: str = ""
+    note: Note | None = None
     share_used: float | None = None  # SLA only: downtime / error budget, in percent
     setting: str = ""  # the config key that would set a target "not configured"
 
@@ -129,11 +122,11 @@ class Impact:
         return next(o for o in self.objectives if o.name == name)
 
     def missing_settings(self) -> list[tuple[str, tuple[str, ...]]]:
-        """Each config key not set, once, with the figures and objectives it would fill."""
+        """Each config key not set, once, with the keys of the figures and objectives it fills."""
         found: dict[str, list[str]] = {}
         for figure in self.durations + self.business + self.technical + self.team:
             if figure.status == NOT_CONFIGURED and figure.setting:
-                found.setdefault(figure.setting, []).append(figure.label)
+                found.setdefault(figure.setting, []).append(figure.key)
         for objective in self.objectives:
             if objective.setting:
                 found.setdefault(objective.setting, []).append(objective.name)
@@ -147,7 +140,7 @@ class _Window:
     start: datetime
     end: datetime | None
     source: str
-    note: str
+    note: Note | None
     # The incident is still open and the outage not over: `end` is the last sample, and the
     # figures are "so far". A target not yet missed is not met either.
     ongoing: bool = False
@@ -200,13 +193,14 @@ def compute_impact(
     )
 
 
-def _ok(key: str, value: Value, source: str, note: str = "", **extra: Any) -> Figure:
-    label, unit = SPECS[key]
-    fields = {"unit": unit, "definition": DEFINITIONS.get(key, ""), **extra}
-    return Figure(key, label, value, source=source, note=note, **fields)
+def _ok(key: str, value: Value, source: str, note: Note | None = None, **extra: Any) -> Figure:
+    fields = {"unit": UNITS[key], **extra}
+    return Figure(key, value, source=source, note=note, **fields)
 
 
-def _missing(key: str, status: str, note: str, source: str = "", **extra: Any) -> Figure:
+def _missing(
+    key: str, status: FigureStatus, note: Note | None, source: str = "", **extra: Any
+) -> Figure:
     return _ok(key, None, source, note, status=status, **extra)
 
 
@@ -217,16 +211,17 @@ def _query_problem(key: str, query: QueryData) -> Figure:
 def _impact_window(outage: Outage | None, query: QueryData, figures: IncidentFigures) -> _Window:
     if outage is not None and outage.end is None and figures.resolved_at is None:
         last = query.data["time"].max().to_pydatetime()
-        note = f"{ONGOING}: up to the last sample, {iso_utc(last)}"
-        return _Window(outage.start, last, outage.source, note, ongoing=True)
+        return _Window(outage.start, last, outage.source, note("so_far", last=last), ongoing=True)
     if outage is not None:
-        return _Window(outage.start, outage.end, outage.source, "")
-    reason = query.note or f"{query.describe()} shows no series down during the incident"
+        return _Window(outage.start, outage.end, outage.source, None)
+    reason = query.note or note("none_down", query=query.name)
     source = (
         f"PagerDuty {figures.sources.get('started_at', 'trigger')} to"
         f" {figures.sources.get('resolved_at', 'resolve')}"
     )
-    return _Window(figures.started_at, figures.resolved_at, source, f"PagerDuty used: {reason}")
+    return _Window(
+        figures.started_at, figures.resolved_at, source, note("pagerduty_used", reason=reason)
+    )
 
 
 def _durations(
@@ -238,7 +233,9 @@ def _durations(
 ) -> tuple[Figure, ...]:
     """Detection, acknowledgement, mitigation, restoration and resolution times."""
 
-    def duration(key: str, value: timedelta | None, source: str, why: str, status: str) -> Figure:
+    def duration(
+        key: str, value: timedelta | None, source: str, why: Note, status: FigureStatus
+    ) -> Figure:
         if value is not None:
             return _ok(key, value, source)
         setting = query.setting if status == NOT_CONFIGURED else ""
@@ -246,7 +243,7 @@ def _durations(
 
     # Without an outage in the metrics, the availability query's own fault is the reason.
     status = NO_DATA if outage or query.status == OK else query.status
-    why = NO_END if outage else query.note or f"{query.describe()} shows no series down"
+    why = NO_END if outage else query.note or note("none_down", query=query.name)
     seen = outage.source if outage else query.describe()
     better = outage.first_better if outage else None
     restored = outage.end if outage else None
@@ -259,19 +256,19 @@ def _durations(
             "detection_delay",
             detection_delay,
             detection_source,
-            detection_source or "not computed: no early warning sign was given",
+            note("no_warning_sign"),
             NO_DATA,
         ),
         duration(
             "time_to_acknowledge",
             figures.time_to_acknowledge,
             figures.sources.get("acknowledged_at", ""),
-            "no acknowledgement in PagerDuty",
+            note("no_acknowledgement"),
             NO_DATA,
         ),
         duration("time_to_mitigate", better - start if better else None, seen, why, status),
         duration("time_to_restore", restored - start if restored else None, seen, why, status),
-        duration("duration", figures.duration, resolve, "the incident is not resolved", NO_DATA),
+        duration("duration", figures.duration, resolve, note("not_resolved"), NO_DATA),
     )
 
 
@@ -298,13 +295,14 @@ def _users_affected(query: QueryData, start: datetime, business: Business) -> Fi
                 round(value),
                 f"{query.describe()}: last sample before the start, {iso_utc(at)}",
             )
-        reason = f"{query.describe()} has no sample before {iso_utc(start)}"
+        reason = note("no_sample_before", query=query.name, at=start)
     if business.active_users is not None:
-        return _ok(key, business.active_users, "business.active_users", f"config used: {reason}")
+        used = note("config_used", reason=reason or note("no_samples", query=query.name))
+        return _ok(key, business.active_users, "business.active_users", used)
     status = NO_DATA if query.status == OK else query.status
     setting = "business.active_users" if status == NOT_CONFIGURED else ""
-    note = f"{reason}; or set business.active_users"
-    return _missing(key, status, note, query.describe(), setting=setting)
+    why = note("or_set", reason=reason or NO_END, setting="business.active_users")
+    return _missing(key, status, why, query.describe(), setting=setting)
 
 
 def _revenue(window: _Window, business: Business) -> Figure:
@@ -315,7 +313,7 @@ def _revenue(window: _Window, business: Business) -> Figure:
         return _missing(
             key,
             NOT_CONFIGURED,
-            "set business.revenue_per_minute",
+            note("set", setting="business.revenue_per_minute"),
             unit=unit,
             setting="business.revenue_per_minute",
         )
@@ -346,11 +344,10 @@ def _sla_figures(window: _Window, budget: float | None) -> tuple[Figure, ...]:
     keys = ("error_budget", "error_budget_used", "error_budget_left")
     if budget is None:
         return downtime, *(
-            _missing(k, NOT_CONFIGURED, "set targets.slo_percent", setting="targets.slo_percent")
-            for k in keys
+            _missing(k, NOT_CONFIGURED, SET_SLO, setting="targets.slo_percent") for k in keys
         )
     basis = "targets.slo_percent and targets.slo_period"
-    alone = "this incident's downtime only; other downtime in the period is not counted"
+    alone = note("incident_alone")
     if minutes is None:
         return (
             downtime,
@@ -378,8 +375,8 @@ def _endpoints_down(outage: Outage | None, query: QueryData) -> Figure:
     if query.status != OK:
         return _query_problem("endpoints_down", query)
     series = int(query.data["series"].nunique())
-    note = "no series was down during the incident"
-    return _ok("endpoints_down", 0, query.describe(), note, total=series)
+    why = note("none_down", query=query.name)
+    return _ok("endpoints_down", 0, query.describe(), why, total=series)
 
 
 def _between(series: pd.Series, start: datetime, end: datetime | None) -> pd.Series:
@@ -423,8 +420,8 @@ def _traffic_lost(query: QueryData, baseline: pd.DataFrame, window: _Window) -> 
         baseline[baseline["query"] == name].groupby("time")["value"].sum(), window.start, window.end
     )
     if len(past) < 2:
-        note = "no baseline: set prometheus.baseline_offset, or the baseline week had no data"
-        return _missing(key, NO_DATA, note, query.describe())
+        why = note("no_baseline", setting="prometheus.baseline_offset")
+        return _missing(key, NO_DATA, why, query.describe())
     # Compare like with like: only where the baseline has samples.
     start, end = past.index[0].to_pydatetime(), past.index[-1].to_pydatetime()
     actual = _integrate(query.totals(), start, end)
@@ -434,8 +431,8 @@ def _traffic_lost(query: QueryData, baseline: pd.DataFrame, window: _Window) -> 
         f"{query.describe()}, integrated over {iso_utc(start)} to {iso_utc(end)}: {expected:.0f}"
         f" the same window {days:g} days earlier − {actual:.0f} this time"
     )
-    note = "negative: more requests than the baseline week (retries)" if actual > expected else ""
-    return _ok(key, expected - actual, source, note or window.note)
+    more = note("more_than_baseline") if actual > expected else None
+    return _ok(key, expected - actual, source, more or window.note)
 
 
 def _connections_dropped(query: QueryData, window: _Window) -> Figure:
@@ -447,8 +444,8 @@ def _connections_dropped(query: QueryData, window: _Window) -> Figure:
     before = _value_before(totals, window.start, inclusive=False)
     during = _between(totals, window.start, window.end)
     if before is None or during.empty:
-        note = f"{query.describe()} has no sample before or during {window.text()}"
-        return _missing(key, NO_DATA, note, query.describe())
+        why = note("no_sample_around", query=query.name, start=window.start)
+        return _missing(key, NO_DATA, why, query.describe())
     at, value = before
     low, low_at = float(during.min()), pd.Timestamp(str(during.idxmin())).to_pydatetime()
     source = (
@@ -465,8 +462,8 @@ def _backup_age(query: QueryData, start: datetime) -> Figure:
         return _query_problem(key, query)
     found = _value_before(query.totals("max"), start, inclusive=True)
     if found is None:
-        note = f"{query.describe()} has no sample at or before {iso_utc(start)}"
-        return _missing(key, NO_DATA, note, query.describe())
+        why = note("no_sample_before", query=query.name, at=start)
+        return _missing(key, NO_DATA, why, query.describe())
     at, minutes = found
     return _ok(
         key, minutes, f"{query.describe()}: value at {iso_utc(at)} (impact start {iso_utc(start)})"
@@ -479,12 +476,11 @@ def _team(
     """People engaged and notified, engaged hours, escalations, time outside working hours."""
     engaged = len(figures.people_engaged)
     if figures.duration is None:
-        hours = _missing("engaged_hours", NO_DATA, "the incident is not resolved")
+        hours = _missing("engaged_hours", NO_DATA, note("not_resolved"))
     else:
         span = figures.duration.total_seconds() / 3600
         source = f"{engaged} people engaged × {span:g} h, PagerDuty trigger to resolve"
-        note = "upper bound: each person is counted for the whole incident"
-        hours = _ok("engaged_hours", engaged * span, source, note)
+        hours = _ok("engaged_hours", engaged * span, source, note("upper_bound"))
     who = ", ".join(figures.people_engaged) or "nobody"
     notified = ", ".join(figures.people_notified) or "nobody"
     notify_entries = figures.sources.get("people_notified", "notify log entries")
@@ -503,18 +499,18 @@ def _outside_hours(
     """Whether, and for how many minutes, the incident ran outside working hours."""
     keys = ("outside_working_hours", "minutes_outside_working_hours")
     if zone_name is None:
-        note = "set report.timezone (an IANA name such as Europe/Paris)"
-        missing = [_missing(k, NOT_CONFIGURED, note, setting="report.timezone") for k in keys]
+        why = note("set_timezone", setting="report.timezone")
+        missing = [_missing(k, NOT_CONFIGURED, why, setting="report.timezone") for k in keys]
         return missing[0], missing[1]
     zone = ZoneInfo(zone_name)
     start, end = figures.started_at, figures.resolved_at or figures.started_at
     total = (end - start).total_seconds() / 60
     outside = total - _working_minutes(start, end, business, zone)
-    note = f"{outside:g} of {total:g} minutes outside working hours"
+    why = note("outside_hours", outside=timedelta(minutes=outside), total=timedelta(minutes=total))
     if figures.resolved_at is None:
         # Still open: judge by the moment it started.
         flag = not _working_minutes(start, start + timedelta(seconds=1), business, zone)
-        note = "the incident is not resolved: judged at its start"
+        why = note("judged_at_start")
     else:
         flag = outside > 0
     first, last = business.working_hours
@@ -523,7 +519,7 @@ def _outside_hours(
         f"PagerDuty {iso_utc(start)} to {iso_utc(end)} against business.working_hours"
         f" {first:02d}:00–{last:02d}:00 on business.working_days ({days}), {zone_name}"
     )
-    return _ok(keys[0], flag, source, note), _ok(keys[1], outside, source, note)
+    return _ok(keys[0], flag, source, why), _ok(keys[1], outside, source, why)
 
 
 def _working_minutes(start: datetime, end: datetime, business: Business, zone: ZoneInfo) -> float:
@@ -552,24 +548,23 @@ def _objective(
     name: str,
     target: tuple[timedelta | None, str],
     actual: timedelta | None,
-    missing: str,
+    missing: FigureStatus,
     source: str,
-    met: str = "MET",
-    note: str = "",
+    met: Verdict = Verdict.MET,
+    note: Note | None = None,
 ) -> Objective:
-    """Compare an actual duration with its target (value, config key): MET or MISSED by N."""
+    """Compare an actual duration with its target (value, config key): met or missed."""
     value, config_key = target
     setting = config_key if value is None else ""
     if value is None:
-        status = f"{NOT_CONFIGURED}: set {config_key}"
+        verdict = Verdict.NOT_CONFIGURED
     elif actual is None:
-        status = missing
+        verdict = Verdict(missing.value) if missing is not OK else Verdict.NO_DATA
     elif actual <= value:
-        status = met
+        verdict = met
     else:
-        minutes = round((actual - value).total_seconds() / 60, 1)
-        status = f"MISSED by {minutes:g} minute{'' if minutes == 1 else 's'}"
-    return Objective(name, value, actual, status, source, note, setting=setting)
+        verdict = Verdict.MISSED
+    return Objective(name, value, actual, verdict, source, note, setting=setting)
 
 
 def _as_delta(minutes: float | None) -> timedelta | None:
@@ -581,44 +576,46 @@ def _as_delta(minutes: float | None) -> timedelta | None:
 
 def _rto(window: _Window, targets: Targets) -> Objective:
     """Time to restore the service, against targets.rto."""
-    actual, missing = _as_delta(window.minutes), f"{NO_DATA}: {NO_END}"
+    actual = _as_delta(window.minutes)
     objective = _objective(
-        "RTO", (targets.rto, "targets.rto"), actual, missing, window.source, note=window.note
+        "RTO", (targets.rto, "targets.rto"), actual, NO_DATA, window.source, note=window.note
     )
     return _still_open(objective, window)
 
 
 def _still_open(objective: Objective, window: _Window) -> Objective:
     """While the incident is open, a target not yet exceeded is undecided, not met."""
-    if window.ongoing and objective.status in ("MET", "WITHIN BUDGET"):
-        return replace(objective, status=ONGOING)
+    if window.ongoing and objective.verdict.good:
+        return replace(objective, verdict=Verdict.ONGOING)
     return objective
 
 
 def _rpo(backup: Figure, targets: Targets) -> Objective:
     """Age of the last good backup when the outage began, against targets.rpo."""
     minutes = backup.value if isinstance(backup.value, float | int) else None
-    missing = f"{backup.status}: {backup.note}"
     return _objective(
-        "RPO", (targets.rpo, "targets.rpo"), _as_delta(minutes), missing, backup.source
+        "RPO",
+        (targets.rpo, "targets.rpo"),
+        _as_delta(minutes),
+        backup.status,
+        backup.source,
+        note=backup.note if backup.status is not OK else None,
     )
 
 
 def _sla(window: _Window, budget: float | None) -> Objective:
     """This incident's downtime against the period's error budget."""
-    note = "this incident alone; other downtime in the period adds to the budget used"
     objective = _objective(
         "SLA",
         (_as_delta(budget), "targets.slo_percent"),
         _as_delta(window.minutes),
-        f"{NO_DATA}: {NO_END}",
+        NO_DATA,
         window.source,
-        met="WITHIN BUDGET",
-        note=note,
+        met=Verdict.WITHIN_BUDGET,
     )
     if budget is None or window.minutes is None:
         return objective
     # A budget is spent, not missed: the share used says how badly ("463 %, none left").
-    status = "OVER BUDGET" if objective.status.startswith("MISSED") else objective.status
-    spent = replace(objective, status=status, share_used=window.minutes / budget * 100)
+    verdict = Verdict.OVER_BUDGET if objective.verdict is Verdict.MISSED else objective.verdict
+    spent = replace(objective, verdict=verdict, share_used=window.minutes / budget * 100)
     return _still_open(spent, window)

@@ -9,7 +9,6 @@ from typing import Any
 import pandas as pd
 
 from collector.analysis.figures import IncidentFigures, compute_incident_figures
-from collector.analysis.findings import build_findings
 from collector.analysis.impact import Impact, compute_impact
 from collector.analysis.memory import (
     BacktestResult,
@@ -62,7 +61,6 @@ class Analysis:
     trends_left_out: list[str]
     delay: DetectionDelay
     backtests: list[BacktestResult]
-    findings: list[str]
     impact: Impact
     window: tuple[datetime, datetime]
     span: tuple[datetime, datetime]
@@ -146,7 +144,6 @@ def analyse_snapshot(
         trends_left_out=left_out,
         delay=delay,
         backtests=backtests,
-        findings=build_findings(shown, delay, backtests),
         impact=impact,
         window=(figures.started_at - padding[0], end + padding[1]),
         span=(figures.started_at, end),
@@ -224,66 +221,3 @@ def _milestones(figures: IncidentFigures, impact: Impact) -> dict[str, datetime]
     if figures.resolved_at:
         points["resolved"] = figures.resolved_at
     return points
-
-
-def first_why(analysis: Analysis) -> str:
-    """A suggested answer to the first of the 5 whys: what stopped, when, what metrics showed."""
-    fig = analysis.figures
-    day = fig.started_at
-    text = f"{analysis.incident.title}: paged at {format_clock(day, day)}"
-    if analysis.impact.outage_start is not None:
-        text += f", service down from {format_clock(analysis.impact.outage_start, day)}"
-    text += "."
-    before = [c for c in analysis.crossings if c.time <= fig.started_at]
-    if before:
-        first = before[0]
-        text += (
-            f" Just before, {first.query} on {first.series} had crossed {first.threshold:g}"
-            f" at {format_clock(first.time, day)}"
-        )
-        peaks = [t for t in analysis.trends if t.query == first.query and t.peak is not None]
-        if peaks and peaks[0].peak_time is not None:
-            text += f" and peaked at {peaks[0].peak:.1f} at {format_clock(peaks[0].peak_time, day)}"
-        text += "."
-    return text
-
-
-def suggested_lessons(analysis: Analysis, targets_ack: timedelta | None) -> dict[str, list[str]]:
-    """Pre-filled lessons and actions from the figures, for people to keep or delete."""
-    fig, impact = analysis.figures, analysis.impact
-    good: list[str] = []
-    bad: list[str] = list(analysis.findings)
-    actions: list[str] = []
-    ack = fig.time_to_acknowledge
-    if ack is not None and targets_ack is not None:
-        within = ack <= targets_ack
-        line = (
-            f"Acknowledged {describe_duration(ack)} after the page"
-            f" (target {describe_duration(targets_ack)}, alert_to_responder)"
-        )
-        (good if within else bad).append(line)
-    for objective in impact.objectives:
-        if objective.actual is None or objective.target is None:
-            continue
-        line = (
-            f"{objective.name} {objective.status}: {describe_duration(objective.actual)} against"
-            f" {describe_duration(objective.target)}"
-        )
-        if objective.status in ("MET", "WITHIN BUDGET"):
-            good.append(line)
-        elif objective.status.startswith("MISSED") or objective.status == "OVER BUDGET":
-            bad.append(line)
-    for result in analysis.backtests:
-        if result.lead is not None and result.lead > timedelta(0) and not result.held_at_start:
-            if analysis.delay.crossing and result.threshold == analysis.delay.crossing.threshold:
-                actions.append(
-                    f"Alert on {result.query} at {result.threshold:g} % (backtest: it would"
-                    f" have paged {describe_duration(result.lead)} earlier in this incident)"
-                )
-    for trend in analysis.trends:
-        if trend.growth_warning:
-            actions.append(
-                f"Warn when {trend.kind} grows faster than {trend.warning_rate:g} %/hour"
-                f" ({trend.instance} grew {trend.growth_per_hour:.1f} %/hour)"
-            )
-    return {"good": good, "bad": bad, "actions": list(dict.fromkeys(actions))}

@@ -9,6 +9,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from collector.analysis.facts import Note, note
 from collector.analysis.series import find_breaks, seconds_of
 from collector.readers.prometheus import QueryResult
 
@@ -38,7 +39,7 @@ class QuerySummary:
     peak_series: str | None
     low: float | None
     low_time: datetime | None
-    problem: str | None
+    problem: Note | None  # why there is nothing to show: the query failed, or no series
     gaps: tuple[DataGap, ...] = ()
     shown: int = 0
 
@@ -85,9 +86,9 @@ def summarize_queries(results: Sequence[QueryResult], max_shown: int = 6) -> lis
         name, data = result.name, result.samples
         problem = None
         if result.error:
-            problem = f"query failed: {result.error}"
+            problem = note("query_failed", query=name, error=str(result.error))
         elif result.kind != "alerts" and data.empty:
-            problem = "no data: the query matched no series in this time range"
+            problem = note("no_series", query=name)
         # NaN is 0/0 (swap on a host without swap): never a peak, a low, or a number shown.
         finite = data[np.isfinite(data["value"].to_numpy(dtype=float))]
         ordered = finite.sort_values("value", kind="stable")

@@ -15,12 +15,13 @@ from typing import Any
 
 import pandas as pd
 
+from collector.analysis.facts import FigureStatus, Note, note
 from collector.timeutil import iso_utc
 
-OK = "ok"
-NOT_CONFIGURED = "not configured"
-FAILED = "failed"
-NO_DATA = "no data"
+OK = FigureStatus.OK
+NOT_CONFIGURED = FigureStatus.NOT_CONFIGURED
+FAILED = FigureStatus.FAILED
+NO_DATA = FigureStatus.NO_DATA
 # probe_success and up are 0 or 1: a series at or above one half counts as up.
 UP_THRESHOLD = 0.5
 
@@ -41,8 +42,13 @@ class QueryData:
     kind: str
     record: Mapping[str, Any] | None
     data: pd.DataFrame
-    status: str
-    note: str
+    status: FigureStatus
+    note: Note | None
+
+    @property
+    def name(self) -> str:
+        """The query's name, or its kind when none is configured."""
+        return str(self.record.get("name")) if self.record else self.kind
 
     def describe(self) -> str:
         if self.record is None:
@@ -80,7 +86,7 @@ class SignalOutage:
     name: str
     title: str
     user_facing: bool
-    status: str
+    status: FigureStatus
     start: datetime | None
     end: datetime | None
     worst_down: int
@@ -100,8 +106,8 @@ def pick_query(frame: pd.DataFrame, queries: Sequence[Mapping[str, Any]], kind: 
     """The first query of this kind, with its data, or why there is none."""
     candidates = [q for q in queries if q.get("kind") == kind]
     if not candidates:
-        note = f"add a query of kind '{kind}' to prometheus.queries"
-        return QueryData(kind, None, frame.iloc[0:0], NOT_CONFIGURED, note)
+        why = note("add_query", kind=kind)
+        return QueryData(kind, None, frame.iloc[0:0], NOT_CONFIGURED, why)
     return query_data(frame, candidates[0])
 
 
@@ -110,11 +116,12 @@ def query_data(frame: pd.DataFrame, record: Mapping[str, Any]) -> QueryData:
     kind, name = str(record.get("kind")), record.get("name")
     data = frame[frame["query"] == name]
     if record.get("error"):
-        return QueryData(kind, record, data, FAILED, f"query {name} failed: {record['error']}")
+        why = note("query_failed", query=str(name), error=str(record["error"]))
+        return QueryData(kind, record, data, FAILED, why)
     if data.empty:
-        span = f"{record.get('start')} to {record.get('end')}"
-        return QueryData(kind, record, data, NO_DATA, f"query {name} returned no samples ({span})")
-    return QueryData(kind, record, data, OK, "")
+        why = note("no_samples", query=str(name))
+        return QueryData(kind, record, data, NO_DATA, why)
+    return QueryData(kind, record, data, OK, None)
 
 
 def pick_outage_signal(
@@ -162,7 +169,7 @@ def _combine(parts: Sequence[QueryData]) -> QueryData:
         "name": " + ".join(str(p.record.get("name")) for p in parts if p.record),
         "query": "; ".join(str(p.record.get("query")) for p in parts if p.record),
     }
-    return QueryData("availability", record, pd.concat(frames, ignore_index=True), OK, "")
+    return QueryData("availability", record, pd.concat(frames, ignore_index=True), OK, None)
 
 
 def _signal_outage(frame: pd.DataFrame, record: Mapping[str, Any]) -> SignalOutage:

@@ -94,6 +94,8 @@ def _entry_event(entry: LogEntry, reopened: bool) -> Event:
         ref=entry.id,
         targets=entry.targets if kind == "notify" else (),
         channel=entry.channel.replace("_", " ") if kind == "notify" else "",
+        subject=entry.note if kind in ("annotate", "trigger") else "",
+        reopened=reopened,
     )
 
 
@@ -109,6 +111,8 @@ def _alert_events(alert: AlertInterval) -> list[Event]:
         summary=f"Alert {alert.alertname} {alert.state}{where}",
         link="",
         ref=alert.query,
+        subject=alert.alertname,
+        detail=labels,
     )
     if alert.state != "firing":
         return [start]
@@ -121,6 +125,8 @@ def _alert_events(alert: AlertInterval) -> list[Event]:
         summary=f"Alert {alert.alertname} stopped firing{where}",
         link="",
         ref=alert.query,
+        subject=alert.alertname,
+        detail=labels,
     )
     return [start, end]
 

@@ -1,0 +1,193 @@
+"""Facts into words: one `Words` per report, bound to one language's catalogue.
+
+Analysis hands over numbers, datetimes and enums; everything a reader sees as a sentence is
+built here from report/lang_xx.py, so a French report is French throughout.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from collector.analysis.facts import FigureStatus, Note, NoteValue, Verdict
+from collector.analysis.impact import Figure, Objective
+from collector.records import Event
+from collector.timeutil import format_clock
+from report.labels import LABELS
+
+CURRENCY_UNITS = ("$", "€", "£", "¥", "currency")
+# Units counted in a word of the catalogue ("12,500 users"); others are symbols ("%", "h").
+MAX_MINUTES = timedelta.max / timedelta(minutes=1)
+COUNTED_UNITS = ("users", "people", "endpoints", "requests", "connections", "escalations")
+
+
+class Words:
+    """The words of one language, and the few rules that put facts into them."""
+
+    def __init__(self, language: str, currency: str = "$") -> None:
+        self.language = language
+        self.catalogue: Mapping[str, str] = LABELS[language]
+        self.currency = currency
+
+    def say(self, key: str, **values: Any) -> str:
+        """The catalogue's sentence `key`, filled with the values."""
+        return self.catalogue[key].format(**values)
+
+    def duration(self, span: timedelta | None) -> str:
+        """'38 min', '1 min 30 s', '1 h 04' (French) or '1 h 4 min' (English)."""
+        if span is None:
+            return "—"
+        seconds = math.floor(abs(span.total_seconds()) + 0.5)
+        hours, rest = divmod(seconds, 3600)
+        minutes, secs = divmod(rest, 60)
+        if hours >= 48 and not minutes and not secs and hours % 24 == 0:
+            return self.say("dur_days", d=hours // 24)
+        if hours:
+            key = "dur_hours" if minutes else "dur_whole_hours"
+            return self.say(key, h=hours, m=minutes)
+        if not minutes and secs:
+            return self.say("dur_seconds", s=secs)
+        if secs:
+            return self.say("dur_min_sec", m=minutes, s=secs)
+        return self.say("dur_minutes", m=minutes)
+
+    def clock(self, moment: datetime, day: datetime | None = None, seconds: bool = False) -> str:
+        """A clock time in UTC, dated when not on `day`."""
+        return format_clock(moment, day or moment, seconds=seconds)
+
+    def number(self, value: float | None, digits: int | None = None) -> str:
+        """12,500 in English, 12 500 in French; one decimal unless the value is whole."""
+        if value is None:
+            return "—"
+        if digits is None:
+            digits = 0 if float(value).is_integer() else 1
+        text = f"{value:,.{digits}f}"
+        if self.language == "fr":
+            # A plain space: Markdown escaping folds every other kind of space into one.
+            text = text.replace(",", " ").replace(".", ",")
+        return text
+
+    def signed(self, value: float) -> str:
+        """A rate with its sign and one decimal: '+20.0' ('+20,0' in French)."""
+        return ("+" if value >= 0 else "−") + self.number(abs(value), 1)
+
+    def label(self, key: str) -> str:
+        """A figure's label: 'Time to restore'."""
+        return self.catalogue.get(f"fig_{key}", key)
+
+    def labels(self, keys: Sequence[str]) -> str:
+        """Several figures' labels, comma-separated."""
+        return ", ".join(self.label(key) for key in keys)
+
+    def definition(self, key: str) -> str:
+        """What a duration figure measures, from where to where."""
+        return self.catalogue.get(f"def_{key}", "—")
+
+    def unit(self, unit: str) -> str:
+        return self.say(f"unit_{unit}") if unit in COUNTED_UNITS else unit
+
+    def detected_by(self, how: str) -> str:
+        """Who noticed first, from the figures' DetectedBy value."""
+        return self.say(f"detected_{how.replace(' ', '_')}")
+
+    def figure(self, figure: Figure) -> str:
+        """A computed figure as text; one that could not be computed says why."""
+        if figure.status is not FigureStatus.OK:
+            status = self.say("status_" + figure.status.value)
+            return f"⚠️ {status}: {self.note(figure.note)}" if figure.note else f"⚠️ {status}"
+        value = figure.value
+        if isinstance(value, bool):
+            return self.say("yes" if value else "no")
+        if isinstance(value, timedelta):
+            return self.duration(value)
+        if isinstance(value, datetime):
+            return self.clock(value)
+        if isinstance(value, int | float) and figure.total is not None:
+            total = self.number(figure.total)
+            return self.say(
+                "of_total", value=self.number(value), total=total, unit=self.unit(figure.unit)
+            ).strip()
+        if isinstance(value, int | float):
+            return self._quantity(float(value), figure.unit)
+        return str(value)
+
+    def _quantity(self, value: float, unit: str) -> str:
+        if unit in CURRENCY_UNITS:
+            return f"{self.currency}{self.number(value, 0)}"
+        if unit == "%":
+            return f"{self.number(value, 1)} %"
+        if unit == "min" and abs(value) < MAX_MINUTES:
+            return self.duration(timedelta(minutes=value))
+        if unit == "min":  # beyond any timedelta: a broken exporter's 1e300, shown as is
+            return f"{self.number(value, 1)} min"
+        if unit == "h":
+            return f"{self.number(value, 1)} h"
+        shown = self.number(round(value) if abs(value) >= 100 else value)
+        return f"{shown} {self.unit(unit)}".strip()
+
+    def verdict(self, objective: Objective) -> str:
+        """'MISSED by 8 min', 'ATTEINT', 'pas de données (…)': the objective's verdict."""
+        v = objective.verdict
+        if v is Verdict.MISSED and objective.actual and objective.target:
+            return self.say("verdict_missed", by=self.duration(objective.actual - objective.target))
+        if v is Verdict.ONGOING:
+            return self.say("objective_ongoing")
+        return self.say(f"verdict_{v.value}")
+
+    def objective_status(self, objective: Objective) -> str:
+        """The status line of an objective: mark, verdict, and the SLA's share of the budget."""
+        mark = "✅ " if objective.verdict.good else "⚠️ " if objective.verdict.bad else ""
+        mark = "⏳ " if objective.verdict is Verdict.ONGOING else mark
+        text = mark + self.verdict(objective)
+        if objective.share_used is not None and objective.target and objective.actual:
+            share = self.number(objective.share_used, 0)
+            if objective.verdict is Verdict.OVER_BUDGET:
+                text += ": " + self.say("sla_over", share=share)
+            else:
+                left = self.duration(objective.target - objective.actual)
+                text += ": " + self.say("sla_within", share=share, left=left)
+        why = self.objective_note(objective)
+        return f"{text} ({why})" if why else text
+
+    def objective_note(self, objective: Objective) -> str:
+        if objective.note:
+            return self.note(objective.note)
+        if objective.verdict is Verdict.NO_DATA and objective.actual is None:
+            return self.say("no_end")
+        return self.say("sla_alone") if objective.share_used is not None else ""
+
+    def note(self, note: Note | None) -> str:
+        """A figure's note in words: why it is missing, or how to read it."""
+        if note is None:
+            return ""
+        values = {name: self._note_value(value) for name, value in note.values}
+        return self.say(f"note_{note.key}", **values)
+
+    def _note_value(self, value: NoteValue) -> str:
+        if isinstance(value, Note):
+            return self.note(value)
+        if isinstance(value, datetime):
+            return self.clock(value)
+        if isinstance(value, timedelta):
+            return self.duration(value)
+        if isinstance(value, int | float):
+            return self.number(value)
+        return value
+
+    def event(self, event: Event) -> str:
+        """An event of the chronology: PagerDuty's own summary, or one worded from its facts."""
+        text = event.summary
+        if event.kind.startswith("alert_") and event.subject:
+            state = self.say(f"event_{event.kind}")
+            where = f" ({event.detail})" if event.detail else ""
+            text = self.say("event_alert", name=event.subject, state=state) + where
+        elif event.kind == "annotate" and event.subject:
+            text = self.say("event_note", note=event.subject)
+        elif event.kind == "trigger" and event.subject:
+            text = self.say("event_triggered", note=event.subject)
+        elif event.kind == "notify" and event.targets and event.channel:
+            people = ", ".join(event.targets)
+            text = self.say("event_notified", people=people, channel=event.channel)
+        return self.say("event_reopened", summary=text) if event.reopened else text
