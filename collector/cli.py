@@ -1,4 +1,8 @@
-"""The `collect` command: parse options, call one function per stage, print one line each."""
+"""The `collect` command: parse options, call one function per stage, print one line each.
+
+Only click and a few small modules load at import: `collect --help` answers at once, and each
+mode imports what it needs (pandas, matplotlib, Jinja2, the clients) when it runs.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +12,18 @@ import time
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from collector import __version__
-from collector.batch import MAX_WINDOW, run_batch
-from collector.config import Config, load_config, parse_duration
 from collector.demo import demo_dir
 from collector.errors import EXIT_INTERRUPTED, INTERRUPTED, CollectorError
-from collector.monitoring import write_batch_metrics
-from collector.output import check_out_dir, clean_leftovers, publish_draft
 from collector.paths import incident_id_problem
-from collector.snapshot import collect_snapshot, load_snapshot
-from collector.webhook import serve_webhooks
 from report.pdf import pdf_unavailable
+
+if TYPE_CHECKING:
+    from collector.config import Config
 
 
 class BadInput(click.ClickException):
@@ -156,6 +157,10 @@ def _run(
     metrics_file: Path | None,
 ) -> None:
     """Check every input, then run the one mode asked for."""
+    from collector.config import load_config
+    from collector.output import check_out_dir, clean_leftovers, publish_draft
+    from collector.snapshot import collect_snapshot, load_snapshot
+
     incident_id, snapshot_path = modes["--incident"], modes["--snapshot"]
     window = _window(modes["--resolved-since"])
     address = _address(modes["--webhook"])
@@ -170,6 +175,8 @@ def _run(
         _run_batch(config, window, out_dir, metrics_file)
         return
     if address is not None:
+        from collector.webhook import serve_webhooks
+
         _warn_without_pdf(config)
         serve_webhooks(config, out_dir, *address, log=_log)
         return
@@ -203,6 +210,9 @@ def _one_line(text: str) -> str:
 def _window(text: object) -> timedelta | None:
     if not isinstance(text, str):
         return None
+    from collector.batch import MAX_WINDOW
+    from collector.config import parse_duration
+
     try:
         window = parse_duration(text)
     except ValueError as exc:
@@ -216,6 +226,9 @@ def _window(text: object) -> timedelta | None:
 
 
 def _run_batch(config: Config, window: timedelta, out_dir: Path, metrics_file: Path | None) -> None:
+    from collector.batch import run_batch
+    from collector.monitoring import write_batch_metrics
+
     started = time.time()
     summary = run_batch(config, window, out_dir, progress=_log)
     _warn_without_pdf(config)
