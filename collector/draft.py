@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +25,14 @@ from collector.analysis.memory import EXHAUSTION_HORIZON, MIN_GROWTH_PER_HOUR, M
 from collector.analysis.metrics import count_series_up
 from collector.analysis.timeline import EventGroup, group_repeats
 from collector.config import Config
+from collector.parallel import run_jobs
 from collector.paths import path_under, slug
 from collector.records import Event
 from collector.redact import redact_url
 from collector.snapshot import Snapshot
 from collector.timeutil import iso_utc, parse_time
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
-from report.pdf import render_pdf
+from report.pdf import pdf_unavailable, render_pdf
 from report.render import render_html, render_markdown
 
 TIMELINE_CHART = "charts/timeline.png"
@@ -52,7 +55,11 @@ def build_draft(
     now = now or datetime.now(timezone.utc)
     analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
     chart_list, written = draw_charts(
-        analysis, folder, config.report.timezone, link_targets(snapshot, config)
+        analysis,
+        folder,
+        config.report.timezone,
+        link_targets(snapshot, config),
+        meanwhile=pdf_unavailable if config.report.pdf else None,
     )
     context = {
         "incident": analysis.incident,
@@ -110,12 +117,21 @@ def build_draft(
 
 
 def draw_charts(
-    analysis: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None = None
+    analysis: Analysis,
+    folder: Path,
+    zone: str | None,
+    targets: LinkTargets | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> tuple[list[dict[str, Any]], list[Path]]:
-    """Draw every chart; return what the report shows (with live links) and the files."""
+    """Draw every chart; return what the report shows (with live links) and the files.
+
+    The charts are independent: they are drawn in parallel (`collector.parallel`), while this
+    process runs `meanwhile` (loading WeasyPrint for report.pdf).
+    """
     a = analysis
-    written = [
-        charts.draw_timeline_chart(
+    jobs: list[Callable[[], Path]] = [
+        partial(
+            charts.draw_timeline_chart,
             a.events,
             a.alerts,
             a.milestones,
@@ -128,9 +144,14 @@ def draw_charts(
     shown: list[dict[str, Any]] = []
     for instance, trends in _trends_by_instance(a.trends).items():
         relative = f"charts/memory_trend_{slug(instance)}.png"
-        written.append(
-            charts.draw_memory_trend_chart(
-                a.frame, trends, a.milestones, path_under(folder, relative), zone
+        jobs.append(
+            partial(
+                charts.draw_memory_trend_chart,
+                a.frame,
+                trends,
+                a.milestones,
+                path_under(folder, relative),
+                zone,
             )
         )
         links = _trend_links(trends, a.results, targets)
@@ -142,8 +163,9 @@ def draw_charts(
         if summary.kind == "availability" and summary.series_count > summary.shown:
             frame = count_series_up(a.frame, summary.name)
         relative = f"charts/{slug(summary.name, 'query')}.png"
-        written.append(
-            charts.draw_metric_chart(
+        jobs.append(
+            partial(
+                charts.draw_metric_chart,
                 frame,
                 summary,
                 record.get("thresholds", ()),
@@ -157,7 +179,7 @@ def draw_charts(
         )
         links = _live_links(record, a.window, targets)
         shown.append(_shown(summary.title, relative, "impact", links))
-    return shown, written
+    return shown, run_jobs(jobs, meanwhile)
 
 
 def _shown(title: str, path: str, section: str, links: list[QueryLinks]) -> dict[str, Any]:
