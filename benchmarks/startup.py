@@ -43,18 +43,22 @@ def commands(out: Path, trees: dict[str, str | None]) -> dict[str, tuple[list[st
     return runs
 
 
-def run_once(argv: list[str], pythonpath: str | None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB, 0 if unknown) of one run."""
+def run_once(argv: list[str], pythonpath: str | None) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system, workers included; 0 if unknown) and peak RSS
+    (KiB, 0 if unknown) of one run."""
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     with tempfile.NamedTemporaryFile("r") as rss:
-        prefix = [GNU_TIME, "-f", "%M", "-o", rss.name] if shutil.which(GNU_TIME) else []
+        prefix = [GNU_TIME, "-f", "%U %S %M", "-o", rss.name] if shutil.which(GNU_TIME) else []
         start = time.perf_counter()
         subprocess.run([*prefix, *argv], env=env, check=True, capture_output=True, timeout=600)
         seconds = time.perf_counter() - start
         text = rss.read().strip()
-    return seconds, int(text.splitlines()[-1]) if text else 0
+    if not text:
+        return seconds, 0.0, 0
+    user, system, peak = text.splitlines()[-1].split()
+    return seconds, float(user) + float(system), int(peak)
 
 
 def main() -> None:
@@ -71,20 +75,23 @@ def main() -> None:
         if args.serial_charts:
             serial = [sys.executable, "-c", SERIAL_COLLECT, "--demo", "--out", f"{work}/serial"]
             runs["demo draft (serial charts)"] = (serial, None)
-        results: dict[str, list[tuple[float, int]]] = {label: [] for label in runs}
+        results: dict[str, list[tuple[float, float, int]]] = {label: [] for label in runs}
         for number in range(args.rounds):
             for label, (argv, path) in runs.items():
                 results[label].append(run_once(argv, path))
             print(f"round {number + 1}/{args.rounds} done", file=sys.stderr)
-    floor = median(s for s, _ in results["floor"])
+    floor = median(s for s, _, _ in results["floor"])
     print(f"cores: {os.cpu_count()}; load average before the end: {os.getloadavg()[0]:.1f}\n")
-    print("| what | median s | × floor | peak RSS MiB | runs (s) |")
-    print("|---|---:|---:|---:|---|")
+    print("| what | median wall s | × floor | median CPU s | peak RSS MiB | walls (s) |")
+    print("|---|---:|---:|---:|---:|---|")
     for label, values in results.items():
-        seconds = median(s for s, _ in values)
-        peak = max(r for _, r in values) / 1024
-        each = ", ".join(f"{s:.2f}" for s, _ in values)
-        print(f"| {label} | {seconds:.2f} | {seconds / floor:.2f} | {peak:.0f} | {each} |")
+        seconds = median(s for s, _, _ in values)
+        cpu = median(c for _, c, _ in values)
+        peak = max(r for _, _, r in values) / 1024
+        each = ", ".join(f"{s:.2f}" for s, _, _ in values)
+        print(
+            f"| {label} | {seconds:.2f} | {seconds / floor:.2f} | {cpu:.2f} | {peak:.0f} | {each} |"
+        )
 
 
 if __name__ == "__main__":

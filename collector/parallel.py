@@ -13,6 +13,7 @@ one after another, with the same result:
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import signal
@@ -24,6 +25,7 @@ from typing import TypeVar, cast
 
 T = TypeVar("T")
 MAX_WORKERS = 4
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 # The jobs of the running `run_jobs` call, inherited by its forked workers.
 _JOBS: list[Callable[[], object]] = []
@@ -63,7 +65,8 @@ def run_jobs(
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
-        initializer=_ignore_interrupts,
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
     )
     try:
         futures = [pool.submit(_run_job, number) for number in range(len(jobs))]
@@ -80,6 +83,15 @@ def _run_job(number: int) -> object:
     return _JOBS[number]()
 
 
-def _ignore_interrupts() -> None:
+def _start_worker(parent: int) -> None:
     # Ctrl-C reaches the whole process group: the parent alone says so and cleans up.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker holds copies of the parent's descriptors (the draft's lock among them):
+    # it must not outlive a killed parent.
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)

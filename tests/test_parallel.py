@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,48 @@ def test_a_failing_job_fails_the_call() -> None:
 
     with pytest.raises(ValueError, match="no chart"):
         run_jobs([lambda: 1, broken, lambda: 3])
+
+
+# Two jobs that say which process runs them, then hang: the parent is killed meanwhile.
+HANGING_JOBS = """
+import os, sys, time
+from pathlib import Path
+from collector.parallel import run_jobs
+
+def hang(name):
+    Path(sys.argv[1], name).write_text(str(os.getpid()))
+    time.sleep(120)
+
+run_jobs([lambda: hang("a"), lambda: hang("b")])
+"""
+
+
+def test_workers_do_not_outlive_a_killed_parent(tmp_path: Path) -> None:
+    if parallel.usable_cores() < 2 or not sys.platform.startswith("linux"):
+        pytest.skip("one core or not Linux: no workers")
+    parent = subprocess.Popen([sys.executable, "-c", HANGING_JOBS, str(tmp_path)])
+    try:
+        deadline = time.monotonic() + 60
+        while len(_pids(tmp_path)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = _pids(tmp_path)
+        assert len(workers) == 2
+    finally:
+        parent.kill()
+        parent.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _pids(folder: Path) -> list[int]:
+    return [int(text) for p in folder.iterdir() if (text := p.read_text()).isdigit()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
