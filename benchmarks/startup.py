@@ -26,6 +26,7 @@ from statistics import median
 COLLECT = str(Path(sys.executable).parent / "collect")
 FLOOR = "import pandas, matplotlib.pyplot, jinja2, click"
 GNU_TIME = "/usr/bin/time"
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "collector.yaml"
 # `collect` with its charts drawn one after another (no forked workers), for comparison.
 SERIAL_COLLECT = (
     "import collector.parallel as p; p.fork_workers = lambda jobs: 0; "
@@ -36,10 +37,17 @@ SERIAL_COLLECT = (
 def commands(out: Path, trees: dict[str, str | None]) -> dict[str, tuple[list[str], str | None]]:
     """Label -> (argv, PYTHONPATH) for one round."""
     runs: dict[str, tuple[list[str], str | None]] = {"floor": ([sys.executable, "-c", FLOOR], None)}
+    without_pdf = out / "no-pdf.yaml"
+    without_pdf.write_text(
+        DEMO_CONFIG.read_text(encoding="utf-8").replace("report:\n", "report:\n  pdf: false\n", 1),
+        encoding="utf-8",
+    )
     for name, path in trees.items():
+        folder = str(out / name.replace(" ", "-"))
         runs[f"collect --help ({name})"] = ([COLLECT, "--help"], path)
-        demo = [COLLECT, "--demo", "--out", str(out / name.replace(" ", "-"))]
-        runs[f"demo draft ({name})"] = (demo, path)
+        runs[f"demo draft ({name})"] = ([COLLECT, "--demo", "--out", folder], path)
+        no_pdf = [COLLECT, "--demo", "--config", str(without_pdf), "--out", folder + "-no-pdf"]
+        runs[f"demo draft, no PDF ({name})"] = (no_pdf, path)
     return runs
 
 
