@@ -129,33 +129,48 @@ def draw_charts(
     process runs `meanwhile` (loading WeasyPrint for report.pdf).
     """
     a = analysis
-    jobs: list[Callable[[], Path]] = [
-        partial(
-            charts.draw_timeline_chart,
-            a.events,
-            a.alerts,
-            a.milestones,
-            a.window,
-            a.incident.title,
-            path_under(folder, TIMELINE_CHART),
-            zone,
-        )
-    ]
-    shown: list[dict[str, Any]] = []
+    timeline = partial(
+        charts.draw_timeline_chart,
+        a.events,
+        a.alerts,
+        a.milestones,
+        a.window,
+        a.incident.title,
+        path_under(folder, TIMELINE_CHART),
+        zone,
+    )
+    planned = [*_trend_charts(a, folder, zone, targets), *_metric_charts(a, folder, zone, targets)]
+    jobs: list[Callable[[], Path]] = [timeline, *(draw for _, draw in planned)]
+    return [shown for shown, _ in planned], run_jobs(jobs, meanwhile)
+
+
+# What the report shows of a chart, and the job that draws it.
+PlannedChart = tuple[dict[str, Any], Callable[[], Path]]
+
+
+def _trend_charts(
+    a: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None
+) -> list[PlannedChart]:
+    planned: list[PlannedChart] = []
     for instance, trends in _trends_by_instance(a.trends).items():
         relative = f"charts/memory_trend_{slug(instance)}.png"
-        jobs.append(
-            partial(
-                charts.draw_memory_trend_chart,
-                a.frame,
-                trends,
-                a.milestones,
-                path_under(folder, relative),
-                zone,
-            )
+        draw = partial(
+            charts.draw_memory_trend_chart,
+            a.frame,
+            trends,
+            a.milestones,
+            path_under(folder, relative),
+            zone,
         )
         links = _trend_links(trends, a.results, targets)
-        shown.append(_shown(f"Memory trend: {instance}", relative, "memory", links))
+        planned.append((_shown(f"Memory trend: {instance}", relative, "memory", links), draw))
+    return planned
+
+
+def _metric_charts(
+    a: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None
+) -> list[PlannedChart]:
+    planned: list[PlannedChart] = []
     for summary, record in zip(a.summaries, a.results, strict=True):
         if summary.kind == "alerts" or not has_samples(a.frame, summary.name, a.window):
             continue  # no empty panels: the missing-data block names the query instead
@@ -163,23 +178,21 @@ def draw_charts(
         if summary.kind == "availability" and summary.series_count > summary.shown:
             frame = count_series_up(a.frame, summary.name)
         relative = f"charts/{slug(summary.name, 'query')}.png"
-        jobs.append(
-            partial(
-                charts.draw_metric_chart,
-                frame,
-                summary,
-                record.get("thresholds", ()),
-                a.span,
-                a.window,
-                a.milestones,
-                path_under(folder, relative),
-                zone,
-                baseline=a.baseline if record.get("baseline_result") else None,
-            )
+        draw = partial(
+            charts.draw_metric_chart,
+            frame,
+            summary,
+            record.get("thresholds", ()),
+            a.span,
+            a.window,
+            a.milestones,
+            path_under(folder, relative),
+            zone,
+            baseline=a.baseline if record.get("baseline_result") else None,
         )
         links = _live_links(record, a.window, targets)
-        shown.append(_shown(summary.title, relative, "impact", links))
-    return shown, run_jobs(jobs, meanwhile)
+        planned.append((_shown(summary.title, relative, "impact", links), draw))
+    return planned
 
 
 def _shown(title: str, path: str, section: str, links: list[QueryLinks]) -> dict[str, Any]:
