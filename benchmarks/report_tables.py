@@ -12,6 +12,7 @@ STAGE_COLUMNS = (
     ("analysis", "analysis"),
     ("charts", "charts"),
     ("rendering", "rendering"),
+    ("pdf", "PDF"),
     ("write", "write"),
 )
 

@@ -54,6 +54,7 @@ DRAFT_STAGES = (
     (draft, "draw_charts", "charts"),
     (draft, "render_markdown", "rendering"),
     (draft, "render_html", "rendering"),
+    (draft, "render_pdf", "pdf"),
     (output, "save_snapshot", "write_snapshot"),
 )
 
@@ -233,7 +234,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             drafting = time.perf_counter() - start
     if profiler is not None:
         profiler.dump_stats(args.profile)
-    named = sum(stages.seconds[s] for s in ("analysis", "charts", "rendering", "write_snapshot"))
+    named_stages = ("analysis", "charts", "rendering", "pdf", "write_snapshot")
+    named = sum(stages.seconds[s] for s in named_stages)
     selector = snapshot.prometheus.get("selector", "")
     result: dict[str, Any] = {
         "imports": IMPORT_SECONDS,

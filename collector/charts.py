@@ -17,8 +17,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from collector.analysis.memory import MemoryTrend  # noqa: E402
 from collector.analysis.metrics import QuerySummary  # noqa: E402
@@ -132,11 +134,23 @@ def _draw_milestones(ax: Axes, milestones: Mapping[str, datetime]) -> None:
 
 
 def _save(fig: Figure, path: Path) -> Path:
+    """Draw the figure and write it as an opaque (RGB) PNG.
+
+    The background is white, so an alpha channel carries nothing: without it the file is
+    smaller, the PNG encodes faster, and WeasyPrint need not split it out again for report.pdf.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    canvas = FigureCanvasAgg(fig)
     with warnings.catch_warnings():
         # A character no installed font has is drawn as a box; it must not print on stderr.
         warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
-        fig.savefig(path, format="png")
+        canvas.draw()  # type: ignore[no-untyped-call]
+    rgba = Image.frombuffer(
+        "RGBA",
+        canvas.get_width_height(),
+        canvas.buffer_rgba(),  # type: ignore[no-untyped-call]
+    )
+    rgba.convert("RGB").save(path, format="png", dpi=(DPI, DPI))
     fig.clear()
     return path
 

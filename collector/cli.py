@@ -1,4 +1,8 @@
-"""The `collect` command: parse options, call one function per stage, print one line each."""
+"""The `collect` command: parse options, call one function per stage, print one line each.
+
+Only click and a few small modules load at import: `collect --help` answers at once, and each
+mode imports what it needs (pandas, matplotlib, Jinja2, the clients) when it runs.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +13,18 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 
 from collector import __version__
-from collector.batch import MAX_WINDOW, run_batch
-from collector.collect import collect_snapshot
-from collector.config import Config, load_config, parse_duration
 from collector.demo import demo_dir
 from collector.errors import EXIT_INTERRUPTED, INTERRUPTED, CollectorError
-from collector.fleet_review import (
-    collect_fleet_snapshot,
-    is_fleet_snapshot,
-    load_fleet_snapshot,
-    publish_review,
-)
-from collector.monitoring import write_batch_metrics
-from collector.output import check_out_dir, clean_leftovers, publish_draft
 from collector.paths import incident_id_problem
-from collector.snapshot import load_snapshot
-from collector.timeutil import parse_time
-from collector.webhook import serve_webhooks
 from report.pdf import pdf_unavailable
+
+if TYPE_CHECKING:
+    from collector.config import Config
 
 T = TypeVar("T")
 
@@ -185,6 +178,10 @@ def _run(
     until: str | None,
 ) -> None:
     """Check every input, then run the one mode asked for."""
+    from collector.config import load_config
+    from collector.output import check_out_dir, clean_leftovers, publish_draft
+    from collector.snapshot import is_fleet_snapshot, load_snapshot
+
     incident_id, snapshot_path = modes["--incident"], modes["--snapshot"]
     window = _window(modes["--resolved-since"])
     address = _address(modes["--webhook"])
@@ -199,6 +196,8 @@ def _run(
         _run_batch(config, window, out_dir, metrics_file)
         return
     if address is not None:
+        from collector.webhook import serve_webhooks
+
         _warn_without_pdf(config)
         serve_webhooks(config, out_dir, *address, log=_log)
         return
@@ -213,6 +212,8 @@ def _run(
     if isinstance(snapshot_path, Path):
         snapshot = load_snapshot(snapshot_path)
     else:
+        from collector.collect import collect_snapshot  # the network clients, only to collect
+
         snapshot = collect_snapshot(config, str(incident_id))
     # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
     published = publish_draft(
@@ -238,6 +239,9 @@ def _one_line(text: str) -> str:
 def _window(text: object) -> timedelta | None:
     if not isinstance(text, str):
         return None
+    from collector.batch import MAX_WINDOW
+    from collector.config import parse_duration
+
     try:
         window = parse_duration(text)
     except ValueError as exc:
@@ -251,6 +255,9 @@ def _window(text: object) -> timedelta | None:
 
 
 def _run_batch(config: Config, window: timedelta, out_dir: Path, metrics_file: Path | None) -> None:
+    from collector.batch import run_batch
+    from collector.monitoring import write_batch_metrics
+
     started = time.time()
     bar = _progress_bar if sys.stderr.isatty() else None  # cron, systemd, pods: plain lines
     summary = run_batch(config, window, out_dir, progress=_log, bar=bar)
@@ -275,6 +282,9 @@ def _run_fleet_review(
     out_dir: Path,
     force: bool,
 ) -> None:
+    from collector.config import parse_duration
+    from collector.fleet_review import collect_fleet_snapshot, load_fleet_snapshot, publish_review
+
     if snapshot_path is not None:
         snapshot = load_fleet_snapshot(snapshot_path)
     else:
@@ -290,6 +300,8 @@ def _run_fleet_review(
 
 
 def _parse_until(text: str) -> datetime:
+    from collector.timeutil import parse_time
+
     # A bare ISO 8601 date means its midnight, UTC.
     return parse_time(f"{text}T00:00:00Z" if len(text.strip()) == 10 else text)
 

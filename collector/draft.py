@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from collector.analysis.memory import EXHAUSTION_HORIZON, MIN_GROWTH_PER_HOUR, M
 from collector.analysis.metrics import count_series_up
 from collector.analysis.timeline import EventGroup, group_repeats
 from collector.config import Config
+from collector.parallel import run_jobs
 from collector.paths import path_under, slug
 from collector.readers.prometheus import RawResult
 from collector.records import Event
@@ -27,7 +29,7 @@ from collector.snapshot import Snapshot
 from collector.timeutil import iso_utc, parse_time
 from report.figures_json import build_figures_json
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
-from report.pdf import render_pdf
+from report.pdf import pdf_unavailable, render_pdf
 from report.render import render_html, render_markdown
 from report.suggestions import first_why, suggested_lessons
 from report.words import Words
@@ -53,7 +55,12 @@ def build_draft(
     analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
     words = Words(config.report.language, config.business.currency)
     chart_list, written = draw_charts(
-        analysis, folder, config.report.timezone, link_targets(snapshot, config), words
+        analysis,
+        folder,
+        config.report.timezone,
+        link_targets(snapshot, config),
+        words,
+        meanwhile=pdf_unavailable if config.report.pdf else None,
     )
     context = {
         "incident": analysis.incident,
@@ -117,32 +124,61 @@ def draw_charts(
     zone: str | None,
     targets: LinkTargets | None = None,
     words: Words | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> tuple[list[dict[str, Any]], list[Path]]:
-    """Draw every chart; return what the report shows (with live links) and the files."""
+    """Draw every chart; return what the report shows (with live links) and the files.
+
+    The charts are independent: they are drawn in parallel (`collector.parallel`), while this
+    process runs `meanwhile` (loading WeasyPrint for report.pdf).
+    """
     a = analysis
     words = words or Words("en")
-    written = [
-        charts.draw_timeline_chart(
-            a.events,
-            a.alerts,
-            a.milestones,
-            a.window,
-            a.incident.title,
-            path_under(folder, TIMELINE_CHART),
-            zone,
-        )
+    timeline = partial(
+        charts.draw_timeline_chart,
+        a.events,
+        a.alerts,
+        a.milestones,
+        a.window,
+        a.incident.title,
+        path_under(folder, TIMELINE_CHART),
+        zone,
+    )
+    planned = [
+        *_trend_charts(a, folder, zone, targets, words),
+        *_metric_charts(a, folder, zone, targets),
     ]
-    shown: list[dict[str, Any]] = []
+    jobs: list[Callable[[], Path]] = [timeline, *(draw for _, draw in planned)]
+    return [shown for shown, _ in planned], run_jobs(jobs, meanwhile)
+
+
+# What the report shows of a chart, and the job that draws it.
+PlannedChart = tuple[dict[str, Any], Callable[[], Path]]
+
+
+def _trend_charts(
+    a: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None, words: Words
+) -> list[PlannedChart]:
+    planned: list[PlannedChart] = []
     for instance, trends in _trends_by_instance(a.trends).items():
         relative = f"charts/memory_trend_{slug(instance)}.png"
-        written.append(
-            charts.draw_memory_trend_chart(
-                a.frame, trends, a.milestones, path_under(folder, relative), zone
-            )
+        draw = partial(
+            charts.draw_memory_trend_chart,
+            a.frame,
+            trends,
+            a.milestones,
+            path_under(folder, relative),
+            zone,
         )
         links = _trend_links(trends, a.results, targets)
         title = words.say("chart_memory_trend", instance=instance)
-        shown.append(_shown(title, relative, "memory", links))
+        planned.append((_shown(title, relative, "memory", links), draw))
+    return planned
+
+
+def _metric_charts(
+    a: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None
+) -> list[PlannedChart]:
+    planned: list[PlannedChart] = []
     for summary, record in zip(a.summaries, a.results, strict=True):
         if summary.kind == "alerts" or not has_samples(a.frame, summary.name, a.window):
             continue  # no empty panels: the missing-data block names the query instead
@@ -150,22 +186,21 @@ def draw_charts(
         if summary.kind == "availability" and summary.series_count > summary.shown:
             frame = count_series_up(a.frame, summary.name)
         relative = f"charts/{slug(summary.name, 'query')}.png"
-        written.append(
-            charts.draw_metric_chart(
-                frame,
-                summary,
-                record.get("thresholds", ()),
-                a.span,
-                a.window,
-                a.milestones,
-                path_under(folder, relative),
-                zone,
-                baseline=a.baseline if record.get("baseline_result") else None,
-            )
+        draw = partial(
+            charts.draw_metric_chart,
+            frame,
+            summary,
+            record.get("thresholds", ()),
+            a.span,
+            a.window,
+            a.milestones,
+            path_under(folder, relative),
+            zone,
+            baseline=a.baseline if record.get("baseline_result") else None,
         )
         links = _live_links(record, a.window, targets)
-        shown.append(_shown(summary.title, relative, "impact", links))
-    return shown, written
+        planned.append((_shown(summary.title, relative, "impact", links), draw))
+    return planned
 
 
 def _shown(title: str, path: str, section: str, links: list[QueryLinks]) -> dict[str, Any]:

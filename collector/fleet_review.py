@@ -9,7 +9,6 @@ report a person has edited (the same rules as an incident's folder).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,11 +22,11 @@ from collector.config import Config, ConfigError, QuerySpec
 from collector.errors import SourceError
 from collector.output import Published, discard_staging, lock_for, make_staging, publish
 from collector.snapshot import SnapshotError
+from collector.snapshot import is_fleet_snapshot as is_fleet_snapshot
 from collector.timeutil import iso_utc, parse_time
 
 FLEET_KIND = "fleet"
 SCHEMA_VERSION = 1
-_FLEET_HEAD = re.compile(rb'^\s*\{\s*"kind"\s*:\s*"fleet"')
 
 
 @dataclass
@@ -160,15 +159,6 @@ def save_fleet_snapshot(snapshot: FleetSnapshot, path: Path) -> None:
     path.write_text(
         json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
     )
-
-
-def is_fleet_snapshot(path: Path) -> bool:
-    """True when the file starts like a fleet snapshot (read without parsing it whole)."""
-    try:
-        with Path(path).open("rb") as handle:
-            return bool(_FLEET_HEAD.match(handle.read(256)))
-    except OSError:
-        return False
 
 
 def load_fleet_snapshot(path: Path) -> FleetSnapshot:

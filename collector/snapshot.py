@@ -8,6 +8,7 @@ module imports no network code, so neither does an offline re-render.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -183,3 +184,15 @@ def _failures(gaps: list[Gap], prometheus: Mapping[str, Any]) -> dict[str, str]:
         if isinstance(r, Mapping) and r.get("error"):
             failed[f"query {r.get('name')}"] = f"Prometheus query '{r.get('name')}': {r['error']}"
     return failed
+
+
+_FLEET_HEAD = re.compile(rb'^\s*\{\s*"kind"\s*:\s*"fleet"')
+
+
+def is_fleet_snapshot(path: Path) -> bool:
+    """True when the file starts like a fleet review's snapshot (read without parsing it)."""
+    try:
+        with Path(path).open("rb") as handle:
+            return bool(_FLEET_HEAD.match(handle.read(256)))
+    except OSError:
+        return False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -23,6 +25,16 @@ def test_every_option_has_help_and_the_help_has_examples() -> None:
         assert f"collect {mode}" in result.output or f"collect {mode}" in " ".join(
             result.output.split()
         )
+
+
+def test_the_command_line_loads_no_heavy_library_until_a_mode_runs() -> None:
+    """`collect --help` stays quick: pandas, matplotlib and the HTTP clients load per mode."""
+    heavy = ("pandas", "matplotlib", "requests", "jinja2", "numpy", "weasyprint")
+    code = f"import sys, collector.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert loaded == "[]"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,97 @@
+"""Run a draft's independent drawing jobs in forked worker processes, started once per draft.
+
+The jobs are closures over data already in memory (the analysed frame can be large). Forking
+after they exist lets each worker read them as they are, copy-on-write: nothing is pickled but
+a job's number and the path it returns. Where forking is unsafe or pointless the jobs run here,
+one after another, with the same result:
+
+- not Linux (fork is missing on Windows and unsafe with macOS' system libraries);
+- one usable core, or a single job;
+- this process has other threads (the webhook server): a fork would copy their locks;
+- this process is itself a worker (batch mode already drafts one incident per core).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar, cast
+
+T = TypeVar("T")
+MAX_WORKERS = 4
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+# The jobs of the running `run_jobs` call, inherited by its forked workers.
+_JOBS: list[Callable[[], object]] = []
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def fork_workers(jobs: int) -> int:
+    """How many worker processes to fork for this many jobs; 0: run them here."""
+    workers = min(usable_cores(), jobs, MAX_WORKERS)
+    if (
+        workers < 2
+        or not sys.platform.startswith("linux")
+        or threading.active_count() > 1
+        or multiprocessing.parent_process() is not None
+    ):
+        return 0
+    return workers
+
+
+def run_jobs(
+    jobs: Sequence[Callable[[], T]], meanwhile: Callable[[], object] | None = None
+) -> list[T]:
+    """Every job's result, in order. `meanwhile` runs here while the workers draw."""
+    workers = fork_workers(len(jobs))
+    if workers == 0:
+        results = [job() for job in jobs]
+        if meanwhile is not None:
+            meanwhile()
+        return results
+    _JOBS[:] = jobs
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
+    )
+    try:
+        futures = [pool.submit(_run_job, number) for number in range(len(jobs))]
+        if meanwhile is not None:
+            meanwhile()
+        return [cast(T, future.result()) for future in futures]
+    finally:
+        # On Ctrl-C or a failed job: drop what has not started; a started chart ends in < 1 s.
+        pool.shutdown(wait=True, cancel_futures=True)
+        _JOBS.clear()
+
+
+def _run_job(number: int) -> object:
+    return _JOBS[number]()
+
+
+def _start_worker(parent: int) -> None:
+    # Ctrl-C reaches the whole process group: the parent alone says so and cleans up.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker holds copies of the parent's descriptors (the draft's lock among them):
+    # it must not outlive a killed parent.
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)

@@ -1,0 +1,132 @@
+"""Charts drawn in forked workers: the same files as one after another, and safe fallbacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import DEMO_CONFIG, DEMO_SNAPSHOT
+
+from collector import parallel
+from collector.parallel import fork_workers, run_jobs
+
+# Draws the demo's charts twice in a fresh, single-threaded interpreter: in workers, then here.
+DRAW_BOTH_WAYS = """
+import os, sys
+from datetime import datetime, timezone
+from pathlib import Path
+from collector import draft, parallel
+from collector.analysis.incident import analyse_snapshot
+from collector.config import load_config
+from collector.snapshot import load_snapshot
+
+config = load_config(Path(sys.argv[1]), {})
+snapshot = load_snapshot(Path(sys.argv[2]))
+now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
+assert parallel.fork_workers(2) == 2, "this test needs 2 cores and Linux"
+for name in ("forked", "serial"):
+    if name == "serial":
+        parallel.fork_workers = lambda jobs: 0
+    draft.draw_charts(analysis, Path(sys.argv[3]) / name, config.report.timezone)
+"""
+
+
+def test_charts_drawn_in_workers_are_the_files_drawn_one_after_another(tmp_path: Path) -> None:
+    if parallel.usable_cores() < 2 or not sys.platform.startswith("linux"):
+        pytest.skip("one core or not Linux: charts are drawn one after another")
+    subprocess.run(
+        [sys.executable, "-c", DRAW_BOTH_WAYS, str(DEMO_CONFIG), str(DEMO_SNAPSHOT), str(tmp_path)],
+        check=True,
+        timeout=300,
+    )
+    forked = sorted(p.relative_to(tmp_path / "forked") for p in tmp_path.glob("forked/**/*.png"))
+    serial = sorted(p.relative_to(tmp_path / "serial") for p in tmp_path.glob("serial/**/*.png"))
+    assert len(forked) > 5 and forked == serial
+    for name in forked:
+        drawn = (tmp_path / "forked" / name).read_bytes()
+        assert drawn == (tmp_path / "serial" / name).read_bytes(), name
+
+
+def test_results_keep_the_order_of_the_jobs() -> None:
+    assert run_jobs([lambda i=i: i * i for i in range(7)]) == [0, 1, 4, 9, 16, 25, 36]
+
+
+def test_meanwhile_runs_once_in_this_process() -> None:
+    calls: list[int] = []
+    assert run_jobs([lambda: 1, lambda: 2], meanwhile=lambda: calls.append(1)) == [1, 2]
+    assert calls == [1]
+
+
+def test_a_process_with_threads_never_forks() -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert fork_workers(8) == 0
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_one_job_or_one_core_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert fork_workers(1) == 0
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 1)
+    assert fork_workers(8) == 0
+
+
+def test_a_failing_job_fails_the_call() -> None:
+    def broken() -> int:
+        raise ValueError("no chart")
+
+    with pytest.raises(ValueError, match="no chart"):
+        run_jobs([lambda: 1, broken, lambda: 3])
+
+
+# Two jobs that say which process runs them, then hang: the parent is killed meanwhile.
+HANGING_JOBS = """
+import os, sys, time
+from pathlib import Path
+from collector.parallel import run_jobs
+
+def hang(name):
+    Path(sys.argv[1], name).write_text(str(os.getpid()))
+    time.sleep(120)
+
+run_jobs([lambda: hang("a"), lambda: hang("b")])
+"""
+
+
+def test_workers_do_not_outlive_a_killed_parent(tmp_path: Path) -> None:
+    if parallel.usable_cores() < 2 or not sys.platform.startswith("linux"):
+        pytest.skip("one core or not Linux: no workers")
+    parent = subprocess.Popen([sys.executable, "-c", HANGING_JOBS, str(tmp_path)])
+    try:
+        deadline = time.monotonic() + 60
+        while len(_pids(tmp_path)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = _pids(tmp_path)
+        assert len(workers) == 2
+    finally:
+        parent.kill()
+        parent.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _pids(folder: Path) -> list[int]:
+    return [int(text) for p in folder.iterdir() if (text := p.read_text()).isdigit()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
