@@ -18,6 +18,7 @@ from collector import pagerduty as pd_source
 from collector import prometheus as prom_source
 from collector.config import Config
 from collector.errors import SnapshotError as SnapshotError
+from collector.fleet_source import fleet_specs
 from collector.redact import redact_url
 from collector.snapshot_schema import SCHEMA_VERSION, check_pagerduty, check_snapshot
 from collector.timeutil import iso_utc
@@ -69,6 +70,12 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
         for r in results
         if r.get("dropped")
     )
+    context = prom_source.fetch_memory_context(
+        settings, ca, fleet_specs(settings.queries), end, selector
+    )
+    gaps.extend(
+        f"Prometheus 28-day context '{r['name']}': {r['error']}" for r in context if r["error"]
+    )
     rules = prom_source.fetch_alerting_rules(settings, ca)
     rules["evaluations"] = prom_source.evaluate_rules(
         settings, ca, rules["rules"], pd_source.read_paged_alertnames(pd_data), qrange
@@ -89,6 +96,7 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
             "padding_before_s": settings.padding_before.total_seconds(),
             "padding_after_s": settings.padding_after.total_seconds(),
             "results": results,
+            "memory_context": context,
             "alerting_rules": rules,
         },
         gaps=gaps,
