@@ -70,9 +70,10 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
         for r in results
         if r.get("dropped")
     )
-    context = prom_source.fetch_memory_context(
-        settings, ca, fleet_specs(settings.queries), end, selector
-    )
+    # The 28-day context of the memory queries that answered (a failed one would fail again).
+    answered = {r["name"] for r in results if not r["error"]}
+    specs = [spec for spec in fleet_specs(settings.queries) if spec.name in answered]
+    context = prom_source.fetch_memory_context(settings, ca, specs, end, selector)
     gaps.extend(
         f"Prometheus 28-day context '{r['name']}': {r['error']}" for r in context if r["error"]
     )
