@@ -17,9 +17,14 @@ from conftest import DEMO_CONFIG, DEMO_SNAPSHOT, environment
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer, start_prometheus
 
+from collector.analysis.fleet import Verdict
+from collector.analysis.memory_context import review_context
 from collector.config import load_config
 from collector.draft import build_draft
 from collector.snapshot import load_snapshot
+from collector.snapshot_schema import check_snapshot
+from report.labels import LABELS
+from report.memory_context import context_sentence
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 
@@ -117,3 +122,42 @@ def test_a_snapshot_without_context_still_renders_and_says_so(
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert sentence in report
     assert not list((tmp_path / "charts").glob("memory_context_*"))
+
+
+def _record(values: list[list[float | str]], error: str | None = None) -> dict[str, object]:
+    return {
+        "name": "memory_used",
+        "kind": "memory",
+        "query": "q",
+        "start": "2025-09-27T16:00:00Z",
+        "end": "2025-10-25T16:00:00Z",
+        "step": 3600,
+        "result": [{"metric": {"instance": "db-01:9100"}, "values": values}],
+        "error": error,
+    }
+
+
+def test_steady_then_spike_reads_as_a_sudden_spike_in_both_languages() -> None:
+    start = datetime(2025, 9, 27, 16, tzinfo=timezone.utc).timestamp()
+    hours = 28 * 24
+    values: list[list[float | str]] = [
+        [start + 3600 * h, str(50.0 + (0.5 if h % 2 else -0.5))] for h in range(hours - 2)
+    ]
+    values += [[start + 3600 * (hours - 2), "97"], [start + 3600 * (hours - 1), "99"]]
+    (context,) = review_context([_record(values)])
+    assert context.review.verdict is Verdict.STEADY
+    assert context_sentence(context.review, LABELS["en"]).startswith(
+        "Memory over 28 days: steady before the incident, a sudden spike"
+    )
+    assert context_sentence(context.review, LABELS["fr"]).startswith(
+        "Mémoire sur 28 jours : stable avant l'incident, un pic soudain"
+    )
+
+
+def test_a_failed_context_query_is_left_out_and_a_bad_record_is_refused() -> None:
+    assert review_context([_record([], error="Prometheus timed out")]) == []
+    data = json.loads(DEMO_SNAPSHOT.read_text(encoding="utf-8"))
+    data["prometheus"]["memory_context"] = [_record([[1.0, "NaN"], ["x", "1"]])]
+    assert check_snapshot(data) is not None
+    data["prometheus"]["memory_context"] = [_record([[1_759_000_000.0, "50"]])]
+    assert check_snapshot(data) is None
