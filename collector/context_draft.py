@@ -6,7 +6,7 @@ gets no chart (the report says so).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,14 @@ def context_charts(
     incident: tuple[datetime, datetime],
     folder: Path,
     words: Mapping[str, str],
+    instances: Collection[str],
 ) -> tuple[dict[str, dict[str, Any]], list[Path]]:
-    """Per instance, the report's chart entry (section "memory", with sentences) and files."""
+    """Per instance with a memory trend chart, the report's chart entry (section "memory",
+    with sentences) and its file."""
     by_instance: dict[str, list[HostContext]] = {}
     for context in review_context(prometheus.get(CONTEXT_KEY) or []):
-        by_instance.setdefault(context.review.instance, []).append(context)
+        if context.review.instance in instances:
+            by_instance.setdefault(context.review.instance, []).append(context)
     shown: dict[str, dict[str, Any]] = {}
     written: list[Path] = []
     for instance, contexts in by_instance.items():

@@ -62,6 +62,7 @@ def build_draft(
         (incident.created_at, incident.resolved_at or analysis.window[1]),
         folder,
         LABELS[config.report.language],
+        {t.instance for t in analysis.trends},
     )
     chart_list, written = place_context(chart_list, contexts), written + context_files
     context = {
