@@ -14,6 +14,7 @@ from collector import __version__
 from collector import pagerduty as pd_source
 from collector import prometheus as prom_source
 from collector.config import Config
+from collector.fleet_source import fleet_specs
 from collector.readers.prometheus import RawResult
 from collector.records import Gap, GapKind
 from collector.redact import redact_url
@@ -46,6 +47,15 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
     selector = settings.services.get(incident.service, "")
     results = prom_source.fetch_query_results(settings, ca, settings.queries, qrange, selector)
     gaps.extend(query_gaps(results))
+    # The 28-day context of the memory queries that answered (a failed one would fail again).
+    answered = {r["name"] for r in results if not r["error"]}
+    specs = [spec for spec in fleet_specs(settings.queries) if spec.name in answered]
+    context = prom_source.fetch_memory_context(settings, ca, specs, end, selector)
+    gaps.extend(
+        Gap("Prometheus", f"{r['name']} (28 days)", GapKind.UNFETCHED, str(r["error"]))
+        for r in context
+        if r["error"]
+    )
     rules = prom_source.fetch_alerting_rules(settings, ca)
     rules["evaluations"] = prom_source.evaluate_rules(
         settings, ca, rules["rules"], pd_source.read_paged_alertnames(pd_data), qrange
@@ -66,6 +76,7 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
             "padding_before_s": settings.padding_before.total_seconds(),
             "padding_after_s": settings.padding_after.total_seconds(),
             "results": results,
+            "memory_context": context,
             "alerting_rules": rules,
         },
         gaps=gaps,

@@ -20,6 +20,7 @@ from collector.analysis.memory import EXHAUSTION_HORIZON, MIN_GROWTH_PER_HOUR, M
 from collector.analysis.metrics import count_series_up
 from collector.analysis.timeline import EventGroup, group_repeats
 from collector.config import Config
+from collector.context_draft import context_charts, has_context, place_context
 from collector.parallel import run_jobs
 from collector.paths import path_under, slug
 from collector.readers.prometheus import RawResult
@@ -28,6 +29,7 @@ from collector.redact import redact_url
 from collector.snapshot import Snapshot
 from collector.timeutil import iso_utc, parse_time
 from report.figures_json import build_figures_json
+from report.labels import LABELS
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.pdf import pdf_unavailable, render_pdf
 from report.render import render_html, render_markdown
@@ -62,6 +64,15 @@ def build_draft(
         words,
         meanwhile=pdf_unavailable if config.report.pdf else None,
     )
+    incident = analysis.incident
+    contexts, context_files = context_charts(
+        snapshot.prometheus,
+        (incident.created_at, incident.resolved_at or analysis.window[1]),
+        folder,
+        LABELS[config.report.language],
+        {t.instance for t in analysis.trends},
+    )
+    chart_list, written = place_context(chart_list, contexts), written + context_files
     context = {
         "incident": analysis.incident,
         "fig": analysis.figures,
@@ -74,6 +85,7 @@ def build_draft(
         "crossings": analysis.crossings,
         "trends": analysis.trends,
         "trends_left_out": analysis.trends_left_out,
+        "no_memory_context": bool(analysis.trends) and not has_context(snapshot.prometheus),
         "idle_trends": analysis.idle_trends,
         "rule_condition": analysis.rule_condition,
         "delay_from_rule": analysis.delay_from_rule,

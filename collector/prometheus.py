@@ -33,6 +33,8 @@ MAX_POINTS = 11_000  # Prometheus rejects query_range asking for more points per
 _NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400)
 # Kinds whose "same window, one offset earlier" baseline is fetched and drawn.
 BASELINE_KINDS = ("traffic", "errors", "availability", "latency", "connections", "users")
+CONTEXT_SPAN = timedelta(days=28)  # the memory context fetched with an incident
+CONTEXT_STEP = 3600  # seconds: 673 points per series, one request per query
 # How many tries a request gets: the first, then urllib3's retries (see `_connect`).
 ATTEMPTS = 3
 
@@ -112,6 +114,25 @@ def fetch_query_results(
         with ThreadPoolExecutor(max_workers=settings.max_concurrency) as pool:
             futures = [pool.submit(_run_query, api, spec, qrange, selector) for spec in queries]
             return [f.result() for f in futures]
+
+
+def fetch_memory_context(
+    settings: PrometheusSettings,
+    ca_bundle: str | None,
+    queries: Sequence[QuerySpec],
+    end: datetime,
+    selector: str,
+) -> list[RawResult]:
+    """The given (memory, swap) queries over the CONTEXT_SPAN before `end`, hourly.
+
+    Records shaped like `fetch_query_results`'; a failing query is recorded, never fatal.
+    """
+    if not queries:
+        return []
+    last = math.ceil(end.timestamp() / CONTEXT_STEP) * CONTEXT_STEP
+    first = last - int(CONTEXT_SPAN.total_seconds())
+    qrange = QueryRange(from_unix(first), from_unix(last), CONTEXT_STEP)
+    return fetch_query_results(settings, ca_bundle, queries, qrange, selector)
 
 
 def connect(

@@ -213,6 +213,7 @@ SCHEMA: dict[str, Any] = {
                 "padding_before_s": _SECONDS,
                 "padding_after_s": _SECONDS,
                 "results": {"type": "array", "items": _RESULT},
+                "memory_context": {"type": "array", "items": _RESULT},  # optional: 28 days
                 "alerting_rules": _ALERTING_RULES,
             },
         },
@@ -253,6 +254,9 @@ def check_snapshot(data: Any) -> str | None:
         return f"{field_path(first.absolute_path)}: {_explain(first)}"
     prometheus = data["prometheus"]
     problem = _check_queries(prometheus.get("results", []), "prometheus.results")
+    if problem is None:
+        context = prometheus.get("memory_context", [])
+        problem = _check_queries(context, "prometheus.memory_context")
     if problem is None:
         evaluations = (prometheus.get("alerting_rules") or {}).get("evaluations", [])
         problem = _check_queries(evaluations, "prometheus.alerting_rules.evaluations")

@@ -304,6 +304,19 @@ SENTENCES: dict[str, str] = {
     "event_notified": "Notified {people} by {channel}",
     "event_reopened": "Reopened: {summary}",
     "chart_memory_trend": "Memory trend: {instance}",
+    # The host's 28 days of memory in the incident report (issue 14).
+    "context_title": "28-day context: {instance}",
+    "context_incident": "incident",
+    "context_trend": "fitted trend",
+    "context_rate": "{kind} over 28 days: {verdict}, {rate} %/day (95 % interval {low} to {high})",
+    "context_no_rate": "{kind} over 28 days: {verdict}",
+    "context_leak": "a long leak that grows again after each restart",
+    "context_growing": "growing steadily, a long leak",
+    "context_level_shift": "a step then a plateau, a sudden change",
+    "context_cyclic": "daily or weekly cycles with no net growth",
+    "context_high": "flat but high",
+    "context_steady": "steady before the incident, a sudden spike",
+    "context_none": "No 28-day context in this snapshot.",
 }
 
 # Fill-in hints: what only people know (issue 12).

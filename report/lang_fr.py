@@ -316,6 +316,21 @@ SENTENCES: dict[str, str] = {
     "event_notified": "Notifié·es : {people} par {channel}",
     "event_reopened": "Rouvert : {summary}",
     "chart_memory_trend": "Tendance mémoire : {instance}",
+    # The host's 28 days of memory in the incident report (issue 14).
+    "context_title": "Contexte sur 28 jours : {instance}",
+    "context_incident": "incident",
+    "context_trend": "tendance ajustée",
+    "context_rate": (
+        "{kind} sur 28 jours : {verdict}, {rate} %/jour (intervalle à 95 % : {low} à {high})"
+    ),
+    "context_no_rate": "{kind} sur 28 jours : {verdict}",
+    "context_leak": "une fuite longue, qui repart après chaque redémarrage",
+    "context_growing": "en croissance continue, une fuite longue",
+    "context_level_shift": "un saut de niveau puis un plateau, un changement soudain",
+    "context_cyclic": "des cycles journaliers ou hebdomadaires sans croissance nette",
+    "context_high": "stable mais élevé",
+    "context_steady": "stable avant l'incident, un pic soudain",
+    "context_none": "Pas de contexte sur 28 jours dans ce snapshot.",
 }
 
 # Fill-in hints: what only people know (issue 12).

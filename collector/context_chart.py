@@ -1,0 +1,73 @@
+"""The 28-day memory context of one host: a small chart beside its incident-window trend.
+
+Data in, PNG path out; Agg backend, object-oriented API. Words come from the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.dates as mdates  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from collector.analysis.fleet import Verdict  # noqa: E402
+from collector.analysis.memory_context import HostContext  # noqa: E402
+from collector.charts import PALETTE, _num, _plain, _save  # noqa: E402
+from collector.fleet_charts import INCIDENT_COLOR, _dates, thin_for_drawing  # noqa: E402
+
+SIZE = (8.0, 2.2)  # inches: small, under the host's memory trend chart
+DPI = 130
+FITTED = (Verdict.LEAK, Verdict.GROWING)
+
+
+def draw_context_chart(
+    contexts: Sequence[HostContext],
+    window: tuple[datetime, datetime],
+    title: str,
+    words: Mapping[str, str],
+    path: Path,
+) -> Path:
+    """One host's memory (and swap) in % over the context window, the incident shaded."""
+    fig = Figure(figsize=SIZE, dpi=DPI)
+    ax = fig.add_subplot()
+    for number, context in enumerate(contexts):
+        times, values = thin_for_drawing(context.times, context.values)
+        label = words.get(f"kind_{context.review.kind}", context.review.kind)
+        ax.plot(_dates(times), values, color=PALETTE[number * 2], linewidth=0.9, label=label)
+        if context.review.verdict in FITTED:
+            _draw_fit(ax, context, words["context_trend"])
+    # Minutes in four weeks are a hair: a line marks the start, the span its length.
+    ax.axvspan(_num(window[0]), _num(window[1]), color=INCIDENT_COLOR, alpha=0.3, linewidth=0)
+    ax.axvline(
+        _num(window[0]), color=INCIDENT_COLOR, linewidth=1.6, label=words["context_incident"]
+    )
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("%", fontsize=8)
+    ax.xaxis.set_major_locator(mdates.DayLocator(interval=7))  # type: ignore[no-untyped-call]
+    ax.xaxis.set_minor_locator(mdates.DayLocator())  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
+    ax.tick_params(labelsize=7.5)
+    ax.grid(color="#e5e5e5", linewidth=0.5)
+    ax.set_xlim(_num(contexts[0].span[0]), _num(contexts[0].span[1]))
+    ax.set_title(_plain(title), loc="left", fontsize=9)
+    ax.legend(loc="upper left", fontsize=7, frameon=False, ncol=4)
+    fig.subplots_adjust(left=0.07, right=0.98, top=0.86, bottom=0.14)
+    return _save(fig, path)
+
+
+def _draw_fit(ax: Axes, context: HostContext, label: str) -> None:
+    r = context.review
+    if r.growth_percent_per_day is None or r.fit_start is None or r.fit_end is None:
+        return
+    days = (r.fit_end - r.fit_start) / timedelta(days=1)
+    ends = [_num(r.fit_start), _num(r.fit_end)]
+    start = r.fit_intercept_percent or 0.0
+    line = [start, start + r.growth_percent_per_day * days]
+    ax.plot(ends, line, color="#000000", linewidth=1.0, linestyle="--", label=label)

@@ -1,0 +1,68 @@
+"""The report's 28-day memory context: one small chart per host, with its sentences.
+
+Reads the snapshot's optional `prometheus.memory_context`; no network. A snapshot without it
+gets no chart (the report says so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from collector.analysis.memory_context import HostContext, review_context
+from collector.context_chart import draw_context_chart
+from collector.paths import path_under, slug
+from report.memory_context import context_sentence
+
+CONTEXT_KEY = "memory_context"
+
+
+def has_context(prometheus: Mapping[str, Any]) -> bool:
+    """Whether the snapshot was collected with the 28-day memory context."""
+    return CONTEXT_KEY in prometheus
+
+
+def context_charts(
+    prometheus: Mapping[str, Any],
+    incident: tuple[datetime, datetime],
+    folder: Path,
+    words: Mapping[str, str],
+    instances: Collection[str],
+) -> tuple[dict[str, dict[str, Any]], list[Path]]:
+    """Per instance with a memory trend chart, the report's chart entry (section "memory",
+    with sentences) and its file."""
+    by_instance: dict[str, list[HostContext]] = {}
+    for context in review_context(prometheus.get(CONTEXT_KEY) or []):
+        if context.review.instance in instances:
+            by_instance.setdefault(context.review.instance, []).append(context)
+    shown: dict[str, dict[str, Any]] = {}
+    written: list[Path] = []
+    for instance, contexts in by_instance.items():
+        relative = f"charts/memory_context_{slug(instance)}.png"
+        title = words["context_title"].format(instance=instance)
+        path = path_under(folder, relative)
+        written.append(draw_context_chart(contexts, incident, title, words, path))
+        sentences = [context_sentence(c.review, words) for c in contexts]
+        shown[instance] = {
+            "title": title,
+            "path": relative,
+            "section": "memory",
+            "links": [],
+            "sentences": sentences,
+        }
+    return shown, written
+
+
+def place_context(
+    charts: list[dict[str, Any]], contexts: Mapping[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The charts with each host's context chart right after its memory trend chart."""
+    after = {f"charts/memory_trend_{slug(i)}.png": entry for i, entry in contexts.items()}
+    placed: list[dict[str, Any]] = []
+    for chart in charts:
+        placed.append(chart)
+        if chart["path"] in after:
+            placed.append(after.pop(chart["path"]))
+    return placed + list(after.values())
