@@ -125,9 +125,10 @@ def main(
     """Draft a post-incident report from PagerDuty events and Prometheus metrics.
 
     Writes OUT/<INCIDENT_ID>/ with report.md, report.html, report.pdf, figures.json,
-    charts/*.png, timeline.csv and snapshot.json. Settings come from --config and the environment: PAGERDUTY_API_TOKEN,
-    PAGERDUTY_BASE_URL, PROMETHEUS_URL, and SSL_CERT_FILE / REQUESTS_CA_BUNDLE for TLS trust.
-    A report.md that a person has edited is never overwritten: the new draft goes beside it.
+    charts/*.png, timeline.csv and snapshot.json. Settings come from --config and the
+    environment: PAGERDUTY_API_TOKEN, PAGERDUTY_BASE_URL, PROMETHEUS_URL, and SSL_CERT_FILE /
+    REQUESTS_CA_BUNDLE for TLS trust. A report.md that a person has edited is never
+    overwritten: the new draft goes beside it.
 
     \b
     Examples:
