@@ -163,6 +163,8 @@ def main(
     except (click.ClickException, click.exceptions.Exit):
         raise
     except Exception as exc:  # a bug: one line that names it, never a traceback
+        if _caused_by_interrupt(exc):
+            _interrupted()
         raise click.ClickException(
             f"unexpected {type(exc).__name__}: {_one_line(str(exc))[:200]} (this is a bug in"
             " collect: please report it, with the command you ran)"
@@ -231,6 +233,18 @@ def _interrupted() -> NoReturn:
     """Ctrl-C: one line, exit 130; publishing is atomic, so nothing is left half-written."""
     click.echo(INTERRUPTED, err=True)
     sys.exit(EXIT_INTERRUPTED)
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    # A Ctrl-C while a class is being built arrives wrapped ("Error calling __set_name__").
+    seen: BaseException | None = exc
+    for _ in range(20):
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _one_line(text: str) -> str:
