@@ -50,16 +50,32 @@ def draw_context_chart(
     )
     ax.set_ylim(0, 105)
     ax.set_ylabel("%", fontsize=8)
-    ax.xaxis.set_major_locator(mdates.DayLocator(interval=7))  # type: ignore[no-untyped-call]
-    ax.xaxis.set_minor_locator(mdates.DayLocator())  # type: ignore[no-untyped-call]
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
+    start, end = _shown_range(contexts)
+    if end - start >= timedelta(days=7):
+        ax.xaxis.set_major_locator(mdates.DayLocator(interval=7))  # type: ignore[no-untyped-call]
+        ax.xaxis.set_minor_locator(mdates.DayLocator())  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
+    else:  # a host with a short history: its days (or hours), not four empty weeks
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M"))  # type: ignore[no-untyped-call]
     ax.tick_params(labelsize=7.5)
     ax.grid(color="#e5e5e5", linewidth=0.5)
-    ax.set_xlim(_num(contexts[0].span[0]), _num(contexts[0].span[1]))
+    # A little room on the right, so the last date label is not cut at the frame's edge.
+    ax.set_xlim(_num(start), _num(end + (end - start) * 0.03))
     ax.set_title(_plain(title), loc="left", fontsize=9)
     ax.legend(loc="upper left", fontsize=7, frameon=False, ncol=4)
     fig.subplots_adjust(left=0.07, right=0.98, top=0.86, bottom=0.14)
     return _save(fig, path)
+
+
+def _shown_range(contexts: Sequence[HostContext]) -> tuple[datetime, datetime]:
+    """The window fetched, starting at the first sample when the history is shorter."""
+    start, end = contexts[0].span
+    firsts = [float(c.times[0]) for c in contexts if len(c.times)]
+    if firsts:
+        first = datetime.fromtimestamp(min(firsts), tz=start.tzinfo)
+        start = max(start, first - (end - first) * 0.05)
+    return start, end
 
 
 def _draw_fit(ax: Axes, context: HostContext, label: str) -> None:
