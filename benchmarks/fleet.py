@@ -77,9 +77,12 @@ def write_fleet(gen: ModuleType, hosts: int, days: int, out_dir: Path) -> tuple[
             out.write("# TYPE node_memory_MemAvailable_bytes gauge\n")
             for label, values in zip(labels, available, strict=True):
                 head = f"node_memory_MemAvailable_bytes{{{label}}} "
-                out.write("".join(
-                    f"{head}{v} {t}\n" for v, t in zip(values[inside].tolist(), stamps, strict=True)
-                ))
+                out.write(
+                    "".join(
+                        f"{head}{v} {t}\n"
+                        for v, t in zip(values[inside].tolist(), stamps, strict=True)
+                    )
+                )
             out.write("# EOF\n")
         files.append(path)
     return files, 2 * hosts * times.size
@@ -123,16 +126,31 @@ def run_review(url: str, until: str, scratch: Path) -> dict[str, Any]:
     """One `collect --memory-trends 28d` process: wall time, peak RSS, requests."""
     out = scratch / "out"
     rss_file = scratch / "rss"
-    command = [str(GNU_TIME), "-f", "%M", "-o", str(rss_file), str(COLLECT), "--memory-trends",
-               "28d", "--until", until, "--out", str(out), "--lang", "en"]
+    command = [
+        str(GNU_TIME),
+        "-f",
+        "%M",
+        "-o",
+        str(rss_file),
+        str(COLLECT),
+        "--memory-trends",
+        "28d",
+        "--until",
+        until,
+        "--out",
+        str(out),
+        "--lang",
+        "en",
+    ]
     empty = scratch / "no-incidents"
     empty.mkdir(exist_ok=True)
     with PagerDutySimulator(empty, TOKEN) as sim:
         env = environment(sim, url)
         before = _queries_seen(url)
         started = time.perf_counter()
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False,
-                              timeout=1800)
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, check=False, timeout=1800
+        )
         wall = time.perf_counter() - started
         pd_requests = len(sim.requests)
     if done.returncode != 0:
@@ -171,8 +189,10 @@ def main() -> int:
         generated = time.perf_counter() - started
         size = sum(f.stat().st_size for f in files)
         last = int(gen.UNTIL.timestamp())
-        checks = [("count(node_memory_MemAvailable_bytes)", last - args.days * 86400 + 60),
-                  ("count(node_memory_MemAvailable_bytes)", last)]
+        checks = [
+            ("count(node_memory_MemAvailable_bytes)", last - args.days * 86400 + 60),
+            ("count(node_memory_MemAvailable_bytes)", last),
+        ]
         server, backfill = load_prometheus(files, work / "prom", checks)
         try:
             compaction, blocks = wait_for_compaction(server.url)

@@ -34,12 +34,13 @@ from urllib.parse import parse_qs, urlsplit  # noqa: E402
 import httpx2  # noqa: E402
 import requests  # noqa: E402
 
-from collector import draft, output  # noqa: E402
-from collector import pagerduty as pd_source  # noqa: E402
-from collector import prometheus as prom_source  # noqa: E402
-from collector.collect import collect_snapshot  # noqa: E402
+from collector import output  # noqa: E402
 from collector.config import Config, load_config  # noqa: E402
-from collector.prometheus import expand_query  # noqa: E402
+from collector.sources import pagerduty as pd_source  # noqa: E402
+from collector.sources import prometheus as prom_source  # noqa: E402
+from collector.sources.collect import collect_snapshot  # noqa: E402
+from collector.sources.prometheus import expand_query  # noqa: E402
+from report import draft  # noqa: E402
 
 IMPORT_SECONDS = time.perf_counter() - IMPORT_START
 

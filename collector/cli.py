@@ -183,7 +183,7 @@ def _run(
     """Check every input, then run the one mode asked for."""
     from collector.config import load_config
     from collector.output import check_out_dir, clean_leftovers, publish_draft
-    from collector.snapshot import is_fleet_snapshot, load_snapshot
+    from collector.snapshot.store import is_fleet_snapshot, load_snapshot
 
     incident_id, snapshot_path = modes["--incident"], modes["--snapshot"]
     window = _window(modes["--resolved-since"])
@@ -199,7 +199,7 @@ def _run(
         _run_batch(config, window, out_dir, metrics_file)
         return
     if address is not None:
-        from collector.webhook import serve_webhooks
+        from collector.jobs.webhook import serve_webhooks
 
         _warn_without_pdf(config)
         serve_webhooks(config, out_dir, *address, log=_log)
@@ -215,7 +215,9 @@ def _run(
     if isinstance(snapshot_path, Path):
         snapshot = load_snapshot(snapshot_path)
     else:
-        from collector.collect import collect_snapshot  # the network clients, only to collect
+        from collector.sources.collect import (
+            collect_snapshot,  # the network clients, only to collect
+        )
 
         snapshot = collect_snapshot(config, str(incident_id))
     # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
@@ -254,8 +256,8 @@ def _one_line(text: str) -> str:
 def _window(text: object) -> timedelta | None:
     if not isinstance(text, str):
         return None
-    from collector.batch import MAX_WINDOW
     from collector.config import parse_duration
+    from collector.jobs.batch import MAX_WINDOW
 
     try:
         window = parse_duration(text)
@@ -270,8 +272,8 @@ def _window(text: object) -> timedelta | None:
 
 
 def _run_batch(config: Config, window: timedelta, out_dir: Path, metrics_file: Path | None) -> None:
-    from collector.batch import run_batch
-    from collector.monitoring import write_batch_metrics
+    from collector.jobs.batch import run_batch
+    from collector.jobs.monitoring import write_batch_metrics
 
     started = time.time()
     bar = _progress_bar if sys.stderr.isatty() else None  # cron, systemd, pods: plain lines
@@ -298,7 +300,9 @@ def _run_fleet_review(
     force: bool,
 ) -> None:
     from collector.config import parse_duration
-    from collector.fleet_review import collect_fleet_snapshot, load_fleet_snapshot, publish_review
+    from collector.jobs.fleet_review import publish_review
+    from collector.snapshot.fleet import load_fleet_snapshot
+    from collector.sources.collect_fleet import collect_fleet_snapshot
 
     if snapshot_path is not None:
         snapshot = load_fleet_snapshot(snapshot_path)

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING
 from filelock import FileLock, Timeout
 
 from collector.config import Config
-from collector.draft import build_draft
 from collector.errors import OutputError
 from collector.paths import is_report_folder, path_under, shorten
-from collector.snapshot import Snapshot, lost_data, read_published, save_snapshot
+from collector.snapshot.store import Snapshot, lost_data, read_published, save_snapshot
+from report.draft import build_draft
 
 if TYPE_CHECKING:
-    from collector.handoff import HandOff
+    from collector.jobs.handoff import HandOff
 
 STATE_FILE = ".collector.json"
 REPORT = "report.md"
@@ -149,7 +149,7 @@ def publish(
     """Move the staged draft to out_dir/incident_id, respecting human edits.
 
     `lost` says what the new draft lacks that the published one has (see
-    `collector.snapshot.lost_data`): such a draft is kept aside like one beside an edit.
+    `collector.snapshot.store.lost_data`): such a draft is kept aside like one beside an edit.
     """
     _check_id(incident_id)
     final = path_under(out_dir, incident_id)
@@ -236,7 +236,9 @@ def publish_draft(
                 lost = lost_data(snapshot, published) if published is not None else []
                 result = publish(staging, out_dir, incident_id, force=force, stamp=stamp, lost=lost)
                 if announce and result.status in NEW_REPORT:
-                    from collector.handoff import hand_off  # network clients, only when announcing
+                    from collector.jobs.handoff import (
+                        hand_off,  # network clients, only when announcing
+                    )
 
                     handoff = hand_off(
                         draft.analysis, snapshot, config, out_dir, result.folder / STATE_FILE

@@ -1,7 +1,7 @@
 """The words of the hand-off messages: the chat notice (Slack, Teams, JSON) and the PagerDuty note.
 
 Facts in (`DraftFacts`), a JSON-ready payload or a sentence out; the words live in
-`report.labels.HANDOFF`, in French and English.
+`report.words.labels.HANDOFF`, in French and English.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from collector.analysis.handoff import DraftFacts, RtoVerdict
-from report.labels import HANDOFF
 from report.render import format_minutes
+from report.words.labels import HANDOFF
 
 # MessageCard accent: green when the RTO was met, orange otherwise.
 TEAMS_COLOURS = {RtoVerdict.MET: "2EB886", RtoVerdict.MISSED: "E8912D"}

@@ -18,7 +18,7 @@ from markdown_it.common.utils import escapeHtml
 from collector.errors import TemplateError as TemplateError
 from collector.redact import redact_url
 from collector.timeutil import format_clock
-from report.labels import LABELS
+from report.words.labels import LABELS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 MARKDOWN_TEMPLATE = "report.md.j2"

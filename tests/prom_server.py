@@ -77,16 +77,21 @@ class PrometheusServer:
     def __enter__(self) -> PrometheusServer:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
 
 def find_binaries() -> tuple[str, str]:
     """Paths of `promtool` and `prometheus`, or a RuntimeError saying what to install."""
     promtool, prometheus = shutil.which("promtool"), shutil.which("prometheus")
-    missing = [name for name, path in (("promtool", promtool), ("prometheus", prometheus))
-               if path is None]
+    missing = [
+        name for name, path in (("promtool", promtool), ("prometheus", prometheus)) if path is None
+    ]
     if promtool is None or prometheus is None:
         raise RuntimeError(f"{' and '.join(missing)} not found on PATH: {INSTALL_HINT}")
     return promtool, prometheus
@@ -96,7 +101,10 @@ def backfill(promtool: str, om_file: Path, data_dir: Path) -> None:
     """Write TSDB blocks for one OpenMetrics file into data_dir."""
     result = subprocess.run(
         [promtool, "tsdb", "create-blocks-from", "openmetrics", str(om_file), str(data_dir)],
-        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
     )
     if result.returncode != 0:
         raise RuntimeError(
@@ -130,7 +138,10 @@ def free_port() -> int:
 
 
 def start_prometheus(
-    om_files: Sequence[Path], workdir: Path, *, timeout: float = 60.0,
+    om_files: Sequence[Path],
+    workdir: Path,
+    *,
+    timeout: float = 60.0,
     rule_files: Sequence[Path] = (),
 ) -> PrometheusServer:
     """Backfill the files into workdir/data and start Prometheus on them; wait until it answers.
@@ -175,8 +186,9 @@ class _BindError(Exception):
     """Prometheus exited because its listen port was taken."""
 
 
-def _launch(prometheus: str, config: Path, data_dir: Path, log_path: Path,
-            port: int) -> PrometheusServer:
+def _launch(
+    prometheus: str, config: Path, data_dir: Path, log_path: Path, port: int
+) -> PrometheusServer:
     args = [
         prometheus,
         f"--config.file={config}",
@@ -190,14 +202,25 @@ def _launch(prometheus: str, config: Path, data_dir: Path, log_path: Path,
     with log_path.open("ab") as log:
         offset = log.tell()
         # The child keeps its own copy of the log descriptor; ours is closed on leaving `with`.
-        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
-                                   stderr=subprocess.STDOUT, cwd=data_dir.parent)
-    return PrometheusServer(url=f"http://127.0.0.1:{port}", data_dir=data_dir, process=process,
-                            log_path=log_path, log_offset=offset)
+        process = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=data_dir.parent,
+        )
+    return PrometheusServer(
+        url=f"http://127.0.0.1:{port}",
+        data_dir=data_dir,
+        process=process,
+        log_path=log_path,
+        log_offset=offset,
+    )
 
 
-def _wait_ready(server: PrometheusServer, bounds: Sequence[tuple[float, float]],
-                deadline: float) -> None:
+def _wait_ready(
+    server: PrometheusServer, bounds: Sequence[tuple[float, float]], deadline: float
+) -> None:
     with requests.Session() as session:
         while True:
             if server.process.poll() is not None:
@@ -208,8 +231,11 @@ def _wait_ready(server: PrometheusServer, bounds: Sequence[tuple[float, float]],
                     f"Prometheus exited with code {server.process.returncode} before it was"
                     f" ready:\n{tail}"
                 )
-            if (READY_LINE in server.log_text() and _is_ready(session, server.url)
-                    and _has_data(session, server.url, bounds)):
+            if (
+                READY_LINE in server.log_text()
+                and _is_ready(session, server.url)
+                and _has_data(session, server.url, bounds)
+            ):
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(
@@ -226,8 +252,7 @@ def _is_ready(session: requests.Session, url: str) -> bool:
         return False
 
 
-def _has_data(session: requests.Session, url: str,
-              bounds: Sequence[tuple[float, float]]) -> bool:
+def _has_data(session: requests.Session, url: str, bounds: Sequence[tuple[float, float]]) -> bool:
     # /-/ready only means the TSDB opened; asking for samples at both ends of every file proves
     # that the first and the last backfilled blocks are really being served.
     for low, high in bounds:
@@ -235,7 +260,8 @@ def _has_data(session: requests.Session, url: str,
             try:
                 response = session.get(
                     f"{url}/api/v1/query",
-                    params={"query": 'count({__name__=~".+"})', "time": str(moment)}, timeout=5,
+                    params={"query": 'count({__name__=~".+"})', "time": str(moment)},
+                    timeout=5,
                 )
                 result = response.json()["data"]["result"] if response.ok else []
             except (requests.RequestException, ValueError, KeyError):

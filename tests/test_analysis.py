@@ -9,8 +9,8 @@ import pandas as pd
 from collector.analysis.figures import compute_incident_figures
 from collector.analysis.metrics import detect_threshold_crossings, summarize_queries
 from collector.analysis.timeline import build_timeline, group_repeats
-from collector.readers.prometheus import read_query_results
 from collector.records import AlertInterval, Incident, LogEntry
+from collector.snapshot.prometheus import read_query_results
 
 T0 = datetime(2025, 10, 25, 14, 32, tzinfo=timezone.utc)
 

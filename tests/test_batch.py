@@ -20,8 +20,8 @@ from conftest import DEMO_CONFIG, environment
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 
-from collector.batch import BatchSummary, run_batch
 from collector.config import Config, ConfigError, load_config
+from collector.jobs.batch import BatchSummary, run_batch
 from collector.output import is_edited
 
 ALL = ["P7DBOOM", "PBIGLOG", "PLOWURG"]  # the fixtures, in the order they were resolved

@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from collector import charts
 from collector.analysis.metrics import summarize_queries
-from collector.readers.prometheus import QueryResult
+from collector.snapshot.prometheus import QueryResult
+from report.charts import incident as charts
 
 T0 = datetime(2025, 10, 25, 22, 0, tzinfo=timezone.utc)
 TITLE = "データベース停止 — انقطاع الخدمة 🔥 Événement"
@@ -29,7 +29,7 @@ def test_a_title_in_japanese_arabic_and_emoji_draws_without_a_warning(tmp_path: 
     script = (
         "from datetime import datetime, timedelta, timezone\n"
         "from pathlib import Path\n"
-        "from collector import charts\n"
+        "from report.charts import incident as charts\n"
         "t = datetime(2025, 10, 25, 22, 0, tzinfo=timezone.utc)\n"
         f"charts.draw_timeline_chart([], [], {{'detected': t}}, (t, t + timedelta(hours=5)),"
         f" {TITLE!r}, Path({str(tmp_path / 'x.png')!r}), 'Asia/Tokyo')\n"

@@ -13,7 +13,11 @@ BIN = Path(sys.executable).parent
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     """Run a tool installed beside this interpreter, from the project root."""
     return subprocess.run(
-        [str(BIN / args[0]), *args[1:]], cwd=ROOT, capture_output=True, text=True, check=False,
+        [str(BIN / args[0]), *args[1:]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
         timeout=300,
     )
 

@@ -18,7 +18,7 @@ from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 
 from collector.config import load_config
-from collector.snapshot import collect_snapshot
+from collector.sources.collect import collect_snapshot
 
 # Fixed stand-ins for what changes from run to run (ports, clock, version), so the bundled
 # snapshot says plainly that it came from the test servers.

@@ -23,11 +23,11 @@ from collector.analysis.fleet_links import (
 )
 from collector.analysis.fleet_series import ReviewedSeries, choose_detail_hosts, daily_matrix
 from collector.config import FleetSettings
-from collector.fleet_charts import MAX_HEATMAP_ROWS, draw_heatmap
-from collector.fleet_review import is_fleet_snapshot, load_fleet_snapshot
-from collector.fleet_source import instance_regex
-from collector.snapshot import SnapshotError
-from report.fleet_labels import FLEET_LABELS
+from collector.snapshot.fleet import load_fleet_snapshot
+from collector.snapshot.store import SnapshotError, is_fleet_snapshot
+from collector.sources.fleet import instance_regex
+from report.charts.fleet import MAX_HEATMAP_ROWS, draw_heatmap
+from report.words.fleet import FLEET_LABELS
 
 UNTIL = datetime(2026, 3, 29, tzinfo=timezone.utc)
 
@@ -45,8 +45,11 @@ def test_instance_regex_matches_exactly_the_batch() -> None:
 
 def test_selector_parsing_and_matching() -> None:
     matchers = parse_selector('instance=~"db-0[12]:.*", job!="blackbox",env="prod"')
-    assert matchers == [("instance", "=~", "db-0[12]:.*"), ("job", "!=", "blackbox"),
-                        ("env", "=", "prod")]
+    assert matchers == [
+        ("instance", "=~", "db-0[12]:.*"),
+        ("job", "!=", "blackbox"),
+        ("env", "=", "prod"),
+    ]
     assert selector_matches(matchers, {"instance": "db-01:9100", "job": "node", "env": "prod"})
     assert not selector_matches(matchers, {"instance": "db-03:9100", "env": "prod"})
     assert not selector_matches(matchers, {"instance": "xdb-01:9100", "env": "prod"})  # anchored
@@ -56,18 +59,24 @@ def test_selector_parsing_and_matching() -> None:
 
 def _incident(title: str, service: str = "Other", trigger: str = "") -> dict[str, object]:
     minute = len(title) % 60  # distinct titles, distinct times: the links come oldest first
-    return {"id": f"P{title[:3]}", "title": title, "created_at":
-            f"2026-03-20T10:{minute:02d}:00Z", "service": {"summary": service},
-            "first_trigger_log_entry": {"summary": trigger}}
+    return {
+        "id": f"P{title[:3]}",
+        "title": title,
+        "created_at": f"2026-03-20T10:{minute:02d}:00Z",
+        "service": {"summary": service},
+        "first_trigger_log_entry": {"summary": trigger},
+    }
 
 
 def test_incidents_link_by_service_or_by_the_host_name_as_a_word() -> None:
-    incidents = read_fleet_incidents([
-        _incident("OOM on web-03"),
-        _incident("Disk full on web-030"),
-        _incident("Latency", service="Shop"),
-        _incident("Pager", trigger="HostMemoryHigh: WEB-03 above 95 %"),
-    ])
+    incidents = read_fleet_incidents(
+        [
+            _incident("OOM on web-03"),
+            _incident("Disk full on web-030"),
+            _incident("Latency", service="Shop"),
+            _incident("Pager", trigger="HostMemoryHigh: WEB-03 above 95 %"),
+        ]
+    )
     labels = {"instance": "web-03:9100", "job": "node"}
     links = link_incidents(incidents, labels, {"Shop": 'instance=~"web-0[1-3]:.*"'})
     assert [(h.incident.title, h.linked_by) for h in links] == [
@@ -86,9 +95,14 @@ def _reviewed(name: str, values: np.ndarray) -> ReviewedSeries:
 
 def _grid(series: dict[str, np.ndarray]) -> dict[str, object]:
     start = UNTIL - timedelta(hours=671)
-    return {"start": start.isoformat(), "step": 3600, "series": [
-        {"metric": {"instance": name}, "values": values.tolist()}
-        for name, values in series.items()]}
+    return {
+        "start": start.isoformat(),
+        "step": 3600,
+        "series": [
+            {"metric": {"instance": name}, "values": values.tolist()}
+            for name, values in series.items()
+        ],
+    }
 
 
 def test_detail_goes_to_the_loud_hosts_most_urgent_first_and_is_capped() -> None:
@@ -112,10 +126,14 @@ def test_daily_matrix_rows_follow_the_ranking_and_days_are_the_averaged_ones() -
     start = datetime(2026, 3, 1, tzinfo=timezone.utc)
     a = [10.0] * 24 + [20.0, 40.0] + [None] * 22 + [None] * 24 + [99.0]  # the 99 is at `until`
     b = [50.0] * 24 + [60.0] * 24 + [70.0] * 24 + [99.0]
-    grid = {"start": start.isoformat(), "step": 3600, "series": [
-        {"metric": {"instance": "a"}, "values": a},
-        {"metric": {"instance": "b"}, "values": b},
-    ]}
+    grid = {
+        "start": start.isoformat(),
+        "step": 3600,
+        "series": [
+            {"metric": {"instance": "a"}, "values": a},
+            {"metric": {"instance": "b"}, "values": b},
+        ],
+    }
     frame = daily_matrix(grid, ["b", "a"], start + timedelta(days=3))
     assert list(frame.index) == ["b", "a"]
     assert [str(d) for d in frame.columns] == ["2026-03-01", "2026-03-02", "2026-03-03"]
@@ -126,8 +144,11 @@ def test_daily_matrix_rows_follow_the_ranking_and_days_are_the_averaged_ones() -
 def test_a_heatmap_of_2000_hosts_shows_the_top_rows_and_the_fleet_spread(tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     days = pd.date_range("2026-03-01", periods=28, freq="D").date
-    frame = pd.DataFrame(rng.uniform(10, 95, (2000, 28)), columns=days,
-                         index=[f"host-{i:04d}.example.com:9100" for i in range(2000)])
+    frame = pd.DataFrame(
+        rng.uniform(10, 95, (2000, 28)),
+        columns=days,
+        index=[f"host-{i:04d}.example.com:9100" for i in range(2000)],
+    )
     path = draw_heatmap(frame, "Memory used", FLEET_LABELS["en"], tmp_path / "heatmap.png")
     from matplotlib.image import imread
 
@@ -153,7 +174,7 @@ def test_review_window_is_what_the_analysis_sees() -> None:
 
 
 def test_thinning_keeps_every_peak_and_restart() -> None:
-    from collector.fleet_charts import thin_for_drawing
+    from report.charts.fleet import thin_for_drawing
 
     times = np.arange(8065, dtype=np.float64) * 300
     values = 30 + (np.arange(8065) % 1000) / 1000 * 60  # a sawtooth, 8 restarts
@@ -175,8 +196,9 @@ def test_until_accepts_iso_8601_dates_and_times_with_a_zone() -> None:
 
 def test_every_fleet_word_exists_in_both_languages_and_the_template_uses_known_ones() -> None:
     assert FLEET_LABELS["fr"].keys() == FLEET_LABELS["en"].keys()
-    template = (Path(__file__).resolve().parents[1] / "report" / "templates"
-                / "memory_trends.md.j2").read_text(encoding="utf-8")
+    template = (
+        Path(__file__).resolve().parents[1] / "report" / "templates" / "memory_trends.md.j2"
+    ).read_text(encoding="utf-8")
     used = set(re.findall(r"\bW\.([a-z_]+)", template))
     assert used and used <= FLEET_LABELS["en"].keys()
     verdicts = ("leak", "growing", "level shift", "cyclic", "high", "steady", "memory", "swap")

@@ -21,7 +21,7 @@ from prom_server import PrometheusServer
 from vm_server import VictoriaMetricsServer
 
 from collector.cli import main
-from collector.fleet_draft import CSV_COLUMNS
+from report.fleet_draft import CSV_COLUMNS
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 FOLDER = "memory-trends-2026-03-29"
@@ -42,8 +42,17 @@ def run_review(
     out = tmp_path / "out"
     result = CliRunner().invoke(
         main,
-        ["--memory-trends", "28d", "--until", FLEET_UNTIL, "--config", str(config),
-         "--out", str(out), *args],
+        [
+            "--memory-trends",
+            "28d",
+            "--until",
+            FLEET_UNTIL,
+            "--config",
+            str(config),
+            "--out",
+            str(out),
+            *args,
+        ],
         env=env or {"PROMETHEUS_URL": url, "PAGERDUTY_API_TOKEN": ""},
     )
     return result, out / FOLDER
@@ -80,8 +89,14 @@ def test_review_writes_every_file_and_states_the_missing_token(
     assert f"drafted {folder / 'report.md'}" in result.output
     assert "incidents were not linked" in result.output
     names = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
-    assert {"report.md", "report.html", "hosts.csv", "snapshot.json",
-            "charts/top_hosts.png", "charts/heatmap_memory_used.png"} <= names
+    assert {
+        "report.md",
+        "report.html",
+        "hosts.csv",
+        "snapshot.json",
+        "charts/top_hosts.png",
+        "charts/heatmap_memory_used.png",
+    } <= names
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == len(list((folder / "charts").iterdir()))
     snapshot = json.loads((folder / "snapshot.json").read_text(encoding="utf-8"))
@@ -110,7 +125,9 @@ def test_victoria_metrics_gives_the_same_rows(
         for column in ("current_percent", "growth_percent_per_day"):
             if prom[column]:
                 assert float(vm[column]) == pytest.approx(float(prom[column]), abs=0.6), (
-                    prom["instance"], column)
+                    prom["instance"],
+                    column,
+                )
     assert verdicts(vm_rows, "memory") == fleet_fixture.EXPECTED
     assert verdicts(vm_rows, "swap") == fleet_fixture.EXPECTED_SWAP
 
@@ -142,7 +159,8 @@ def test_snapshot_rerenders_offline_in_french(prom_review: tuple[Any, Path]) -> 
     folder = prom_review[1]
     out = folder.parent.parent / "offline"
     result = CliRunner().invoke(
-        main, ["--snapshot", str(folder / "snapshot.json"), "--out", str(out), "--lang", "fr"],
+        main,
+        ["--snapshot", str(folder / "snapshot.json"), "--out", str(out), "--lang", "fr"],
         env={"PROMETHEUS_URL": "http://127.0.0.1:9"},
     )
     assert result.exit_code == 0, result.output
@@ -155,8 +173,14 @@ def _incident(number: int, title: str, service: str, created: str) -> dict[str, 
     data: dict[str, Any] = json.loads((FIXTURES / "pagerduty" / "P7DBOOM.json").read_text())
     data = copy.deepcopy(data)
     record = data["incident"]
-    record.update(id=f"PFLEET{number}", incident_number=9000 + number, title=title,
-                  description=title, created_at=created, resolved_at=created)
+    record.update(
+        id=f"PFLEET{number}",
+        incident_number=9000 + number,
+        title=title,
+        description=title,
+        created_at=created,
+        resolved_at=created,
+    )
     record["service"] = {**record["service"], "id": f"PSVC{number}", "summary": service}
     return data
 
@@ -168,20 +192,40 @@ def test_incidents_are_linked_by_service_selector_and_host_name(
     collect_bin: str,
 ) -> None:
     fresh_pd_sim.add_incident(
-        _incident(1, "Memory high on leak-03 (OOM kill)", "Batch", "2026-03-20T10:00:00Z"))
+        _incident(1, "Memory high on leak-03 (OOM kill)", "Batch", "2026-03-20T10:00:00Z")
+    )
     fresh_pd_sim.add_incident(_incident(2, "Web latency", "Fleet web", "2026-03-22T10:00:00Z"))
     fresh_pd_sim.add_incident(  # outside the window: not linked
-        _incident(3, "Memory high on leak-03", "Batch", "2026-01-10T10:00:00Z"))
+        _incident(3, "Memory high on leak-03", "Batch", "2026-01-10T10:00:00Z")
+    )
     fresh_pd_sim.add_incident(  # leak-030 is another host
-        _incident(4, "Disk full on leak-030", "Batch", "2026-03-21T10:00:00Z"))
+        _incident(4, "Disk full on leak-030", "Batch", "2026-03-21T10:00:00Z")
+    )
     config = tmp_path / "collector.yaml"
     config.write_text(FLEET_CONFIG, encoding="utf-8")
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(tmp_path),
-           **environment(fresh_pd_sim, fleet_prometheus.url, TOKEN)}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": str(tmp_path),
+        **environment(fresh_pd_sim, fleet_prometheus.url, TOKEN),
+    }
     result = subprocess.run(
-        [collect_bin, "--memory-trends", "28d", "--until", FLEET_UNTIL, "--config", str(config),
-         "--out", str(tmp_path)],
-        env=env, capture_output=True, text=True, check=False, timeout=300,
+        [
+            collect_bin,
+            "--memory-trends",
+            "28d",
+            "--until",
+            FLEET_UNTIL,
+            "--config",
+            str(config),
+            "--out",
+            str(tmp_path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert "warning" not in result.stderr, result.stderr
@@ -229,11 +273,19 @@ def test_a_selector_that_matches_nothing_is_an_error(
     tmp_path: Path, fleet_prometheus: PrometheusServer
 ) -> None:
     config = tmp_path / "collector.yaml"
-    config.write_text('fleet:\n  selector: \'job="nope"\'\n', encoding="utf-8")
+    config.write_text("fleet:\n  selector: 'job=\"nope\"'\n", encoding="utf-8")
     result = CliRunner().invoke(
         main,
-        ["--memory-trends", "28d", "--until", FLEET_UNTIL, "--config", str(config),
-         "--out", str(tmp_path / "out")],
+        [
+            "--memory-trends",
+            "28d",
+            "--until",
+            FLEET_UNTIL,
+            "--config",
+            str(config),
+            "--out",
+            str(tmp_path / "out"),
+        ],
         env={"PROMETHEUS_URL": fleet_prometheus.url, "PAGERDUTY_API_TOKEN": ""},
     )
     assert result.exit_code == 1

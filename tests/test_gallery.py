@@ -29,9 +29,10 @@ from collector.analysis.incident import Analysis, analyse_snapshot
 from collector.analysis.memory import TrendLevel
 from collector.analysis.outage import OutageBasis
 from collector.config import Config, load_config
-from collector.draft import build_draft
-from collector.snapshot import Snapshot, collect_snapshot
+from collector.snapshot.store import Snapshot
+from collector.sources.collect import collect_snapshot
 from collector.timeutil import parse_time
+from report.draft import build_draft
 
 GALLERY = FIXTURES / "gallery"
 CONFIG_TEXT = (GALLERY / "collector.yaml").read_text(encoding="utf-8")

@@ -18,7 +18,7 @@ from conftest import DEMO_CONFIG, FIXTURES, TOKEN, environment
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 
-from collector.handoff import NOTES_DIR
+from collector.jobs.handoff import NOTES_DIR
 
 SENDER = "oncall@example.com"
 BASE_URL = "https://postmortems.example.com"

@@ -22,10 +22,10 @@ from test_webhook import SECRET, event, post, wait_for
 
 from collector.analysis.handoff import DraftFacts, RtoVerdict, rto_verdict
 from collector.config import ConfigError, NotifySettings, load_config
-from collector.notify import NotifyError, post_chat_message
-from collector.webhook import WebhookReceiver
+from collector.jobs.webhook import WebhookReceiver
+from collector.sources.notify import NotifyError, post_chat_message
 from report.handoff import notice_payload
-from report.labels import HANDOFF
+from report.words.labels import HANDOFF
 
 BASE_URL = "https://postmortems.example.com/reports"
 FACTS = DraftFacts(

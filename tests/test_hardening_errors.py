@@ -26,7 +26,7 @@ from prom_server import PrometheusServer
 from collector.cli import main
 from collector.config import ConfigError, load_config
 from collector.errors import SnapshotError
-from collector.snapshot import load_snapshot
+from collector.snapshot.store import load_snapshot
 
 
 def damaged(change: str) -> dict[str, Any]:

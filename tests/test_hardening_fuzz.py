@@ -29,7 +29,7 @@ from collector.analysis.incident import analyse_snapshot
 from collector.cli import main
 from collector.config import _SCHEMA, ConfigError, load_config
 from collector.errors import SnapshotError
-from collector.snapshot import load_snapshot
+from collector.snapshot.store import load_snapshot
 
 NOW = datetime(2025, 10, 26, 9, 0, tzinfo=timezone.utc)
 # FUZZ_SCALE=10 runs ten times as many examples, for a longer hunt.

@@ -15,7 +15,7 @@ from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 
 from collector.cli import main
-from collector.snapshot import Snapshot, lost_data
+from collector.snapshot.store import Snapshot, lost_data
 
 
 def published(folder: Path) -> dict[str, str]:
@@ -49,9 +49,7 @@ def test_poorer_reruns_never_replace_a_fuller_report(
     # Prometheus down: every query fails where the published report has series.
     code, stdout, stderr = draft(collect_bin, {**env, "PROMETHEUS_URL": "http://127.0.0.1:9"}, out)
     assert code == 0, stderr
-    assert (
-        "has more data than the new draft (query 'memory_used': 0 series instead of" in stdout
-    )
+    assert "has more data than the new draft (query 'memory_used': 0 series instead of" in stdout
     assert published(folder) == before
     drafts = sorted((folder / "drafts").iterdir())
     assert len(drafts) == 1 and (drafts[0] / "report.md").exists()

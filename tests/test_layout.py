@@ -12,11 +12,18 @@ import sys
 from pathlib import Path
 
 import collector.analysis
-import collector.readers
+import collector.snapshot
+import report
+import report.charts
+import report.words
 
 ROOT = Path(__file__).resolve().parents[1]
 NETWORK = ("requests", "httpx", "httpx2", "pagerduty", "prometheus_api_client", "urllib3")
-CLIENTS = ("collector.pagerduty", "collector.prometheus", "collector.notify")
+CLIENTS = (
+    "collector.sources.pagerduty",
+    "collector.sources.prometheus",
+    "collector.sources.notify",
+)
 
 
 def modules_of(package: object) -> list[str]:
@@ -41,22 +48,23 @@ def loaded_after(code: str) -> set[str]:
 
 def test_the_client_modules_are_the_network_ones() -> None:
     # The check below can fail: importing a client loads its HTTP library.
-    assert {"requests", "urllib3", "collector.prometheus"} <= loaded_after(
-        "import collector.prometheus"
+    assert {"requests", "urllib3", "collector.sources.prometheus"} <= loaded_after(
+        "import collector.sources.prometheus"
     )
-    assert {"httpx2", "pagerduty"} <= loaded_after("import collector.pagerduty")
+    assert {"httpx2", "pagerduty"} <= loaded_after("import collector.sources.pagerduty")
 
 
 def test_analysis_and_readers_import_no_network_module() -> None:
     modules = [
         *modules_of(collector.analysis),
-        *modules_of(collector.readers),
+        *modules_of(collector.snapshot),
+        *modules_of(report),
+        *modules_of(report.charts),
+        *modules_of(report.words),
         "collector.records",
-        "collector.snapshot",
-        "collector.draft",
         "collector.output",
     ]
-    assert len(modules) > 12
+    assert len(modules) > 40
     assert loaded_after("\n".join(f"import {m}" for m in modules)) == set()
 
 
@@ -66,7 +74,7 @@ from pathlib import Path
 from collector.config import load_config
 from collector.demo import demo_dir
 from collector.output import publish_draft
-from collector.snapshot import load_snapshot
+from collector.snapshot.store import load_snapshot
 folder = demo_dir()
 config = load_config(folder / "collector.yaml", {{}})
 published = publish_draft(
@@ -76,3 +84,26 @@ assert published.status == "written", published.message
 """
     assert loaded_after(code) == set()
     assert list(tmp_path.glob("*/report.md"))
+
+
+def test_the_folders_read_as_the_flow() -> None:
+    # sources -> snapshot -> analysis -> report (model, words, charts, templates) -> output;
+    # jobs beside the CLI. The network code lives in sources/ only.
+    for folder in (
+        "collector/sources",
+        "collector/snapshot",
+        "collector/analysis",
+        "collector/jobs",
+        "report/words",
+        "report/charts",
+        "report/templates",
+    ):
+        assert (ROOT / folder).is_dir(), folder
+    for path in (ROOT / "collector").rglob("*.py"):
+        if path.parent.name == "sources":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for library in ("requests", "httpx", "pagerduty", "prometheus_api_client", "urllib3"):
+            assert f"import {library}\n" not in text and f"from {library} import" not in text, (
+                f"{path.relative_to(ROOT)} imports {library}: network code belongs in sources/"
+            )

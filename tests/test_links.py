@@ -17,9 +17,10 @@ from prom_server import PrometheusServer
 
 from collector.analysis.incident import analyse_snapshot
 from collector.config import ConfigError, load_config
-from collector.draft import build_draft
-from collector.snapshot import collect_snapshot, load_snapshot
+from collector.snapshot.store import load_snapshot
+from collector.sources.collect import collect_snapshot
 from collector.timeutil import parse_time
+from report.draft import build_draft
 from report.links import (
     LinkTargets,
     build_query_links,

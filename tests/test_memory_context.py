@@ -20,11 +20,11 @@ from prom_server import PrometheusServer, start_prometheus
 from collector.analysis.fleet import Verdict
 from collector.analysis.memory_context import review_context
 from collector.config import load_config
-from collector.draft import build_draft
-from collector.snapshot import load_snapshot
-from collector.snapshot_schema import check_snapshot
-from report.labels import LABELS
+from collector.snapshot.schema import check_snapshot
+from collector.snapshot.store import load_snapshot
+from report.draft import build_draft
 from report.memory_context import context_sentence
+from report.words.labels import LABELS
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 

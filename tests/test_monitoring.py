@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from test_webhook import SECRET, event, post, wait_for
 
 from collector.config import load_config
-from collector.webhook import WebhookReceiver
+from collector.jobs.webhook import WebhookReceiver
 
 DEPLOY = ROOT / "config" / "deploy"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

@@ -1,8 +1,9 @@
 """PagerDuty source through the real client, against the HTTPS simulator.
 
-Covers what `collector/pagerduty.py` promises and what the analysis makes of it: the timeline
-and figures of each fixture incident, complete pagination (concurrent pages, the 10,000 offset
-limit), every fault the simulator can inject, time zones, and the resolved-incident listing.
+Covers what `collector/sources/pagerduty.py` promises and what the analysis makes of it: the
+timeline and figures of each fixture incident, complete pagination (concurrent pages, the
+10,000 offset limit), every fault the simulator can inject, time zones, and the resolved-incident
+listing.
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ from pd_simulator import PagerDutySimulator
 from collector.analysis.figures import compute_incident_figures
 from collector.analysis.timeline import build_timeline
 from collector.config import PagerDutySettings
-from collector.pagerduty import (
+from collector.records import Event, Gap, GapKind, LogEntry
+from collector.snapshot.pagerduty import read_incident, read_log_entries
+from collector.sources.pagerduty import (
     PagerDutyError,
     fetch_incident_data,
     list_resolved_incidents,
     make_client,
 )
-from collector.readers.pagerduty import read_incident, read_log_entries
-from collector.records import Event, Gap, GapKind, LogEntry
 from report.render import format_local
 
 Json = dict[str, Any]

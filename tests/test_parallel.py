@@ -19,10 +19,11 @@ DRAW_BOTH_WAYS = """
 import os, sys
 from datetime import datetime, timezone
 from pathlib import Path
-from collector import draft, parallel
+from report import draft
+from collector import parallel
 from collector.analysis.incident import analyse_snapshot
 from collector.config import load_config
-from collector.snapshot import load_snapshot
+from collector.snapshot.store import load_snapshot
 
 config = load_config(Path(sys.argv[1]), {})
 snapshot = load_snapshot(Path(sys.argv[2]))

@@ -30,7 +30,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from collector.config import PagerDutySettings
-from collector.pagerduty import post_incident_note
+from collector.sources.pagerduty import post_incident_note
 
 SCHEMA_ENV = "PAGERDUTY_OPENAPI_SCHEMA"
 DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "pagerduty" / "openapiv3.json"

@@ -13,10 +13,10 @@ import pytest
 from conftest import DEMO_CONFIG, DEMO_SNAPSHOT
 
 from collector.config import load_config
-from collector.draft import build_draft
-from collector.snapshot import load_snapshot
-from report.labels import LABELS
+from collector.snapshot.store import load_snapshot
+from report.draft import build_draft
 from report.render import wrap_sections
+from report.words.labels import LABELS
 
 POPPLER = ("pdfinfo", "pdftotext", "pdfimages")
 

@@ -16,7 +16,7 @@ from prom_server import PrometheusServer
 
 from collector.analysis.metrics import detect_threshold_crossings
 from collector.config import DEFAULT_QUERIES, PrometheusSettings, QuerySpec
-from collector.prometheus import (
+from collector.sources.prometheus import (
     MAX_POINTS,
     QueryRange,
     choose_range,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from collector.demo import demo_dir
-from collector.readers.prometheus import QueryResult, read_query_results, read_series
-from collector.snapshot import load_snapshot
+from collector.snapshot.prometheus import QueryResult, read_query_results, read_series
+from collector.snapshot.store import load_snapshot
 
 
 def test_each_query_result_holds_its_own_samples() -> None:

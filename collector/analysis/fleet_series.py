@@ -1,5 +1,5 @@
 """The fleet review from a snapshot's grids: which series to fetch in detail, each one's review,
-and the heatmap of daily averages. Pure: grids in (see `collector.fleet_source`), facts out.
+and the heatmap of daily averages. Pure: grids in (see `collector.sources.fleet`), facts out.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pandas as pd
 from collector.analysis.fleet import HostReview, review_host
 from collector.analysis.resets import RESET_MIN_DROP
 from collector.config import FleetSettings
-from collector.readers.fleet import FloatArray, read_grid
-from collector.readers.prometheus import label_text
+from collector.snapshot.fleet import FloatArray, read_grid
+from collector.snapshot.prometheus import label_text
 
 NEAR_HIGH = 5.0  # percentage points under the high level that still earn a detailed look
 SECONDS_PER_DAY = 86400.0

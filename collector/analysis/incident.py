@@ -36,9 +36,9 @@ from collector.analysis.rules import (
 )
 from collector.analysis.timeline import build_timeline
 from collector.config import Config
-from collector.readers import pagerduty as pd_reader
-from collector.readers import prometheus as prom_reader
 from collector.records import Alert, AlertInterval, Event, Incident, LogEntry
+from collector.snapshot import pagerduty as pd_reader
+from collector.snapshot import prometheus as prom_reader
 from collector.timeutil import describe_duration, format_clock, iso_utc
 
 

@@ -1,6 +1,6 @@
 """Memory and swap trends: growth rate, threshold crossings, detection delay, alert backtests.
 
-Works on the tidy series frame of `collector.readers.prometheus` for queries of kind `memory`
+Works on the tidy series frame of `collector.snapshot.prometheus` for queries of kind `memory`
 or `swap` measured in percent. Times are aware UTC datetimes. Nothing here reads files or the
 network.
 """
@@ -19,7 +19,7 @@ import pandas as pd
 from collector.analysis.metrics import Crossing, detect_threshold_crossings
 from collector.analysis.series import find_breaks, typical_step
 from collector.analysis.theilsen import fit_theil_sen, theil_sen_interval
-from collector.readers.prometheus import RawResult
+from collector.snapshot.prometheus import RawResult
 
 TREND_KINDS = ("memory", "swap")
 FULL_PERCENT = 100.0

@@ -11,7 +11,7 @@ import pandas as pd
 
 from collector.analysis.facts import Note, note
 from collector.analysis.series import find_breaks, seconds_of
-from collector.readers.prometheus import QueryResult
+from collector.snapshot.prometheus import QueryResult
 
 
 @dataclass(frozen=True)

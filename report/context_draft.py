@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from collector.analysis.memory_context import HostContext, review_context
-from collector.context_chart import draw_context_chart
 from collector.paths import path_under, slug
+from report.charts.context import draw_context_chart
 from report.memory_context import context_sentence
 
 CONTEXT_KEY = "memory_context"

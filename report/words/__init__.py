@@ -15,7 +15,7 @@ from collector.analysis.facts import FigureStatus, Note, NoteValue, Verdict
 from collector.analysis.impact import Figure, Objective
 from collector.records import Event
 from collector.timeutil import format_clock
-from report.labels import LABELS
+from report.words.labels import LABELS
 
 CURRENCY_UNITS = ("$", "€", "£", "¥", "currency")
 # Units counted in a word of the catalogue ("12,500 users"); others are symbols ("%", "h").

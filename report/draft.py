@@ -14,27 +14,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from collector import __version__, charts
+from collector import __version__
 from collector.analysis.incident import Analysis, analyse_snapshot
 from collector.analysis.memory import EXHAUSTION_HORIZON, MIN_GROWTH_PER_HOUR, MemoryTrend
 from collector.analysis.metrics import count_series_up
 from collector.analysis.timeline import EventGroup, group_repeats
 from collector.config import Config
-from collector.context_draft import context_charts, has_context, place_context
 from collector.parallel import run_jobs
 from collector.paths import path_under, slug
-from collector.readers.prometheus import RawResult
 from collector.records import Event
 from collector.redact import redact_url
-from collector.snapshot import Snapshot
+from collector.snapshot.prometheus import RawResult
+from collector.snapshot.store import Snapshot
 from collector.timeutil import iso_utc, parse_time
+from report.charts import incident as charts
+from report.context_draft import context_charts, has_context, place_context
 from report.figures_json import build_figures_json
-from report.labels import LABELS
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.pdf import pdf_unavailable, render_pdf
 from report.render import render_html, render_markdown
 from report.suggestions import first_why, suggested_lessons
 from report.words import Words
+from report.words.labels import LABELS
 
 TIMELINE_CHART = "charts/timeline.png"
 MAX_ALERTS_LISTED = 10

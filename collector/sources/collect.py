@@ -1,7 +1,7 @@
 """Gather: ask every source once for one incident, and keep what they answer as a snapshot.
 
-The clients (`collector.pagerduty`, `collector.prometheus`) are the only network code; this is
-the one place that calls them for a report. What could not be gathered is stated as `Gap`
+The clients (`sources.pagerduty`, `sources.prometheus`) are the only network code; this is the
+one place that calls them for a report. What could not be gathered is stated as `Gap`
 records, never raised, unless the incident itself cannot be read.
 """
 
@@ -11,15 +11,15 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from collector import __version__
-from collector import pagerduty as pd_source
-from collector import prometheus as prom_source
 from collector.config import Config
-from collector.fleet_source import fleet_specs
-from collector.readers.prometheus import RawResult
 from collector.records import Gap, GapKind
 from collector.redact import redact_url
-from collector.snapshot import DROPPED_SAMPLES, Snapshot
-from collector.snapshot_schema import check_pagerduty
+from collector.snapshot.prometheus import RawResult
+from collector.snapshot.schema import check_pagerduty
+from collector.snapshot.store import DROPPED_SAMPLES, Snapshot
+from collector.sources import pagerduty as pd_source
+from collector.sources import prometheus as prom_source
+from collector.sources.fleet import fleet_specs
 from collector.timeutil import iso_utc
 
 

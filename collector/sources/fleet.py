@@ -13,7 +13,7 @@ for the hosts fetched in detail), and no such query is made.
 
 Ranges are kept on their grid: `{"start": ISO, "step": s, "series": [{"metric": {...},
 "values": [v or None, ...]}]}`, value i at start + i * step. `read_grid` turns one back into
-arrays. Only this module and `collector.prometheus` talk to Prometheus.
+arrays. Only this module and `collector.sources.prometheus` talk to Prometheus.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ import numpy as np
 import requests
 from prometheus_api_client import PrometheusConnect
 
-from collector import prometheus as prom_source
 from collector.config import PrometheusSettings, QuerySpec
-from collector.readers.fleet import FloatArray as FloatArray
-from collector.readers.fleet import read_grid as read_grid
-from collector.readers.prometheus import label_text
+from collector.snapshot.fleet import FloatArray as FloatArray
+from collector.snapshot.fleet import read_grid as read_grid
+from collector.snapshot.prometheus import label_text
+from collector.sources import prometheus as prom_source
 from collector.timeutil import from_unix, iso_utc
 
 FLEET_KINDS = ("memory", "swap")

@@ -1,52 +1,20 @@
-"""The analyst's memory-trend review of the fleet: collect a fleet snapshot, then publish it.
-
-`collect_fleet_snapshot` screens every memory and swap series in the server, fetches the hosts
-that need it in detail and lists the window's PagerDuty incidents (one list, not one request per
-host); `publish_review` renders it into OUT/memory-trends-<until>/ atomically, never over a
-report a person has edited (the same rules as an incident's folder).
-"""
+"""Collect the fleet review's snapshot: screen every memory and swap series, fetch the hosts
+that need it in detail and list the window's PagerDuty incidents (one list, not one request per
+host)."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 from collector import __version__
-from collector import fleet_source as source
-from collector import pagerduty as pd_source
 from collector.analysis.fleet_series import choose_detail_hosts
 from collector.config import Config, ConfigError, QuerySpec
 from collector.errors import SourceError
-from collector.output import Published, discard_staging, lock_for, make_staging, publish
-from collector.snapshot import SnapshotError
-from collector.snapshot import is_fleet_snapshot as is_fleet_snapshot
-from collector.timeutil import iso_utc, parse_time
-
-FLEET_KIND = "fleet"
-SCHEMA_VERSION = 1
-
-
-@dataclass
-class FleetSnapshot:
-    """Everything the fleet review fetched; `kind` tells it from an incident's snapshot."""
-
-    collected_at: str
-    tool_version: str
-    until: str
-    window_s: float
-    prometheus: dict[str, Any]
-    pagerduty: dict[str, Any]
-    gaps: list[str] = field(default_factory=list)
-    kind: str = FLEET_KIND
-    schema_version: int = SCHEMA_VERSION
-
-    @property
-    def folder_name(self) -> str:
-        """The report's folder: memory-trends-<until as YYYY-MM-DD>."""
-        return f"memory-trends-{parse_time(self.until):%Y-%m-%d}"
+from collector.snapshot.fleet import FleetSnapshot
+from collector.sources import fleet as source
+from collector.sources import pagerduty as pd_source
+from collector.timeutil import iso_utc
 
 
 def collect_fleet_snapshot(
@@ -151,52 +119,3 @@ def _incidents(config: Config, start: datetime, end: datetime, gaps: list[str]) 
         return {**base, "linked": False, "incidents": []}
     gaps.extend(gap.text for gap in partial)
     return {**base, "linked": True, "incidents": incidents}
-
-
-def save_fleet_snapshot(snapshot: FleetSnapshot, path: Path) -> None:
-    """Write the snapshot as compact UTF-8 JSON, `kind` first (see `is_fleet_snapshot`)."""
-    data = {"kind": snapshot.kind} | {f.name: getattr(snapshot, f.name) for f in fields(snapshot)}
-    path.write_text(
-        json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
-    )
-
-
-def load_fleet_snapshot(path: Path) -> FleetSnapshot:
-    """Read a snapshot written by `save_fleet_snapshot`, checking its shape."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SnapshotError(f"{path}: cannot read snapshot ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise SnapshotError(f"{path}: not a snapshot, invalid JSON at line {exc.lineno}") from exc
-    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
-        raise SnapshotError(
-            f"{path}: not a fleet snapshot of version {SCHEMA_VERSION}; re-collect it with"
-            " `collect --memory-trends 28d`"
-        )
-    try:
-        snapshot = FleetSnapshot(**data)
-        parse_time(snapshot.until)
-        snapshot.prometheus["screen"].items()
-    except (TypeError, KeyError, ValueError, AttributeError) as exc:
-        raise SnapshotError(f"{path}: snapshot is incomplete or damaged ({exc})") from exc
-    return snapshot
-
-
-def publish_review(
-    snapshot: FleetSnapshot, config: Config, out_dir: Path, *, force: bool
-) -> Published:
-    """Render the review in a staging folder, then publish it under the folder's lock."""
-    from collector.fleet_draft import build_fleet_draft  # matplotlib only when drawing
-
-    now = datetime.now(timezone.utc)
-    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
-    name = snapshot.folder_name
-    with lock_for(out_dir, name):
-        staging = make_staging(out_dir, name)
-        try:
-            save_fleet_snapshot(snapshot, staging / "snapshot.json")
-            build_fleet_draft(snapshot, config, staging, now)
-            return publish(staging, out_dir, name, force=force, stamp=stamp)
-        finally:
-            discard_staging(staging)

@@ -22,14 +22,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from collector import pagerduty as pd_source
-from collector.collect import collect_snapshot
 from collector.config import Config, ConfigError
 from collector.errors import CollectorError
 from collector.output import REPORT, discard_leftover_staging, is_edited, lock_for, publish_draft
 from collector.output import clean_leftovers as clean_leftovers
 from collector.paths import INCIDENT_ID as INCIDENT_ID
-from collector.snapshot import Snapshot, lost_data
+from collector.snapshot.store import Snapshot, lost_data
+from collector.sources import pagerduty as pd_source
+from collector.sources.collect import collect_snapshot
 
 Progress = Callable[[str], None]
 # Given the number of incidents, a context that yields the step to call once per incident

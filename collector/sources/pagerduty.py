@@ -1,6 +1,6 @@
 """PagerDuty client: fetch an incident's raw API data (the only PagerDuty network code).
 
-The raw JSON goes into the snapshot; `collector.readers.pagerduty` turns it into typed records
+The raw JSON goes into the snapshot; `collector.snapshot.pagerduty` turns it into typed records
 (its readers are re-exported here for older imports).
 """
 
@@ -21,12 +21,12 @@ import pagerduty
 from collector.config import PagerDutySettings
 from collector.errors import SourceError
 from collector.paths import incident_id_problem, is_incident_id, shorten
-from collector.readers.pagerduty import read_alerts as read_alerts
-from collector.readers.pagerduty import read_incident as read_incident
-from collector.readers.pagerduty import read_log_entries as read_log_entries
-from collector.readers.pagerduty import read_paged_alertnames as read_paged_alertnames
 from collector.records import Gap, GapKind
 from collector.redact import redact_url
+from collector.snapshot.pagerduty import read_alerts as read_alerts
+from collector.snapshot.pagerduty import read_incident as read_incident
+from collector.snapshot.pagerduty import read_log_entries as read_log_entries
+from collector.snapshot.pagerduty import read_paged_alertnames as read_paged_alertnames
 from collector.timeutil import iso_utc, parse_time
 
 PAGE_SIZE = 100

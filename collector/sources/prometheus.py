@@ -1,7 +1,7 @@
 """Prometheus client: run the query pack over the incident's range (the only Prometheus
 network code), and read the server's alerting rules.
 
-The raw results go into the snapshot; `collector.readers.prometheus` turns them into the tidy
+The raw results go into the snapshot; `collector.snapshot.prometheus` turns them into the tidy
 series frame and `AlertInterval` records (its readers are re-exported here for older imports).
 """
 
@@ -21,12 +21,12 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTime
 from urllib3.util.retry import Retry
 
 from collector.config import PrometheusSettings, QuerySpec
-from collector.readers.prometheus import SERIES_COLUMNS as SERIES_COLUMNS
-from collector.readers.prometheus import RawResult, label_text
-from collector.readers.prometheus import read_alert_intervals as read_alert_intervals
-from collector.readers.prometheus import read_series as read_series
 from collector.redact import redact_url
-from collector.snapshot_schema import LATEST
+from collector.snapshot.prometheus import SERIES_COLUMNS as SERIES_COLUMNS
+from collector.snapshot.prometheus import RawResult, label_text
+from collector.snapshot.prometheus import read_alert_intervals as read_alert_intervals
+from collector.snapshot.prometheus import read_series as read_series
+from collector.snapshot.schema import LATEST
 from collector.timeutil import from_unix, iso_utc
 
 MAX_POINTS = 11_000  # Prometheus rejects query_range asking for more points per series.

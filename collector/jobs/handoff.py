@@ -20,12 +20,12 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from collector import pagerduty as pd_source
 from collector.analysis.handoff import draft_facts
 from collector.analysis.incident import Analysis
 from collector.config import Config
-from collector.notify import NotifyError, post_chat_message
-from collector.snapshot import Snapshot
+from collector.snapshot.store import Snapshot
+from collector.sources import pagerduty as pd_source
+from collector.sources.notify import NotifyError, post_chat_message
 from collector.timeutil import iso_utc
 from report.handoff import is_drafted_note, note_text, notice_payload
 

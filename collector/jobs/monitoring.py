@@ -25,7 +25,7 @@ from prometheus_client import (
 )
 from prometheus_client.parser import text_string_to_metric_families
 
-from collector.batch import Outcome
+from collector.jobs.batch import Outcome
 
 # `_created` series restart with each batch run and would contradict the carried counters.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -34,7 +34,7 @@ PREFIX = "incident_collector"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 DRAFT_OUTCOMES = ("published", "skipped", "failed")
 DELIVERY_OUTCOMES = ("posted", "failed")
-# How an Outcome of collector.batch names a draft that was published.
+# How an Outcome of collector.jobs.batch names a draft that was published.
 _DRAFT_LABEL = {"drafted": "published", "skipped": "skipped", "failed": "failed"}
 
 
@@ -84,7 +84,7 @@ class CollectorMetrics:
             each.labels(mode)
 
     def record_draft(self, status: str, notice: str = "off", note: str = "off") -> None:
-        """Count one incident's outcome and its hand-offs (`collector.batch.Outcome` fields)."""
+        """Count one incident's outcome and its hand-offs (fields of `jobs.batch.Outcome`)."""
         self.drafts.labels(self.mode, _DRAFT_LABEL.get(status, status)).inc()
         for family, delivery in ((self.notices, notice), (self.notes, note)):
             if delivery in DELIVERY_OUTCOMES:

@@ -1,8 +1,8 @@
 """The snapshot: everything fetched for one incident, enough to re-render with no network.
 
-`collector.collect.collect_snapshot` asks the sources; `save_snapshot` / `load_snapshot` move it
-to and from disk. Everything after the snapshot is pure and can be re-run offline from it: this
-module imports no network code, so neither does an offline re-render.
+`collector.sources.collect.collect_snapshot` asks the sources; `save_snapshot` and
+`load_snapshot` move it to and from disk. Everything after the snapshot is pure and can be
+re-run offline from it: this module imports no network code, so neither does a re-render.
 """
 
 from __future__ import annotations
@@ -12,14 +12,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from collector.errors import SnapshotError as SnapshotError
 from collector.records import Gap, GapKind
-from collector.snapshot_schema import SCHEMA_VERSION, check_snapshot
-
-if TYPE_CHECKING:
-    from collector.collect import collect_snapshot as collect_snapshot
+from collector.snapshot.schema import SCHEMA_VERSION, check_snapshot
 
 
 @dataclass
@@ -38,15 +35,6 @@ class Snapshot:
     def from_json(cls, data: Mapping[str, Any]) -> Snapshot:
         """The record of a snapshot's JSON (checked by `load_snapshot`), its gaps read back."""
         return cls(**{**data, "gaps": read_gaps(data.get("gaps"))})
-
-
-def __getattr__(name: str) -> Any:
-    # `collect_snapshot` lived here; it moved out so that loading a snapshot imports no client.
-    if name == "collect_snapshot":
-        from collector.collect import collect_snapshot
-
-        return collect_snapshot
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def read_gaps(lines: Any) -> list[Gap]:
@@ -76,7 +64,7 @@ def read_gap(text: str) -> Gap:
 
 _PROMETHEUS = "Prometheus query '"
 _PAGERDUTY = "PagerDuty "
-# How a gap of samples that are not finite numbers ends (see `collector.collect`).
+# How a gap of samples that are not finite numbers ends (see `collector.sources.collect`).
 DROPPED_SAMPLES = "samples that are not finite numbers (NaN, ±Inf) were left out"
 
 

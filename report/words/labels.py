@@ -6,7 +6,8 @@ module with the same keys and one line in each table below.
 
 from __future__ import annotations
 
-from report import lang_en, lang_fr
+from report.words import en as lang_en
+from report.words import fr as lang_fr
 
 LABELS: dict[str, dict[str, str]] = {
     "fr": {**lang_fr.WORDS, **lang_fr.SENTENCES, **lang_fr.HINTS, **lang_fr.NOTES},

@@ -23,8 +23,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from collector.analysis.fleet import HostReview  # noqa: E402
 from collector.analysis.fleet_links import HostIncident  # noqa: E402
 from collector.analysis.fleet_series import ReviewedSeries  # noqa: E402
-from collector.charts import PALETTE, _num, _plain  # noqa: E402
 from collector.config import FleetSettings  # noqa: E402
+from report.charts.incident import PALETTE, _num, _plain  # noqa: E402
 
 DPI = 110
 COLUMNS = 3

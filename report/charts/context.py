@@ -19,8 +19,8 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from collector.analysis.fleet import Verdict  # noqa: E402
 from collector.analysis.memory_context import HostContext  # noqa: E402
-from collector.charts import PALETTE, _num, _plain, _save  # noqa: E402
-from collector.fleet_charts import INCIDENT_COLOR, _dates, thin_for_drawing  # noqa: E402
+from report.charts.fleet import INCIDENT_COLOR, _dates, thin_for_drawing  # noqa: E402
+from report.charts.incident import PALETTE, _num, _plain, _save  # noqa: E402
 
 SIZE = (8.0, 2.2)  # inches: small, under the host's memory trend chart
 DPI = 130

@@ -1,9 +1,9 @@
 """Prometheus reader: the raw query results kept in the snapshot, read into frames and records.
 
 A query result (`RawResult`) is one record of the snapshot's `prometheus.results`, as
-`collector.prometheus.fetch_query_results` wrote it: name, title, query, kind, unit,
+`collector.sources.prometheus.fetch_query_results` wrote it: name, title, query, kind, unit,
 thresholds, user_facing, start, end, step, result, warnings, error (optionally
-baseline_result, baseline_offset_s, dropped); `collector.snapshot_schema` checks it.
+baseline_result, baseline_offset_s, dropped); `collector.snapshot.schema` checks it.
 
 Tidy series frame columns: `query` (query name), `series` (label set, e.g. `{instance="db-01"}`),
 `time` (datetime64[ns, UTC]), `value` (float). Pure: no network import.

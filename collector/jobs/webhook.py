@@ -2,7 +2,7 @@
 
 A delivery is answered as soon as it is verified and written to a queue on disk
 (`OUT/.webhook-queue/`, one file per delivery), well within PagerDuty's 5 seconds. One worker
-thread drains the queue with the batch mode's exactly-once rule (`collector.batch.draft_once`),
+thread drains the queue with the batch mode's exactly-once rule (`collector.jobs.batch.draft_once`),
 and deletes a queue file only once its incident is drafted, or after its last retry, when the
 event moves to `OUT/.webhook-failed/`. Pending files are picked up again after a restart.
 Plain HTTP: TLS belongs to the ingress or reverse proxy in front.
@@ -27,9 +27,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from collector.batch import INCIDENT_ID, clean_leftovers, draft_once
 from collector.config import Config, ConfigError
-from collector.monitoring import CONTENT_TYPE, CollectorMetrics
+from collector.jobs.batch import INCIDENT_ID, clean_leftovers, draft_once
+from collector.jobs.monitoring import CONTENT_TYPE, CollectorMetrics
 from collector.output import REPORT
 
 Log = Callable[[str], None]

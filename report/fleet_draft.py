@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from collector import __version__, fleet_charts
+from collector import __version__
 from collector.analysis.fleet import Verdict, rank_reviews
 from collector.analysis.fleet_links import HostIncident, link_incidents, read_fleet_incidents
 from collector.analysis.fleet_series import (
@@ -21,11 +21,12 @@ from collector.analysis.fleet_series import (
     review_grid,
 )
 from collector.config import Config, FleetSettings
-from collector.fleet_review import FleetSnapshot
-from collector.readers.prometheus import label_text
+from collector.snapshot.fleet import FleetSnapshot
+from collector.snapshot.prometheus import label_text
 from collector.timeutil import iso_utc, parse_time
-from report.fleet_labels import FLEET_LABELS
+from report.charts import fleet as fleet_charts
 from report.render import render_html, render_markdown
+from report.words.fleet import FLEET_LABELS
 
 CSV_COLUMNS = [
     "instance",

@@ -1,0 +1,87 @@
+"""The fleet review's snapshot: its record, save and load, and the reader of its grids.
+
+A fleet snapshot holds what `collect --memory-trends` fetched (`collector.sources.collect_fleet`);
+`kind` tells it from an incident's snapshot. Reading it loads no network code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from collector.errors import SnapshotError
+from collector.timeutil import parse_time
+
+FLEET_KIND = "fleet"
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class FleetSnapshot:
+    """Everything the fleet review fetched; `kind` tells it from an incident's snapshot."""
+
+    collected_at: str
+    tool_version: str
+    until: str
+    window_s: float
+    prometheus: dict[str, Any]
+    pagerduty: dict[str, Any]
+    gaps: list[str] = field(default_factory=list)
+    kind: str = FLEET_KIND
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def folder_name(self) -> str:
+        """The report's folder: memory-trends-<until as YYYY-MM-DD>."""
+        return f"memory-trends-{parse_time(self.until):%Y-%m-%d}"
+
+
+def save_fleet_snapshot(snapshot: FleetSnapshot, path: Path) -> None:
+    """Write the snapshot as compact UTF-8 JSON, `kind` first (see `is_fleet_snapshot`)."""
+    data = {"kind": snapshot.kind} | {f.name: getattr(snapshot, f.name) for f in fields(snapshot)}
+    path.write_text(
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
+    )
+
+
+def load_fleet_snapshot(path: Path) -> FleetSnapshot:
+    """Read a snapshot written by `save_fleet_snapshot`, checking its shape."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot read snapshot ({exc.strerror})") from exc
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(f"{path}: not a snapshot, invalid JSON at line {exc.lineno}") from exc
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        raise SnapshotError(
+            f"{path}: not a fleet snapshot of version {SCHEMA_VERSION}; re-collect it with"
+            " `collect --memory-trends 28d`"
+        )
+    try:
+        snapshot = FleetSnapshot(**data)
+        parse_time(snapshot.until)
+        snapshot.prometheus["screen"].items()
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        raise SnapshotError(f"{path}: snapshot is incomplete or damaged ({exc})") from exc
+    return snapshot
+
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def read_grid(grid: dict[str, Any]) -> list[tuple[dict[str, str], FloatArray, FloatArray]]:
+    """Each series of a grid as (labels, unix seconds, values), missing points dropped."""
+    start = parse_time(grid["start"]).timestamp()
+    step = float(grid["step"])
+    out = []
+    for series in grid.get("series") or ():
+        raw = np.array(series["values"], dtype=np.float64)  # null (None) becomes NaN
+        times = start + step * np.arange(raw.size, dtype=np.float64)
+        keep = np.isfinite(raw)
+        out.append((dict(series.get("metric", {})), times[keep], raw[keep]))
+    return out

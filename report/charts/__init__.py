@@ -1,0 +1,1 @@
+"""Charts: one module per chart family, facts in, PNG out (matplotlib, Agg)."""
