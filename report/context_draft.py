@@ -15,6 +15,7 @@ from collector.analysis.memory_context import HostContext, review_context
 from collector.paths import path_under, slug
 from report.charts.context import draw_context_chart
 from report.memory_context import context_sentence
+from report.model import ChartRef
 
 CONTEXT_KEY = "memory_context"
 
@@ -30,14 +31,14 @@ def context_charts(
     folder: Path,
     words: Mapping[str, str],
     instances: Collection[str],
-) -> tuple[dict[str, dict[str, Any]], list[Path]]:
+) -> tuple[dict[str, ChartRef], list[Path]]:
     """Per instance with a memory trend chart, the report's chart entry (section "memory",
     with sentences) and its file."""
     by_instance: dict[str, list[HostContext]] = {}
     for context in review_context(prometheus.get(CONTEXT_KEY) or []):
         if context.review.instance in instances:
             by_instance.setdefault(context.review.instance, []).append(context)
-    shown: dict[str, dict[str, Any]] = {}
+    shown: dict[str, ChartRef] = {}
     written: list[Path] = []
     for instance, contexts in by_instance.items():
         relative = f"charts/memory_context_{slug(instance)}.png"
@@ -45,24 +46,16 @@ def context_charts(
         path = path_under(folder, relative)
         written.append(draw_context_chart(contexts, incident, title, words, path))
         sentences = [context_sentence(c.review, words) for c in contexts]
-        shown[instance] = {
-            "title": title,
-            "path": relative,
-            "section": "memory",
-            "links": [],
-            "sentences": sentences,
-        }
+        shown[instance] = ChartRef(title, relative, "memory", sentences=tuple(sentences))
     return shown, written
 
 
-def place_context(
-    charts: list[dict[str, Any]], contexts: Mapping[str, dict[str, Any]]
-) -> list[dict[str, Any]]:
+def place_context(charts: list[ChartRef], contexts: Mapping[str, ChartRef]) -> list[ChartRef]:
     """The charts with each host's context chart right after its memory trend chart."""
     after = {f"charts/memory_trend_{slug(i)}.png": entry for i, entry in contexts.items()}
-    placed: list[dict[str, Any]] = []
+    placed: list[ChartRef] = []
     for chart in charts:
         placed.append(chart)
-        if chart["path"] in after:
-            placed.append(after.pop(chart["path"]))
+        if chart.path in after:
+            placed.append(after.pop(chart.path))
     return placed + list(after.values())

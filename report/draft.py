@@ -9,21 +9,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from collector import __version__
 from collector.analysis.incident import Analysis, analyse_snapshot
-from collector.analysis.memory import EXHAUSTION_HORIZON, MIN_GROWTH_PER_HOUR, MemoryTrend
-from collector.analysis.metrics import count_series_up
-from collector.analysis.timeline import EventGroup, group_repeats
+from collector.analysis.memory import MemoryTrend
+from collector.analysis.metrics import QuerySummary, count_series_up
 from collector.config import Config
 from collector.parallel import run_jobs
 from collector.paths import path_under, slug
 from collector.records import Event
-from collector.redact import redact_url
 from collector.snapshot.prometheus import RawResult
 from collector.snapshot.store import Snapshot
 from collector.timeutil import iso_utc, parse_time
@@ -31,31 +27,48 @@ from report.charts import incident as charts
 from report.context_draft import context_charts, has_context, place_context
 from report.figures_json import build_figures_json
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
+from report.model import TIMELINE_CHART, ChartRef, ReportModel, build_report_model
 from report.pdf import pdf_unavailable, render_pdf
 from report.render import render_html, render_markdown
-from report.suggestions import first_why, suggested_lessons
 from report.words import Words
 from report.words.labels import LABELS
 
-TIMELINE_CHART = "charts/timeline.png"
-MAX_ALERTS_LISTED = 10
 TIMELINE_COLUMNS = ["time_utc", "source", "kind", "phase", "actor", "summary", "link", "ref"]
 
 
 @dataclass(frozen=True)
 class Draft:
-    """The files of a draft (relative to its folder) and the analysis they were drawn from."""
+    """The files of a draft (relative to its folder), the analysis and the report model."""
 
     files: list[Path]
     analysis: Analysis
+    model: ReportModel
 
 
 def build_draft(
     snapshot: Snapshot, config: Config, folder: Path, now: datetime | None = None
 ) -> Draft:
-    """Analyse the snapshot, draw the charts and render the report into `folder`."""
+    """Analyse the snapshot, draw the charts, build the report model and write its files."""
     now = now or datetime.now(timezone.utc)
     analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
+    chart_list, written = _draw_all_charts(analysis, snapshot, config, folder)
+    model = build_report_model(
+        analysis,
+        snapshot,
+        config,
+        chart_list,
+        undrawn=undrawn_queries(analysis),
+        no_memory_context=bool(analysis.trends) and not has_context(snapshot.prometheus),
+        now=now,
+    )
+    written += write_report_files(model, analysis, config, folder, written)
+    return Draft([p.relative_to(folder) for p in written], analysis, model)
+
+
+def _draw_all_charts(
+    analysis: Analysis, snapshot: Snapshot, config: Config, folder: Path
+) -> tuple[list[ChartRef], list[Path]]:
+    """The incident's charts, each host's 28-day context chart right after its trend chart."""
     words = Words(config.report.language, config.business.currency)
     chart_list, written = draw_charts(
         analysis,
@@ -73,54 +86,37 @@ def build_draft(
         LABELS[config.report.language],
         {t.instance for t in analysis.trends},
     )
-    chart_list, written = place_context(chart_list, contexts), written + context_files
-    context = {
-        "incident": analysis.incident,
-        "fig": analysis.figures,
-        "impact": analysis.impact,
-        "events": group_repeats(analysis.events),
-        "pd_alerts": analysis.pd_alerts[:MAX_ALERTS_LISTED],
-        "pd_alert_count": len(analysis.pd_alerts),
-        "chronology": chronology_sections(analysis.events),
-        "queries": analysis.summaries,
-        "crossings": analysis.crossings,
-        "trends": analysis.trends,
-        "trends_left_out": analysis.trends_left_out,
-        "no_memory_context": bool(analysis.trends) and not has_context(snapshot.prometheus),
-        "idle_trends": analysis.idle_trends,
-        "rule_condition": analysis.rule_condition,
-        "delay_from_rule": analysis.delay_from_rule,
-        "growth_floor": MIN_GROWTH_PER_HOUR,
-        "exhaustion_days": EXHAUSTION_HORIZON.days,
-        "delay": analysis.delay,
-        "backtests": analysis.backtests,
-        "lessons": suggested_lessons(analysis, config.targets.alert_to_responder, words),
-        "charts": chart_list,
-        "timeline_chart": TIMELINE_CHART,
-        "gaps": [gap.text for gap in snapshot.gaps] + _query_warnings(analysis.results),
-        "undrawn": [
-            q
-            for q, r in zip(analysis.summaries, analysis.results, strict=True)
-            if q.kind != "alerts"
-            and not r.get("error")
-            and not has_samples(analysis.frame, q.name, analysis.window)
-        ],
-        "why1": first_why(analysis, words),
-        "W": words,
-        "business": config.business,
-        "targets": config.targets,
-        "meta": _meta(snapshot, config, now),
-    }
+    return place_context(chart_list, contexts), written + context_files
+
+
+def undrawn_queries(analysis: Analysis) -> list[QuerySummary]:
+    """The queries that answered but have no sample in the window: named, not drawn."""
+    return [
+        q
+        for q, r in zip(analysis.summaries, analysis.results, strict=True)
+        if q.kind != "alerts"
+        and not r.get("error")
+        and not has_samples(analysis.frame, q.name, analysis.window)
+    ]
+
+
+def write_report_files(
+    model: ReportModel, analysis: Analysis, config: Config, folder: Path, images: list[Path]
+) -> list[Path]:
+    """report.md, report.html (charts inlined), timeline.csv, figures.json and report.pdf."""
+    words = Words(config.report.language, config.business.currency)
     language = config.report.language
+    context = model.template_context() | {"W": words}
     markdown = render_markdown(context, language, config.report.template_dir)
-    images = {p.relative_to(folder).as_posix(): p.read_bytes() for p in written}
-    title = analysis.incident.title
-    html = render_html(markdown, title, images, language, config.report.template_dir)
+    inlined = {p.relative_to(folder).as_posix(): p.read_bytes() for p in images}
+    title = model.incident.title
+    html = render_html(markdown, title, inlined, language, config.report.template_dir)
+    written: list[Path] = []
     for name, text in (
         ("report.md", markdown),
         ("report.html", html),
         ("timeline.csv", timeline_csv(analysis.events)),
-        ("figures.json", build_figures_json(analysis.incident, analysis.figures, analysis.impact)),
+        ("figures.json", build_figures_json(model)),
     ):
         path_under(folder, name).write_text(text, encoding="utf-8")
         written.append(folder / name)
@@ -128,7 +124,7 @@ def build_draft(
     if pdf is not None:  # None: WeasyPrint is missing here, and the CLI says so once
         (folder / "report.pdf").write_bytes(pdf)
         written.append(folder / "report.pdf")
-    return Draft([p.relative_to(folder) for p in written], analysis)
+    return written
 
 
 def draw_charts(
@@ -138,7 +134,7 @@ def draw_charts(
     targets: LinkTargets | None = None,
     words: Words | None = None,
     meanwhile: Callable[[], object] | None = None,
-) -> tuple[list[dict[str, Any]], list[Path]]:
+) -> tuple[list[ChartRef], list[Path]]:
     """Draw every chart; return what the report shows (with live links) and the files.
 
     The charts are independent: they are drawn in parallel (`collector.parallel`), while this
@@ -165,7 +161,7 @@ def draw_charts(
 
 
 # What the report shows of a chart, and the job that draws it.
-PlannedChart = tuple[dict[str, Any], Callable[[], Path]]
+PlannedChart = tuple[ChartRef, Callable[[], Path]]
 
 
 def _trend_charts(
@@ -216,8 +212,8 @@ def _metric_charts(
     return planned
 
 
-def _shown(title: str, path: str, section: str, links: list[QueryLinks]) -> dict[str, Any]:
-    return {"title": title, "path": path, "section": section, "links": links}
+def _shown(title: str, path: str, section: str, links: list[QueryLinks]) -> ChartRef:
+    return ChartRef(title, path, section, tuple(links))
 
 
 def link_targets(snapshot: Snapshot, config: Config) -> LinkTargets | None:
@@ -268,48 +264,6 @@ def _trends_by_instance(trends: list[MemoryTrend]) -> dict[str, list[MemoryTrend
     for trend in sorted(trends, key=lambda t: (t.instance, t.kind != "memory")):
         grouped.setdefault(trend.instance, []).append(trend)
     return grouped
-
-
-def _query_warnings(results: Sequence[RawResult]) -> list[str]:
-    return [
-        f"Prometheus warned about '{r['name']}': {warning}"
-        for r in results
-        for warning in dict.fromkeys(r.get("warnings") or ())
-    ]
-
-
-def chronology_sections(events: list[Event]) -> dict[str, list[EventGroup]]:
-    """The template's three chronology sections, each in time order: communication joins
-    escalation and resolution joins response, as in the team template."""
-    sections = {
-        "detection": ("detection",),
-        "escalation": ("escalation", "communication"),
-        "response": ("response", "resolution"),
-    }
-    return {
-        name: group_repeats([e for e in events if e.phase in phases])
-        for name, phases in sections.items()
-    }
-
-
-def _meta(snapshot: Snapshot, config: Config, now: datetime) -> dict[str, Any]:
-    rng = snapshot.prometheus.get("range", {})
-    folder = f"{snapshot.incident_id}/"
-    return {
-        "generated_at": now,
-        "version": __version__,
-        "collected_at": parse_time(snapshot.collected_at),
-        "pagerduty_url": redact_url(snapshot.pagerduty.get("base_url", "")),
-        "prometheus_url": redact_url(snapshot.prometheus.get("url", "")),
-        "range_start": parse_time(rng["start"]) if rng.get("start") else None,
-        "range_end": parse_time(rng["end"]) if rng.get("end") else None,
-        "step": rng.get("step", "?"),
-        "timezone": config.report.timezone,
-        "report_path": folder + "report.md",
-        "snapshot_path": folder + "snapshot.json",
-        "timeline_path": folder + "timeline.csv",
-        "charts_path": folder + "charts/",
-    }
 
 
 def timeline_csv(events: list[Event]) -> str:

@@ -15,19 +15,20 @@ from collector.analysis.figures import IncidentFigures
 from collector.analysis.impact import Figure, Impact, Objective
 from collector.records import Incident
 from collector.timeutil import iso_utc
+from report.model import ReportModel
 
 FORMAT_VERSION = 1
 # Figures counted in minutes that are durations: shown in minutes, given here in seconds.
 _MINUTE_UNITS = ("min",)
 
 
-def build_figures_json(incident: Incident, figures: IncidentFigures, impact: Impact) -> str:
+def build_figures_json(model: ReportModel) -> str:
     """The machine-readable figures of one incident, as indented JSON text."""
     document = {
         "format_version": FORMAT_VERSION,
-        "incident": _incident(incident, figures),
-        "figures": [_figure(f) for f in _all_figures(impact)],
-        "objectives": [_objective(o) for o in impact.objectives],
+        "incident": _incident(model.incident, model.fig),
+        "figures": [_figure(f) for f in _all_figures(model.impact)],
+        "objectives": [_objective(o) for o in model.impact.objectives],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from report.render import (
+    TEMPLATE_DIR,
     TemplateError,
     escape_cell,
     escape_markdown,
@@ -59,3 +60,14 @@ def test_template_dir_overrides_the_bundled_template(tmp_path: Path) -> None:
     (tmp_path / "report.md.j2").write_text("# {{ L.general }} custom\n", encoding="utf-8")
     assert render_markdown({}, "fr", tmp_path) == "# Informations Générales custom\n"
     assert render_markdown({}, "en", tmp_path) == "# General Information custom\n"
+
+
+def test_no_template_line_of_logic_is_longer_than_a_screen_line() -> None:
+    # Nested logic on one line hides a branch; such lines are split, one branch a line.
+    long_lines = [
+        f"{path.name}:{number}"
+        for path in sorted(TEMPLATE_DIR.glob("*.j2"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "{%" in line and len(line) > 120
+    ]
+    assert long_lines == []

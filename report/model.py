@@ -1,0 +1,215 @@
+"""The report model: everything a report shows, built once from the analysis.
+
+The templates, figures.json and the hand-offs read this model and nothing else; it holds facts
+(records, numbers, datetimes, enums) and the few suggestions worded from them. Formatting them
+is the templates' and `report.words`' job; computing them was the analysis's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+from collector import __version__
+from collector.analysis.figures import IncidentFigures
+from collector.analysis.impact import Impact
+from collector.analysis.incident import Analysis
+from collector.analysis.memory import (
+    EXHAUSTION_HORIZON,
+    MIN_GROWTH_PER_HOUR,
+    BacktestResult,
+    DetectionDelay,
+    IdleGroup,
+    MemoryTrend,
+)
+from collector.analysis.metrics import Crossing, QuerySummary
+from collector.analysis.rules import RuleCondition
+from collector.analysis.timeline import EventGroup, group_repeats
+from collector.config import Business, Config, Targets
+from collector.records import Alert, Event, Incident
+from collector.redact import redact_url
+from collector.snapshot.store import Snapshot
+from collector.timeutil import parse_time
+from report.links import QueryLinks
+from report.suggestions import first_why, suggested_lessons
+from report.words import Words
+
+TIMELINE_CHART = "charts/timeline.png"
+MAX_ALERTS_LISTED = 10
+
+
+@dataclass(frozen=True)
+class ChartRef:
+    """A chart as the report shows it: where it is, under which section, with its live links
+    and, for a memory context chart, its sentences."""
+
+    title: str
+    path: str
+    section: str  # "memory" or "impact"
+    links: tuple[QueryLinks, ...] = ()
+    sentences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chronology:
+    """The template's three chronology sections, each in time order."""
+
+    detection: list[EventGroup]
+    escalation: list[EventGroup]
+    response: list[EventGroup]
+
+
+@dataclass(frozen=True)
+class Lessons:
+    """Suggested lessons and actions, for people to keep or delete."""
+
+    good: list[str]
+    bad: list[str]
+    actions: list[str]
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Where the report came from: versions, sources (no credentials), range and files."""
+
+    generated_at: datetime
+    version: str
+    collected_at: datetime
+    pagerduty_url: str
+    prometheus_url: str
+    range_start: datetime | None
+    range_end: datetime | None
+    step: Any
+    timezone: str | None
+    report_path: str
+    snapshot_path: str
+    timeline_path: str
+    charts_path: str
+
+
+@dataclass(frozen=True)
+class ReportModel:
+    """One incident's report, as facts: what the templates and figures.json read."""
+
+    language: str
+    incident: Incident
+    fig: IncidentFigures
+    impact: Impact
+    events: list[EventGroup]
+    chronology: Chronology
+    pd_alerts: list[Alert]
+    pd_alert_count: int
+    queries: list[QuerySummary]
+    crossings: list[Crossing]
+    trends: list[MemoryTrend]
+    trends_left_out: list[str]
+    idle_trends: list[IdleGroup]
+    no_memory_context: bool
+    rule_condition: RuleCondition | None
+    delay_from_rule: bool
+    delay: DetectionDelay
+    backtests: list[BacktestResult]
+    lessons: Lessons
+    why1: str
+    charts: list[ChartRef]
+    timeline_chart: str
+    gaps: list[str]
+    undrawn: list[QuerySummary]
+    business: Business
+    targets: Targets
+    meta: Meta
+    growth_floor: float = MIN_GROWTH_PER_HOUR
+    exhaustion_days: int = EXHAUSTION_HORIZON.days
+    events_all: list[Event] = field(default_factory=list)
+
+    def template_context(self) -> dict[str, Any]:
+        """The model's fields by name, as the templates read them."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def build_report_model(
+    analysis: Analysis,
+    snapshot: Snapshot,
+    config: Config,
+    charts: list[ChartRef],
+    *,
+    undrawn: list[QuerySummary],
+    no_memory_context: bool,
+    now: datetime,
+) -> ReportModel:
+    """The report model of one incident, from its analysis and the charts drawn from it."""
+    words = Words(config.report.language, config.business.currency)
+    lessons = suggested_lessons(analysis, config.targets.alert_to_responder, words)
+    return ReportModel(
+        language=config.report.language,
+        incident=analysis.incident,
+        fig=analysis.figures,
+        impact=analysis.impact,
+        events=group_repeats(analysis.events),
+        chronology=chronology_sections(analysis.events),
+        pd_alerts=analysis.pd_alerts[:MAX_ALERTS_LISTED],
+        pd_alert_count=len(analysis.pd_alerts),
+        queries=analysis.summaries,
+        crossings=analysis.crossings,
+        trends=analysis.trends,
+        trends_left_out=analysis.trends_left_out,
+        idle_trends=analysis.idle_trends,
+        no_memory_context=no_memory_context,
+        rule_condition=analysis.rule_condition,
+        delay_from_rule=analysis.delay_from_rule,
+        delay=analysis.delay,
+        backtests=analysis.backtests,
+        lessons=Lessons(lessons["good"], lessons["bad"], lessons["actions"]),
+        why1=first_why(analysis, words),
+        charts=charts,
+        timeline_chart=TIMELINE_CHART,
+        gaps=[gap.text for gap in snapshot.gaps] + _query_warnings(analysis),
+        undrawn=undrawn,
+        business=config.business,
+        targets=config.targets,
+        meta=build_meta(snapshot, config, now),
+        events_all=analysis.events,
+    )
+
+
+def _query_warnings(analysis: Analysis) -> list[str]:
+    return [
+        f"Prometheus warned about '{r['name']}': {warning}"
+        for r in analysis.results
+        for warning in dict.fromkeys(r.get("warnings") or ())
+    ]
+
+
+def chronology_sections(events: list[Event]) -> Chronology:
+    """Communication joins escalation and resolution joins response, as in the team template."""
+
+    def grouped(*phases: str) -> list[EventGroup]:
+        return group_repeats([e for e in events if e.phase in phases])
+
+    return Chronology(
+        detection=grouped("detection"),
+        escalation=grouped("escalation", "communication"),
+        response=grouped("response", "resolution"),
+    )
+
+
+def build_meta(snapshot: Snapshot, config: Config, now: datetime) -> Meta:
+    """Where the report came from, with every URL stripped of credentials."""
+    rng = snapshot.prometheus.get("range", {})
+    folder = f"{snapshot.incident_id}/"
+    return Meta(
+        generated_at=now,
+        version=__version__,
+        collected_at=parse_time(snapshot.collected_at),
+        pagerduty_url=redact_url(snapshot.pagerduty.get("base_url", "")),
+        prometheus_url=redact_url(snapshot.prometheus.get("url", "")),
+        range_start=parse_time(rng["start"]) if rng.get("start") else None,
+        range_end=parse_time(rng["end"]) if rng.get("end") else None,
+        step=rng.get("step", "?"),
+        timezone=config.report.timezone,
+        report_path=folder + "report.md",
+        snapshot_path=folder + "snapshot.json",
+        timeline_path=folder + "timeline.csv",
+        charts_path=folder + "charts/",
+    )
