@@ -20,9 +20,9 @@ from collector.config import Config
 from collector.parallel import run_jobs
 from collector.paths import path_under, slug
 from collector.records import Event
-from collector.snapshot.prometheus import RawResult
+from collector.snapshot.prometheus import QueryResult
 from collector.snapshot.store import Snapshot
-from collector.timeutil import iso_utc, parse_time
+from collector.timeutil import iso_utc
 from report.charts import incident as charts
 from report.context_draft import context_charts, has_context, place_context
 from report.figures_json import build_figures_json
@@ -93,9 +93,9 @@ def undrawn_queries(analysis: Analysis) -> list[QuerySummary]:
     """The queries that answered but have no sample in the window: named, not drawn."""
     return [
         q
-        for q, r in zip(analysis.summaries, analysis.results, strict=True)
+        for q, r in zip(analysis.summaries, analysis.queries, strict=True)
         if q.kind != "alerts"
-        and not r.get("error")
+        and not r.error
         and not has_samples(analysis.frame, q.name, analysis.window)
     ]
 
@@ -178,7 +178,7 @@ def _trend_charts(
             path_under(folder, relative),
             zone,
         )
-        links = _trend_links(trends, a.results, targets)
+        links = _trend_links(trends, a.queries, targets)
         title = words.say("chart_memory_trend", instance=instance)
         planned.append((_shown(title, relative, "memory", links), draw))
     return planned
@@ -188,7 +188,7 @@ def _metric_charts(
     a: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None
 ) -> list[PlannedChart]:
     planned: list[PlannedChart] = []
-    for summary, record in zip(a.summaries, a.results, strict=True):
+    for summary, query in zip(a.summaries, a.queries, strict=True):
         if summary.kind == "alerts" or not has_samples(a.frame, summary.name, a.window):
             continue  # no empty panels: the missing-data block names the query instead
         frame = a.frame
@@ -199,15 +199,15 @@ def _metric_charts(
             charts.draw_metric_chart,
             frame,
             summary,
-            record.get("thresholds", ()),
+            query.thresholds,
             a.span,
             a.window,
             a.milestones,
             path_under(folder, relative),
             zone,
-            baseline=a.baseline if record.get("baseline_result") else None,
+            baseline=a.baseline if query.has_baseline else None,
         )
-        links = _live_links(record, a.window, targets)
+        links = _live_links(query, a.window, targets)
         planned.append((_shown(summary.title, relative, "impact", links), draw))
     return planned
 
@@ -230,26 +230,26 @@ def link_targets(snapshot: Snapshot, config: Config) -> LinkTargets | None:
 
 
 def _trend_links(
-    trends: list[MemoryTrend], results: Sequence[RawResult], targets: LinkTargets | None
+    trends: list[MemoryTrend], queries: Sequence[QueryResult], targets: LinkTargets | None
 ) -> list[QueryLinks]:
     """A memory trend chart's links: each of its queries over all that was fetched."""
-    records = {r["name"]: r for r in results}
+    records = {q.name: q for q in queries}
     names = dict.fromkeys(t.query for t in trends)
     return [link for name in names for link in _live_links(records.get(name), None, targets)]
 
 
 def _live_links(
-    record: RawResult | None,
+    query: QueryResult | None,
     visible: tuple[datetime, datetime] | None,
     targets: LinkTargets | None,
 ) -> list[QueryLinks]:
     """The live links of one query over the range its chart shows (None: all it fetched)."""
-    if targets is None or record is None or not record.get("start") or not record.get("end"):
+    if targets is None or query is None or query.start is None or query.end is None:
         return []
-    fetched = (parse_time(record["start"]), parse_time(record["end"]))
-    step = int(record["step"])
+    fetched = (query.start, query.end)
+    step = int(query.step)
     start, end = chart_range(visible or fetched, fetched, step)
-    return [build_query_links(targets, record["title"], record["query"], start, end, step)]
+    return [build_query_links(targets, query.title, query.query, start, end, step)]
 
 
 def has_samples(frame: pd.DataFrame, query: str, window: tuple[datetime, datetime]) -> bool:

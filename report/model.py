@@ -1,6 +1,6 @@
 """The report model: everything a report shows, built once from the analysis.
 
-The templates, figures.json and the hand-offs read this model and nothing else; it holds facts
+The templates and figures.json read this model and nothing else; it holds facts
 (records, numbers, datetimes, enums) and the few suggestions worded from them. Formatting them
 is the templates' and `report.words`' job; computing them was the analysis's.
 """
@@ -175,9 +175,9 @@ def build_report_model(
 
 def _query_warnings(analysis: Analysis) -> list[str]:
     return [
-        f"Prometheus warned about '{r['name']}': {warning}"
-        for r in analysis.results
-        for warning in dict.fromkeys(r.get("warnings") or ())
+        f"Prometheus warned about '{q.name}': {warning}"
+        for q in analysis.queries
+        for warning in dict.fromkeys(q.warnings)
     ]
 
 

@@ -39,6 +39,7 @@ from collector.config import Config
 from collector.records import Alert, AlertInterval, Event, Incident, LogEntry
 from collector.snapshot import pagerduty as pd_reader
 from collector.snapshot import prometheus as prom_reader
+from collector.snapshot.prometheus import QueryResult
 from collector.timeutil import describe_duration, format_clock, iso_utc
 
 
@@ -53,6 +54,7 @@ class Analysis:
     events: list[Event]
     figures: IncidentFigures
     results: list[dict[str, Any]]
+    queries: list[QueryResult]
     frame: pd.DataFrame
     baseline: pd.DataFrame
     summaries: list[QuerySummary]
@@ -83,6 +85,7 @@ def analyse_snapshot(
     figures = compute_incident_figures(incident, entries, config.report.severity_by_priority)
     frame = prom_reader.read_series(results)
     baseline = prom_reader.read_series(results, baseline=True)
+    queries = prom_reader.read_query_results(results, frame)
     page = figures.started_at
     trends = analyse_memory_trends(frame, results, page, config.trends.memory_growth_warning)
     delay = compute_detection_delay(trends, page)
@@ -131,9 +134,10 @@ def analyse_snapshot(
         events=build_timeline(entries, alerts),
         figures=figures,
         results=results,
+        queries=queries,
         frame=frame,
         baseline=baseline,
-        summaries=summarize_queries(prom_reader.read_query_results(results, frame), limit),
+        summaries=summarize_queries(queries, limit),
         crossings=[
             c
             for r in results

@@ -59,6 +59,7 @@ class QueryResult:
     error: str | None = None
     warnings: tuple[str, ...] = ()
     dropped: int = 0  # samples left out: not finite numbers
+    has_baseline: bool = False  # the same query one offset earlier was fetched too
     samples: pd.DataFrame = field(default_factory=_no_samples, compare=False)
 
     @property
@@ -96,6 +97,7 @@ def _query_result(record: RawResult, samples: pd.DataFrame) -> QueryResult:
         error=str(record["error"]) if record.get("error") else None,
         warnings=tuple(str(w) for w in record.get("warnings") or ()),
         dropped=int(record.get("dropped") or 0),
+        has_baseline=bool(record.get("baseline_result")),
         samples=samples,
     )
 
