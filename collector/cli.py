@@ -221,9 +221,12 @@ def _run(
 
         snapshot = collect_snapshot(config, str(incident_id))
     # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
-    published = publish_draft(
-        snapshot, config, out_dir, force=force, announce=isinstance(incident_id, str)
-    )
+    announce = None
+    if isinstance(incident_id, str):
+        from collector.jobs.handoff import announcer
+
+        announce = announcer(snapshot, config, out_dir)
+    published = publish_draft(snapshot, config, out_dir, force=force, announce=announce)
     handoff_warnings = published.handoff.warnings if published.handoff else ()
     for warning in [*(gap.text for gap in snapshot.gaps), *handoff_warnings]:
         click.echo(f"warning: {_one_line(warning)}", err=True)

@@ -14,11 +14,11 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
@@ -26,10 +26,7 @@ from collector.config import Config
 from collector.errors import OutputError
 from collector.paths import is_report_folder, path_under, shorten
 from collector.snapshot.store import Snapshot, lost_data, read_published, save_snapshot
-from report.draft import build_draft
-
-if TYPE_CHECKING:
-    from collector.jobs.handoff import HandOff
+from report.draft import Draft, build_draft
 
 STATE_FILE = ".collector.json"
 REPORT = "report.md"
@@ -40,6 +37,24 @@ SNAPSHOT = "snapshot.json"
 STAGING = re.compile(r"^\.(?P<id>[A-Za-z0-9-]{1,64})\.[^.]*\.staging$")
 
 
+class Delivery(str, Enum):
+    """What became of one hand-off."""
+
+    OFF = "off"  # not configured
+    POSTED = "posted"
+    SKIPPED = "skipped"  # done before: never twice
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """The outcome of both hand-offs of one draft, and the warnings to show."""
+
+    notice: Delivery = Delivery.OFF
+    note: Delivery = Delivery.OFF
+    warnings: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Published:
     """Where the draft went, and a one-line account of what happened."""
@@ -48,6 +63,10 @@ class Published:
     status: str  # "written", "replaced", "kept-edited", "kept-fuller", "forced"
     message: str
     handoff: HandOff | None = None  # the chat notice and PagerDuty note, when announced
+
+
+# Called with the draft and its state file once a new report is in place; says what it did.
+Announce = Callable[[Draft, Path], HandOff]
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -216,12 +235,17 @@ def _sha256(path: Path) -> str:
 
 
 def publish_draft(
-    snapshot: Snapshot, config: Config, out_dir: Path, *, force: bool, announce: bool = False
+    snapshot: Snapshot,
+    config: Config,
+    out_dir: Path,
+    *,
+    force: bool,
+    announce: Announce | None = None,
 ) -> Published:
     """Render the snapshot's report in a staging folder, then publish it under the lock.
 
-    With `announce`, a new report in place is handed off (chat notice, PagerDuty note) before
-    the lock is released.
+    With `announce` (`collector.jobs.handoff.announcer`), a new report in place is handed off
+    (chat notice, PagerDuty note) before the lock is released.
     """
     now = datetime.now(timezone.utc)
     stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
@@ -235,14 +259,8 @@ def publish_draft(
                 published = read_published(path_under(out_dir, incident_id) / SNAPSHOT)
                 lost = lost_data(snapshot, published) if published is not None else []
                 result = publish(staging, out_dir, incident_id, force=force, stamp=stamp, lost=lost)
-                if announce and result.status in NEW_REPORT:
-                    from collector.jobs.handoff import (
-                        hand_off,  # network clients, only when announcing
-                    )
-
-                    handoff = hand_off(
-                        draft.analysis, snapshot, config, out_dir, result.folder / STATE_FILE
-                    )
+                if announce is not None and result.status in NEW_REPORT:
+                    handoff = announce(draft, result.folder / STATE_FILE)
                     result = replace(result, handoff=handoff)
                 return result
             finally:

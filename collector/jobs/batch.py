@@ -24,6 +24,7 @@ from typing import Any
 
 from collector.config import Config, ConfigError
 from collector.errors import CollectorError
+from collector.jobs.handoff import announcer
 from collector.output import REPORT, discard_leftover_staging, is_edited, lock_for, publish_draft
 from collector.output import clean_leftovers as clean_leftovers
 from collector.paths import INCIDENT_ID as INCIDENT_ID
@@ -203,7 +204,8 @@ def _report_each(results: Iterator[Outcome], total: int, step: Progress) -> list
 
 
 def _publish_locked(snapshot: Snapshot, config: Config, out_dir: Path) -> Outcome:
-    published = publish_draft(snapshot, config, out_dir, force=False, announce=True)
+    announce = announcer(snapshot, config, out_dir)
+    published = publish_draft(snapshot, config, out_dir, force=False, announce=announce)
     count = len(snapshot.gaps)
     notes = f" (with {count} missing-data note{'s' * (count != 1)})" if count else ""
     reason = published.message

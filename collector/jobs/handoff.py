@@ -1,7 +1,7 @@
 """Hand-offs of a new draft: one chat notice per draft, one note on the PagerDuty incident.
 
-Called once, by `collector.output.publish_draft`, under the incident's lock, after a publish
-that put a new report in place. Neither hand-off can fail or undo the draft: a failure is
+Called once, through the `announcer` hook that `collector.output.publish_draft` takes, under
+the incident's lock, after a publish that put a new report in place. Neither hand-off can fail or undo the draft: a failure is
 one warning line. What was handed off is kept on disk, so re-runs, the batch and the webhook
 receiver never repeat it: the notice in the incident folder's state file (against the hash of
 the report it announced), the note in `OUT/.pagerduty-notes/<ID>.json` (once per incident,
@@ -14,41 +14,30 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from collector.analysis.handoff import draft_facts
 from collector.analysis.incident import Analysis
 from collector.config import Config
+from collector.output import Delivery, HandOff
 from collector.snapshot.store import Snapshot
 from collector.sources import pagerduty as pd_source
 from collector.sources.notify import NotifyError, post_chat_message
 from collector.timeutil import iso_utc
+from report.draft import Draft
 from report.handoff import is_drafted_note, note_text, notice_payload
 
 NOTES_DIR = ".pagerduty-notes"
 REPORT_PAGE = "report.html"
 
 
-class Delivery(str, Enum):
-    """What became of one hand-off."""
-
-    OFF = "off"  # not configured
-    POSTED = "posted"
-    SKIPPED = "skipped"  # done before: never twice
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class HandOff:
-    """The outcome of both hand-offs of one draft, and the warnings to show."""
-
-    notice: Delivery = Delivery.OFF
-    note: Delivery = Delivery.OFF
-    warnings: tuple[str, ...] = ()
+def announcer(
+    snapshot: Snapshot, config: Config, out_dir: Path
+) -> Callable[[Draft, Path], HandOff]:
+    """The hook `publish_draft` calls once a new report is in place: hand it off."""
+    return lambda draft, state_file: hand_off(draft.analysis, snapshot, config, out_dir, state_file)
 
 
 def hand_off(
