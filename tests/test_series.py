@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from collector.analysis.series import find_breaks, split_runs, typical_step
 from collector.demo import demo_dir
 from collector.records import Gap, GapKind
+from collector.series import find_breaks, split_runs, typical_step
 from collector.snapshot.store import Snapshot, load_snapshot, read_gap, save_snapshot
 
 GRID = [0.0, 60.0, 120.0, 300.0, 360.0, 600.0]  # pauses: 1, 1, 3, 1, 4 steps

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from collector.analysis.metrics import Crossing, detect_threshold_crossings
-from collector.analysis.series import find_breaks, typical_step
 from collector.analysis.theilsen import fit_theil_sen, theil_sen_interval
+from collector.series import find_breaks, typical_step
 from collector.snapshot.prometheus import RawResult
 
 TREND_KINDS = ("memory", "swap")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from collector.analysis.facts import Note, note
-from collector.analysis.series import find_breaks, seconds_of
+from collector.series import find_breaks, seconds_of
 from collector.snapshot.prometheus import QueryResult
 
 

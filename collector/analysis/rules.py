@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from collector.analysis.series import find_breaks, split_runs
 from collector.records import AlertInterval
+from collector.series import find_breaks, split_runs
 
 # Alertmanager groups and waits before it notifies: a page up to this long after the alert
 # fired still belongs to it.

@@ -1,11 +1,11 @@
 """Hand-offs of a new draft: one chat notice per draft, one note on the PagerDuty incident.
 
-Called once, through the `announcer` hook that `collector.output.publish_draft` takes, under
-the incident's lock, after a publish that put a new report in place. Neither hand-off can fail
-or undo the draft: a failure is one warning line. What was handed off is kept on disk, so re-runs, the batch and the webhook
-receiver never repeat it: the notice in the incident folder's state file (against the hash of
-the report it announced), the note in `OUT/.pagerduty-notes/<ID>.json` (once per incident,
-also found from our own note in the incident's notes).
+Called once, through the `announcer` hook that `collector.output.publish_draft` takes, under the
+incident's lock, after a publish that put a new report in place. Neither hand-off can fail or
+undo the draft: a failure is one warning line. What was handed off is kept on disk, so re-runs,
+the batch and the webhook receiver never repeat it: the notice in the incident folder's state
+file (against the hash of the report it announced), the note in `OUT/.pagerduty-notes/<ID>.json`
+(once per incident, also found from our own note in the incident's notes).
 """
 
 from __future__ import annotations

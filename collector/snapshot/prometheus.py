@@ -19,8 +19,8 @@ from typing import Any, TypeAlias
 
 import pandas as pd
 
-from collector.analysis.series import find_breaks, split_runs, typical_step
 from collector.records import AlertInterval
+from collector.series import find_breaks, split_runs, typical_step
 from collector.timeutil import from_unix, parse_time
 
 RawResult: TypeAlias = Mapping[str, Any]
@@ -153,7 +153,7 @@ def read_alert_intervals(results: Sequence[RawResult]) -> list[AlertInterval]:
             metric = series.get("metric", {})
             times = sorted({float(t) for t, _ in series.get("values", ())})
             spacing = typical_step(times) or DEFAULT_EVALUATION_STEP
-            # One lost evaluation does not end an alert (see collector.analysis.series).
+            # One lost evaluation does not end an alert (see collector.series).
             breaks = find_breaks(times, max(spacing, MIN_EVALUATION_STEP), missing=2)
             # The state holds until the next evaluation, one spacing after the last sample.
             intervals.extend(

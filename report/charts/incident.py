@@ -24,8 +24,8 @@ from PIL import Image  # noqa: E402
 
 from collector.analysis.memory import MemoryTrend  # noqa: E402
 from collector.analysis.metrics import QuerySummary  # noqa: E402
-from collector.analysis.series import find_breaks, seconds_of, typical_step  # noqa: E402
 from collector.records import PHASES, AlertInterval, Event  # noqa: E402
+from collector.series import find_breaks, seconds_of, typical_step  # noqa: E402
 from collector.timeutil import format_clock  # noqa: E402
 
 # Text in any script the data brings: Latin and Arabic (DejaVu), CJK (Debian's fonts-noto-cjk),
@@ -433,7 +433,7 @@ def _draw_fit(ax: Axes, trend: MemoryTrend) -> None:
 
 def _with_gaps(part: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     # A missing stretch of samples is drawn as a break in the line, never bridged or zeroed.
-    # The same rule as the report's data gaps (collector.analysis.series).
+    # The same rule as the report's data gaps (collector.series).
     times = part["time"].reset_index(drop=True)
     values = part["value"].reset_index(drop=True).astype(float)
     seconds = seconds_of(times)
