@@ -22,6 +22,8 @@ NETWORK = ("requests", "httpx", "httpx2", "pagerduty", "prometheus_api_client", 
 CLIENTS = (
     "collector.sources.pagerduty",
     "collector.sources.prometheus",
+    "collector.sources.prometheus_api",
+    "collector.sources.prometheus_rules",
     "collector.sources.notify",
 )
 

@@ -19,6 +19,7 @@ from collector.snapshot.schema import check_pagerduty
 from collector.snapshot.store import DROPPED_SAMPLES, Snapshot
 from collector.sources import pagerduty as pd_source
 from collector.sources import prometheus as prom_source
+from collector.sources import prometheus_rules
 from collector.sources.fleet import fleet_specs
 from collector.timeutil import iso_utc
 
@@ -56,8 +57,8 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
         for r in context
         if r["error"]
     )
-    rules = prom_source.fetch_alerting_rules(settings, ca)
-    rules["evaluations"] = prom_source.evaluate_rules(
+    rules = prometheus_rules.fetch_alerting_rules(settings, ca)
+    rules["evaluations"] = prometheus_rules.evaluate_rules(
         settings, ca, rules["rules"], pd_source.read_paged_alertnames(pd_data), qrange
     )
     return Snapshot(
