@@ -30,6 +30,7 @@ from collector.paths import INCIDENT_ID as INCIDENT_ID
 from collector.snapshot.store import Snapshot, lost_data
 from collector.sources import pagerduty as pd_source
 from collector.sources.collect import collect_snapshot
+from collector.sources.pagerduty_lists import list_resolved_incidents
 
 Progress = Callable[[str], None]
 # Given the number of incidents, a context that yields the step to call once per incident
@@ -156,7 +157,7 @@ def _list_resolved(config: Config, since: datetime, until: datetime) -> list[dic
         "urgencies": list(settings.urgencies),
     }
     with pd_source.make_client(config.pagerduty, ca) as client:
-        return pd_source.list_resolved_incidents(
+        return list_resolved_incidents(
             client,
             since,
             until,
