@@ -36,7 +36,7 @@ import requests  # noqa: E402
 
 from collector import output  # noqa: E402
 from collector.config import Config, load_config  # noqa: E402
-from collector.sources import pagerduty as pd_source  # noqa: E402
+from collector.sources import pagerduty_incident  # noqa: E402
 from collector.sources import prometheus as prom_source  # noqa: E402
 from collector.sources.collect import collect_snapshot  # noqa: E402
 from collector.sources.prometheus import expand_query  # noqa: E402
@@ -47,7 +47,7 @@ IMPORT_SECONDS = time.perf_counter() - IMPORT_START
 # (module, function name, stage): the names build_draft and collect_snapshot look up at call
 # time, so wrapping the module attribute times exactly what the CLI runs.
 FETCH_STAGES = (
-    (pd_source, "fetch_incident_data", "fetch_pagerduty"),
+    (pagerduty_incident, "fetch_incident_data", "fetch_pagerduty"),
     (prom_source, "fetch_query_results", "fetch_prometheus"),
 )
 DRAFT_STAGES = (

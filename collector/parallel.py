@@ -88,6 +88,14 @@ def _start_worker(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A forked worker holds copies of the parent's descriptors (the draft's lock among them):
     # it must not outlive a killed parent.
+    die_with_parent(parent)
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this worker process end when `parent` does (a pool's `initializer`).
+
+    Linux only (prctl's parent-death signal); elsewhere a worker ends when its queue closes.
+    """
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -21,7 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 NETWORK = ("requests", "httpx", "httpx2", "pagerduty", "prometheus_api_client", "urllib3")
 CLIENTS = (
     "collector.sources.pagerduty",
+    "collector.sources.pagerduty_incident",
+    "collector.sources.pagerduty_lists",
     "collector.sources.prometheus",
+    "collector.sources.prometheus_api",
+    "collector.sources.prometheus_rules",
     "collector.sources.notify",
 )
 

@@ -1,6 +1,6 @@
 """PagerDuty source through the real client, against the HTTPS simulator.
 
-Covers what `collector/sources/pagerduty.py` promises and what the analysis makes of it: the
+Covers what `collector/sources/pagerduty*.py` promise and what the analysis makes of it: the
 timeline and figures of each fixture incident, complete pagination (concurrent pages, the
 10,000 offset limit), every fault the simulator can inject, time zones, and the resolved-incident
 listing.
@@ -24,12 +24,9 @@ from collector.analysis.timeline import build_timeline
 from collector.config import PagerDutySettings
 from collector.records import Event, Gap, GapKind, LogEntry
 from collector.snapshot.pagerduty import read_incident, read_log_entries
-from collector.sources.pagerduty import (
-    PagerDutyError,
-    fetch_incident_data,
-    list_resolved_incidents,
-    make_client,
-)
+from collector.sources.pagerduty import PagerDutyError, make_client
+from collector.sources.pagerduty_incident import fetch_incident_data
+from collector.sources.pagerduty_lists import list_resolved_incidents
 from report.render import format_local
 
 Json = dict[str, Any]

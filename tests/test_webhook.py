@@ -21,7 +21,9 @@ from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 
 from collector.config import Config, ConfigError, WebhookSettings, load_config
-from collector.jobs.webhook import FAILED_DIR, MAX_BODY, QUEUE_DIR, WebhookReceiver
+from collector.jobs.webhook import WebhookReceiver
+from collector.jobs.webhook_http import MAX_BODY
+from collector.jobs.webhook_queue import FAILED_DIR, QUEUE_DIR
 
 SECRET = "whsec-test-0123456789"
 OLD_SECRET = "whsec-old-secret"

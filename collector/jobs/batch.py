@@ -8,12 +8,10 @@ report that exists is never touched, whether a person edited it or not.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import multiprocessing
 import os
 import re
-import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
@@ -27,10 +25,12 @@ from collector.errors import CollectorError
 from collector.jobs.handoff import announcer
 from collector.output import REPORT, discard_leftover_staging, is_edited, lock_for, publish_draft
 from collector.output import clean_leftovers as clean_leftovers
+from collector.parallel import die_with_parent
 from collector.paths import INCIDENT_ID as INCIDENT_ID
 from collector.snapshot.store import Snapshot, lost_data
 from collector.sources import pagerduty as pd_source
 from collector.sources.collect import collect_snapshot
+from collector.sources.pagerduty_lists import list_resolved_incidents
 
 Progress = Callable[[str], None]
 # Given the number of incidents, a context that yields the step to call once per incident
@@ -41,7 +41,6 @@ ProgressBar = Callable[[int], AbstractContextManager[Progress]]
 MAX_WINDOW = timedelta(days=1830)  # five years
 # Drafting processes at most, whatever the core count: each holds a few hundred MiB.
 MAX_WORKERS = 4
-PR_SET_PDEATHSIG = 1  # prctl(2)
 _PRIORITY_RANK = re.compile(r"(\d+)")
 
 
@@ -157,7 +156,7 @@ def _list_resolved(config: Config, since: datetime, until: datetime) -> list[dic
         "urgencies": list(settings.urgencies),
     }
     with pd_source.make_client(config.pagerduty, ca) as client:
-        return pd_source.list_resolved_incidents(
+        return list_resolved_incidents(
             client,
             since,
             until,
@@ -178,21 +177,16 @@ def _draft_all(
         # Drafting is CPU-bound (charts): one process per core. Each incident keeps its own
         # lock, so the exactly-once rule is the same as in one process.
         context = multiprocessing.get_context("spawn")
+        # A killed batch must stop drafting: workers of a SIGKILLed parent would otherwise
+        # finish their incidents unseen.
         with ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_die_with_parent
+            max_workers=workers,
+            mp_context=context,
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
         ) as pool:
             futures = [pool.submit(draft_once, config, out_dir, iid) for iid in ids]
             return _report_each((f.result() for f in futures), len(ids), step)
-
-
-def _die_with_parent() -> None:
-    # A killed batch must stop drafting: without this, workers of a SIGKILLed parent would
-    # finish their incidents unseen. Linux only; elsewhere they end when their queue closes.
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
 
 
 def _report_each(results: Iterator[Outcome], total: int, step: Progress) -> list[Outcome]:

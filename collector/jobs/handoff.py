@@ -11,8 +11,6 @@ file (against the hash of the report it announced), the note in `OUT/.pagerduty-
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 from collector.analysis.handoff import draft_facts
 from collector.analysis.incident import Analysis
 from collector.config import Config
+from collector.files import write_json_atomically
 from collector.output import Delivery, HandOff
 from collector.snapshot.store import Snapshot
 from collector.sources import pagerduty as pd_source
@@ -94,7 +93,7 @@ def _send_notice(
     except NotifyError as exc:
         return Delivery.FAILED, f"chat notice for {facts.incident_id} not sent: {exc}"
     notice = {"report_sha256": report_hash, "posted_at": _now(), "attempts": attempts}
-    _write_json(state_file, {**state, "notice": notice})
+    write_json_atomically(state_file, {**state, "notice": notice})
     return Delivery.POSTED, ""
 
 
@@ -108,7 +107,8 @@ def _add_note(snapshot: Snapshot, config: Config, out_dir: Path, link: str) -> t
         return Delivery.SKIPPED, ""
     existing = _our_note(snapshot)
     if existing is not None:  # posted by a run that died before writing its marker
-        _write_json(marker, {"incident_id": incident_id, "note_id": existing, "found": _now()})
+        found = {"incident_id": incident_id, "note_id": existing, "found": _now()}
+        write_json_atomically(marker, found)
         return Delivery.SKIPPED, ""
     if not settings.from_email:
         return Delivery.FAILED, (
@@ -122,7 +122,7 @@ def _add_note(snapshot: Snapshot, config: Config, out_dir: Path, link: str) -> t
     except pd_source.PagerDutyError as exc:
         return Delivery.FAILED, f"PagerDuty note not added to {incident_id}: {exc}"
     record = {"incident_id": incident_id, "note_id": note.get("id"), "posted_at": _now()}
-    _write_json(marker, {**record, "link": link})
+    write_json_atomically(marker, {**record, "link": link})
     return Delivery.POSTED, ""
 
 
@@ -140,21 +140,6 @@ def _read_json(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Replace the file in one step, so a reader never sees half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-            handle.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _now() -> str:

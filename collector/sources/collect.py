@@ -18,6 +18,7 @@ from collector.snapshot.prometheus import RawResult
 from collector.snapshot.schema import check_pagerduty
 from collector.snapshot.store import DROPPED_SAMPLES, Snapshot
 from collector.sources import pagerduty as pd_source
+from collector.sources import pagerduty_incident, prometheus_rules
 from collector.sources import prometheus as prom_source
 from collector.sources.fleet import fleet_specs
 from collector.timeutil import iso_utc
@@ -28,7 +29,7 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
     now = now or datetime.now(timezone.utc)
     ca = str(config.ca_bundle) if config.ca_bundle else None
     with pd_source.make_client(config.pagerduty, ca) as client:
-        pd_data = pd_source.fetch_incident_data(
+        pd_data = pagerduty_incident.fetch_incident_data(
             client, incident_id, config.pagerduty.max_concurrency
         )
     gaps: list[Gap] = pd_data.pop("errors", [])
@@ -56,8 +57,8 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
         for r in context
         if r["error"]
     )
-    rules = prom_source.fetch_alerting_rules(settings, ca)
-    rules["evaluations"] = prom_source.evaluate_rules(
+    rules = prometheus_rules.fetch_alerting_rules(settings, ca)
+    rules["evaluations"] = prometheus_rules.evaluate_rules(
         settings, ca, rules["rules"], pd_source.read_paged_alertnames(pd_data), qrange
     )
     return Snapshot(

@@ -14,6 +14,7 @@ from collector.errors import SourceError
 from collector.snapshot.fleet import FleetSnapshot
 from collector.sources import fleet as source
 from collector.sources import pagerduty as pd_source
+from collector.sources.pagerduty_lists import list_incidents
 from collector.timeutil import iso_utc
 
 
@@ -111,7 +112,7 @@ def _incidents(config: Config, start: datetime, end: datetime, gaps: list[str]) 
         return {**base, "linked": False, "incidents": []}
     try:
         with pd_source.make_client(config.pagerduty, _ca(config)) as client:
-            incidents, partial = pd_source.list_incidents(
+            incidents, partial = list_incidents(
                 client, start, end, max_concurrency=config.pagerduty.max_concurrency
             )
     except pd_source.PagerDutyError as exc:

@@ -13,7 +13,7 @@ for the hosts fetched in detail), and no such query is made.
 
 Ranges are kept on their grid: `{"start": ISO, "step": s, "series": [{"metric": {...},
 "values": [v or None, ...]}]}`, value i at start + i * step. `read_grid` turns one back into
-arrays. Only this module and `collector.sources.prometheus` talk to Prometheus.
+arrays. Only this module and `collector.sources.prometheus*` talk to Prometheus.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from collector.snapshot.fleet import FloatArray as FloatArray
 from collector.snapshot.fleet import read_grid as read_grid
 from collector.snapshot.prometheus import label_text
 from collector.sources import prometheus as prom_source
+from collector.sources.prometheus_api import connect, explain_failure
 from collector.timeutil import from_unix, iso_utc
 
 FLEET_KINDS = ("memory", "swap")
@@ -73,7 +74,7 @@ class FleetConnection:
 def open_connection(settings: PrometheusSettings, ca_bundle: str | None) -> FleetConnection:
     """A connection to the configured server; close its `session` when done."""
     session = requests.Session()
-    connection = prom_source.connect(session, settings, ca_bundle)
+    connection = connect(session, settings, ca_bundle)
     fleet = FleetConnection(connection, session, settings)
     session.hooks["response"] = [fleet.count]  # instead of the incident's per-thread hook
     return fleet
@@ -215,7 +216,7 @@ def _guarded(fleet: FleetConnection, ask: Callable[[], Any], empty: Any) -> tupl
     try:
         return ask(), None
     except Exception as exc:  # noqa: BLE001 - every failure becomes a stated gap
-        message = prom_source.explain_failure(exc, fleet.settings)
+        message = explain_failure(exc, fleet.settings)
         if message is None:
             raise
         return empty, message

@@ -1,5 +1,5 @@
-"""Prometheus client: run the query pack over the incident's range (the only Prometheus
-network code), and read the server's alerting rules.
+"""Prometheus range queries: run the query pack over the incident's range, and the memory
+queries over the 28 days before it (the connection and its errors: `.prometheus_api`).
 
 The raw results go into the snapshot; `collector.snapshot.prometheus` turns them into the tidy
 series frame and `AlertInterval` records (its readers are re-exported here for older imports).
@@ -15,18 +15,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from prometheus_api_client import PrometheusConnect
-from prometheus_api_client.exceptions import PrometheusApiClientException
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
-from urllib3.util.retry import Retry
 
 from collector.config import PrometheusSettings, QuerySpec
-from collector.redact import redact_url
 from collector.snapshot.prometheus import SERIES_COLUMNS as SERIES_COLUMNS
 from collector.snapshot.prometheus import RawResult, label_text
 from collector.snapshot.prometheus import read_alert_intervals as read_alert_intervals
 from collector.snapshot.prometheus import read_series as read_series
 from collector.snapshot.schema import LATEST
+from collector.sources.prometheus_api import (
+    MalformedAnswer,
+    QueryApi,
+    QueryFailed,
+    connect,
+    explain_failure,
+    explain_malformed,
+)
 from collector.timeutil import from_unix, iso_utc
 
 MAX_POINTS = 11_000  # Prometheus rejects query_range asking for more points per series.
@@ -35,29 +38,6 @@ _NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21
 BASELINE_KINDS = ("traffic", "errors", "availability", "latency", "connections", "users")
 CONTEXT_SPAN = timedelta(days=28)  # the memory context fetched with an incident
 CONTEXT_STEP = 3600  # seconds: 673 points per series, one request per query
-# How many tries a request gets: the first, then urllib3's retries (see `_connect`).
-ATTEMPTS = 3
-
-
-class MalformedAnswer(ValueError):
-    """Prometheus answered 200 with a body that is not the query API's result."""
-
-
-class QueryFailed(Exception):
-    """Prometheus answered a query with an error status; `text` is its own `error` field."""
-
-    def __init__(self, status: int, text: str) -> None:
-        super().__init__(f"HTTP {status}: {text}")
-        self.status = status
-        self.text = text
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One API answer: its `data.result`, and the `warnings` Prometheus sent along with it."""
-
-    result: Any
-    warnings: list[str]
 
 
 @dataclass(frozen=True)
@@ -110,7 +90,7 @@ def fetch_query_results(
 ) -> list[RawResult]:
     """Run every query over the range; one failing query is recorded, never fatal."""
     with requests.Session() as session:
-        api = _Api(session, connect(session, settings, ca_bundle), settings)
+        api = QueryApi(session, connect(session, settings, ca_bundle), settings)
         with ThreadPoolExecutor(max_workers=settings.max_concurrency) as pool:
             futures = [pool.submit(_run_query, api, spec, qrange, selector) for spec in queries]
             return [f.result() for f in futures]
@@ -135,73 +115,34 @@ def fetch_memory_context(
     return fetch_query_results(settings, ca_bundle, queries, qrange, selector)
 
 
-def connect(
-    session: requests.Session, settings: PrometheusSettings, ca_bundle: str | None
-) -> PrometheusConnect:
-    """A client of the configured server on `session` (TLS trust, auth, bounded retries)."""
-    # TLS trust: the configured CA bundle, else the system's; never off unless asked for.
-    session.verify = False if settings.insecure_skip_verify else (ca_bundle or True)
-    headers = dict(settings.headers)
-    if settings.bearer_token:
-        headers["Authorization"] = f"Bearer {settings.bearer_token}"
-    retry = Retry(
-        total=ATTEMPTS - 1,
-        backoff_factor=0.3,
-        status_forcelist=(429, 502, 503, 504),
-        allowed_methods=None,
-        raise_on_status=False,
-    )
-    return PrometheusConnect(
-        url=settings.url.rstrip("/"),
-        headers=headers or None,
-        auth=settings.basic_auth,
-        retry=retry,
-        session=session,
-        timeout=settings.timeout,
-    )
-
-
-class _Api:
-    """GET the query API through the client's session (TLS, auth, retries), keeping the whole
-    answer: PrometheusConnect returns only `data.result`, and its errors only as text."""
-
-    def __init__(
-        self, session: requests.Session, connection: PrometheusConnect, settings: PrometheusSettings
-    ) -> None:
-        self.session = session
-        self.connection = connection
-        self.settings = settings
-
-    def get(self, path: str, params: dict[str, Any]) -> Answer:
-        """The answer to `path` (e.g. /api/v1/query); QueryFailed on an error status."""
-        response = self.session.get(
-            f"{self.connection.url}{path}",
-            params=params,
-            headers=self.connection.headers,
-            auth=self.connection.auth,
-            verify=self.session.verify,
-            cert=self.session.cert,
-            timeout=self.settings.timeout,
-        )
-        if response.status_code != 200:
-            raise QueryFailed(response.status_code, _error_text(response))
-        body = response.json()  # not JSON: a ValueError, said as a malformed body
-        return Answer(body["data"]["result"], [str(w) for w in body.get("warnings") or ()])
-
-
-def _error_text(response: requests.Response) -> str:
-    # Prometheus says what went wrong in the body's `error` field; a proxy's page has none.
-    try:
-        error = response.json().get("error")
-    except (ValueError, AttributeError):
-        error = None
-    return str(error) if error else (response.text.strip()[:300] or response.reason or "")
-
-
-def _run_query(api: _Api, spec: QuerySpec, qrange: QueryRange, selector: str) -> RawResult:
-    settings = api.settings
+def _run_query(api: QueryApi, spec: QuerySpec, qrange: QueryRange, selector: str) -> RawResult:
     promql = expand_query(spec, selector)
-    record: dict[str, Any] = {
+    record = _new_record(spec, promql, qrange)
+    try:
+        if spec.kind == "alerts":
+            record["result"] = _fetch_raw_samples(api, promql, qrange, record)
+        else:
+            record["result"] = _fetch_range(api, promql, qrange, record)
+            offset = api.settings.baseline_offset
+            if offset is not None and spec.kind in BASELINE_KINDS:
+                shifted = QueryRange(qrange.start - offset, qrange.end - offset, qrange.step)
+                record["baseline_offset_s"] = offset.total_seconds()
+                record["baseline_result"] = _fetch_range(api, promql, shifted, record)
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+        # 200 with HTML (a proxy's page; requests' JSONDecodeError is a ValueError too),
+        # `"result": "weird"`, samples that are not pairs...
+        record["result"] = []
+        record.pop("baseline_result", None)
+        record["error"] = explain_malformed(api.settings)
+    except (QueryFailed, requests.exceptions.RequestException) as exc:
+        # Unreachable, timed out, refused, rejected: one line that says what to do.
+        record["error"] = explain_failure(exc, api.settings)
+    return record
+
+
+def _new_record(spec: QuerySpec, promql: str, qrange: QueryRange) -> dict[str, Any]:
+    """A query's snapshot record before it is run: what was asked, over which range."""
+    return {
         "name": spec.name,
         "title": spec.title,
         "query": promql,
@@ -216,67 +157,10 @@ def _run_query(api: _Api, spec: QuerySpec, qrange: QueryRange, selector: str) ->
         "warnings": [],
         "error": None,
     }
-    try:
-        if spec.kind == "alerts":
-            record["result"] = _fetch_raw_samples(api, promql, qrange, record)
-        else:
-            record["result"] = _fetch_range(api, promql, qrange, record)
-            offset = settings.baseline_offset
-            if offset is not None and spec.kind in BASELINE_KINDS:
-                shifted = QueryRange(qrange.start - offset, qrange.end - offset, qrange.step)
-                record["baseline_offset_s"] = offset.total_seconds()
-                record["baseline_result"] = _fetch_range(api, promql, shifted, record)
-    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-        record["error"] = _explain_unreachable(exc, settings)
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
-        # 200 with HTML (a proxy's page; requests' JSONDecodeError is a ValueError too),
-        # `"result": "weird"`, samples that are not pairs...
-        record["result"] = []
-        record.pop("baseline_result", None)
-        record["error"] = (
-            f"Prometheus at {redact_url(settings.url)} answered with a malformed body (not the"
-            " query API's JSON): check PROMETHEUS_URL, including any path prefix"
-        )
-    except QueryFailed as exc:
-        record["error"] = _explain_query_error(exc.status, exc.text)
-    except requests.exceptions.RequestException as exc:
-        record["error"] = _explain_query_error(0, str(exc)[:300])
-    return record
-
-
-def explain_failure(exc: BaseException, settings: PrometheusSettings) -> str | None:
-    """One line saying why a request failed and what to do; None for a foreign error."""
-    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
-        return _explain_unreachable(exc, settings)
-    if isinstance(exc, QueryFailed):
-        return _explain_query_error(exc.status, exc.text)
-    if isinstance(exc, (PrometheusApiClientException, requests.exceptions.RequestException)):
-        return _explain_query_error(0, str(exc)[:300])
-    return None
-
-
-def _explain_unreachable(exc: requests.exceptions.RequestException, settings: Any) -> str:
-    # After urllib3's retries a read timeout arrives as a ConnectionError wrapping it.
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    # urllib3's NewConnectionError (refused, no route) subclasses ConnectTimeoutError.
-    timed_out = isinstance(exc, requests.exceptions.Timeout) or (
-        isinstance(reason, (ReadTimeoutError, ConnectTimeoutError))
-        and not isinstance(reason, NewConnectionError)
-    )
-    url = redact_url(settings.url)
-    if timed_out:
-        return (
-            f"Prometheus at {url} timed out after {settings.timeout:g} s ({ATTEMPTS} attempts):"
-            " the server is slow or overloaded; raise prometheus.timeout_seconds or try later"
-        )
-    return (
-        f"cannot reach Prometheus at {url} ({type(exc).__name__}):"
-        " check PROMETHEUS_URL and that the server is up"
-    )
 
 
 def _fetch_range(
-    api: _Api, promql: str, qrange: QueryRange, record: dict[str, Any]
+    api: QueryApi, promql: str, qrange: QueryRange, record: dict[str, Any]
 ) -> list[dict[str, Any]]:
     merged: dict[str, dict[str, Any]] = {}
     for chunk in split_range(qrange):
@@ -335,7 +219,7 @@ def _finite(value: Any) -> bool:
 
 
 def _fetch_raw_samples(
-    api: _Api, promql: str, qrange: QueryRange, record: dict[str, Any]
+    api: QueryApi, promql: str, qrange: QueryRange, record: dict[str, Any]
 ) -> list[dict[str, Any]]:
     # Alert state series are read as raw samples (a range selector), not evaluated on a grid:
     # query_range would stretch each interval by Prometheus's 5-minute look-back and blur its
@@ -346,90 +230,3 @@ def _fetch_raw_samples(
     )
     record["warnings"].extend(answer.warnings)
     return _checked_series(answer.result, record)
-
-
-def _explain_query_error(status: int, text: str) -> str:
-    # Prometheus's own `error` text is the useful bit, and the status says whose fault it is.
-    if status in (401, 403):
-        return (
-            f"Prometheus refused access (HTTP {status}): set PROMETHEUS_BEARER_TOKEN or"
-            f" PROMETHEUS_USERNAME/PROMETHEUS_PASSWORD, or prometheus.headers ({text})"
-        )
-    if status in (400, 422):
-        return f"Prometheus rejected the query: {text}"
-    if status:
-        return f"Prometheus answered HTTP {status}: {text}"
-    return f"Prometheus query failed: {text}"
-
-
-def fetch_alerting_rules(settings: PrometheusSettings, ca_bundle: str | None) -> dict[str, Any]:
-    """The alerting rules Prometheus evaluates (`/api/v1/rules?type=alert`), kept raw-ish.
-
-    Some backends have no rules API (404) or answer with no group: that is not a fault of the
-    report, so it is recorded quietly as `{"rules": [], "note": ...}`, never raised.
-    """
-    with requests.Session() as session:
-        connection = connect(session, settings, ca_bundle)
-        try:
-            response = session.get(
-                f"{connection.url}/api/v1/rules",
-                params={"type": "alert"},
-                headers=connection.headers,
-                auth=connection.auth,
-                timeout=settings.timeout,
-            )
-            response.raise_for_status()
-            groups = response.json()["data"]["groups"]
-        except (requests.exceptions.RequestException, ValueError, KeyError, TypeError) as exc:
-            return {"rules": [], "note": f"no alerting rules read: {type(exc).__name__}"}
-    rules = [
-        _rule_record(group, rule)
-        for group in groups or ()
-        if isinstance(group, dict)
-        for rule in group.get("rules") or ()
-        if isinstance(rule, dict) and rule.get("type") == "alerting"
-    ]
-    return {"rules": rules, "note": None if rules else "the server has no alerting rule"}
-
-
-def _rule_record(group: dict[str, Any], rule: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "group": str(group.get("name", "")),
-        "name": str(rule.get("name", "")),
-        "query": str(rule.get("query", "")),
-        "duration_s": _seconds(rule.get("duration")),
-        "labels": {str(k): str(v) for k, v in (rule.get("labels") or {}).items()},
-        "summary": str((rule.get("annotations") or {}).get("summary", "")),
-    }
-
-
-def _seconds(value: object) -> float:
-    """A rule's `for`, in seconds; anything but a finite, sane number counts as none."""
-    try:
-        seconds = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return 0.0
-    return seconds if 0 <= seconds <= 10 * 366 * 86400 else 0.0
-
-
-MAX_RULES_EVALUATED = 5
-
-
-def evaluate_rules(
-    settings: PrometheusSettings,
-    ca_bundle: str | None,
-    rules: Sequence[dict[str, Any]],
-    alertnames: Sequence[str],
-    qrange: QueryRange,
-) -> list[RawResult]:
-    """Each paged rule's own expression over the range: where it returns samples, it held.
-
-    The fallback for when Prometheus's ALERTS series does not tell when the condition began.
-    """
-    wanted = [r for r in rules if r.get("name") in alertnames][:MAX_RULES_EVALUATED]
-    specs = [
-        QuerySpec(name=str(r["name"]), title=str(r["name"]), query=str(r["query"]))
-        for r in wanted
-        if r.get("query")
-    ]
-    return fetch_query_results(settings, ca_bundle, specs, qrange, "") if specs else []

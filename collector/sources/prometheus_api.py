@@ -1,0 +1,162 @@
+"""Prometheus connection: the configured client (TLS trust, auth, bounded retries), the query
+API's whole answers, and one line saying why a request failed and what to do.
+
+`collector.sources.prometheus` (range queries), `.prometheus_rules` and `.fleet` talk to
+Prometheus through this module only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
+from urllib3.util.retry import Retry
+
+from collector.config import PrometheusSettings
+from collector.redact import redact_url
+
+# How many tries a request gets: the first, then urllib3's retries (see `connect`).
+ATTEMPTS = 3
+
+
+class MalformedAnswer(ValueError):
+    """Prometheus answered 200 with a body that is not the query API's result."""
+
+
+class QueryFailed(Exception):
+    """Prometheus answered a query with an error status; `text` is its own `error` field."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(f"HTTP {status}: {text}")
+        self.status = status
+        self.text = text
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One API answer: its `data.result`, and the `warnings` Prometheus sent along with it."""
+
+    result: Any
+    warnings: list[str]
+
+
+def connect(
+    session: requests.Session, settings: PrometheusSettings, ca_bundle: str | None
+) -> PrometheusConnect:
+    """A client of the configured server on `session` (TLS trust, auth, bounded retries)."""
+    # TLS trust: the configured CA bundle, else the system's; never off unless asked for.
+    session.verify = False if settings.insecure_skip_verify else (ca_bundle or True)
+    headers = dict(settings.headers)
+    if settings.bearer_token:
+        headers["Authorization"] = f"Bearer {settings.bearer_token}"
+    retry = Retry(
+        total=ATTEMPTS - 1,
+        backoff_factor=0.3,
+        status_forcelist=(429, 502, 503, 504),
+        allowed_methods=None,
+        raise_on_status=False,
+    )
+    return PrometheusConnect(
+        url=settings.url.rstrip("/"),
+        headers=headers or None,
+        auth=settings.basic_auth,
+        retry=retry,
+        session=session,
+        timeout=settings.timeout,
+    )
+
+
+class QueryApi:
+    """GET the query API through the client's session (TLS, auth, retries), keeping the whole
+    answer: PrometheusConnect returns only `data.result`, and its errors only as text."""
+
+    def __init__(
+        self, session: requests.Session, connection: PrometheusConnect, settings: PrometheusSettings
+    ) -> None:
+        self.session = session
+        self.connection = connection
+        self.settings = settings
+
+    def get(self, path: str, params: dict[str, Any]) -> Answer:
+        """The answer to `path` (e.g. /api/v1/query); QueryFailed on an error status."""
+        response = self.session.get(
+            f"{self.connection.url}{path}",
+            params=params,
+            headers=self.connection.headers,
+            auth=self.connection.auth,
+            verify=self.session.verify,
+            cert=self.session.cert,
+            timeout=self.settings.timeout,
+        )
+        if response.status_code != 200:
+            raise QueryFailed(response.status_code, _error_text(response))
+        body = response.json()  # not JSON: a ValueError, said as a malformed body
+        return Answer(body["data"]["result"], [str(w) for w in body.get("warnings") or ()])
+
+
+def _error_text(response: requests.Response) -> str:
+    # Prometheus says what went wrong in the body's `error` field; a proxy's page has none.
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        error = None
+    return str(error) if error else (response.text.strip()[:300] or response.reason or "")
+
+
+def explain_failure(exc: BaseException, settings: PrometheusSettings) -> str | None:
+    """One line saying why a request failed and what to do; None for a foreign error."""
+    if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
+        return _explain_unreachable(exc, settings)
+    if isinstance(exc, QueryFailed):
+        return _explain_query_error(exc.status, exc.text)
+    if isinstance(exc, (PrometheusApiClientException, requests.exceptions.RequestException)):
+        return _explain_query_error(0, str(exc)[:300])
+    return None
+
+
+def explain_malformed(settings: PrometheusSettings) -> str:
+    """The line for an answer that is not the query API's JSON (a proxy's page, say)."""
+    return (
+        f"Prometheus at {redact_url(settings.url)} answered with a malformed body (not the"
+        " query API's JSON): check PROMETHEUS_URL, including any path prefix"
+    )
+
+
+def _explain_unreachable(
+    exc: requests.exceptions.RequestException, settings: PrometheusSettings
+) -> str:
+    # After urllib3's retries a read timeout arrives as a ConnectionError wrapping it.
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    # urllib3's NewConnectionError (refused, no route) subclasses ConnectTimeoutError.
+    timed_out = isinstance(exc, requests.exceptions.Timeout) or (
+        isinstance(reason, (ReadTimeoutError, ConnectTimeoutError))
+        and not isinstance(reason, NewConnectionError)
+    )
+    url = redact_url(settings.url)
+    if timed_out:
+        return (
+            f"Prometheus at {url} timed out after {settings.timeout:g} s ({ATTEMPTS} attempts):"
+            " the server is slow or overloaded; raise prometheus.timeout_seconds or try later"
+        )
+    return (
+        f"cannot reach Prometheus at {url} ({type(exc).__name__}):"
+        " check PROMETHEUS_URL and that the server is up"
+    )
+
+
+def _explain_query_error(status: int, text: str) -> str:
+    # Prometheus's own `error` text is the useful bit, and the status says whose fault it is.
+    if status in (401, 403):
+        return (
+            f"Prometheus refused access (HTTP {status}): set PROMETHEUS_BEARER_TOKEN or"
+            f" PROMETHEUS_USERNAME/PROMETHEUS_PASSWORD, or prometheus.headers ({text})"
+        )
+    if status in (400, 422):
+        return f"Prometheus rejected the query: {text}"
+    if status:
+        return f"Prometheus answered HTTP {status}: {text}"
+    return f"Prometheus query failed: {text}"
