@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,9 @@ from collector.redact import redact_url
 from collector.snapshot.prometheus import RawResult
 from collector.snapshot.store import Snapshot
 from collector.timeutil import iso_utc, parse_time
-from report.charts import incident as charts
+from report.charts.memory import draw_memory_trend_chart
+from report.charts.metric import draw_metric_chart
+from report.charts.timeline import draw_timeline_chart
 from report.context_draft import context_charts, has_context, place_context
 from report.figures_json import build_figures_json
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
@@ -38,6 +40,7 @@ from report.words import Words
 from report.words.labels import LABELS
 
 TIMELINE_CHART = "charts/timeline.png"
+WEEK_S = 7 * 86400  # a snapshot from before the baseline offset was recorded
 MAX_ALERTS_LISTED = 10
 TIMELINE_COLUMNS = ["time_utc", "source", "kind", "phase", "actor", "summary", "link", "ref"]
 
@@ -147,18 +150,19 @@ def draw_charts(
     a = analysis
     words = words or Words("en")
     timeline = partial(
-        charts.draw_timeline_chart,
+        draw_timeline_chart,
         a.events,
         a.alerts,
         a.milestones,
         a.window,
         a.incident.title,
         path_under(folder, TIMELINE_CHART),
+        words,
         zone,
     )
     planned = [
         *_trend_charts(a, folder, zone, targets, words),
-        *_metric_charts(a, folder, zone, targets),
+        *_metric_charts(a, folder, zone, targets, words),
     ]
     jobs: list[Callable[[], Path]] = [timeline, *(draw for _, draw in planned)]
     return [shown for shown, _ in planned], run_jobs(jobs, meanwhile)
@@ -175,11 +179,12 @@ def _trend_charts(
     for instance, trends in _trends_by_instance(a.trends).items():
         relative = f"charts/memory_trend_{slug(instance)}.png"
         draw = partial(
-            charts.draw_memory_trend_chart,
+            draw_memory_trend_chart,
             a.frame,
             trends,
             a.milestones,
             path_under(folder, relative),
+            words,
             zone,
         )
         links = _trend_links(trends, a.results, targets)
@@ -189,7 +194,7 @@ def _trend_charts(
 
 
 def _metric_charts(
-    a: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None
+    a: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None, words: Words
 ) -> list[PlannedChart]:
     planned: list[PlannedChart] = []
     for summary, record in zip(a.summaries, a.results, strict=True):
@@ -200,7 +205,7 @@ def _metric_charts(
             frame = count_series_up(a.frame, summary.name)
         relative = f"charts/{slug(summary.name, 'query')}.png"
         draw = partial(
-            charts.draw_metric_chart,
+            draw_metric_chart,
             frame,
             summary,
             record.get("thresholds", ()),
@@ -208,8 +213,10 @@ def _metric_charts(
             a.window,
             a.milestones,
             path_under(folder, relative),
+            words,
             zone,
             baseline=a.baseline if record.get("baseline_result") else None,
+            baseline_offset=timedelta(seconds=float(record.get("baseline_offset_s") or WEEK_S)),
         )
         links = _live_links(record, a.window, targets)
         planned.append((_shown(summary.title, relative, "impact", links), draw))
