@@ -95,23 +95,19 @@ def _draw_fit(ax: Axes, trend: MemoryTrend, words: Words) -> None:
     start_level = trend.level_at_fit_end - trend.growth_per_hour * (
         (trend.fit_end - trend.fit_start).total_seconds() / 3600
     )
+    label = words.say("chart_trend", rate=words.signed(trend.growth_per_hour))
+    reaches_full = trend.exhaustion_at is not None and end == trend.exhaustion_at
+    if reaches_full:
+        # In the legend, not beside the cross: the cross sits among the milestone lines.
+        at = format_clock(end, trend.fit_end)
+        label += "\n" + words.say("chart_exhaustion", at=at)
     ax.plot(
         [date_num(trend.fit_start), date_num(end)],
         [start_level, start_level + trend.growth_per_hour * hours],
         color=FIT_COLOR,
         linestyle=(0, (2, 2)),
         linewidth=1.4,
-        label=words.say("chart_trend", rate=words.signed(trend.growth_per_hour)),
+        label=label,
     )
-    if trend.exhaustion_at is not None and end == trend.exhaustion_at:
+    if reaches_full:
         ax.plot([date_num(end)], [100], marker="x", color=FIT_COLOR, markersize=7)
-        ax.annotate(
-            words.say("chart_exhaustion", at=format_clock(trend.exhaustion_at, trend.fit_end)),
-            (date_num(end), 100),
-            textcoords="offset points",
-            xytext=(-6, 5),
-            ha="right",
-            fontsize=8,
-            color=FIT_COLOR,
-            bbox=LABEL_BOX,
-        )

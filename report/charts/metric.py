@@ -68,7 +68,10 @@ def draw_metric_chart(
         return save(fig, path)
     incident = words.say("chart_incident")
     ax.axvspan(date_num(span[0]), date_num(span[1]), color="#D55E00", alpha=0.08, label=incident)
-    _draw_series(ax, data, words, summary.shown or MAX_LEGEND_SERIES)
+    counted = summary.kind == "availability" and summary.series_count > summary.shown
+    # A counted availability (`count_series_up`) is one line: how many of all series were up.
+    label = words.say("chart_up_of", total=summary.series_count) if counted else None
+    _draw_series(ax, data, words, summary.shown or MAX_LEGEND_SERIES, label)
     if baseline is not None:
         label = words.say("chart_baseline", offset=words.duration(baseline_offset))
         _draw_baseline(ax, _in_window(baseline, summary.name, window), label)
@@ -77,7 +80,7 @@ def draw_metric_chart(
     ax.set_xlim(date_num(window[0]), date_num(window[1]))
     if summary.kind == "availability":
         # 0 to N: four of twelve must not look like none.
-        top = summary.series_count if summary.series_count > summary.shown else 1
+        top = summary.series_count if counted else 1
         ax.set_ylim(-0.03 * top, top * 1.06)
     kind = words.catalogue.get(f"chart_kind_{summary.kind}", summary.kind.replace("_", " "))
     ax.set_ylabel(summary.unit or kind)
@@ -154,7 +157,9 @@ def _with_gaps(part: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return joined["time"], joined["value"]
 
 
-def _draw_series(ax: Axes, data: pd.DataFrame, words: Words, max_shown: int) -> None:
+def _draw_series(
+    ax: Axes, data: pd.DataFrame, words: Words, max_shown: int, label: str | None
+) -> None:
     groups = dict(tuple(data.groupby("series", sort=False)))
     peaks = data.groupby("series")["value"].max().sort_values(ascending=False)
     shown = list(peaks.index[:max_shown])
@@ -167,7 +172,7 @@ def _draw_series(ax: Axes, data: pd.DataFrame, words: Words, max_shown: int) -> 
             values,
             color=PALETTE[i % len(PALETTE)],
             linewidth=1.5,
-            label=plain(names[series], 32),
+            label=label or plain(names[series], 32),
             zorder=3,
         )
     if others:

@@ -402,6 +402,7 @@ CHARTS: dict[str, str] = {
     "chart_threshold": "threshold {value} {unit}",
     "chart_baseline": "{offset} earlier",
     "chart_all_series": "all",
+    "chart_up_of": "up (of {total})",
     "chart_more_series": "range of {count} more series",
     "chart_used_memory": "memory used",
     "chart_used_swap": "swap used",

@@ -418,6 +418,7 @@ CHARTS: dict[str, str] = {
     "chart_threshold": "seuil {value} {unit}",
     "chart_baseline": "{offset} plus tôt",
     "chart_all_series": "toutes",
+    "chart_up_of": "en service (sur {total})",
     "chart_more_series": "étendue de {count} autres séries",
     "chart_used_memory": "mémoire utilisée",
     "chart_used_swap": "swap utilisé",
