@@ -65,8 +65,9 @@ def draw_context_chart(
     # A little room on the right, so the last date label is not cut at the frame's edge.
     ax.set_xlim(date_num(start), date_num(end + (end - start) * 0.03))
     ax.set_title(plain(title), loc="left", fontsize=9)
-    ax.legend(loc="upper left", fontsize=7, frameon=False, ncol=4)
-    fig.subplots_adjust(left=0.07, right=0.98, top=0.86, bottom=0.14)
+    # Beside the axes, not over them: a host near 100 % would draw its line under the legend.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    fig.subplots_adjust(left=0.07, right=0.83, top=0.86, bottom=0.14)
     return save(fig, path)
 
 
