@@ -86,3 +86,29 @@ def test_availability_axis_runs_from_zero_to_the_number_of_series(tmp_path: Path
         metric.save = original  # type: ignore[assignment]
     low, high = seen[0]
     assert low <= 0 and 12 <= high < 13
+
+
+def test_a_query_without_data_draws_its_panel_without_a_word_on_stderr(tmp_path: Path) -> None:
+    # "No data" was bold, and Symbola (in the fallback list) has no bold: matplotlib logged it.
+    script = (
+        "from datetime import datetime, timedelta, timezone\n"
+        "from pathlib import Path\n"
+        "import pandas as pd\n"
+        "from collector.analysis.metrics import summarize_queries\n"
+        "from collector.snapshot.prometheus import QueryResult\n"
+        "from report.charts.metric import draw_metric_chart\n"
+        "from report.words import Words\n"
+        "t = datetime(2025, 10, 25, 22, 0, tzinfo=timezone.utc)\n"
+        "empty = pd.DataFrame({'query': [], 'series': [], 'time': [], 'value': []})\n"
+        "empty['time'] = pd.to_datetime(empty['time'], utc=True)\n"
+        "[summary] = summarize_queries([QueryResult('q', 'Q', samples=empty)], max_shown=6)\n"
+        "span = (t, t + timedelta(hours=1))\n"
+        f"path = Path({str(tmp_path / 'q.png')!r})\n"
+        "draw_metric_chart(empty, summary, (), span, span, {}, path, Words('fr'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert (tmp_path / "q.png").is_file()

@@ -52,23 +52,27 @@ def draw_context_chart(
     )
     ax.set_ylim(0, 105)
     ax.set_ylabel("%", fontsize=8)
-    start, end = _shown_range(contexts)
+    _format_date_axis(ax, *_shown_range(contexts))
+    ax.set_title(plain(title), loc="left", fontsize=9)
+    # Beside the axes, not over them: a host near 100 % would draw its line under the legend.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    fig.subplots_adjust(left=0.07, right=0.83, top=0.86, bottom=0.14)
+    return save(fig, path)
+
+
+def _format_date_axis(ax: Axes, start: datetime, end: datetime) -> None:
+    """Weekly dates over four weeks; a host with a short history: its days (or hours)."""
     if end - start >= timedelta(days=7):
         ax.xaxis.set_major_locator(mdates.DayLocator(interval=7))  # type: ignore[no-untyped-call]
         ax.xaxis.set_minor_locator(mdates.DayLocator())  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
-    else:  # a host with a short history: its days (or hours), not four empty weeks
+    else:
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M"))  # type: ignore[no-untyped-call]
     ax.tick_params(labelsize=7.5)
     ax.grid(color="#e5e5e5", linewidth=0.5)
     # A little room on the right, so the last date label is not cut at the frame's edge.
     ax.set_xlim(date_num(start), date_num(end + (end - start) * 0.03))
-    ax.set_title(plain(title), loc="left", fontsize=9)
-    # Beside the axes, not over them: a host near 100 % would draw its line under the legend.
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
-    fig.subplots_adjust(left=0.07, right=0.83, top=0.86, bottom=0.14)
-    return save(fig, path)
 
 
 def _shown_range(contexts: Sequence[HostContext]) -> tuple[datetime, datetime]:

@@ -78,16 +78,20 @@ def draw_metric_chart(
     draw_thresholds(ax, thresholds, summary.unit, words)
     draw_milestones(ax, milestones, words)
     ax.set_xlim(date_num(window[0]), date_num(window[1]))
+    _format_value_axis(ax, summary, counted, words)
+    format_time_axis(ax, zone, span[0], words)
+    side_legend(ax)
+    fig.subplots_adjust(left=0.08, right=0.76, top=0.9, bottom=0.13)
+    return save(fig, path)
+
+
+def _format_value_axis(ax: Axes, summary: QuerySummary, counted: bool, words: Words) -> None:
     if summary.kind == "availability":
         # 0 to N: four of twelve must not look like none.
         top = summary.series_count if counted else 1
         ax.set_ylim(-0.03 * top, top * 1.06)
     kind = words.catalogue.get(f"chart_kind_{summary.kind}", summary.kind.replace("_", " "))
     ax.set_ylabel(summary.unit or kind)
-    format_time_axis(ax, zone, span[0], words)
-    side_legend(ax)
-    fig.subplots_adjust(left=0.08, right=0.76, top=0.9, bottom=0.13)
-    return save(fig, path)
 
 
 def _in_window(frame: pd.DataFrame, query: str, window: tuple[datetime, datetime]) -> pd.DataFrame:
@@ -108,8 +112,7 @@ def _draw_no_data(ax: Axes, reason: str, words: Words) -> None:
         ha="center",
         va="center",
         transform=ax.transAxes,
-        fontsize=14,
-        fontweight="bold",
+        fontsize=15,  # not bold: Symbola, in the fallback list, has none, and matplotlib says so
         color="#D55E00",
     )
     ax.text(
