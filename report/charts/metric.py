@@ -29,8 +29,9 @@ from report.words import Words
 MAX_LEGEND_SERIES = 6
 
 
-def short_series_labels(series: Sequence[str], everything: str = "all") -> dict[str, str]:
-    """Legend labels without the label pairs every series shares ({job="node"} and the like)."""
+def short_series_labels(series: Sequence[str], everything: str) -> dict[str, str]:
+    """Legend labels without the label pairs every series shares ({job="node"} and the like);
+    `everything` names a series whose pairs are all shared."""
     split = {s: [p for p in s.strip("{}").split(",") if p] for s in series}
     common = set.intersection(*(set(p) for p in split.values())) if split else set()
     labels = {}
