@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
@@ -23,7 +23,9 @@ from collector.records import Event
 from collector.snapshot.prometheus import QueryResult
 from collector.snapshot.store import Snapshot
 from collector.timeutil import iso_utc
-from report.charts import incident as charts
+from report.charts.memory import draw_memory_trend_chart
+from report.charts.metric import draw_metric_chart
+from report.charts.timeline import draw_timeline_chart
 from report.context_draft import context_charts, has_context, place_context
 from report.figures_json import build_figures_json
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
@@ -33,6 +35,8 @@ from report.render import render_html, render_markdown
 from report.words import Words
 from report.words.labels import LABELS
 
+# A snapshot from before the baseline offset was recorded fetched it one week earlier.
+DEFAULT_BASELINE_OFFSET = timedelta(days=7)
 TIMELINE_COLUMNS = ["time_utc", "source", "kind", "phase", "actor", "summary", "link", "ref"]
 
 
@@ -143,18 +147,19 @@ def draw_charts(
     a = analysis
     words = words or Words("en")
     timeline = partial(
-        charts.draw_timeline_chart,
+        draw_timeline_chart,
         a.events,
         a.alerts,
         a.milestones,
         a.window,
         a.incident.title,
         path_under(folder, TIMELINE_CHART),
+        words,
         zone,
     )
     planned = [
         *_trend_charts(a, folder, zone, targets, words),
-        *_metric_charts(a, folder, zone, targets),
+        *_metric_charts(a, folder, zone, targets, words),
     ]
     jobs: list[Callable[[], Path]] = [timeline, *(draw for _, draw in planned)]
     return [shown for shown, _ in planned], run_jobs(jobs, meanwhile)
@@ -171,11 +176,12 @@ def _trend_charts(
     for instance, trends in _trends_by_instance(a.trends).items():
         relative = f"charts/memory_trend_{slug(instance)}.png"
         draw = partial(
-            charts.draw_memory_trend_chart,
+            draw_memory_trend_chart,
             a.frame,
             trends,
             a.milestones,
             path_under(folder, relative),
+            words,
             zone,
         )
         links = _trend_links(trends, a.queries, targets)
@@ -185,7 +191,7 @@ def _trend_charts(
 
 
 def _metric_charts(
-    a: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None
+    a: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None, words: Words
 ) -> list[PlannedChart]:
     planned: list[PlannedChart] = []
     for summary, query in zip(a.summaries, a.queries, strict=True):
@@ -196,7 +202,7 @@ def _metric_charts(
             frame = count_series_up(a.frame, summary.name)
         relative = f"charts/{slug(summary.name, 'query')}.png"
         draw = partial(
-            charts.draw_metric_chart,
+            draw_metric_chart,
             frame,
             summary,
             query.thresholds,
@@ -204,8 +210,10 @@ def _metric_charts(
             a.window,
             a.milestones,
             path_under(folder, relative),
+            words,
             zone,
             baseline=a.baseline if query.has_baseline else None,
+            baseline_offset=query.baseline_offset or DEFAULT_BASELINE_OFFSET,
         )
         links = _live_links(query, a.window, targets)
         planned.append((_shown(summary.title, relative, "impact", links), draw))

@@ -12,7 +12,8 @@ from matplotlib.figure import Figure
 
 from collector.analysis.metrics import summarize_queries
 from collector.snapshot.prometheus import QueryResult
-from report.charts import incident as charts
+from report.charts import base, metric
+from report.words import Words
 
 T0 = datetime(2025, 10, 25, 22, 0, tzinfo=timezone.utc)
 TITLE = "データベース停止 — انقطاع الخدمة 🔥 Événement"
@@ -21,7 +22,7 @@ TITLE = "データベース停止 — انقطاع الخدمة 🔥 Événement
 def test_fallback_fonts_are_installed_and_used() -> None:
     import matplotlib
 
-    assert list(matplotlib.rcParams["font.family"]) == list(charts.FONT_FAMILIES)
+    assert list(matplotlib.rcParams["font.family"]) == list(base.FONT_FAMILIES)
 
 
 def test_a_title_in_japanese_arabic_and_emoji_draws_without_a_warning(tmp_path: Path) -> None:
@@ -29,10 +30,11 @@ def test_a_title_in_japanese_arabic_and_emoji_draws_without_a_warning(tmp_path: 
     script = (
         "from datetime import datetime, timedelta, timezone\n"
         "from pathlib import Path\n"
-        "from report.charts import incident as charts\n"
+        "from report.charts.timeline import draw_timeline_chart\n"
+        "from report.words import Words\n"
         "t = datetime(2025, 10, 25, 22, 0, tzinfo=timezone.utc)\n"
-        f"charts.draw_timeline_chart([], [], {{'detected': t}}, (t, t + timedelta(hours=5)),"
-        f" {TITLE!r}, Path({str(tmp_path / 'x.png')!r}), 'Asia/Tokyo')\n"
+        f"draw_timeline_chart([], [], {{'detected': t}}, (t, t + timedelta(hours=5)),"
+        f" {TITLE!r}, Path({str(tmp_path / 'x.png')!r}), Words('fr'), 'Asia/Tokyo')\n"
     )
     result = subprocess.run(
         [sys.executable, "-W", "error", "-c", script], capture_output=True, text=True, check=False
@@ -51,8 +53,8 @@ def tick_labels(ax_figure: Figure) -> list[str]:
 def test_ticks_carry_the_date_after_the_start_day_and_the_local_time() -> None:
     fig = Figure()
     ax = fig.add_subplot()
-    ax.set_xlim(charts._num(T0), charts._num(T0 + timedelta(hours=6)))
-    charts._format_time_axis(ax, "Europe/Paris", T0)
+    ax.set_xlim(base.date_num(T0), base.date_num(T0 + timedelta(hours=6)))
+    base.format_time_axis(ax, "Europe/Paris", T0, Words("en"))
     labels = tick_labels(fig)
     # 22:00 UTC is already 10-26 in Paris: each calendar is judged against its own start day.
     assert "23:00 UTC\n(01:00 CEST)" in labels
@@ -69,17 +71,44 @@ def test_availability_axis_runs_from_zero_to_the_number_of_series(tmp_path: Path
     counted = frame.groupby("time")["value"].sum().reset_index()
     counted["query"], counted["series"] = "probes", '{count="up (of 12)"}'
     seen: list[tuple[float, float]] = []
-    original = charts._save
+    original = metric.save
 
     def capture(fig: Figure, path: Path) -> Path:
         seen.append(fig.axes[0].get_ylim())
         return original(fig, path)
 
-    charts._save = capture  # type: ignore[assignment]
+    metric.save = capture  # type: ignore[assignment]
     try:
         span = (T0, T0 + timedelta(minutes=29))
-        charts.draw_metric_chart(counted, summary, (), span, span, {}, tmp_path / "p.png")
+        words = Words("en")
+        metric.draw_metric_chart(counted, summary, (), span, span, {}, tmp_path / "p.png", words)
     finally:
-        charts._save = original  # type: ignore[assignment]
+        metric.save = original  # type: ignore[assignment]
     low, high = seen[0]
     assert low <= 0 and 12 <= high < 13
+
+
+def test_a_query_without_data_draws_its_panel_without_a_word_on_stderr(tmp_path: Path) -> None:
+    # "No data" was bold, and Symbola (in the fallback list) has no bold: matplotlib logged it.
+    script = (
+        "from datetime import datetime, timedelta, timezone\n"
+        "from pathlib import Path\n"
+        "import pandas as pd\n"
+        "from collector.analysis.metrics import summarize_queries\n"
+        "from collector.snapshot.prometheus import QueryResult\n"
+        "from report.charts.metric import draw_metric_chart\n"
+        "from report.words import Words\n"
+        "t = datetime(2025, 10, 25, 22, 0, tzinfo=timezone.utc)\n"
+        "empty = pd.DataFrame({'query': [], 'series': [], 'time': [], 'value': []})\n"
+        "empty['time'] = pd.to_datetime(empty['time'], utc=True)\n"
+        "[summary] = summarize_queries([QueryResult('q', 'Q', samples=empty)], max_shown=6)\n"
+        "span = (t, t + timedelta(hours=1))\n"
+        f"path = Path({str(tmp_path / 'q.png')!r})\n"
+        "draw_metric_chart(empty, summary, (), span, span, {}, path, Words('fr'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert (tmp_path / "q.png").is_file()

@@ -19,8 +19,8 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from collector.analysis.fleet import Verdict  # noqa: E402
 from collector.analysis.memory_context import HostContext  # noqa: E402
+from report.charts.base import PALETTE, date_num, plain, save  # noqa: E402
 from report.charts.fleet import INCIDENT_COLOR, _dates, thin_for_drawing  # noqa: E402
-from report.charts.incident import PALETTE, _num, _plain, _save  # noqa: E402
 
 SIZE = (8.0, 2.2)  # inches: small, under the host's memory trend chart
 DPI = 130
@@ -44,28 +44,35 @@ def draw_context_chart(
         if context.review.verdict in FITTED:
             _draw_fit(ax, context, words["context_trend"])
     # Minutes in four weeks are a hair: a line marks the start, the span its length.
-    ax.axvspan(_num(window[0]), _num(window[1]), color=INCIDENT_COLOR, alpha=0.3, linewidth=0)
+    ax.axvspan(
+        date_num(window[0]), date_num(window[1]), color=INCIDENT_COLOR, alpha=0.3, linewidth=0
+    )
     ax.axvline(
-        _num(window[0]), color=INCIDENT_COLOR, linewidth=1.6, label=words["context_incident"]
+        date_num(window[0]), color=INCIDENT_COLOR, linewidth=1.6, label=words["context_incident"]
     )
     ax.set_ylim(0, 105)
     ax.set_ylabel("%", fontsize=8)
-    start, end = _shown_range(contexts)
+    _format_date_axis(ax, *_shown_range(contexts))
+    ax.set_title(plain(title), loc="left", fontsize=9)
+    # Beside the axes, not over them: a host near 100 % would draw its line under the legend.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
+    fig.subplots_adjust(left=0.07, right=0.83, top=0.86, bottom=0.14)
+    return save(fig, path)
+
+
+def _format_date_axis(ax: Axes, start: datetime, end: datetime) -> None:
+    """Weekly dates over four weeks; a host with a short history: its days (or hours)."""
     if end - start >= timedelta(days=7):
         ax.xaxis.set_major_locator(mdates.DayLocator(interval=7))  # type: ignore[no-untyped-call]
         ax.xaxis.set_minor_locator(mdates.DayLocator())  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
-    else:  # a host with a short history: its days (or hours), not four empty weeks
+    else:
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M"))  # type: ignore[no-untyped-call]
     ax.tick_params(labelsize=7.5)
     ax.grid(color="#e5e5e5", linewidth=0.5)
     # A little room on the right, so the last date label is not cut at the frame's edge.
-    ax.set_xlim(_num(start), _num(end + (end - start) * 0.03))
-    ax.set_title(_plain(title), loc="left", fontsize=9)
-    ax.legend(loc="upper left", fontsize=7, frameon=False, ncol=4)
-    fig.subplots_adjust(left=0.07, right=0.98, top=0.86, bottom=0.14)
-    return _save(fig, path)
+    ax.set_xlim(date_num(start), date_num(end + (end - start) * 0.03))
 
 
 def _shown_range(contexts: Sequence[HostContext]) -> tuple[datetime, datetime]:
@@ -83,7 +90,7 @@ def _draw_fit(ax: Axes, context: HostContext, label: str) -> None:
     if r.growth_percent_per_day is None or r.fit_start is None or r.fit_end is None:
         return
     days = (r.fit_end - r.fit_start) / timedelta(days=1)
-    ends = [_num(r.fit_start), _num(r.fit_end)]
+    ends = [date_num(r.fit_start), date_num(r.fit_end)]
     start = r.fit_intercept_percent or 0.0
     line = [start, start + r.growth_percent_per_day * days]
     ax.plot(ends, line, color="#000000", linewidth=1.0, linestyle="--", label=label)

@@ -24,7 +24,7 @@ from collector.analysis.fleet import HostReview  # noqa: E402
 from collector.analysis.fleet_links import HostIncident  # noqa: E402
 from collector.analysis.fleet_series import ReviewedSeries  # noqa: E402
 from collector.config import FleetSettings  # noqa: E402
-from report.charts.incident import PALETTE, _num, _plain  # noqa: E402
+from report.charts.base import PALETTE, date_num, plain, save  # noqa: E402
 
 DPI = 110
 COLUMNS = 3
@@ -55,9 +55,9 @@ def draw_small_multiples(
     end = until + timedelta(days=PROJECTION_DAYS)
     for ax, series in zip(axes.flat, top, strict=False):
         _draw_panel(ax, series, incidents_of(series), settings, words)
-        ax.set_xlim(_num(start), _num(end))
+        ax.set_xlim(date_num(start), date_num(end))
         ax.set_ylim(0, 105)
-        ax.axvline(_num(until), color="#444444", linewidth=0.6)
+        ax.axvline(date_num(until), color="#444444", linewidth=0.6)
         ax.xaxis.set_major_locator(mdates.DayLocator(interval=7))  # type: ignore[no-untyped-call]
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m"))  # type: ignore[no-untyped-call]
         ax.tick_params(labelsize=7)
@@ -67,7 +67,7 @@ def draw_small_multiples(
     for row in axes:
         row[0].set_ylabel(words["percent_used"], fontsize=8)
     fig.tight_layout()
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def _draw_panel(
@@ -83,11 +83,11 @@ def _draw_panel(
     ax.axhline(100.0, color="#000000", linewidth=0.6)
     ax.axhline(settings.high_level, color=PALETTE[1], linewidth=0.6, linestyle="--")
     for moment in r.reset_times:
-        ax.axvline(_num(moment), color=RESET_COLOR, linewidth=0.6)
+        ax.axvline(date_num(moment), color=RESET_COLOR, linewidth=0.6)
     _draw_fit(ax, r, settings)
     for linked in incidents:
         ax.plot(
-            [_num(linked.incident.created_at)],
+            [date_num(linked.incident.created_at)],
             [101.5],
             marker="v",
             color=INCIDENT_COLOR,
@@ -96,7 +96,7 @@ def _draw_panel(
             linestyle="none",
         )
     title = words["chart_title"].format(
-        instance=_plain(r.instance, 28), kind=words[r.kind], verdict=words[r.verdict.value]
+        instance=plain(r.instance, 28), kind=words[r.kind], verdict=words[r.verdict.value]
     )
     ax.set_title(title, fontsize=8.5)
 
@@ -106,7 +106,7 @@ def _draw_fit(ax: Axes, r: HostReview, settings: FleetSettings) -> None:
         return
     intercept = r.fit_intercept_percent or 0.0
     days = np.linspace(0.0, (r.fit_end - r.fit_start) / timedelta(days=1), 20)
-    moments = [_num(r.fit_start + timedelta(days=float(d))) for d in days]
+    moments = [date_num(r.fit_start + timedelta(days=float(d))) for d in days]
     ax.plot(moments, intercept + r.growth_percent_per_day * days, color=PALETTE[5], linewidth=1.4)
     if r.growth_low is not None and r.growth_high is not None:
         ax.fill_between(
@@ -122,7 +122,7 @@ def _draw_fit(ax: Axes, r: HostReview, settings: FleetSettings) -> None:
     at_end = intercept + r.growth_percent_per_day * days[-1]
     target = r.exhaustion_at or (r.fit_end + settings.horizon)
     ax.plot(
-        [_num(r.fit_end), _num(target)],
+        [date_num(r.fit_end), date_num(target)],
         [
             at_end,
             100.0
@@ -156,30 +156,31 @@ def draw_heatmap(frame: pd.DataFrame, title: str, words: Mapping[str, str], path
         vmax=100,
         interpolation="nearest",
     )
-    ax.set_yticks(range(len(shown)), [_plain(str(n), 32) for n in shown.index], fontsize=7)
+    ax.set_yticks(range(len(shown)), [plain(str(n), 32) for n in shown.index], fontsize=7)
     columns = list(shown.columns)
     ticks = list(range(0, len(columns), max(1, len(columns) // 14)))
     ax.set_xticks(ticks, [f"{columns[i]:%d/%m}" for i in ticks], fontsize=7)
     key = "heatmap_top" if cut else "heatmap_title"
     ax.set_title(
-        words[key].format(title=_plain(title, 40), shown=len(shown), total=len(frame)), fontsize=9.5
+        words[key].format(title=plain(title, 40), shown=len(shown), total=len(frame)), fontsize=9.5
     )
     bar = fig.colorbar(image, cax=ax.inset_axes((1.01, 0.0, 0.015, 1.0)))
     bar.set_label(words["percent_used"], fontsize=8)
     if spread is not None:
         _draw_spread(spread, frame, words)
     fig.subplots_adjust(left=0.16, right=0.92, top=1 - 0.45 / height, bottom=0.5 / height)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def _draw_spread(ax: Axes, frame: pd.DataFrame, words: Mapping[str, str]) -> None:
     x = np.arange(frame.shape[1])
     for q, color, name in (
-        (0.5, PALETTE[0], "p50"),
-        (0.9, PALETTE[1], "p90"),
-        (1.0, PALETTE[5], "max"),
+        (0.5, PALETTE[0], "spread_p50"),
+        (0.9, PALETTE[1], "spread_p90"),
+        (1.0, PALETTE[5], "spread_max"),
     ):
-        ax.plot(x, frame.quantile(q, axis=0).to_numpy(), color=color, label=name, linewidth=1.2)
+        line = frame.quantile(q, axis=0).to_numpy()
+        ax.plot(x, line, color=color, label=words[name], linewidth=1.2)
     ax.set_xlim(-0.5, frame.shape[1] - 0.5)
     ax.set_ylim(0, 100)
     columns = list(frame.columns)
@@ -209,9 +210,3 @@ def thin_for_drawing(
 
 def _dates(seconds: np.ndarray) -> np.ndarray:
     return np.asarray(mdates.date2num(seconds.astype("datetime64[s]")))  # type: ignore[no-untyped-call]
-
-
-def _save(fig: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path

@@ -69,6 +69,11 @@ class Words:
             text = text.replace(",", " ").replace(".", ",")
         return text
 
+    def short(self, value: float) -> str:
+        """A value as briefly as it was written: '0.5', '90', '1e+06' ('0,5' in French)."""
+        text = f"{value:g}"
+        return text.replace(".", ",") if self.language == "fr" else text
+
     def signed(self, value: float) -> str:
         """A rate with its sign and one decimal: '+20.0' ('+20,0' in French)."""
         return ("+" if value >= 0 else "−") + self.number(abs(value), 1)

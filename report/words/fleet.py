@@ -78,6 +78,9 @@ FR: dict[str, str] = {
     "heatmap_top": "{title} : les {shown} hôtes les plus urgents sur {total} (tous dans hosts.csv)",
     "fleet_spread": "Toute la flotte : médiane, 90e centile et maximum quotidiens",
     "percent_used": "% utilisé",
+    "spread_p50": "médiane",
+    "spread_p90": "90e centile",
+    "spread_max": "maximum",
     "incident": "incident",
     "reset": "redémarrage",
 }
@@ -153,6 +156,9 @@ EN: dict[str, str] = {
     "heatmap_top": "{title}: the {shown} most urgent hosts of {total} (all in hosts.csv)",
     "fleet_spread": "Whole fleet: daily median, 90th percentile and maximum",
     "percent_used": "% used",
+    "spread_p50": "median",
+    "spread_p90": "90th percentile",
+    "spread_max": "maximum",
     "incident": "incident",
     "reset": "restart",
 }

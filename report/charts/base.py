@@ -1,0 +1,166 @@
+"""What every chart shares: fonts, palette, the figure, the time axis, milestones, the PNG.
+
+Matplotlib's Agg backend and object-oriented API only; words come from the caller's `Words`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.dates as mdates  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from collector.timeutil import format_clock  # noqa: E402
+from report.words import Words  # noqa: E402
+
+# Text in any script the data brings: Latin and Arabic (DejaVu), CJK (Debian's fonts-noto-cjk),
+# symbols and emoji in monochrome (fonts-symbola; colour emoji fonts do not render in Agg).
+FONT_FAMILIES = ("DejaVu Sans", "Noto Sans CJK JP", "Symbola")
+
+
+def _configure_fonts() -> None:
+    """Use the fallback list, keeping only installed families (a missing one would warn)."""
+    known = {font.name for font in font_manager.fontManager.ttflist}
+    if not set(FONT_FAMILIES) <= known:
+        # matplotlib's font cache predates fonts installed later: add those files directly.
+        for path in font_manager.findSystemFonts():
+            if any(part in path for part in ("NotoSansCJK", "Symbola")):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        known = {font.name for font in font_manager.fontManager.ttflist}
+    matplotlib.rcParams["font.family"] = [f for f in FONT_FAMILIES if f in known] or ["sans-serif"]
+
+
+_configure_fonts()
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+SIZE = (10.0, 4.6)
+DPI = 160  # ~250 dpi at the width of an A4 page in report.pdf; sharp when printed
+MILESTONE_STYLE = {
+    "detected": ("#D55E00", "-"),
+    "acknowledged": ("#0072B2", "--"),
+    "restored": ("#56B4E9", "-."),
+    "resolved": ("#009E73", "-"),
+}
+LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0}
+THRESHOLD_COLORS = ("#E69F00", "#CC79A7", "#000000")
+
+
+def plain(text: str, limit: int = 80) -> str:
+    """Untrusted text on one line, cut at `limit`, safe from matplotlib's math mode."""
+    # '$' would switch matplotlib to math mode and can crash the drawing.
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.replace("$", r"\$")
+
+
+def date_num(moment: datetime) -> float:
+    """A datetime as matplotlib's date number (keeps the drawing code typed)."""
+    return float(mdates.date2num(moment))  # type: ignore[no-untyped-call]
+
+
+def date_nums(times: pd.Series) -> np.ndarray:
+    """Many datetimes as matplotlib date numbers."""
+    # Naive UTC datetime64 takes matplotlib's vectorised path; aware values go one by one.
+    naive = pd.to_datetime(times, utc=True).dt.tz_convert(None).to_numpy()
+    return np.asarray(mdates.date2num(naive), dtype=float)  # type: ignore[no-untyped-call]
+
+
+def new_figure(height: float = SIZE[1]) -> tuple[Figure, Axes]:
+    """A report-wide figure with one axes."""
+    fig = Figure(figsize=(SIZE[0], height), dpi=DPI)
+    ax = fig.add_subplot()
+    return fig, ax
+
+
+def format_time_axis(ax: Axes, zone: str | None, day: datetime | None, words: Words) -> None:
+    """Ticks in UTC with the local time below, dated when not on the incident's start day."""
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+
+    def label(value: float, _position: int | None = None) -> str:
+        moment = mdates.num2date(value)  # type: ignore[no-untyped-call]
+        return format_clock(moment, day, zone, short_date=True).replace(" (", "\n(")
+
+    ax.xaxis.set_major_formatter(FuncFormatter(label))
+    ax.tick_params(axis="x", labelsize=7.5)
+    axis = words.say("chart_time_zone", zone=zone) if zone else words.say("chart_time")
+    ax.set_xlabel(axis, fontsize=9)
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+
+
+def draw_milestones(ax: Axes, milestones: Mapping[str, datetime], words: Words) -> None:
+    """A vertical line per milestone of the incident (detected, acknowledged...)."""
+    for name, moment in milestones.items():
+        color, style = MILESTONE_STYLE.get(name, ("#555555", ":"))
+        label = words.catalogue.get(f"chart_milestone_{name}", name)
+        ax.axvline(date_num(moment), color=color, linestyle=style, linewidth=1.2, label=label)
+
+
+def draw_thresholds(ax: Axes, thresholds: Sequence[float], unit: str, words: Words) -> None:
+    """A dashed horizontal line per threshold, named in the legend."""
+    for i, threshold in enumerate(thresholds):
+        ax.axhline(
+            threshold,
+            color=THRESHOLD_COLORS[i % len(THRESHOLD_COLORS)],
+            linestyle=(0, (5, 3)),
+            linewidth=1.1,
+            label=words.say("chart_threshold", value=words.short(threshold), unit=unit).strip(),
+        )
+
+
+def side_legend(ax: Axes) -> None:
+    """The legend right of the axes, outside the data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+
+
+def figure_texts(fig: Figure) -> list[str]:
+    """Every string shown on a drawn figure: titles, labels, ticks, legends, annotations."""
+    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+def save(fig: Figure, path: Path) -> Path:
+    """Draw the figure and write it as an opaque (RGB) PNG.
+
+    The background is white, so an alpha channel carries nothing: without it the file is
+    smaller, the PNG encodes faster, and WeasyPrint need not split it out again for report.pdf.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    canvas = FigureCanvasAgg(fig)
+    with warnings.catch_warnings():
+        # A character no installed font has is drawn as a box; it must not print on stderr.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
+        canvas.draw()  # type: ignore[no-untyped-call]
+    write_png(canvas, path)
+    fig.clear()
+    return path
+
+
+def write_png(canvas: FigureCanvasAgg, path: Path) -> None:
+    """The drawn canvas as an RGB PNG (tests replace it to read what was drawn)."""
+    rgba = Image.frombuffer(
+        "RGBA",
+        canvas.get_width_height(),
+        canvas.buffer_rgba(),  # type: ignore[no-untyped-call]
+    )
+    dpi = canvas.figure.dpi
+    rgba.convert("RGB").save(path, format="png", dpi=(dpi, dpi))

@@ -1,0 +1,195 @@
+"""One query's chart: its series over the window, thresholds, the incident, a baseline."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.axes import Axes
+
+from collector.analysis.metrics import QuerySummary
+from collector.series import find_breaks, seconds_of, typical_step
+from report.charts.base import (
+    PALETTE,
+    date_num,
+    date_nums,
+    draw_milestones,
+    draw_thresholds,
+    format_time_axis,
+    new_figure,
+    plain,
+    save,
+    side_legend,
+)
+from report.words import Words
+
+MAX_LEGEND_SERIES = 6
+
+
+def short_series_labels(series: Sequence[str], everything: str) -> dict[str, str]:
+    """Legend labels without the label pairs every series shares ({job="node"} and the like);
+    `everything` names a series whose pairs are all shared."""
+    split = {s: [p for p in s.strip("{}").split(",") if p] for s in series}
+    common = set.intersection(*(set(p) for p in split.values())) if split else set()
+    labels = {}
+    for name, pairs in split.items():
+        rest = [p for p in pairs if p not in common] or pairs
+        values = [p.split("=", 1)[1].strip('"') if "=" in p else p for p in rest]
+        labels[name] = ", ".join(values) or everything
+    return labels
+
+
+def draw_metric_chart(
+    frame: pd.DataFrame,
+    summary: QuerySummary,
+    thresholds: Sequence[float],
+    span: tuple[datetime, datetime],
+    window: tuple[datetime, datetime],
+    milestones: Mapping[str, datetime],
+    path: Path,
+    words: Words,
+    zone: str | None = None,
+    baseline: pd.DataFrame | None = None,
+    baseline_offset: timedelta = timedelta(weeks=1),
+) -> Path:
+    """One query over the window: its series, thresholds, incident span and milestones.
+
+    A baseline frame (the same query one offset earlier, times aligned) is drawn dashed.
+    """
+    fig, ax = new_figure()
+    title = summary.title + (f" ({summary.unit})" if summary.unit else "")
+    ax.set_title(plain(title), loc="left", fontsize=11)
+    data = _in_window(frame, summary.name, window)
+    if summary.problem or data.empty:
+        error = summary.problem.value("error") if summary.problem else None
+        _draw_no_data(ax, str(error or words.say("chart_no_data_window")), words)
+        return save(fig, path)
+    incident = words.say("chart_incident")
+    ax.axvspan(date_num(span[0]), date_num(span[1]), color="#D55E00", alpha=0.08, label=incident)
+    counted = summary.kind == "availability" and summary.series_count > summary.shown
+    # A counted availability (`count_series_up`) is one line: how many of all series were up.
+    label = words.say("chart_up_of", total=summary.series_count) if counted else None
+    _draw_series(ax, data, words, summary.shown or MAX_LEGEND_SERIES, label)
+    if baseline is not None:
+        label = words.say("chart_baseline", offset=words.duration(baseline_offset))
+        _draw_baseline(ax, _in_window(baseline, summary.name, window), label)
+    draw_thresholds(ax, thresholds, summary.unit, words)
+    draw_milestones(ax, milestones, words)
+    ax.set_xlim(date_num(window[0]), date_num(window[1]))
+    _format_value_axis(ax, summary, counted, words)
+    format_time_axis(ax, zone, span[0], words)
+    side_legend(ax)
+    fig.subplots_adjust(left=0.08, right=0.76, top=0.9, bottom=0.13)
+    return save(fig, path)
+
+
+def _format_value_axis(ax: Axes, summary: QuerySummary, counted: bool, words: Words) -> None:
+    if summary.kind == "availability":
+        # 0 to N: four of twelve must not look like none.
+        top = summary.series_count if counted else 1
+        ax.set_ylim(-0.03 * top, top * 1.06)
+    kind = words.catalogue.get(f"chart_kind_{summary.kind}", summary.kind.replace("_", " "))
+    ax.set_ylabel(summary.unit or kind)
+
+
+def _in_window(frame: pd.DataFrame, query: str, window: tuple[datetime, datetime]) -> pd.DataFrame:
+    return frame[
+        (frame["query"] == query)
+        & (frame["time"] >= pd.Timestamp(window[0]))
+        & (frame["time"] <= pd.Timestamp(window[1]))
+    ]
+
+
+def _draw_no_data(ax: Axes, reason: str, words: Words) -> None:
+    """An empty panel that says why: the query's error, or no sample in the window."""
+    lines = textwrap.wrap(plain(reason, 400), 72)[:5]
+    ax.text(
+        0.5,
+        0.62,
+        words.say("chart_no_data"),
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        fontsize=15,  # not bold: Symbola, in the fallback list, has none, and matplotlib says so
+        color="#D55E00",
+    )
+    ax.text(
+        0.5,
+        0.45,
+        "\n".join(lines),
+        ha="center",
+        va="top",
+        transform=ax.transAxes,
+        fontsize=10,
+        color="#333333",
+        linespacing=1.5,
+    )
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _draw_baseline(ax: Axes, data: pd.DataFrame, label: str) -> None:
+    for j, (_, part) in enumerate(data.groupby("series")):
+        ax.plot(
+            part["time"],
+            part["value"],
+            color="#555555",
+            linestyle=(0, (4, 3)),
+            linewidth=1.0,
+            label=label if j == 0 else None,
+        )
+
+
+def _with_gaps(part: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    # A missing stretch of samples is drawn as a break in the line, never bridged or zeroed.
+    # The same rule as the report's data gaps (collector.series).
+    times = part["time"].reset_index(drop=True)
+    values = part["value"].reset_index(drop=True).astype(float)
+    seconds = seconds_of(times)
+    usual = typical_step(seconds)
+    gaps = find_breaks(seconds, usual, missing=3)
+    if usual is None or not gaps:
+        return times, values
+    breaks = pd.DataFrame(
+        {"time": times[gaps] - pd.Timedelta(seconds=usual), "value": float("nan")}
+    )
+    joined = pd.concat([pd.DataFrame({"time": times, "value": values}), breaks])
+    joined = joined.sort_values("time", kind="stable")
+    return joined["time"], joined["value"]
+
+
+def _draw_series(
+    ax: Axes, data: pd.DataFrame, words: Words, max_shown: int, label: str | None
+) -> None:
+    groups = dict(tuple(data.groupby("series", sort=False)))
+    peaks = data.groupby("series")["value"].max().sort_values(ascending=False)
+    shown = list(peaks.index[:max_shown])
+    others = list(peaks.index[max_shown:])
+    names = short_series_labels(list(peaks.index), words.say("chart_all_series"))
+    for i, series in enumerate(shown):
+        times, values = _with_gaps(groups[series])
+        ax.plot(
+            times,
+            values,
+            color=PALETTE[i % len(PALETTE)],
+            linewidth=1.5,
+            label=label or plain(names[series], 32),
+            zorder=3,
+        )
+    if others:
+        # The lesser series are context, not individually readable: their range at each
+        # moment, drawn under the highlighted ones, shows the spread without hiding them.
+        rest = data[data["series"].isin(others)].groupby("time")["value"].agg(["min", "max"])
+        ax.fill_between(
+            date_nums(rest.index.to_series()),
+            rest["min"].to_numpy(),
+            rest["max"].to_numpy(),
+            color="#bbbbbb",
+            alpha=0.45,
+            linewidth=0,
+            zorder=1,
+            label=words.say("chart_more_series", count=len(others)),
+        )
