@@ -97,7 +97,8 @@ def build_draft(
         "lessons": suggested_lessons(analysis, config.targets.alert_to_responder, words),
         "charts": chart_list,
         "timeline_chart": TIMELINE_CHART,
-        "gaps": [gap.text for gap in snapshot.gaps] + _query_warnings(analysis.results),
+        "gaps": [words.gap(gap) for gap in snapshot.gaps]
+        + _query_warnings(analysis.results, words),
         "undrawn": [
             q
             for q, r in zip(analysis.summaries, analysis.results, strict=True)
@@ -270,9 +271,9 @@ def _trends_by_instance(trends: list[MemoryTrend]) -> dict[str, list[MemoryTrend
     return grouped
 
 
-def _query_warnings(results: Sequence[RawResult]) -> list[str]:
+def _query_warnings(results: Sequence[RawResult], words: Words) -> list[str]:
     return [
-        f"Prometheus warned about '{r['name']}': {warning}"
+        words.query_warning(r["name"], warning)
         for r in results
         for warning in dict.fromkeys(r.get("warnings") or ())
     ]

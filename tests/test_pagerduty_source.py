@@ -379,6 +379,8 @@ def test_lists_past_the_10000_offset_limit(fresh_pd_sim: PagerDutySimulator) -> 
             GapKind.TRUNCATED,
             "only the first 10000 of 10050 were fetched; PagerDuty's pagination stops at"
             " 10000 and /incidents/PHUGE01/alerts cannot be narrowed by time",
+            10_000,
+            10_050,
         )
     ]
     assert data["errors"][0].text.startswith("PagerDuty alerts: only the first 10000 of 10050")

@@ -314,7 +314,7 @@ class _Lister:
                 f"only the first {OFFSET_LIMIT} of {total} were fetched; PagerDuty's pagination"
                 f" stops at {OFFSET_LIMIT} and {path} cannot be narrowed by time"
             )
-            self.gaps.append(Gap("PagerDuty", key, GapKind.TRUNCATED, why))
+            self.gaps.append(Gap("PagerDuty", key, GapKind.TRUNCATED, why, OFFSET_LIMIT, total))
             total = OFFSET_LIMIT
         items: list[dict[str, Any]] = list(first[key])
         if isinstance(total, int):

@@ -13,7 +13,7 @@ from typing import Any
 
 from collector.analysis.facts import FigureStatus, Note, NoteValue, Verdict
 from collector.analysis.impact import Figure, Objective
-from collector.records import Event
+from collector.records import Event, Gap, GapKind
 from collector.timeutil import format_clock
 from report.words.labels import LABELS
 
@@ -191,3 +191,24 @@ class Words:
             people = ", ".join(event.targets)
             text = self.say("event_notified", people=people, channel=event.channel)
         return self.say("event_reopened", summary=text) if event.reopened else text
+
+    def gap(self, gap: Gap) -> str:
+        """What could not be gathered, from the gap's fields; the source's message verbatim."""
+        if not gap.source:
+            return gap.detail
+        if gap.source == "Prometheus":
+            what = self.say(
+                "gap_query_days" if gap.days else "gap_query", name=gap.subject, days=gap.days
+            )
+        else:
+            what = self.say("gap_list", name=gap.subject)
+        if gap.kind is GapKind.DROPPED and gap.count is not None:
+            return self.say("gap_dropped", what=what, n=self.number(gap.count))
+        if gap.kind is GapKind.TRUNCATED and gap.count is not None and gap.total is not None:
+            n, total = self.number(gap.count), self.number(gap.total)
+            return self.say("gap_truncated", what=what, n=n, total=total)
+        return self.say("gap_failed", what=what, error=gap.detail)
+
+    def query_warning(self, query: str, warning: str) -> str:
+        """A warning Prometheus sent with a query's answer, its own words kept."""
+        return self.say("gap_warned", name=query, warning=warning)

@@ -10,8 +10,8 @@ from report.words import en as lang_en
 from report.words import fr as lang_fr
 
 LABELS: dict[str, dict[str, str]] = {
-    "fr": {**lang_fr.WORDS, **lang_fr.SENTENCES, **lang_fr.HINTS, **lang_fr.NOTES},
-    "en": {**lang_en.WORDS, **lang_en.SENTENCES, **lang_en.HINTS, **lang_en.NOTES},
+    "fr": {**lang_fr.WORDS, **lang_fr.SENTENCES, **lang_fr.HINTS, **lang_fr.NOTES, **lang_fr.GAPS},
+    "en": {**lang_en.WORDS, **lang_en.SENTENCES, **lang_en.HINTS, **lang_en.NOTES, **lang_en.GAPS},
 }
 
 # Hand-off messages: the chat notice and the PagerDuty note about a new draft.
