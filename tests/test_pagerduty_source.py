@@ -30,7 +30,7 @@ from collector.sources.pagerduty import (
     list_resolved_incidents,
     make_client,
 )
-from report.render import format_local
+from report.words.formats import local as format_local
 
 Json = dict[str, Any]
 MAX_RETRIES = 2

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from collector.records import Gap, GapKind
-from report.words import Words
+from report.words import Words, formats
 
 TRUNCATED = Gap(
     "PagerDuty",
@@ -59,3 +61,30 @@ def test_a_query_warning_keeps_prometheus_words() -> None:
         "Prometheus a émis un avertissement pour « q » : too many samples"
     )
     assert Words("en").query_warning("q", "x") == "Prometheus warned about 'q': x"
+
+
+@pytest.mark.parametrize(
+    ("minutes", "fr", "en"),
+    [
+        (38, "38 min", "38 min"),
+        (64, "1 h 04", "1 h 4 min"),
+        (1.5, "1 min 30 s", "1 min 30 s"),
+        (120, "2 h", "2 h"),
+        (3 * 24 * 60, "3 j", "3 days"),
+    ],
+)
+def test_durations_in_each_language(minutes: float, fr: str, en: str) -> None:
+    span = timedelta(minutes=minutes)
+    assert formats.duration(span, "fr") == Words("fr").duration(span) == fr
+    assert formats.duration(span, "en") == Words("en").duration(span) == en
+    assert formats.duration(None, "fr") == "—"
+
+
+def test_numbers_and_moments() -> None:
+    assert Words("fr").number(12500) == formats.number(12500, language="fr") == "12 500"
+    assert Words("en").number(12500.25, 1) == "12,500.2"
+    assert formats.exact(0.6333333, "fr") == "0,633333"
+    moment = datetime(2025, 10, 25, 14, 32, tzinfo=timezone.utc)
+    assert formats.clock(moment, moment, "Europe/Paris") == "14:32 UTC (16:32 CEST)"
+    assert formats.clock(moment, moment + timedelta(days=1)) == "2025-10-25 14:32 UTC"
+    assert formats.utc(moment) == "2025-10-25 14:32 UTC" and formats.date(moment) == "2025-10-25"

@@ -26,7 +26,7 @@ from collector.analysis.memory import MemoryTrend  # noqa: E402
 from collector.analysis.metrics import QuerySummary  # noqa: E402
 from collector.analysis.series import find_breaks, seconds_of, typical_step  # noqa: E402
 from collector.records import PHASES, AlertInterval, Event  # noqa: E402
-from collector.timeutil import format_clock  # noqa: E402
+from report.words.formats import clock as format_clock  # noqa: E402
 
 # Text in any script the data brings: Latin and Arabic (DejaVu), CJK (Debian's fonts-noto-cjk),
 # symbols and emoji in monochrome (fonts-symbola; colour emoji fonts do not render in Agg).

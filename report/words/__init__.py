@@ -6,7 +6,6 @@ built here from report/lang_xx.py, so a French report is French throughout.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 from collector.analysis.facts import FigureStatus, Note, NoteValue, Verdict
 from collector.analysis.impact import Figure, Objective
 from collector.records import Event, Gap, GapKind
-from collector.timeutil import format_clock
+from report.words import formats
 from report.words.labels import LABELS
 
 CURRENCY_UNITS = ("$", "€", "£", "¥", "currency")
@@ -37,37 +36,15 @@ class Words:
 
     def duration(self, span: timedelta | None) -> str:
         """'38 min', '1 min 30 s', '1 h 04' (French) or '1 h 4 min' (English)."""
-        if span is None:
-            return "—"
-        seconds = math.floor(abs(span.total_seconds()) + 0.5)
-        hours, rest = divmod(seconds, 3600)
-        minutes, secs = divmod(rest, 60)
-        if hours >= 48 and not minutes and not secs and hours % 24 == 0:
-            return self.say("dur_days", d=hours // 24)
-        if hours:
-            key = "dur_hours" if minutes else "dur_whole_hours"
-            return self.say(key, h=hours, m=minutes)
-        if not minutes and secs:
-            return self.say("dur_seconds", s=secs)
-        if secs:
-            return self.say("dur_min_sec", m=minutes, s=secs)
-        return self.say("dur_minutes", m=minutes)
+        return formats.duration(span, self.language)
 
     def clock(self, moment: datetime, day: datetime | None = None, seconds: bool = False) -> str:
         """A clock time in UTC, dated when not on `day`."""
-        return format_clock(moment, day or moment, seconds=seconds)
+        return formats.clock(moment, day or moment, seconds=seconds)
 
     def number(self, value: float | None, digits: int | None = None) -> str:
         """12,500 in English, 12 500 in French; one decimal unless the value is whole."""
-        if value is None:
-            return "—"
-        if digits is None:
-            digits = 0 if float(value).is_integer() else 1
-        text = f"{value:,.{digits}f}"
-        if self.language == "fr":
-            # A plain space: Markdown escaping folds every other kind of space into one.
-            text = text.replace(",", " ").replace(".", ",")
-        return text
+        return formats.number(value, digits, self.language)
 
     def signed(self, value: float) -> str:
         """A rate with its sign and one decimal: '+20.0' ('+20,0' in French)."""
