@@ -109,19 +109,27 @@ class Gap:
     """A part of the data a source could not give whole: what, from where, and why.
 
     `source` is "PagerDuty" or "Prometheus"; `subject` the PagerDuty list (log_entries, alerts,
-    notes) or the Prometheus query's name. `text` is the line users read and snapshots keep.
+    notes) or the Prometheus query's name; `detail` the source's own message (or, for a
+    truncated list or dropped samples, the English line the snapshot keeps). `count` is how
+    many samples were dropped, or how many items of `total` were fetched; `days` the span of a
+    long-range query (the 28-day context). `text` is the line the snapshot keeps and stderr
+    shows; a report words the gap from these fields (`report.words.Words.gap`).
     """
 
     source: str
     subject: str
     kind: GapKind
     detail: str
+    count: int | None = None
+    total: int | None = None
+    days: int = 0
 
     @property
     def text(self) -> str:
         """The gap as one line: "PagerDuty log_entries: why" or "Prometheus query 'x': why"."""
         if self.source == "Prometheus":
-            return f"Prometheus query '{self.subject}': {self.detail}"
+            span = f" ({self.days} days)" if self.days else ""
+            return f"Prometheus query '{self.subject}{span}': {self.detail}"
         if self.source:
             return f"{self.source} {self.subject}: {self.detail}"
         return self.detail

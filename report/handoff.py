@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from collector.analysis.handoff import DraftFacts, RtoVerdict
-from report.render import format_minutes
+from report.words import formats
 from report.words.labels import HANDOFF
 
 # MessageCard accent: green when the RTO was met, orange otherwise.
@@ -37,7 +37,7 @@ def notice_payload(facts: DraftFacts, link: str, language: str, fmt: str) -> dic
 
 def _lines(facts: DraftFacts, language: str) -> list[tuple[str, str]]:
     words = HANDOFF[language]
-    duration = format_minutes(facts.duration) if facts.duration else words["ongoing"]
+    duration = formats.duration(facts.duration, language) if facts.duration else words["ongoing"]
     return [
         (words["severity"], facts.severity or words["unknown"]),
         (words["duration"], duration),
@@ -49,7 +49,8 @@ def rto_text(facts: DraftFacts, language: str) -> str:
     """The RTO verdict in words, with the figures it compares."""
     template = HANDOFF[language][f"rto_{facts.rto_verdict.value}"]
     return template.format(
-        actual=format_minutes(facts.rto_actual), target=format_minutes(facts.rto_target)
+        actual=formats.duration(facts.rto_actual, language),
+        target=formats.duration(facts.rto_target, language),
     )
 
 

@@ -164,7 +164,7 @@ def build_report_model(
         why1=first_why(analysis, words),
         charts=charts,
         timeline_chart=TIMELINE_CHART,
-        gaps=[gap.text for gap in snapshot.gaps] + _query_warnings(analysis),
+        gaps=[words.gap(gap) for gap in snapshot.gaps] + _query_warnings(analysis, words),
         undrawn=undrawn,
         business=config.business,
         targets=config.targets,
@@ -173,9 +173,9 @@ def build_report_model(
     )
 
 
-def _query_warnings(analysis: Analysis) -> list[str]:
+def _query_warnings(analysis: Analysis, words: Words) -> list[str]:
     return [
-        f"Prometheus warned about '{q.name}': {warning}"
+        words.query_warning(q.name, warning)
         for q in analysis.queries
         for warning in dict.fromkeys(q.warnings)
     ]

@@ -5,11 +5,10 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -17,7 +16,7 @@ from markdown_it.common.utils import escapeHtml
 
 from collector.errors import TemplateError as TemplateError
 from collector.redact import redact_url
-from collector.timeutil import format_clock
+from report.words import formats
 from report.words.labels import LABELS
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -27,8 +26,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
 _H2 = re.compile(r"<h2>(.*?)</h2>")
 
 
-def make_environment(template_dir: Path | None = None) -> jinja2.Environment:
-    """The one Jinja2 environment: user templates first, then the bundled ones."""
+def make_environment(template_dir: Path | None = None, language: str = "en") -> jinja2.Environment:
+    """The one Jinja2 environment: user templates first, then the bundled ones; its filters
+    format in `language` (`report.words.formats`)."""
     loaders: list[jinja2.BaseLoader] = []
     if template_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(template_dir)))
@@ -45,14 +45,16 @@ def make_environment(template_dir: Path | None = None) -> jinja2.Environment:
         md=escape_markdown,
         code=escape_code,
         cell=escape_cell,
-        utc=format_utc,
-        hhmm=format_hhmm,
-        minutes=format_minutes,
-        duration=format_duration,
-        number=format_number,
-        local=format_local,
+        utc=formats.utc,
+        hhmm=formats.hhmm,
+        date=formats.date,
+        local=formats.local,
+        clock=formats.clock,
+        # `minutes` is the older name of `duration`, kept for customised templates.
+        minutes=partial(formats.duration, language=language),
+        duration=partial(formats.duration, language=language),
+        number=partial(formats.number, language=language),
         url=escape_url,
-        clock=format_clock,
     )
     return env
 
@@ -82,63 +84,6 @@ def escape_cell(value: Any) -> str:
     return escape_markdown(value)
 
 
-def format_utc(value: datetime | None) -> str:
-    """'2025-10-25 14:32 UTC'."""
-    if value is None:
-        return "—"
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def format_hhmm(value: datetime | None) -> str:
-    """'14:32' (UTC)."""
-    if value is None:
-        return "—"
-    return value.astimezone(timezone.utc).strftime("%H:%M")
-
-
-def format_local(value: datetime | None, zone: str | None) -> str:
-    """The same moment in the configured zone, e.g. ' (16:32 CEST)', or '' without a zone."""
-    if value is None or not zone:
-        return ""
-    local = value.astimezone(ZoneInfo(zone))
-    return f" ({local.strftime('%H:%M %Z')})"
-
-
-def format_minutes(value: timedelta | None) -> str:
-    """A duration in whole minutes, or with seconds when under ten minutes."""
-    if value is None:
-        return "—"
-    seconds = int(round(value.total_seconds()))
-    minutes, rest = divmod(seconds, 60)
-    if not minutes and rest:
-        return f"{rest} s"
-    if minutes < 10 and rest:
-        return f"{minutes} min {rest} s"
-    return f"{round(seconds / 60)} min"
-
-
-def format_duration(value: timedelta | None) -> str:
-    """A target or period: '43.2 min', '2 h', '30 days'."""
-    if value is None:
-        return "—"
-    seconds = value.total_seconds()
-    if seconds >= 86400 and seconds % 86400 == 0:
-        days = int(seconds // 86400)
-        return f"{days} day" + ("s" if days > 1 else "")
-    if seconds >= 3600 and seconds % 3600 == 0:
-        return f"{int(seconds // 3600)} h"
-    return f"{seconds / 60:,.1f} min".replace(".0 min", " min")
-
-
-def format_number(value: float | int | None, digits: int | None = None) -> str:
-    """Thousands separated by commas: 12,500; one decimal unless the value is whole."""
-    if value is None:
-        return "—"
-    if digits is None:
-        digits = 0 if float(value).is_integer() else 1
-    return f"{value:,.{digits}f}"
-
-
 def render_markdown(
     context: Mapping[str, Any],
     language: str,
@@ -147,7 +92,7 @@ def render_markdown(
     template: str = MARKDOWN_TEMPLATE,
 ) -> str:
     """Render a Markdown report (the incident's unless told) in the given language."""
-    env = make_environment(template_dir)
+    env = make_environment(template_dir, language)
     return _render(env, template, {**context, "L": LABELS[language], "lang": language})
 
 
@@ -166,7 +111,7 @@ def render_html(
         uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
         body = body.replace(f'src="{name}"', f'src="{uri}"')
     body = wrap_sections(body, language)
-    env = make_environment(template_dir)
+    env = make_environment(template_dir, language)
     return _render(env, HTML_TEMPLATE, {"title": title, "body": body, "lang": language})
 
 

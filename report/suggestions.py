@@ -16,8 +16,7 @@ from collector.analysis.memory import (
     episode_start,
     instance_of,
 )
-from collector.timeutil import format_clock
-from report.words import Words
+from report.words import Words, formats
 
 
 def first_why(analysis: Analysis, w: Words) -> str:
@@ -182,7 +181,7 @@ def _g(fact: BacktestResult | object) -> str:
 def _clock(moment: datetime, suffix: bool = True, day: datetime | None = None) -> str:
     """'14:24 UTC', dated when not on `day` (the page's day), with seconds when it has some."""
     seconds = bool(moment.astimezone(timezone.utc).second)
-    text = format_clock(moment, day or moment, seconds=seconds)
+    text = formats.clock(moment, day or moment, seconds=seconds)
     return text if suffix else text.removesuffix(" UTC")
 
 

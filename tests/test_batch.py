@@ -256,7 +256,8 @@ def test_missing_log_is_retried_next_run_missing_alerts_only_noted(
     assert not (out / "PLOWURG").exists()  # a report without its log would never be redone
     drafted_p7 = next(o for o in summary.outcomes if o.incident_id == "P7DBOOM")
     assert drafted_p7.status == "drafted" and "(with 1 missing-data note)" in drafted_p7.reason
-    assert "PagerDuty alerts: " in (out / "P7DBOOM" / "report.md").read_text(encoding="utf-8")
+    report = (out / "P7DBOOM" / "report.md").read_text(encoding="utf-8")
+    assert "Liste PagerDuty alerts : échec de la collecte — PagerDuty answered" in report
     assert [r.status for r in fresh_pd_sim.requests if r.path.endswith("log_entries")].count(
         500
     ) == 3

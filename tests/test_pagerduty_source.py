@@ -27,7 +27,7 @@ from collector.snapshot.pagerduty import read_incident, read_log_entries
 from collector.sources.pagerduty import PagerDutyError, make_client
 from collector.sources.pagerduty_incident import fetch_incident_data
 from collector.sources.pagerduty_lists import list_resolved_incidents
-from report.render import format_local
+from report.words.formats import local as format_local
 
 Json = dict[str, Any]
 MAX_RETRIES = 2
@@ -376,6 +376,8 @@ def test_lists_past_the_10000_offset_limit(fresh_pd_sim: PagerDutySimulator) -> 
             GapKind.TRUNCATED,
             "only the first 10000 of 10050 were fetched; PagerDuty's pagination stops at"
             " 10000 and /incidents/PHUGE01/alerts cannot be narrowed by time",
+            10_000,
+            10_050,
         )
     ]
     assert data["errors"][0].text.startswith("PagerDuty alerts: only the first 10000 of 10050")

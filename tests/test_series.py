@@ -44,14 +44,23 @@ def test_runs_between_breaks() -> None:
 
 GAPS = [
     Gap("PagerDuty", "log_entries", GapKind.UNFETCHED, "PagerDuty answered HTTP 500"),
-    Gap("PagerDuty", "alerts", GapKind.TRUNCATED, "only the first 10000 of 10050 were fetched"),
+    Gap(
+        "PagerDuty",
+        "alerts",
+        GapKind.TRUNCATED,
+        "only the first 10000 of 10050 were fetched",
+        10000,
+        10050,
+    ),
     Gap("Prometheus", "mem", GapKind.UNFETCHED, "Prometheus rejected the query: 1:9: x"),
     Gap(
         "Prometheus",
         "huge",
         GapKind.DROPPED,
         "2 samples that are not finite numbers (NaN, ±Inf) were left out",
+        2,
     ),
+    Gap("Prometheus", "mem", GapKind.UNFETCHED, "timeout", days=28),
 ]
 
 
@@ -61,6 +70,7 @@ def test_gaps_keep_their_lines_and_read_back_as_records(tmp_path: Path) -> None:
         "PagerDuty alerts: only the first 10000 of 10050 were fetched",
         "Prometheus query 'mem': Prometheus rejected the query: 1:9: x",
         "Prometheus query 'huge': 2 samples that are not finite numbers (NaN, ±Inf) were left out",
+        "Prometheus query 'mem (28 days)': timeout",
     ]
     assert [read_gap(g.text) for g in GAPS] == GAPS
     assert read_gap("something else") == Gap("", "", GapKind.OTHER, "something else")

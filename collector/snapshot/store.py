@@ -53,12 +53,22 @@ def read_gap(text: str) -> Gap:
     """
     if text.startswith(_PROMETHEUS):
         name, _, detail = text.removeprefix(_PROMETHEUS).partition("': ")
-        kind = GapKind.DROPPED if detail.endswith(DROPPED_SAMPLES) else GapKind.UNFETCHED
-        return Gap("Prometheus", name, kind, detail)
+        span = _SPAN.search(name)
+        days = int(span.group(1)) if span else 0
+        name = name[: span.start()] if span else name
+        dropped = _DROPPED.fullmatch(detail)
+        if dropped:
+            return Gap(
+                "Prometheus", name, GapKind.DROPPED, detail, int(dropped.group(1)), days=days
+            )
+        return Gap("Prometheus", name, GapKind.UNFETCHED, detail, days=days)
     if text.startswith(_PAGERDUTY):
         subject, _, detail = text.removeprefix(_PAGERDUTY).partition(": ")
-        kind = GapKind.TRUNCATED if detail.startswith("only the first") else GapKind.UNFETCHED
-        return Gap("PagerDuty", subject, kind, detail)
+        first = _TRUNCATED.match(detail)
+        if first:
+            count, total = int(first.group(1)), int(first.group(2))
+            return Gap("PagerDuty", subject, GapKind.TRUNCATED, detail, count, total)
+        return Gap("PagerDuty", subject, GapKind.UNFETCHED, detail)
     return Gap("", "", GapKind.OTHER, text)
 
 
@@ -66,6 +76,9 @@ _PROMETHEUS = "Prometheus query '"
 _PAGERDUTY = "PagerDuty "
 # How a gap of samples that are not finite numbers ends (see `collector.sources.collect`).
 DROPPED_SAMPLES = "samples that are not finite numbers (NaN, ±Inf) were left out"
+_DROPPED = re.compile(r"(\d+) " + re.escape(DROPPED_SAMPLES))
+_TRUNCATED = re.compile(r"only the first (\d+) of (\d+)")
+_SPAN = re.compile(r" \((\d+) days\)$")
 
 
 def save_snapshot(snapshot: Snapshot, path: Path) -> None:

@@ -23,6 +23,8 @@ from collector.sources import prometheus as prom_source
 from collector.sources.fleet import fleet_specs
 from collector.timeutil import iso_utc
 
+CONTEXT_DAYS = prom_source.CONTEXT_SPAN.days
+
 
 def collect_snapshot(config: Config, incident_id: str, now: datetime | None = None) -> Snapshot:
     """Fetch the incident from PagerDuty, then its metrics from Prometheus."""
@@ -53,7 +55,7 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
     specs = [spec for spec in fleet_specs(settings.queries) if spec.name in answered]
     context = prom_source.fetch_memory_context(settings, ca, specs, end, selector)
     gaps.extend(
-        Gap("Prometheus", f"{r['name']} (28 days)", GapKind.UNFETCHED, str(r["error"]))
+        Gap("Prometheus", str(r["name"]), GapKind.UNFETCHED, str(r["error"]), days=CONTEXT_DAYS)
         for r in context
         if r["error"]
     )
@@ -92,7 +94,13 @@ def query_gaps(results: Sequence[RawResult]) -> list[Gap]:
         if r["error"]
     ]
     dropped = [
-        Gap("Prometheus", str(r["name"]), GapKind.DROPPED, f"{r['dropped']} {DROPPED_SAMPLES}")
+        Gap(
+            "Prometheus",
+            str(r["name"]),
+            GapKind.DROPPED,
+            f"{r['dropped']} {DROPPED_SAMPLES}",
+            count=int(r["dropped"]),
+        )
         for r in results
         if r.get("dropped")
     ]

@@ -61,7 +61,7 @@ class Lister:
                 f"only the first {OFFSET_LIMIT} of {total} were fetched; PagerDuty's pagination"
                 f" stops at {OFFSET_LIMIT} and {path} cannot be narrowed by time"
             )
-            self.gaps.append(Gap("PagerDuty", key, GapKind.TRUNCATED, why))
+            self.gaps.append(Gap("PagerDuty", key, GapKind.TRUNCATED, why, OFFSET_LIMIT, total))
             total = OFFSET_LIMIT
         items = self._rest(path, key, params, first, total)
         return list({item.get("id", id(item)): item for item in items}.values())

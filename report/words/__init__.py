@@ -6,15 +6,14 @@ built here from report/lang_xx.py, so a French report is French throughout.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from collector.analysis.facts import FigureStatus, Note, NoteValue, Verdict
 from collector.analysis.impact import Figure, Objective
-from collector.records import Event
-from collector.timeutil import format_clock
+from collector.records import Event, Gap, GapKind
+from report.words import formats
 from report.words.labels import LABELS
 
 CURRENCY_UNITS = ("$", "€", "£", "¥", "currency")
@@ -37,37 +36,15 @@ class Words:
 
     def duration(self, span: timedelta | None) -> str:
         """'38 min', '1 min 30 s', '1 h 04' (French) or '1 h 4 min' (English)."""
-        if span is None:
-            return "—"
-        seconds = math.floor(abs(span.total_seconds()) + 0.5)
-        hours, rest = divmod(seconds, 3600)
-        minutes, secs = divmod(rest, 60)
-        if hours >= 48 and not minutes and not secs and hours % 24 == 0:
-            return self.say("dur_days", d=hours // 24)
-        if hours:
-            key = "dur_hours" if minutes else "dur_whole_hours"
-            return self.say(key, h=hours, m=minutes)
-        if not minutes and secs:
-            return self.say("dur_seconds", s=secs)
-        if secs:
-            return self.say("dur_min_sec", m=minutes, s=secs)
-        return self.say("dur_minutes", m=minutes)
+        return formats.duration(span, self.language)
 
     def clock(self, moment: datetime, day: datetime | None = None, seconds: bool = False) -> str:
         """A clock time in UTC, dated when not on `day`."""
-        return format_clock(moment, day or moment, seconds=seconds)
+        return formats.clock(moment, day or moment, seconds=seconds)
 
     def number(self, value: float | None, digits: int | None = None) -> str:
         """12,500 in English, 12 500 in French; one decimal unless the value is whole."""
-        if value is None:
-            return "—"
-        if digits is None:
-            digits = 0 if float(value).is_integer() else 1
-        text = f"{value:,.{digits}f}"
-        if self.language == "fr":
-            # A plain space: Markdown escaping folds every other kind of space into one.
-            text = text.replace(",", " ").replace(".", ",")
-        return text
+        return formats.number(value, digits, self.language)
 
     def short(self, value: float) -> str:
         """A value as briefly as it was written: '0.5', '90', '1e+06' ('0,5' in French)."""
@@ -196,3 +173,24 @@ class Words:
             people = ", ".join(event.targets)
             text = self.say("event_notified", people=people, channel=event.channel)
         return self.say("event_reopened", summary=text) if event.reopened else text
+
+    def gap(self, gap: Gap) -> str:
+        """What could not be gathered, from the gap's fields; the source's message verbatim."""
+        if not gap.source:
+            return gap.detail
+        if gap.source == "Prometheus":
+            what = self.say(
+                "gap_query_days" if gap.days else "gap_query", name=gap.subject, days=gap.days
+            )
+        else:
+            what = self.say("gap_list", name=gap.subject)
+        if gap.kind is GapKind.DROPPED and gap.count is not None:
+            return self.say("gap_dropped", what=what, n=self.number(gap.count))
+        if gap.kind is GapKind.TRUNCATED and gap.count is not None and gap.total is not None:
+            n, total = self.number(gap.count), self.number(gap.total)
+            return self.say("gap_truncated", what=what, n=n, total=total)
+        return self.say("gap_failed", what=what, error=gap.detail)
+
+    def query_warning(self, query: str, warning: str) -> str:
+        """A warning Prometheus sent with a query's answer, its own words kept."""
+        return self.say("gap_warned", name=query, warning=warning)

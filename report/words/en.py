@@ -418,3 +418,15 @@ CHARTS: dict[str, str] = {
     "chart_kind_backup_age": "backup age",
     "chart_kind_custom": "value",
 }
+
+# What could not be gathered (issue 12): the source's own message stays as it came.
+GAPS: dict[str, str] = {
+    "gap_query": "Prometheus query '{name}'",
+    "gap_query_days": "Prometheus query '{name}' ({days} days)",
+    "gap_list": "PagerDuty {name}",
+    "gap_failed": "{what}: {error}",
+    "gap_dropped": "{what}: {n} samples that are not finite numbers (NaN, ±Inf) were left out",
+    "gap_truncated": "{what}: only the first {n} of {total} were fetched; PagerDuty's"
+    " pagination stops at {n} and this list cannot be narrowed by time",
+    "gap_warned": "Prometheus warned about '{name}': {warning}",
+}

@@ -434,3 +434,16 @@ CHARTS: dict[str, str] = {
     "chart_kind_backup_age": "âge de la sauvegarde",
     "chart_kind_custom": "valeur",
 }
+
+# What could not be gathered (issue 12): the source's own message stays as it came.
+GAPS: dict[str, str] = {
+    "gap_query": "Requête Prometheus « {name} »",
+    "gap_query_days": "Requête Prometheus « {name} » ({days} jours)",
+    "gap_list": "Liste PagerDuty {name}",
+    "gap_failed": "{what} : échec de la collecte — {error}",
+    "gap_dropped": "{what} : {n} échantillons non numériques (NaN, ±Inf) écartés",
+    "gap_truncated": "{what} : seuls les {n} premiers éléments sur {total} ont été collectés ;"
+    " la pagination de PagerDuty s'arrête à {n} et cette liste ne peut pas être restreinte par"
+    " dates",
+    "gap_warned": "Prometheus a émis un avertissement pour « {name} » : {warning}",
+}

@@ -16,6 +16,7 @@ LABELS: dict[str, dict[str, str]] = {
         **lang_fr.HINTS,
         **lang_fr.NOTES,
         **lang_fr.CHARTS,
+        **lang_fr.GAPS,
     },
     "en": {
         **lang_en.WORDS,
@@ -23,6 +24,7 @@ LABELS: dict[str, dict[str, str]] = {
         **lang_en.HINTS,
         **lang_en.NOTES,
         **lang_en.CHARTS,
+        **lang_en.GAPS,
     },
 }
 
