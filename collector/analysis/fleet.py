@@ -23,13 +23,8 @@ import numpy.typing as npt
 from collector.analysis.cycles import Cycles, remove_cycles
 from collector.analysis.long_series import Bins, Samples, bin_samples, clean_samples, typical_step
 from collector.analysis.resets import detect_resets
-from collector.analysis.robust_fit import (
-    SlopeFit,
-    TwoSegments,
-    fit_hinge,
-    fit_slope_interval,
-    fit_two_segments,
-)
+from collector.analysis.robust_fit import TwoSegments, fit_hinge, fit_two_segments
+from collector.analysis.theilsen import SlopeFit, fit_slope_interval
 from collector.timeutil import from_unix
 
 FloatArray = npt.NDArray[np.float64]
