@@ -25,7 +25,7 @@ from collector.analysis.long_series import Bins, Samples, bin_samples, clean_sam
 from collector.analysis.resets import detect_resets
 from collector.analysis.robust_fit import TwoSegments, fit_hinge, fit_two_segments
 from collector.analysis.series import typical_step
-from collector.analysis.theilsen import SlopeFit, fit_slope_interval
+from collector.analysis.theilsen import SlopeFit, fit_slope_interval, median_intercept
 from collector.timeutil import from_unix
 
 FloatArray = npt.NDArray[np.float64]
@@ -256,7 +256,7 @@ def _clear(change: TwoSegments, count: int) -> bool:
 
 
 def _intercept(slope: SlopeFit | None, x: FloatArray, y: FloatArray) -> float | None:
-    return float(np.median(y - slope.slope * x)) if slope is not None and len(x) else None
+    return median_intercept(slope.slope, x, y) if slope is not None and len(x) else None
 
 
 def _significant(slope: SlopeFit | None, min_growth_per_day: float) -> bool:

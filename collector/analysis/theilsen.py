@@ -92,7 +92,12 @@ def fit_theil_sen(x: FloatArray, y: FloatArray) -> tuple[float, float] | None:
     fit = fit_slope_interval(x, y, pairing=INCIDENT)
     if fit is None:
         return None
-    return fit.slope, float(np.median(y - fit.slope * x))
+    return fit.slope, median_intercept(fit.slope, x, y)
+
+
+def median_intercept(slope: float, x: FloatArray, y: FloatArray) -> float:
+    """The Theil–Sen line's intercept: the median of y − slope·x."""
+    return float(np.median(y - slope * x))
 
 
 def theil_sen_interval(x: FloatArray, y: FloatArray) -> tuple[float, float] | None:
