@@ -30,9 +30,14 @@ def seconds_of(times: pd.Series) -> npt.NDArray[np.float64]:
 
 
 def typical_step(seconds: Seconds) -> float | None:
-    """The usual spacing of sorted sample times (the upper median), None under two samples."""
-    pauses = sorted(np.diff(np.asarray(seconds, dtype=float)).tolist())
-    return pauses[len(pauses) // 2] if pauses else None
+    """The usual spacing of sorted sample times; None under two distinct times.
+
+    The upper median of the pauses between distinct times: a pause that was seen, not an
+    average of two. Bins, breaks and expected counts all start from it.
+    """
+    pauses = np.diff(np.asarray(seconds, dtype=float))
+    seen = sorted(pauses[pauses > 0].tolist())
+    return seen[len(seen) // 2] if seen else None
 
 
 def find_breaks(seconds: Seconds, step: float | None, missing: int = 1) -> list[int]:

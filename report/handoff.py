@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from collector.analysis.handoff import DraftFacts, RtoVerdict
+from collector.analysis.facts import Verdict
+from collector.analysis.handoff import DraftFacts
 from report.words import formats
 from report.words.labels import HANDOFF
 
 # MessageCard accent: green when the RTO was met, orange otherwise.
-TEAMS_COLOURS = {RtoVerdict.MET: "2EB886", RtoVerdict.MISSED: "E8912D"}
+TEAMS_COLOURS = {Verdict.MET: "2EB886", Verdict.MISSED: "E8912D"}
 
 
 def note_text(link: str, language: str) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,13 @@ from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 from test_webhook import SECRET, event, post, wait_for
 
-from collector.analysis.handoff import DraftFacts, RtoVerdict, rto_verdict
+from collector.analysis.facts import Verdict
+from collector.analysis.handoff import DraftFacts, draft_facts
+from collector.analysis.incident import analyse_snapshot
 from collector.config import ConfigError, NotifySettings, load_config
 from collector.jobs.webhook import WebhookReceiver
 from collector.sources.notify import NotifyError, post_chat_message
-from report.handoff import notice_payload
+from report.handoff import notice_payload, rto_text
 from report.words.labels import HANDOFF
 
 BASE_URL = "https://postmortems.example.com/reports"
@@ -34,7 +37,7 @@ FACTS = DraftFacts(
     severity="SEV1",
     service="PostgreSQL Production",
     duration=timedelta(minutes=47),
-    rto_verdict=RtoVerdict.MISSED,
+    rto_verdict=Verdict.MISSED,
     rto_target=timedelta(minutes=30),
     rto_actual=timedelta(minutes=41),
     incident_url="https://acme.pagerduty.com/incidents/P7DBOOM",
@@ -81,19 +84,30 @@ def test_teams_message_card_and_generic_json() -> None:
     assert generic["duration_seconds"] == 2820.0 and generic["report_link"] == LINK
 
 
+def test_the_notice_takes_the_reports_own_rto_verdict(demo_snapshot: dict[str, Any]) -> None:
+    config = load_config(DEMO_CONFIG, {})
+    now = datetime(2025, 10, 26, tzinfo=timezone.utc)
+    analysis = analyse_snapshot(
+        demo_snapshot["pagerduty"], demo_snapshot["prometheus"], config, now
+    )
+    rto = analysis.impact.objective("RTO")
+    facts = draft_facts(analysis)
+    assert facts.rto_verdict is rto.verdict is Verdict.MISSED
+    assert (facts.rto_target, facts.rto_actual) == (rto.target, rto.actual)
+
+
 @pytest.mark.parametrize(
-    ("target", "actual", "verdict"),
-    [
-        (None, timedelta(minutes=5), RtoVerdict.NOT_CONFIGURED),
-        (timedelta(minutes=30), None, RtoVerdict.UNKNOWN),
-        (timedelta(minutes=30), timedelta(minutes=30), RtoVerdict.MET),
-        (timedelta(minutes=30), timedelta(minutes=31), RtoVerdict.MISSED),
-    ],
+    "verdict",
+    [Verdict.MET, Verdict.MISSED, Verdict.NOT_CONFIGURED, Verdict.NO_DATA, Verdict.ONGOING],
 )
-def test_rto_verdict(
-    target: timedelta | None, actual: timedelta | None, verdict: RtoVerdict
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_every_rto_verdict_has_words_and_figures_json_s_word(
+    verdict: Verdict, language: str
 ) -> None:
-    assert rto_verdict(target, actual) is verdict
+    facts = replace(FACTS, rto_verdict=verdict)
+    words = rto_text(facts, language)
+    assert words and "{" not in words
+    assert notice_payload(facts, LINK, language, "json")["rto"]["verdict"] == verdict.value
 
 
 # -- the client -------------------------------------------------------------------------------

@@ -21,15 +21,11 @@ import numpy as np
 import numpy.typing as npt
 
 from collector.analysis.cycles import Cycles, remove_cycles
-from collector.analysis.long_series import Bins, Samples, bin_samples, clean_samples, typical_step
+from collector.analysis.long_series import Bins, Samples, bin_samples, clean_samples
 from collector.analysis.resets import detect_resets
-from collector.analysis.robust_fit import (
-    SlopeFit,
-    TwoSegments,
-    fit_hinge,
-    fit_slope_interval,
-    fit_two_segments,
-)
+from collector.analysis.robust_fit import TwoSegments, fit_hinge, fit_two_segments
+from collector.analysis.theilsen import SlopeFit, fit_slope_interval, median_intercept
+from collector.series import typical_step
 from collector.timeutil import from_unix
 
 FloatArray = npt.NDArray[np.float64]
@@ -260,7 +256,7 @@ def _clear(change: TwoSegments, count: int) -> bool:
 
 
 def _intercept(slope: SlopeFit | None, x: FloatArray, y: FloatArray) -> float | None:
-    return float(np.median(y - slope.slope * x)) if slope is not None and len(x) else None
+    return median_intercept(slope.slope, x, y) if slope is not None and len(x) else None
 
 
 def _significant(slope: SlopeFit | None, min_growth_per_day: float) -> bool:
@@ -307,9 +303,10 @@ def _week_over_week(series: Samples, until: float) -> float | None:
     week = 7 * DAY
     last = series.v[series.t > until - week]
     before = series.v[(series.t > until - 2 * week) & (series.t <= until - week)]
-    if len(series.t) < 2:
+    step = typical_step(series.t)
+    if step is None:
         return None
-    expected = week / typical_step(series.t)
+    expected = week / step
     if len(last) < expected / 2 or len(before) < expected / 2:
         return None
     return float(last.mean() - before.mean())

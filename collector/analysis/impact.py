@@ -1,22 +1,33 @@
 """Impact of an incident: durations, business, technical and team figures, recovery objectives.
 
-Every figure carries its provenance (`source`) and says why it could not be computed when it
-could not (`status`, `note`): a target or query not configured, a query that failed, a query that
-returned nothing. None of these ever becomes a zero. Values stay numbers; templates format them.
+This module puts the groups together over one impacted window; the figures themselves come from
+`impact_series` (read from the series), `objectives` (RTO, RPO, SLA and the error budget) and
+`working_hours` (the calendar). See `impact_figure` for what a figure carries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, TypeAlias
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from collector.analysis.facts import FigureStatus, Note, Verdict, note
+from collector.analysis.facts import FigureStatus, Note, note
 from collector.analysis.figures import IncidentFigures
+from collector.analysis.impact_figure import NO_END, Figure, ImpactWindow, known, unknown
+from collector.analysis.impact_series import (
+    backup_age,
+    connections_dropped,
+    endpoints_down,
+    requests_failed,
+    revenue_impact,
+    traffic_lost,
+    users_affected,
+)
+from collector.analysis.objectives import Objective, error_budget, objectives, sla_figures
 from collector.analysis.outage import (
     FAILED,
     NO_DATA,
@@ -29,71 +40,20 @@ from collector.analysis.outage import (
     pick_outage_signal,
     pick_query,
 )
+from collector.analysis.working_hours import describe_working_week, working_minutes
 from collector.config import Business, Targets
 from collector.timeutil import iso_utc
 
-__all__ = ["FAILED", "NO_DATA", "NOT_CONFIGURED", "OK", "Figure", "Impact", "compute_impact"]
-
-NO_END = note("no_end")  # the outage had not ended by the end of the data
-SET_SLO = note("set", setting="targets.slo_percent")
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-Value: TypeAlias = "float | int | bool | timedelta | datetime | str | None"
-
-# key: unit. Durations are timedelta values; "min" says how to show them. Labels and
-# definitions are words: report/lang_xx.py has them (fig_<key>, def_<key>).
-UNITS: dict[str, str] = {
-    "detection_delay": "min",
-    "time_to_acknowledge": "min",
-    "time_to_mitigate": "min",
-    "time_to_restore": "min",
-    "duration": "min",
-    "users_affected": "users",
-    "revenue_impact": "",
-    "downtime": "min",
-    "error_budget": "min",
-    "error_budget_used": "%",
-    "error_budget_left": "min",
-    "endpoints_down": "endpoints",
-    "requests_failed": "requests",
-    "traffic_lost": "requests",
-    "connections_dropped": "connections",
-    "data_loss_window": "min",
-    "people_engaged": "people",
-    "people_notified": "people",
-    "engaged_hours": "h",
-    "escalations": "escalations",
-    "outside_working_hours": "",
-    "minutes_outside_working_hours": "min",
-}
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One computed figure, where it comes from, and whether it could be computed."""
-
-    key: str
-    value: Value
-    unit: str
-    source: str
-    status: FigureStatus = OK
-    note: Note | None = None
-    total: float | int | None = None
-    setting: str = ""  # the config key that would fill a figure "not configured"
-
-
-@dataclass(frozen=True)
-class Objective:
-    """A recovery objective (RTO, RPO) or the SLA's error budget, against what happened."""
-
-    name: str
-    target: timedelta | None
-    actual: timedelta | None
-    verdict: Verdict
-    source: str
-    note: Note | None = None
-    share_used: float | None = None  # SLA only: downtime / error budget, in percent
-    setting: str = ""  # the config key that would set a target "not configured"
+__all__ = [
+    "FAILED",
+    "NO_DATA",
+    "NOT_CONFIGURED",
+    "OK",
+    "Figure",
+    "Impact",
+    "Objective",
+    "compute_impact",
+]
 
 
 @dataclass(frozen=True)
@@ -133,26 +93,6 @@ class Impact:
         return [(key, tuple(labels)) for key, labels in found.items()]
 
 
-@dataclass(frozen=True)
-class _Window:
-    """The impacted interval: the outage seen in the metrics, else the PagerDuty incident."""
-
-    start: datetime
-    end: datetime | None
-    source: str
-    note: Note | None
-    # The incident is still open and the outage not over: `end` is the last sample, and the
-    # figures are "so far". A target not yet missed is not met either.
-    ongoing: bool = False
-
-    @property
-    def minutes(self) -> float | None:
-        return None if self.end is None else (self.end - self.start).total_seconds() / 60
-
-    def text(self) -> str:
-        return f"{iso_utc(self.start)} to {iso_utc(self.end) if self.end else '?'}"
-
-
 def compute_impact(
     frame: pd.DataFrame,
     baseline: pd.DataFrame,
@@ -168,24 +108,24 @@ def compute_impact(
     availability, signal = pick_outage_signal(frame, queries)
     outage = find_outage(availability, figures.started_at, figures.resolved_at)
     window = _impact_window(outage, availability, figures)
-    backup = _backup_age(pick_query(frame, queries, "backup_age"), window.start)
-    budget = _error_budget(targets)
+    backup = backup_age(pick_query(frame, queries, "backup_age"), window.start)
+    budget = error_budget(targets)
     return Impact(
         durations=_durations(figures, outage, availability, detection_delay, detection_source),
         business=(
-            _users_affected(pick_query(frame, queries, "users"), window.start, business),
-            _revenue(window, business),
-            *_sla_figures(window, budget),
+            users_affected(pick_query(frame, queries, "users"), window.start, business),
+            revenue_impact(window, business),
+            *sla_figures(window, budget),
         ),
         technical=(
-            _endpoints_down(outage, availability),
-            _requests_failed(pick_query(frame, queries, "errors"), window),
-            _traffic_lost(pick_query(frame, queries, "traffic"), baseline, window),
-            _connections_dropped(pick_query(frame, queries, "connections"), window),
+            endpoints_down(outage, availability),
+            requests_failed(pick_query(frame, queries, "errors"), window),
+            traffic_lost(pick_query(frame, queries, "traffic"), baseline, window),
+            connections_dropped(pick_query(frame, queries, "connections"), window),
             backup,
         ),
         team=_team(figures, business, timezone),
-        objectives=(_rto(window, targets), _rpo(backup, targets), _sla(window, budget)),
+        objectives=objectives(window, backup, targets, budget),
         outage_start=outage.start if outage else None,
         outage_end=outage.end if outage else None,
         signal=signal,
@@ -193,33 +133,20 @@ def compute_impact(
     )
 
 
-def _ok(key: str, value: Value, source: str, note: Note | None = None, **extra: Any) -> Figure:
-    fields = {"unit": UNITS[key], **extra}
-    return Figure(key, value, source=source, note=note, **fields)
-
-
-def _missing(
-    key: str, status: FigureStatus, note: Note | None, source: str = "", **extra: Any
-) -> Figure:
-    return _ok(key, None, source, note, status=status, **extra)
-
-
-def _query_problem(key: str, query: QueryData) -> Figure:
-    return _missing(key, query.status, query.note, query.describe(), setting=query.setting)
-
-
-def _impact_window(outage: Outage | None, query: QueryData, figures: IncidentFigures) -> _Window:
+def _impact_window(
+    outage: Outage | None, query: QueryData, figures: IncidentFigures
+) -> ImpactWindow:
     if outage is not None and outage.end is None and figures.resolved_at is None:
         last = query.data["time"].max().to_pydatetime()
-        return _Window(outage.start, last, outage.source, note("so_far", last=last), ongoing=True)
+        return ImpactWindow(outage.start, last, outage.source, note("so_far", last=last), True)
     if outage is not None:
-        return _Window(outage.start, outage.end, outage.source, None)
+        return ImpactWindow(outage.start, outage.end, outage.source, None)
     reason = query.note or note("none_down", query=query.name)
     source = (
         f"PagerDuty {figures.sources.get('started_at', 'trigger')} to"
         f" {figures.sources.get('resolved_at', 'resolve')}"
     )
-    return _Window(
+    return ImpactWindow(
         figures.started_at, figures.resolved_at, source, note("pagerduty_used", reason=reason)
     )
 
@@ -232,242 +159,43 @@ def _durations(
     detection_source: str,
 ) -> tuple[Figure, ...]:
     """Detection, acknowledgement, mitigation, restoration and resolution times."""
-
-    def duration(
-        key: str, value: timedelta | None, source: str, why: Note, status: FigureStatus
-    ) -> Figure:
-        if value is not None:
-            return _ok(key, value, source)
-        setting = query.setting if status == NOT_CONFIGURED else ""
-        return _missing(key, status, why, source, setting=setting)
-
     # Without an outage in the metrics, the availability query's own fault is the reason.
     status = NO_DATA if outage or query.status == OK else query.status
     why = NO_END if outage else query.note or note("none_down", query=query.name)
     seen = outage.source if outage else query.describe()
-    better = outage.first_better if outage else None
-    restored = outage.end if outage else None
     start = outage.start if outage else figures.started_at
-    resolve = (
-        f"PagerDuty {figures.sources.get('started_at')} to {figures.sources.get('resolved_at')}"
-    )
+    mitigated = outage.first_better - start if outage and outage.first_better else None
+    restored = outage.end - start if outage and outage.end else None
+    sources = figures.sources
+    resolve = f"PagerDuty {sources.get('started_at')} to {sources.get('resolved_at')}"
+    acknowledged = sources.get("acknowledged_at", "")
     return (
-        duration(
-            "detection_delay",
-            detection_delay,
-            detection_source,
-            note("no_warning_sign"),
-            NO_DATA,
-        ),
-        duration(
+        _duration("detection_delay", detection_delay, detection_source, note("no_warning_sign")),
+        _duration(
             "time_to_acknowledge",
             figures.time_to_acknowledge,
-            figures.sources.get("acknowledged_at", ""),
+            acknowledged,
             note("no_acknowledgement"),
-            NO_DATA,
         ),
-        duration("time_to_mitigate", better - start if better else None, seen, why, status),
-        duration("time_to_restore", restored - start if restored else None, seen, why, status),
-        duration("duration", figures.duration, resolve, note("not_resolved"), NO_DATA),
+        _duration("time_to_mitigate", mitigated, seen, why, status, query),
+        _duration("time_to_restore", restored, seen, why, status, query),
+        _duration("duration", figures.duration, resolve, note("not_resolved")),
     )
 
 
-def _value_before(
-    series: pd.Series, at: datetime, inclusive: bool
-) -> tuple[datetime, float] | None:
-    """The last sample before `at` (or at it, if inclusive)."""
-    stamp = pd.Timestamp(at)
-    earlier = series[series.index <= stamp] if inclusive else series[series.index < stamp]
-    if earlier.empty:
-        return None
-    return earlier.index[-1].to_pydatetime(), float(earlier.iloc[-1])
-
-
-def _users_affected(query: QueryData, start: datetime, business: Business) -> Figure:
-    """Active users just before the start, from the query, else from the config."""
-    key, reason = "users_affected", query.note
-    if query.status == OK:
-        found = _value_before(query.totals(), start, inclusive=False)
-        if found is not None:
-            at, value = found
-            return _ok(
-                key,
-                round(value),
-                f"{query.describe()}: last sample before the start, {iso_utc(at)}",
-            )
-        reason = note("no_sample_before", query=query.name, at=start)
-    if business.active_users is not None:
-        used = note("config_used", reason=reason or note("no_samples", query=query.name))
-        return _ok(key, business.active_users, "business.active_users", used)
-    status = NO_DATA if query.status == OK else query.status
-    setting = "business.active_users" if status == NOT_CONFIGURED else ""
-    why = note("or_set", reason=reason or NO_END, setting="business.active_users")
-    return _missing(key, status, why, query.describe(), setting=setting)
-
-
-def _revenue(window: _Window, business: Business) -> Figure:
-    """The configured revenue per minute times the impacted minutes."""
-    key, unit = "revenue_impact", business.currency
-    rate, minutes = business.revenue_per_minute, window.minutes
-    if rate is None:
-        return _missing(
-            key,
-            NOT_CONFIGURED,
-            note("set", setting="business.revenue_per_minute"),
-            unit=unit,
-            setting="business.revenue_per_minute",
-        )
-    if minutes is None:
-        return _missing(key, NO_DATA, NO_END, window.source, unit=unit)
-    source = (
-        f"business.revenue_per_minute ({rate:g} {unit}/min) × {minutes:g} impacted minutes"
-        f" ({window.source})"
-    )
-    return _ok(key, rate * minutes, source, window.note, unit=unit)
-
-
-def _error_budget(targets: Targets) -> float | None:
-    """Minutes of downtime the SLO allows over its period."""
-    if targets.slo_percent is None:
-        return None
-    minutes = targets.slo_period.total_seconds() / 60 * (100 - targets.slo_percent) / 100
-    return round(minutes, 9)  # 100 - 99.9 is 0.0999999...: keep 43.2 from reading 43.1999...
-
-
-def _sla_figures(window: _Window, budget: float | None) -> tuple[Figure, ...]:
-    """Downtime, the period's error budget, the share of it this incident used, what is left."""
-    minutes = window.minutes
-    if minutes is None:
-        downtime = _missing("downtime", NO_DATA, NO_END, window.source)
-    else:
-        downtime = _ok("downtime", minutes, window.source, window.note)
-    keys = ("error_budget", "error_budget_used", "error_budget_left")
-    if budget is None:
-        return downtime, *(
-            _missing(k, NOT_CONFIGURED, SET_SLO, setting="targets.slo_percent") for k in keys
-        )
-    basis = "targets.slo_percent and targets.slo_period"
-    alone = note("incident_alone")
-    if minutes is None:
-        return (
-            downtime,
-            _ok(keys[0], budget, basis),
-            *(_missing(k, NO_DATA, NO_END, window.source) for k in keys[1:]),
-        )
-    return (
-        downtime,
-        _ok(keys[0], budget, basis),
-        _ok(keys[1], minutes / budget * 100, f"downtime / error budget ({basis})", alone),
-        # None left is zero, not a negative budget; the share used says by how much it ran over.
-        _ok(
-            keys[2],
-            max(round(budget - minutes, 9), 0.0),
-            f"error budget − downtime ({basis})",
-            alone,
-        ),
-    )
-
-
-def _endpoints_down(outage: Outage | None, query: QueryData) -> Figure:
-    """The most series down at once during the outage, out of all series."""
-    if outage is not None:
-        return _ok("endpoints_down", outage.worst_down, outage.source, total=outage.series)
-    if query.status != OK:
-        return _query_problem("endpoints_down", query)
-    series = int(query.data["series"].nunique())
-    why = note("none_down", query=query.name)
-    return _ok("endpoints_down", 0, query.describe(), why, total=series)
-
-
-def _between(series: pd.Series, start: datetime, end: datetime | None) -> pd.Series:
-    after = series.index >= pd.Timestamp(start)
-    return series[after & (series.index <= pd.Timestamp(end))] if end else series[after]
-
-
-def _integrate(series: pd.Series, start: datetime, end: datetime) -> float:
-    """Trapezoid integral of a per-second rate over the samples in [start, end], in events."""
-    part = _between(series, start, end)
-    seconds = [t.timestamp() for t in part.index]
-    values = part.tolist()
-    return float(
-        sum(
-            (values[i] + values[i + 1]) / 2 * (seconds[i + 1] - seconds[i])
-            for i in range(len(values) - 1)
-        )
-    )
-
-
-def _requests_failed(query: QueryData, window: _Window) -> Figure:
-    """Error responses over the impacted window: the error rate integrated over time."""
-    if query.status != OK:
-        return _query_problem("requests_failed", query)
-    if window.end is None:
-        return _missing("requests_failed", NO_DATA, NO_END, window.source)
-    value = _integrate(query.totals(), window.start, window.end)
-    source = f"{query.describe()}, integrated over {window.text()} (trapezoid on the samples)"
-    return _ok("requests_failed", value, source, window.note)
-
-
-def _traffic_lost(query: QueryData, baseline: pd.DataFrame, window: _Window) -> Figure:
-    """Requests the baseline week served over the same window, minus those served this time."""
-    key = "traffic_lost"
-    if query.status != OK:
-        return _query_problem(key, query)
-    if window.end is None:
-        return _missing(key, NO_DATA, NO_END, window.source)
-    name = query.record.get("name") if query.record else None
-    past = _between(
-        baseline[baseline["query"] == name].groupby("time")["value"].sum(), window.start, window.end
-    )
-    if len(past) < 2:
-        why = note("no_baseline", setting="prometheus.baseline_offset")
-        return _missing(key, NO_DATA, why, query.describe())
-    # Compare like with like: only where the baseline has samples.
-    start, end = past.index[0].to_pydatetime(), past.index[-1].to_pydatetime()
-    actual = _integrate(query.totals(), start, end)
-    expected = _integrate(past, start, end)
-    days = float((query.record or {}).get("baseline_offset_s", 0)) / 86400
-    source = (
-        f"{query.describe()}, integrated over {iso_utc(start)} to {iso_utc(end)}: {expected:.0f}"
-        f" the same window {days:g} days earlier − {actual:.0f} this time"
-    )
-    more = note("more_than_baseline") if actual > expected else None
-    return _ok(key, expected - actual, source, more or window.note)
-
-
-def _connections_dropped(query: QueryData, window: _Window) -> Figure:
-    """Connections open just before the start minus the lowest count during the outage."""
-    key = "connections_dropped"
-    if query.status != OK:
-        return _query_problem(key, query)
-    totals = query.totals()
-    before = _value_before(totals, window.start, inclusive=False)
-    during = _between(totals, window.start, window.end)
-    if before is None or during.empty:
-        why = note("no_sample_around", query=query.name, start=window.start)
-        return _missing(key, NO_DATA, why, query.describe())
-    at, value = before
-    low, low_at = float(during.min()), pd.Timestamp(str(during.idxmin())).to_pydatetime()
-    source = (
-        f"{query.describe()}: {value:g} at {iso_utc(at)} (last before the start) −"
-        f" {low:g} at {iso_utc(low_at)} (lowest during {window.text()})"
-    )
-    return _ok(key, max(value - low, 0.0), source, window.note)
-
-
-def _backup_age(query: QueryData, start: datetime) -> Figure:
-    """Minutes since the last good backup when the outage began: the data a restore loses."""
-    key = "data_loss_window"
-    if query.status != OK:
-        return _query_problem(key, query)
-    found = _value_before(query.totals("max"), start, inclusive=True)
-    if found is None:
-        why = note("no_sample_before", query=query.name, at=start)
-        return _missing(key, NO_DATA, why, query.describe())
-    at, minutes = found
-    return _ok(
-        key, minutes, f"{query.describe()}: value at {iso_utc(at)} (impact start {iso_utc(start)})"
-    )
+def _duration(
+    key: str,
+    value: timedelta | None,
+    source: str,
+    why: Note,
+    status: FigureStatus = NO_DATA,
+    query: QueryData | None = None,
+) -> Figure:
+    """A duration, or why there is none; a query not configured names its setting."""
+    if value is not None:
+        return known(key, value, source)
+    setting = query.setting if query is not None and status == NOT_CONFIGURED else ""
+    return unknown(key, status, why, source, setting=setting)
 
 
 def _team(
@@ -476,19 +204,19 @@ def _team(
     """People engaged and notified, engaged hours, escalations, time outside working hours."""
     engaged = len(figures.people_engaged)
     if figures.duration is None:
-        hours = _missing("engaged_hours", NO_DATA, note("not_resolved"))
+        hours = unknown("engaged_hours", NO_DATA, note("not_resolved"))
     else:
         span = figures.duration.total_seconds() / 3600
         source = f"{engaged} people engaged × {span:g} h, PagerDuty trigger to resolve"
-        hours = _ok("engaged_hours", engaged * span, source, note("upper_bound"))
+        hours = known("engaged_hours", engaged * span, source, note("upper_bound"))
     who = ", ".join(figures.people_engaged) or "nobody"
     notified = ", ".join(figures.people_notified) or "nobody"
     notify_entries = figures.sources.get("people_notified", "notify log entries")
     return (
-        _ok("people_engaged", engaged, f"PagerDuty log entries by a user: {who}"),
-        _ok("people_notified", len(figures.people_notified), f"{notify_entries}: {notified}"),
+        known("people_engaged", engaged, f"PagerDuty log entries by a user: {who}"),
+        known("people_notified", len(figures.people_notified), f"{notify_entries}: {notified}"),
         hours,
-        _ok("escalations", figures.escalations, figures.sources.get("escalations", "")),
+        known("escalations", figures.escalations, figures.sources.get("escalations", "")),
         *_outside_hours(figures, business, zone_name),
     )
 
@@ -500,122 +228,21 @@ def _outside_hours(
     keys = ("outside_working_hours", "minutes_outside_working_hours")
     if zone_name is None:
         why = note("set_timezone", setting="report.timezone")
-        missing = [_missing(k, NOT_CONFIGURED, why, setting="report.timezone") for k in keys]
+        missing = [unknown(k, NOT_CONFIGURED, why, setting="report.timezone") for k in keys]
         return missing[0], missing[1]
     zone = ZoneInfo(zone_name)
     start, end = figures.started_at, figures.resolved_at or figures.started_at
     total = (end - start).total_seconds() / 60
-    outside = total - _working_minutes(start, end, business, zone)
+    outside = total - working_minutes(start, end, business, zone)
     why = note("outside_hours", outside=timedelta(minutes=outside), total=timedelta(minutes=total))
     if figures.resolved_at is None:
         # Still open: judge by the moment it started.
-        flag = not _working_minutes(start, start + timedelta(seconds=1), business, zone)
+        flag = not working_minutes(start, start + timedelta(seconds=1), business, zone)
         why = note("judged_at_start")
     else:
         flag = outside > 0
-    first, last = business.working_hours
-    days = ", ".join(_DAYS[d] for d in sorted(business.working_days)) or "none"
     source = (
-        f"PagerDuty {iso_utc(start)} to {iso_utc(end)} against business.working_hours"
-        f" {first:02d}:00–{last:02d}:00 on business.working_days ({days}), {zone_name}"
+        f"PagerDuty {iso_utc(start)} to {iso_utc(end)} against"
+        f" {describe_working_week(business)}, {zone_name}"
     )
-    return _ok(keys[0], flag, source, why), _ok(keys[1], outside, source, why)
-
-
-def _working_minutes(start: datetime, end: datetime, business: Business, zone: ZoneInfo) -> float:
-    """Minutes of [start, end] inside working hours, day by day in local time."""
-    inside = 0.0
-    day = start.astimezone(zone).date()
-    while day <= end.astimezone(zone).date():
-        if day.weekday() in business.working_days:
-            opens, closes = _working_day(day, business, zone)
-            inside += max((min(end, closes) - max(start, opens)).total_seconds() / 60, 0.0)
-        day += timedelta(days=1)
-    return inside
-
-
-def _working_day(day: date, business: Business, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    # Wall-clock hours of that date, each with its own UTC offset: a DST change moves them.
-    # Both ends go to UTC so that subtracting them counts real, not wall-clock, minutes.
-    midnight = datetime.combine(day, time())
-    first, last = business.working_hours
-    opens = (midnight + timedelta(hours=first)).replace(tzinfo=zone)
-    closes = (midnight + timedelta(hours=last)).replace(tzinfo=zone)
-    return opens.astimezone(timezone.utc), closes.astimezone(timezone.utc)
-
-
-def _objective(
-    name: str,
-    target: tuple[timedelta | None, str],
-    actual: timedelta | None,
-    missing: FigureStatus,
-    source: str,
-    met: Verdict = Verdict.MET,
-    note: Note | None = None,
-) -> Objective:
-    """Compare an actual duration with its target (value, config key): met or missed."""
-    value, config_key = target
-    setting = config_key if value is None else ""
-    if value is None:
-        verdict = Verdict.NOT_CONFIGURED
-    elif actual is None:
-        verdict = Verdict(missing.value) if missing is not OK else Verdict.NO_DATA
-    elif actual <= value:
-        verdict = met
-    else:
-        verdict = Verdict.MISSED
-    return Objective(name, value, actual, verdict, source, note, setting=setting)
-
-
-def _as_delta(minutes: float | None) -> timedelta | None:
-    # A value no timedelta can hold (a broken exporter's 1e300) is no figure at all.
-    if minutes is None or not abs(minutes) < timedelta.max / timedelta(minutes=1):
-        return None
-    return timedelta(minutes=minutes)
-
-
-def _rto(window: _Window, targets: Targets) -> Objective:
-    """Time to restore the service, against targets.rto."""
-    actual = _as_delta(window.minutes)
-    objective = _objective(
-        "RTO", (targets.rto, "targets.rto"), actual, NO_DATA, window.source, note=window.note
-    )
-    return _still_open(objective, window)
-
-
-def _still_open(objective: Objective, window: _Window) -> Objective:
-    """While the incident is open, a target not yet exceeded is undecided, not met."""
-    if window.ongoing and objective.verdict.good:
-        return replace(objective, verdict=Verdict.ONGOING)
-    return objective
-
-
-def _rpo(backup: Figure, targets: Targets) -> Objective:
-    """Age of the last good backup when the outage began, against targets.rpo."""
-    minutes = backup.value if isinstance(backup.value, float | int) else None
-    return _objective(
-        "RPO",
-        (targets.rpo, "targets.rpo"),
-        _as_delta(minutes),
-        backup.status,
-        backup.source,
-        note=backup.note if backup.status is not OK else None,
-    )
-
-
-def _sla(window: _Window, budget: float | None) -> Objective:
-    """This incident's downtime against the period's error budget."""
-    objective = _objective(
-        "SLA",
-        (_as_delta(budget), "targets.slo_percent"),
-        _as_delta(window.minutes),
-        NO_DATA,
-        window.source,
-        met=Verdict.WITHIN_BUDGET,
-    )
-    if budget is None or window.minutes is None:
-        return objective
-    # A budget is spent, not missed: the share used says how badly ("463 %, none left").
-    verdict = Verdict.OVER_BUDGET if objective.verdict is Verdict.MISSED else objective.verdict
-    spent = replace(objective, verdict=verdict, share_used=window.minutes / budget * 100)
-    return _still_open(spent, window)
+    return known(keys[0], flag, source, why), known(keys[1], outside, source, why)

@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 import numpy as np
 import numpy.typing as npt
 
+from collector.series import typical_step
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -87,7 +89,7 @@ def bin_samples(series: Samples, resets: Sequence[int]) -> Bins:
     marks = np.zeros(len(t), dtype=np.int64)
     marks[list(resets)] = 1
     segment = np.cumsum(marks)
-    step = typical_step(t)
+    step = max(typical_step(t) or 1.0, 1.0)  # seconds, at least one
     span = float(t[-1] - t[0])
     width = max(step, min(math.ceil(span / MAX_BINS / step) * step, MAX_BIN_WIDTH))
     slot = np.floor((t - t[0]) / width).astype(np.int64)
@@ -101,10 +103,3 @@ def bin_samples(series: Samples, resets: Sequence[int]) -> Bins:
         start=t[first],
         width=width,
     )
-
-
-def typical_step(t: FloatArray) -> float:
-    """The median spacing of distinct sample times, in seconds (at least one)."""
-    steps = np.diff(t)
-    steps = steps[steps > 0]
-    return max(float(np.median(steps)), 1.0) if len(steps) else 1.0

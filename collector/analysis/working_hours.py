@@ -1,0 +1,43 @@
+"""The working-hours calendar: minutes of an interval inside working hours, in local time.
+
+Each date's opening and closing hours are wall-clock hours with that date's own UTC offset, so
+a daylight-saving change moves them, and a 23- or 25-hour day counts its real minutes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from collector.config import Business
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def working_minutes(start: datetime, end: datetime, business: Business, zone: ZoneInfo) -> float:
+    """Minutes of [start, end] inside working hours, day by day in local time."""
+    inside = 0.0
+    day = start.astimezone(zone).date()
+    while day <= end.astimezone(zone).date():
+        if day.weekday() in business.working_days:
+            opens, closes = _working_day(day, business, zone)
+            inside += max((min(end, closes) - max(start, opens)).total_seconds() / 60, 0.0)
+        day += timedelta(days=1)
+    return inside
+
+
+def describe_working_week(business: Business) -> str:
+    """The working days and hours for a figure's source: '09:00–18:00 on … (Mon, …)'."""
+    first, last = business.working_hours
+    days = ", ".join(WEEKDAYS[d] for d in sorted(business.working_days)) or "none"
+    return f"business.working_hours {first:02d}:00–{last:02d}:00 on business.working_days ({days})"
+
+
+def _working_day(day: date, business: Business, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    # Wall-clock hours of that date, each with its own UTC offset: a DST change moves them.
+    # Both ends go to UTC so that subtracting them counts real, not wall-clock, minutes.
+    midnight = datetime.combine(day, time())
+    first, last = business.working_hours
+    opens = (midnight + timedelta(hours=first)).replace(tzinfo=zone)
+    closes = (midnight + timedelta(hours=last)).replace(tzinfo=zone)
+    return opens.astimezone(timezone.utc), closes.astimezone(timezone.utc)
