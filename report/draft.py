@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,6 @@ from report.words import Words
 from report.words.labels import LABELS
 
 TIMELINE_CHART = "charts/timeline.png"
-WEEK_S = 7 * 86400  # a snapshot from before the baseline offset was recorded
 MAX_ALERTS_LISTED = 10
 TIMELINE_COLUMNS = ["time_utc", "source", "kind", "phase", "actor", "summary", "link", "ref"]
 
@@ -216,7 +215,7 @@ def _metric_charts(
             words,
             zone,
             baseline=a.baseline if record.get("baseline_result") else None,
-            baseline_offset=timedelta(seconds=float(record.get("baseline_offset_s") or WEEK_S)),
+            baseline_offset_s=record.get("baseline_offset_s"),
         )
         links = _live_links(record, a.window, targets)
         planned.append((_shown(summary.title, relative, "impact", links), draw))
