@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
@@ -35,8 +35,6 @@ from report.render import render_html, render_markdown
 from report.words import Words
 from report.words.labels import LABELS
 
-# A snapshot from before the baseline offset was recorded fetched it one week earlier.
-DEFAULT_BASELINE_OFFSET = timedelta(days=7)
 TIMELINE_COLUMNS = ["time_utc", "source", "kind", "phase", "actor", "summary", "link", "ref"]
 
 
@@ -213,7 +211,7 @@ def _metric_charts(
             words,
             zone,
             baseline=a.baseline if query.has_baseline else None,
-            baseline_offset=query.baseline_offset or DEFAULT_BASELINE_OFFSET,
+            baseline_offset_s=query.baseline_offset_s,
         )
         links = _live_links(query, a.window, targets)
         planned.append((_shown(summary.title, relative, "impact", links), draw))

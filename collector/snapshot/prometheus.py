@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeAlias
 
 import pandas as pd
@@ -60,7 +60,7 @@ class QueryResult:
     warnings: tuple[str, ...] = ()
     dropped: int = 0  # samples left out: not finite numbers
     has_baseline: bool = False  # the same query one offset earlier was fetched too
-    baseline_offset: timedelta | None = None  # how much earlier (None: not recorded)
+    baseline_offset_s: float | None = None  # how much earlier, in seconds (None: not recorded)
     samples: pd.DataFrame = field(default_factory=_no_samples, compare=False)
 
     @property
@@ -99,13 +99,13 @@ def _query_result(record: RawResult, samples: pd.DataFrame) -> QueryResult:
         warnings=tuple(str(w) for w in record.get("warnings") or ()),
         dropped=int(record.get("dropped") or 0),
         has_baseline=bool(record.get("baseline_result")),
-        baseline_offset=_seconds(record.get("baseline_offset_s")),
+        baseline_offset_s=_seconds(record.get("baseline_offset_s")),
         samples=samples,
     )
 
 
-def _seconds(value: Any) -> timedelta | None:
-    return timedelta(seconds=float(value)) if isinstance(value, int | float) and value else None
+def _seconds(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and value else None
 
 
 def label_text(metric: Mapping[str, str]) -> str:

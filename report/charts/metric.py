@@ -27,6 +27,7 @@ from report.charts.base import (
 from report.words import Words
 
 MAX_LEGEND_SERIES = 6
+BASELINE_OFFSET_S = 7 * 86400  # prometheus.baseline_offset's default, for older snapshots
 
 
 def short_series_labels(series: Sequence[str], everything: str) -> dict[str, str]:
@@ -53,11 +54,11 @@ def draw_metric_chart(
     words: Words,
     zone: str | None = None,
     baseline: pd.DataFrame | None = None,
-    baseline_offset: timedelta = timedelta(weeks=1),
+    baseline_offset_s: float | None = None,
 ) -> Path:
     """One query over the window: its series, thresholds, incident span and milestones.
 
-    A baseline frame (the same query one offset earlier, times aligned) is drawn dashed.
+    A baseline frame (the same query `baseline_offset_s` earlier, times aligned) is drawn dashed.
     """
     fig, ax = new_figure()
     title = summary.title + (f" ({summary.unit})" if summary.unit else "")
@@ -74,7 +75,8 @@ def draw_metric_chart(
     label = words.say("chart_up_of", total=summary.series_count) if counted else None
     _draw_series(ax, data, words, summary.shown or MAX_LEGEND_SERIES, label)
     if baseline is not None:
-        label = words.say("chart_baseline", offset=words.duration(baseline_offset))
+        offset = timedelta(seconds=baseline_offset_s or BASELINE_OFFSET_S)
+        label = words.say("chart_baseline", offset=words.duration(offset))
         _draw_baseline(ax, _in_window(baseline, summary.name, window), label)
     draw_thresholds(ax, thresholds, summary.unit, words)
     draw_milestones(ax, milestones, words)
