@@ -32,7 +32,7 @@ from report.figures_json import build_figures_json
 from report.labels import LABELS
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.pdf import pdf_unavailable, render_pdf
-from report.render import render_html, render_markdown
+from report.render import inline_images, render_html, render_markdown
 from report.suggestions import first_why, suggested_lessons
 from report.words import Words
 
@@ -114,7 +114,8 @@ def build_draft(
     markdown = render_markdown(context, language, config.report.template_dir)
     images = {p.relative_to(folder).as_posix(): p.read_bytes() for p in written}
     title = analysis.incident.title
-    html = render_html(markdown, title, images, language, config.report.template_dir)
+    linked = render_html(markdown, title, {}, language, config.report.template_dir)
+    html = inline_images(linked, images)
     for name, text in (
         ("report.md", markdown),
         ("report.html", html),
@@ -123,7 +124,7 @@ def build_draft(
     ):
         path_under(folder, name).write_text(text, encoding="utf-8")
         written.append(folder / name)
-    pdf = render_pdf(html) if config.report.pdf else None
+    pdf = render_pdf(linked, folder) if config.report.pdf else None
     if pdf is not None:  # None: WeasyPrint is missing here, and the CLI says so once
         (folder / "report.pdf").write_bytes(pdf)
         written.append(folder / "report.pdf")
