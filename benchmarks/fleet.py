@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -22,12 +23,13 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from statistics import median
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 import requests
-from measure import COLLECT, GNU_TIME, environment
+from measure import COLLECT, GNU_TIME, environment, run_floor
 from servers import TOKEN, PagerDutySimulator, load_prometheus, prometheus_queries
 
 HERE = Path(__file__).resolve().parent
@@ -124,12 +126,12 @@ def _queries_seen(url: str) -> int | None:
 
 def run_review(url: str, until: str, scratch: Path) -> dict[str, Any]:
     """One `collect --memory-trends 28d` process: wall time, peak RSS, requests."""
-    out = scratch / "out"
+    out = Path(tempfile.mkdtemp(prefix="out-", dir=scratch))
     rss_file = scratch / "rss"
     command = [
         str(GNU_TIME),
         "-f",
-        "%M",
+        "%U %S %M",
         "-o",
         str(rss_file),
         str(COLLECT),
@@ -155,18 +157,40 @@ def run_review(url: str, until: str, scratch: Path) -> dict[str, Any]:
         pd_requests = len(sim.requests)
     if done.returncode != 0:
         raise RuntimeError(f"collect exited {done.returncode}:\n{done.stderr[-3000:]}")
-    folder = next(out.glob("memory-trends-*"))
+    folder = max(out.glob("memory-trends-*"), key=lambda p: p.stat().st_mtime)
     snapshot = json.loads((folder / "snapshot.json").read_text(encoding="utf-8"))
     rows = (folder / "hosts.csv").read_text(encoding="utf-8").count("\n") - 1
+    times = rss_file.read_text().split()
     return {
-        "wall_s": round(wall, 1),
-        "peak_rss_mib": round(int(rss_file.read_text().split()[-1]) / 1024),
+        "wall_s": round(wall, 2),
+        "cpu_s": round(float(times[-3]) + float(times[-2]), 2),
+        "peak_rss_mib": round(int(times[-1]) / 1024),
         "prometheus_requests_seen_by_server": _difference(_queries_seen(url), before),
         "prometheus_requests_reported": snapshot["prometheus"]["requests"],
         "pagerduty_requests": pd_requests,
         "hosts_csv_rows": rows,
         "detailed_series": sum(len(g["series"]) for g in snapshot["prometheus"]["detail"].values()),
         "stdout": done.stdout.strip(),
+    }
+
+
+def measure_reviews(url: str, until: str, scratch: Path, runs: int) -> dict[str, Any]:
+    """`runs` reviews, each right after one run of the import floor (a shared machine's load
+    weighs on both alike): the last review's details, the medians and the ratios."""
+    floors, reviews = [], []
+    for _ in range(runs):
+        floors.append(run_floor())
+        reviews.append(run_review(url, until, scratch))
+    wall = median(r["wall_s"] for r in reviews)
+    floor_wall = median(f["wall"] for f in floors)
+    return reviews[-1] | {
+        "wall_s": wall,
+        "cpu_s": median(r["cpu_s"] for r in reviews),
+        "walls_s": [r["wall_s"] for r in reviews],
+        "floor_wall_s": round(floor_wall, 2),
+        "floor_cpu_s": round(median(f["cpu"] for f in floors), 2),
+        "ratio_to_floor": round(wall / floor_wall, 2),
+        "load_average": os.getloadavg(),
     }
 
 
@@ -179,6 +203,9 @@ def main() -> int:
     parser.add_argument("--hosts", type=int, default=2000)
     parser.add_argument("--days", type=int, default=30, help="days of data (the review reads 28)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="reviews, each after one run of the import floor"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "fleet_results.json")
     args = parser.parse_args()
     gen = load_generator()
@@ -196,7 +223,7 @@ def main() -> int:
         server, backfill = load_prometheus(files, work / "prom", checks)
         try:
             compaction, blocks = wait_for_compaction(server.url)
-            result = run_review(server.url, gen.UNTIL.isoformat(), work)
+            result = measure_reviews(server.url, gen.UNTIL.isoformat(), work, args.runs)
         finally:
             server.stop()
         result |= {

@@ -14,13 +14,16 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from servers import TOKEN, PagerDutySimulator, prometheus_queries
+from servers import TOKEN, PagerDutySimulator, prometheus_queries, prometheus_with_delay
 
 HERE = Path(__file__).resolve().parent
 COLLECT = Path(sys.executable).parent / "collect"
 GNU_TIME = Path("/usr/bin/time")
 WORKER = HERE / "stage_worker.py"
 RUN_TIMEOUT = 900.0  # seconds; no single run of any case may take longer
+# The import floor: what any draft pays before its first line of work. Measured right before
+# each run of a case, so that a shared machine's load weighs on both alike.
+FLOOR = [sys.executable, "-c", "import pandas, matplotlib.pyplot, jinja2, click"]
 # Without GNU time: run the command as a child and report the children's peak RSS (KiB).
 RSS_WRAPPER = (
     "import resource, subprocess, sys\n"
@@ -77,16 +80,22 @@ def run_cli(
     prometheus_url: str,
     scratch: Path,
     profile: Path | None = None,
+    prom_delay: bool = False,
 ) -> dict[str, Any]:
-    """One `collect` process against a fresh simulator: wall time, peak RSS, requests.
+    """One `collect` process against a fresh simulator: wall time, CPU seconds (user + system
+    of the process and its workers), peak RSS, requests.
 
-    With `profile`, the command runs under cProfile (slower: not for the medians).
+    With `prom_delay`, Prometheus answers through a proxy that adds the same delay as the
+    simulator. With `profile`, the command runs under cProfile (slower: not for the medians).
     """
     out_dir = Path(tempfile.mkdtemp(prefix=f"cli-{case.key}-", dir=scratch))
     rss_file = out_dir.with_suffix(".rss")
     command = _with_peak_memory(case.cli_args(out_dir), rss_file, profile)
-    with PagerDutySimulator(case.fixtures, TOKEN, delay=delay, rate_limit=rate_limit) as sim:
-        env = environment(sim, prometheus_url)
+    with (
+        PagerDutySimulator(case.fixtures, TOKEN, delay=delay, rate_limit=rate_limit) as sim,
+        prometheus_with_delay(prometheus_url, delay if prom_delay else 0.0) as delayed_url,
+    ):
+        env = environment(sim, delayed_url)
         prom_before = prometheus_queries(prometheus_url)
         start = time.perf_counter()
         done = subprocess.run(
@@ -99,10 +108,11 @@ def run_cli(
         raise RuntimeError(
             f"{case.title}: collect exited {done.returncode}:\n{done.stderr[-3000:]}"
         )
-    rss_kib = int(rss_file.read_text().split()[-1])
+    fields = rss_file.read_text().split()
     result = {
         "wall": wall,
-        "rss_mib": rss_kib / 1024,
+        "cpu": float(fields[-3]) + float(fields[-2]) if len(fields) >= 3 else 0.0,
+        "rss_mib": int(fields[-1]) / 1024,
         "pd_requests": len(statuses),
         "pd_rate_limited": statuses.count(429),
         "prom_requests": prom_requests,
@@ -119,7 +129,7 @@ def _with_peak_memory(collect: list[str], rss_file: Path, profile: Path | None) 
     if profile is not None:
         collect = [sys.executable, "-m", "cProfile", "-o", str(profile), *collect]
     if GNU_TIME.exists():
-        return [str(GNU_TIME), "-f", "%M", "-o", str(rss_file), *collect]
+        return [str(GNU_TIME), "-f", "%U %S %M", "-o", str(rss_file), *collect]
     return [sys.executable, "-c", RSS_WRAPPER, str(rss_file), *collect]
 
 
@@ -181,3 +191,15 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
         else:
             merged[key] = median(float(run[key]) for run in runs)
     return merged
+
+
+def run_floor() -> dict[str, float]:
+    """One run of the import floor: wall and CPU seconds."""
+    with tempfile.NamedTemporaryFile("r") as times:
+        prefix = [str(GNU_TIME), "-f", "%U %S", "-o", times.name] if GNU_TIME.exists() else []
+        start = time.perf_counter()
+        subprocess.run([*prefix, *FLOOR], check=True, capture_output=True, timeout=RUN_TIMEOUT)
+        wall = time.perf_counter() - start
+        fields = times.read().split()
+    cpu = float(fields[-2]) + float(fields[-1]) if len(fields) >= 2 else 0.0
+    return {"wall": wall, "cpu": cpu}

@@ -30,12 +30,15 @@ def print_report(results: dict[str, Any], targets: dict[str, float]) -> None:
         f"{results.get('backfill_seconds', 0):.1f} s; medians of {results['plan']['runs']} runs"
     )
     rows = results["results"]
-    print("\n| case | PD delay | wall (CLI) | peak RSS | PD requests | Prom requests | runs (s) |")
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print(
+        "\n| case | delay | wall (CLI) | CPU s | floor wall / CPU | x floor (wall, CPU) | peak RSS"
+        " | PD requests | Prom requests | load avg | runs (s) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         cli = r["cli"]
         if not cli:
-            print(f"| {r['title']} | {r['delay_ms']:g} ms | failed: see errors | | | | |")
+            print(f"| {r['title']} | {r['delay_ms']:g} ms | failed: see errors |" + " |" * 8)
             continue
         extra = ""
         if cli.get("pd_rate_limited"):
@@ -44,10 +47,14 @@ def print_report(results: dict[str, Any], targets: dict[str, float]) -> None:
         summary = cli.get("summary") or {}
         if summary:
             walls += f"; drafted {summary.get('drafted', 0):g}, failed {summary.get('failed', 0):g}"
+        floor = r.get("floor") or {"wall": float("nan"), "cpu": float("nan")}
+        ratios = f"{cli['wall'] / floor['wall']:.2f}, {cli.get('cpu', 0) / floor['cpu']:.2f}"
+        load = r.get("load_average") or [float("nan")]
         print(
             f"| {r['title']} | {r['delay_ms']:g} ms | {cli['wall']:.2f} s | "
-            f"{cli['rss_mib']:.0f} MiB | {cli['pd_requests']:.0f}{extra} | "
-            f"{cli['prom_requests']:.0f} | {walls} |"
+            f"{cli.get('cpu', float('nan')):.2f} | {floor['wall']:.2f} / {floor['cpu']:.2f} | "
+            f"{ratios} | {cli['rss_mib']:.0f} MiB | {cli['pd_requests']:.0f}{extra} | "
+            f"{cli['prom_requests']:.0f} | {load[0]:.1f} | {walls} |"
         )
     staged = [r for r in rows if r["stages"]]
     if staged:
@@ -125,6 +132,7 @@ def print_targets(rows: list[dict[str, Any]], targets: dict[str, float]) -> None
     if ("c", 0) in wall:
         batch = wall["c", 0]
         checks.append(("(c) batch < 60 s at 0 ms", f"{batch:.1f} s", batch < targets["batch_wall"]))
+    checks += issue_16_checks(rows)
     print("\n| target | measured | met |")
     print("|---|---:|---|")
     for name, value, met in checks:
@@ -168,3 +176,42 @@ def _measure(row: dict[str, Any], measure: str) -> float:
     if measure == "write":
         return float(stages.get("write_snapshot", 0.0) + stages.get("write_other", 0.0))
     return float(stages.get(measure, float("nan")))
+
+
+def issue_16_checks(rows: list[dict[str, Any]]) -> list[tuple[str, str, bool]]:
+    """Issue 16's targets: ratios to the floor and to the 0 ms run, the big incident at 2,000
+    series, the batch with the rate limit on."""
+    by_key = {(r["case"], r["delay_ms"]): r for r in rows}
+    checks: list[tuple[str, str, bool]] = []
+    for (case, delay), row in by_key.items():
+        floor = (row.get("floor") or {}).get("wall")
+        if case == "a" and delay == 0 and floor:
+            ratio = row["cli"]["wall"] / floor
+            checks.append(("demo <= 2.0x the import floor", f"{ratio:.2f}x", ratio <= 2.0))
+        if delay > 0 and (case, 0) in by_key:
+            slow, fast = row["cli"]["wall"], by_key[case, 0]["cli"]["wall"]
+            checks.append(
+                (
+                    f"{row['title']} at {delay:g} ms <= 1.3x its 0 ms time",
+                    f"{slow / fast:.2f}x",
+                    slow <= 1.3 * fast,
+                )
+            )
+    if ("b4", 0) in by_key:
+        cli = by_key["b4", 0]["cli"]
+        checks.append(
+            ("big incident, 2,000 series <= 6 s", f"{cli['wall']:.1f} s", cli["wall"] <= 6)
+        )
+        checks.append(
+            (
+                "big incident, 2,000 series <= 600 MiB",
+                f"{cli['rss_mib']:.0f} MiB",
+                cli["rss_mib"] <= 600,
+            )
+        )
+    if ("c", 0) in by_key:
+        cli = by_key["c", 0]["cli"]
+        limited = cli.get("pd_rate_limited", 0)
+        text = f"{cli['wall']:.1f} s ({limited:.0f} answers 429)"
+        checks.append(("batch of 200 with the rate limit on <= 30 s", text, cli["wall"] <= 30))
+    return checks

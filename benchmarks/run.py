@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import hashlib
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import gen_data
-from measure import Case, medians, run_cli, run_worker
+from measure import Case, medians, run_cli, run_floor, run_worker
 from plot_scaling import plot_scaling
 from report_tables import print_report
 from servers import load_prometheus, time_bounds
@@ -54,6 +55,8 @@ class Plan:
     batch_incidents: int
     rate_limit: int | None
     cases: str
+    prom_delay: bool  # the delay applies to Prometheus too (through a delaying proxy)
+    stages: bool  # also run the in-process stage worker
 
 
 def parse_plan() -> tuple[Plan, argparse.Namespace]:
@@ -69,6 +72,15 @@ def parse_plan() -> tuple[Plan, argparse.Namespace]:
         help="PagerDuty requests per minute per key (0: none); default 960",
     )
     parser.add_argument("--only", default="abc", help="cases to run, e.g. 'ab' (default abc)")
+    parser.add_argument(
+        "--shards", default="1,2,4", help="big-incident curve points, x 500 series (1,2,4)"
+    )
+    parser.add_argument(
+        "--prom-delay", action="store_true", help="delay Prometheus too, through a proxy"
+    )
+    parser.add_argument(
+        "--no-stages", action="store_true", help="time the CLI only, not the stage worker"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument(
         "--report",
@@ -93,12 +105,14 @@ def parse_plan() -> tuple[Plan, argparse.Namespace]:
         runs=runs,
         delays=tuple(float(ms) / 1000 for ms in args.delays.split(",")),
         shard_size=100 if args.quick else 500,
-        shards=(1, 2, 4),
+        shards=tuple(int(n) for n in args.shards.split(",")),
         log_entries=2000,
         window=timedelta(hours=24),
         batch_incidents=20 if args.quick else 200,
         rate_limit=args.rate_limit or None,
         cases=args.only,
+        prom_delay=args.prom_delay,
+        stages=not args.no_stages,
     )
     return plan, args
 
@@ -115,7 +129,12 @@ def prepare(plan: Plan, workdir: Path) -> tuple[dict[str, Case], list[Path], lis
     cases = {"a": Case("a", "(a) demo incident", demo_dir, DEMO_CONFIG, "P7DBOOM")}
     anything = 'count({__name__=~".+"})'
     om_files, checks = [DEMO_OM], [(anything, low), (anything, high)]
-    for prepared in (prepare_big(plan, workdir), prepare_batch(plan, workdir)):
+    # Only the data of the selected cases: the big incident's alone is 1.5 GB.
+    makers = {"b": prepare_big, "c": prepare_batch}
+    for key, make in makers.items():
+        if key not in plan.cases:
+            continue
+        prepared = make(plan, workdir)
         cases.update(prepared[0])
         om_files += prepared[1]
         checks += prepared[2]
@@ -189,14 +208,16 @@ def measure_case(
     """
     label = f"{case.title}, {delay * 1000:g} ms"
     cli: list[dict[str, Any]] = []
+    floor: list[dict[str, float]] = []
     stages: list[dict[str, Any]] = []
     errors: list[str] = []
     versions = {code_version()}
     for number in range(plan.runs):
         say(f"  {label}: run {number + 1}/{plan.runs}")
         try:
-            cli.append(run_cli(case, delay, plan.rate_limit, url, workdir))
-            if case.incident:
+            floor.append(run_floor())
+            cli.append(run_cli(case, delay, plan.rate_limit, url, workdir, None, plan.prom_delay))
+            if case.incident and plan.stages:
                 stages.append(run_worker(case, delay, plan.rate_limit, url, workdir))
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
             errors.append(str(exc)[-1500:])
@@ -217,6 +238,8 @@ def measure_case(
         "title": case.title,
         "delay_ms": delay * 1000,
         "cli": medians(cli) if cli else {},
+        "floor": medians(floor) if floor else {},
+        "load_average": os.getloadavg(),
         "cli_walls": [run["wall"] for run in cli],
         "stages": medians(stages) if stages else {},
         "errors": errors,
@@ -322,7 +345,7 @@ def run_cases(
     for case in (c for c in cases.values() if c.key[0] in plan.cases):
         # The curve points and the batch are measured at 0 ms only: the issue's targets for
         # them are at 0 ms, and the batch's 100 ms run alone takes minutes.
-        delays = plan.delays if case.key in ("a", "b1") else (0.0,)
+        delays = plan.delays if case.key in ("a", f"b{plan.shards[0]}") else (0.0,)
         for delay in delays:
             results["results"].append(measure_case(case, delay, plan, url, workdir, profile))
             text = json.dumps(results, indent=1) + "\n"

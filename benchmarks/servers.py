@@ -6,11 +6,15 @@ Both come from the test suite (`tests/prom_server.py`, `tests/pd_simulator.py`);
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -28,10 +32,12 @@ from prom_server import (  # noqa: E402
 )
 
 __all__ = [
+    "DelayingProxy",
     "PagerDutySimulator",
     "PrometheusServer",
     "load_prometheus",
     "prometheus_queries",
+    "prometheus_with_delay",
     "time_bounds",
 ]
 
@@ -93,3 +99,72 @@ def prometheus_queries(url: str) -> int:
         if any(f'handler="{handler}"' in labels for handler in QUERY_HANDLERS):
             total += int(float(value))
     return total
+
+
+class _Forward(BaseHTTPRequestHandler):
+    """Forwards one request to the proxy's target after the proxy's delay."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as the product's clients expect
+    server: DelayingProxy
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._forward()
+
+    def do_POST(self) -> None:
+        self._forward()
+
+    def _forward(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        time.sleep(self.server.delay)
+        headers = {k: v for k, v in self.headers.items() if k.lower() in FORWARDED_HEADERS}
+        answer = self.server.session.request(
+            self.command, self.server.target + self.path, data=body, headers=headers, timeout=300
+        )
+        self.send_response(answer.status_code)
+        self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+
+FORWARDED_HEADERS = ("content-type", "accept", "authorization")
+
+
+class DelayingProxy(ThreadingHTTPServer):
+    """A plain HTTP proxy on 127.0.0.1 that waits `delay` seconds before forwarding each
+    request to `target` (Prometheus): network latency for a server that has none."""
+
+    daemon_threads = True
+
+    def __init__(self, target: str, delay: float) -> None:
+        super().__init__(("127.0.0.1", 0), _Forward)
+        self.target, self.delay = target.rstrip("/"), delay
+        self.session = requests.Session()
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def __enter__(self) -> DelayingProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()
+        self.session.close()
+
+
+@contextlib.contextmanager
+def prometheus_with_delay(url: str, delay: float) -> Iterator[str]:
+    """Prometheus's URL, behind a delaying proxy when `delay` > 0."""
+    if delay <= 0:
+        yield url
+        return
+    with DelayingProxy(url, delay) as proxy:
+        yield proxy.url

@@ -13,6 +13,8 @@ allowing for jitter. Every gap, reset and line break in the collector uses this 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeAlias, TypeVar
 
 import numpy as np
@@ -57,3 +59,43 @@ def split_runs(items: Sequence[T], breaks: Sequence[int]) -> list[tuple[T, T]]:
         return []
     bounds = [0, *breaks, len(items)]
     return [(items[a], items[b - 1]) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+@dataclass(frozen=True)
+class SeriesSamples:
+    """One series' samples in time order, as arrays: times in nanoseconds since the epoch."""
+
+    nanos: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+
+    def seconds(self) -> npt.NDArray[np.float64]:
+        """The times as `Seconds`."""
+        return self.nanos / NANOS_PER_SECOND
+
+    def moment(self, index: int) -> datetime:
+        """The time of one sample, as an aware UTC datetime."""
+        moment: datetime = pd.Timestamp(int(self.nanos[index]), tz="UTC").to_pydatetime()
+        return moment
+
+
+NANOS_PER_SECOND = 1_000_000_000
+NO_SAMPLES = SeriesSamples(np.empty(0, np.int64), np.empty(0, np.float64))
+
+
+def split_series(data: pd.DataFrame) -> dict[str, SeriesSamples]:
+    """Each series of a tidy frame (`series`, `time`, `value`) as arrays in time order.
+
+    One sort of the whole frame, then slices: no per-series pandas work, which costs more
+    than the analysis itself once there are thousands of series.
+    """
+    ordered = data.sort_values(["series", "time"], kind="stable")
+    names = ordered["series"].to_numpy()
+    nanos = ordered["time"].dt.as_unit("ns").array.asi8
+    values = ordered["value"].to_numpy(np.float64)
+    changes = np.r_[True, names[1:] != names[:-1]] if len(names) else np.empty(0, bool)
+    starts: list[int] = np.flatnonzero(changes).tolist()
+    bounds = [*starts, len(names)]
+    return {
+        str(names[a]): SeriesSamples(nanos[a:b], values[a:b])
+        for a, b in zip(bounds, bounds[1:], strict=False)
+    }

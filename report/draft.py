@@ -31,7 +31,7 @@ from report.figures_json import build_figures_json
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.model import TIMELINE_CHART, ChartRef, ReportModel, build_report_model
 from report.pdf import pdf_unavailable, render_pdf
-from report.render import render_html, render_markdown
+from report.render import inline_images, render_html, render_markdown
 from report.words import Words
 from report.words.labels import LABELS
 
@@ -112,7 +112,10 @@ def write_report_files(
     markdown = render_markdown(context, language, config.report.template_dir)
     inlined = {p.relative_to(folder).as_posix(): p.read_bytes() for p in images}
     title = model.incident.title
-    html = render_html(markdown, title, inlined, language, config.report.template_dir)
+    # Charts stay links in `linked` (report.pdf reads them from the folder); report.html
+    # carries them inside, so that the one file can be mailed.
+    linked = render_html(markdown, title, {}, language, config.report.template_dir)
+    html = inline_images(linked, inlined)
     written: list[Path] = []
     for name, text in (
         ("report.md", markdown),
@@ -122,7 +125,7 @@ def write_report_files(
     ):
         path_under(folder, name).write_text(text, encoding="utf-8")
         written.append(folder / name)
-    pdf = render_pdf(html) if config.report.pdf else None
+    pdf = render_pdf(linked, folder) if config.report.pdf else None
     if pdf is not None:  # None: WeasyPrint is missing here, and the CLI says so once
         (folder / "report.pdf").write_bytes(pdf)
         written.append(folder / "report.pdf")

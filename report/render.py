@@ -103,16 +103,24 @@ def render_html(
     language: str,
     template_dir: Path | None = None,
 ) -> str:
-    """Turn the Markdown into one self-contained HTML page, charts inlined as data URIs."""
+    """Turn the Markdown into one self-contained HTML page, charts inlined as data URIs.
+
+    With no images, the charts stay links relative to the report's folder (for report.pdf).
+    """
     parser = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
     parser.enable("strikethrough")
-    body = parser.render(markdown_text)
+    body = wrap_sections(parser.render(markdown_text), language)
+    env = make_environment(template_dir, language)
+    page = _render(env, HTML_TEMPLATE, {"title": title, "body": body, "lang": language})
+    return inline_images(page, images)
+
+
+def inline_images(html: str, images: Mapping[str, bytes]) -> str:
+    """The page with each chart's relative link replaced by its PNG as a data URI."""
     for name, data in images.items():
         uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-        body = body.replace(f'src="{name}"', f'src="{uri}"')
-    body = wrap_sections(body, language)
-    env = make_environment(template_dir, language)
-    return _render(env, HTML_TEMPLATE, {"title": title, "body": body, "lang": language})
+        html = html.replace(f'src="{name}"', f'src="{uri}"')
+    return html
 
 
 def wrap_sections(body: str, language: str) -> str:

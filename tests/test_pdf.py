@@ -129,3 +129,40 @@ def test_missing_weasyprint_warns_once_and_still_publishes(failure: str, tmp_pat
     assert done.stdout.strip() == f"drafted {folder / 'report.md'}"
     assert (folder / "report.html").exists() and (folder / "report.md").exists()
     assert not (folder / "report.pdf").exists()
+
+
+def test_charts_in_the_pdf_are_pixel_for_pixel_the_png_files(
+    demo_pdf: Path, tmp_path: Path
+) -> None:
+    """The charts' PNG data is passed into the PDF as it is (report.pdf's _pass_png_through)."""
+    from PIL import Image
+
+    poppler("pdfimages", "-png", str(demo_pdf), str(tmp_path / "image"))
+    extracted = sorted(Image.open(p).tobytes() for p in tmp_path.glob("image-*.png"))
+    charts = sorted(Image.open(p).tobytes() for p in (demo_pdf.parent / "charts").glob("*.png"))
+    assert extracted == charts
+
+
+@pytest.mark.parametrize(
+    ("mode", "interlace", "passed"),
+    [("RGB", b"", True), ("RGBA", b"", False), ("RGB", b"\x01", False), ("L", b"", False)],
+)
+def test_only_plain_rgb_png_data_is_passed_through(
+    mode: str, interlace: bytes, passed: bool
+) -> None:
+    import io
+    import zlib
+
+    from PIL import Image
+
+    from report.pdf import _plain_rgb_idat
+
+    buffer = io.BytesIO()
+    Image.new(mode, (7, 5), "white").save(buffer, format="PNG")
+    png = buffer.getvalue()
+    if interlace:  # Pillow writes no interlaced PNG: set the header's interlace method
+        png = png[:28] + interlace + png[29:]
+    data = _plain_rgb_idat(png)
+    assert (data is not None) == passed
+    if data is not None:  # each row: one filter byte, then 3 bytes a pixel
+        assert len(zlib.decompress(data)) == 5 * (1 + 7 * 3)

@@ -14,11 +14,19 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from collector.analysis.metrics import Crossing, detect_threshold_crossings
 from collector.analysis.theilsen import fit_theil_sen, theil_sen_interval
-from collector.series import find_breaks, typical_step
+from collector.series import (
+    NANOS_PER_SECOND,
+    NO_SAMPLES,
+    SeriesSamples,
+    find_breaks,
+    split_series,
+    typical_step,
+)
 from collector.snapshot.prometheus import RawResult
 
 TREND_KINDS = ("memory", "swap")
@@ -126,14 +134,14 @@ def analyse_memory_trends(
         by_series: dict[str, list[Crossing]] = {}
         for crossing in detect_threshold_crossings(data, name, thresholds):
             by_series.setdefault(crossing.series, []).append(crossing)
-        # One groupby, not one boolean mask per series: linear in the number of series. A
+        # One sort into arrays, no pandas per series: linear in the number of series. A
         # series with no finite value (swap on a host without swap) still gets its trend.
-        groups = dict(tuple(data.groupby("series", sort=True)))
+        groups = split_series(data)
         for series in sorted(frame.loc[frame["query"] == name, "series"].unique()):
             trends.append(
                 _series_trend(
                     _TrendKey(name, str(series), kind, thresholds),
-                    groups.get(series, data.iloc[0:0]).sort_values("time"),
+                    groups.get(str(series), NO_SAMPLES),
                     tuple(by_series.get(str(series), ())),
                     page_time,
                     growth_warning,
@@ -155,17 +163,19 @@ class _TrendKey:
 
 def _series_trend(
     key: _TrendKey,
-    group: pd.DataFrame,
+    group: SeriesSamples,
     crossings: tuple[Crossing, ...],
     page_time: datetime,
     warning_rate: float,
     fit_window: timedelta,
 ) -> MemoryTrend:
+    empty = not len(group.values)
     fit_end = _fit_end(crossings, key.thresholds, page_time)
     fit_start, window, fit = _adaptive_fit(group, fit_end, fit_window)
     slope = fit[0] if fit else None
     level = fit[1] + fit[0] * ((fit_end - fit_start) / timedelta(hours=1)) if fit else None
-    peak = group.sort_values("value", kind="stable").iloc[-1] if not group.empty else None
+    # The last sample at the highest value, as a stable sort by value would give.
+    peak = len(group.values) - 1 - int(np.argmax(group.values[::-1])) if not empty else None
     interval = _window_interval(window, fit_start) if fit else None
     growing = is_growing(slope, interval)
     exhaustion = project_exhaustion(fit_end, level, slope) if growing else None
@@ -176,18 +186,18 @@ def _series_trend(
         kind=key.kind,
         thresholds=key.thresholds,
         crossings=crossings,
-        data_start=_py(group["time"].iloc[0]) if not group.empty else None,
-        data_end=_py(group["time"].iloc[-1]) if not group.empty else None,
+        data_start=group.moment(0) if not empty else None,
+        data_end=group.moment(-1) if not empty else None,
         fit_start=fit_start,
         fit_end=fit_end,
-        fit_points=len(window),
+        fit_points=len(window.values),
         growth_per_hour=slope,
         warning_rate=warning_rate,
         growth_warning=growing and slope is not None and slope > warning_rate,
         level_at_fit_end=level,
         exhaustion_at=exhaustion,
-        peak=float(peak["value"]) if peak is not None else None,
-        peak_time=_py(peak["time"]) if peak is not None else None,
+        peak=float(group.values[peak]) if peak is not None else None,
+        peak_time=group.moment(peak) if peak is not None else None,
         growth_interval=interval,
         growing=growing,
         exhaustion_beyond=growing and exhaustion is None and level is not None and level < 100,
@@ -207,10 +217,10 @@ def group_idle_trends(trends: Sequence[MemoryTrend]) -> list[IdleGroup]:
     ]
 
 
-def _level(group: pd.DataFrame) -> TrendLevel:
-    if group.empty:
+def _level(group: SeriesSamples) -> TrendLevel:
+    if not len(group.values):
         return TrendLevel.ABSENT
-    if float(group["value"].abs().max()) < IDLE_PERCENT:
+    if float(np.abs(group.values).max()) < IDLE_PERCENT:
         return TrendLevel.ZERO
     return TrendLevel.MEASURED
 
@@ -222,14 +232,13 @@ def is_growing(slope: float | None, interval: tuple[float, float] | None) -> boo
     return interval[0] > 0 and slope >= MIN_GROWTH_PER_HOUR
 
 
-def _window_interval(window: pd.DataFrame, origin: datetime) -> tuple[float, float] | None:
-    hours = (window["time"] - pd.Timestamp(origin)).dt.total_seconds().to_numpy(np.float64)
-    return theil_sen_interval(hours / 3600, window["value"].to_numpy(np.float64))
+def _window_interval(window: SeriesSamples, origin: datetime) -> tuple[float, float] | None:
+    return theil_sen_interval(_hours_since(window, origin), window.values)
 
 
 def _adaptive_fit(
-    group: pd.DataFrame, fit_end: datetime, fit_window: timedelta
-) -> tuple[datetime, pd.DataFrame, tuple[float, float] | None]:
+    group: SeriesSamples, fit_end: datetime, fit_window: timedelta
+) -> tuple[datetime, SeriesSamples, tuple[float, float] | None]:
     """Fit the window, halving it while its last quarter grows at a clearly different rate.
 
     A climb that started late in the window (swap flat for 40 minutes, then rising) leaves the
@@ -239,13 +248,14 @@ def _adaptive_fit(
     span = fit_window
     while True:
         start = fit_end - span
-        window = group[(group["time"] >= start) & (group["time"] <= fit_end)]
-        fit = _fit_window(window, start) if len(window) >= MIN_FIT_POINTS else None
+        window = _between(group, start, fit_end)
+        fit = _fit_window(window, start) if len(window.values) >= MIN_FIT_POINTS else None
         if fit is None or span / 2 < MIN_FIT_WINDOW:
             return start, window, fit
         recent_start = fit_end - span / 4
-        recent = window[window["time"] >= recent_start]
-        recent_fit = _fit_window(recent, recent_start) if len(recent) >= MIN_FIT_POINTS else None
+        recent = _between(window, recent_start, fit_end)
+        enough = len(recent.values) >= MIN_FIT_POINTS
+        recent_fit = _fit_window(recent, recent_start) if enough else None
         if recent_fit is None or abs(recent_fit[0] - fit[0]) <= max(
             GROWTH_TOLERANCE, 0.5 * abs(fit[0])
         ):
@@ -253,10 +263,24 @@ def _adaptive_fit(
         span = span / 2
 
 
-def _fit_window(window: pd.DataFrame, origin: datetime) -> tuple[float, float] | None:
+def _fit_window(window: SeriesSamples, origin: datetime) -> tuple[float, float] | None:
     # Hours since the window's start keep the numbers small and the slope in % per hour.
-    hours = (window["time"] - pd.Timestamp(origin)).dt.total_seconds().to_numpy(np.float64)
-    return fit_theil_sen(hours / 3600, window["value"].to_numpy(np.float64))
+    return fit_theil_sen(_hours_since(window, origin), window.values)
+
+
+def _between(samples: SeriesSamples, start: datetime, end: datetime) -> SeriesSamples:
+    """The samples from `start` to `end`, both included (slices of the sorted arrays)."""
+    first = int(np.searchsorted(samples.nanos, _nanos(start), side="left"))
+    last = int(np.searchsorted(samples.nanos, _nanos(end), side="right"))
+    return SeriesSamples(samples.nanos[first:last], samples.values[first:last])
+
+
+def _hours_since(samples: SeriesSamples, origin: datetime) -> npt.NDArray[np.float64]:
+    return (samples.nanos - _nanos(origin)) / NANOS_PER_SECOND / 3600
+
+
+def _nanos(moment: datetime) -> int:
+    return int(pd.Timestamp(moment).value)
 
 
 def project_exhaustion(

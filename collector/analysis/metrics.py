@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from collector.analysis.facts import Note, note
-from collector.series import find_breaks, seconds_of
+from collector.series import find_breaks, split_series
 from collector.snapshot.prometheus import QueryResult
 
 
@@ -60,14 +60,14 @@ def detect_threshold_crossings(
     crossings: list[Crossing] = []
     data = frame[frame["query"] == query]
     for series, group in data.groupby("series", sort=True):
-        times = group["time"].tolist()
+        times = group["time"]  # read at the (few) crossings only: a Timestamp each costs
         values = group["value"].to_numpy(dtype=float)
         for threshold in thresholds:
             # Vectorised search; only the (few) crossings are handled one by one.
             hits = np.nonzero((values[:-1] < threshold) & (values[1:] >= threshold))[0] + 1
             for i in hits:
                 before, after = float(values[i - 1]), float(values[i])
-                at = _interpolate(times[i - 1], times[i], before, after, threshold)
+                at = _interpolate(times.iloc[i - 1], times.iloc[i], before, after, threshold)
                 crossings.append(Crossing(query, str(series), threshold, at))
     return sorted(crossings, key=lambda c: (c.time, c.threshold))
 
@@ -118,11 +118,10 @@ def summarize_queries(results: Sequence[QueryResult], max_shown: int = 6) -> lis
 def find_gaps(data: pd.DataFrame, step: float, limit: int = 5) -> tuple[DataGap, ...]:
     """Stretches of three steps or more without a sample, inside each series' own span."""
     gaps: list[DataGap] = []
-    for series, group in data.groupby("series", sort=True):
-        times = group["time"].sort_values()
-        for index in find_breaks(seconds_of(times), step, missing=3):
-            start, end = times.iloc[index - 1], times.iloc[index]
-            gaps.append(DataGap(str(series), start.to_pydatetime(), end.to_pydatetime()))
+    for series, samples in split_series(data).items():
+        for index in find_breaks(samples.seconds(), step, missing=3):
+            start, end = samples.moment(index - 1), samples.moment(index)
+            gaps.append(DataGap(series, start, end))
     return tuple(sorted(gaps, key=lambda g: g.start)[:limit])
 
 
