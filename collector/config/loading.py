@@ -74,7 +74,11 @@ def config_schema() -> dict[str, Any]:
     schema = _adapter().json_schema(schema_generator=_FileSchema)
     definitions = schema.pop("$defs", {})
     inlined: dict[str, Any] = _inline(schema, definitions)
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **inlined}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Incident Timeline Collector settings (collect --config FILE)",
+        **inlined,
+    }
 
 
 def _inline(value: Any, definitions: Mapping[str, Any]) -> Any:
