@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     PlainSerializer,
     PlainValidator,
@@ -31,6 +32,7 @@ from pydantic_core import PydanticCustomError
 
 __all__ = [
     "MAX_DURATION",
+    "QueryName",
     "Bool",
     "Day",
     "Duration",
@@ -138,6 +140,21 @@ def folder(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
+_QUERY_NAME = r"^[a-z][a-z0-9_]{0,99}$"
+
+
+def _query_name(name: str, info: ValidationInfo) -> str:
+    # A name from the file becomes a file name (its chart); code may name a query otherwise,
+    # e.g. after an alerting rule, and makes that name safe where it writes it.
+    if isinstance(info.context, FileOrigin) and not re.match(_QUERY_NAME, name):
+        raise PydanticCustomError(
+            "query_name",
+            "expected a lowercase name of letters, digits and _ (e.g. memory_used), got {shown}",
+            {"shown": repr(name[:60])},
+        )
+    return name
+
+
 # Scalars as YAML types them: "30" is not a number, 1 is not true.
 Bool = StrictBool
 Int = StrictInt
@@ -149,6 +166,11 @@ Duration = Annotated[
     PlainValidator(_duration),
     PlainSerializer(format_duration, return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[smhdw]\s*$"}),
+]
+QueryName = Annotated[
+    StrictStr,
+    AfterValidator(_query_name),
+    WithJsonSchema({"type": "string", "pattern": _QUERY_NAME}),
 ]
 Day = Annotated[
     int,

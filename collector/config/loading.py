@@ -182,7 +182,7 @@ def _expected(error: ErrorDetails) -> str:
     """What the setting takes, in the words of a person editing the file."""
     kind, message, context = error["type"], error["msg"], error.get("ctx", {})
     shown = repr(error["input"])[:80]
-    if kind in ("duration", "day", "time_zone", "folder"):
+    if kind in ("duration", "day", "time_zone", "folder", "query_name"):
         return message
     if kind == "value_error":
         return message.removeprefix("Value error, ")

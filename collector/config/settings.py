@@ -23,6 +23,7 @@ from collector.config.fields import (
     Float,
     FromEnvironment,
     Int,
+    QueryName,
     Text,
     Url,
     folder,
@@ -65,7 +66,7 @@ Headers = Mapping[Text, Text]
 class QuerySpec:
     """One named PromQL query of the query pack."""
 
-    name: Annotated[Text, Field(pattern=r"^[a-z][a-z0-9_]{0,99}$")]
+    name: QueryName
     title: Text = ""  # "" or absent: the name as a title ("memory_used" -> "Memory used")
     query: Annotated[Text, Field(min_length=1)]
     unit: Text = ""
