@@ -188,8 +188,9 @@ def _expected(error: ErrorDetails) -> str:
         return message.removeprefix("Value error, ")
     if kind == "string_pattern_mismatch" and "https?" in str(context.get("pattern")):
         return f"expected an http:// or https:// URL, got {shown}"
-    expected = _EXPECTED.get(kind, "").format(**context) or message.removeprefix("Input should be ")
-    return f"expected {expected[0].lower()}{expected[1:]}, got {shown}"
+    template = _EXPECTED.get(kind)
+    expected = template.format(**context) if template else message.removeprefix("Input should be ")
+    return f"expected {expected[:1].lower()}{expected[1:]}, got {shown}"
 
 
 _EXPECTED = {
