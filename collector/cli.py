@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar, cast
 
 import click
 
@@ -25,6 +25,7 @@ from report.pdf import pdf_unavailable
 
 if TYPE_CHECKING:
     from collector.config import Config
+    from collector.config.settings import Language
 
 T = TypeVar("T")
 
@@ -367,4 +368,5 @@ def _with_language(config: Config, lang: str | None) -> Config:
         return config
     from dataclasses import replace
 
-    return replace(config, report=replace(config.report, language=lang))
+    # click has checked the choice; the settings check it again.
+    return replace(config, report=replace(config.report, language=cast("Language", lang)))

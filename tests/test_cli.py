@@ -29,7 +29,7 @@ def test_every_option_has_help_and_the_help_has_examples() -> None:
 
 def test_the_command_line_loads_no_heavy_library_until_a_mode_runs() -> None:
     """`collect --help` stays quick: pandas, matplotlib and the HTTP clients load per mode."""
-    heavy = ("pandas", "matplotlib", "requests", "jinja2", "numpy", "weasyprint")
+    heavy = ("pandas", "matplotlib", "requests", "jinja2", "numpy", "weasyprint", "pydantic")
     code = f"import sys, collector.cli; print([m for m in {heavy!r} if m in sys.modules])"
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60

@@ -150,7 +150,7 @@ def draft_once(config: Config, out_dir: Path, incident_id: str) -> Outcome:
 def _list_resolved(config: Config, since: datetime, until: datetime) -> list[dict[str, Any]]:
     ca = str(config.ca_bundle) if config.ca_bundle else None
     settings = config.batch
-    filters = {
+    filters: dict[str, list[str]] = {
         "service_ids": list(settings.services),
         "team_ids": list(settings.teams),
         "urgencies": list(settings.urgencies),

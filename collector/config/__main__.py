@@ -1,0 +1,36 @@
+"""`python -m collector.config --schema`: print the config file's JSON Schema.
+
+`python -m collector.config FILE`: check a config file as `collect --config FILE` would.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from collector.config import ConfigError, config_schema, load_config
+
+
+def main(args: list[str]) -> int:
+    """Print the schema, or check each file named; 0 when all is well."""
+    if args == ["--schema"]:
+        print(json.dumps(config_schema(), indent=2, ensure_ascii=False))
+        return 0
+    if not args or any(arg.startswith("-") for arg in args):
+        print("usage: python -m collector.config --schema | FILE...", file=sys.stderr)
+        return 2
+    failed = 0
+    for arg in args:
+        try:
+            load_config(Path(arg), {})
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            failed += 1
+        else:
+            print(f"{arg}: valid")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
