@@ -201,6 +201,11 @@ class Config:
     ca_bundle: Path | None = None
     source: str = "built-in defaults"
 
+    @property
+    def ca_file(self) -> str | None:
+        """The CA bundle as the clients take it; None: the system's trust store."""
+        return str(self.ca_bundle) if self.ca_bundle else None
+
 
 DEFAULT_QUERIES: tuple[QuerySpec, ...] = (
     QuerySpec(

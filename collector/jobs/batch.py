@@ -147,7 +147,7 @@ def draft_once(config: Config, out_dir: Path, incident_id: str) -> Outcome:
 
 
 def _list_resolved(config: Config, since: datetime, until: datetime) -> list[dict[str, Any]]:
-    ca = str(config.ca_bundle) if config.ca_bundle else None
+    ca = config.ca_file
     settings = config.batch
     filters = {
         "service_ids": list(settings.services),
