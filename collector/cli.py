@@ -307,6 +307,7 @@ def _run_fleet_review(
     from collector.jobs.fleet_review import publish_review
     from collector.snapshot.fleet import load_fleet_snapshot
     from collector.sources.collect_fleet import collect_fleet_snapshot
+    from report.fleet_draft import gap_line
 
     if snapshot_path is not None:
         snapshot = load_fleet_snapshot(snapshot_path)
@@ -316,7 +317,7 @@ def _run_fleet_review(
         snapshot = collect_fleet_snapshot(config, window, end)
     published = publish_review(snapshot, config, out_dir, force=force)
     for gap in snapshot.gaps:
-        click.echo(f"warning: {_one_line(gap)}", err=True)
+        click.echo(f"warning: {_one_line(gap_line(gap))}", err=True)
     click.echo(
         f"{published.message} ({snapshot.prometheus.get('requests', 0)} Prometheus requests)"
     )

@@ -101,6 +101,7 @@ class GapKind(Enum):
     UNFETCHED = "unfetched"  # the request failed: none of this part was gathered
     TRUNCATED = "truncated"  # the source could return only part of a list
     DROPPED = "dropped"  # samples the source sent were not usable (NaN, ±Inf) and left out
+    WARNED = "warned"  # the source answered, warning that its answer may be partial
     OTHER = "other"  # a gap read from a snapshot line in no known form
 
 

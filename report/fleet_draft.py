@@ -21,6 +21,7 @@ from collector.analysis.fleet_series import (
     review_grid,
 )
 from collector.config import Config, FleetSettings
+from collector.records import Gap, GapKind
 from collector.snapshot.fleet import FleetSnapshot
 from collector.snapshot.prometheus import label_text
 from collector.timeutil import iso_utc, parse_time
@@ -194,7 +195,7 @@ def _context(
         "wow": wow[:WOW_ROWS],
         "top_chart": next((p for p in paths if p.endswith("top_hosts.png")), None),
         "heatmap_charts": [p for p in paths if "heatmap_" in p],
-        "gaps": snapshot.gaps,
+        "gaps": [gap_line(gap) for gap in snapshot.gaps],
         "meta": {
             "generated_at": now,
             "version": __version__,
@@ -279,3 +280,14 @@ def hosts_csv(analysis: FleetAnalysis) -> str:
 
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
+
+
+def gap_line(gap: Gap) -> str:
+    """A fleet gap as the review says it (in the sources' own words, as the incident report)."""
+    if gap.source == "Prometheus" and gap.kind is GapKind.WARNED:
+        return f"Prometheus warned: {gap.detail}"
+    if gap.source == "Prometheus":  # the requests that failed, for one cause
+        return f"Prometheus ({gap.subject}): {gap.detail}"
+    if gap.source == "PagerDuty" and gap.kind is GapKind.UNFETCHED:
+        return f"PagerDuty: {gap.detail}"
+    return gap.text  # a list fetched in part, or a line of an older snapshot

@@ -23,10 +23,12 @@ from collector.analysis.fleet_links import (
 )
 from collector.analysis.fleet_series import ReviewedSeries, choose_detail_hosts, daily_matrix
 from collector.config import FleetSettings
-from collector.snapshot.fleet import load_fleet_snapshot
+from collector.records import Gap, GapKind
+from collector.snapshot.fleet import FleetSnapshot, load_fleet_snapshot, save_fleet_snapshot
 from collector.snapshot.store import SnapshotError, is_fleet_snapshot
 from collector.sources.fleet import instance_regex
 from report.charts.fleet import MAX_HEATMAP_ROWS, draw_heatmap
+from report.fleet_draft import gap_line
 from report.words.fleet import FLEET_LABELS
 
 UNTIL = datetime(2026, 3, 29, tzinfo=timezone.utc)
@@ -165,6 +167,60 @@ def test_snapshot_kind_is_read_from_the_head_of_the_file(tmp_path: Path) -> None
     with pytest.raises(SnapshotError, match="incomplete or damaged"):
         load_fleet_snapshot(fleet)
     assert not is_fleet_snapshot(tmp_path / "missing.json")
+
+
+# The review's gap lines as collect_fleet has written them since the review began.
+GAP_LINES = [
+    "Prometheus (memory screen, swap detail): Prometheus answered HTTP 503: overloaded",
+    "Prometheus warned: PromQL info: metric might not be a counter",
+    "PagerDuty: no API token (PAGERDUTY_API_TOKEN), so incidents were not linked to hosts",
+    "PagerDuty: incidents were not linked to hosts: PagerDuty answered HTTP 500 for incidents",
+    "PagerDuty incidents: only the first 10000 of 12000 were fetched",
+]
+GAPS = [
+    Gap(
+        "Prometheus",
+        "memory screen, swap detail",
+        GapKind.UNFETCHED,
+        "Prometheus answered HTTP 503: overloaded",
+    ),
+    Gap("Prometheus", "", GapKind.WARNED, "PromQL info: metric might not be a counter"),
+    Gap("PagerDuty", "incidents", GapKind.UNFETCHED, GAP_LINES[2].removeprefix("PagerDuty: ")),
+    Gap("PagerDuty", "incidents", GapKind.UNFETCHED, GAP_LINES[3].removeprefix("PagerDuty: ")),
+    Gap("PagerDuty", "incidents", GapKind.TRUNCATED, "only the first 10000 of 12000 were fetched"),
+]
+
+
+def _fleet_snapshot(gaps: list[Gap]) -> FleetSnapshot:
+    prometheus: dict[str, object] = {"screen": {}, "detail": {}}
+    return FleetSnapshot(
+        "2026-03-29T00:00:00Z", "0", "2026-03-29T00:00:00Z", 86400.0, prometheus, {}, gaps
+    )
+
+
+def test_fleet_gaps_are_records_on_disk_and_read_as_the_same_lines(tmp_path: Path) -> None:
+    path = tmp_path / "snapshot.json"
+    save_fleet_snapshot(_fleet_snapshot(GAPS), path)
+    kept = json.loads(path.read_text(encoding="utf-8"))["gaps"]
+    assert kept[1] == {
+        "source": "Prometheus",
+        "subject": "",
+        "kind": "warned",
+        "detail": GAPS[1].detail,
+    }
+    loaded = load_fleet_snapshot(path)
+    assert loaded.gaps == GAPS
+    assert [gap_line(gap) for gap in loaded.gaps] == GAP_LINES
+
+
+def test_a_fleet_snapshot_with_gaps_as_lines_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "snapshot.json"
+    save_fleet_snapshot(_fleet_snapshot([]), path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**data, "gaps": GAP_LINES}), encoding="utf-8")
+    loaded = load_fleet_snapshot(path)
+    assert [gap_line(gap) for gap in loaded.gaps] == GAP_LINES
+    assert loaded.gaps[4] == GAPS[4]  # a list fetched in part reads back as such
 
 
 def test_review_window_is_what_the_analysis_sees() -> None:

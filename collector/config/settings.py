@@ -288,3 +288,8 @@ class Config:
     webhook: FromEnvironment[WebhookSettings] = Field(default_factory=WebhookSettings)
     ca_bundle: FromEnvironment[Path | None] = None
     source: FromEnvironment[Text] = "built-in defaults"  # the file read, for messages
+
+    @property
+    def ca_file(self) -> str | None:
+        """The CA bundle as the clients take it; None: the system's trust store."""
+        return str(self.ca_bundle) if self.ca_bundle else None

@@ -148,7 +148,7 @@ def draft_once(config: Config, out_dir: Path, incident_id: str) -> Outcome:
 
 
 def _list_resolved(config: Config, since: datetime, until: datetime) -> list[dict[str, Any]]:
-    ca = str(config.ca_bundle) if config.ca_bundle else None
+    ca = config.ca_file
     settings = config.batch
     filters: dict[str, list[str]] = {
         "service_ids": list(settings.services),

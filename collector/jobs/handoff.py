@@ -87,7 +87,7 @@ def _send_notice(
         return Delivery.SKIPPED, ""
     facts = draft_facts(analysis)
     payload = notice_payload(facts, link, config.report.language, settings.format)
-    ca = str(config.ca_bundle) if config.ca_bundle else None
+    ca = config.ca_file
     try:
         attempts = post_chat_message(settings, payload, ca_bundle=ca)
     except NotifyError as exc:
@@ -115,7 +115,7 @@ def _add_note(snapshot: Snapshot, config: Config, out_dir: Path, link: str) -> t
             f"PagerDuty note not added to {incident_id}: set PAGERDUTY_FROM_EMAIL to the email"
             " of a PagerDuty user (notes are written in a user's name)"
         )
-    ca = str(config.ca_bundle) if config.ca_bundle else None
+    ca = config.ca_file
     text = note_text(link, config.report.language)
     try:
         note = pd_source.post_incident_note(settings, ca, incident_id, text)

@@ -15,6 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from collector.errors import SnapshotError
+from collector.records import Gap, GapKind
+from collector.snapshot.store import read_gap
 from collector.timeutil import parse_time
 
 FLEET_KIND = "fleet"
@@ -31,7 +33,7 @@ class FleetSnapshot:
     window_s: float
     prometheus: dict[str, Any]
     pagerduty: dict[str, Any]
-    gaps: list[str] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
     kind: str = FLEET_KIND
     schema_version: int = SCHEMA_VERSION
 
@@ -44,6 +46,7 @@ class FleetSnapshot:
 def save_fleet_snapshot(snapshot: FleetSnapshot, path: Path) -> None:
     """Write the snapshot as compact UTF-8 JSON, `kind` first (see `is_fleet_snapshot`)."""
     data = {"kind": snapshot.kind} | {f.name: getattr(snapshot, f.name) for f in fields(snapshot)}
+    data["gaps"] = [_gap_record(gap) for gap in snapshot.gaps]
     path.write_text(
         json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
     )
@@ -63,12 +66,41 @@ def load_fleet_snapshot(path: Path) -> FleetSnapshot:
             " `collect --memory-trends 28d`"
         )
     try:
-        snapshot = FleetSnapshot(**data)
+        snapshot = FleetSnapshot(**{**data, "gaps": read_fleet_gaps(data.get("gaps"))})
         parse_time(snapshot.until)
         snapshot.prometheus["screen"].items()
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
         raise SnapshotError(f"{path}: snapshot is incomplete or damaged ({exc})") from exc
     return snapshot
+
+
+def _gap_record(gap: Gap) -> dict[str, str]:
+    return {
+        "source": gap.source,
+        "subject": gap.subject,
+        "kind": gap.kind.value,
+        "detail": gap.detail,
+    }
+
+
+def read_fleet_gaps(items: Any) -> list[Gap]:
+    """The gaps of a fleet snapshot's JSON: records, or lines of text (older snapshots)."""
+    gaps = []
+    for item in items if isinstance(items, list) else ():
+        if isinstance(item, str):
+            gaps.append(read_gap(item))
+        elif isinstance(item, dict):
+            gaps.append(_read_gap_record(item))
+    return gaps
+
+
+def _read_gap_record(item: dict[str, Any]) -> Gap:
+    try:
+        kind = GapKind(item.get("kind"))
+    except ValueError:
+        kind = GapKind.OTHER
+    source, subject = str(item.get("source") or ""), str(item.get("subject") or "")
+    return Gap(source, subject, kind, str(item.get("detail") or ""))
 
 
 FloatArray = npt.NDArray[np.float64]

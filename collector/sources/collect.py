@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import Any
 
 from collector import __version__
 from collector.config import Config
-from collector.records import Gap, GapKind
+from collector.records import Gap, GapKind, Incident
 from collector.redact import redact_url
 from collector.snapshot.prometheus import RawResult
 from collector.snapshot.schema import check_pagerduty
@@ -29,8 +30,7 @@ CONTEXT_DAYS = prom_source.CONTEXT_SPAN.days
 def collect_snapshot(config: Config, incident_id: str, now: datetime | None = None) -> Snapshot:
     """Fetch the incident from PagerDuty, then its metrics from Prometheus."""
     now = now or datetime.now(timezone.utc)
-    ca = str(config.ca_bundle) if config.ca_bundle else None
-    with pd_source.make_client(config.pagerduty, ca) as client:
+    with pd_source.make_client(config.pagerduty, config.ca_file) as client:
         pd_data = pagerduty_incident.fetch_incident_data(
             client, incident_id, config.pagerduty.max_concurrency
         )
@@ -39,11 +39,26 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
     if problem is not None:  # the readers below would trip on it
         raise pd_source.PagerDutyError(f"PagerDuty answered malformed data: {problem}")
     incident = pd_source.read_incident(pd_data["incident"])
-    start = incident.created_at
+    alertnames = pd_source.read_paged_alertnames(pd_data)
+    return Snapshot(
+        incident_id=incident.id,
+        collected_at=iso_utc(now),
+        tool_version=__version__,
+        pagerduty={"base_url": redact_url(config.pagerduty.base_url), **pd_data},
+        prometheus=_fetch_metrics(config, incident, alertnames, now, gaps),
+        gaps=gaps,
+    )
+
+
+def _fetch_metrics(
+    config: Config, incident: Incident, alertnames: Sequence[str], now: datetime, gaps: list[Gap]
+) -> dict[str, Any]:
+    """The query pack over the incident, the memory context, the alerting rules; what could
+    not be fetched is added to `gaps`."""
+    settings, ca = config.prometheus, config.ca_file
     end = incident.resolved_at or now
-    settings = config.prometheus
     qrange = prom_source.choose_range(
-        start - max(settings.lookback, settings.padding_before),
+        incident.created_at - max(settings.lookback, settings.padding_before),
         min(end + settings.padding_after, now),
         settings.chart_points,
     )
@@ -61,29 +76,18 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
     )
     rules = prometheus_rules.fetch_alerting_rules(settings, ca)
     rules["evaluations"] = prometheus_rules.evaluate_rules(
-        settings, ca, rules["rules"], pd_source.read_paged_alertnames(pd_data), qrange
+        settings, ca, rules["rules"], alertnames, qrange
     )
-    return Snapshot(
-        incident_id=incident.id,
-        collected_at=iso_utc(now),
-        tool_version=__version__,
-        pagerduty={"base_url": redact_url(config.pagerduty.base_url), **pd_data},
-        prometheus={
-            "url": redact_url(settings.url),
-            "selector": selector,
-            "range": {
-                "start": iso_utc(qrange.start),
-                "end": iso_utc(qrange.end),
-                "step": qrange.step,
-            },
-            "padding_before_s": settings.padding_before.total_seconds(),
-            "padding_after_s": settings.padding_after.total_seconds(),
-            "results": results,
-            "memory_context": context,
-            "alerting_rules": rules,
-        },
-        gaps=gaps,
-    )
+    return {
+        "url": redact_url(settings.url),
+        "selector": selector,
+        "range": {"start": iso_utc(qrange.start), "end": iso_utc(qrange.end), "step": qrange.step},
+        "padding_before_s": settings.padding_before.total_seconds(),
+        "padding_after_s": settings.padding_after.total_seconds(),
+        "results": results,
+        "memory_context": context,
+        "alerting_rules": rules,
+    }
 
 
 def query_gaps(results: Sequence[RawResult]) -> list[Gap]:

@@ -11,6 +11,7 @@ from collector import __version__
 from collector.analysis.fleet_series import choose_detail_hosts
 from collector.config import Config, ConfigError, QuerySpec
 from collector.errors import SourceError
+from collector.records import Gap, GapKind
 from collector.snapshot.fleet import FleetSnapshot
 from collector.sources import fleet as source
 from collector.sources import pagerduty as pd_source
@@ -45,10 +46,10 @@ def collect_fleet_snapshot(
 
 def _fetch_metrics(
     config: Config, specs: list[QuerySpec], end: datetime, window: timedelta
-) -> tuple[dict[str, Any], list[str]]:
+) -> tuple[dict[str, Any], list[Gap]]:
     """The screen of every query, then the detail of the hosts that need it; and the gaps."""
     selector = config.fleet.selector
-    fleet = source.open_connection(config.prometheus, _ca(config))
+    fleet = source.open_connection(config.prometheus, config.ca_file)
     try:
         screen = source.screen_fleet(fleet, specs, selector, end, window)
         detail: dict[str, Any] = {}
@@ -73,7 +74,7 @@ def _fetch_metrics(
         )
         raise FleetReviewError(f"no memory data for the review: {why}")
     gaps = _screen_gaps(screen)
-    gaps.extend(f"Prometheus warned: {warning}" for warning in fleet.warnings)
+    gaps.extend(Gap("Prometheus", "", GapKind.WARNED, warning) for warning in fleet.warnings)
     queries = [{"name": s.name, "title": s.title, "kind": s.kind, "query": s.query} for s in specs]
     return {
         "url": config.prometheus.url,
@@ -89,34 +90,33 @@ class FleetReviewError(SourceError):
     """The review cannot be made at all (no data); the message says why."""
 
 
-def _screen_gaps(screen: dict[str, Any]) -> list[str]:
-    # One line per cause, naming every request it failed: a server that is down fails them all.
+def _screen_gaps(screen: dict[str, Any]) -> list[Gap]:
+    # One gap per cause, naming every request it failed: a server that is down fails them all.
     causes: dict[str, list[str]] = {}
     for name, part in screen.items():
         for error in part["errors"]:
             request, _, cause = error.partition(": ")
             causes.setdefault(cause, []).append(f"{name} {request}")
-    return [f"Prometheus ({', '.join(where)}): {cause}" for cause, where in causes.items()]
+    return [
+        Gap("Prometheus", ", ".join(where), GapKind.UNFETCHED, cause)
+        for cause, where in causes.items()
+    ]
 
 
-def _ca(config: Config) -> str | None:
-    return str(config.ca_bundle) if config.ca_bundle else None
-
-
-def _incidents(config: Config, start: datetime, end: datetime, gaps: list[str]) -> dict[str, Any]:
+def _incidents(config: Config, start: datetime, end: datetime, gaps: list[Gap]) -> dict[str, Any]:
     base = {"base_url": config.pagerduty.base_url, "services": dict(config.prometheus.services)}
     if not config.pagerduty.token:
-        gaps.append(
-            "PagerDuty: no API token (PAGERDUTY_API_TOKEN), so incidents were not linked to hosts"
-        )
+        why = "no API token (PAGERDUTY_API_TOKEN), so incidents were not linked to hosts"
+        gaps.append(Gap("PagerDuty", "incidents", GapKind.UNFETCHED, why))
         return {**base, "linked": False, "incidents": []}
     try:
-        with pd_source.make_client(config.pagerduty, _ca(config)) as client:
+        with pd_source.make_client(config.pagerduty, config.ca_file) as client:
             incidents, partial = list_incidents(
                 client, start, end, max_concurrency=config.pagerduty.max_concurrency
             )
     except pd_source.PagerDutyError as exc:
-        gaps.append(f"PagerDuty: incidents were not linked to hosts: {exc}")
+        why = f"incidents were not linked to hosts: {exc}"
+        gaps.append(Gap("PagerDuty", "incidents", GapKind.UNFETCHED, why))
         return {**base, "linked": False, "incidents": []}
-    gaps.extend(gap.text for gap in partial)
+    gaps.extend(partial)
     return {**base, "linked": True, "incidents": incidents}
