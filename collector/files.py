@@ -14,8 +14,10 @@ from typing import Any
 TEMP_PREFIX = ".tmp-"
 
 
-def write_json_atomically(path: Path, data: Mapping[str, Any]) -> None:
-    """Replace `path` with `data` as JSON in one rename, synced to disk (file and folder)."""
+def write_json_atomically(path: Path, data: Mapping[str, Any], mode: int = 0o644) -> None:
+    """Replace `path` with `data` as JSON in one rename, synced to disk (file and folder).
+
+    `mode` 0o600 keeps the file to its owner (the webhook queue holds PagerDuty's payloads)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", dir=path.parent)
     try:
@@ -24,7 +26,7 @@ def write_json_atomically(path: Path, data: Mapping[str, Any]) -> None:
             handle.write("\n")
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the record from its readers
+        os.chmod(tmp, mode)  # mkstemp makes 0600, which would hide a state file from readers
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

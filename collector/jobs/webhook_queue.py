@@ -14,6 +14,9 @@ from pathlib import Path
 
 from collector.files import TEMP_PREFIX, sync_folder, write_json_atomically
 
+# The queue holds PagerDuty's payloads (incident titles, people): its owner's only.
+QUEUE_MODE = 0o600
+
 QUEUE_DIR = ".webhook-queue"
 FAILED_DIR = ".webhook-failed"
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
@@ -61,7 +64,7 @@ class EventQueue:
 
     def put(self, event: QueuedEvent) -> None:
         """Write the event so that it survives a crash the moment this returns."""
-        write_json_atomically(self.pending / f"{event.key}.json", asdict(event))
+        write_json_atomically(self.pending / f"{event.key}.json", asdict(event), QUEUE_MODE)
 
     def next_due(self, now: float) -> tuple[QueuedEvent | None, float | None]:
         """The oldest event due now, or None and how long until the next one is due."""
@@ -92,7 +95,7 @@ class EventQueue:
         later = replace(
             event, attempts=event.attempts + 1, next_attempt=time.time() + delay, last_error=error
         )
-        write_json_atomically(self.pending / f"{event.key}.json", asdict(later))
+        write_json_atomically(self.pending / f"{event.key}.json", asdict(later), QUEUE_MODE)
 
     def fail(self, event: QueuedEvent, error: str) -> None:
         """Move the event to the failed folder, with the reason."""
@@ -100,7 +103,7 @@ class EventQueue:
         # Written in place, then moved in one rename: never queued and failed at once, so a
         # crash in between can neither lose the event nor draft it again after a restart.
         queued = self.pending / f"{event.key}.json"
-        write_json_atomically(queued, asdict(final))
+        write_json_atomically(queued, asdict(final), QUEUE_MODE)
         os.replace(queued, self.failed / queued.name)
         sync_folder(self.failed)
 
@@ -110,6 +113,6 @@ class EventQueue:
         except (OSError, ValueError, TypeError) as exc:
             # A file we cannot read would block the queue forever: set it aside, with why.
             record = {"file": path.name, "last_error": f"unreadable queue file: {exc}"}
-            write_json_atomically(self.failed / path.name, record)
+            write_json_atomically(self.failed / path.name, record, QUEUE_MODE)
             path.unlink(missing_ok=True)
             return None
