@@ -12,14 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from collector import __version__
+from collector.analysis.detection import BacktestResult, DetectionDelay
 from collector.analysis.figures import IncidentFigures
 from collector.analysis.impact import Impact
 from collector.analysis.incident import Analysis
 from collector.analysis.memory import (
     EXHAUSTION_HORIZON,
     MIN_GROWTH_PER_HOUR,
-    BacktestResult,
-    DetectionDelay,
     IdleGroup,
     MemoryTrend,
 )

@@ -8,14 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
+from collector.analysis.detection import BacktestResult, DetectionDelay
 from collector.analysis.incident import Analysis
-from collector.analysis.memory import (
-    BacktestResult,
-    DetectionDelay,
-    MemoryTrend,
-    episode_start,
-    instance_of,
-)
+from collector.analysis.memory import MemoryTrend, episode_start, instance_of
 from report.words import Words, formats
 
 

@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from collector.analysis.detection import backtest_thresholds, compute_detection_delay
 from collector.analysis.memory import (
     TrendLevel,
     analyse_memory_trends,
-    backtest_thresholds,
-    compute_detection_delay,
     group_idle_trends,
     instance_of,
 )

@@ -8,17 +8,19 @@ from typing import Any
 
 import pandas as pd
 
+from collector.analysis.detection import (
+    BacktestResult,
+    DetectionDelay,
+    backtest_thresholds,
+    compute_detection_delay,
+)
 from collector.analysis.figures import IncidentFigures, compute_incident_figures
 from collector.analysis.impact import Impact, compute_impact
 from collector.analysis.memory import (
-    BacktestResult,
-    DetectionDelay,
     IdleGroup,
     MemoryTrend,
     TrendLevel,
     analyse_memory_trends,
-    backtest_thresholds,
-    compute_detection_delay,
     group_idle_trends,
 )
 from collector.analysis.metrics import (

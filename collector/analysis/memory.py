@@ -1,4 +1,4 @@
-"""Memory and swap trends: growth rate, threshold crossings, detection delay, alert backtests.
+"""Memory and swap trends: growth rate, threshold crossings, time to exhaustion.
 
 Works on the tidy series frame of `collector.snapshot.prometheus` for queries of kind `memory`
 or `swap` measured in percent. Times are aware UTC datetimes. Nothing here reads files or the
@@ -23,9 +23,7 @@ from collector.series import (
     NANOS_PER_SECOND,
     NO_SAMPLES,
     SeriesSamples,
-    find_breaks,
     split_series,
-    typical_step,
 )
 from collector.snapshot.prometheus import RawResult
 
@@ -91,30 +89,6 @@ class IdleGroup:
     instances: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class DetectionDelay:
-    """How long a memory or swap threshold had been crossed when PagerDuty paged."""
-
-    crossing: Crossing | None
-    page_time: datetime
-    delay: timedelta | None  # page_time - crossing.time
-
-
-@dataclass(frozen=True)
-class BacktestResult:
-    """When an alert `value >= threshold for for_duration` would have fired on this data."""
-
-    query: str
-    series: str
-    threshold: float
-    for_duration: timedelta
-    fires_at: datetime | None
-    lead: timedelta | None  # page_time - fires_at: positive means earlier than the page
-    held_at_start: bool  # already true at the first sample: firing before the data begins
-    data_start: datetime | None
-    data_end: datetime | None
-
-
 def analyse_memory_trends(
     frame: pd.DataFrame,
     queries: Sequence[RawResult],
@@ -130,7 +104,7 @@ def analyse_memory_trends(
             continue  # 100 % exhaustion only means something for a percentage
         name = str(record["name"])
         thresholds = _thresholds(record.get("thresholds"))
-        data = _finite(frame[frame["query"] == name])
+        data = finite_samples(frame[frame["query"] == name])
         by_series: dict[str, list[Crossing]] = {}
         for crossing in detect_threshold_crossings(data, name, thresholds):
             by_series.setdefault(crossing.series, []).append(crossing)
@@ -323,81 +297,6 @@ def episode_start(
     return max(before, key=lambda c: c.time, default=None)
 
 
-def compute_detection_delay(trends: Sequence[MemoryTrend], page_time: datetime) -> DetectionDelay:
-    """The earliest start, among trends, of the excursion above their lowest threshold."""
-    starts = [
-        start
-        for trend in trends
-        if trend.thresholds
-        and (start := episode_start(trend.crossings, trend.thresholds[0], page_time))
-    ]
-    if not starts:
-        return DetectionDelay(None, page_time, None)
-    first = min(starts, key=lambda c: (c.time, c.threshold))
-    return DetectionDelay(first, page_time, page_time - first.time)
-
-
-def backtest_thresholds(
-    frame: pd.DataFrame,
-    query: str,
-    series: str,
-    candidates: Sequence[float],
-    page_time: datetime,
-    for_duration: timedelta = timedelta(0),
-    horizon_end: datetime | None = None,
-) -> list[BacktestResult]:
-    """For each candidate, when `value >= candidate for for_duration` would first have fired."""
-    data = _finite(frame[(frame["query"] == query) & (frame["series"] == series)])
-    if horizon_end is not None:
-        data = data[data["time"] <= horizon_end]
-    data = data.sort_values("time")
-    times = [_py(t) for t in data["time"]]
-    values = [float(v) for v in data["value"]]
-    # query_range already bridges gaps shorter than Prometheus's 5-minute look-back, so one
-    # missing step means the series was really absent.
-    seconds = [t.timestamp() for t in times]
-    breaks = set(find_breaks(seconds, typical_step(seconds), missing=1))
-    results = []
-    for threshold in candidates:
-        fires = _first_firing(times, values, float(threshold), for_duration, breaks)
-        results.append(
-            BacktestResult(
-                query=query,
-                series=series,
-                threshold=float(threshold),
-                for_duration=for_duration,
-                fires_at=fires,
-                lead=page_time - fires if fires else None,
-                held_at_start=bool(values) and values[0] >= threshold,
-                data_start=times[0] if times else None,
-                data_end=times[-1] if times else None,
-            )
-        )
-    return results
-
-
-def _first_firing(
-    times: Sequence[datetime],
-    values: Sequence[float],
-    threshold: float,
-    hold: timedelta,
-    breaks: set[int],
-) -> datetime | None:
-    # Prometheus's rule: pending from the first evaluation where the condition holds, firing at
-    # the first evaluation at least `for` later; one evaluation without it resets the alert.
-    active_since: datetime | None = None
-    for index, (time, value) in enumerate(zip(times, values, strict=True)):
-        if index in breaks:
-            active_since = None  # the series was absent: an absent series resets the alert
-        if value >= threshold:
-            active_since = active_since or time
-            if time - active_since >= hold:
-                return time
-        else:
-            active_since = None
-    return None
-
-
 def instance_of(series: str) -> str:
     """The `instance` label of a series' label text, or the text itself when it has none."""
     match = _INSTANCE.search(series)
@@ -410,12 +309,13 @@ def _thresholds(value: object) -> tuple[float, ...]:
     return tuple(sorted({float(t) for t in value if isinstance(t, int | float)}))
 
 
-def _finite(data: pd.DataFrame) -> pd.DataFrame:
-    # Prometheus answers NaN for 0/0 (a host without swap); a gap is a gap, never a zero.
+def finite_samples(data: pd.DataFrame) -> pd.DataFrame:
+    """The rows with a finite value: NaN is 0/0 (a host without swap), a gap, never a zero."""
     finite: pd.DataFrame = data[np.isfinite(data["value"].to_numpy(np.float64))]
     return finite
 
 
-def _py(value: object) -> datetime:
+def to_datetime(value: object) -> datetime:
+    """A frame's timestamp as an aware datetime."""
     moment: datetime = pd.Timestamp(str(value)).to_pydatetime()
     return moment
