@@ -187,7 +187,14 @@ GAPS = [
     Gap("Prometheus", "", GapKind.WARNED, "PromQL info: metric might not be a counter"),
     Gap("PagerDuty", "incidents", GapKind.UNFETCHED, GAP_LINES[2].removeprefix("PagerDuty: ")),
     Gap("PagerDuty", "incidents", GapKind.UNFETCHED, GAP_LINES[3].removeprefix("PagerDuty: ")),
-    Gap("PagerDuty", "incidents", GapKind.TRUNCATED, "only the first 10000 of 12000 were fetched"),
+    Gap(
+        "PagerDuty",
+        "incidents",
+        GapKind.TRUNCATED,
+        "only the first 10000 of 12000 were fetched",
+        count=10000,
+        total=12000,
+    ),
 ]
 
 

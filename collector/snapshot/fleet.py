@@ -74,13 +74,15 @@ def load_fleet_snapshot(path: Path) -> FleetSnapshot:
     return snapshot
 
 
-def _gap_record(gap: Gap) -> dict[str, str]:
-    return {
+def _gap_record(gap: Gap) -> dict[str, str | int]:
+    record: dict[str, str | int] = {
         "source": gap.source,
         "subject": gap.subject,
         "kind": gap.kind.value,
         "detail": gap.detail,
     }
+    counts = {"count": gap.count, "total": gap.total, "days": gap.days}
+    return record | {name: value for name, value in counts.items() if value}
 
 
 def read_fleet_gaps(items: Any) -> list[Gap]:
@@ -100,7 +102,13 @@ def _read_gap_record(item: dict[str, Any]) -> Gap:
     except ValueError:
         kind = GapKind.OTHER
     source, subject = str(item.get("source") or ""), str(item.get("subject") or "")
-    return Gap(source, subject, kind, str(item.get("detail") or ""))
+    count, total, days = (_count(item.get(name)) for name in ("count", "total", "days"))
+    return Gap(source, subject, kind, str(item.get("detail") or ""), count, total, days or 0)
+
+
+def _count(value: Any) -> int | None:
+    # Damaged counts read as none: they only shape the words of the gap.
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 FloatArray = npt.NDArray[np.float64]
