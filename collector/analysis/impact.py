@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from collector.analysis.facts import FigureStatus, Note, Verdict, note
+from collector.analysis.facts import FigureStatus, Note, Verdict, note, source
 from collector.analysis.figures import IncidentFigures
 from collector.analysis.outage import (
     FAILED,
@@ -30,13 +30,11 @@ from collector.analysis.outage import (
     pick_query,
 )
 from collector.config import Business, Targets
-from collector.timeutil import iso_utc
 
 __all__ = ["FAILED", "NO_DATA", "NOT_CONFIGURED", "OK", "Figure", "Impact", "compute_impact"]
 
 NO_END = note("no_end")  # the outage had not ended by the end of the data
 SET_SLO = note("set", setting="targets.slo_percent")
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 Value: TypeAlias = "float | int | bool | timedelta | datetime | str | None"
 
@@ -75,7 +73,7 @@ class Figure:
     key: str
     value: Value
     unit: str
-    source: str
+    source: Note | None  # where it comes from, worded by the report (`Words.source`)
     status: FigureStatus = OK
     note: Note | None = None
     total: float | int | None = None
@@ -90,7 +88,7 @@ class Objective:
     target: timedelta | None
     actual: timedelta | None
     verdict: Verdict
-    source: str
+    source: Note | None
     note: Note | None = None
     share_used: float | None = None  # SLA only: downtime / error budget, in percent
     setting: str = ""  # the config key that would set a target "not configured"
@@ -139,7 +137,7 @@ class _Window:
 
     start: datetime
     end: datetime | None
-    source: str
+    source: Note
     note: Note | None
     # The incident is still open and the outage not over: `end` is the last sample, and the
     # figures are "so far". A target not yet missed is not met either.
@@ -148,9 +146,6 @@ class _Window:
     @property
     def minutes(self) -> float | None:
         return None if self.end is None else (self.end - self.start).total_seconds() / 60
-
-    def text(self) -> str:
-        return f"{iso_utc(self.start)} to {iso_utc(self.end) if self.end else '?'}"
 
 
 def compute_impact(
@@ -162,7 +157,7 @@ def compute_impact(
     business: Business,
     timezone: str | None,
     detection_delay: timedelta | None = None,
-    detection_source: str = "",
+    detection_source: Note | None = None,
 ) -> Impact:
     """Compute every impact figure from the series, the PagerDuty figures and the settings."""
     availability, signal = pick_outage_signal(frame, queries)
@@ -193,13 +188,15 @@ def compute_impact(
     )
 
 
-def _ok(key: str, value: Value, source: str, note: Note | None = None, **extra: Any) -> Figure:
+def _ok(
+    key: str, value: Value, source: Note | None, note: Note | None = None, **extra: Any
+) -> Figure:
     fields = {"unit": UNITS[key], **extra}
     return Figure(key, value, source=source, note=note, **fields)
 
 
 def _missing(
-    key: str, status: FigureStatus, note: Note | None, source: str = "", **extra: Any
+    key: str, status: FigureStatus, note: Note | None, source: Note | None = None, **extra: Any
 ) -> Figure:
     return _ok(key, None, source, note, status=status, **extra)
 
@@ -215,12 +212,21 @@ def _impact_window(outage: Outage | None, query: QueryData, figures: IncidentFig
     if outage is not None:
         return _Window(outage.start, outage.end, outage.source, None)
     reason = query.note or note("none_down", query=query.name)
-    source = (
-        f"PagerDuty {figures.sources.get('started_at', 'trigger')} to"
-        f" {figures.sources.get('resolved_at', 'resolve')}"
-    )
     return _Window(
-        figures.started_at, figures.resolved_at, source, note("pagerduty_used", reason=reason)
+        figures.started_at,
+        figures.resolved_at,
+        _pagerduty_span(figures),
+        note("pagerduty_used", reason=reason),
+    )
+
+
+def _pagerduty_span(figures: IncidentFigures) -> Note:
+    """The incident in PagerDuty, from its first trigger to its resolve."""
+    sources = figures.sources
+    return source(
+        "pagerduty_span",
+        start=sources.get("started_at") or source("created_at"),
+        end=sources.get("resolved_at") or source("resolved_at"),
     )
 
 
@@ -229,12 +235,12 @@ def _durations(
     outage: Outage | None,
     query: QueryData,
     detection_delay: timedelta | None,
-    detection_source: str,
+    detection_source: Note | None,
 ) -> tuple[Figure, ...]:
     """Detection, acknowledgement, mitigation, restoration and resolution times."""
 
     def duration(
-        key: str, value: timedelta | None, source: str, why: Note, status: FigureStatus
+        key: str, value: timedelta | None, source: Note | None, why: Note, status: FigureStatus
     ) -> Figure:
         if value is not None:
             return _ok(key, value, source)
@@ -248,9 +254,7 @@ def _durations(
     better = outage.first_better if outage else None
     restored = outage.end if outage else None
     start = outage.start if outage else figures.started_at
-    resolve = (
-        f"PagerDuty {figures.sources.get('started_at')} to {figures.sources.get('resolved_at')}"
-    )
+    resolve = _pagerduty_span(figures)
     return (
         duration(
             "detection_delay",
@@ -262,7 +266,7 @@ def _durations(
         duration(
             "time_to_acknowledge",
             figures.time_to_acknowledge,
-            figures.sources.get("acknowledged_at", ""),
+            figures.sources.get("acknowledged_at"),
             note("no_acknowledgement"),
             NO_DATA,
         ),
@@ -290,15 +294,13 @@ def _users_affected(query: QueryData, start: datetime, business: Business) -> Fi
         found = _value_before(query.totals(), start, inclusive=False)
         if found is not None:
             at, value = found
-            return _ok(
-                key,
-                round(value),
-                f"{query.describe()}: last sample before the start, {iso_utc(at)}",
-            )
+            return _ok(key, round(value), source("last_before", seen=query.describe(), at=at))
         reason = note("no_sample_before", query=query.name, at=start)
     if business.active_users is not None:
         used = note("config_used", reason=reason or note("no_samples", query=query.name))
-        return _ok(key, business.active_users, "business.active_users", used)
+        return _ok(
+            key, business.active_users, source("setting", name="business.active_users"), used
+        )
     status = NO_DATA if query.status == OK else query.status
     setting = "business.active_users" if status == NOT_CONFIGURED else ""
     why = note("or_set", reason=reason or NO_END, setting="business.active_users")
@@ -319,11 +321,8 @@ def _revenue(window: _Window, business: Business) -> Figure:
         )
     if minutes is None:
         return _missing(key, NO_DATA, NO_END, window.source, unit=unit)
-    source = (
-        f"business.revenue_per_minute ({rate:g} {unit}/min) × {minutes:g} impacted minutes"
-        f" ({window.source})"
-    )
-    return _ok(key, rate * minutes, source, window.note, unit=unit)
+    how = source("revenue", rate=rate, unit=unit, minutes=minutes, window=window.source)
+    return _ok(key, rate * minutes, how, window.note, unit=unit)
 
 
 def _error_budget(targets: Targets) -> float | None:
@@ -346,7 +345,7 @@ def _sla_figures(window: _Window, budget: float | None) -> tuple[Figure, ...]:
         return downtime, *(
             _missing(k, NOT_CONFIGURED, SET_SLO, setting="targets.slo_percent") for k in keys
         )
-    basis = "targets.slo_percent and targets.slo_period"
+    basis = source("slo")
     alone = note("incident_alone")
     if minutes is None:
         return (
@@ -357,12 +356,12 @@ def _sla_figures(window: _Window, budget: float | None) -> tuple[Figure, ...]:
     return (
         downtime,
         _ok(keys[0], budget, basis),
-        _ok(keys[1], minutes / budget * 100, f"downtime / error budget ({basis})", alone),
+        _ok(keys[1], minutes / budget * 100, source("budget_used", basis=basis), alone),
         # None left is zero, not a negative budget; the share used says by how much it ran over.
         _ok(
             keys[2],
             max(round(budget - minutes, 9), 0.0),
-            f"error budget − downtime ({basis})",
+            source("budget_left", basis=basis),
             alone,
         ),
     )
@@ -404,8 +403,8 @@ def _requests_failed(query: QueryData, window: _Window) -> Figure:
     if window.end is None:
         return _missing("requests_failed", NO_DATA, NO_END, window.source)
     value = _integrate(query.totals(), window.start, window.end)
-    source = f"{query.describe()}, integrated over {window.text()} (trapezoid on the samples)"
-    return _ok("requests_failed", value, source, window.note)
+    how = source("integrated", seen=query.describe(), start=window.start, end=window.end)
+    return _ok("requests_failed", value, how, window.note)
 
 
 def _traffic_lost(query: QueryData, baseline: pd.DataFrame, window: _Window) -> Figure:
@@ -427,12 +426,17 @@ def _traffic_lost(query: QueryData, baseline: pd.DataFrame, window: _Window) -> 
     actual = _integrate(query.totals(), start, end)
     expected = _integrate(past, start, end)
     days = float((query.record or {}).get("baseline_offset_s", 0)) / 86400
-    source = (
-        f"{query.describe()}, integrated over {iso_utc(start)} to {iso_utc(end)}: {expected:.0f}"
-        f" the same window {days:g} days earlier − {actual:.0f} this time"
+    how = source(
+        "baseline",
+        seen=query.describe(),
+        start=start,
+        end=end,
+        expected=round(expected),
+        days=days,
+        actual=round(actual),
     )
     more = note("more_than_baseline") if actual > expected else None
-    return _ok(key, expected - actual, source, more or window.note)
+    return _ok(key, expected - actual, how, more or window.note)
 
 
 def _connections_dropped(query: QueryData, window: _Window) -> Figure:
@@ -448,11 +452,17 @@ def _connections_dropped(query: QueryData, window: _Window) -> Figure:
         return _missing(key, NO_DATA, why, query.describe())
     at, value = before
     low, low_at = float(during.min()), pd.Timestamp(str(during.idxmin())).to_pydatetime()
-    source = (
-        f"{query.describe()}: {value:g} at {iso_utc(at)} (last before the start) −"
-        f" {low:g} at {iso_utc(low_at)} (lowest during {window.text()})"
+    how = source(
+        "connections",
+        seen=query.describe(),
+        before=value,
+        before_at=at,
+        low=low,
+        low_at=low_at,
+        start=window.start,
+        end=window.end or "?",
     )
-    return _ok(key, max(value - low, 0.0), source, window.note)
+    return _ok(key, max(value - low, 0.0), how, window.note)
 
 
 def _backup_age(query: QueryData, start: datetime) -> Figure:
@@ -465,9 +475,7 @@ def _backup_age(query: QueryData, start: datetime) -> Figure:
         why = note("no_sample_before", query=query.name, at=start)
         return _missing(key, NO_DATA, why, query.describe())
     at, minutes = found
-    return _ok(
-        key, minutes, f"{query.describe()}: value at {iso_utc(at)} (impact start {iso_utc(start)})"
-    )
+    return _ok(key, minutes, source("backup", seen=query.describe(), at=at, start=start))
 
 
 def _team(
@@ -479,16 +487,16 @@ def _team(
         hours = _missing("engaged_hours", NO_DATA, note("not_resolved"))
     else:
         span = figures.duration.total_seconds() / 3600
-        source = f"{engaged} people engaged × {span:g} h, PagerDuty trigger to resolve"
-        hours = _ok("engaged_hours", engaged * span, source, note("upper_bound"))
-    who = ", ".join(figures.people_engaged) or "nobody"
-    notified = ", ".join(figures.people_notified) or "nobody"
-    notify_entries = figures.sources.get("people_notified", "notify log entries")
+        how = source("engaged_hours", people=engaged, hours=span)
+        hours = _ok("engaged_hours", engaged * span, how, note("upper_bound"))
+    who = source("people_engaged", who=", ".join(figures.people_engaged))
+    entries = figures.sources.get("people_notified") or source("notify_entries", n=0)
+    notified = source("people_notified", entries=entries, who=", ".join(figures.people_notified))
     return (
-        _ok("people_engaged", engaged, f"PagerDuty log entries by a user: {who}"),
-        _ok("people_notified", len(figures.people_notified), f"{notify_entries}: {notified}"),
+        _ok("people_engaged", engaged, who),
+        _ok("people_notified", len(figures.people_notified), notified),
         hours,
-        _ok("escalations", figures.escalations, figures.sources.get("escalations", "")),
+        _ok("escalations", figures.escalations, figures.sources.get("escalations")),
         *_outside_hours(figures, business, zone_name),
     )
 
@@ -514,12 +522,15 @@ def _outside_hours(
     else:
         flag = outside > 0
     first, last = business.working_hours
-    days = ", ".join(_DAYS[d] for d in sorted(business.working_days)) or "none"
-    source = (
-        f"PagerDuty {iso_utc(start)} to {iso_utc(end)} against business.working_hours"
-        f" {first:02d}:00–{last:02d}:00 on business.working_days ({days}), {zone_name}"
+    how = source(
+        "working_hours",
+        start=start,
+        end=end,
+        hours=f"{first:02d}:00–{last:02d}:00",
+        weekdays="".join(str(d) for d in sorted(business.working_days)),
+        zone=zone_name,
     )
-    return _ok(keys[0], flag, source, why), _ok(keys[1], outside, source, why)
+    return _ok(keys[0], flag, how, why), _ok(keys[1], outside, how, why)
 
 
 def _working_minutes(start: datetime, end: datetime, business: Business, zone: ZoneInfo) -> float:
@@ -549,7 +560,7 @@ def _objective(
     target: tuple[timedelta | None, str],
     actual: timedelta | None,
     missing: FigureStatus,
-    source: str,
+    source: Note | None,
     met: Verdict = Verdict.MET,
     note: Note | None = None,
 ) -> Objective:

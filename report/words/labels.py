@@ -10,8 +10,22 @@ from report.words import en as lang_en
 from report.words import fr as lang_fr
 
 LABELS: dict[str, dict[str, str]] = {
-    "fr": {**lang_fr.WORDS, **lang_fr.SENTENCES, **lang_fr.HINTS, **lang_fr.NOTES, **lang_fr.GAPS},
-    "en": {**lang_en.WORDS, **lang_en.SENTENCES, **lang_en.HINTS, **lang_en.NOTES, **lang_en.GAPS},
+    "fr": {
+        **lang_fr.WORDS,
+        **lang_fr.SENTENCES,
+        **lang_fr.HINTS,
+        **lang_fr.NOTES,
+        **lang_fr.GAPS,
+        **lang_fr.SOURCES,
+    },
+    "en": {
+        **lang_en.WORDS,
+        **lang_en.SENTENCES,
+        **lang_en.HINTS,
+        **lang_en.NOTES,
+        **lang_en.GAPS,
+        **lang_en.SOURCES,
+    },
 }
 
 # Hand-off messages: the chat notice and the PagerDuty note about a new draft.
