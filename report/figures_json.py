@@ -11,15 +11,18 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
+from collector.analysis.facts import Note
 from collector.analysis.figures import IncidentFigures
 from collector.analysis.impact import Figure, Impact, Objective
 from collector.records import Incident
 from collector.timeutil import iso_utc
 from report.model import ReportModel
+from report.words import Words
 
 FORMAT_VERSION = 1
 # Figures counted in minutes that are durations: shown in minutes, given here in seconds.
 _MINUTE_UNITS = ("min",)
+ENGLISH = Words("en")
 
 
 def build_figures_json(model: ReportModel) -> str:
@@ -68,7 +71,7 @@ def _figure(figure: Figure) -> dict[str, Any]:
         "value": _json_value(value),
         "unit": unit,
         "status": figure.status.value,
-        "source": figure.source,
+        "source": _source(figure.source),
     }
     if figure.total is not None:
         out["total"] = figure.total
@@ -83,7 +86,7 @@ def _objective(objective: Objective) -> dict[str, Any]:
         "target": _json_value(objective.target),
         "actual": _json_value(objective.actual),
         "verdict": objective.verdict.value,
-        "source": objective.source,
+        "source": _source(objective.source),
     }
     if objective.share_used is not None:
         out["share_used_percent"] = _json_value(objective.share_used)
@@ -104,3 +107,8 @@ def _json_value(value: Any) -> Any:
         rounded = round(value, 6)
         return int(rounded) if rounded.is_integer() else rounded
     return value
+
+
+def _source(source: Note | None) -> str:
+    """Provenance for machines: in English, whatever the report's language."""
+    return ENGLISH.source(source) if source is not None else ""

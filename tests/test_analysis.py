@@ -11,6 +11,7 @@ from collector.analysis.metrics import detect_threshold_crossings, summarize_que
 from collector.analysis.timeline import build_timeline, group_repeats
 from collector.records import AlertInterval, Incident, LogEntry
 from collector.snapshot.prometheus import read_query_results
+from report.words import Words
 
 T0 = datetime(2025, 10, 25, 14, 32, tzinfo=timezone.utc)
 
@@ -125,7 +126,8 @@ def test_incident_figures_are_computed_from_log_entries() -> None:
     assert figures.people_engaged == ("Alice", "Bruno")
     assert figures.status_updates == 1
     assert figures.severity == "SEV1"
-    assert figures.sources["acknowledged_at"] == "first acknowledge log entry E002ack"
+    said = Words("en").source(figures.sources["acknowledged_at"])
+    assert said == "first acknowledge log entry E002ack"
 
 
 def test_manual_trigger_and_open_incident() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from collector.analysis.facts import DetectedBy, Note, Verdict
+from collector.analysis.facts import DetectedBy, Note, Verdict, source
 from collector.analysis.figures import IncidentFigures, compute_incident_figures
 from collector.analysis.impact import FAILED, NO_DATA, NOT_CONFIGURED, OK, Impact, compute_impact
 from collector.analysis.outage import OutageBasis
@@ -89,8 +89,15 @@ def figures(
         reopened=0,
         priority="P1",
         severity="P1",
-        sources={"started_at": "trigger E1", "resolved_at": "resolve E9"},
+        sources={
+            "started_at": source("first_trigger", entry="E1"),
+            "resolved_at": source("last_resolve", entry="E9"),
+        },
     )
+
+
+DETECTION_SOURCE = source("none_crossed")
+ENGLISH = Words("en")
 
 
 def impact(
@@ -111,7 +118,7 @@ def impact(
         business,
         zone,
         detection_delay=timedelta(minutes=8),
-        detection_source="memory_used crossed 80 % at 14:24",
+        detection_source=DETECTION_SOURCE,
     )
 
 
@@ -129,7 +136,8 @@ def test_rto_missed_by_eight_minutes_and_mitigation_at_first_endpoint_back() -> 
     rto = result.objective("RTO")
     assert (rto.target, rto.actual) == (timedelta(minutes=30), timedelta(minutes=38))
     assert rto.verdict is Verdict.MISSED and rto.actual - rto.target == timedelta(minutes=8)
-    assert "endpoints_up" in rto.source and "promql_endpoints_up" in rto.source
+    said_source = ENGLISH.source(rto.source)
+    assert "endpoints_up" in said_source and "promql_endpoints_up" in said_source
     assert result.figure("time_to_mitigate").value == timedelta(minutes=20)
     assert result.figure("time_to_restore").value == timedelta(minutes=38)
     down = result.figure("endpoints_down")
@@ -206,7 +214,7 @@ def test_revenue_is_rate_times_impacted_minutes() -> None:
     revenue = result.figure("revenue_impact")
     assert revenue.value == 1_900_000
     assert revenue.unit == "$"
-    assert "business.revenue_per_minute" in revenue.source
+    assert "business.revenue_per_minute" in ENGLISH.source(revenue.source)
 
 
 def test_missing_targets_and_queries_say_not_configured_with_the_key() -> None:
@@ -236,11 +244,11 @@ def test_users_come_from_the_query_else_from_the_config() -> None:
     queries = [*AVAILABILITY, record("active_users", "users")]
     from_query = impact(endpoints([38]) + users, queries).figure("users_affected")
     assert (from_query.value, from_query.status) == (12_000, OK)
-    assert "promql_active_users" in from_query.source
+    assert "promql_active_users" in ENGLISH.source(from_query.source)
     configured = Business(active_users=12_500)
     from_config = impact(endpoints([38]), AVAILABILITY, business=configured)
     assert from_config.figure("users_affected").value == 12_500
-    assert from_config.figure("users_affected").source == "business.active_users"
+    assert ENGLISH.source(from_config.figure("users_affected").source) == "business.active_users"
 
 
 def test_a_failed_query_is_stated_as_failed_never_zero() -> None:
@@ -333,7 +341,7 @@ def test_team_figures_come_from_pagerduty() -> None:
     assert result.figure("engaged_hours").value == pytest.approx(3 * 38 / 60)
     assert result.figure("escalations").value == 1
     assert result.figure("detection_delay").value == timedelta(minutes=8)
-    assert result.figure("detection_delay").source == "memory_used crossed 80 % at 14:24"
+    assert result.figure("detection_delay").source == DETECTION_SOURCE
 
 
 def test_demo_impact(demo_snapshot: dict[str, Any], demo_facts: dict[str, Any]) -> None:

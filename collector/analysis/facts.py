@@ -70,3 +70,9 @@ class Note:
 def note(key: str, /, **values: NoteValue) -> Note:
     """A note with its values: note("no_samples", query="errors")."""
     return Note(key, tuple(values.items()))
+
+
+def source(key: str, /, **values: NoteValue) -> Note:
+    """Where a figure comes from (its provenance): a catalogue key `src_<key>` and the facts it
+    names, such as log entry IDs, a query and its range, or the samples used."""
+    return Note(key, tuple(values.items()))

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from collector.analysis.facts import DetectedBy
+from collector.analysis.facts import DetectedBy, Note, source
 from collector.analysis.timeline import log_entry_kind, mark_reopens
 from collector.records import Incident, LogEntry
 
@@ -34,7 +34,7 @@ class IncidentFigures:
     reopened: int
     priority: str | None
     severity: str
-    sources: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, Note] = field(default_factory=dict)
 
     @property
     def stakeholders_informed(self) -> int:
@@ -60,18 +60,20 @@ def compute_incident_figures(
     requests = by_kind.get("responder_request", [])
     first_ack = acks[0] if acks else None
     sources = {
-        "started_at": _ref("first trigger log entry", first_trigger)
+        "started_at": source("first_trigger", entry=first_trigger.id)
         if first_trigger
-        else "incident created_at",
-        "resolved_at": _ref("last resolve log entry", resolves[-1])
+        else source("created_at"),
+        "resolved_at": source("last_resolve", entry=resolves[-1].id)
         if resolves
-        else "incident resolved_at",
-        "acknowledged_at": _ref("first acknowledge log entry", first_ack),
-        "escalations": f"{len(by_kind.get('escalate', []))} escalate log entries",
-        "people_notified": f"{len(by_kind.get('notify', []))} notify log entries",
-        "status_updates": f"{len(by_kind.get('status_update', []))} status update log entries",
-        "responders_requested": f"{len(requests)} responder request log entries",
-        "reopened": "trigger log entries after a resolve",
+        else source("resolved_at"),
+        "acknowledged_at": source("first_ack", entry=first_ack.id)
+        if first_ack
+        else source("no_ack"),
+        "escalations": source("escalate_entries", n=len(by_kind.get("escalate", []))),
+        "people_notified": source("notify_entries", n=len(by_kind.get("notify", []))),
+        "status_updates": source("status_entries", n=len(by_kind.get("status_update", []))),
+        "responders_requested": source("request_entries", n=len(requests)),
+        "reopened": source("reopened"),
     }
     return IncidentFigures(
         started_at=started,
@@ -123,12 +125,6 @@ def _detected_by(trigger: LogEntry | None) -> DetectedBy:
     ):
         return DetectedBy.AUTOMATED_ALERT
     return DetectedBy.UNKNOWN
-
-
-def _ref(what: str, entry: LogEntry | None) -> str:
-    if entry is None:
-        return f"no {what}"
-    return f"{what} {entry.id}"
 
 
 def _distinct(names: Iterable[str]) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from collector.analysis.facts import FigureStatus, Note, note
+from collector.analysis.facts import FigureStatus, Note, note, source
 from collector.analysis.figures import IncidentFigures
 from collector.analysis.impact_figure import NO_END, Figure, ImpactWindow, known, unknown
 from collector.analysis.impact_series import (
@@ -40,9 +40,8 @@ from collector.analysis.outage import (
     pick_outage_signal,
     pick_query,
 )
-from collector.analysis.working_hours import describe_working_week, working_minutes
+from collector.analysis.working_hours import working_minutes, working_week
 from collector.config import Business, Targets
-from collector.timeutil import iso_utc
 
 __all__ = [
     "FAILED",
@@ -102,7 +101,7 @@ def compute_impact(
     business: Business,
     timezone: str | None,
     detection_delay: timedelta | None = None,
-    detection_source: str = "",
+    detection_source: Note | None = None,
 ) -> Impact:
     """Compute every impact figure from the series, the PagerDuty figures and the settings."""
     availability, signal = pick_outage_signal(frame, queries)
@@ -142,12 +141,21 @@ def _impact_window(
     if outage is not None:
         return ImpactWindow(outage.start, outage.end, outage.source, None)
     reason = query.note or note("none_down", query=query.name)
-    source = (
-        f"PagerDuty {figures.sources.get('started_at', 'trigger')} to"
-        f" {figures.sources.get('resolved_at', 'resolve')}"
-    )
     return ImpactWindow(
-        figures.started_at, figures.resolved_at, source, note("pagerduty_used", reason=reason)
+        figures.started_at,
+        figures.resolved_at,
+        _pagerduty_span(figures),
+        note("pagerduty_used", reason=reason),
+    )
+
+
+def _pagerduty_span(figures: IncidentFigures) -> Note:
+    """The incident in PagerDuty, from its first trigger to its resolve."""
+    sources = figures.sources
+    return source(
+        "pagerduty_span",
+        start=sources.get("started_at") or source("created_at"),
+        end=sources.get("resolved_at") or source("resolved_at"),
     )
 
 
@@ -156,7 +164,7 @@ def _durations(
     outage: Outage | None,
     query: QueryData,
     detection_delay: timedelta | None,
-    detection_source: str,
+    detection_source: Note | None,
 ) -> tuple[Figure, ...]:
     """Detection, acknowledgement, mitigation, restoration and resolution times."""
     # Without an outage in the metrics, the availability query's own fault is the reason.
@@ -166,9 +174,8 @@ def _durations(
     start = outage.start if outage else figures.started_at
     mitigated = outage.first_better - start if outage and outage.first_better else None
     restored = outage.end - start if outage and outage.end else None
-    sources = figures.sources
-    resolve = f"PagerDuty {sources.get('started_at')} to {sources.get('resolved_at')}"
-    acknowledged = sources.get("acknowledged_at", "")
+    resolve = _pagerduty_span(figures)
+    acknowledged = figures.sources.get("acknowledged_at")
     return (
         _duration("detection_delay", detection_delay, detection_source, note("no_warning_sign")),
         _duration(
@@ -186,7 +193,7 @@ def _durations(
 def _duration(
     key: str,
     value: timedelta | None,
-    source: str,
+    source: Note | None,
     why: Note,
     status: FigureStatus = NO_DATA,
     query: QueryData | None = None,
@@ -207,16 +214,16 @@ def _team(
         hours = unknown("engaged_hours", NO_DATA, note("not_resolved"))
     else:
         span = figures.duration.total_seconds() / 3600
-        source = f"{engaged} people engaged × {span:g} h, PagerDuty trigger to resolve"
-        hours = known("engaged_hours", engaged * span, source, note("upper_bound"))
-    who = ", ".join(figures.people_engaged) or "nobody"
-    notified = ", ".join(figures.people_notified) or "nobody"
-    notify_entries = figures.sources.get("people_notified", "notify log entries")
+        how = source("engaged_hours", people=engaged, hours=span)
+        hours = known("engaged_hours", engaged * span, how, note("upper_bound"))
+    who = source("people_engaged", who=", ".join(figures.people_engaged))
+    entries = figures.sources.get("people_notified") or source("notify_entries", n=0)
+    notified = source("people_notified", entries=entries, who=", ".join(figures.people_notified))
     return (
-        known("people_engaged", engaged, f"PagerDuty log entries by a user: {who}"),
-        known("people_notified", len(figures.people_notified), f"{notify_entries}: {notified}"),
+        known("people_engaged", engaged, who),
+        known("people_notified", len(figures.people_notified), notified),
         hours,
-        known("escalations", figures.escalations, figures.sources.get("escalations", "")),
+        known("escalations", figures.escalations, figures.sources.get("escalations")),
         *_outside_hours(figures, business, zone_name),
     )
 
@@ -241,8 +248,5 @@ def _outside_hours(
         why = note("judged_at_start")
     else:
         flag = outside > 0
-    source = (
-        f"PagerDuty {iso_utc(start)} to {iso_utc(end)} against"
-        f" {describe_working_week(business)}, {zone_name}"
-    )
-    return known(keys[0], flag, source, why), known(keys[1], outside, source, why)
+    how = source("working_hours", start=start, end=end, **working_week(business), zone=zone_name)
+    return known(keys[0], flag, how, why), known(keys[1], outside, how, why)

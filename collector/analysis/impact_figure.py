@@ -13,7 +13,6 @@ from typing import Any, TypeAlias
 
 from collector.analysis.facts import FigureStatus, Note, note
 from collector.analysis.outage import OK, QueryData
-from collector.timeutil import iso_utc
 
 NO_END = note("no_end")  # the outage had not ended by the end of the data
 
@@ -54,7 +53,7 @@ class Figure:
     key: str
     value: Value
     unit: str
-    source: str
+    source: Note | None  # where it comes from, worded by the report (`Words.source`)
     status: FigureStatus = OK
     note: Note | None = None
     total: float | int | None = None
@@ -67,7 +66,7 @@ class ImpactWindow:
 
     start: datetime
     end: datetime | None
-    source: str
+    source: Note
     note: Note | None
     # The incident is still open and the outage not over: `end` is the last sample, and the
     # figures are "so far". A target not yet missed is not met either.
@@ -77,18 +76,17 @@ class ImpactWindow:
     def minutes(self) -> float | None:
         return None if self.end is None else (self.end - self.start).total_seconds() / 60
 
-    def text(self) -> str:
-        return f"{iso_utc(self.start)} to {iso_utc(self.end) if self.end else '?'}"
 
-
-def known(key: str, value: Value, source: str, note: Note | None = None, **extra: Any) -> Figure:
+def known(
+    key: str, value: Value, source: Note | None, note: Note | None = None, **extra: Any
+) -> Figure:
     """A figure with its value, in the unit of its key."""
     fields = {"unit": UNITS[key], **extra}
     return Figure(key, value, source=source, note=note, **fields)
 
 
 def unknown(
-    key: str, status: FigureStatus, note: Note | None, source: str = "", **extra: Any
+    key: str, status: FigureStatus, note: Note | None, source: Note | None = None, **extra: Any
 ) -> Figure:
     """A figure without a value, and why (status, note)."""
     return known(key, None, source, note, status=status, **extra)

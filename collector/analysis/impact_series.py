@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from collector.analysis.facts import note
+from collector.analysis.facts import note, source
 from collector.analysis.impact_figure import (
     NO_END,
     Figure,
@@ -22,7 +22,6 @@ from collector.analysis.impact_figure import (
 )
 from collector.analysis.outage import NO_DATA, NOT_CONFIGURED, OK, Outage, QueryData
 from collector.config import Business
-from collector.timeutil import iso_utc
 
 
 def users_affected(query: QueryData, start: datetime, business: Business) -> Figure:
@@ -32,15 +31,13 @@ def users_affected(query: QueryData, start: datetime, business: Business) -> Fig
         found = _value_before(query.totals(), start, inclusive=False)
         if found is not None:
             at, value = found
-            return known(
-                key,
-                round(value),
-                f"{query.describe()}: last sample before the start, {iso_utc(at)}",
-            )
+            return known(key, round(value), source("last_before", seen=query.describe(), at=at))
         reason = note("no_sample_before", query=query.name, at=start)
     if business.active_users is not None:
         used = note("config_used", reason=reason or note("no_samples", query=query.name))
-        return known(key, business.active_users, "business.active_users", used)
+        return known(
+            key, business.active_users, source("setting", name="business.active_users"), used
+        )
     status = NO_DATA if query.status == OK else query.status
     setting = "business.active_users" if status == NOT_CONFIGURED else ""
     why = note("or_set", reason=reason or NO_END, setting="business.active_users")
@@ -61,11 +58,8 @@ def revenue_impact(window: ImpactWindow, business: Business) -> Figure:
         )
     if minutes is None:
         return unknown(key, NO_DATA, NO_END, window.source, unit=unit)
-    source = (
-        f"business.revenue_per_minute ({rate:g} {unit}/min) × {minutes:g} impacted minutes"
-        f" ({window.source})"
-    )
-    return known(key, rate * minutes, source, window.note, unit=unit)
+    how = source("revenue", rate=rate, unit=unit, minutes=minutes, window=window.source)
+    return known(key, rate * minutes, how, window.note, unit=unit)
 
 
 def endpoints_down(outage: Outage | None, query: QueryData) -> Figure:
@@ -86,8 +80,8 @@ def requests_failed(query: QueryData, window: ImpactWindow) -> Figure:
     if window.end is None:
         return unknown("requests_failed", NO_DATA, NO_END, window.source)
     value = _integrate(query.totals(), window.start, window.end)
-    source = f"{query.describe()}, integrated over {window.text()} (trapezoid on the samples)"
-    return known("requests_failed", value, source, window.note)
+    how = source("integrated", seen=query.describe(), start=window.start, end=window.end)
+    return known("requests_failed", value, how, window.note)
 
 
 def traffic_lost(query: QueryData, baseline: pd.DataFrame, window: ImpactWindow) -> Figure:
@@ -109,12 +103,17 @@ def traffic_lost(query: QueryData, baseline: pd.DataFrame, window: ImpactWindow)
     actual = _integrate(query.totals(), start, end)
     expected = _integrate(past, start, end)
     days = float((query.record or {}).get("baseline_offset_s", 0)) / 86400
-    source = (
-        f"{query.describe()}, integrated over {iso_utc(start)} to {iso_utc(end)}: {expected:.0f}"
-        f" the same window {days:g} days earlier − {actual:.0f} this time"
+    how = source(
+        "baseline",
+        seen=query.describe(),
+        start=start,
+        end=end,
+        expected=round(expected),
+        days=days,
+        actual=round(actual),
     )
     more = note("more_than_baseline") if actual > expected else None
-    return known(key, expected - actual, source, more or window.note)
+    return known(key, expected - actual, how, more or window.note)
 
 
 def connections_dropped(query: QueryData, window: ImpactWindow) -> Figure:
@@ -130,11 +129,17 @@ def connections_dropped(query: QueryData, window: ImpactWindow) -> Figure:
         return unknown(key, NO_DATA, why, query.describe())
     at, value = before
     low, low_at = float(during.min()), pd.Timestamp(str(during.idxmin())).to_pydatetime()
-    source = (
-        f"{query.describe()}: {value:g} at {iso_utc(at)} (last before the start) −"
-        f" {low:g} at {iso_utc(low_at)} (lowest during {window.text()})"
+    how = source(
+        "connections",
+        seen=query.describe(),
+        before=value,
+        before_at=at,
+        low=low,
+        low_at=low_at,
+        start=window.start,
+        end=window.end or "?",
     )
-    return known(key, max(value - low, 0.0), source, window.note)
+    return known(key, max(value - low, 0.0), how, window.note)
 
 
 def backup_age(query: QueryData, start: datetime) -> Figure:
@@ -147,9 +152,7 @@ def backup_age(query: QueryData, start: datetime) -> Figure:
         why = note("no_sample_before", query=query.name, at=start)
         return unknown(key, NO_DATA, why, query.describe())
     at, minutes = found
-    return known(
-        key, minutes, f"{query.describe()}: value at {iso_utc(at)} (impact start {iso_utc(start)})"
-    )
+    return known(key, minutes, source("backup", seen=query.describe(), at=at, start=start))
 
 
 def _value_before(

@@ -14,6 +14,7 @@ from collector.analysis.detection import (
     backtest_thresholds,
     compute_detection_delay,
 )
+from collector.analysis.facts import Note, source
 from collector.analysis.figures import IncidentFigures, compute_incident_figures
 from collector.analysis.impact import Impact, compute_impact
 from collector.analysis.memory import (
@@ -42,7 +43,6 @@ from collector.records import Alert, AlertInterval, Event, Incident, LogEntry
 from collector.snapshot import pagerduty as pd_reader
 from collector.snapshot import prometheus as prom_reader
 from collector.snapshot.prometheus import QueryResult
-from collector.timeutil import describe_duration, format_clock, iso_utc
 
 
 @dataclass(frozen=True)
@@ -181,14 +181,17 @@ def select_trends(trends: list[MemoryTrend], limit: int) -> tuple[list[MemoryTre
     return [t for t in trends if t.instance in keep], ranked[limit:]
 
 
-def _delay_source(delay: DetectionDelay) -> str:
+def _delay_source(delay: DetectionDelay) -> Note:
     if delay.crossing is None:
-        return "no threshold of a memory or swap query was crossed before the page"
-    c, page = delay.crossing, delay.page_time
-    crossed = format_clock(c.time, page, seconds=True)
-    return (
-        f"{c.query} {c.series} crossed {c.threshold:g} at {crossed};"
-        f" PagerDuty paged at {format_clock(page, page, seconds=True)}"
+        return source("none_crossed")
+    c = delay.crossing
+    return source(
+        "crossed",
+        query=c.query,
+        series=str(c.series),
+        threshold=c.threshold,
+        at=c.time,
+        page=delay.page_time,
     )
 
 
@@ -204,17 +207,23 @@ def rule_held_times(raw: dict[str, Any]) -> tuple[dict[str, list[datetime]], tim
     return held, timedelta(seconds=max(steps, default=60.0))
 
 
-def _rule_delay_source(condition: RuleCondition) -> str:
+def _rule_delay_source(condition: RuleCondition) -> Note:
     rule = condition.rule
-    what = f"`{rule.query}` for {describe_duration(rule.for_duration)}" if rule else "rule unread"
-    state = "pending" if condition.pending_seen else "firing"
-    how = f"ALERTS {state}"
-    if condition.basis is RuleBasis.EXPRESSION:
-        how = "its expression evaluated over the window"
-    return (
-        f"alerting rule {condition.alertname} ({what}): its condition first held at"
-        f" {iso_utc(condition.held_from)} ({how}); PagerDuty paged at"
-        f" {iso_utc(condition.page_time)}"
+    how = source("rule_expression")
+    if condition.basis is not RuleBasis.EXPRESSION:
+        how = source("rule_alerts", state="pending" if condition.pending_seen else "firing")
+    what = (
+        source("rule_query", query=rule.query, held_for=rule.for_duration)
+        if rule
+        else source("rule_unread")
+    )
+    return source(
+        "rule",
+        alertname=condition.alertname,
+        rule=what,
+        held=condition.held_from,
+        how=how,
+        page=condition.page_time,
     )
 
 

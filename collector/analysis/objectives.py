@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from collector.analysis.facts import FigureStatus, Note, Verdict, note
+from collector.analysis.facts import FigureStatus, Note, Verdict, note, source
 from collector.analysis.impact_figure import NO_END, Figure, ImpactWindow, known, unknown
 from collector.analysis.outage import NO_DATA, NOT_CONFIGURED, OK
 from collector.config import Targets
@@ -27,7 +27,7 @@ class Objective:
     target: timedelta | None
     actual: timedelta | None
     verdict: Verdict
-    source: str
+    source: Note | None
     note: Note | None = None
     share_used: float | None = None  # SLA only: downtime / error budget, in percent
     setting: str = ""  # the config key that would set a target "not configured"
@@ -52,7 +52,7 @@ def sla_figures(window: ImpactWindow, budget: float | None) -> tuple[Figure, ...
         return downtime, *(
             unknown(k, NOT_CONFIGURED, SET_SLO, setting="targets.slo_percent") for k in _BUDGET_KEYS
         )
-    basis = "targets.slo_percent and targets.slo_period"
+    basis = source("slo")
     if minutes is None:
         return (
             downtime,
@@ -62,17 +62,15 @@ def sla_figures(window: ImpactWindow, budget: float | None) -> tuple[Figure, ...
     return downtime, known(_BUDGET_KEYS[0], budget, basis), *_budget_spent(minutes, budget, basis)
 
 
-def _budget_spent(minutes: float, budget: float, basis: str) -> tuple[Figure, Figure]:
+def _budget_spent(minutes: float, budget: float, basis: Note) -> tuple[Figure, Figure]:
     """The share of the budget this downtime used, and what is left of it."""
     alone = note("incident_alone")
-    used = known(
-        _BUDGET_KEYS[1], minutes / budget * 100, f"downtime / error budget ({basis})", alone
-    )
+    used = known(_BUDGET_KEYS[1], minutes / budget * 100, source("budget_used", basis=basis), alone)
     # None left is zero, not a negative budget; the share used says by how much it ran over.
     left = known(
         _BUDGET_KEYS[2],
         max(round(budget - minutes, 9), 0.0),
-        f"error budget − downtime ({basis})",
+        source("budget_left", basis=basis),
         alone,
     )
     return used, left
@@ -90,7 +88,7 @@ def _objective(
     target: tuple[timedelta | None, str],
     actual: timedelta | None,
     missing: FigureStatus,
-    source: str,
+    source: Note | None,
     met: Verdict = Verdict.MET,
     note: Note | None = None,
 ) -> Objective:

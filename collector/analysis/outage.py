@@ -15,8 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from collector.analysis.facts import FigureStatus, Note, note
-from collector.timeutil import iso_utc
+from collector.analysis.facts import FigureStatus, Note, note, source
 
 OK = FigureStatus.OK
 NOT_CONFIGURED = FigureStatus.NOT_CONFIGURED
@@ -50,11 +49,18 @@ class QueryData:
         """The query's name, or its kind when none is configured."""
         return str(self.record.get("name")) if self.record else self.kind
 
-    def describe(self) -> str:
+    def describe(self) -> Note:
+        """The query as a figure's source: its name, PromQL and the range fetched."""
         if self.record is None:
-            return f"no query of kind '{self.kind}'"
+            return source("no_query", kind=self.kind)
         r = self.record
-        return f"{r.get('name')} `{r.get('query')}` ({r.get('start')} to {r.get('end')})"
+        return source(
+            "query",
+            name=str(r.get("name")),
+            query=str(r.get("query")),
+            start=str(r.get("start")),
+            end=str(r.get("end")),
+        )
 
     @property
     def setting(self) -> str:
@@ -76,7 +82,7 @@ class Outage:
     first_better: datetime | None
     worst_down: int
     series: int
-    source: str
+    source: Note
 
 
 @dataclass(frozen=True)
@@ -213,13 +219,17 @@ def find_outage(
     worst_at = down.index(worst, begin, end)
     better = next((i for i in range(worst_at, len(down)) if down[i] < worst), None)
     end_time = times[end] if end < len(times) else None
-    source = (
-        f"{query.describe()}: at worst {worst} of {wide.shape[1]} series down"
-        f" (< {UP_THRESHOLD:g}); first sample with one down {iso_utc(times[begin])},"
-        f" first with all up again {iso_utc(end_time) if end_time else 'none'}"
+    seen = source(
+        "outage" if end_time else "outage_open",
+        seen=query.describe(),
+        worst=worst,
+        series=int(wide.shape[1]),
+        threshold=UP_THRESHOLD,
+        down=times[begin],
+        **({"up": end_time} if end_time else {}),
     )
     better_time = times[better] if better is not None else None
-    return Outage(times[begin], end_time, better_time, worst, int(wide.shape[1]), source)
+    return Outage(times[begin], end_time, better_time, worst, int(wide.shape[1]), seen)
 
 
 def _runs_of_down(down: Sequence[int]) -> list[tuple[int, int]]:

@@ -11,8 +11,6 @@ from zoneinfo import ZoneInfo
 
 from collector.config import Business
 
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
 
 def working_minutes(start: datetime, end: datetime, business: Business, zone: ZoneInfo) -> float:
     """Minutes of [start, end] inside working hours, day by day in local time."""
@@ -26,11 +24,14 @@ def working_minutes(start: datetime, end: datetime, business: Business, zone: Zo
     return inside
 
 
-def describe_working_week(business: Business) -> str:
-    """The working days and hours for a figure's source: '09:00–18:00 on … (Mon, …)'."""
+def working_week(business: Business) -> dict[str, str]:
+    """The working hours and days as facts for a figure's source: hours '09:00–18:00' and
+    weekdays '01234' (Monday is 0); report/words names the days."""
     first, last = business.working_hours
-    days = ", ".join(WEEKDAYS[d] for d in sorted(business.working_days)) or "none"
-    return f"business.working_hours {first:02d}:00–{last:02d}:00 on business.working_days ({days})"
+    return {
+        "hours": f"{first:02d}:00–{last:02d}:00",
+        "weekdays": "".join(str(d) for d in sorted(business.working_days)),
+    }
 
 
 def _working_day(day: date, business: Business, zone: ZoneInfo) -> tuple[datetime, datetime]:

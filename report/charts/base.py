@@ -25,8 +25,8 @@ from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from collector.timeutil import format_clock  # noqa: E402
 from report.words import Words  # noqa: E402
+from report.words.formats import clock as format_clock  # noqa: E402
 
 # Text in any script the data brings: Latin and Arabic (DejaVu), CJK (Debian's fonts-noto-cjk),
 # symbols and emoji in monochrome (fonts-symbola; colour emoji fonts do not render in Agg).

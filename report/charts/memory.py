@@ -11,7 +11,6 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from collector.analysis.memory import MemoryTrend
-from collector.timeutil import format_clock
 from report.charts.base import (
     DPI,
     LABEL_BOX,
@@ -26,6 +25,7 @@ from report.charts.base import (
     side_legend,
 )
 from report.words import Words
+from report.words.formats import clock as format_clock
 
 FIT_COLOR = "#CC79A7"
 CROSSING_COLOR = "#D55E00"

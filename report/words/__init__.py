@@ -13,6 +13,7 @@ from typing import Any
 from collector.analysis.facts import FigureStatus, Note, NoteValue, Verdict
 from collector.analysis.impact import Figure, Objective
 from collector.records import Event, Gap, GapKind
+from collector.timeutil import iso_utc
 from report.words import formats
 from report.words.labels import LABELS
 
@@ -146,6 +147,29 @@ class Words:
             return ""
         values = {name: self._note_value(value) for name, value in note.values}
         return self.say(f"note_{note.key}", **values)
+
+    def source(self, source: Note | None) -> str:
+        """Where a figure comes from, in words; instants stay exact (ISO 8601, UTC)."""
+        if source is None:
+            return "—"
+        values = {name: self._source_value(name, value) for name, value in source.values}
+        return self.say(f"src_{source.key}", **values)
+
+    def _source_value(self, name: str, value: NoteValue) -> str:
+        if isinstance(value, Note):
+            return self.source(value)
+        if name == "weekdays" and isinstance(value, str):  # "01234": Monday to Friday
+            days = self.say("weekday_names").split(", ")
+            return ", ".join(days[int(d)] for d in value) or self.say("none")
+        if name in ("who", "names") and value == "":
+            return self.say("nobody")
+        if isinstance(value, datetime):
+            return iso_utc(value)
+        if isinstance(value, int):  # counts and IDs as recorded, never grouped
+            return str(value)
+        if isinstance(value, float):
+            return formats.exact(value, self.language)
+        return self._note_value(value)
 
     def _note_value(self, value: NoteValue) -> str:
         if isinstance(value, Note):

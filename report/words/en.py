@@ -431,3 +431,53 @@ GAPS: dict[str, str] = {
     " pagination stops at {n} and this list cannot be narrowed by time",
     "gap_warned": "Prometheus warned about '{name}': {warning}",
 }
+
+# Where each figure comes from (issue 12): log entry IDs, queries and their ranges, samples.
+SOURCES: dict[str, str] = {
+    "src_first_trigger": "first trigger log entry {entry}",
+    "src_created_at": "incident created_at",
+    "src_last_resolve": "last resolve log entry {entry}",
+    "src_resolved_at": "incident resolved_at",
+    "src_first_ack": "first acknowledge log entry {entry}",
+    "src_no_ack": "no acknowledge log entry",
+    "src_escalate_entries": "{n} escalate log entries",
+    "src_notify_entries": "{n} notify log entries",
+    "src_status_entries": "{n} status update log entries",
+    "src_request_entries": "{n} responder request log entries",
+    "src_reopened": "trigger log entries after a resolve",
+    "src_no_query": "no query of kind '{kind}'",
+    "src_query": "{name} `{query}` ({start} to {end})",
+    "src_outage": "{seen}: at worst {worst} of {series} series down (< {threshold}); first"
+    " sample with one down {down}, first with all up again {up}",
+    "src_outage_open": "{seen}: at worst {worst} of {series} series down (< {threshold}); first"
+    " sample with one down {down}, never all up again",
+    "src_pagerduty_span": "PagerDuty {start} to {end}",
+    "src_last_before": "{seen}: last sample before the start, {at}",
+    "src_setting": "{name}",
+    "src_revenue": "business.revenue_per_minute ({rate} {unit}/min) × {minutes} impacted minutes"
+    " ({window})",
+    "src_slo": "targets.slo_percent and targets.slo_period",
+    "src_budget_used": "downtime / error budget ({basis})",
+    "src_budget_left": "error budget − downtime ({basis})",
+    "src_integrated": "{seen}, integrated over {start} to {end} (trapezoid on the samples)",
+    "src_baseline": "{seen}, integrated over {start} to {end}: {expected} the same window {days}"
+    " days earlier − {actual} this time",
+    "src_connections": "{seen}: {before} at {before_at} (last before the start) − {low} at"
+    " {low_at} (lowest during {start} to {end})",
+    "src_backup": "{seen}: value at {at} (impact start {start})",
+    "src_engaged_hours": "{people} people engaged × {hours} h, PagerDuty trigger to resolve",
+    "src_people_engaged": "PagerDuty log entries by a user: {who}",
+    "src_people_notified": "{entries}: {who}",
+    "src_working_hours": "PagerDuty {start} to {end} against business.working_hours {hours} on"
+    " business.working_days ({weekdays}), {zone}",
+    "src_none_crossed": "no threshold of a memory or swap query was crossed before the page",
+    "src_crossed": "{query} {series} crossed {threshold} at {at}; PagerDuty paged at {page}",
+    "src_rule": "alerting rule {alertname} ({rule}): its condition first held at {held} ({how});"
+    " PagerDuty paged at {page}",
+    "src_rule_query": "`{query}` for {held_for}",
+    "src_rule_unread": "rule unread",
+    "src_rule_expression": "its expression evaluated over the window",
+    "src_rule_alerts": "ALERTS {state}",
+    "weekday_names": "Mon, Tue, Wed, Thu, Fri, Sat, Sun",
+    "nobody": "nobody",
+}

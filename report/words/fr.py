@@ -448,3 +448,54 @@ GAPS: dict[str, str] = {
     " dates",
     "gap_warned": "Prometheus a émis un avertissement pour « {name} » : {warning}",
 }
+
+# Where each figure comes from (issue 12): log entry IDs, queries and their ranges, samples.
+SOURCES: dict[str, str] = {
+    "src_first_trigger": "première entrée de journal « trigger » {entry}",
+    "src_created_at": "champ created_at de l'incident",
+    "src_last_resolve": "dernière entrée de journal « resolve » {entry}",
+    "src_resolved_at": "champ resolved_at de l'incident",
+    "src_first_ack": "première entrée de journal « acknowledge » {entry}",
+    "src_no_ack": "aucune entrée de journal « acknowledge »",
+    "src_escalate_entries": "{n} entrée(s) de journal « escalate »",
+    "src_notify_entries": "{n} entrée(s) de journal « notify »",
+    "src_status_entries": "{n} entrée(s) de journal « status update »",
+    "src_request_entries": "{n} entrée(s) de journal « responder request »",
+    "src_reopened": "entrées « trigger » postérieures à une résolution",
+    "src_no_query": "aucune requête de type « {kind} »",
+    "src_query": "{name} `{query}` ({start} → {end})",
+    "src_outage": "{seen} : au pire {worst} séries sur {series} en panne (< {threshold}) ;"
+    " premier échantillon avec une série en panne {down}, premier avec toutes revenues {up}",
+    "src_outage_open": "{seen} : au pire {worst} séries sur {series} en panne (< {threshold}) ;"
+    " premier échantillon avec une série en panne {down}, jamais toutes revenues",
+    "src_pagerduty_span": "PagerDuty, de {start} à {end}",
+    "src_last_before": "{seen} : dernier échantillon avant le début, {at}",
+    "src_setting": "{name}",
+    "src_revenue": "business.revenue_per_minute ({rate} {unit}/min) × {minutes} min d'impact"
+    " ({window})",
+    "src_slo": "targets.slo_percent et targets.slo_period",
+    "src_budget_used": "indisponibilité / budget d'erreur ({basis})",
+    "src_budget_left": "budget d'erreur − indisponibilité ({basis})",
+    "src_integrated": "{seen}, intégrée de {start} à {end} (méthode des trapèzes)",
+    "src_baseline": "{seen}, intégrée de {start} à {end} : {expected} sur la même fenêtre {days}"
+    " jours plus tôt − {actual} cette fois",
+    "src_connections": "{seen} : {before} à {before_at} (dernier échantillon avant le début) −"
+    " {low} à {low_at} (minimum de {start} à {end})",
+    "src_backup": "{seen} : valeur à {at} (début de l'impact {start})",
+    "src_engaged_hours": "{people} personnes mobilisées × {hours} h, du déclenchement PagerDuty"
+    " à la résolution",
+    "src_people_engaged": "entrées de journal PagerDuty faites par une personne : {who}",
+    "src_people_notified": "{entries} : {who}",
+    "src_working_hours": "PagerDuty, de {start} à {end}, comparé à business.working_hours {hours}"
+    " les business.working_days ({weekdays}), {zone}",
+    "src_none_crossed": "aucun seuil de requête mémoire ou swap franchi avant l'appel",
+    "src_crossed": "{query} {series} a franchi {threshold} à {at} ; appel PagerDuty à {page}",
+    "src_rule": "règle d'alerte {alertname} ({rule}) : condition vraie dès {held} ({how}) ;"
+    " appel PagerDuty à {page}",
+    "src_rule_query": "`{query}` pendant {held_for}",
+    "src_rule_unread": "règle non lue",
+    "src_rule_expression": "son expression évaluée sur la période",
+    "src_rule_alerts": "ALERTS {state}",
+    "weekday_names": "lun., mar., mer., jeu., ven., sam., dim.",
+    "nobody": "personne",
+}

@@ -17,6 +17,7 @@ LABELS: dict[str, dict[str, str]] = {
         **lang_fr.NOTES,
         **lang_fr.CHARTS,
         **lang_fr.GAPS,
+        **lang_fr.SOURCES,
     },
     "en": {
         **lang_en.WORDS,
@@ -25,6 +26,7 @@ LABELS: dict[str, dict[str, str]] = {
         **lang_en.NOTES,
         **lang_en.CHARTS,
         **lang_en.GAPS,
+        **lang_en.SOURCES,
     },
 }
 
