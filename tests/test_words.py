@@ -88,3 +88,18 @@ def test_numbers_and_moments() -> None:
     assert formats.clock(moment, moment, "Europe/Paris") == "14:32 UTC (16:32 CEST)"
     assert formats.clock(moment, moment + timedelta(days=1)) == "2025-10-25 14:32 UTC"
     assert formats.utc(moment) == "2025-10-25 14:32 UTC" and formats.date(moment) == "2025-10-25"
+
+
+def test_every_catalogue_has_every_key_of_every_table() -> None:
+    # A language is one file under report/words/catalogues/; each must say everything.
+    from report.words.labels import CATALOGUE, LANGUAGES
+
+    assert set(LANGUAGES) >= {"fr", "en"}
+    reference = CATALOGUE["en"]
+    for language, tables in CATALOGUE.items():
+        assert tables.keys() == reference.keys(), language
+        for name, table in tables.items():
+            missing = reference[name].keys() - table.keys()
+            extra = table.keys() - reference[name].keys()
+            assert not missing and not extra, (language, name, missing, extra)
+            assert all(isinstance(text, str) for text in table.values()), (language, name)

@@ -49,8 +49,7 @@ class Words:
 
     def short(self, value: float) -> str:
         """A value as briefly as it was written: '0.5', '90', '1e+06' ('0,5' in French)."""
-        text = f"{value:g}"
-        return text.replace(".", ",") if self.language == "fr" else text
+        return formats.exact(value, self.language)
 
     def signed(self, value: float) -> str:
         """A rate with its sign and one decimal: '+20.0' ('+20,0' in French)."""

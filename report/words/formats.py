@@ -100,14 +100,17 @@ def number(value: float | None, digits: int | None = None, language: str = "en")
         return NOTHING
     if digits is None:
         digits = 0 if float(value).is_integer() else 1
-    text = f"{value:,.{digits}f}"
-    if language == "fr":
-        # A plain space: Markdown escaping folds every other kind of space into one.
-        text = text.replace(",", " ").replace(".", ",")
-    return text
+    return _marks(f"{value:,.{digits}f}", language)
 
 
 def exact(value: float, language: str) -> str:
     """A number as computed, up to six significant digits, no grouping: '0.633333' ('0,633333')."""
-    text = f"{value:g}"
-    return text.replace(".", ",") if language == "fr" else text
+    return _marks(f"{value:g}", language)
+
+
+def _marks(text: str, language: str) -> str:
+    # The catalogue's decimal and grouping marks (French: "," and a plain space, which
+    # Markdown escaping keeps, unlike the other spaces it folds into one).
+    words = LABELS[language]
+    marks = {".": words["decimal_mark"], ",": words["group_mark"]}
+    return "".join(marks.get(char, char) for char in text)

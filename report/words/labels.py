@@ -1,34 +1,38 @@
-"""Report wording per language: one catalogue module per language (report/lang_xx.py).
+"""The catalogues: every word the reports, charts and hand-offs show, one file per language.
 
-French reproduces the team template's headings. Adding a language is adding one catalogue
-module with the same keys and one line in each table below.
+`catalogues/<language>.toml` holds the words of one language in tables (words, sentences,
+hints, notes, charts, gaps, sources, handoff, fleet); French reproduces the team template's
+headings. Adding a language is adding one catalogue with the same keys (tests check that
+every catalogue has them all).
 """
 
 from __future__ import annotations
 
-from report.words import en as lang_en
-from report.words import fr as lang_fr
+from pathlib import Path
+
+import tomllib
+
+CATALOGUES = Path(__file__).parent / "catalogues"
+# The tables an incident report reads, merged into one mapping in this order.
+REPORT_TABLES = ("words", "sentences", "hints", "notes", "charts", "gaps", "sources")
+
+
+def read_catalogues(folder: Path = CATALOGUES) -> dict[str, dict[str, dict[str, str]]]:
+    """Each language's catalogue by its code (the file's name), table by table."""
+    catalogues = {}
+    for path in sorted(folder.glob("*.toml")):
+        with path.open("rb") as handle:
+            catalogues[path.stem] = tomllib.load(handle)
+    return catalogues
+
+
+CATALOGUE = read_catalogues()
+LANGUAGES = tuple(CATALOGUE)
 
 LABELS: dict[str, dict[str, str]] = {
-    "fr": {
-        **lang_fr.WORDS,
-        **lang_fr.SENTENCES,
-        **lang_fr.HINTS,
-        **lang_fr.NOTES,
-        **lang_fr.CHARTS,
-        **lang_fr.GAPS,
-        **lang_fr.SOURCES,
-    },
-    "en": {
-        **lang_en.WORDS,
-        **lang_en.SENTENCES,
-        **lang_en.HINTS,
-        **lang_en.NOTES,
-        **lang_en.CHARTS,
-        **lang_en.GAPS,
-        **lang_en.SOURCES,
-    },
+    language: {key: text for table in REPORT_TABLES for key, text in tables[table].items()}
+    for language, tables in CATALOGUE.items()
 }
 
 # Hand-off messages: the chat notice and the PagerDuty note about a new draft.
-HANDOFF: dict[str, dict[str, str]] = {"fr": lang_fr.HANDOFF, "en": lang_en.HANDOFF}
+HANDOFF: dict[str, dict[str, str]] = {lang: tables["handoff"] for lang, tables in CATALOGUE.items()}
