@@ -19,6 +19,7 @@ import pytest
 from conftest import FIXTURES, TOKEN
 from pd_simulator import PagerDutySimulator
 
+from collector.analysis.facts import source
 from collector.analysis.figures import compute_incident_figures
 from collector.analysis.timeline import build_timeline
 from collector.config import PagerDutySettings
@@ -27,6 +28,7 @@ from collector.snapshot.pagerduty import read_incident, read_log_entries
 from collector.sources.pagerduty import PagerDutyError, make_client
 from collector.sources.pagerduty_incident import fetch_incident_data
 from collector.sources.pagerduty_lists import list_resolved_incidents
+from report.words import Words
 from report.words.formats import local as format_local
 
 Json = dict[str, Any]
@@ -135,7 +137,8 @@ def test_demo_incident_figures(fetched: dict[str, Json]) -> None:
     assert fig.stakeholders_informed == 3
     assert fig.reopened == 0
     assert (fig.priority, fig.severity) == ("P1", "P1 (critical: service down)")
-    assert fig.sources["people_notified"] == "3 notify log entries"
+    assert fig.sources["people_notified"] == source("notify_entries", n=3)
+    assert Words("en").source(fig.sources["people_notified"]) == "3 notify log entries"
 
 
 # Pinned from PBIGLOG.json (make_big_incident.py), so that a change of phase or count shows.
