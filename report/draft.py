@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from collector.analysis.incident import Analysis, analyse_snapshot
+from collector.analysis.incident import Analysis, analyse_incident
 from collector.analysis.memory import MemoryTrend
 from collector.analysis.metrics import QuerySummary, count_series_up
 from collector.config import Config
 from collector.parallel import run_jobs
 from collector.paths import path_under, slug
 from collector.records import Event
+from collector.snapshot.incident import read_incident_data
 from collector.snapshot.prometheus import QueryResult
 from collector.snapshot.store import Snapshot
 from collector.timeutil import iso_utc
@@ -50,9 +51,11 @@ class Draft:
 def build_draft(
     snapshot: Snapshot, config: Config, folder: Path, now: datetime | None = None
 ) -> Draft:
-    """Analyse the snapshot, draw the charts, build the report model and write its files."""
+    """Read the snapshot, analyse it, draw the charts, build the report model, write the files."""
     now = now or datetime.now(timezone.utc)
-    analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
+    pack = config.prometheus.queries
+    data = read_incident_data(snapshot.pagerduty, snapshot.prometheus, pack)
+    analysis = analyse_incident(data, config, now)
     chart_list, written = _draw_all_charts(analysis, snapshot, config, folder)
     model = build_report_model(
         analysis,

@@ -67,8 +67,8 @@ def test_the_condition_of_the_rule_that_fired_first_held_at_its_pending_start() 
 def test_without_alerts_the_rule_expression_evaluated_over_the_window_tells(
     demo_snapshot: dict[str, Any],
 ) -> None:
-    from collector.analysis.incident import rule_held_times
     from collector.analysis.rules import RuleBasis
+    from collector.snapshot.rules import rule_held_times
 
     raw = demo_snapshot["prometheus"]["alerting_rules"]
     # Collected for the rule the incident was paged with (PostgresDown: `pg_up == 0`, for 15 s).

@@ -1,9 +1,9 @@
-"""Run every analysis over a snapshot once; the charts and the report only read the result."""
+"""Run every analysis over an incident's records once; the charts and the report read the result."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -35,13 +35,11 @@ from collector.analysis.rules import (
     RuleBasis,
     RuleCondition,
     find_rule_condition,
-    read_alerting_rules,
 )
 from collector.analysis.timeline import build_timeline
 from collector.config import Config
 from collector.records import Alert, AlertInterval, Event, Incident, LogEntry
-from collector.snapshot import pagerduty as pd_reader
-from collector.snapshot import prometheus as prom_reader
+from collector.snapshot.incident import IncidentData, read_incident_data
 from collector.snapshot.prometheus import QueryResult
 
 
@@ -79,15 +77,16 @@ class Analysis:
 def analyse_snapshot(
     pagerduty: dict[str, Any], prometheus: dict[str, Any], config: Config, now: datetime
 ) -> Analysis:
-    """Read the snapshot's raw data into records and compute every figure from them."""
-    incident = pd_reader.read_incident(pagerduty["incident"])
-    entries = pd_reader.read_log_entries(pagerduty.get("log_entries", []))
-    results = _with_user_facing(prometheus.get("results", []), config)
-    alerts = prom_reader.read_alert_intervals(results)
+    """Read the snapshot's raw data into records (once), then compute every figure from them."""
+    data = read_incident_data(pagerduty, prometheus, config.prometheus.queries)
+    return analyse_incident(data, config, now)
+
+
+def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analysis:
+    """Compute every figure of one incident from its records and frames."""
+    incident, entries, results = data.incident, data.entries, data.results
+    alerts, frame, baseline, queries = data.alerts, data.frame, data.baseline, data.queries
     figures = compute_incident_figures(incident, entries, config.report.severity_by_priority)
-    frame = prom_reader.read_series(results)
-    baseline = prom_reader.read_series(results, baseline=True)
-    queries = prom_reader.read_query_results(results, frame)
     page = figures.started_at
     trends = analyse_memory_trends(frame, results, page, config.trends.memory_growth_warning)
     delay = compute_detection_delay(trends, page)
@@ -108,9 +107,8 @@ def analyse_snapshot(
             horizon_end=figures.resolved_at,
         )
     ]
-    raw_rules = prometheus.get("alerting_rules") or {}
-    rules = read_alerting_rules(raw_rules)
-    condition = find_rule_condition(alerts, rules, page, *rule_held_times(raw_rules))
+    rules = data.rules
+    condition = find_rule_condition(alerts, rules, page, *data.rule_held)
     from_rule = delay.crossing is None and condition is not None
     impact = compute_impact(
         frame,
@@ -124,14 +122,11 @@ def analyse_snapshot(
         _rule_delay_source(condition) if from_rule and condition else _delay_source(delay),
     )
     end = figures.resolved_at or now
-    padding = (
-        timedelta(seconds=float(prometheus.get("padding_before_s", 1800))),
-        timedelta(seconds=float(prometheus.get("padding_after_s", 1800))),
-    )
+    padding = data.padding
     return Analysis(
         incident=incident,
         entries=entries,
-        pd_alerts=pd_reader.read_alerts(pagerduty.get("alerts", [])),
+        pd_alerts=data.pd_alerts,
         alerts=alerts,
         events=build_timeline(entries, alerts),
         figures=figures,
@@ -161,15 +156,6 @@ def analyse_snapshot(
     )
 
 
-def _with_user_facing(results: list[dict[str, Any]], config: Config) -> list[dict[str, Any]]:
-    """Snapshots from before `user_facing` existed take the flag from the config's query."""
-    flags = {q.name: q.user_facing for q in config.prometheus.queries}
-    return [
-        r if "user_facing" in r else {**r, "user_facing": flags.get(str(r.get("name")), False)}
-        for r in results
-    ]
-
-
 def select_trends(trends: list[MemoryTrend], limit: int) -> tuple[list[MemoryTrend], list[str]]:
     """The trends of the `limit` instances with the highest peak, and the instances left out."""
     peaks: dict[str, float] = {}
@@ -193,18 +179,6 @@ def _delay_source(delay: DetectionDelay) -> Note:
         at=c.time,
         page=delay.page_time,
     )
-
-
-def rule_held_times(raw: dict[str, Any]) -> tuple[dict[str, list[datetime]], timedelta]:
-    """When each evaluated rule expression returned samples, and the evaluation step."""
-    evaluations = [r for r in raw.get("evaluations") or () if not r.get("error")]
-    frame = prom_reader.read_series(evaluations)
-    held = {
-        str(name): [t.to_pydatetime() for t in group["time"]]
-        for name, group in frame.groupby("query")
-    }
-    steps = [float(r.get("step") or 60) for r in evaluations]
-    return held, timedelta(seconds=max(steps, default=60.0))
 
 
 def _rule_delay_source(condition: RuleCondition) -> Note:

@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
 
 from collector.records import AlertInterval
 from collector.series import find_breaks, split_runs
+from collector.snapshot.rules import AlertRule as AlertRule
+from collector.snapshot.rules import read_alerting_rules as read_alerting_rules
 
 # Alertmanager groups and waits before it notifies: a page up to this long after the alert
 # fired still belongs to it.
@@ -30,17 +31,6 @@ class RuleBasis(Enum):
 
     ALERTS = "alerts"  # Prometheus's own ALERTS series (pending, then firing)
     EXPRESSION = "expression"  # the rule's expression evaluated over the window
-
-
-@dataclass(frozen=True)
-class AlertRule:
-    """An alerting rule as Prometheus evaluates it."""
-
-    name: str
-    query: str
-    for_duration: timedelta
-    labels: tuple[tuple[str, str], ...]
-    group: str
 
 
 @dataclass(frozen=True)
@@ -64,22 +54,6 @@ class RuleCondition:
     def fire_lead(self) -> timedelta:
         """From the rule firing to the page."""
         return self.page_time - self.fired_at
-
-
-def read_alerting_rules(raw: Mapping[str, Any] | None) -> list[AlertRule]:
-    """The rules kept in the snapshot; nothing when the snapshot has none."""
-    rules = (raw or {}).get("rules") or []
-    return [
-        AlertRule(
-            name=str(r.get("name", "")),
-            query=str(r.get("query", "")),
-            for_duration=timedelta(seconds=float(r.get("duration_s") or 0)),
-            labels=tuple(sorted((str(k), str(v)) for k, v in (r.get("labels") or {}).items())),
-            group=str(r.get("group", "")),
-        )
-        for r in rules
-        if isinstance(r, Mapping)
-    ]
 
 
 def find_rule_condition(
