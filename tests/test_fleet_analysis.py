@@ -561,3 +561,17 @@ def test_late_growth_in_noisy_hourly_points_is_found() -> None:
     assert result.change_point is not None
     assert abs(result.change_point - at(-8)) < timedelta(days=1.5)
     assert_rate(result, 1.5, 0.4)
+
+
+def test_the_change_point_fits_take_every_short_series_without_failing() -> None:
+    # A host with exactly twice the minimum of points (a short history beside the incident)
+    # left no kink to try: argmin of nothing failed the whole draft in a batch.
+    from collector.analysis.robust_fit import fit_hinge, fit_two_segments
+
+    for min_points in (1, 3, 6):
+        for n in range(3 * min_points + 2):
+            x = np.arange(n, dtype=np.float64)
+            y = np.where(x < n / 2, 1.0, 1.0 + (x - n / 2))
+            for fit in (fit_hinge, fit_two_segments):
+                found = fit(x, y, min_points)
+                assert found is None or min_points <= found.split <= n - min_points, (n, fit)

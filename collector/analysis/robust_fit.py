@@ -82,7 +82,8 @@ def fit_hinge(x: FloatArray, y: FloatArray, min_points: int) -> TwoSegments | No
     is located far more precisely than by two free lines, which may jump at the split.
     """
     n = len(x)
-    if n < 2 * min_points or n < 6:
+    # A kink needs `min_points` on each side of it and a point of its own.
+    if n <= 2 * min_points or n < 6:
         return None
     x0 = x - x.mean()
     sums = _cumulative_moments(x0, y)
