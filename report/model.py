@@ -7,7 +7,7 @@ is the templates' and `report.words`' job; computing them was the analysis's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -120,7 +120,6 @@ class ReportModel:
     meta: Meta
     growth_floor: float = MIN_GROWTH_PER_HOUR
     exhaustion_days: int = EXHAUSTION_HORIZON.days
-    events_all: list[Event] = field(default_factory=list)
 
     def template_context(self) -> dict[str, Any]:
         """The model's fields by name, as the templates read them."""
@@ -168,7 +167,6 @@ def build_report_model(
         business=config.business,
         targets=config.targets,
         meta=build_meta(snapshot, config, now),
-        events_all=analysis.events,
     )
 
 
