@@ -17,6 +17,7 @@ import yaml
 from conftest import DEMO_CONFIG, DEMO_SNAPSHOT
 from language_check import CHART_TELLTALES, foreign_sentences, strings_in
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from test_memory_context import context_record
 
 from collector import parallel
 from collector.analysis.fleet import review_host
@@ -90,23 +91,9 @@ def test_the_incident_charts_speak_the_report_language(
     assert words.say("chart_no_data") in drawn["no_data.png"]
 
 
-def context_record(values: np.ndarray) -> dict[str, object]:
+def hourly_context(values: np.ndarray) -> dict[str, object]:
     start = datetime(2025, 9, 27, 16, tzinfo=timezone.utc).timestamp()
-    return {
-        "name": "memory_used",
-        "kind": "memory",
-        "query": "q",
-        "start": "2025-09-27T16:00:00Z",
-        "end": "2025-10-25T16:00:00Z",
-        "step": 3600,
-        "result": [
-            {
-                "metric": {"instance": "db-01:9100"},
-                "values": [[start + 3600 * i, str(v)] for i, v in enumerate(values)],
-            }
-        ],
-        "error": None,
-    }
+    return context_record([[start + 3600 * i, str(v)] for i, v in enumerate(values)])
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -114,7 +101,7 @@ def test_the_context_chart_speaks_the_report_language(
     drawn: Drawn, tmp_path: Path, language: str
 ) -> None:
     hours = np.arange(28 * 24)
-    contexts = review_context([context_record(30 + 1.5 * hours / 24)])  # 1.5 %/day
+    contexts = review_context([hourly_context(30 + 1.5 * hours / 24)])  # 1.5 %/day
     words = LABELS[language]
     incident = datetime(2025, 10, 25, 14, tzinfo=timezone.utc)
     title = words["context_title"].format(instance="db-01:9100")

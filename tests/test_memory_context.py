@@ -124,7 +124,8 @@ def test_a_snapshot_without_context_still_renders_and_says_so(
     assert not list((tmp_path / "charts").glob("memory_context_*"))
 
 
-def _record(values: list[list[float | str]], error: str | None = None) -> dict[str, object]:
+def context_record(values: list[list[float | str]], error: str | None = None) -> dict[str, object]:
+    """A 28-day memory context record of db-01 with these [time, value] samples."""
     return {
         "name": "memory_used",
         "kind": "memory",
@@ -144,7 +145,7 @@ def test_steady_then_spike_reads_as_a_sudden_spike_in_both_languages() -> None:
         [start + 3600 * h, str(50.0 + (0.5 if h % 2 else -0.5))] for h in range(hours - 2)
     ]
     values += [[start + 3600 * (hours - 2), "97"], [start + 3600 * (hours - 1), "99"]]
-    (context,) = review_context([_record(values)])
+    (context,) = review_context([context_record(values)])
     assert context.review.verdict is Verdict.STEADY
     assert context_sentence(context.review, LABELS["en"]).startswith(
         "Memory over 28 days: steady before the incident, a sudden spike"
@@ -155,9 +156,9 @@ def test_steady_then_spike_reads_as_a_sudden_spike_in_both_languages() -> None:
 
 
 def test_a_failed_context_query_is_left_out_and_a_bad_record_is_refused() -> None:
-    assert review_context([_record([], error="Prometheus timed out")]) == []
+    assert review_context([context_record([], error="Prometheus timed out")]) == []
     data = json.loads(DEMO_SNAPSHOT.read_text(encoding="utf-8"))
-    data["prometheus"]["memory_context"] = [_record([[1.0, "NaN"], ["x", "1"]])]
+    data["prometheus"]["memory_context"] = [context_record([[1.0, "NaN"], ["x", "1"]])]
     assert check_snapshot(data) is not None
-    data["prometheus"]["memory_context"] = [_record([[1_759_000_000.0, "50"]])]
+    data["prometheus"]["memory_context"] = [context_record([[1_759_000_000.0, "50"]])]
     assert check_snapshot(data) is None
