@@ -51,8 +51,11 @@ FETCH_STAGES = (
     (prom_source, "fetch_query_results", "fetch_prometheus"),
 )
 DRAFT_STAGES = (
-    (draft, "analyse_snapshot", "analysis"),
+    # Reading the snapshot into records and frames counts as analysis.
+    (draft, "read_incident_data", "analysis"),
+    (draft, "analyse_incident", "analysis"),
     (draft, "draw_charts", "charts"),
+    (draft, "context_charts", "charts"),
     (draft, "render_markdown", "rendering"),
     (draft, "render_html", "rendering"),
     (draft, "render_pdf", "pdf"),
