@@ -6,8 +6,9 @@ gets no chart (the report says so).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,29 +26,28 @@ def has_context(prometheus: Mapping[str, Any]) -> bool:
     return CONTEXT_KEY in prometheus
 
 
-def context_charts(
+def plan_context_charts(
     prometheus: Mapping[str, Any],
     incident: tuple[datetime, datetime],
     folder: Path,
     words: Mapping[str, str],
     instances: Collection[str],
-) -> tuple[dict[str, ChartRef], list[Path]]:
+) -> dict[str, tuple[ChartRef, Callable[[], Path]]]:
     """Per instance with a memory trend chart, the report's chart entry (section "memory",
-    with sentences) and its file."""
+    with sentences) and the job that draws its file."""
     by_instance: dict[str, list[HostContext]] = {}
-    for context in review_context(prometheus.get(CONTEXT_KEY) or []):
-        if context.review.instance in instances:
-            by_instance.setdefault(context.review.instance, []).append(context)
-    shown: dict[str, ChartRef] = {}
-    written: list[Path] = []
+    for context in review_context(prometheus.get(CONTEXT_KEY) or [], instances):
+        by_instance.setdefault(context.review.instance, []).append(context)
+    planned: dict[str, tuple[ChartRef, Callable[[], Path]]] = {}
     for instance, contexts in by_instance.items():
         relative = f"charts/memory_context_{slug(instance)}.png"
         title = words["context_title"].format(instance=instance)
         path = path_under(folder, relative)
-        written.append(draw_context_chart(contexts, incident, title, words, path))
+        draw = partial(draw_context_chart, contexts, incident, title, words, path)
         sentences = [context_sentence(c.review, words) for c in contexts]
-        shown[instance] = ChartRef(title, relative, "memory", sentences=tuple(sentences))
-    return shown, written
+        shown = ChartRef(title, relative, "memory", sentences=tuple(sentences))
+        planned[instance] = (shown, draw)
+    return planned
 
 
 def place_context(charts: list[ChartRef], contexts: Mapping[str, ChartRef]) -> list[ChartRef]:

@@ -27,7 +27,7 @@ from collector.timeutil import iso_utc
 from report.charts.memory import draw_memory_trend_chart
 from report.charts.metric import draw_metric_chart
 from report.charts.timeline import draw_timeline_chart
-from report.context_draft import context_charts, has_context, place_context
+from report.context_draft import has_context, place_context, plan_context_charts
 from report.figures_json import build_figures_json
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.model import TIMELINE_CHART, ChartRef, ReportModel, build_report_model
@@ -75,6 +75,14 @@ def _draw_all_charts(
 ) -> tuple[list[ChartRef], list[Path]]:
     """The incident's charts, each host's 28-day context chart right after its trend chart."""
     words = Words(config.report.language, config.business.currency)
+    incident = analysis.incident
+    contexts = plan_context_charts(
+        snapshot.prometheus,
+        (incident.created_at, incident.resolved_at or analysis.window[1]),
+        folder,
+        LABELS[config.report.language],
+        {t.instance for t in analysis.trends},
+    )
     chart_list, written = draw_charts(
         analysis,
         folder,
@@ -82,16 +90,10 @@ def _draw_all_charts(
         link_targets(snapshot, config),
         words,
         meanwhile=pdf_unavailable if config.report.pdf else None,
+        extra=list(contexts.values()),
     )
-    incident = analysis.incident
-    contexts, context_files = context_charts(
-        snapshot.prometheus,
-        (incident.created_at, incident.resolved_at or analysis.window[1]),
-        folder,
-        LABELS[config.report.language],
-        {t.instance for t in analysis.trends},
-    )
-    return place_context(chart_list, contexts), written + context_files
+    shown = {instance: entry for instance, (entry, _) in contexts.items()}
+    return place_context(chart_list, shown), written
 
 
 def undrawn_queries(analysis: Analysis) -> list[QuerySummary]:
@@ -142,11 +144,13 @@ def draw_charts(
     targets: LinkTargets | None = None,
     words: Words | None = None,
     meanwhile: Callable[[], object] | None = None,
+    extra: Sequence[PlannedChart] = (),
 ) -> tuple[list[ChartRef], list[Path]]:
     """Draw every chart; return what the report shows (with live links) and the files.
 
     The charts are independent: they are drawn in parallel (`collector.parallel`), while this
-    process runs `meanwhile` (loading WeasyPrint for report.pdf).
+    process runs `meanwhile` (loading WeasyPrint for report.pdf). `extra` charts (the 28-day
+    context) are drawn with them; placing them in the report is the caller's.
     """
     a = analysis
     words = words or Words("en")
@@ -165,7 +169,7 @@ def draw_charts(
         *_trend_charts(a, folder, zone, targets, words),
         *_metric_charts(a, folder, zone, targets, words),
     ]
-    jobs: list[Callable[[], Path]] = [timeline, *(draw for _, draw in planned)]
+    jobs: list[Callable[[], Path]] = [timeline, *(draw for _, draw in (*planned, *extra))]
     return [shown for shown, _ in planned], run_jobs(jobs, meanwhile)
 
 
