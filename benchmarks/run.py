@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import gen_data
+import yaml
 from measure import Case, medians, run_cli, run_floor, run_worker
 from plot_scaling import plot_scaling
 from report_tables import print_report
@@ -231,8 +233,9 @@ def measure_case(
         with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
             if case.incident:
                 run_worker(case, delay, plan.rate_limit, url, workdir, stats)
-            else:
-                run_cli(case, delay, plan.rate_limit, url, workdir, stats)
+            else:  # drafted in this process, so that the profile sees the drafting
+                inline = dataclasses.replace(case, config=one_worker_config(case.config))
+                run_cli(inline, delay, plan.rate_limit, url, workdir, stats)
     return {
         "case": case.key,
         "title": case.title,
@@ -245,6 +248,15 @@ def measure_case(
         "errors": errors,
         "code": sorted(versions),
     }
+
+
+def one_worker_config(config: Path) -> Path:
+    """A copy of a batch config that drafts in the CLI's own process (`batch.workers: 1`)."""
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data.setdefault("batch", {})["workers"] = 1
+    copy = config.with_name(f"{config.stem}-one-worker.yaml")
+    copy.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return copy
 
 
 def code_version() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from typing import Any
 
@@ -28,6 +29,9 @@ def run() -> None:
         except click.ClickException as exc:
             exc.show()
             sys.exit(exc.exit_code)
+        # Done and said: a Ctrl-C now would only land in the interpreter's shutdown, and end
+        # the process by the signal, without a word, after the result was printed.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         sys.exit(code if isinstance(code, int) else 0)
     except KeyboardInterrupt:
         # Before `main` catches it (start-up) or after: the same one line as in `main`.

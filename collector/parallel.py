@@ -1,4 +1,5 @@
-"""Run a draft's independent drawing jobs in forked worker processes, started once per draft.
+"""Run a draft's independent jobs in forked worker processes, started once per draft: the
+charts in a pool (`run_jobs`), report.pdf in a process of its own (`start_background`).
 
 The jobs are closures over data already in memory (the analysed frame can be large). Forking
 after they exist lets each worker read them as they are, copy-on-write: nothing is pickled but
@@ -21,7 +22,8 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar, cast
+from multiprocessing.connection import Connection
+from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
 MAX_WORKERS = 4
@@ -77,6 +79,69 @@ def run_jobs(
         # On Ctrl-C or a failed job: drop what has not started; a started chart ends in < 1 s.
         pool.shutdown(wait=True, cancel_futures=True)
         _JOBS.clear()
+
+
+class Background(Generic[T]):
+    """A job running in a forked process of its own; `result` waits for what it returned."""
+
+    def __init__(self, process: multiprocessing.process.BaseProcess, answer: Connection) -> None:
+        self._process = process
+        self._answer = answer
+
+    def result(self) -> T:
+        """The job's return value; its exception is raised here."""
+        try:
+            kind, value = self._answer.recv()
+        except EOFError:
+            raise RuntimeError(f"a background job ended with code {self._end()}") from None
+        self._end()
+        if kind == "error":
+            raise cast(BaseException, value)
+        return cast(T, value)
+
+    def cancel(self) -> None:
+        """Stop the job if it still runs (the draft failed or was interrupted)."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._end()
+
+    def _end(self) -> int | None:
+        self._process.join()
+        self._answer.close()
+        return self._process.exitcode
+
+
+def start_background(job: Callable[[], T]) -> Background[T] | None:
+    """Start `job` in a forked process; None where forking is unsafe or pointless (the same
+    rules as `run_jobs`): the caller then runs it itself."""
+    if fork_workers(2) == 0:
+        return None
+    context = multiprocessing.get_context("fork")
+    answer, send = context.Pipe(duplex=False)
+    process = context.Process(target=_background, args=(job, send, os.getpid()), daemon=True)
+    # Ctrl-C is the parent's alone: the child is born with it held, and ignores it before
+    # letting it through (else an early one would print the child's traceback).
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        process.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        send.close()
+    return Background(process, answer)
+
+
+def _background(job: Callable[[], object], send: Connection, parent: int) -> None:
+    _start_worker(parent)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    try:
+        send.send(("done", job()))
+    except Exception as exc:  # the parent raises it, as if the job had run there
+        try:
+            send.send(("error", exc))
+        except Exception:  # an exception that cannot be pickled: its text then
+            send.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    finally:
+        send.close()
 
 
 def _run_job(number: int) -> object:

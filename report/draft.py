@@ -17,7 +17,7 @@ from collector.analysis.incident import Analysis, analyse_incident
 from collector.analysis.memory import MemoryTrend
 from collector.analysis.metrics import QuerySummary, count_series_up
 from collector.config import Config
-from collector.parallel import run_jobs
+from collector.parallel import run_jobs, start_background
 from collector.paths import path_under, slug
 from collector.records import Event
 from collector.snapshot.incident import read_incident_data
@@ -31,7 +31,7 @@ from report.context_draft import has_context, place_context, plan_context_charts
 from report.figures_json import build_figures_json
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.model import TIMELINE_CHART, ChartRef, ReportModel, build_report_model
-from report.pdf import pdf_unavailable, render_pdf
+from report.pdf import learn_pdf_unavailable, pdf_unavailable, render_pdf
 from report.render import inline_images, render_html, render_markdown
 from report.words import Words
 from report.words.labels import LABELS
@@ -51,28 +51,51 @@ class Draft:
 def build_draft(
     snapshot: Snapshot, config: Config, folder: Path, now: datetime | None = None
 ) -> Draft:
-    """Read the snapshot, analyse it, draw the charts, build the report model, write the files."""
+    """Read the snapshot, analyse it, plan the charts, build the report model, then draw the
+    charts while report.pdf is laid out beside them, and write the files."""
     now = now or datetime.now(timezone.utc)
     pack = config.prometheus.queries
     data = read_incident_data(snapshot.pagerduty, snapshot.prometheus, pack)
     analysis = analyse_incident(data, config, now)
-    chart_list, written = _draw_all_charts(analysis, snapshot, config, folder)
+    charts = _plan_all_charts(analysis, snapshot, config, folder)
     model = build_report_model(
         analysis,
         snapshot,
         config,
-        chart_list,
+        charts.shown,
         undrawn=undrawn_queries(analysis),
         no_memory_context=bool(analysis.trends) and not has_context(snapshot.prometheus),
         now=now,
     )
-    written += write_report_files(model, analysis, config, folder, written)
+    texts = render_texts(model, config)
+    # report.pdf needs only the page and the chart files: it is laid out in a process of its
+    # own, which waits for each chart as it reaches it (None: here, after the charts).
+    pdf = None
+    if config.report.pdf:
+        pdf = start_background(partial(_pdf, texts.linked, folder, charts.files))
+    try:
+        images = run_jobs(charts.jobs)
+        written = images + write_report_files(texts, model, analysis, folder, images)
+        if config.report.pdf:
+            written += _write_pdf(pdf.result() if pdf else _pdf(texts.linked, folder), folder)
+    finally:
+        if pdf is not None:
+            pdf.cancel()
     return Draft([p.relative_to(folder) for p in written], analysis, model)
 
 
-def _draw_all_charts(
+@dataclass(frozen=True)
+class ChartPlan:
+    """The charts the report shows, in its order, the jobs that draw them and their files."""
+
+    shown: list[ChartRef]
+    jobs: list[Callable[[], Path]]
+    files: list[Path]
+
+
+def _plan_all_charts(
     analysis: Analysis, snapshot: Snapshot, config: Config, folder: Path
-) -> tuple[list[ChartRef], list[Path]]:
+) -> ChartPlan:
     """The incident's charts, each host's 28-day context chart right after its trend chart."""
     words = Words(config.report.language, config.business.currency)
     incident = analysis.incident
@@ -83,17 +106,15 @@ def _draw_all_charts(
         LABELS[config.report.language],
         {t.instance for t in analysis.trends},
     )
-    chart_list, written = draw_charts(
-        analysis,
-        folder,
-        config.report.timezone,
-        link_targets(snapshot, config),
-        words,
-        meanwhile=pdf_unavailable if config.report.pdf else None,
-        extra=list(contexts.values()),
+    targets = link_targets(snapshot, config)
+    timeline, planned = plan_charts(analysis, folder, config.report.timezone, targets, words)
+    placed = place_context(
+        [shown for shown, _ in planned],
+        {instance: entry for instance, (entry, _) in contexts.items()},
     )
-    shown = {instance: entry for instance, (entry, _) in contexts.items()}
-    return place_context(chart_list, shown), written
+    jobs = [timeline, *(draw for _, draw in (*planned, *contexts.values()))]
+    files = [path_under(folder, TIMELINE_CHART), *(path_under(folder, c.path) for c in placed)]
+    return ChartPlan(placed, jobs, files)
 
 
 def undrawn_queries(analysis: Analysis) -> list[QuerySummary]:
@@ -107,51 +128,70 @@ def undrawn_queries(analysis: Analysis) -> list[QuerySummary]:
     ]
 
 
-def write_report_files(
-    model: ReportModel, analysis: Analysis, config: Config, folder: Path, images: list[Path]
-) -> list[Path]:
-    """report.md, report.html (charts inlined), timeline.csv, figures.json and report.pdf."""
+@dataclass(frozen=True)
+class ReportTexts:
+    """report.md, and the HTML page with its charts as links (report.pdf reads the files)."""
+
+    markdown: str
+    linked: str
+
+
+def render_texts(model: ReportModel, config: Config) -> ReportTexts:
+    """The report's Markdown and its HTML page, from the model (no chart file needed)."""
     words = Words(config.report.language, config.business.currency)
     language = config.report.language
     context = model.template_context() | {"W": words}
     markdown = render_markdown(context, language, config.report.template_dir)
-    inlined = {p.relative_to(folder).as_posix(): p.read_bytes() for p in images}
     title = model.incident.title
-    # Charts stay links in `linked` (report.pdf reads them from the folder); report.html
-    # carries them inside, so that the one file can be mailed.
     linked = render_html(markdown, title, {}, language, config.report.template_dir)
-    html = inline_images(linked, inlined)
+    return ReportTexts(markdown, linked)
+
+
+def write_report_files(
+    texts: ReportTexts, model: ReportModel, analysis: Analysis, folder: Path, images: list[Path]
+) -> list[Path]:
+    """report.md, report.html (charts inlined: the one file can be mailed), timeline.csv and
+    figures.json."""
+    inlined = {p.relative_to(folder).as_posix(): p.read_bytes() for p in images}
     written: list[Path] = []
     for name, text in (
-        ("report.md", markdown),
-        ("report.html", html),
+        ("report.md", texts.markdown),
+        ("report.html", inline_images(texts.linked, inlined)),
         ("timeline.csv", timeline_csv(analysis.events)),
         ("figures.json", build_figures_json(model)),
     ):
         path_under(folder, name).write_text(text, encoding="utf-8")
         written.append(folder / name)
-    pdf = render_pdf(linked, folder) if config.report.pdf else None
-    if pdf is not None:  # None: WeasyPrint is missing here, and the CLI says so once
-        (folder / "report.pdf").write_bytes(pdf)
-        written.append(folder / "report.pdf")
     return written
 
 
-def draw_charts(
+PdfOutcome = tuple[str | None, bytes | None]
+
+
+def _pdf(html: str, folder: Path, pending: Sequence[Path] = ()) -> PdfOutcome:
+    """Why no PDF can be written here (None: it can), and the PDF."""
+    reason = pdf_unavailable()
+    return reason, None if reason else render_pdf(html, folder, pending)
+
+
+def _write_pdf(outcome: PdfOutcome, folder: Path) -> list[Path]:
+    reason, pdf = outcome
+    learn_pdf_unavailable(reason)  # the CLI says it once, without importing WeasyPrint here
+    if pdf is None:
+        return []
+    path_under(folder, "report.pdf").write_bytes(pdf)
+    return [folder / "report.pdf"]
+
+
+def plan_charts(
     analysis: Analysis,
     folder: Path,
     zone: str | None,
     targets: LinkTargets | None = None,
     words: Words | None = None,
-    meanwhile: Callable[[], object] | None = None,
-    extra: Sequence[PlannedChart] = (),
-) -> tuple[list[ChartRef], list[Path]]:
-    """Draw every chart; return what the report shows (with live links) and the files.
-
-    The charts are independent: they are drawn in parallel (`collector.parallel`), while this
-    process runs `meanwhile` (loading WeasyPrint for report.pdf). `extra` charts (the 28-day
-    context) are drawn with them; placing them in the report is the caller's.
-    """
+) -> tuple[Callable[[], Path], list[PlannedChart]]:
+    """The timeline chart's job (the report shows it apart), and each trend and metric chart:
+    what the report shows (with live links) and the job that draws it."""
     a = analysis
     words = words or Words("en")
     timeline = partial(
@@ -169,8 +209,20 @@ def draw_charts(
         *_trend_charts(a, folder, zone, targets, words),
         *_metric_charts(a, folder, zone, targets, words),
     ]
-    jobs: list[Callable[[], Path]] = [timeline, *(draw for _, draw in (*planned, *extra))]
-    return [shown for shown, _ in planned], run_jobs(jobs, meanwhile)
+    return timeline, planned
+
+
+def draw_charts(
+    analysis: Analysis,
+    folder: Path,
+    zone: str | None,
+    targets: LinkTargets | None = None,
+    words: Words | None = None,
+) -> tuple[list[ChartRef], list[Path]]:
+    """Draw every chart (in parallel, `collector.parallel`); return what the report shows
+    (the timeline apart) and the files."""
+    timeline, planned = plan_charts(analysis, folder, zone, targets, words)
+    return [shown for shown, _ in planned], run_jobs([timeline, *(draw for _, draw in planned)])
 
 
 # What the report shows of a chart, and the job that draws it.

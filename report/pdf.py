@@ -8,21 +8,42 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import struct
+import time
 import warnings
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+WAIT_SECONDS = 300  # a chart drawn by another process; a chart takes well under a second
 INSTALL_HINT = (
     "install the pdf extra (pip install 'incident-timeline-collector[pdf]') and Pango"
     " (Debian: libpango-1.0-0 libpangoft2-1.0-0), or set report.pdf: false"
 )
 
 
-@functools.cache
+# What `pdf_unavailable` found, once per process (or what a forked PDF writer found).
+_FOUND: list[str | None] = []
+
+
 def pdf_unavailable() -> str | None:
     """Why no PDF can be written on this machine, in one line; None when WeasyPrint works."""
+    if not _FOUND:
+        _FOUND.append(_why_unavailable())
+    return _FOUND[0]
+
+
+def learn_pdf_unavailable(reason: str | None) -> None:
+    """Take what a forked PDF writer found, so that this process need not import WeasyPrint."""
+    if not _FOUND:
+        _FOUND.append(reason)
+
+
+def _why_unavailable() -> str | None:
     try:
         with warnings.catch_warnings():
             # Its import warns about optional libraries (HarfBuzz subsetting); the PDF is fine.
@@ -40,11 +61,14 @@ def pdf_unavailable() -> str | None:
     return None
 
 
-def render_pdf(html: str, folder: Path | None = None) -> bytes | None:
+def render_pdf(
+    html: str, folder: Path | None = None, pending: Collection[Path] = ()
+) -> bytes | None:
     """The PDF of an HTML page, or None where WeasyPrint is unavailable.
 
     Relative links (the charts) are read from `folder`: files, rather than data URIs that
-    WeasyPrint would first have to parse out of the page and decode.
+    WeasyPrint would first have to parse out of the page and decode. Files in `pending` are
+    still being drawn by other processes: the layout waits for each when it reaches it.
     """
     if pdf_unavailable() is not None:
         return None
@@ -52,8 +76,45 @@ def render_pdf(html: str, folder: Path | None = None) -> bytes | None:
 
     _pass_png_through()
     base = str(folder) if folder is not None else None
-    pdf: bytes = weasyprint.HTML(string=html, base_url=base).write_pdf()
+    fetch = _waiting_fetcher(pending) if pending else None
+    pdf: bytes = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetch).write_pdf()
     return pdf
+
+
+def _waiting_fetcher(pending: Collection[Path]) -> Any:
+    """WeasyPrint's own fetcher, which first waits (up to `WAIT_SECONDS`) for a pending file.
+
+    The charts are written whole (renamed into place), so a file that exists is complete.
+    WeasyPrint 70 takes a `URLFetcher` object; earlier versions a function.
+    """
+    import weasyprint
+
+    waiting = {str(path.resolve()) for path in pending}
+
+    def wait(url: str) -> None:
+        parts = urlsplit(url)
+        path = url2pathname(parts.path) if parts.scheme == "file" else ""
+        if path in waiting:
+            deadline = time.monotonic() + WAIT_SECONDS
+            while not os.path.exists(path) and time.monotonic() < deadline:
+                time.sleep(0.005)
+
+    fetcher_class = getattr(weasyprint, "URLFetcher", None)
+    if fetcher_class is not None:
+
+        class WaitingFetcher(fetcher_class):  # type: ignore[misc, valid-type]
+            def fetch(self, url: str, headers: Any = None) -> Any:
+                wait(url)
+                return super().fetch(url, headers)
+
+        return WaitingFetcher()
+    default: Callable[..., Any] = weasyprint.default_url_fetcher
+
+    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+        wait(url)
+        return default(url, *args, **kwargs)
+
+    return fetch
 
 
 @functools.cache

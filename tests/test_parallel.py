@@ -131,3 +131,46 @@ def _alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+# start_background in a fresh, single-threaded interpreter: a result, an exception, a cancel.
+BACKGROUND = """
+import os, time
+from collector import parallel
+
+assert parallel.fork_workers(2) == 2, "this test needs 2 cores and Linux"
+job = parallel.start_background(lambda: ("answer", os.getpid()))
+answer, pid = job.result()
+assert answer == "answer" and pid != os.getpid()
+
+def broken():
+    raise ValueError("bad chart")
+
+try:
+    parallel.start_background(broken).result()
+except ValueError as exc:
+    assert str(exc) == "bad chart"
+else:
+    raise AssertionError("the job's exception was not raised")
+
+started = time.monotonic()
+hanging = parallel.start_background(lambda: time.sleep(60))
+hanging.cancel()
+assert time.monotonic() - started < 10
+print("ok")
+"""
+
+
+def test_a_background_job_answers_raises_and_can_be_cancelled() -> None:
+    if parallel.usable_cores() < 2 or not sys.platform.startswith("linux"):
+        pytest.skip("one core or not Linux: report.pdf is written after the charts, here")
+    done = subprocess.run(
+        [sys.executable, "-c", BACKGROUND], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok" and done.stderr == ""
+
+
+def test_no_background_process_where_forking_is_unsafe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "fork_workers", lambda jobs: 0)
+    assert parallel.start_background(lambda: 1) is None

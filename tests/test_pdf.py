@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -166,3 +167,31 @@ def test_only_plain_rgb_png_data_is_passed_through(
     assert (data is not None) == passed
     if data is not None:  # each row: one filter byte, then 3 bytes a pixel
         assert len(zlib.decompress(data)) == 5 * (1 + 7 * 3)
+
+
+def test_the_layout_waits_for_a_chart_still_being_drawn(tmp_path: Path) -> None:
+    """report.pdf is laid out while the charts are drawn: a pending chart is waited for."""
+    import threading
+
+    from PIL import Image
+
+    from report.pdf import render_pdf
+
+    chart = tmp_path / "charts" / "late.png"
+    chart.parent.mkdir()
+
+    def draw_late() -> None:
+        time.sleep(0.5)
+        partial = chart.with_name(".late.png.partial")
+        Image.new("RGB", (300, 200), (200, 30, 30)).save(partial, format="png")
+        partial.replace(chart)
+
+    drawer = threading.Thread(target=draw_late)
+    drawer.start()
+    html = '<html><body><p>before</p><img src="charts/late.png"><p>after</p></body></html>'
+    pdf = render_pdf(html, tmp_path, pending=[chart])
+    drawer.join()
+    assert pdf is not None
+    (tmp_path / "report.pdf").write_bytes(pdf)
+    listing = poppler("pdfimages", "-list", str(tmp_path / "report.pdf")).splitlines()[2:]
+    assert [line.split()[3:5] for line in listing] == [["300", "200"]]

@@ -5,6 +5,7 @@ Matplotlib's Agg backend and object-oriented API only; words come from the calle
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -156,11 +157,17 @@ def save(fig: Figure, path: Path) -> Path:
 
 
 def write_png(canvas: FigureCanvasAgg, path: Path) -> None:
-    """The drawn canvas as an RGB PNG (tests replace it to read what was drawn)."""
+    """The drawn canvas as an RGB PNG (tests replace it to read what was drawn).
+
+    Written whole or not at all (renamed into place): report.pdf, laid out by another process
+    while the charts are drawn, reads each file as soon as it exists.
+    """
     rgba = Image.frombuffer(
         "RGBA",
         canvas.get_width_height(),
         canvas.buffer_rgba(),  # type: ignore[no-untyped-call]
     )
     dpi = canvas.figure.dpi
-    rgba.convert("RGB").save(path, format="png", dpi=(dpi, dpi))
+    partial = path.with_name(f".{path.name}.partial")
+    rgba.convert("RGB").save(partial, format="png", dpi=(dpi, dpi))
+    os.replace(partial, path)
