@@ -54,11 +54,11 @@ DRAFT_STAGES = (
     # Reading the snapshot into records and frames counts as analysis.
     (draft, "read_incident_data", "analysis"),
     (draft, "analyse_incident", "analysis"),
-    (draft, "draw_charts", "charts"),
-    (draft, "context_charts", "charts"),
-    (draft, "render_markdown", "rendering"),
-    (draft, "render_html", "rendering"),
-    (draft, "render_pdf", "pdf"),
+    (draft, "run_jobs", "charts"),
+    (draft, "render_texts", "rendering"),
+    # The PDF is laid out in a forked process while the charts are drawn: what is timed here
+    # is what is left of it once they are (all of it where nothing is forked).
+    (draft, "finish_pdf", "pdf"),
     (output, "save_snapshot", "write_snapshot"),
 )
 

@@ -17,7 +17,7 @@ from collector.analysis.incident import Analysis, analyse_incident
 from collector.analysis.memory import MemoryTrend
 from collector.analysis.metrics import QuerySummary, count_series_up
 from collector.config import Config
-from collector.parallel import run_jobs, start_background
+from collector.parallel import Background, run_jobs, start_background
 from collector.paths import path_under, slug
 from collector.records import Event
 from collector.snapshot.incident import read_incident_data
@@ -77,7 +77,7 @@ def build_draft(
         images = run_jobs(charts.jobs)
         written = images + write_report_files(texts, model, analysis, folder, images)
         if config.report.pdf:
-            written += _write_pdf(pdf.result() if pdf else _pdf(texts.linked, folder), folder)
+            written += finish_pdf(pdf, texts.linked, folder)
     finally:
         if pdf is not None:
             pdf.cancel()
@@ -174,8 +174,9 @@ def _pdf(html: str, folder: Path, pending: Sequence[Path] = ()) -> PdfOutcome:
     return reason, None if reason else render_pdf(html, folder, pending)
 
 
-def _write_pdf(outcome: PdfOutcome, folder: Path) -> list[Path]:
-    reason, pdf = outcome
+def finish_pdf(started: Background[PdfOutcome] | None, html: str, folder: Path) -> list[Path]:
+    """Write report.pdf: what the forked process laid out, or (none started) lay it out here."""
+    reason, pdf = started.result() if started is not None else _pdf(html, folder)
     learn_pdf_unavailable(reason)  # the CLI says it once, without importing WeasyPrint here
     if pdf is None:
         return []
