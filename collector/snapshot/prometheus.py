@@ -98,14 +98,18 @@ def _query_result(record: RawResult, samples: pd.DataFrame) -> QueryResult:
         error=str(record["error"]) if record.get("error") else None,
         warnings=tuple(str(w) for w in record.get("warnings") or ()),
         dropped=int(record.get("dropped") or 0),
-        has_baseline=bool(record.get("baseline_result")),
-        baseline_offset_s=_seconds(record.get("baseline_offset_s")),
+        # A baseline is only one with its offset recorded: without it, nothing could line it
+        # up with the incident or say how much earlier it was (`read_series` skips it too).
+        has_baseline=bool(record.get("baseline_result")) and _baseline_offset(record) is not None,
+        baseline_offset_s=_baseline_offset(record),
         samples=samples,
     )
 
 
-def _seconds(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and value else None
+def _baseline_offset(record: RawResult) -> float | None:
+    """How much earlier the record's baseline was fetched, in seconds; None: not recorded."""
+    value = record.get("baseline_offset_s")
+    return float(value) if isinstance(value, int | float) and value > 0 else None
 
 
 def label_text(metric: Mapping[str, str]) -> str:
@@ -125,7 +129,9 @@ def read_series(results: Sequence[RawResult], baseline: bool = False) -> pd.Data
     for record in results:
         if record.get("kind") == "alerts":
             continue
-        shift = float(record.get("baseline_offset_s", 0.0)) if baseline else 0.0
+        shift = _baseline_offset(record) if baseline else 0.0
+        if shift is None:  # a baseline without its offset cannot be lined up: none
+            continue
         for series in record.get(key) or ():
             label = label_text(series.get("metric", {}))
             finite = [

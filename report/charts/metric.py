@@ -27,7 +27,6 @@ from report.charts.base import (
 from report.words import Words
 
 MAX_LEGEND_SERIES = 6
-BASELINE_OFFSET_S = 7 * 86400  # prometheus.baseline_offset's default, for older snapshots
 
 
 def short_series_labels(series: Sequence[str], everything: str) -> dict[str, str]:
@@ -74,8 +73,8 @@ def draw_metric_chart(
     # A counted availability (`count_series_up`) is one line: how many of all series were up.
     label = words.say("chart_up_of", total=summary.series_count) if counted else None
     _draw_series(ax, data, words, summary.shown or MAX_LEGEND_SERIES, label)
-    if baseline is not None:
-        offset = timedelta(seconds=baseline_offset_s or BASELINE_OFFSET_S)
+    if baseline is not None and baseline_offset_s:  # the reader gives both or neither
+        offset = timedelta(seconds=baseline_offset_s)
         label = words.say("chart_baseline", offset=words.duration(offset))
         _draw_baseline(ax, _in_window(baseline, summary.name, window), label)
     draw_thresholds(ax, thresholds, summary.unit, words)
