@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import datetime
 
+import pandas as pd
+
 from collector.demo import demo_dir
-from collector.snapshot.prometheus import QueryResult, read_query_results, read_series
+from collector.snapshot.prometheus import (
+    QueryResult,
+    label_text,
+    read_query_results,
+    read_series,
+)
 from collector.snapshot.store import load_snapshot
+from collector.timeutil import parse_time
 
 
 def test_each_query_result_holds_its_own_samples() -> None:
@@ -50,3 +60,49 @@ def test_a_baseline_is_read_only_with_its_offset() -> None:
         assert not result.has_baseline and result.baseline_offset_s is None
     for result in read_query_results(with_baseline):
         assert result.has_baseline and result.baseline_offset_s == offsets[result.name]
+
+
+def _reference_series(results: list[dict[str, object]]) -> pd.DataFrame:
+    """The series frame by its definition, one sample at a time (slow; the reader's spec)."""
+    rows = []
+    for record in results:
+        for series in record["result"]:  # type: ignore[attr-defined]
+            label = label_text(series["metric"])
+            kept = [(float(t), float(v)) for t, v in series["values"] if math.isfinite(float(v))]
+            kept = kept or [(parse_time(str(record["start"])).timestamp(), math.nan)]
+            rows += [(record["name"], label, t, v) for t, v in kept]
+    frame = pd.DataFrame(rows, columns=["query", "series", "t", "value"])
+    frame = frame.drop_duplicates(subset=["query", "series", "t"])  # the first read wins
+    frame["time"] = pd.to_datetime(frame["t"], unit="s", utc=True)
+    ordered = frame.sort_values(["query", "series", "time"], ignore_index=True)
+    return ordered[["query", "series", "time", "value"]]
+
+
+def test_the_series_frame_matches_its_definition_on_random_answers() -> None:
+    """Unsorted and repeated times, NaN and ±Inf, empty series, label sets that coincide once
+    `__name__` is left out, several queries: the vectorised reader gives the reference frame."""
+    rng = random.Random(16)
+    for _ in range(60):
+        results = []
+        for q in range(rng.randint(1, 3)):
+            series = []
+            for _ in range(rng.randint(0, 5)):
+                metric = {"__name__": rng.choice("ab"), "instance": f"h{rng.randint(0, 2)}"}
+                times = [1_700_000_000 + 60 * rng.randint(0, 30) for _ in range(rng.randint(0, 9))]
+                values = [
+                    rng.choice(["1.5", "NaN", "+Inf", "-Inf", "0", str(rng.random())])
+                    for _ in times
+                ]
+                series.append(
+                    {"metric": metric, "values": [list(p) for p in zip(times, values, strict=True)]}
+                )
+            results.append(
+                {
+                    "name": f"q{q}",
+                    "kind": "custom",
+                    "start": "2023-11-14T22:00:00Z",
+                    "result": series,
+                }
+            )
+        expected = _reference_series(results)
+        pd.testing.assert_frame_equal(read_series(results), expected)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from collector.records import AlertInterval
@@ -27,6 +29,7 @@ RawResult: TypeAlias = Mapping[str, Any]
 """One query's record as the snapshot keeps it (see the module docstring)."""
 
 SERIES_COLUMNS = ["query", "series", "time", "value"]
+FloatArray: TypeAlias = npt.NDArray[np.float64]
 # Rule evaluations are assumed at least this far apart when telling a lost one from an
 # ended alert: below it, pauses up to 30 s (2.5 × 12 s) still continue the alert.
 MIN_EVALUATION_STEP = 12.0
@@ -119,12 +122,15 @@ def label_text(metric: Mapping[str, str]) -> str:
 
 
 def read_series(results: Sequence[RawResult], baseline: bool = False) -> pd.DataFrame:
-    """Flatten raw query results into the tidy series frame (see module docstring).
+    """Flatten raw query results into the tidy series frame (see module docstring): sorted by
+    query, series and time, one row per (query, series, time), the first one read.
 
     With baseline=True, the baseline results (the same query one offset earlier) are read
     instead, their times moved forward by the offset so they line up with the incident.
+    Each series is read as numpy columns at once and sorted on its own: a big incident has
+    millions of samples, and a few thousand series.
     """
-    rows: list[tuple[str, str, float, float]] = []
+    chunks: dict[tuple[str, str], list[tuple[FloatArray, FloatArray]]] = {}
     key = "baseline_result" if baseline else "result"
     for record in results:
         if record.get("kind") == "alerts":
@@ -133,19 +139,46 @@ def read_series(results: Sequence[RawResult], baseline: bool = False) -> pd.Data
         if shift is None:  # a baseline without its offset cannot be lined up: none
             continue
         for series in record.get(key) or ():
+            t, v = _finite_samples(series.get("values") or ())
+            if not len(t):
+                # A series with no usable sample (swap on a host without swap: 0/0) is still a
+                # series: one NaN row keeps it known, so it reads as absent, never as missing.
+                t, v = np.array([_start(record)]), np.array([math.nan])
             label = label_text(series.get("metric", {}))
-            finite = [
-                (record["name"], label, float(t) + shift, float(v))
-                for t, v in series.get("values", ())
-                if math.isfinite(float(v))  # NaN, ±Inf: no point to draw or compute with
-            ]
-            # A series with no usable sample (swap on a host without swap: 0/0) is still a
-            # series: one NaN row keeps it known, so it reads as absent, never as missing.
-            rows.extend(finite or [(record["name"], label, _start(record) + shift, math.nan)])
-    frame = pd.DataFrame(rows, columns=["query", "series", "t", "value"])
-    frame["time"] = pd.to_datetime(frame["t"], unit="s", utc=True)
-    frame = frame.drop_duplicates(subset=["query", "series", "t"])
-    return frame[SERIES_COLUMNS].sort_values(["query", "series", "time"], ignore_index=True)
+            chunks.setdefault((str(record["name"]), label), []).append((t + shift, v))
+    if not chunks:
+        return pd.DataFrame([], columns=["query", "series", "time", "value"]).assign(
+            time=lambda f: pd.to_datetime(f["time"], unit="s", utc=True)
+        )
+    keys = sorted(chunks)
+    columns = [_one_series(chunks[k]) for k in keys]
+    counts = [len(t) for t, _ in columns]
+    frame = pd.DataFrame(
+        {
+            "query": np.repeat(np.array([k[0] for k in keys], dtype=object), counts),
+            "series": np.repeat(np.array([k[1] for k in keys], dtype=object), counts),
+            "time": pd.to_datetime(np.concatenate([t for t, _ in columns]), unit="s", utc=True),
+            "value": np.concatenate([v for _, v in columns]),
+        }
+    )
+    return frame[SERIES_COLUMNS]
+
+
+def _one_series(parts: list[tuple[FloatArray, FloatArray]]) -> tuple[FloatArray, FloatArray]:
+    """One series' samples by time, the first read of each time kept (two series can share a
+    label set once `__name__` is left out)."""
+    times = np.concatenate([t for t, _ in parts])
+    values = np.concatenate([v for _, v in parts])
+    unique, first = np.unique(times, return_index=True)
+    return unique, values[first]
+
+
+def _finite_samples(samples: Sequence[Sequence[Any]]) -> tuple[FloatArray, FloatArray]:
+    """A series' times and values, without the non-finite ones (NaN, ±Inf: no point to draw
+    or compute with). The snapshot's schema has checked that each sample is [time, number]."""
+    pairs = np.array(samples, dtype=np.float64).reshape(-1, 2)
+    finite = np.isfinite(pairs[:, 1])
+    return pairs[finite, 0], pairs[finite, 1]
 
 
 def _start(record: RawResult) -> float:
