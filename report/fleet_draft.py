@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from collector.analysis.fleet_series import (
     review_grid,
 )
 from collector.config import Config, FleetSettings
+from collector.parallel import run_jobs
 from collector.records import Gap, GapKind
 from collector.snapshot.fleet import FleetSnapshot
 from collector.snapshot.prometheus import label_text
@@ -143,21 +145,25 @@ def build_fleet_draft(
     analysis = analyse_fleet(snapshot, config.fleet)
     (folder / "charts").mkdir(exist_ok=True)
     top = analysis.series[: config.fleet.top_n]
-    top_chart = fleet_charts.draw_small_multiples(
-        top,
-        analysis.incidents_of,
-        analysis.start,
-        analysis.until,
-        config.fleet,
-        words,
-        folder / "charts" / "top_hosts.png",
-    )
-    written = [top_chart] if top_chart else []
+    jobs: list[Callable[[], Path | None]] = [
+        partial(
+            fleet_charts.draw_small_multiples,
+            top,
+            analysis.incidents_of,
+            analysis.start,
+            analysis.until,
+            config.fleet,
+            words,
+            folder / "charts" / "top_hosts.png",
+        )
+    ]
     for query in snapshot.prometheus["queries"]:
         frame = analysis.heatmaps[query["name"]]
         if not frame.empty:
             path = folder / "charts" / f"heatmap_{query['name']}.png"
-            written.append(fleet_charts.draw_heatmap(frame, query["title"], words, path))
+            jobs.append(partial(fleet_charts.draw_heatmap, frame, query["title"], words, path))
+    # The charts are independent: drawn in forked workers (`collector.parallel`).
+    written = [path for path in run_jobs(jobs) if path is not None]
     context = _context(analysis, snapshot, config, now, written, folder)
     markdown = render_markdown(context, language, config.report.template_dir, template=TEMPLATE)
     images = {p.relative_to(folder).as_posix(): p.read_bytes() for p in written}
