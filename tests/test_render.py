@@ -71,3 +71,37 @@ def test_no_template_line_of_logic_is_longer_than_a_screen_line() -> None:
         if "{%" in line and len(line) > 120
     ]
     assert long_lines == []
+
+
+def test_an_edited_template_is_compiled_again_not_taken_from_the_cache(tmp_path: Path) -> None:
+    """Jinja2's bytecode cache (kept between runs) is keyed by the template's source."""
+    template = tmp_path / "report.md.j2"
+    template.write_text("first {{ L.general }}\n", encoding="utf-8")
+    assert render_markdown({}, "en", tmp_path) == "first General Information\n"
+    template.write_text("second {{ L.general }}\n", encoding="utf-8")
+    assert render_markdown({}, "en", tmp_path) == "second General Information\n"
+
+
+def test_a_cache_that_fails_is_no_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import jinja2
+
+    from report import render
+
+    def refuse(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(jinja2.FileSystemBytecodeCache, "dump_bytecode", refuse)
+    monkeypatch.setattr(jinja2.FileSystemBytecodeCache, "load_bytecode", refuse)
+    (tmp_path / "report.md.j2").write_text("ok {{ L.general }}\n", encoding="utf-8")
+    assert render_markdown({}, "en", tmp_path) == "ok General Information\n"
+
+    def no_folder(self: object) -> str:
+        raise RuntimeError("Cannot determine safe temp directory.")
+
+    render._bytecode_cache.cache_clear()
+    monkeypatch.setattr(jinja2.FileSystemBytecodeCache, "_get_default_cache_dir", no_folder)
+    try:
+        assert render._bytecode_cache() is None
+        assert render_markdown({}, "en", tmp_path) == "ok General Information\n"
+    finally:
+        render._bytecode_cache.cache_clear()
