@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
-from typing import Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 T = TypeVar("T")
 MAX_WORKERS = 4
@@ -82,11 +82,19 @@ def run_jobs(
 
 
 class Background(Generic[T]):
-    """A job running in a forked process of its own; `result` waits for what it returned."""
+    """A job running in a forked process of its own: `send` gives it what it waits for (its
+    `receive`), `result` waits for what it returned."""
 
-    def __init__(self, process: multiprocessing.process.BaseProcess, answer: Connection) -> None:
+    def __init__(
+        self, process: multiprocessing.process.BaseProcess, inbox: Connection, answer: Connection
+    ) -> None:
         self._process = process
+        self._inbox = inbox
         self._answer = answer
+
+    def send(self, value: object) -> None:
+        """Hand the job what its `receive()` returns (once)."""
+        self._inbox.send(value)
 
     def result(self) -> T:
         """The job's return value; its exception is raised here."""
@@ -107,18 +115,24 @@ class Background(Generic[T]):
 
     def _end(self) -> int | None:
         self._process.join()
+        self._inbox.close()
         self._answer.close()
         return self._process.exitcode
 
 
-def start_background(job: Callable[[], T]) -> Background[T] | None:
-    """Start `job` in a forked process; None where forking is unsafe or pointless (the same
-    rules as `run_jobs`): the caller then runs it itself."""
+def start_background(job: Callable[[Callable[[], Any]], T]) -> Background[T] | None:
+    """Start `job(receive)` in a forked process now: it can load what it needs while this
+    process prepares its input, then `receive()` what `Background.send` gives it. None where
+    forking is unsafe or pointless (the same rules as `run_jobs`): the caller then runs it
+    itself."""
     if fork_workers(2) == 0:
         return None
     context = multiprocessing.get_context("fork")
-    answer, send = context.Pipe(duplex=False)
-    process = context.Process(target=_background, args=(job, send, os.getpid()), daemon=True)
+    inbox, outbox = context.Pipe(duplex=False)
+    answer, reply = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_background, args=(job, inbox, outbox, reply, os.getpid()), daemon=True
+    )
     # Ctrl-C is the parent's alone: the child is born with it held, and ignores it before
     # letting it through (else an early one would print the child's traceback).
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -126,22 +140,30 @@ def start_background(job: Callable[[], T]) -> Background[T] | None:
         process.start()
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        send.close()
-    return Background(process, answer)
+        inbox.close()
+        reply.close()
+    return Background(process, outbox, answer)
 
 
-def _background(job: Callable[[], object], send: Connection, parent: int) -> None:
+def _background(
+    job: Callable[[Callable[[], Any]], object],
+    inbox: Connection,
+    outbox: Connection,
+    reply: Connection,
+    parent: int,
+) -> None:
     _start_worker(parent)
+    outbox.close()  # the parent's end: a parent that ends then ends `receive()` too
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
-        send.send(("done", job()))
+        reply.send(("done", job(inbox.recv)))
     except Exception as exc:  # the parent raises it, as if the job had run there
         try:
-            send.send(("error", exc))
+            reply.send(("error", exc))
         except Exception:  # an exception that cannot be pickled: its text then
-            send.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+            reply.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
     finally:
-        send.close()
+        reply.close()
 
 
 def _run_job(number: int) -> object:

@@ -54,26 +54,26 @@ def build_draft(
     """Read the snapshot, analyse it, plan the charts, build the report model, then draw the
     charts while report.pdf is laid out beside them, and write the files."""
     now = now or datetime.now(timezone.utc)
-    pack = config.prometheus.queries
-    data = read_incident_data(snapshot.pagerduty, snapshot.prometheus, pack)
-    analysis = analyse_incident(data, config, now)
-    charts = _plan_all_charts(analysis, snapshot, config, folder)
-    model = build_report_model(
-        analysis,
-        snapshot,
-        config,
-        charts.shown,
-        undrawn=undrawn_queries(analysis),
-        no_memory_context=bool(analysis.trends) and not has_context(snapshot.prometheus),
-        now=now,
-    )
-    texts = render_texts(model, config)
-    # report.pdf needs only the page and the chart files: it is laid out in a process of its
-    # own, which waits for each chart as it reaches it (None: here, after the charts).
-    pdf = None
-    if config.report.pdf:
-        pdf = start_background(partial(_pdf, texts.linked, folder, charts.files))
+    # report.pdf is laid out in a process of its own: it loads WeasyPrint while this one
+    # analyses, then waits for each chart file as it reaches it (None: here, at the end).
+    pdf = start_background(_pdf_when_given) if config.report.pdf else None
     try:
+        pack = config.prometheus.queries
+        data = read_incident_data(snapshot.pagerduty, snapshot.prometheus, pack)
+        analysis = analyse_incident(data, config, now)
+        charts = _plan_all_charts(analysis, snapshot, config, folder)
+        model = build_report_model(
+            analysis,
+            snapshot,
+            config,
+            charts.shown,
+            undrawn=undrawn_queries(analysis),
+            no_memory_context=bool(analysis.trends) and not has_context(snapshot.prometheus),
+            now=now,
+        )
+        texts = render_texts(model, config)
+        if pdf is not None:
+            pdf.send((texts.linked, folder, charts.files))
         images = run_jobs(charts.jobs)
         written = images + write_report_files(texts, model, analysis, folder, images)
         if config.report.pdf:
@@ -172,6 +172,12 @@ def _pdf(html: str, folder: Path, pending: Sequence[Path] = ()) -> PdfOutcome:
     """Why no PDF can be written here (None: it can), and the PDF."""
     reason = pdf_unavailable()
     return reason, None if reason else render_pdf(html, folder, pending)
+
+
+def _pdf_when_given(receive: Callable[[], tuple[str, Path, Sequence[Path]]]) -> PdfOutcome:
+    """The forked PDF process: load WeasyPrint first, then lay out the page it is given."""
+    pdf_unavailable()  # while the parent analyses and renders the page
+    return _pdf(*receive())
 
 
 def finish_pdf(started: Background[PdfOutcome] | None, html: str, folder: Path) -> list[Path]:

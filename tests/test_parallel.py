@@ -139,11 +139,12 @@ import os, time
 from collector import parallel
 
 assert parallel.fork_workers(2) == 2, "this test needs 2 cores and Linux"
-job = parallel.start_background(lambda: ("answer", os.getpid()))
+job = parallel.start_background(lambda receive: (receive(), os.getpid()))
+job.send("question")
 answer, pid = job.result()
-assert answer == "answer" and pid != os.getpid()
+assert answer == "question" and pid != os.getpid()
 
-def broken():
+def broken(receive):
     raise ValueError("bad chart")
 
 try:
@@ -154,14 +155,14 @@ else:
     raise AssertionError("the job's exception was not raised")
 
 started = time.monotonic()
-hanging = parallel.start_background(lambda: time.sleep(60))
+hanging = parallel.start_background(lambda receive: receive())  # never given anything
 hanging.cancel()
 assert time.monotonic() - started < 10
 print("ok")
 """
 
 
-def test_a_background_job_answers_raises_and_can_be_cancelled() -> None:
+def test_a_background_job_receives_answers_raises_and_can_be_cancelled() -> None:
     if parallel.usable_cores() < 2 or not sys.platform.startswith("linux"):
         pytest.skip("one core or not Linux: report.pdf is written after the charts, here")
     done = subprocess.run(
@@ -173,4 +174,4 @@ def test_a_background_job_answers_raises_and_can_be_cancelled() -> None:
 
 def test_no_background_process_where_forking_is_unsafe(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "fork_workers", lambda jobs: 0)
-    assert parallel.start_background(lambda: 1) is None
+    assert parallel.start_background(lambda receive: 1) is None
