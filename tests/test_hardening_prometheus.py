@@ -169,3 +169,49 @@ def test_a_run_against_a_broken_prometheus_still_drafts(
     assert "from 1% (14:00 UTC" in huge and "to 2% (14:03 UTC" in huge
     assert not re.search(r"nan|inf", huge.lower())
     assert (out / "P7DBOOM" / "charts" / "good.png").exists()
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        [None, "1"],
+        [1_700_000_000, None],
+        [True, "1"],
+        [1_700_000_000, False],
+        [1_700_000_000],
+        [1_700_000_000, "1", "2"],
+        "12",
+        [1_700_000_000, "abc"],
+        [-1, "1"],
+        [float("nan"), "1"],
+    ],
+)
+def test_a_sample_that_is_not_a_time_and_a_number_makes_the_answer_malformed(
+    sample: object,
+) -> None:
+    """The samples are read by numpy at once: what numpy would quietly accept (None as NaN,
+    a boolean as 1, "12" as a pair of characters) is still refused, as it was one by one."""
+    from collector.sources.prometheus import _checked_series
+
+    good = [1_700_000_000, "1.5"]
+    with pytest.raises((ValueError, TypeError)):
+        _checked_series([{"metric": {}, "values": [good, sample, good]}], {})
+
+
+def test_finite_samples_are_kept_as_they_came_and_the_others_counted() -> None:
+    from collector.sources.prometheus import _checked_series
+
+    values = [
+        [1_700_000_000, "1.5"],
+        [1_700_000_060, "NaN"],
+        [1_700_000_120, "+Inf"],
+        [1_700_000_180, "1e999"],
+        [1_700_000_240, "2"],
+    ]
+    record: dict[str, object] = {}
+    [series] = _checked_series([{"metric": {"a": 1}, "values": values}], record)
+    assert series == {"metric": {"a": "1"}, "values": [values[0], values[4]]}
+    assert record["dropped"] == 3
+    untouched = [[1_700_000_000, "1.5"], [1_700_000_060, "2"]]
+    [series] = _checked_series([{"metric": {}, "values": untouched}], record)
+    assert series["values"] is untouched  # nothing left out: the answer's own list, no copy

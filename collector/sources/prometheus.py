@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import requests
 
 from collector.config import PrometheusSettings, QuerySpec
@@ -193,7 +194,7 @@ def _checked_series(result: Any, record: dict[str, Any]) -> list[dict[str, Any]]
         values = series.get("values", []) if isinstance(series, dict) else None
         if not isinstance(metric, dict) or not isinstance(values, list):
             raise MalformedAnswer("a series without metric labels and values")
-        kept = [[t, v] for t, v in values if _in_range(t) and _finite(v)]
+        kept = _checked_values(values)
         if len(kept) < len(values):
             record["dropped"] = record.get("dropped", 0) + len(values) - len(kept)
         labels = {str(k): str(v) for k, v in metric.items()}
@@ -201,21 +202,28 @@ def _checked_series(result: Any, record: dict[str, Any]) -> list[dict[str, Any]]
     return checked
 
 
-def _in_range(time: Any) -> bool:
-    if not 0 <= _number(time) <= LATEST.timestamp():  # NaN fails too
+def _checked_values(values: list[Any]) -> list[Any]:
+    """A series' [time, value] samples, the non-finite values left out.
+
+    Values arrive as text ("12.5", "NaN", "+Inf"), times as numbers; both are read by numpy at
+    once (a big incident brings millions). Raises `MalformedAnswer` (or numpy's ValueError)
+    for a sample that is not a pair of numbers, or a time outside the years 1970 to 9000.
+    """
+    if not values:
+        return values
+    for time, value in values:  # numpy would read None as NaN and a boolean as 1
+        if time is None or value is None or isinstance(time, bool) or isinstance(value, bool):
+            raise MalformedAnswer("a sample is not a number")
+    pairs = np.array(values, dtype=np.float64)
+    if pairs.shape != (len(values), 2):
+        raise MalformedAnswer("a sample is not a [time, value] pair")
+    times = pairs[:, 0]
+    if not np.all((times >= 0) & (times <= LATEST.timestamp())):  # NaN fails too
         raise MalformedAnswer("a sample time is outside the years 1970 to 9000")
-    return True
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, bool):
-        raise MalformedAnswer("a sample is not a number")
-    return float(value)
-
-
-def _finite(value: Any) -> bool:
-    # Sample values arrive as text ("12.5", "NaN", "+Inf"); times as numbers.
-    return math.isfinite(_number(value))
+    finite = np.isfinite(pairs[:, 1])
+    if finite.all():
+        return values
+    return [sample for sample, keep in zip(values, finite.tolist(), strict=True) if keep]
 
 
 def _fetch_raw_samples(
