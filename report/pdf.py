@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import struct
 import warnings
 from pathlib import Path
 from typing import Any
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PDF_STYLESHEET = Path(__file__).parent / "templates" / "pdf.css"
+# A list's opening or closing tag, or an item's opening tag with the paragraph it may open.
+_LIST_TAG = re.compile(r"<(/?)(ul|ol)\b[^>]*>|<li>(?:\n<p>)?")
+BULLETS = ("\u2022", "\u25e6", "\u25aa")  # disc, circle, square: as lists nest
 INSTALL_HINT = (
     "install the pdf extra (pip install 'incident-timeline-collector[pdf]') and Pango"
     " (Debian: libpango-1.0-0 libpangoft2-1.0-0), or set report.pdf: false"
@@ -52,8 +57,50 @@ def render_pdf(html: str, folder: Path | None = None) -> bytes | None:
 
     _pass_png_through()
     base = str(folder) if folder is not None else None
-    pdf: bytes = weasyprint.HTML(string=html, base_url=base).write_pdf()
+    page = weasyprint.HTML(string=with_text_bullets(html), base_url=base)
+    pdf: bytes = page.write_pdf(stylesheets=[_pdf_stylesheet()], font_config=_font_config())
     return pdf
+
+
+def with_text_bullets(html: str) -> str:
+    """The page with each bulleted item's marker written as text at the start of the item.
+
+    To WeasyPrint the marker of a list item is a box of its own, positioned outside the item
+    and laid out apart; as text it joins the item's first line. Items of a numbered list keep
+    their markers (they are few). pdf.css hangs the text bullet where the marker was.
+    """
+    lists: list[str] = []
+
+    def rewrite(tag: re.Match[str]) -> str:
+        closing, name = tag.groups()
+        if name is None:  # an item, with the paragraph it may open
+            if lists[-1:] != ["ul"]:
+                return tag.group(0)
+            # A no-break space, as in WeasyPrint's own marker: the bullet never ends a line.
+            return tag.group(0) + BULLETS[min(len(lists), len(BULLETS)) - 1] + "\u00a0"
+        if closing:
+            del lists[-1:]
+        else:
+            lists.append(name)
+        return '<ul class="pdf-bullets">' if tag.group(0) == "<ul>" else tag.group(0)
+
+    return _LIST_TAG.sub(rewrite, html)
+
+
+@functools.cache
+def _pdf_stylesheet() -> Any:
+    """pdf.css, parsed once per process."""
+    import weasyprint
+
+    return weasyprint.CSS(string=PDF_STYLESHEET.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _font_config() -> Any:
+    """One font configuration per process: a batch's PDFs share the fonts already looked up."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
 
 
 @functools.cache

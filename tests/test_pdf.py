@@ -166,3 +166,38 @@ def test_only_plain_rgb_png_data_is_passed_through(
     assert (data is not None) == passed
     if data is not None:  # each row: one filter byte, then 3 bytes a pixel
         assert len(zlib.decompress(data)) == 5 * (1 + 7 * 3)
+
+
+def test_bulleted_items_get_their_bullet_as_text() -> None:
+    """report.pdf writes each bullet into its item (a marker box costs WeasyPrint a layout)."""
+    from report.pdf import with_text_bullets
+
+    page = (
+        "<ul>\n<li>a</li>\n<li>\n<p>b</p>\n<ul>\n<li>c</li>\n</ul>\n</li>\n</ul>\n"
+        '<ol start="3">\n<li>x\n<ul>\n<li>y</li>\n</ul>\n</li>\n</ol>\n'
+        "<p><code>&lt;li&gt;</code></p>"
+    )
+    assert with_text_bullets(page) == (
+        '<ul class="pdf-bullets">\n<li>\u2022\u00a0a</li>\n<li>\n<p>\u2022\u00a0b</p>\n'
+        '<ul class="pdf-bullets">\n<li>\u25e6\u00a0c</li>\n</ul>\n</li>\n</ul>\n'
+        '<ol start="3">\n<li>x\n<ul class="pdf-bullets">\n<li>\u25e6\u00a0y</li>\n</ul>\n</li>\n'
+        "</ol>\n<p><code>&lt;li&gt;</code></p>"
+    )
+
+
+def test_each_bulleted_item_shows_one_bullet(demo_pdf: Path) -> None:
+    html = (demo_pdf.parent / "report.html").read_text(encoding="utf-8")
+    items = sum(len(re.findall(r"<li>", part)) for part in _bulleted_lists(html))
+    text = "".join(pages_text(demo_pdf))
+    assert items > 100
+    assert text.count("\u2022") + text.count("\u25e6") == items
+
+
+def _bulleted_lists(html: str) -> list[str]:
+    """The text of each <ul>...</ul> with the lists nested in it taken out."""
+    inner = re.compile(r"<ul>((?:(?!<ul>|</ul>).)*)</ul>", re.S)
+    found: list[str] = []
+    while (match := inner.search(html)) is not None:
+        found.append(re.sub(r"<ol\b.*?</ol>", "", match.group(1), flags=re.S))
+        html = html[: match.start()] + html[match.end() :]
+    return found
