@@ -201,3 +201,18 @@ def _bulleted_lists(html: str) -> list[str]:
         found.append(re.sub(r"<ol\b.*?</ol>", "", match.group(1), flags=re.S))
         html = html[: match.start()] + html[match.end() :]
     return found
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_cycle_collection_is_paused_for_the_layout_only(enabled: bool) -> None:
+    import gc
+
+    from report.pdf import _cycle_collection_paused
+
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with _cycle_collection_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
