@@ -21,6 +21,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PDF_STYLESHEET = Path(__file__).parent / "templates" / "pdf.css"
 # A list's opening or closing tag, or an item's opening tag with the paragraph it may open.
 _LIST_TAG = re.compile(r"<(/?)(ul|ol)\b[^>]*>|<li>(?:\n<p>)?")
+# A C array type of a given length, as WeasyPrint's font subsetting asks cffi for one.
+_SIZED_ARRAY = re.compile(r"(hb_codepoint_t)\[(\d+)\]")
 BULLETS = ("\u2022", "\u25e6", "\u25aa")  # disc, circle, square: as lists nest
 INSTALL_HINT = (
     "install the pdf extra (pip install 'incident-timeline-collector[pdf]') and Pango"
@@ -59,6 +61,7 @@ def render_pdf(html: str, folder: Path | None = None) -> bytes | None:
     import weasyprint
 
     _pass_png_through()
+    _open_arrays_for_subsetting()
     base = str(folder) if folder is not None else None
     with _cycle_collection_paused():
         page = weasyprint.HTML(string=with_text_bullets(html), base_url=base)
@@ -164,3 +167,35 @@ def _plain_rgb_idat(png: bytes) -> bytes | None:
             chunks.append(png[position + 8 : position + 8 + length])
         position += 12 + length
     return b"".join(chunks)
+
+
+@functools.cache
+def _open_arrays_for_subsetting() -> None:
+    """Let WeasyPrint's font subsetting make its arrays of glyph IDs without parsing C.
+
+    It asks cffi for an `hb_codepoint_t[N]` of N glyph IDs, a C type that cffi parses (with
+    pycparser, among every type WeasyPrint declares) for each new N: 2 ms each, 16 times for
+    the demo's PDF, anew for each PDF of a batch. `hb_codepoint_t[]` with the same values is
+    the same array, and cffi parses that type once.
+    """
+    from weasyprint.pdf import fonts
+
+    ffi = getattr(fonts, "ffi", None)
+    if ffi is not None and not isinstance(ffi, _OpenArrays):
+        fonts.ffi = _OpenArrays(ffi)
+
+
+class _OpenArrays:
+    """cffi's FFI, except that a sized array made from values is made as an open array."""
+
+    def __init__(self, ffi: Any) -> None:
+        self._ffi = ffi
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ffi, name)
+
+    def new(self, cdecl: str, init: Any = None) -> Any:
+        sized = _SIZED_ARRAY.fullmatch(cdecl)
+        if sized is not None and init is not None and len(init) == int(sized.group(2)):
+            return self._ffi.new(f"{sized.group(1)}[]", init)
+        return self._ffi.new(cdecl, init)

@@ -216,3 +216,19 @@ def test_cycle_collection_is_paused_for_the_layout_only(enabled: bool) -> None:
         assert gc.isenabled() is enabled
     finally:
         gc.enable()
+
+
+def test_glyph_arrays_for_subsetting_hold_the_same_values() -> None:
+    """report.pdf's _OpenArrays: hb_codepoint_t[N] made as hb_codepoint_t[] (no C parsing)."""
+    from weasyprint.text.ffi import ffi
+
+    from report.pdf import _OpenArrays
+
+    arrays = _OpenArrays(ffi)
+    sized = arrays.new("hb_codepoint_t[3]", [5, 7, 9])
+    assert ffi.typeof(sized) is ffi.typeof("hb_codepoint_t[]")
+    assert list(sized) == [5, 7, 9] and len(sized) == 3
+    # Anything else is left to cffi: an array with no values, or fewer values than its size.
+    assert ffi.typeof(arrays.new("hb_codepoint_t[4]", [1])) is ffi.typeof("hb_codepoint_t[4]")
+    assert ffi.typeof(arrays.new("hb_tag_t[2]")) is ffi.typeof("hb_tag_t[2]")
+    assert arrays.NULL == ffi.NULL
