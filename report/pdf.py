@@ -20,7 +20,7 @@ from typing import Any
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PDF_STYLESHEET = Path(__file__).parent / "templates" / "pdf.css"
 # A list's opening or closing tag, or an item's opening tag with the paragraph it may open.
-_LIST_TAG = re.compile(r"<(/?)(ul|ol)\b[^>]*>|<li>(?:\n<p>)?")
+_LIST_TAG = re.compile(r"<(/?)(ul|ol)\b[^>]*>|<li\b[^>]*>(?:\n<p>)?")
 # A C array type of a given length, as WeasyPrint's font subsetting asks cffi for one.
 _SIZED_ARRAY = re.compile(r"(hb_codepoint_t)\[(\d+)\]")
 BULLETS = ("\u2022", "\u25e6", "\u25aa")  # disc, circle, square: as lists nest
@@ -98,14 +98,15 @@ def with_text_bullets(html: str) -> str:
     def rewrite(tag: re.Match[str]) -> str:
         closing, name = tag.groups()
         if name is None:  # an item, with the paragraph it may open
-            if lists[-1:] != ["ul"]:
+            if lists[-1:] != ["bullets"]:
                 return tag.group(0)
             # A no-break space, as in WeasyPrint's own marker: the bullet never ends a line.
             return tag.group(0) + BULLETS[min(len(lists), len(BULLETS)) - 1] + "\u00a0"
         if closing:
             del lists[-1:]
-        else:
-            lists.append(name)
+            return tag.group(0)
+        # Markdown's plain <ul>; a list with attributes of its own keeps its own markers.
+        lists.append("bullets" if tag.group(0) == "<ul>" else name)
         return '<ul class="pdf-bullets">' if tag.group(0) == "<ul>" else tag.group(0)
 
     return _LIST_TAG.sub(rewrite, html)

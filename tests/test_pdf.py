@@ -175,13 +175,13 @@ def test_bulleted_items_get_their_bullet_as_text() -> None:
     page = (
         "<ul>\n<li>a</li>\n<li>\n<p>b</p>\n<ul>\n<li>c</li>\n</ul>\n</li>\n</ul>\n"
         '<ol start="3">\n<li>x\n<ul>\n<li>y</li>\n</ul>\n</li>\n</ol>\n'
-        "<p><code>&lt;li&gt;</code></p>"
+        '<p><code>&lt;li&gt;</code></p>\n<ul class="x">\n<li class="y">z</li>\n</ul>'
     )
     assert with_text_bullets(page) == (
         '<ul class="pdf-bullets">\n<li>\u2022\u00a0a</li>\n<li>\n<p>\u2022\u00a0b</p>\n'
         '<ul class="pdf-bullets">\n<li>\u25e6\u00a0c</li>\n</ul>\n</li>\n</ul>\n'
         '<ol start="3">\n<li>x\n<ul class="pdf-bullets">\n<li>\u25e6\u00a0y</li>\n</ul>\n</li>\n'
-        "</ol>\n<p><code>&lt;li&gt;</code></p>"
+        '</ol>\n<p><code>&lt;li&gt;</code></p>\n<ul class="x">\n<li class="y">z</li>\n</ul>'
     )
 
 
