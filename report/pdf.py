@@ -6,13 +6,16 @@ when a PDF is asked for, so everything else works on a machine that lacks it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import io
 import os
+import re
 import struct
 import time
 import warnings
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +23,12 @@ from urllib.request import url2pathname
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WAIT_SECONDS = 300  # a chart drawn by another process; a chart takes well under a second
+PDF_STYLESHEET = Path(__file__).parent / "templates" / "pdf.css"
+# A list's opening or closing tag, or an item's opening tag with the paragraph it may open.
+_LIST_TAG = re.compile(r"<(/?)(ul|ol)\b[^>]*>|<li\b[^>]*>(?:\n<p>)?")
+# A C array type of a given length, as WeasyPrint's font subsetting asks cffi for one.
+_SIZED_ARRAY = re.compile(r"(hb_codepoint_t)\[(\d+)\]")
+BULLETS = ("\u2022", "\u25e6", "\u25aa")  # disc, circle, square: as lists nest
 INSTALL_HINT = (
     "install the pdf extra (pip install 'incident-timeline-collector[pdf]') and Pango"
     " (Debian: libpango-1.0-0 libpangoft2-1.0-0), or set report.pdf: false"
@@ -75,9 +84,12 @@ def render_pdf(
     import weasyprint
 
     _pass_png_through()
+    _open_arrays_for_subsetting()
     base = str(folder) if folder is not None else None
     fetch = _waiting_fetcher(pending) if pending else None
-    pdf: bytes = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetch).write_pdf()
+    with _cycle_collection_paused():
+        page = weasyprint.HTML(string=with_text_bullets(html), base_url=base, url_fetcher=fetch)
+        pdf: bytes = page.write_pdf(stylesheets=[_pdf_stylesheet()], font_config=_font_config())
     return pdf
 
 
@@ -115,6 +127,65 @@ def _waiting_fetcher(pending: Collection[Path]) -> Any:
         return default(url, *args, **kwargs)
 
     return fetch
+
+
+@contextlib.contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection while WeasyPrint lays the pages out and writes them.
+
+    WeasyPrint allocates objects by the hundred thousand, and every full collection that
+    triggers walks the whole heap of a draft (pandas, matplotlib, the analysis): 10-18 % of
+    the PDF's CPU. What it leaves is collected as usual afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def with_text_bullets(html: str) -> str:
+    """The page with each bulleted item's marker written as text at the start of the item.
+
+    To WeasyPrint the marker of a list item is a box of its own, positioned outside the item
+    and laid out apart; as text it joins the item's first line. Items of a numbered list keep
+    their markers (they are few). pdf.css hangs the text bullet where the marker was.
+    """
+    lists: list[str] = []
+
+    def rewrite(tag: re.Match[str]) -> str:
+        closing, name = tag.groups()
+        if name is None:  # an item, with the paragraph it may open
+            if lists[-1:] != ["bullets"]:
+                return tag.group(0)
+            # A no-break space, as in WeasyPrint's own marker: the bullet never ends a line.
+            return tag.group(0) + BULLETS[min(len(lists), len(BULLETS)) - 1] + "\u00a0"
+        if closing:
+            del lists[-1:]
+            return tag.group(0)
+        # Markdown's plain <ul>; a list with attributes of its own keeps its own markers.
+        lists.append("bullets" if tag.group(0) == "<ul>" else name)
+        return '<ul class="pdf-bullets">' if tag.group(0) == "<ul>" else tag.group(0)
+
+    return _LIST_TAG.sub(rewrite, html)
+
+
+@functools.cache
+def _pdf_stylesheet() -> Any:
+    """pdf.css, parsed once per process."""
+    import weasyprint
+
+    return weasyprint.CSS(string=PDF_STYLESHEET.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _font_config() -> Any:
+    """One font configuration per process: a batch's PDFs share the fonts already looked up."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
 
 
 @functools.cache
@@ -157,3 +228,35 @@ def _plain_rgb_idat(png: bytes) -> bytes | None:
             chunks.append(png[position + 8 : position + 8 + length])
         position += 12 + length
     return b"".join(chunks)
+
+
+@functools.cache
+def _open_arrays_for_subsetting() -> None:
+    """Let WeasyPrint's font subsetting make its arrays of glyph IDs without parsing C.
+
+    It asks cffi for an `hb_codepoint_t[N]` of N glyph IDs, a C type that cffi parses (with
+    pycparser, among every type WeasyPrint declares) for each new N: 2 ms each, 16 times for
+    the demo's PDF, anew for each PDF of a batch. `hb_codepoint_t[]` with the same values is
+    the same array, and cffi parses that type once.
+    """
+    from weasyprint.pdf import fonts
+
+    ffi = getattr(fonts, "ffi", None)
+    if ffi is not None and not isinstance(ffi, _OpenArrays):
+        fonts.ffi = _OpenArrays(ffi)
+
+
+class _OpenArrays:
+    """cffi's FFI, except that a sized array made from values is made as an open array."""
+
+    def __init__(self, ffi: Any) -> None:
+        self._ffi = ffi
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ffi, name)
+
+    def new(self, cdecl: str, init: Any = None) -> Any:
+        sized = _SIZED_ARRAY.fullmatch(cdecl)
+        if sized is not None and init is not None and len(init) == int(sized.group(2)):
+            return self._ffi.new(f"{sized.group(1)}[]", init)
+        return self._ffi.new(cdecl, init)

@@ -195,3 +195,69 @@ def test_the_layout_waits_for_a_chart_still_being_drawn(tmp_path: Path) -> None:
     (tmp_path / "report.pdf").write_bytes(pdf)
     listing = poppler("pdfimages", "-list", str(tmp_path / "report.pdf")).splitlines()[2:]
     assert [line.split()[3:5] for line in listing] == [["300", "200"]]
+
+
+def test_bulleted_items_get_their_bullet_as_text() -> None:
+    """report.pdf writes each bullet into its item (a marker box costs WeasyPrint a layout)."""
+    from report.pdf import with_text_bullets
+
+    page = (
+        "<ul>\n<li>a</li>\n<li>\n<p>b</p>\n<ul>\n<li>c</li>\n</ul>\n</li>\n</ul>\n"
+        '<ol start="3">\n<li>x\n<ul>\n<li>y</li>\n</ul>\n</li>\n</ol>\n'
+        '<p><code>&lt;li&gt;</code></p>\n<ul class="x">\n<li class="y">z</li>\n</ul>'
+    )
+    assert with_text_bullets(page) == (
+        '<ul class="pdf-bullets">\n<li>\u2022\u00a0a</li>\n<li>\n<p>\u2022\u00a0b</p>\n'
+        '<ul class="pdf-bullets">\n<li>\u25e6\u00a0c</li>\n</ul>\n</li>\n</ul>\n'
+        '<ol start="3">\n<li>x\n<ul class="pdf-bullets">\n<li>\u25e6\u00a0y</li>\n</ul>\n</li>\n'
+        '</ol>\n<p><code>&lt;li&gt;</code></p>\n<ul class="x">\n<li class="y">z</li>\n</ul>'
+    )
+
+
+def test_each_bulleted_item_shows_one_bullet(demo_pdf: Path) -> None:
+    html = (demo_pdf.parent / "report.html").read_text(encoding="utf-8")
+    items = sum(len(re.findall(r"<li>", part)) for part in _bulleted_lists(html))
+    text = "".join(pages_text(demo_pdf))
+    assert items > 100
+    assert text.count("\u2022") + text.count("\u25e6") == items
+
+
+def _bulleted_lists(html: str) -> list[str]:
+    """The text of each <ul>...</ul> with the lists nested in it taken out."""
+    inner = re.compile(r"<ul>((?:(?!<ul>|</ul>).)*)</ul>", re.S)
+    found: list[str] = []
+    while (match := inner.search(html)) is not None:
+        found.append(re.sub(r"<ol\b.*?</ol>", "", match.group(1), flags=re.S))
+        html = html[: match.start()] + html[match.end() :]
+    return found
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_cycle_collection_is_paused_for_the_layout_only(enabled: bool) -> None:
+    import gc
+
+    from report.pdf import _cycle_collection_paused
+
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with _cycle_collection_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+
+
+def test_glyph_arrays_for_subsetting_hold_the_same_values() -> None:
+    """report.pdf's _OpenArrays: hb_codepoint_t[N] made as hb_codepoint_t[] (no C parsing)."""
+    from weasyprint.text.ffi import ffi
+
+    from report.pdf import _OpenArrays
+
+    arrays = _OpenArrays(ffi)
+    sized = arrays.new("hb_codepoint_t[3]", [5, 7, 9])
+    assert ffi.typeof(sized) is ffi.typeof("hb_codepoint_t[]")
+    assert list(sized) == [5, 7, 9] and len(sized) == 3
+    # Anything else is left to cffi: an array with no values, or fewer values than its size.
+    assert ffi.typeof(arrays.new("hb_codepoint_t[4]", [1])) is ffi.typeof("hb_codepoint_t[4]")
+    assert ffi.typeof(arrays.new("hb_tag_t[2]")) is ffi.typeof("hb_tag_t[2]")
+    assert arrays.NULL == ffi.NULL
