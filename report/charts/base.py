@@ -25,6 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from report.pdf import PNG_SIGNATURE  # noqa: E402
 from report.words import Words  # noqa: E402
@@ -165,12 +166,17 @@ def save(fig: Figure, path: Path) -> Path:
 
 def write_png(canvas: FigureCanvasAgg, path: Path) -> None:
     """The drawn canvas as an RGB PNG (tests replace it to read what was drawn)."""
-    rgba = np.asarray(canvas.buffer_rgba())  # type: ignore[no-untyped-call]
-    path.write_bytes(encode_png(rgba[:, :, :3], canvas.figure.dpi))
+    rgba = Image.frombuffer(
+        "RGBA",
+        canvas.get_width_height(),
+        canvas.buffer_rgba(),  # type: ignore[no-untyped-call]
+    )
+    # Pillow drops the alpha channel 4 times faster than a strided numpy copy.
+    path.write_bytes(encode_png(np.asarray(rgba.convert("RGB")), canvas.figure.dpi))
 
 
 def encode_png(rgb: np.ndarray, dpi: float) -> bytes:
-    """An 8-bit RGB PNG of these pixels (height x width x 3), every row filtered "Up".
+    """An 8-bit RGB PNG of these pixels (height x width x 3, contiguous), rows filtered "Up".
 
     A chart is mostly flat colour and horizontal lines, so the difference with the row above
     is mostly zero and deflates well at a fast level. Pillow tries five filters on every row
@@ -178,11 +184,11 @@ def encode_png(rgb: np.ndarray, dpi: float) -> bytes:
     files 15 % smaller. report.pdf embeds this data as it is (FlateDecode, PNG predictors).
     """
     height, width, _ = rgb.shape
+    lines = rgb.reshape(height, 3 * width)
     rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
     rows[:, 0] = PNG_FILTER_UP
-    pixels = rows[:, 1:].reshape(height, width, 3)
-    pixels[0] = rgb[0]
-    np.subtract(rgb[1:], rgb[:-1], out=pixels[1:])  # modulo 256, as the filter wants
+    rows[0, 1:] = lines[0]
+    np.subtract(lines[1:], lines[:-1], out=rows[1:, 1:])  # modulo 256, as the filter wants
     per_metre = round(dpi / 0.0254)
     return b"".join(
         (
