@@ -25,6 +25,7 @@ from collector.analysis.fleet_series import ReviewedSeries
 from collector.analysis.incident import analyse_snapshot
 from collector.analysis.memory_context import review_context
 from collector.config import FleetSettings, load_config
+from collector.demo import demo_dir
 from collector.snapshot.store import load_snapshot
 from report import draft
 from report.charts.context import draw_context_chart
@@ -33,8 +34,6 @@ from report.words import Words
 from report.words.fleet import FLEET_LABELS
 from report.words.labels import LABELS
 
-ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "fixtures" / "demo"
 UNTIL = datetime(2026, 3, 29, tzinfo=timezone.utc)
 Timed = dict[str, list[float]]
 
@@ -49,8 +48,8 @@ def family(path: Path) -> str:
 
 def demo_jobs(folder: Path, language: str) -> list[Callable[[], Path]]:
     """The demo draft's chart jobs, as `draw_charts` plans them."""
-    config = load_config(DEMO / "collector.yaml", {})
-    snapshot = load_snapshot(DEMO / "snapshot.json")
+    config = load_config(demo_dir() / "collector.yaml", {})
+    snapshot = load_snapshot(demo_dir() / "snapshot.json")
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
     jobs: list[Callable[[], Path]] = []
