@@ -152,7 +152,7 @@ def save(fig: Figure, path: Path) -> Path:
     The background is white, so an alpha channel carries nothing: without it the file is
     smaller, the PNG encodes faster, and WeasyPrint need not split it out again for report.pdf.
     The figure is not cleared afterwards: nothing draws on it again, and clearing its axes
-    cost 5 % of a chart's CPU for a garbage collector's work.
+    cost 4 % of a chart's CPU (the garbage collector frees them all the same).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     canvas = FigureCanvasAgg(fig)
