@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from PIL import Image
 
 from collector.analysis.metrics import summarize_queries
 from collector.snapshot.prometheus import QueryResult
@@ -112,3 +115,12 @@ def test_a_query_without_data_draws_its_panel_without_a_word_on_stderr(tmp_path:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert (tmp_path / "q.png").is_file()
+
+
+def test_the_png_writer_keeps_every_pixel_and_the_resolution() -> None:
+    # Any byte value, so that the "Up" filter's differences wrap around 256 both ways.
+    pixels = np.random.default_rng(7).integers(0, 256, (31, 47, 3), dtype=np.uint8)
+    image = Image.open(io.BytesIO(base.encode_png(pixels, 160)))
+    assert (image.format, image.mode, image.size) == ("PNG", "RGB", (47, 31))
+    assert np.array_equal(np.asarray(image), pixels)
+    assert round(image.info["dpi"][0]) == 160

@@ -6,7 +6,9 @@ Matplotlib's Agg backend and object-oriented API only; words come from the calle
 from __future__ import annotations
 
 import os
+import struct
 import warnings
+import zlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +28,7 @@ from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from report.pdf import PNG_SIGNATURE  # noqa: E402
 from report.words import Words  # noqa: E402
 from report.words.formats import clock as format_clock  # noqa: E402
 
@@ -50,6 +53,9 @@ def _configure_fonts() -> None:
 
 
 _configure_fonts()
+# FreeType hinted every glyph afresh: a third of the time spent drawing text. At the charts'
+# 160 dpi the glyphs are large enough to read the same without it (compared side by side).
+matplotlib.rcParams["text.hinting"] = "no_hinting"
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -63,6 +69,8 @@ MILESTONE_STYLE = {
 }
 LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0}
 THRESHOLD_COLORS = ("#E69F00", "#CC79A7", "#000000")
+PNG_FILTER_UP = 2
+PNG_LEVEL = 3  # zlib: 1-3 cost the same here; 4 and up take half as long again
 
 
 def plain(text: str, limit: int = 80) -> str:
@@ -144,6 +152,8 @@ def save(fig: Figure, path: Path) -> Path:
 
     The background is white, so an alpha channel carries nothing: without it the file is
     smaller, the PNG encodes faster, and WeasyPrint need not split it out again for report.pdf.
+    The figure is not cleared afterwards: nothing draws on it again, and clearing its axes
+    cost 4 % of a chart's CPU (the garbage collector frees them all the same).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     canvas = FigureCanvasAgg(fig)
@@ -152,7 +162,6 @@ def save(fig: Figure, path: Path) -> Path:
         warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
         canvas.draw()  # type: ignore[no-untyped-call]
     write_png(canvas, path)
-    fig.clear()
     return path
 
 
@@ -167,7 +176,38 @@ def write_png(canvas: FigureCanvasAgg, path: Path) -> None:
         canvas.get_width_height(),
         canvas.buffer_rgba(),  # type: ignore[no-untyped-call]
     )
-    dpi = canvas.figure.dpi
+    # Pillow drops the alpha channel 4 times faster than a strided numpy copy.
     partial = path.with_name(f".{path.name}.partial")
-    rgba.convert("RGB").save(partial, format="png", dpi=(dpi, dpi))
+    partial.write_bytes(encode_png(np.asarray(rgba.convert("RGB")), canvas.figure.dpi))
     os.replace(partial, path)
+
+
+def encode_png(rgb: np.ndarray, dpi: float) -> bytes:
+    """An 8-bit RGB PNG of these pixels (height x width x 3, contiguous), rows filtered "Up".
+
+    A chart is mostly flat colour and horizontal lines, so the difference with the row above
+    is mostly zero and deflates well at a fast level. Pillow tries five filters on every row
+    and deflates at level 6: three times the CPU (26 against 9 ms for a 1600 x 736 chart) for
+    files 15 % smaller. report.pdf embeds this data as it is (FlateDecode, PNG predictors).
+    """
+    height, width, _ = rgb.shape
+    lines = rgb.reshape(height, 3 * width)
+    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
+    rows[:, 0] = PNG_FILTER_UP
+    rows[0, 1:] = lines[0]
+    np.subtract(lines[1:], lines[:-1], out=rows[1:, 1:])  # modulo 256, as the filter wants
+    per_metre = round(dpi / 0.0254)
+    return b"".join(
+        (
+            PNG_SIGNATURE,
+            _png_chunk(b"IHDR", struct.pack("!IIBBBBB", width, height, 8, 2, 0, 0, 0)),
+            _png_chunk(b"pHYs", struct.pack("!IIB", per_metre, per_metre, 1)),
+            _png_chunk(b"IDAT", zlib.compress(rows.data, PNG_LEVEL)),
+            _png_chunk(b"IEND", b""),
+        )
+    )
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data)
+    return struct.pack("!I", len(data)) + kind + data + struct.pack("!I", crc)

@@ -17,6 +17,7 @@ from report.charts.base import (
     PALETTE,
     SIZE,
     date_num,
+    date_nums,
     draw_milestones,
     draw_thresholds,
     format_time_axis,
@@ -57,7 +58,8 @@ def draw_memory_trend_chart(
 def _draw_trend_panel(ax: Axes, frame: pd.DataFrame, trend: MemoryTrend, words: Words) -> None:
     data = frame[(frame["query"] == trend.query) & (frame["series"] == trend.series)]
     used = words.say(f"chart_used_{trend.kind}")
-    ax.plot(data["time"], data["value"], color=PALETTE[0], linewidth=1.5, label=used)
+    times, values = date_nums(data["time"]), data["value"].to_numpy()
+    ax.plot(times, values, color=PALETTE[0], linewidth=1.5, label=used)
     draw_thresholds(ax, trend.thresholds, "%", words)
     for crossing in trend.crossings:
         ax.plot(

@@ -135,8 +135,8 @@ def _draw_no_data(ax: Axes, reason: str, words: Words) -> None:
 def _draw_baseline(ax: Axes, data: pd.DataFrame, label: str) -> None:
     for j, (_, part) in enumerate(data.groupby("series")):
         ax.plot(
-            part["time"],
-            part["value"],
+            date_nums(part["time"]),
+            part["value"].to_numpy(),
             color="#555555",
             linestyle=(0, (4, 3)),
             linewidth=1.0,
@@ -173,8 +173,8 @@ def _draw_series(
     for i, series in enumerate(shown):
         times, values = _with_gaps(groups[series])
         ax.plot(
-            times,
-            values,
+            date_nums(times),  # as numbers: matplotlib converts aware times one by one
+            values.to_numpy(),
             color=PALETTE[i % len(PALETTE)],
             linewidth=1.5,
             label=label or plain(names[series], 32),
