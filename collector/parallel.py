@@ -65,7 +65,7 @@ def run_jobs(
             meanwhile()
         return results
     _JOBS[:] = jobs
-    _freeze_for_fork()
+    thaw = _freeze_for_fork()
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
@@ -81,7 +81,8 @@ def run_jobs(
         # On Ctrl-C or a failed job: drop what has not started; a started chart ends in < 1 s.
         pool.shutdown(wait=True, cancel_futures=True)
         _JOBS.clear()
-        gc.unfreeze()
+        if thaw:
+            gc.unfreeze()
 
 
 class Background(Generic[T]):
@@ -139,11 +140,12 @@ def start_background(job: Callable[[Callable[[], Any]], T]) -> Background[T] | N
     # Ctrl-C is the parent's alone: the child is born with it held, and ignores it before
     # letting it through (else an early one would print the child's traceback).
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    _freeze_for_fork()
+    thaw = _freeze_for_fork()
     try:
         process.start()
     finally:
-        gc.unfreeze()
+        if thaw:
+            gc.unfreeze()
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
         inbox.close()
         reply.close()
@@ -171,12 +173,18 @@ def _background(
         reply.close()
 
 
-def _freeze_for_fork() -> None:
+def _freeze_for_fork() -> bool:
     """Put every object this process holds out of the garbage collector's sight, for the
     children about to be forked: their collections then skip the parent's objects (a draft's
-    hundreds of thousands) instead of walking them and copying the pages they touch. The
-    parent takes them back (`gc.unfreeze`) once its children are started or done."""
+    hundreds of thousands) instead of walking them and copying the pages they touch.
+
+    True: the parent should take them back (`gc.unfreeze`) once its children are started or
+    done. A process that froze its objects itself (the CLI, after its imports) keeps them
+    frozen: it ends with the draft.
+    """
+    thaw = gc.get_freeze_count() == 0
     gc.freeze()
+    return thaw
 
 
 def _run_job(number: int) -> object:

@@ -8,6 +8,7 @@ report that exists is never touched, whether a person edited it or not.
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
@@ -182,11 +183,18 @@ def _draft_all(
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
-            initializer=die_with_parent,
+            initializer=_start_worker,
             initargs=(os.getpid(),),
         ) as pool:
             futures = [pool.submit(draft_once, config, out_dir, iid) for iid in ids]
             return _report_each((f.result() for f in futures), len(ids), step)
+
+
+def _start_worker(parent: int) -> None:
+    """A batch worker: it ends with the batch; what importing this module loaded (everything a
+    draft needs) is frozen out of the garbage collector's full collections."""
+    die_with_parent(parent)
+    gc.freeze()
 
 
 def _report_each(results: Iterator[Outcome], total: int, step: Progress) -> list[Outcome]:
