@@ -189,7 +189,9 @@ def _run(
 
     # The libraries' objects are loaded for good: the garbage collector need not walk them
     # again in every full collection (nor, in forked workers, copy their pages by doing so).
+    # `collect` turned it off while they loaded (entry.py).
     gc.freeze()
+    gc.enable()
 
     incident_id, snapshot_path = modes["--incident"], modes["--snapshot"]
     window = _window(modes["--resolved-since"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -17,6 +18,9 @@ def run() -> None:
     # command says what matters in its own one line, so library logs never reach stderr.
     logging.getLogger().addHandler(logging.NullHandler())
     sys.unraisablehook = _exit_on_swallowed_interrupt
+    # Loading the libraries creates objects by the hundred thousand, all kept for good: no
+    # collection can free any of them. `cli._run` freezes them and turns the collector on.
+    gc.disable()
     try:
         import click
 
