@@ -18,8 +18,6 @@ import warnings
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WAIT_SECONDS = 300  # a chart drawn by another process; a chart takes well under a second
@@ -99,6 +97,9 @@ def _waiting_fetcher(pending: Collection[Path]) -> Any:
     The charts are written whole (renamed into place), so a file that exists is complete.
     WeasyPrint 70 takes a `URLFetcher` object; earlier versions a function.
     """
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname  # here: `collect --help` imports this module
+
     import weasyprint
 
     waiting = {str(path.resolve()) for path in pending}
