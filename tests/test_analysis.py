@@ -153,6 +153,24 @@ def test_threshold_crossing_is_interpolated_to_the_second() -> None:
     ]
 
 
+def test_a_crossing_half_way_between_two_seconds_rounds_to_the_even_one() -> None:
+    """Crossings are computed in arrays; the second they land on is rounded half to even, as
+    pandas rounds, in the frame's own time unit (here one sample a second)."""
+    for unit in ("s", "ms", "us", "ns"):
+        data = pd.DataFrame(
+            {
+                "query": "mem",
+                "series": "{}",
+                "time": pd.date_range(T0, periods=6, freq="1s", tz="UTC").as_unit(unit),
+                "value": [0.0, 2.0, 0.0, 2.0, 0.0, 3.0],
+            }
+        )
+        crossings = detect_threshold_crossings(data, "mem", [1.0])
+        # At 0.5 s (to 0), 2.5 s (to 2) and 4 + 1/3 s (to 4).
+        seconds = [(c.time - T0).total_seconds() for c in crossings]
+        assert seconds == [0.0, 2.0, 4.0], unit
+
+
 def test_summaries_state_failures_and_empty_results() -> None:
     results = [
         {"name": "mem", "title": "Memory", "kind": "memory", "unit": "%", "error": None},

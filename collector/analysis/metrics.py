@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from collector.analysis.facts import Note, note
-from collector.series import find_breaks, split_series
+from collector.series import NANOS_PER_SECOND, find_breaks, split_series
 from collector.snapshot.prometheus import QueryResult
 
 
@@ -59,24 +60,39 @@ def detect_threshold_crossings(
     """Upward crossings of each threshold, per series, interpolated between samples."""
     crossings: list[Crossing] = []
     data = frame[frame["query"] == query]
-    for series, group in data.groupby("series", sort=True):
-        times = group["time"]  # read at the (few) crossings only: a Timestamp each costs
-        values = group["value"].to_numpy(dtype=float)
+    per_second = _UNITS_PER_SECOND[data["time"].dt.unit if len(data) else "ns"]
+    # One sort into arrays (`split_series`), not a pandas group per series: thousands of them.
+    for series, samples in split_series(data).items():
+        values = samples.values
+        times = samples.nanos // (NANOS_PER_SECOND // per_second)  # in the frame's own unit
         for threshold in thresholds:
-            # Vectorised search; only the (few) crossings are handled one by one.
             hits = np.nonzero((values[:-1] < threshold) & (values[1:] >= threshold))[0] + 1
-            for i in hits:
-                before, after = float(values[i - 1]), float(values[i])
-                at = _interpolate(times.iloc[i - 1], times.iloc[i], before, after, threshold)
-                crossings.append(Crossing(query, str(series), threshold, at))
+            seconds = _crossing_seconds(times, values, hits, threshold, per_second)
+            crossings.extend(
+                Crossing(query, series, threshold, datetime.fromtimestamp(at, timezone.utc))
+                for at in seconds.tolist()
+            )
     return sorted(crossings, key=lambda c: (c.time, c.threshold))
 
 
-def _interpolate(t0: datetime, t1: datetime, v0: float, v1: float, target: float) -> datetime:
-    # Samples are seconds apart; a straight line between them places the crossing to the second.
-    fraction = (target - v0) / (v1 - v0)
-    moment = pd.Timestamp(t0) + (pd.Timestamp(t1) - pd.Timestamp(t0)) * fraction
-    return moment.round("s").to_pydatetime()
+_UNITS_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def _crossing_seconds(
+    times: npt.NDArray[np.int64],
+    values: npt.NDArray[np.float64],
+    hits: npt.NDArray[np.intp],
+    target: float,
+    per_second: int,
+) -> npt.NDArray[np.int64]:
+    """When the straight line between each hit and the sample before it reaches `target`, to
+    the second (samples are seconds apart). Integer arithmetic in the frame's time unit, as
+    pandas does it: the step is truncated, the second rounded half to even."""
+    fraction = (target - values[hits - 1]) / (values[hits] - values[hits - 1])
+    step = ((times[hits] - times[hits - 1]) * fraction).astype(np.int64)
+    whole, rest = np.divmod(times[hits - 1] + step, per_second)
+    up = (2 * rest > per_second) | ((2 * rest == per_second) & (whole % 2 == 1))
+    return np.asarray(whole + up, dtype=np.int64)
 
 
 def summarize_queries(results: Sequence[QueryResult], max_shown: int = 6) -> list[QuerySummary]:
