@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import fields
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 
@@ -106,3 +108,22 @@ def test_the_series_frame_matches_its_definition_on_random_answers() -> None:
             )
         expected = _reference_series(results)
         pd.testing.assert_frame_equal(read_series(results), expected)
+
+
+def test_snapshot_json_is_written_part_by_part_as_one_dumps_would(tmp_path: Path) -> None:
+    """save_snapshot writes a big incident's JSON piece by piece (never one 50 MB string):
+    the bytes are those of one compact `json.dumps`, whatever the text brings."""
+    import json
+
+    from collector.snapshot.store import save_snapshot
+
+    snapshot = load_snapshot(demo_dir() / "snapshot.json")
+    snapshot.pagerduty["incident"]["title"] = 'Ünïcode … 日本語 🔥 "quoted" \\ \u2028'
+    snapshot.prometheus["results"][0]["odd keys"] = {1: "one", "two": [1.5, None, True]}
+    path = tmp_path / "snapshot.json"
+    save_snapshot(snapshot, path)
+    data = {f.name: getattr(snapshot, f.name) for f in fields(snapshot)}
+    data["gaps"] = [gap.text for gap in snapshot.gaps]
+    expected = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+    assert path.read_bytes() == expected.encode("utf-8")
+    assert load_snapshot(path).pagerduty["incident"]["title"].startswith("Ünïcode")

@@ -80,8 +80,25 @@ def read_query_results(
     `frame` is `read_series(results)` when the caller has it already (it is read otherwise).
     """
     frame = read_series(results) if frame is None else frame
-    by_query = dict(tuple(frame.groupby("query", sort=False)))
-    return [_query_result(r, by_query.get(str(r.get("name")), frame.iloc[0:0])) for r in results]
+    return [
+        _query_result(r, samples)
+        for r, samples in zip(results, _by_query(frame, results), strict=True)
+    ]
+
+
+def _by_query(frame: pd.DataFrame, results: Sequence[RawResult]) -> list[pd.DataFrame]:
+    """Each result's rows of the frame. The frame is sorted by query (`read_series`), so each
+    query's rows are one run: a slice, not a copy (a big incident's frame is 100 MiB)."""
+    names = frame["query"].to_numpy()
+    if not frame["query"].is_monotonic_increasing:
+        groups = dict(tuple(frame.groupby("query", sort=False)))
+        return [groups.get(str(r.get("name")), frame.iloc[0:0]) for r in results]
+    runs: dict[str, pd.DataFrame] = {}
+    if len(names):
+        starts: list[int] = np.flatnonzero(np.r_[True, names[1:] != names[:-1]]).tolist()
+        for start, end in zip(starts, [*starts[1:], len(names)], strict=True):
+            runs[str(names[start])] = frame.iloc[start:end]
+    return [runs.get(str(r.get("name")), frame.iloc[0:0]) for r in results]
 
 
 def _query_result(record: RawResult, samples: pd.DataFrame) -> QueryResult:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from collector.errors import SnapshotError as SnapshotError
 from collector.records import Gap, GapKind
@@ -87,9 +87,30 @@ def save_snapshot(snapshot: Snapshot, path: Path) -> None:
     # the pure-Python encoder; on a big incident that was a fifth of the run.
     data = {f.name: getattr(snapshot, f.name) for f in fields(snapshot)}
     data["gaps"] = [gap.text for gap in snapshot.gaps]
-    path.write_text(
-        json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
-    )
+    with path.open("w", encoding="utf-8") as out:
+        _write_compact(out, data, depth=5)
+        out.write("\n")
+
+
+def _write_compact(out: TextIO, value: Any, depth: int) -> None:
+    """`value` as compact JSON (what `json.dumps(value, ensure_ascii=False, separators=(",",
+    ":"))` gives), written part by part down to `depth` levels of objects and arrays: a big
+    incident's samples are never one string of 50 MB (four times that once a title brings a
+    character beyond Latin-1), nor copied again to add a newline and encode."""
+    if depth and isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        out.write("{")
+        for number, (key, item) in enumerate(value.items()):
+            out.write(("," if number else "") + json.dumps(key, ensure_ascii=False) + ":")
+            _write_compact(out, item, depth - 1)
+        out.write("}")
+    elif depth and isinstance(value, list):
+        out.write("[")
+        for number, item in enumerate(value):
+            out.write("," if number else "")
+            _write_compact(out, item, depth - 1)
+        out.write("]")
+    else:
+        out.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
 def load_snapshot(path: Path) -> Snapshot:
