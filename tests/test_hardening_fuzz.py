@@ -261,3 +261,14 @@ def test_config_cli_fuzz(
     snapshot = DEMO_SNAPSHOT.read_bytes()
     args = ["--snapshot", "{root}/s.json", "--config", "{root}/c.yaml"]
     check_cli_run(published, args, {"s.json": snapshot, "c.yaml": text})
+
+
+def test_a_null_among_a_log_entrys_assignees_is_named_by_the_schema(tmp_path: Path) -> None:
+    """Found by test_snapshot_loader_fuzz: `assignees: [null]` passed the schema (a list's
+    items took the nullable reference's type) and the reader failed on it."""
+    data = demo_data()
+    data["pagerduty"]["log_entries"][3]["assignees"] = [None]
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(SnapshotError, match=r"pagerduty\.log_entries\[3\]\.assignees\[0\]"):
+        load_snapshot(path)

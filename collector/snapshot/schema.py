@@ -41,7 +41,7 @@ _REFERENCE = {
     "type": ["object", "null"],
     "properties": {"summary": _TEXT, "id": _TEXT, "name": _TEXT, "type": _TEXT},
 }
-_REFERENCES = {"type": ["array", "null"], "items": {"type": "object", **_REFERENCE}}
+_REFERENCES = {"type": ["array", "null"], "items": {**_REFERENCE, "type": "object"}}
 
 _INCIDENT = {
     "type": "object",
