@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar, cast
@@ -22,11 +23,12 @@ from collector import __version__
 from collector.demo import demo_dir
 from collector.errors import EXIT_INTERRUPTED, INTERRUPTED, CollectorError
 from collector.paths import incident_id_problem
-from report.pdf import pdf_unavailable
+from report.pdf import PdfOutcome, pdf_unavailable, start_pdf_writer
 
 if TYPE_CHECKING:
     from collector.config import Config
     from collector.config.settings import Language
+    from collector.parallel import Background
 
 T = TypeVar("T")
 
@@ -173,6 +175,22 @@ def main(
         ) from exc
 
 
+@dataclass(frozen=True)
+class _Mode:
+    """The one mode asked for, its inputs checked."""
+
+    incident_id: str | None
+    snapshot_path: Path | None
+    window: timedelta | None  # --resolved-since
+    address: tuple[str, int] | None  # --webhook
+    memory_trends: str | None
+
+    @property
+    def one_report(self) -> bool:
+        """Whether this run drafts one incident's report (report.pdf among its files)."""
+        return self.window is None and self.address is None and self.memory_trends is None
+
+
 def _run(
     modes: Mapping[str, object],
     out_dir: Path,
@@ -184,8 +202,43 @@ def _run(
 ) -> None:
     """Check every input, then run the one mode asked for."""
     from collector.config import load_config
-    from collector.output import check_out_dir, clean_leftovers, publish_draft
-    from collector.snapshot.store import is_fleet_snapshot, load_snapshot
+
+    incident_id, snapshot_path = modes["--incident"], modes["--snapshot"]
+    if isinstance(incident_id, str) and (problem := incident_id_problem(incident_id)):
+        raise BadInput(f"--incident: {problem}")
+    if modes["--demo"]:
+        config_path = config_path or demo_dir() / "collector.yaml"
+        snapshot_path = demo_dir() / "snapshot.json"
+    mode = _Mode(
+        incident_id if isinstance(incident_id, str) else None,
+        snapshot_path if isinstance(snapshot_path, Path) else None,
+        _window(modes["--resolved-since"]),
+        _address(modes["--webhook"]),
+        cast("str | None", modes["--memory-trends"]),
+    )
+    config = _with_language(load_config(config_path, os.environ), lang)
+    # One report to draft: report.pdf's process starts now and loads WeasyPrint on the other
+    # core while this one loads pandas and matplotlib.
+    pdf_writer = start_pdf_writer() if mode.one_report and config.report.pdf else None
+    try:
+        _run_mode(mode, config, out_dir, force, metrics_file, until, pdf_writer)
+    finally:
+        if pdf_writer is not None:
+            pdf_writer.cancel()
+
+
+def _run_mode(
+    mode: _Mode,
+    config: Config,
+    out_dir: Path,
+    force: bool,
+    metrics_file: Path | None,
+    until: str | None,
+    pdf_writer: Background[PdfOutcome] | None,
+) -> None:
+    """Run the mode asked for, with its settings loaded."""
+    from collector.output import check_out_dir
+    from collector.snapshot.store import is_fleet_snapshot
 
     # The libraries' objects are loaded for good: the garbage collector need not walk them
     # again in every full collection (nor, in forked workers, copy their pages by doing so).
@@ -193,48 +246,55 @@ def _run(
     gc.freeze()
     gc.enable()
 
-    incident_id, snapshot_path = modes["--incident"], modes["--snapshot"]
-    window = _window(modes["--resolved-since"])
-    address = _address(modes["--webhook"])
-    if isinstance(incident_id, str) and (problem := incident_id_problem(incident_id)):
-        raise BadInput(f"--incident: {problem}")
-    if modes["--demo"]:
-        config_path = config_path or demo_dir() / "collector.yaml"
-        snapshot_path = demo_dir() / "snapshot.json"
-    config = _with_language(load_config(config_path, os.environ), lang)
     check_out_dir(out_dir)  # before anything is fetched
-    if window is not None:
-        _run_batch(config, window, out_dir, metrics_file)
+    if mode.window is not None:
+        _run_batch(config, mode.window, out_dir, metrics_file)
         return
-    if address is not None:
+    if mode.address is not None:
         from collector.jobs.webhook import serve_webhooks
 
         _warn_without_pdf(config)
-        serve_webhooks(config, out_dir, *address, log=_log)
+        serve_webhooks(config, out_dir, *mode.address, log=_log)
         return
-    if modes["--memory-trends"] is not None or (
-        isinstance(snapshot_path, Path) and is_fleet_snapshot(snapshot_path)
+    snapshot_path = mode.snapshot_path
+    if mode.memory_trends is not None or (
+        snapshot_path is not None and is_fleet_snapshot(snapshot_path)
     ):
-        fleet_snapshot = snapshot_path if isinstance(snapshot_path, Path) else None
-        _run_fleet_review(config, modes["--memory-trends"], until, fleet_snapshot, out_dir, force)
+        _run_fleet_review(config, mode.memory_trends, until, snapshot_path, out_dir, force)
         return
+    _draft_one(mode, config, out_dir, force, pdf_writer)
+
+
+def _draft_one(
+    mode: _Mode,
+    config: Config,
+    out_dir: Path,
+    force: bool,
+    pdf_writer: Background[PdfOutcome] | None,
+) -> None:
+    """Collect the incident (or read its snapshot), draft and publish its report."""
+    from collector.output import clean_leftovers, publish_draft
+    from collector.snapshot.store import load_snapshot
+
     for leftover in clean_leftovers(out_dir):
         _log(f"removed {leftover.name}, left by an interrupted run")
-    if isinstance(snapshot_path, Path):
-        snapshot = load_snapshot(snapshot_path)
+    if mode.snapshot_path is not None:
+        snapshot = load_snapshot(mode.snapshot_path)
     else:
         from collector.sources.collect import (
             collect_snapshot,  # the network clients, only to collect
         )
 
-        snapshot = collect_snapshot(config, str(incident_id))
+        snapshot = collect_snapshot(config, str(mode.incident_id))
     # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
     announce = None
-    if isinstance(incident_id, str):
+    if mode.incident_id is not None:
         from collector.jobs.handoff import announcer
 
         announce = announcer(snapshot, config, out_dir)
-    published = publish_draft(snapshot, config, out_dir, force=force, announce=announce)
+    published = publish_draft(
+        snapshot, config, out_dir, force=force, announce=announce, pdf_writer=pdf_writer
+    )
     handoff_warnings = published.handoff.warnings if published.handoff else ()
     for warning in [*(gap.text for gap in snapshot.gaps), *handoff_warnings]:
         click.echo(f"warning: {_one_line(warning)}", err=True)

@@ -24,9 +24,11 @@ from filelock import FileLock, Timeout
 
 from collector.config import Config
 from collector.errors import OutputError
+from collector.parallel import Background
 from collector.paths import is_report_folder, path_under, shorten
 from collector.snapshot.store import Snapshot, lost_data, read_published, save_snapshot
 from report.draft import Draft, build_draft
+from report.pdf import PdfOutcome
 
 STATE_FILE = ".collector.json"
 REPORT = "report.md"
@@ -241,11 +243,13 @@ def publish_draft(
     *,
     force: bool,
     announce: Announce | None = None,
+    pdf_writer: Background[PdfOutcome] | None = None,
 ) -> Published:
     """Render the snapshot's report in a staging folder, then publish it under the lock.
 
     With `announce` (`collector.jobs.handoff.announcer`), a new report in place is handed off
-    (chat notice, PagerDuty note) before the lock is released.
+    (chat notice, PagerDuty note) before the lock is released. `pdf_writer`: report.pdf's
+    process, started early (`report.pdf.start_pdf_writer`).
     """
     now = datetime.now(timezone.utc)
     stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
@@ -255,7 +259,7 @@ def publish_draft(
             staging = make_staging(out_dir, incident_id)
             try:
                 save_snapshot(snapshot, staging / SNAPSHOT)
-                draft = build_draft(snapshot, config, staging, now)
+                draft = build_draft(snapshot, config, staging, now, pdf_writer)
                 published = read_published(path_under(out_dir, incident_id) / SNAPSHOT)
                 lost = lost_data(snapshot, published) if published is not None else []
                 result = publish(staging, out_dir, incident_id, force=force, stamp=stamp, lost=lost)

@@ -6,7 +6,7 @@ gets no chart (the report says so).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -14,7 +14,8 @@ from typing import Any
 
 from collector.analysis.memory_context import HostContext, review_context
 from collector.paths import path_under, slug
-from report.charts.context import draw_context_chart
+from report.charts.base import ChartJob
+from report.charts.context import PIXELS, draw_context_chart
 from report.memory_context import context_sentence
 from report.model import ChartRef
 
@@ -32,13 +33,13 @@ def plan_context_charts(
     folder: Path,
     words: Mapping[str, str],
     instances: Collection[str],
-) -> dict[str, tuple[ChartRef, Callable[[], Path]]]:
+) -> dict[str, tuple[ChartRef, ChartJob]]:
     """Per instance with a memory trend chart, the report's chart entry (section "memory",
     with sentences) and the job that draws its file."""
     by_instance: dict[str, list[HostContext]] = {}
     for context in review_context(prometheus.get(CONTEXT_KEY) or [], instances):
         by_instance.setdefault(context.review.instance, []).append(context)
-    planned: dict[str, tuple[ChartRef, Callable[[], Path]]] = {}
+    planned: dict[str, tuple[ChartRef, ChartJob]] = {}
     for instance, contexts in by_instance.items():
         relative = f"charts/memory_context_{slug(instance)}.png"
         title = words["context_title"].format(instance=instance)
@@ -46,7 +47,7 @@ def plan_context_charts(
         draw = partial(draw_context_chart, contexts, incident, title, words, path)
         sentences = [context_sentence(c.review, words) for c in contexts]
         shown = ChartRef(title, relative, "memory", sentences=tuple(sentences))
-        planned[instance] = (shown, draw)
+        planned[instance] = (shown, ChartJob(path, PIXELS, draw))
     return planned
 
 

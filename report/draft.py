@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
@@ -17,21 +17,22 @@ from collector.analysis.incident import Analysis, analyse_incident
 from collector.analysis.memory import MemoryTrend
 from collector.analysis.metrics import QuerySummary, count_series_up
 from collector.config import Config
-from collector.parallel import Background, run_jobs, start_background
+from collector.parallel import Background, run_jobs
 from collector.paths import path_under, slug
 from collector.records import Event
 from collector.snapshot.incident import read_incident_data
 from collector.snapshot.prometheus import QueryResult
 from collector.snapshot.store import Snapshot
 from collector.timeutil import iso_utc
-from report.charts.memory import draw_memory_trend_chart
-from report.charts.metric import draw_metric_chart
-from report.charts.timeline import draw_timeline_chart
+from report.charts.base import ChartJob, pixel_size
+from report.charts.memory import draw_memory_trend_chart, trend_figsize
+from report.charts.metric import draw_metric_chart, metric_figsize
+from report.charts.timeline import draw_timeline_chart, timeline_figsize
 from report.context_draft import has_context, place_context, plan_context_charts
 from report.figures_json import build_figures_json
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.model import TIMELINE_CHART, ChartRef, ReportModel, build_report_model
-from report.pdf import learn_pdf_unavailable, pdf_unavailable, render_pdf
+from report.pdf import PdfOutcome, learn_pdf_unavailable, pdf_outcome, start_pdf_writer
 from report.render import inline_images, render_html, render_markdown
 from report.words import Words
 from report.words.labels import LABELS
@@ -49,14 +50,21 @@ class Draft:
 
 
 def build_draft(
-    snapshot: Snapshot, config: Config, folder: Path, now: datetime | None = None
+    snapshot: Snapshot,
+    config: Config,
+    folder: Path,
+    now: datetime | None = None,
+    pdf_writer: Background[PdfOutcome] | None = None,
 ) -> Draft:
     """Read the snapshot, analyse it, plan the charts, build the report model, then draw the
-    charts while report.pdf is laid out beside them, and write the files."""
+    charts while report.pdf is laid out beside them, and write the files.
+
+    report.pdf is written by a process of its own (`pdf_writer`, started early by the caller,
+    or here): it loads WeasyPrint while this one analyses, then lays the page out while the
+    charts are drawn. Where no such process can run, it is written here, at the end.
+    """
     now = now or datetime.now(timezone.utc)
-    # report.pdf is laid out in a process of its own: it loads WeasyPrint while this one
-    # analyses, then waits for each chart file as it reaches it (None: here, at the end).
-    pdf = start_background(_pdf_when_given) if config.report.pdf else None
+    pdf = pdf_writer or (start_pdf_writer() if config.report.pdf else None)
     try:
         pack = config.prometheus.queries
         data = read_incident_data(snapshot.pagerduty, snapshot.prometheus, pack)
@@ -73,8 +81,8 @@ def build_draft(
         )
         texts = render_texts(model, config)
         if pdf is not None:
-            pdf.send((texts.linked, folder, charts.files))
-        images = run_jobs(charts.jobs)
+            pdf.send((texts.linked, folder, charts.pixels))
+        images = run_jobs([job.draw for job in charts.jobs])
         written = images + write_report_files(texts, model, analysis, folder, images)
         if config.report.pdf:
             written += finish_pdf(pdf, texts.linked, folder)
@@ -86,11 +94,15 @@ def build_draft(
 
 @dataclass(frozen=True)
 class ChartPlan:
-    """The charts the report shows, in its order, the jobs that draw them and their files."""
+    """The charts the report shows, in its order, and the jobs that draw their files."""
 
     shown: list[ChartRef]
-    jobs: list[Callable[[], Path]]
-    files: list[Path]
+    jobs: list[ChartJob]
+
+    @property
+    def pixels(self) -> dict[Path, tuple[int, int]]:
+        """Each chart file's size in pixels, before any is drawn."""
+        return {job.path: job.pixels for job in self.jobs}
 
 
 def _plan_all_charts(
@@ -112,9 +124,8 @@ def _plan_all_charts(
         [shown for shown, _ in planned],
         {instance: entry for instance, (entry, _) in contexts.items()},
     )
-    jobs = [timeline, *(draw for _, draw in (*planned, *contexts.values()))]
-    files = [path_under(folder, TIMELINE_CHART), *(path_under(folder, c.path) for c in placed)]
-    return ChartPlan(placed, jobs, files)
+    jobs = [timeline, *(job for _, job in (*planned, *contexts.values()))]
+    return ChartPlan(placed, jobs)
 
 
 def undrawn_queries(analysis: Analysis) -> list[QuerySummary]:
@@ -165,24 +176,9 @@ def write_report_files(
     return written
 
 
-PdfOutcome = tuple[str | None, bytes | None]
-
-
-def _pdf(html: str, folder: Path, pending: Sequence[Path] = ()) -> PdfOutcome:
-    """Why no PDF can be written here (None: it can), and the PDF."""
-    reason = pdf_unavailable()
-    return reason, None if reason else render_pdf(html, folder, pending)
-
-
-def _pdf_when_given(receive: Callable[[], tuple[str, Path, Sequence[Path]]]) -> PdfOutcome:
-    """The forked PDF process: load WeasyPrint first, then lay out the page it is given."""
-    pdf_unavailable()  # while the parent analyses and renders the page
-    return _pdf(*receive())
-
-
 def finish_pdf(started: Background[PdfOutcome] | None, html: str, folder: Path) -> list[Path]:
     """Write report.pdf: what the forked process laid out, or (none started) lay it out here."""
-    reason, pdf = started.result() if started is not None else _pdf(html, folder)
+    reason, pdf = started.result() if started is not None else pdf_outcome(html, folder)
     learn_pdf_unavailable(reason)  # the CLI says it once, without importing WeasyPrint here
     if pdf is None:
         return []
@@ -196,22 +192,24 @@ def plan_charts(
     zone: str | None,
     targets: LinkTargets | None = None,
     words: Words | None = None,
-) -> tuple[Callable[[], Path], list[PlannedChart]]:
+) -> tuple[ChartJob, list[PlannedChart]]:
     """The timeline chart's job (the report shows it apart), and each trend and metric chart:
     what the report shows (with live links) and the job that draws it."""
     a = analysis
     words = words or Words("en")
-    timeline = partial(
+    path = path_under(folder, TIMELINE_CHART)
+    draw = partial(
         draw_timeline_chart,
         a.events,
         a.alerts,
         a.milestones,
         a.window,
         a.incident.title,
-        path_under(folder, TIMELINE_CHART),
+        path,
         words,
         zone,
     )
+    timeline = ChartJob(path, pixel_size(timeline_figsize(a.alerts)), draw)
     planned = [
         *_trend_charts(a, folder, zone, targets, words),
         *_metric_charts(a, folder, zone, targets, words),
@@ -229,11 +227,12 @@ def draw_charts(
     """Draw every chart (in parallel, `collector.parallel`); return what the report shows
     (the timeline apart) and the files."""
     timeline, planned = plan_charts(analysis, folder, zone, targets, words)
-    return [shown for shown, _ in planned], run_jobs([timeline, *(draw for _, draw in planned)])
+    jobs = [timeline, *(job for _, job in planned)]
+    return [shown for shown, _ in planned], run_jobs([job.draw for job in jobs])
 
 
 # What the report shows of a chart, and the job that draws it.
-PlannedChart = tuple[ChartRef, Callable[[], Path]]
+PlannedChart = tuple[ChartRef, ChartJob]
 
 
 def _trend_charts(
@@ -242,18 +241,12 @@ def _trend_charts(
     planned: list[PlannedChart] = []
     for instance, trends in _trends_by_instance(a.trends).items():
         relative = f"charts/memory_trend_{slug(instance)}.png"
-        draw = partial(
-            draw_memory_trend_chart,
-            a.frame,
-            trends,
-            a.milestones,
-            path_under(folder, relative),
-            words,
-            zone,
-        )
+        path = path_under(folder, relative)
+        draw = partial(draw_memory_trend_chart, a.frame, trends, a.milestones, path, words, zone)
+        job = ChartJob(path, pixel_size(trend_figsize(trends)), draw)
         links = _trend_links(trends, a.queries, targets)
         title = words.say("chart_memory_trend", instance=instance)
-        planned.append((_shown(title, relative, "memory", links), draw))
+        planned.append((_shown(title, relative, "memory", links), job))
     return planned
 
 
@@ -268,6 +261,7 @@ def _metric_charts(
         if summary.kind == "availability" and summary.series_count > summary.shown:
             frame = count_series_up(a.frame, summary.name)
         relative = f"charts/{slug(summary.name, 'query')}.png"
+        path = path_under(folder, relative)
         draw = partial(
             draw_metric_chart,
             frame,
@@ -276,14 +270,15 @@ def _metric_charts(
             a.span,
             a.window,
             a.milestones,
-            path_under(folder, relative),
+            path,
             words,
             zone,
             baseline=a.baseline if query.has_baseline else None,
             baseline_offset_s=query.baseline_offset_s,
         )
         links = _live_links(query, a.window, targets)
-        planned.append((_shown(summary.title, relative, "impact", links), draw))
+        job = ChartJob(path, pixel_size(metric_figsize()), draw)
+        planned.append((_shown(summary.title, relative, "impact", links), job))
     return planned
 
 

@@ -12,14 +12,14 @@ import gc
 import io
 import os
 import re
-import struct
 import time
 import warnings
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from report.png import placeholder_png, placeholder_target, plain_rgb_idat, png_header
+
 WAIT_SECONDS = 300  # a chart drawn by another process; a chart takes well under a second
 PDF_STYLESHEET = Path(__file__).parent / "templates" / "pdf.css"
 # A list's opening or closing tag, or an item's opening tag with the paragraph it may open.
@@ -32,6 +32,14 @@ INSTALL_HINT = (
     " (Debian: libpango-1.0-0 libpangoft2-1.0-0), or set report.pdf: false"
 )
 
+
+if TYPE_CHECKING:
+    from collector.parallel import Background
+
+# Why no PDF can be written here (None: it can), and the PDF.
+PdfOutcome = tuple[str | None, bytes | None]
+# What the PDF writer is sent: the page, its folder, and each chart still drawn, with its size.
+PdfPage = tuple[str, Path, Mapping[Path, tuple[int, int]]]
 
 # What `pdf_unavailable` found, once per process (or what a forked PDF writer found).
 _FOUND: list[str | None] = []
@@ -68,66 +76,144 @@ def _why_unavailable() -> str | None:
     return None
 
 
+class ChartChanged(Exception):
+    """A chart was drawn at another size than planned (or not at all): lay the pages out again."""
+
+
+def start_pdf_writer() -> Background[PdfOutcome] | None:
+    """Start the process that writes report.pdf (`pdf_when_given`); None where none can be
+    forked (the caller then writes it itself, `pdf_outcome`).
+
+    Started before the draft's libraries load, it loads WeasyPrint on the other core.
+    """
+    from collector.parallel import start_background
+
+    return start_background(pdf_when_given)
+
+
+def pdf_when_given(receive: Callable[[], PdfPage]) -> PdfOutcome:
+    """The forked PDF writer: load WeasyPrint first, then lay out the page it is given."""
+    pdf_unavailable()  # while the parent loads its libraries, analyses, renders the page
+    return pdf_outcome(*receive())
+
+
+def pdf_outcome(
+    html: str, folder: Path, pending: Mapping[Path, tuple[int, int]] | None = None
+) -> PdfOutcome:
+    """Why no PDF can be written here (None: it can), and the PDF."""
+    reason = pdf_unavailable()
+    return reason, None if reason else render_pdf(html, folder, pending)
+
+
 def render_pdf(
-    html: str, folder: Path | None = None, pending: Collection[Path] = ()
+    html: str, folder: Path | None = None, pending: Mapping[Path, tuple[int, int]] | None = None
 ) -> bytes | None:
     """The PDF of an HTML page, or None where WeasyPrint is unavailable.
 
     Relative links (the charts) are read from `folder`: files, rather than data URIs that
     WeasyPrint would first have to parse out of the page and decode. Files in `pending` are
-    still being drawn by other processes: the layout waits for each when it reaches it.
+    still being drawn by other processes, at the size in pixels given: the pages are laid out
+    around a placeholder of that size, and each chart takes its place when the PDF is written.
     """
     if pdf_unavailable() is not None:
         return None
-    import weasyprint
-
-    _pass_png_through()
+    passes_png = _pass_png_through()
     _open_arrays_for_subsetting()
     base = str(folder) if folder is not None else None
-    fetch = _waiting_fetcher(pending) if pending else None
     with _cycle_collection_paused():
-        page = weasyprint.HTML(string=with_text_bullets(html), base_url=base, url_fetcher=fetch)
-        pdf: bytes = page.write_pdf(stylesheets=[_pdf_stylesheet()], font_config=_font_config())
+        if pending and passes_png:
+            try:
+                return _write_pdf(html, base, _placeholder_fetcher(pending))
+            except ChartChanged:
+                pass  # a chart unlike its plan (a bug, or a failed job): wait for the files
+        return _write_pdf(html, base, _waiting_fetcher(pending) if pending else None)
+
+
+def _write_pdf(html: str, base: str | None, fetch: Any) -> bytes:
+    import weasyprint
+
+    page = weasyprint.HTML(string=with_text_bullets(html), base_url=base, url_fetcher=fetch)
+    pdf: bytes = page.write_pdf(stylesheets=[_pdf_stylesheet()], font_config=_font_config())
     return pdf
+
+
+def _placeholder_fetcher(pending: Mapping[Path, tuple[int, int]]) -> Any:
+    """WeasyPrint's own fetcher, except that a pending chart is a placeholder of its size.
+
+    The placeholder names the chart's file; `_pass_png_through` writes the chart in its place.
+    """
+    sizes = {str(path.resolve()): size for path, size in pending.items()}
+
+    def placeholder(url: str) -> bytes | None:
+        path = _file_path(url)
+        return placeholder_png(sizes[path], os.fsencode(path)) if path in sizes else None
+
+    return _fetcher(placeholder)
+
+
+def _file_path(url: str) -> str:
+    """The local path of a file URL; "" for any other URL."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname  # here: `collect --help` imports this module
+
+    parts = urlsplit(url)
+    return url2pathname(parts.path) if parts.scheme == "file" else ""
+
+
+def _fetcher(answer: Callable[[str], bytes | None]) -> Any:
+    """WeasyPrint's own fetcher, except for the URLs `answer` gives a PNG for.
+
+    WeasyPrint 70 takes a `URLFetcher` object; earlier versions a function.
+    """
+    import weasyprint
+
+    fetcher_class = getattr(weasyprint, "URLFetcher", None)
+    if fetcher_class is not None:
+        from weasyprint.urls import URLFetcherResponse
+
+        class AnsweringFetcher(fetcher_class):  # type: ignore[misc, valid-type]
+            def fetch(self, url: str, headers: Any = None) -> Any:
+                png = answer(url)
+                if png is None:
+                    return super().fetch(url, headers)
+                # Not a file URL: WeasyPrint keeps these bytes rather than reading the file.
+                return URLFetcherResponse("about:blank", png, {"Content-Type": "image/png"})
+
+        return AnsweringFetcher()
+    default: Callable[..., Any] = weasyprint.default_url_fetcher
+
+    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+        png = answer(url)
+        if png is None:
+            return default(url, *args, **kwargs)
+        return {"string": png, "mime_type": "image/png"}
+
+    return fetch
 
 
 def _waiting_fetcher(pending: Collection[Path]) -> Any:
     """WeasyPrint's own fetcher, which first waits (up to `WAIT_SECONDS`) for a pending file.
 
     The charts are written whole (renamed into place), so a file that exists is complete.
-    WeasyPrint 70 takes a `URLFetcher` object; earlier versions a function.
     """
-    from urllib.parse import urlsplit
-    from urllib.request import url2pathname  # here: `collect --help` imports this module
-
-    import weasyprint
-
     waiting = {str(path.resolve()) for path in pending}
 
     def wait(url: str) -> None:
-        parts = urlsplit(url)
-        path = url2pathname(parts.path) if parts.scheme == "file" else ""
+        path = _file_path(url)
         if path in waiting:
-            deadline = time.monotonic() + WAIT_SECONDS
-            while not os.path.exists(path) and time.monotonic() < deadline:
-                time.sleep(0.005)
+            _wait_for(path)
 
-    fetcher_class = getattr(weasyprint, "URLFetcher", None)
-    if fetcher_class is not None:
+    return _fetcher(wait)
 
-        class WaitingFetcher(fetcher_class):  # type: ignore[misc, valid-type]
-            def fetch(self, url: str, headers: Any = None) -> Any:
-                wait(url)
-                return super().fetch(url, headers)
 
-        return WaitingFetcher()
-    default: Callable[..., Any] = weasyprint.default_url_fetcher
-
-    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
-        wait(url)
-        return default(url, *args, **kwargs)
-
-    return fetch
+def _wait_for(path: str) -> bool:
+    """Whether the file exists, once it does or `WAIT_SECONDS` have passed."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not os.path.exists(path):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 @contextlib.contextmanager
@@ -190,45 +276,46 @@ def _font_config() -> Any:
 
 
 @functools.cache
-def _pass_png_through() -> None:
-    """Let WeasyPrint embed a chart's compressed PNG data as it is.
+def _pass_png_through() -> bool:
+    """Let WeasyPrint embed a chart's compressed PNG data as it is; True where it can.
 
     A PDF image can carry PNG data unchanged (FlateDecode with a PNG predictor), and WeasyPrint
     does embed the IDAT data of a PNG, but of one it first decodes and encodes again
     (`RasterImage._get_png_data`): 30 % of the PDF's time for the demo's charts. Plain 8-bit
     RGB PNGs, which the charts are, are passed through as they are: the PDF is byte for byte
     the same. Anything else, or another WeasyPrint without that method, takes its own path.
+
+    This is also where a placeholder (`_placeholder_fetcher`) gives way to its chart, of the
+    same size and kind, once the chart's file exists.
     """
     from weasyprint.images import RasterImage
 
-    original = getattr(RasterImage, "_get_png_data", None)
+    original: Callable[[Any], bytes] | None = getattr(RasterImage, "_get_png_data", None)
     if original is None:
-        return
+        return False
 
     def png_data(pillow_image: Any) -> bytes:
         source = getattr(pillow_image, "fp", None)
         data = source.getvalue() if isinstance(source, io.BytesIO) else b""
-        chunks = _plain_rgb_idat(data) if pillow_image.format == "PNG" else None
+        if pillow_image.format != "PNG":
+            return original(pillow_image)
+        stands_for = placeholder_target(data)
+        if stands_for is not None:
+            data = _chart_in_place_of(data, os.fsdecode(stands_for))
+        chunks = plain_rgb_idat(data)
         return original(pillow_image) if chunks is None else chunks
 
     RasterImage._get_png_data = staticmethod(png_data)
+    return True
 
 
-def _plain_rgb_idat(png: bytes) -> bytes | None:
-    """The joined IDAT data of an 8-bit RGB, non-interlaced PNG; None for any other PNG."""
-    if png[:8] != PNG_SIGNATURE or png[12:16] != b"IHDR":
-        return None
-    depth, colour, _, _, interlace = png[24:29]
-    if (depth, colour, interlace) != (8, 2, 0):
-        return None
-    chunks, position = [], 8
-    while position + 8 <= len(png):
-        (length,) = struct.unpack_from("!I", png, position)
-        kind = png[position + 4 : position + 8]
-        if kind == b"IDAT":
-            chunks.append(png[position + 8 : position + 8 + length])
-        position += 12 + length
-    return b"".join(chunks)
+def _chart_in_place_of(placeholder: bytes, path: str) -> bytes:
+    """The chart a placeholder stands for, once drawn; `ChartChanged` unless it is the same
+    size and kind (the pages were laid out for the placeholder)."""
+    chart = Path(path).read_bytes() if _wait_for(path) else b""
+    if png_header(chart) != png_header(placeholder) or plain_rgb_idat(chart) is None:
+        raise ChartChanged(path)
+    return chart
 
 
 @functools.cache

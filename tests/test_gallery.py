@@ -294,3 +294,27 @@ def test_figures_json_of_a_gallery_incident_matches_its_golden_file(draft: Any) 
     if os.environ.get("REGENERATE_GOLDEN") == "1":
         golden.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", "utf-8")
     assert document == json.loads(golden.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "incident_id", sorted(p.stem for p in (GALLERY / "pagerduty").glob("P*.json"))
+)
+def test_each_chart_is_drawn_at_the_size_planned_for_it(draft: Any, incident_id: str) -> None:
+    """report.pdf is laid out around placeholders of each chart's planned size: a chart drawn
+    at another size would make it lay the pages out again."""
+    from report.draft import _plan_all_charts
+    from report.png import png_header
+
+    open_now = parse_time(FACTS["still_open"]["now"]) if incident_id == "PGOPEN1" else None
+    d = draft(incident_id, open_now)
+    config = load_config(GALLERY / "collector.yaml", {})
+    for language, folder in d.folders.items():
+        localised = replace(config, report=replace(config.report, language=language))
+        plan = _plan_all_charts(d.analysis, d.snapshot, localised, folder)
+        drawn = {}
+        for path in plan.pixels:
+            header = png_header(path.read_bytes())
+            assert header is not None, path
+            drawn[path] = (int.from_bytes(header[:4], "big"), int.from_bytes(header[4:8], "big"))
+        assert drawn == plan.pixels
+        assert set(plan.pixels) == set((folder / "charts").glob("*.png"))

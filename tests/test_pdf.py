@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -156,14 +157,14 @@ def test_only_plain_rgb_png_data_is_passed_through(
 
     from PIL import Image
 
-    from report.pdf import _plain_rgb_idat
+    from report.png import plain_rgb_idat
 
     buffer = io.BytesIO()
     Image.new(mode, (7, 5), "white").save(buffer, format="PNG")
     png = buffer.getvalue()
     if interlace:  # Pillow writes no interlaced PNG: set the header's interlace method
         png = png[:28] + interlace + png[29:]
-    data = _plain_rgb_idat(png)
+    data = plain_rgb_idat(png)
     assert (data is not None) == passed
     if data is not None:  # each row: one filter byte, then 3 bytes a pixel
         assert len(zlib.decompress(data)) == 5 * (1 + 7 * 3)
@@ -171,8 +172,6 @@ def test_only_plain_rgb_png_data_is_passed_through(
 
 def test_the_layout_waits_for_a_chart_still_being_drawn(tmp_path: Path) -> None:
     """report.pdf is laid out while the charts are drawn: a pending chart is waited for."""
-    import threading
-
     from PIL import Image
 
     from report.pdf import render_pdf
@@ -189,7 +188,7 @@ def test_the_layout_waits_for_a_chart_still_being_drawn(tmp_path: Path) -> None:
     drawer = threading.Thread(target=draw_late)
     drawer.start()
     html = '<html><body><p>before</p><img src="charts/late.png"><p>after</p></body></html>'
-    pdf = render_pdf(html, tmp_path, pending=[chart])
+    pdf = render_pdf(html, tmp_path, pending={chart: (300, 200)})
     drawer.join()
     assert pdf is not None
     (tmp_path / "report.pdf").write_bytes(pdf)
@@ -261,3 +260,80 @@ def test_glyph_arrays_for_subsetting_hold_the_same_values() -> None:
     assert ffi.typeof(arrays.new("hb_codepoint_t[4]", [1])) is ffi.typeof("hb_codepoint_t[4]")
     assert ffi.typeof(arrays.new("hb_tag_t[2]")) is ffi.typeof("hb_tag_t[2]")
     assert arrays.NULL == ffi.NULL
+
+
+def _chart_png(size: tuple[int, int], colour: tuple[int, int, int]) -> bytes:
+    """A PNG as the charts write them (8-bit RGB, our encoder)."""
+    import numpy as np
+
+    from report.charts.base import encode_png
+
+    width, height = size
+    pixels = np.zeros((height, width, 3), dtype=np.uint8)
+    pixels[:, :] = colour
+    pixels[height // 3 : height // 2, :] = (0, 114, 178)  # a band, so rows differ
+    return encode_png(pixels, 160)
+
+
+def _draw_later(path: Path, png: bytes, delay: float) -> threading.Thread:
+    """Write `path` whole after `delay` seconds, as a chart worker does."""
+
+    def draw() -> None:
+        time.sleep(delay)
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_bytes(png)
+        partial.replace(path)
+
+    drawer = threading.Thread(target=draw)
+    drawer.start()
+    return drawer
+
+
+CHARTS_PAGE = (
+    "<html><body><h1>Report</h1><p>before</p><img src='charts/a.png'>"
+    "<p>between</p><img src='charts/b.png'><p>after</p></body></html>"
+)
+
+
+def test_pages_laid_out_around_placeholders_are_those_of_the_drawn_charts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The charts drawn while the pages are laid out take their placeholders' places: the PDF is
+    byte for byte the one laid out from the finished files, and laid out once."""
+    from report import pdf as pdf_module
+    from report.pdf import render_pdf
+
+    def laid_out_again(pending: object) -> None:
+        pytest.fail("the pages were laid out again: a placeholder did not take its chart")
+
+    monkeypatch.setattr(pdf_module, "_waiting_fetcher", laid_out_again)
+
+    (tmp_path / "charts").mkdir()
+    charts = {
+        tmp_path / "charts" / "a.png": _chart_png((400, 250), (250, 250, 250)),
+        tmp_path / "charts" / "b.png": _chart_png((640, 180), (240, 240, 200)),
+    }
+    drawers = [_draw_later(path, png, 0.3) for path, png in charts.items()]
+    sizes = {path: (400, 250) if path.name == "a.png" else (640, 180) for path in charts}
+    early = render_pdf(CHARTS_PAGE, tmp_path, pending=sizes)
+    for drawer in drawers:
+        drawer.join()
+    assert early is not None
+    assert early == render_pdf(CHARTS_PAGE, tmp_path)
+
+
+def test_a_chart_drawn_at_another_size_than_planned_is_laid_out_as_drawn(
+    tmp_path: Path,
+) -> None:
+    from report.pdf import render_pdf
+
+    (tmp_path / "charts").mkdir()
+    a, b = tmp_path / "charts" / "a.png", tmp_path / "charts" / "b.png"
+    b.write_bytes(_chart_png((640, 180), (240, 240, 200)))
+    drawer = _draw_later(a, _chart_png((420, 250), (250, 250, 250)), 0.2)
+    pdf = render_pdf(CHARTS_PAGE, tmp_path, pending={a: (400, 250), b: (640, 180)})
+    drawer.join()
+    assert pdf is not None and pdf == render_pdf(CHARTS_PAGE, tmp_path)
+    (tmp_path / "report.pdf").write_bytes(pdf)
+    listing = poppler("pdfimages", "-list", str(tmp_path / "report.pdf")).splitlines()[2:]
+    assert [line.split()[3:5] for line in listing] == [["420", "250"], ["640", "180"]]

@@ -9,9 +9,10 @@ import os
 import struct
 import warnings
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import matplotlib
 
@@ -28,7 +29,7 @@ from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from report.pdf import PNG_SIGNATURE  # noqa: E402
+from report.png import PNG_SIGNATURE, RGB8, png_chunk  # noqa: E402
 from report.words import Words  # noqa: E402
 from report.words.formats import clock as format_clock  # noqa: E402
 
@@ -92,6 +93,21 @@ def date_nums(times: pd.Series) -> np.ndarray:
     # Naive UTC datetime64 takes matplotlib's vectorised path; aware values go one by one.
     naive = pd.to_datetime(times, utc=True).dt.tz_convert(None).to_numpy()
     return np.asarray(mdates.date2num(naive), dtype=float)  # type: ignore[no-untyped-call]
+
+
+class ChartJob(NamedTuple):
+    """A chart file to draw: where, its size in pixels (known before it is drawn: report.pdf
+    is laid out meanwhile) and the job that draws it."""
+
+    path: Path
+    pixels: tuple[int, int]
+    draw: Callable[[], Path]
+
+
+def pixel_size(figsize: tuple[float, float], dpi: float = DPI) -> tuple[int, int]:
+    """The (width, height) in pixels of a figure of this size saved by `save`, known before
+    it is drawn: Agg truncates the size in inches times the resolution."""
+    return int(figsize[0] * dpi), int(figsize[1] * dpi)
 
 
 def new_figure(height: float = SIZE[1]) -> tuple[Figure, Axes]:
@@ -200,14 +216,9 @@ def encode_png(rgb: np.ndarray, dpi: float) -> bytes:
     return b"".join(
         (
             PNG_SIGNATURE,
-            _png_chunk(b"IHDR", struct.pack("!IIBBBBB", width, height, 8, 2, 0, 0, 0)),
-            _png_chunk(b"pHYs", struct.pack("!IIB", per_metre, per_metre, 1)),
-            _png_chunk(b"IDAT", zlib.compress(rows.data, PNG_LEVEL)),
-            _png_chunk(b"IEND", b""),
+            png_chunk(b"IHDR", struct.pack("!II", width, height) + bytes(RGB8)),
+            png_chunk(b"pHYs", struct.pack("!IIB", per_metre, per_metre, 1)),
+            png_chunk(b"IDAT", zlib.compress(rows.data, PNG_LEVEL)),
+            png_chunk(b"IEND", b""),
         )
     )
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    crc = zlib.crc32(kind + data)
-    return struct.pack("!I", len(data)) + kind + data + struct.pack("!I", crc)

@@ -42,7 +42,7 @@ def draw_memory_trend_chart(
     zone: str | None = None,
 ) -> Path:
     """Memory (and swap) of one instance: thresholds, crossings, fitted trend and its ETA."""
-    fig = Figure(figsize=(SIZE[0], 3.0 + 2.6 * len(trends)), dpi=DPI)
+    fig = Figure(figsize=trend_figsize(trends), dpi=DPI)
     axes = fig.subplots(len(trends), 1, sharex=True, squeeze=False)[:, 0]
     for ax, trend in zip(axes, trends, strict=True):
         _draw_trend_panel(ax, frame, trend, words)
@@ -53,6 +53,11 @@ def draw_memory_trend_chart(
     format_time_axis(axes[-1], zone, milestones.get("detected"), words)
     fig.subplots_adjust(left=0.08, right=0.76, top=0.93, bottom=0.1, hspace=0.25)
     return save(fig, path)
+
+
+def trend_figsize(trends: Sequence[MemoryTrend]) -> tuple[float, float]:
+    """The chart's size in inches: a panel per trend (memory, then swap)."""
+    return SIZE[0], 3.0 + 2.6 * len(trends)
 
 
 def _draw_trend_panel(ax: Axes, frame: pd.DataFrame, trend: MemoryTrend, words: Words) -> None:

@@ -14,6 +14,7 @@ from collector.analysis.metrics import QuerySummary
 from collector.series import find_breaks, seconds_of, typical_step
 from report.charts.base import (
     PALETTE,
+    SIZE,
     date_num,
     date_nums,
     draw_milestones,
@@ -59,7 +60,7 @@ def draw_metric_chart(
 
     A baseline frame (the same query `baseline_offset_s` earlier, times aligned) is drawn dashed.
     """
-    fig, ax = new_figure()
+    fig, ax = new_figure(height=metric_figsize()[1])
     title = summary.title + (f" ({summary.unit})" if summary.unit else "")
     ax.set_title(plain(title), loc="left", fontsize=11)
     data = _in_window(frame, summary.name, window)
@@ -85,6 +86,11 @@ def draw_metric_chart(
     side_legend(ax)
     fig.subplots_adjust(left=0.08, right=0.76, top=0.9, bottom=0.13)
     return save(fig, path)
+
+
+def metric_figsize() -> tuple[float, float]:
+    """Every metric chart's size in inches."""
+    return SIZE
 
 
 def _format_value_axis(ax: Axes, summary: QuerySummary, counted: bool, words: Words) -> None:

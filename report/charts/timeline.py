@@ -13,6 +13,7 @@ from matplotlib.patches import Patch
 from collector.records import PHASES, AlertInterval, Event
 from report.charts.base import (
     PALETTE,
+    SIZE,
     date_num,
     draw_milestones,
     format_time_axis,
@@ -39,10 +40,10 @@ def draw_timeline_chart(
     zone: str | None = None,
 ) -> Path:
     """Swimlanes of PagerDuty events by phase, then one lane per Prometheus alert."""
-    alert_names = list(dict.fromkeys(a.alertname for a in alerts))
+    alert_names = _alert_names(alerts)
     labels = [words.say(p) for p in PHASES]
     labels += [plain(words.say("chart_alert_lane", name=n), 28) for n in alert_names]
-    fig, ax = new_figure(height=2.2 + 0.36 * len(labels))
+    fig, ax = new_figure(height=timeline_figsize(alerts)[1])
     for row in range(len(labels)):
         ax.axhspan(row - 0.4, row + 0.4, color="#f2f2f2" if row % 2 else "#fafafa", zorder=0)
     _draw_phase_lanes(ax, events, span)
@@ -56,6 +57,15 @@ def draw_timeline_chart(
     _draw_legend(ax, bool(alerts), words)
     fig.subplots_adjust(left=0.2, right=0.84, top=0.9, bottom=0.5 / fig.get_figheight() + 0.08)
     return save(fig, path)
+
+
+def timeline_figsize(alerts: Sequence[AlertInterval]) -> tuple[float, float]:
+    """The chart's size in inches: a lane per phase, then one per alert."""
+    return SIZE[0], 2.2 + 0.36 * (len(PHASES) + len(_alert_names(alerts)))
+
+
+def _alert_names(alerts: Sequence[AlertInterval]) -> list[str]:
+    return list(dict.fromkeys(a.alertname for a in alerts))
 
 
 def _draw_phase_lanes(ax: Axes, events: Sequence[Event], span: tuple[datetime, datetime]) -> None:
