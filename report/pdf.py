@@ -93,7 +93,12 @@ def start_pdf_writer() -> Background[PdfOutcome] | None:
 
 def pdf_when_given(receive: Callable[[], PdfPage]) -> PdfOutcome:
     """The forked PDF writer: load WeasyPrint first, then lay out the page it is given."""
-    pdf_unavailable()  # while the parent loads its libraries, analyses, renders the page
+    # While the parent loads its libraries, analyses and renders the page.
+    if pdf_unavailable() is None:
+        _pass_png_through()
+        _open_arrays_for_subsetting()
+        _pdf_stylesheet()
+        _font_config()
     return pdf_outcome(*receive())
 
 
@@ -277,36 +282,58 @@ def _font_config() -> Any:
 
 @functools.cache
 def _pass_png_through() -> bool:
-    """Let WeasyPrint embed a chart's compressed PNG data as it is; True where it can.
+    """Let WeasyPrint embed a chart's compressed PNG data as it is, and let a placeholder's
+    chart be read only when the PDF is written; True where it can (both internals are there).
 
     A PDF image can carry PNG data unchanged (FlateDecode with a PNG predictor), and WeasyPrint
     does embed the IDAT data of a PNG, but of one it first decodes and encodes again
     (`RasterImage._get_png_data`): 30 % of the PDF's time for the demo's charts. Plain 8-bit
     RGB PNGs, which the charts are, are passed through as they are: the PDF is byte for byte
-    the same. Anything else, or another WeasyPrint without that method, takes its own path.
+    the same. Anything else takes WeasyPrint's own path.
 
-    This is also where a placeholder (`_placeholder_fetcher`) gives way to its chart, of the
-    same size and kind, once the chart's file exists.
+    A placeholder (`_placeholder_fetcher`) gets, in its image's PDF stream, its chart's data:
+    read when the file is written, so that the pages are drawn while the charts still are.
     """
-    from weasyprint.images import RasterImage
+    from weasyprint import images
 
-    original: Callable[[Any], bytes] | None = getattr(RasterImage, "_get_png_data", None)
-    if original is None:
+    raster = images.RasterImage
+    original: Callable[[Any], bytes] | None = getattr(raster, "_get_png_data", None)
+    original_x_object: Callable[..., Any] | None = getattr(raster, "get_x_object", None)
+    in_memory = getattr(images, "LazyImage", None)
+    if original is None or original_x_object is None or in_memory is None:
         return False
 
     def png_data(pillow_image: Any) -> bytes:
         source = getattr(pillow_image, "fp", None)
         data = source.getvalue() if isinstance(source, io.BytesIO) else b""
-        if pillow_image.format != "PNG":
-            return original(pillow_image)
-        stands_for = placeholder_target(data)
-        if stands_for is not None:
-            data = _chart_in_place_of(data, os.fsdecode(stands_for))
-        chunks = plain_rgb_idat(data)
+        chunks = plain_rgb_idat(data) if pillow_image.format == "PNG" else None
         return original(pillow_image) if chunks is None else chunks
 
-    RasterImage._get_png_data = staticmethod(png_data)
+    def x_object(image: Any, *args: Any, **kwargs: Any) -> Any:
+        made = original_x_object(image, *args, **kwargs)
+        fetched = image.image_data.data if isinstance(image.image_data, in_memory) else None
+        if isinstance(fetched, bytes) and (stands_for := placeholder_target(fetched)):
+            _defer_chart(made, fetched, os.fsdecode(stands_for))
+        return made
+
+    raster._get_png_data = staticmethod(png_data)
+    raster.get_x_object = x_object
     return True
+
+
+def _defer_chart(stream: Any, placeholder: bytes, path: str) -> None:
+    """Give a placeholder's image stream its chart's data, read when the PDF is written."""
+    import pydyf
+
+    if not isinstance(stream, pydyf.Stream) or len(stream.stream) != 1:
+        raise ChartChanged(path)  # not the stream this expects: lay the pages out anew
+
+    class ChartData(pydyf.Object):  # type: ignore[misc]
+        @functools.cached_property
+        def data(self) -> bytes:
+            return plain_rgb_idat(_chart_in_place_of(placeholder, path)) or b""
+
+    stream.stream = [ChartData()]
 
 
 def _chart_in_place_of(placeholder: bytes, path: str) -> bytes:
