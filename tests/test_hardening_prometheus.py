@@ -215,3 +215,24 @@ def test_finite_samples_are_kept_as_they_came_and_the_others_counted() -> None:
     untouched = [[1_700_000_000, "1.5"], [1_700_000_060, "2"]]
     [series] = _checked_series([{"metric": {}, "values": untouched}], record)
     assert series["values"] is untouched  # nothing left out: the answer's own list, no copy
+
+
+def test_the_series_of_an_answer_share_their_times() -> None:
+    """A big answer's samples are read compact: pairs as tuples, each time one object."""
+    import json
+
+    from collector.sources.prometheus_api import compact_samples
+
+    answer = json.loads(
+        '[{"metric": {"i": "a"}, "values": [[1700000000, "1.5"], [1700000060, "2"]]},'
+        ' {"metric": {"i": "b"}, "values": [[1700000000, "7"], [1700000060, "8"]]},'
+        ' {"metric": {"i": "c"}, "values": [[1700000000, "7"], "12", [1, 2, 3]]},'
+        ' {"metric": {"i": "d"}, "values": [[[1], "7"]]}]',
+        object_hook=compact_samples(),
+    )
+    first, second, odd, unhashable = answer
+    assert first["values"] == [(1700000000, "1.5"), (1700000060, "2")]
+    assert all(a is b for (a, _), (b, _) in zip(first["values"], second["values"], strict=True))
+    # What is not a list of pairs is left as it came, for the answer's check to refuse.
+    assert odd["values"] == [[1700000000, "7"], "12", [1, 2, 3]]
+    assert unhashable["values"] == [[[1], "7"]]

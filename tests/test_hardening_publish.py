@@ -156,3 +156,18 @@ def test_one_rule_for_poorer_in_batch_and_single_mode() -> None:
     )
     # What was already missing from the published report is not a loss.
     assert lost_data(snapshot_of(full), failed) == []
+
+
+def test_a_published_snapshot_is_read_without_its_samples(tmp_path: Path) -> None:
+    """A re-draft compares series counts only: the published samples are never held (a big
+    incident's would double the memory of the draft)."""
+    from collector.snapshot.store import read_published, save_snapshot
+
+    snapshot = snapshot_of(demo_data())
+    save_snapshot(snapshot, tmp_path / "snapshot.json")
+    published = read_published(tmp_path / "snapshot.json")
+    assert published is not None
+    results = published["prometheus"]["results"]
+    assert results and all("values" not in s for r in results for s in r.get("result") or ())
+    assert sum(len(r.get("result") or ()) for r in results) > 0
+    assert lost_data(snapshot, published) == []

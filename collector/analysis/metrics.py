@@ -105,11 +105,7 @@ def summarize_queries(results: Sequence[QueryResult], max_shown: int = 6) -> lis
             problem = note("query_failed", query=name, error=str(result.error))
         elif result.kind != "alerts" and data.empty:
             problem = note("no_series", query=name)
-        # NaN is 0/0 (swap on a host without swap): never a peak, a low, or a number shown.
-        finite = data[np.isfinite(data["value"].to_numpy(dtype=float))]
-        ordered = finite.sort_values("value", kind="stable")
-        peak = ordered.iloc[-1] if not finite.empty else None
-        low = ordered.iloc[0] if not finite.empty else None
+        peak, low = _peak_and_low(data)
         summaries.append(
             QuerySummary(
                 name=name,
@@ -129,6 +125,22 @@ def summarize_queries(results: Sequence[QueryResult], max_shown: int = 6) -> lis
             )
         )
     return summaries
+
+
+def _peak_and_low(data: pd.DataFrame) -> tuple[pd.Series | None, pd.Series | None]:
+    """The sample with the highest value (the last of equals) and the lowest (the first).
+
+    NaN is 0/0 (swap on a host without swap): never a peak, a low, or a number shown. Found
+    in place: a copy of a big query's samples, sorted, cost 65 MB at 2,000 series.
+    """
+    values = data["value"].to_numpy(dtype=float)
+    rows = np.flatnonzero(np.isfinite(values))
+    if rows.size == 0:
+        return None, None
+    finite = values[rows]
+    last_highest = rows[finite.size - 1 - int(np.argmax(finite[::-1]))]
+    first_lowest = rows[int(np.argmin(finite))]
+    return data.iloc[last_highest], data.iloc[first_lowest]
 
 
 def find_gaps(data: pd.DataFrame, step: float, limit: int = 5) -> tuple[DataGap, ...]:

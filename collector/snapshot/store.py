@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TextIO
@@ -127,9 +127,9 @@ def load_snapshot(path: Path) -> Snapshot:
     return Snapshot.from_json(data)
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path, object_hook: Callable[[dict[str, Any]], Any] | None = None) -> Any:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return json.loads(Path(path).read_text(encoding="utf-8"), object_hook=object_hook)
     except OSError as exc:
         raise SnapshotError(f"{path}: cannot read snapshot ({exc.strerror})") from exc
     except json.JSONDecodeError as exc:
@@ -139,12 +139,23 @@ def _read_json(path: Path) -> Any:
 
 
 def read_published(path: Path) -> dict[str, Any] | None:
-    """The snapshot of a published report as raw JSON, or None if there is none to read."""
+    """The snapshot of a published report as raw JSON, without the samples of its series
+    (`lost_data` counts series), or None if there is none to read.
+
+    Each series' samples are dropped as soon as they are read: a big incident's published
+    snapshot would otherwise take 400 MB more, beside the new one, on every re-draft.
+    """
     try:
-        data = _read_json(path)
+        data = _read_json(path, object_hook=_without_samples)
     except SnapshotError:
         return None
     return data if isinstance(data, dict) else None
+
+
+def _without_samples(value: dict[str, Any]) -> dict[str, Any]:
+    if "values" in value and "metric" in value:  # a series of a query result
+        del value["values"]
+    return value
 
 
 def lost_data(new: Snapshot, published: Mapping[str, Any] | None) -> list[str]:

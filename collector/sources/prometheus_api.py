@@ -7,6 +7,7 @@ Prometheus through this module only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,8 +95,39 @@ class QueryApi:
         )
         if response.status_code != 200:
             raise QueryFailed(response.status_code, _error_text(response))
-        body = response.json()  # not JSON: a ValueError, said as a malformed body
+        # Not JSON: a ValueError, said as a malformed body.
+        body = response.json(object_hook=compact_samples())
         return Answer(body["data"]["result"], [str(w) for w in body.get("warnings") or ()])
+
+
+def compact_samples() -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A JSON object hook that keeps an answer's samples compact as they are read: each
+    series' [time, value] lists become tuples, each time one object shared by every series.
+
+    A query's series share one grid of times: a big incident's 1.4 M samples have 1,171
+    distinct times, and its snapshot takes 60 MB less. Done while the JSON is read, each
+    series' lists are freed before the next is read. Anything but a list of [time, value]
+    lists is left as it came: the answer's check (`sources.prometheus`) refuses it.
+    """
+    times: dict[Any, Any] = {}
+
+    def compact(value: dict[str, Any]) -> dict[str, Any]:
+        samples = value.get("values")
+        if "metric" not in value or not isinstance(samples, list):
+            return value
+        pairs = []
+        for sample in samples:
+            if type(sample) is not list or len(sample) != 2:
+                return value
+            time, number = sample
+            try:
+                pairs.append((times.setdefault(time, time), number))
+            except TypeError:  # a time that is not a number (a list, an object)
+                return value
+        value["values"] = pairs
+        return value
+
+    return compact
 
 
 def _error_text(response: requests.Response) -> str:
