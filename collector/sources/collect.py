@@ -8,6 +8,7 @@ records, never raised, unless the incident itself cannot be read.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
@@ -28,66 +29,94 @@ CONTEXT_DAYS = prom_source.CONTEXT_SPAN.days
 
 
 def collect_snapshot(config: Config, incident_id: str, now: datetime | None = None) -> Snapshot:
-    """Fetch the incident from PagerDuty, then its metrics from Prometheus."""
+    """Fetch the incident from PagerDuty; then its lists (log entries, alerts, notes) and its
+    metrics from Prometheus side by side, for both need only the incident: a collection waits
+    for the longer of the two, not their sum. The alerting rules are evaluated last, over
+    the alerts that PagerDuty paged."""
     now = now or datetime.now(timezone.utc)
     with pd_source.make_client(config.pagerduty, config.ca_file) as client:
-        pd_data = pagerduty_incident.fetch_incident_data(
-            client, incident_id, config.pagerduty.max_concurrency
-        )
-    gaps: list[Gap] = pd_data.pop("errors", [])
+        raw = pagerduty_incident.fetch_incident(client, incident_id)
+        incident = _read_checked(raw)
+        qrange = _query_range(config, incident, now)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            metrics = pool.submit(_fetch_metrics, config, incident, qrange, now)
+            pd_data = pagerduty_incident.fetch_incident_lists(
+                client, raw, config.pagerduty.max_concurrency
+            )
+            prometheus, metric_gaps = metrics.result()
+    gaps: list[Gap] = [*pd_data.pop("errors", []), *metric_gaps]
     problem = check_pagerduty(pd_data)
     if problem is not None:  # the readers below would trip on it
         raise pd_source.PagerDutyError(f"PagerDuty answered malformed data: {problem}")
-    incident = pd_source.read_incident(pd_data["incident"])
-    alertnames = pd_source.read_paged_alertnames(pd_data)
+    settings, rules = config.prometheus, prometheus["alerting_rules"]
+    rules["evaluations"] = prometheus_rules.evaluate_rules(
+        settings, config.ca_file, rules["rules"], pd_source.read_paged_alertnames(pd_data), qrange
+    )
     return Snapshot(
         incident_id=incident.id,
         collected_at=iso_utc(now),
         tool_version=__version__,
         pagerduty={"base_url": redact_url(config.pagerduty.base_url), **pd_data},
-        prometheus=_fetch_metrics(config, incident, alertnames, now, gaps),
+        prometheus=prometheus,
         gaps=gaps,
     )
 
 
-def _fetch_metrics(
-    config: Config, incident: Incident, alertnames: Sequence[str], now: datetime, gaps: list[Gap]
-) -> dict[str, Any]:
-    """The query pack over the incident, the memory context, the alerting rules; what could
-    not be fetched is added to `gaps`."""
-    settings, ca = config.prometheus, config.ca_file
+def _read_checked(raw: dict[str, Any]) -> Incident:
+    """The incident record, once its raw JSON has been checked against the snapshot schema."""
+    problem = check_pagerduty({"incident": raw})
+    if problem is not None:
+        raise pd_source.PagerDutyError(f"PagerDuty answered malformed data: {problem}")
+    return pd_source.read_incident(raw)
+
+
+def _query_range(config: Config, incident: Incident, now: datetime) -> prom_source.QueryRange:
+    """The incident's window with its padding, on a grid of at most `chart_points` steps."""
+    settings = config.prometheus
     end = incident.resolved_at or now
-    qrange = prom_source.choose_range(
+    return prom_source.choose_range(
         incident.created_at - max(settings.lookback, settings.padding_before),
         min(end + settings.padding_after, now),
         settings.chart_points,
     )
+
+
+def _fetch_metrics(
+    config: Config, incident: Incident, qrange: prom_source.QueryRange, now: datetime
+) -> tuple[dict[str, Any], list[Gap]]:
+    """The query pack over the range, the memory context and the alerting rules (their
+    evaluations are added later), and what could not be fetched."""
+    settings, ca = config.prometheus, config.ca_file
     selector = settings.services.get(incident.service, "")
-    results = prom_source.fetch_query_results(settings, ca, settings.queries, qrange, selector)
-    gaps.extend(query_gaps(results))
-    # The 28-day context of the memory queries that answered (a failed one would fail again).
-    answered = {r["name"] for r in results if not r["error"]}
-    specs = [spec for spec in fleet_specs(settings.queries) if spec.name in answered]
-    context = prom_source.fetch_memory_context(settings, ca, specs, end, selector)
-    gaps.extend(
-        Gap("Prometheus", str(r["name"]), GapKind.UNFETCHED, str(r["error"]), days=CONTEXT_DAYS)
-        for r in context
-        if r["error"]
-    )
-    rules = prometheus_rules.fetch_alerting_rules(settings, ca)
-    rules["evaluations"] = prometheus_rules.evaluate_rules(
-        settings, ca, rules["rules"], alertnames, qrange
-    )
-    return {
-        "url": redact_url(settings.url),
-        "selector": selector,
-        "range": {"start": iso_utc(qrange.start), "end": iso_utc(qrange.end), "step": qrange.step},
-        "padding_before_s": settings.padding_before.total_seconds(),
-        "padding_after_s": settings.padding_after.total_seconds(),
-        "results": results,
-        "memory_context": context,
-        "alerting_rules": rules,
-    }
+    with ThreadPoolExecutor(max_workers=1) as pool:  # one request, beside the pack
+        rules = pool.submit(prometheus_rules.fetch_alerting_rules, settings, ca)
+        results = prom_source.fetch_query_results(settings, ca, settings.queries, qrange, selector)
+        gaps = query_gaps(results)
+        # The 28-day context of the memory queries that answered (a failed one would fail again).
+        answered = {r["name"] for r in results if not r["error"]}
+        specs = [spec for spec in fleet_specs(settings.queries) if spec.name in answered]
+        end = incident.resolved_at or now
+        context = prom_source.fetch_memory_context(settings, ca, specs, end, selector)
+        gaps.extend(
+            Gap("Prometheus", str(r["name"]), GapKind.UNFETCHED, str(r["error"]), days=CONTEXT_DAYS)
+            for r in context
+            if r["error"]
+        )
+        metrics = {
+            "url": redact_url(settings.url),
+            "selector": selector,
+            "range": {
+                "start": iso_utc(qrange.start),
+                "end": iso_utc(qrange.end),
+                "step": qrange.step,
+            },
+            "padding_before_s": settings.padding_before.total_seconds(),
+            "padding_after_s": settings.padding_after.total_seconds(),
+            "results": results,
+            "memory_context": context,
+            "alerting_rules": rules.result(),
+        }
+    return metrics, gaps
 
 
 def query_gaps(results: Sequence[RawResult]) -> list[Gap]:

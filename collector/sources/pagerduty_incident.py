@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import pagerduty
@@ -32,6 +32,13 @@ def fetch_incident_data(
     other three, or a list PagerDuty cannot return whole, is recorded under "errors" (as `Gap`
     records, which the snapshot states) so that a report can still be drafted.
     """
+    incident = fetch_incident(client, incident_id)
+    return fetch_incident_lists(client, incident, max_concurrency)
+
+
+def fetch_incident(client: pagerduty.RestApiV2Client, incident_id: str) -> dict[str, Any]:
+    """The incident as raw API JSON, with an ID and a creation time that can be trusted;
+    `PagerDutyError` when it cannot be read."""
     problem = incident_id_problem(incident_id)
     if problem is not None:
         raise PagerDutyError(problem)
@@ -42,6 +49,15 @@ def fetch_incident_data(
         {"include[]": ["priorities", "teams", "conference_bridge", "acknowledgers"]},
         what=f"incident {incident_id}",
     )
+    _checked_id(incident)
+    return cast(dict[str, Any], incident)
+
+
+def fetch_incident_lists(
+    client: pagerduty.RestApiV2Client, incident: dict[str, Any], max_concurrency: int = 4
+) -> dict[str, Any]:
+    """The incident (from `fetch_incident`) with its log entries, alerts and notes, and the
+    "errors" met fetching them (see `fetch_incident_data`)."""
     iid = _checked_id(incident)
     lister = Lister(client, max_concurrency)
     fetchers = _fetchers(lister, iid, parse_time(incident["created_at"]))
