@@ -260,6 +260,8 @@ def _run_mode(
     if mode.memory_trends is not None or (
         snapshot_path is not None and is_fleet_snapshot(snapshot_path)
     ):
+        if pdf_writer is not None:  # a fleet snapshot: the review writes no report.pdf
+            pdf_writer.cancel()
         _run_fleet_review(config, mode.memory_trends, until, snapshot_path, out_dir, force)
         return
     _draft_one(mode, config, out_dir, force, pdf_writer)
