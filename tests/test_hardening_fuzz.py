@@ -272,3 +272,45 @@ def test_a_null_among_a_log_entrys_assignees_is_named_by_the_schema(tmp_path: Pa
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(SnapshotError, match=r"pagerduty\.log_entries\[3\]\.assignees\[0\]"):
         load_snapshot(path)
+
+
+SAMPLE_PARTS = st.one_of(
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False),
+    st.sampled_from([0, 0.0, -0.0, 5, 5.0]),
+    st.sampled_from(["1.5", "NaN", "+Inf", "", "12"]),
+    st.none(),
+    st.booleans(),
+    st.lists(st.integers(0, 3), max_size=2),
+)
+SERIES = st.fixed_dictionaries(
+    {
+        "metric": st.dictionaries(st.sampled_from(["i", "job"]), st.text(max_size=3)),
+        "values": st.lists(
+            st.one_of(st.lists(SAMPLE_PARTS, min_size=0, max_size=3), SAMPLE_PARTS), max_size=6
+        ),
+    }
+)
+
+
+def _as_parsed(value: Any) -> Any:
+    """What json.loads gives for the same text: lists, never tuples."""
+    if isinstance(value, list | tuple):
+        return [_as_parsed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_parsed(v) for k, v in value.items()}
+    return value
+
+
+@FAST
+@given(answer=st.lists(SERIES, max_size=4))
+def test_prometheus_answers_read_compact_hold_the_same_values(answer: list[Any]) -> None:
+    """The object hook that reads samples compact changes how they are held, never what."""
+    import json
+
+    from collector.sources.prometheus_api import compact_samples
+
+    text = json.dumps({"data": {"result": answer}})
+    compact = json.loads(text, object_hook=compact_samples())
+    assert _as_parsed(compact) == json.loads(text)
+    assert json.dumps(compact) == text  # written back the same: 5 stays 5, -0.0 stays -0.0

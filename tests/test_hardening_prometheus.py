@@ -236,3 +236,18 @@ def test_the_series_of_an_answer_share_their_times() -> None:
     # What is not a list of pairs is left as it came, for the answer's check to refuse.
     assert odd["values"] == [[1700000000, "7"], "12", [1, 2, 3]]
     assert unhashable["values"] == [[[1], "7"]]
+
+
+def test_times_read_compact_are_written_back_as_they_came() -> None:
+    """Sharing one object per time never turns 5 into 5.0, or 0.0 into -0.0."""
+    import json
+
+    from collector.sources.prometheus_api import compact_samples
+
+    text = json.dumps(
+        [
+            {"metric": {}, "values": [[5, "1"], [0.0, "2"]]},
+            {"metric": {}, "values": [[5.0, "3"], [-0.0, "4"]]},
+        ]
+    )
+    assert json.dumps(json.loads(text, object_hook=compact_samples())) == text

@@ -121,9 +121,11 @@ def compact_samples() -> Callable[[dict[str, Any]], dict[str, Any]]:
                 return value
             time, number = sample
             try:
-                pairs.append((times.setdefault(time, time), number))
+                shared = times.setdefault(time, time)
             except TypeError:  # a time that is not a number (a list, an object)
                 return value
+            # Equal is not enough: 5 and 5.0, 0.0 and -0.0 are written differently.
+            pairs.append((shared if type(shared) is type(time) and time else time, number))
         value["values"] = pairs
         return value
 
