@@ -14,6 +14,7 @@ one after another, with the same result:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import multiprocessing
@@ -21,7 +22,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, Generic, TypeVar, cast
@@ -73,7 +74,8 @@ def run_jobs(
         initargs=(os.getpid(),),
     )
     try:
-        futures = [pool.submit(_run_job, number) for number in range(len(jobs))]
+        with _interrupts_held():  # the first submit forks every worker
+            futures = [pool.submit(_run_job, number) for number in range(len(jobs))]
         if meanwhile is not None:
             meanwhile()
         return [cast(T, future.result()) for future in futures]
@@ -139,17 +141,32 @@ def start_background(job: Callable[[Callable[[], Any]], T]) -> Background[T] | N
     )
     # Ctrl-C is the parent's alone: the child is born with it held, and ignores it before
     # letting it through (else an early one would print the child's traceback).
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     thaw = _freeze_for_fork()
     try:
-        process.start()
+        with _interrupts_held():
+            process.start()
     finally:
         if thaw:
             gc.unfreeze()
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         inbox.close()
         reply.close()
     return Background(process, outbox, answer)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C while processes are forked; it arrives once they are.
+
+    A Ctrl-C that lands in a fork's own callbacks (logging's lock, released in the parent)
+    cannot be raised there: `collect` would end at once, leaving the draft's staging folder
+    behind. Held, it is raised after the fork, where the draft cleans up. The children are
+    born with it held, and ignore it before letting it through.
+    """
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _background(

@@ -250,7 +250,7 @@ def test_unexpected_errors_are_one_line_asking_for_a_report(
     assert "unexpected RuntimeError: boom second line" in line and "please report it" in line
 
 
-@pytest.mark.parametrize("delay", [0.2, 0.5, 0.9])
+@pytest.mark.parametrize("delay", [0.2, 0.5, 0.9, 1.3])
 def test_ctrl_c_during_start_up_is_one_line_and_130(
     collect_bin: str, tmp_path: Path, delay: float
 ) -> None:

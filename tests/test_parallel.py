@@ -175,3 +175,19 @@ def test_a_background_job_receives_answers_raises_and_can_be_cancelled() -> None
 def test_no_background_process_where_forking_is_unsafe(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "fork_workers", lambda jobs: 0)
     assert parallel.start_background(lambda receive: 1) is None
+
+
+def test_a_ctrl_c_while_processes_are_forked_arrives_once_they_are() -> None:
+    """Held while a fork's callbacks run (where it could not be raised, and `collect` would
+    end leaving its staging folder), the interrupt is raised right after."""
+    import os
+    import signal
+
+    from collector.parallel import _interrupts_held
+
+    reached = False
+    with pytest.raises(KeyboardInterrupt):
+        with _interrupts_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            reached = True
+    assert reached
