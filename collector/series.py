@@ -112,7 +112,10 @@ def _columns(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, li
 def _in_series_order(names: np.ndarray, nanos: np.ndarray, starts: list[int]) -> bool:
     """Whether the rows are sorted by series, then time: what a stable sort would leave as is."""
     firsts = [names[a] for a in starts]
-    if any(not a < b for a, b in zip(firsts, firsts[1:], strict=False)):
+    try:
+        if any(not a < b for a, b in zip(firsts, firsts[1:], strict=False)):
+            return False
+    except TypeError:  # labels that do not compare (a missing one): let pandas sort them
         return False
     steps = np.diff(nanos)
     steps[[a - 1 for a in starts[1:]]] = 0  # from one series to the next: any step

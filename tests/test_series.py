@@ -96,3 +96,23 @@ def test_a_saved_snapshot_loads_back_with_its_gaps(tmp_path: Path) -> None:
     path = tmp_path / "snapshot.json"
     save_snapshot(demo, path)
     assert load_snapshot(path).gaps == GAPS
+
+
+def test_split_series_takes_a_frame_in_order_as_it_is_and_sorts_any_other() -> None:
+    """A query's rows of the series frame are in series and time order already: not copied.
+    Rows out of order, or labels that do not compare, are sorted as before."""
+    import numpy as np
+    import pandas as pd
+
+    from collector.series import split_series
+
+    def frame(series: list[object], seconds: list[int]) -> pd.DataFrame:
+        times = pd.to_datetime(seconds, unit="s", utc=True)
+        return pd.DataFrame({"series": series, "time": times, "value": np.arange(len(series))})
+
+    in_order = split_series(frame(["a", "a", "b"], [1, 2, 1]))
+    assert {k: v.values.tolist() for k, v in in_order.items()} == {"a": [0, 1], "b": [2]}
+    shuffled = split_series(frame(["b", "a", "a"], [1, 2, 1]))
+    assert {k: v.values.tolist() for k, v in shuffled.items()} == {"a": [2, 1], "b": [0]}
+    odd = split_series(frame(["a", np.nan, "a"], [2, 1, 1]))
+    assert odd["a"].values.tolist() == [2, 0] and odd["nan"].values.tolist() == [1]
