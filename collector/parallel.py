@@ -160,7 +160,8 @@ def _interrupts_held() -> Iterator[None]:
     A Ctrl-C that lands in a fork's own callbacks (logging's lock, released in the parent)
     cannot be raised there: `collect` would end at once, leaving the draft's staging folder
     behind. Held, it is raised after the fork, where the draft cleans up. The children are
-    born with it held, and ignore it before letting it through.
+    born with it held, and ignore it before letting it through. (Held in this thread: forks
+    happen only in a process of one thread, `fork_workers`.)
     """
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
