@@ -105,8 +105,15 @@ def _columns(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, li
     names = data["series"].to_numpy()
     nanos = data["time"].dt.as_unit("ns").array.asi8
     values = data["value"].to_numpy(np.float64)
-    changes = np.r_[True, names[1:] != names[:-1]] if len(names) else np.empty(0, bool)
-    return names, nanos, values, np.flatnonzero(changes).tolist()
+    return names, nanos, values, run_starts(names)
+
+
+def run_starts(labels: np.ndarray) -> list[int]:
+    """Where each run of equal labels starts (a sorted frame's query or series column)."""
+    if not len(labels):
+        return []
+    starts: list[int] = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]]).tolist()
+    return starts
 
 
 def _in_series_order(names: np.ndarray, nanos: np.ndarray, starts: list[int]) -> bool:

@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from collector.records import AlertInterval
-from collector.series import find_breaks, split_runs, typical_step
+from collector.series import find_breaks, run_starts, split_runs, typical_step
 from collector.timeutil import from_unix, parse_time
 
 RawResult: TypeAlias = Mapping[str, Any]
@@ -94,10 +94,9 @@ def _by_query(frame: pd.DataFrame, results: Sequence[RawResult]) -> list[pd.Data
         groups = dict(tuple(frame.groupby("query", sort=False)))
         return [groups.get(str(r.get("name")), frame.iloc[0:0]) for r in results]
     runs: dict[str, pd.DataFrame] = {}
-    if len(names):
-        starts: list[int] = np.flatnonzero(np.r_[True, names[1:] != names[:-1]]).tolist()
-        for start, end in zip(starts, [*starts[1:], len(names)], strict=True):
-            runs[str(names[start])] = frame.iloc[start:end]
+    bounds = [*run_starts(names), len(names)]
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        runs[str(names[start])] = frame.iloc[start:end]
     return [runs.get(str(r.get("name")), frame.iloc[0:0]) for r in results]
 
 
