@@ -124,3 +124,32 @@ def test_the_png_writer_keeps_every_pixel_and_the_resolution() -> None:
     assert (image.format, image.mode, image.size) == ("PNG", "RGB", (47, 31))
     assert np.array_equal(np.asarray(image), pixels)
     assert round(image.info["dpi"][0]) == 160
+
+
+def test_fonts_installed_after_matplotlib_are_added_once_to_its_font_list(tmp_path: Path) -> None:
+    import json
+
+    from matplotlib import font_manager
+
+    # matplotlib's font list as saved before the fallback fonts were installed, in a new home.
+    home = tmp_path / "mpl"
+    home.mkdir()
+    listed = home / f"fontlist-v{font_manager.FontManager.__version__}.json"
+    font_manager.json_dump(font_manager.fontManager, listed)
+    data = json.loads(listed.read_text())
+    data["ttflist"] = [f for f in data["ttflist"] if f["name"] not in base.FONT_FAMILIES[1:]]
+    listed.write_text(json.dumps(data))
+    listed.chmod(0o644)
+    env = {"MPLCONFIGDIR": str(home), "PATH": "/usr/bin:/bin"}
+    show = "import matplotlib, report.charts.base; print(list(matplotlib.rcParams['font.family']))"
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", show], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+        assert done.stdout.strip() == str(list(base.FONT_FAMILIES))
+        # The list now names them: the next run reads them from it. Its mode is kept.
+        names = {f["name"] for f in json.loads(listed.read_text())["ttflist"]}
+        assert set(base.FONT_FAMILIES) <= names
+        assert listed.stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in home.iterdir()) == [listed.name]
