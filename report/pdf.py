@@ -63,7 +63,8 @@ def _why_unavailable() -> str | None:
         with warnings.catch_warnings():
             # Its import warns about optional libraries (HarfBuzz subsetting); the PDF is fine.
             warnings.simplefilter("ignore")
-            import weasyprint  # noqa: F401
+            with _libraries_from_loader_cache():
+                import weasyprint  # noqa: F401
     except ImportError:
         return f"report.pdf not written: the weasyprint package is missing; {INSTALL_HINT}"
     except OSError as exc:
@@ -74,6 +75,31 @@ def _why_unavailable() -> str | None:
             f" ({reason}); {INSTALL_HINT}"
         )
     return None
+
+
+@contextlib.contextmanager
+def _libraries_from_loader_cache() -> Iterator[None]:
+    """While WeasyPrint loads, find a shared library by name in the dynamic loader's cache
+    only (`ldconfig -p`), as `ctypes.util.find_library` does first.
+
+    WeasyPrint tries several names for each library (Windows and macOS ones first). cffi looks
+    up each name that does not load with `find_library`, whose later attempts on Linux compile
+    and link a program (gcc, then ld) for it: 16 runs, 0.15-0.3 CPU-s of every PDF process.
+    Those attempts search the linker's paths, not the loader's; WeasyPrint's last name for
+    each library is its file name (`libpango-1.0.so.0`), which the loader finds itself.
+    """
+    import ctypes.util
+
+    in_cache = getattr(ctypes.util, "_findSoname_ldconfig", None)
+    if in_cache is None:  # not glibc's Linux: find_library as it is
+        yield
+        return
+    find_library = ctypes.util.find_library
+    ctypes.util.find_library = in_cache
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = find_library
 
 
 class ChartChanged(Exception):

@@ -337,3 +337,25 @@ def test_a_chart_drawn_at_another_size_than_planned_is_laid_out_as_drawn(
     (tmp_path / "report.pdf").write_bytes(pdf)
     listing = poppler("pdfimages", "-list", str(tmp_path / "report.pdf")).splitlines()[2:]
     assert [line.split()[3:5] for line in listing] == [["420", "250"], ["640", "180"]]
+
+
+def test_weasyprint_finds_its_libraries_in_the_loader_cache_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ctypes.util
+
+    from report import pdf
+
+    def no_compiler(name: str) -> None:
+        raise AssertionError(f"a program was compiled and linked to find {name}")
+
+    # Beyond the loader's cache, find_library compiles and links a program for each name.
+    monkeypatch.setattr(ctypes.util, "_findLib_gcc", no_compiler)
+    monkeypatch.setattr(ctypes.util, "_findLib_ld", no_compiler)
+    find_library = ctypes.util.find_library
+    with pdf._libraries_from_loader_cache():
+        assert ctypes.util.find_library("c") is not None
+        assert ctypes.util.find_library("no-such-library-0") is None
+    assert ctypes.util.find_library is find_library
+    with pytest.raises(AssertionError, match="compiled and linked"):
+        ctypes.util.find_library("no-such-library-0")
