@@ -283,11 +283,14 @@ def _draft_one(
     if mode.snapshot_path is not None:
         snapshot = load_snapshot(mode.snapshot_path)
     else:
+        from collector.parallel import loading_meanwhile
         from collector.sources.collect import (
             collect_snapshot,  # the network clients, only to collect
         )
 
-        snapshot = collect_snapshot(config, str(mode.incident_id))
+        # The report's libraries (matplotlib, Jinja2: about 0.4 s) load while the sources answer.
+        with loading_meanwhile("report.draft", "collector.jobs.handoff"):
+            snapshot = collect_snapshot(config, str(mode.incident_id))
     # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
     announce = None
     if mode.incident_id is not None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
@@ -27,8 +28,10 @@ from collector.errors import OutputError
 from collector.parallel import Background
 from collector.paths import is_report_folder, path_under, shorten
 from collector.snapshot.store import Snapshot, lost_data, read_published, save_snapshot
-from report.draft import Draft, build_draft
 from report.pdf import PdfOutcome
+
+if TYPE_CHECKING:
+    from report.draft import Draft
 
 STATE_FILE = ".collector.json"
 REPORT = "report.md"
@@ -68,7 +71,7 @@ class Published:
 
 
 # Called with the draft and its state file once a new report is in place; says what it did.
-Announce = Callable[[Draft, Path], HandOff]
+Announce = Callable[["Draft", Path], HandOff]
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -251,6 +254,10 @@ def publish_draft(
     (chat notice, PagerDuty note) before the lock is released. `pdf_writer`: report.pdf's
     process, started early (`report.pdf.start_pdf_writer`).
     """
+    # The report's libraries (matplotlib, Jinja2) load here, not with this
+    # module: `collect --incident` loads them while the sources answer.
+    from report.draft import build_draft
+
     now = datetime.now(timezone.utc)
     stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
     incident_id = snapshot.incident_id

@@ -1,5 +1,6 @@
 """Run a draft's independent jobs in forked worker processes, started once per draft: the
-charts in a pool (`run_jobs`), report.pdf in a process of its own (`start_background`).
+charts in a pool (`run_jobs`), report.pdf in a process of its own (`start_background`); and
+load the report's libraries in a thread while the sources answer (`loading_meanwhile`).
 
 The jobs are closures over data already in memory (the analysed frame can be large). Forking
 after they exist lets each worker read them as they are, copy-on-write: nothing is pickled but
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import importlib
 import multiprocessing
 import os
 import signal
@@ -189,6 +191,38 @@ def _background(
             reply.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
     finally:
         reply.close()
+
+
+@contextlib.contextmanager
+def loading_meanwhile(*modules: str) -> Iterator[None]:
+    """Import `modules` in a thread while the block runs: a block that waits on the network
+    (`collect --incident`) then hides their loading. An import of one of them elsewhere waits
+    for this one, or finds it done (the interpreter's import locks). The thread has ended
+    when the block does: a fork needs a process of one thread (`fork_workers`).
+
+    Their objects are loaded for good: the garbage collector is kept off while they load,
+    then they are frozen, as the command line does with what it loads first (`cli._run_mode`).
+    A module that fails to load here is left to the import that needs it, which raises.
+    """
+
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - raised again where the module is needed
+                return
+
+    collecting = gc.isenabled()
+    gc.disable()
+    thread = threading.Thread(target=load, name="collector-loading", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+        gc.freeze()
+        if collecting:
+            gc.enable()
 
 
 def _freeze_for_fork() -> bool:

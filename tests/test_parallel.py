@@ -192,3 +192,41 @@ def test_a_ctrl_c_while_processes_are_forked_arrives_once_they_are() -> None:
             signal.pthread_kill(threading.get_ident(), signal.SIGINT)
             reached = True
     assert reached
+
+
+def test_modules_load_in_a_thread_that_ends_with_the_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "slow_to_load.py").write_text(
+        "import threading, time\nLOADED_IN = threading.current_thread().name\ntime.sleep(0.3)\n"
+    )
+    (tmp_path / "broken_on_load.py").write_text("raise ImportError('no such library')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    was_collecting = __import__("gc").isenabled()
+    started = time.perf_counter()
+    with parallel.loading_meanwhile("slow_to_load", "broken_on_load"):
+        inside = time.perf_counter() - started  # the block did not wait for the loading
+        assert not __import__("gc").isenabled()  # the collector keeps off what loads
+    assert inside < 0.2
+    assert threading.active_count() == 1  # a fork may follow
+    assert __import__("gc").isenabled() == was_collecting
+    assert sys.modules.pop("slow_to_load").LOADED_IN == "collector-loading"
+    # A module that fails to load is left to the import that needs it, which says why.
+    assert "broken_on_load" not in sys.modules
+    with pytest.raises(ImportError, match="no such library"):
+        __import__("broken_on_load")
+
+
+def test_a_module_loaded_meanwhile_is_the_one_imported_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "loaded_once.py").write_text(
+        "import threading, time\nLOADED_IN = threading.current_thread().name\ntime.sleep(0.3)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with parallel.loading_meanwhile("loaded_once"):
+        time.sleep(0.05)  # the thread is inside the module: this import waits for it
+        import loaded_once  # type: ignore[import-not-found]
+
+        assert loaded_once.LOADED_IN == "collector-loading"
+    sys.modules.pop("loaded_once", None)

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import report.draft  # noqa: F401 - what a draft loads, loaded once: the forked workers share it
 from collector.config import Config, ConfigError
 from collector.errors import CollectorError
 from collector.jobs.handoff import announcer
