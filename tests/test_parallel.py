@@ -197,20 +197,27 @@ def test_a_ctrl_c_while_processes_are_forked_arrives_once_they_are() -> None:
 def test_modules_load_in_a_thread_that_ends_with_the_block(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "slow_to_load.py").write_text(
-        "import threading, time\nLOADED_IN = threading.current_thread().name\ntime.sleep(0.3)\n"
+    import gc
+
+    go = tmp_path / "go"
+    # This module loads only once the block has started: the block does not wait for it.
+    (tmp_path / "waits_for_the_block.py").write_text(
+        "import pathlib, threading, time\n"
+        "LOADED_IN = threading.current_thread().name\n"
+        f"WAITED = 0\nwhile not pathlib.Path({str(go)!r}).exists() and WAITED < 600:\n"
+        "    time.sleep(0.05)\n    WAITED += 1\n"
     )
     (tmp_path / "broken_on_load.py").write_text("raise ImportError('no such library')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    was_collecting = __import__("gc").isenabled()
-    started = time.perf_counter()
-    with parallel.loading_meanwhile("slow_to_load", "broken_on_load"):
-        inside = time.perf_counter() - started  # the block did not wait for the loading
-        assert not __import__("gc").isenabled()  # the collector keeps off what loads
-    assert inside < 0.2
-    assert threading.active_count() == 1  # a fork may follow
-    assert __import__("gc").isenabled() == was_collecting
-    assert sys.modules.pop("slow_to_load").LOADED_IN == "collector-loading"
+    was_collecting = gc.isenabled()
+    with parallel.loading_meanwhile("waits_for_the_block", "broken_on_load"):
+        assert not gc.isenabled()  # the collector keeps off what loads
+        go.touch()
+    loaded = sys.modules.pop("waits_for_the_block")
+    assert loaded.LOADED_IN == "collector-loading" and loaded.WAITED < 600
+    # The thread has ended (a fork may follow); the collector is as it was.
+    assert "collector-loading" not in {thread.name for thread in threading.enumerate()}
+    assert gc.isenabled() == was_collecting
     # A module that fails to load is left to the import that needs it, which says why.
     assert "broken_on_load" not in sys.modules
     with pytest.raises(ImportError, match="no such library"):
@@ -220,12 +227,16 @@ def test_modules_load_in_a_thread_that_ends_with_the_block(
 def test_a_module_loaded_meanwhile_is_the_one_imported_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    started = tmp_path / "started"
     (tmp_path / "loaded_once.py").write_text(
-        "import threading, time\nLOADED_IN = threading.current_thread().name\ntime.sleep(0.3)\n"
+        "import pathlib, threading, time\n"
+        f"pathlib.Path({str(started)!r}).touch()\n"
+        "LOADED_IN = threading.current_thread().name\ntime.sleep(0.2)\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     with parallel.loading_meanwhile("loaded_once"):
-        time.sleep(0.05)  # the thread is inside the module: this import waits for it
+        while not started.exists():  # the thread is inside the module: this import waits
+            time.sleep(0.01)
         import loaded_once  # type: ignore[import-not-found]
 
         assert loaded_once.LOADED_IN == "collector-loading"
