@@ -241,3 +241,18 @@ def test_a_module_loaded_meanwhile_is_the_one_imported_here(
 
         assert loaded_once.LOADED_IN == "collector-loading"
     sys.modules.pop("loaded_once", None)
+
+
+def test_objects_frozen_for_good_stay_frozen_after_a_fork() -> None:
+    check = (
+        "import gc\n"
+        "from collector import parallel\n"
+        "assert parallel._freeze_for_fork() is True  # nothing was frozen: thaw after\n"
+        "gc.unfreeze()\n"
+        "parallel.freeze_for_good()\n"
+        "frozen = gc.get_freeze_count()\n"
+        "assert parallel.run_jobs([lambda: 1, lambda: 2]) == [1, 2]\n"
+        "assert parallel._freeze_for_fork() is False and gc.get_freeze_count() >= frozen\n"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -8,7 +8,6 @@ report that exists is never touched, whether a person edited it or not.
 
 from __future__ import annotations
 
-import gc
 import json
 import multiprocessing
 import os
@@ -27,7 +26,7 @@ from collector.errors import CollectorError
 from collector.jobs.handoff import announcer
 from collector.output import REPORT, discard_leftover_staging, is_edited, lock_for, publish_draft
 from collector.output import clean_leftovers as clean_leftovers
-from collector.parallel import die_with_parent
+from collector.parallel import die_with_parent, freeze_for_good
 from collector.paths import INCIDENT_ID as INCIDENT_ID
 from collector.snapshot.store import Snapshot, lost_data
 from collector.sources import pagerduty as pd_source
@@ -195,7 +194,7 @@ def _start_worker(parent: int) -> None:
     """A batch worker: it ends with the batch; what importing this module loaded (everything a
     draft needs) is frozen out of the garbage collector's full collections."""
     die_with_parent(parent)
-    gc.freeze()
+    freeze_for_good()
 
 
 def _report_each(results: Iterator[Outcome], total: int, step: Progress) -> list[Outcome]:
