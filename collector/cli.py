@@ -238,12 +238,13 @@ def _run_mode(
 ) -> None:
     """Run the mode asked for, with its settings loaded."""
     from collector.output import check_out_dir
+    from collector.parallel import freeze_for_good
     from collector.snapshot.store import is_fleet_snapshot
 
     # The libraries' objects are loaded for good: the garbage collector need not walk them
     # again in every full collection (nor, in forked workers, copy their pages by doing so).
     # `collect` turned it off while they loaded (entry.py).
-    gc.freeze()
+    freeze_for_good()
     gc.enable()
 
     check_out_dir(out_dir)  # before anything is fetched
@@ -276,19 +277,21 @@ def _draft_one(
 ) -> None:
     """Collect the incident (or read its snapshot), draft and publish its report."""
     from collector.output import clean_leftovers, publish_draft
+    from collector.parallel import loading_meanwhile
     from collector.snapshot.store import load_snapshot
 
     for leftover in clean_leftovers(out_dir):
         _log(f"removed {leftover.name}, left by an interrupted run")
+    # The report's libraries (matplotlib, Jinja2: about 0.4 s) load while the snapshot is read
+    # or the sources answer.
     if mode.snapshot_path is not None:
-        snapshot = load_snapshot(mode.snapshot_path)
+        with loading_meanwhile("report.draft"):
+            snapshot = load_snapshot(mode.snapshot_path)
     else:
-        from collector.parallel import loading_meanwhile
         from collector.sources.collect import (
             collect_snapshot,  # the network clients, only to collect
         )
 
-        # The report's libraries (matplotlib, Jinja2: about 0.4 s) load while the sources answer.
         with loading_meanwhile("report.draft", "collector.jobs.handoff"):
             snapshot = collect_snapshot(config, str(mode.incident_id))
     # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
