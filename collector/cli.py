@@ -380,16 +380,21 @@ def _run_fleet_review(
 ) -> None:
     from collector.config import parse_duration
     from collector.jobs.fleet_review import publish_review
+    from collector.parallel import loading_meanwhile
     from collector.snapshot.fleet import load_fleet_snapshot
     from collector.sources.collect_fleet import collect_fleet_snapshot
+
+    # The review's libraries (matplotlib, Jinja2) load while the snapshot is read or
+    # Prometheus answers.
+    with loading_meanwhile("report.fleet_draft"):
+        if snapshot_path is not None:
+            snapshot = load_fleet_snapshot(snapshot_path)
+        else:
+            window = _option(parse_duration, str(memory_trends), "--memory-trends")
+            end = _option(_parse_until, until, "--until") if until else None
+            snapshot = collect_fleet_snapshot(config, window, end)
     from report.fleet_draft import gap_line
 
-    if snapshot_path is not None:
-        snapshot = load_fleet_snapshot(snapshot_path)
-    else:
-        window = _option(parse_duration, str(memory_trends), "--memory-trends")
-        end = _option(_parse_until, until, "--until") if until else None
-        snapshot = collect_fleet_snapshot(config, window, end)
     published = publish_review(snapshot, config, out_dir, force=force)
     for gap in snapshot.gaps:
         click.echo(f"warning: {_one_line(gap_line(gap))}", err=True)
