@@ -265,9 +265,11 @@ def publish_draft(
         with lock_for(out_dir, incident_id):
             staging = make_staging(out_dir, incident_id)
             try:
+                # Read before the draft is built: its text (53 MB for 2,000 series) then
+                # comes and goes before the analysis' peak, not on top of it.
+                published = read_published(path_under(out_dir, incident_id) / SNAPSHOT)
                 save_snapshot(snapshot, staging / SNAPSHOT)
                 draft = build_draft(snapshot, config, staging, now, pdf_writer)
-                published = read_published(path_under(out_dir, incident_id) / SNAPSHOT)
                 lost = lost_data(snapshot, published) if published is not None else []
                 result = publish(staging, out_dir, incident_id, force=force, stamp=stamp, lost=lost)
                 if announce is not None and result.status in NEW_REPORT:
