@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from collector.analysis.memory_context import HostContext, review_context
 from collector.paths import path_under, slug
-from report.charts.base import ChartJob
-from report.charts.context import PIXELS, draw_context_chart
+from report.charts.plan import CONTEXT_PIXELS, ChartJob, drawn_by
 from report.memory_context import context_sentence
 from report.model import ChartRef
 
@@ -44,10 +42,12 @@ def plan_context_charts(
         relative = f"charts/memory_context_{slug(instance)}.png"
         title = words["context_title"].format(instance=instance)
         path = path_under(folder, relative)
-        draw = partial(draw_context_chart, contexts, incident, title, words, path)
+        draw = drawn_by(
+            "report.charts.context", "draw_context_chart", contexts, incident, title, words, path
+        )
         sentences = [context_sentence(c.review, words) for c in contexts]
         shown = ChartRef(title, relative, "memory", sentences=tuple(sentences))
-        planned[instance] = (shown, ChartJob(path, PIXELS, draw))
+        planned[instance] = (shown, ChartJob(path, CONTEXT_PIXELS, draw))
     return planned
 
 

@@ -7,7 +7,6 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +23,15 @@ from collector.snapshot.incident import read_incident_data
 from collector.snapshot.prometheus import QueryResult
 from collector.snapshot.store import Snapshot
 from collector.timeutil import iso_utc
-from report.charts.base import ChartJob, pixel_size
-from report.charts.memory import draw_memory_trend_chart, trend_figsize
-from report.charts.metric import draw_metric_chart, metric_figsize
-from report.charts.timeline import draw_timeline_chart, timeline_figsize
+from report.charts.plan import (
+    ChartJob,
+    drawn_by,
+    load_drawing,
+    metric_figsize,
+    pixel_size,
+    timeline_figsize,
+    trend_figsize,
+)
 from report.context_draft import has_context, place_context, plan_context_charts
 from report.figures_json import build_figures_json
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
@@ -82,6 +86,7 @@ def build_draft(
         texts = render_texts(model, config)
         if pdf is not None:
             pdf.send((texts.linked, folder, charts.pixels))
+        load_drawing()  # matplotlib: once the page is on its way to report.pdf
         images = run_jobs([job.draw for job in charts.jobs])
         written = images + write_report_files(texts, model, analysis, folder, images)
         if config.report.pdf:
@@ -198,8 +203,9 @@ def plan_charts(
     a = analysis
     words = words or Words("en")
     path = path_under(folder, TIMELINE_CHART)
-    draw = partial(
-        draw_timeline_chart,
+    draw = drawn_by(
+        "report.charts.timeline",
+        "draw_timeline_chart",
         a.events,
         a.alerts,
         a.milestones,
@@ -228,6 +234,7 @@ def draw_charts(
     (the timeline apart) and the files."""
     timeline, planned = plan_charts(analysis, folder, zone, targets, words)
     jobs = [timeline, *(job for _, job in planned)]
+    load_drawing()
     return [shown for shown, _ in planned], run_jobs([job.draw for job in jobs])
 
 
@@ -242,7 +249,16 @@ def _trend_charts(
     for instance, trends in _trends_by_instance(a.trends).items():
         relative = f"charts/memory_trend_{slug(instance)}.png"
         path = path_under(folder, relative)
-        draw = partial(draw_memory_trend_chart, a.frame, trends, a.milestones, path, words, zone)
+        draw = drawn_by(
+            "report.charts.memory",
+            "draw_memory_trend_chart",
+            a.frame,
+            trends,
+            a.milestones,
+            path,
+            words,
+            zone,
+        )
         job = ChartJob(path, pixel_size(trend_figsize(trends)), draw)
         links = _trend_links(trends, a.queries, targets)
         title = words.say("chart_memory_trend", instance=instance)
@@ -262,8 +278,9 @@ def _metric_charts(
             frame = count_series_up(a.frame, summary.name)
         relative = f"charts/{slug(summary.name, 'query')}.png"
         path = path_under(folder, relative)
-        draw = partial(
-            draw_metric_chart,
+        draw = drawn_by(
+            "report.charts.metric",
+            "draw_metric_chart",
             frame,
             summary,
             query.thresholds,

@@ -153,3 +153,18 @@ def test_fonts_installed_after_matplotlib_are_added_once_to_its_font_list(tmp_pa
         assert set(base.FONT_FAMILIES) <= names
         assert listed.stat().st_mode & 0o777 == 0o644
     assert sorted(p.name for p in home.iterdir()) == [listed.name]
+
+
+def test_the_charts_are_planned_without_matplotlib() -> None:
+    # A draft sends its page to report.pdf before matplotlib loads: planning the charts (their
+    # sizes, their jobs) and building the report must not load it.
+    check = (
+        "import sys\n"
+        "import report.draft, report.context_draft\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib loaded'\n"
+        "from report.charts.plan import load_drawing\n"
+        "load_drawing()\n"
+        "assert 'matplotlib' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

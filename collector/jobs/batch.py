@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import report.draft  # noqa: F401 - what a draft loads, loaded once: the forked workers share it
+import report.draft  # noqa: F401 - loaded by each worker as it imports this module
 from collector.config import Config, ConfigError
 from collector.errors import CollectorError
 from collector.jobs.handoff import announcer
@@ -32,6 +32,7 @@ from collector.snapshot.store import Snapshot, lost_data
 from collector.sources import pagerduty as pd_source
 from collector.sources.collect import collect_snapshot
 from collector.sources.pagerduty_lists import list_resolved_incidents
+from report.charts.plan import load_drawing
 
 Progress = Callable[[str], None]
 # Given the number of incidents, a context that yields the step to call once per incident
@@ -191,9 +192,11 @@ def _draft_all(
 
 
 def _start_worker(parent: int) -> None:
-    """A batch worker: it ends with the batch; what importing this module loaded (everything a
-    draft needs) is frozen out of the garbage collector's full collections."""
+    """A batch worker: it ends with the batch. What a draft needs (what importing this module
+    loaded, and matplotlib) is loaded now and frozen out of the garbage collector's full
+    collections."""
     die_with_parent(parent)
+    load_drawing()
     freeze_for_good()
 
 

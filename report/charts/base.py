@@ -10,10 +10,9 @@ import struct
 import tempfile
 import warnings
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
 
 import matplotlib
 
@@ -30,6 +29,7 @@ from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from report.charts.plan import DPI, SIZE  # noqa: E402
 from report.png import PNG_SIGNATURE, RGB8, png_chunk  # noqa: E402
 from report.words import Words  # noqa: E402
 from report.words.formats import clock as format_clock  # noqa: E402
@@ -93,8 +93,6 @@ matplotlib.rcParams["text.hinting"] = "no_hinting"
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-SIZE = (10.0, 4.6)
-DPI = 160  # ~250 dpi at the width of an A4 page in report.pdf; sharp when printed
 MILESTONE_STYLE = {
     "detected": ("#D55E00", "-"),
     "acknowledged": ("#0072B2", "--"),
@@ -126,21 +124,6 @@ def date_nums(times: pd.Series) -> np.ndarray:
     # Naive UTC datetime64 takes matplotlib's vectorised path; aware values go one by one.
     naive = pd.to_datetime(times, utc=True).dt.tz_convert(None).to_numpy()
     return np.asarray(mdates.date2num(naive), dtype=float)  # type: ignore[no-untyped-call]
-
-
-class ChartJob(NamedTuple):
-    """A chart file to draw: where, its size in pixels (known before it is drawn: report.pdf
-    is laid out meanwhile) and the job that draws it."""
-
-    path: Path
-    pixels: tuple[int, int]
-    draw: Callable[[], Path]
-
-
-def pixel_size(figsize: tuple[float, float], dpi: float = DPI) -> tuple[int, int]:
-    """The (width, height) in pixels of a figure of this size saved by `save`, known before
-    it is drawn: Agg truncates the size in inches times the resolution."""
-    return int(figsize[0] * dpi), int(figsize[1] * dpi)
 
 
 def new_figure(height: float = SIZE[1]) -> tuple[Figure, Axes]:

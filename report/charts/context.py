@@ -19,12 +19,11 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from collector.analysis.fleet import Verdict  # noqa: E402
 from collector.analysis.memory_context import HostContext  # noqa: E402
-from report.charts.base import PALETTE, date_num, pixel_size, plain, save  # noqa: E402
+from report.charts.base import PALETTE, date_num, plain, save  # noqa: E402
 from report.charts.fleet import INCIDENT_COLOR, _dates, thin_for_drawing  # noqa: E402
+from report.charts.plan import CONTEXT_DPI, CONTEXT_PIXELS, CONTEXT_SIZE  # noqa: E402
 
-SIZE = (8.0, 2.2)  # inches: small, under the host's memory trend chart
-DPI = 130
-PIXELS = pixel_size(SIZE, DPI)  # every context chart's, known before it is drawn
+SIZE, DPI, PIXELS = CONTEXT_SIZE, CONTEXT_DPI, CONTEXT_PIXELS
 FITTED = (Verdict.LEAK, Verdict.GROWING)
 
 

@@ -12,10 +12,8 @@ from matplotlib.figure import Figure
 
 from collector.analysis.memory import MemoryTrend
 from report.charts.base import (
-    DPI,
     LABEL_BOX,
     PALETTE,
-    SIZE,
     date_num,
     date_nums,
     draw_milestones,
@@ -25,6 +23,7 @@ from report.charts.base import (
     save,
     side_legend,
 )
+from report.charts.plan import DPI, trend_figsize
 from report.words import Words
 from report.words.formats import clock as format_clock
 
@@ -53,11 +52,6 @@ def draw_memory_trend_chart(
     format_time_axis(axes[-1], zone, milestones.get("detected"), words)
     fig.subplots_adjust(left=0.08, right=0.76, top=0.93, bottom=0.1, hspace=0.25)
     return save(fig, path)
-
-
-def trend_figsize(trends: Sequence[MemoryTrend]) -> tuple[float, float]:
-    """The chart's size in inches: a panel per trend (memory, then swap)."""
-    return SIZE[0], 3.0 + 2.6 * len(trends)
 
 
 def _draw_trend_panel(ax: Axes, frame: pd.DataFrame, trend: MemoryTrend, words: Words) -> None:

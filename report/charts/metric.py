@@ -14,7 +14,6 @@ from collector.analysis.metrics import QuerySummary
 from collector.series import find_breaks, seconds_of, typical_step
 from report.charts.base import (
     PALETTE,
-    SIZE,
     date_num,
     date_nums,
     draw_milestones,
@@ -25,6 +24,7 @@ from report.charts.base import (
     save,
     side_legend,
 )
+from report.charts.plan import metric_figsize
 from report.words import Words
 
 MAX_LEGEND_SERIES = 6
@@ -86,11 +86,6 @@ def draw_metric_chart(
     side_legend(ax)
     fig.subplots_adjust(left=0.08, right=0.76, top=0.9, bottom=0.13)
     return save(fig, path)
-
-
-def metric_figsize() -> tuple[float, float]:
-    """Every metric chart's size in inches."""
-    return SIZE
 
 
 def _format_value_axis(ax: Axes, summary: QuerySummary, counted: bool, words: Words) -> None:

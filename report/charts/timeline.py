@@ -13,7 +13,6 @@ from matplotlib.patches import Patch
 from collector.records import PHASES, AlertInterval, Event
 from report.charts.base import (
     PALETTE,
-    SIZE,
     date_num,
     draw_milestones,
     format_time_axis,
@@ -21,6 +20,7 @@ from report.charts.base import (
     plain,
     save,
 )
+from report.charts.plan import alert_names, timeline_figsize
 from report.words import Words
 
 DENSITY_AFTER = 30  # events in one lane beyond which the lane shows a density, not dots
@@ -40,14 +40,14 @@ def draw_timeline_chart(
     zone: str | None = None,
 ) -> Path:
     """Swimlanes of PagerDuty events by phase, then one lane per Prometheus alert."""
-    alert_names = _alert_names(alerts)
+    names = alert_names(alerts)
     labels = [words.say(p) for p in PHASES]
-    labels += [plain(words.say("chart_alert_lane", name=n), 28) for n in alert_names]
+    labels += [plain(words.say("chart_alert_lane", name=n), 28) for n in names]
     fig, ax = new_figure(height=timeline_figsize(alerts)[1])
     for row in range(len(labels)):
         ax.axhspan(row - 0.4, row + 0.4, color="#f2f2f2" if row % 2 else "#fafafa", zorder=0)
     _draw_phase_lanes(ax, events, span)
-    _draw_alert_lanes(ax, alerts, alert_names)
+    _draw_alert_lanes(ax, alerts, names)
     draw_milestones(ax, milestones, words)
     ax.set_yticks(range(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)
@@ -57,15 +57,6 @@ def draw_timeline_chart(
     _draw_legend(ax, bool(alerts), words)
     fig.subplots_adjust(left=0.2, right=0.84, top=0.9, bottom=0.5 / fig.get_figheight() + 0.08)
     return save(fig, path)
-
-
-def timeline_figsize(alerts: Sequence[AlertInterval]) -> tuple[float, float]:
-    """The chart's size in inches: a lane per phase, then one per alert."""
-    return SIZE[0], 2.2 + 0.36 * (len(PHASES) + len(_alert_names(alerts)))
-
-
-def _alert_names(alerts: Sequence[AlertInterval]) -> list[str]:
-    return list(dict.fromkeys(a.alertname for a in alerts))
 
 
 def _draw_phase_lanes(ax: Axes, events: Sequence[Event], span: tuple[datetime, datetime]) -> None:

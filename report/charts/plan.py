@@ -1,0 +1,84 @@
+"""The charts to draw, planned without matplotlib: each file's size in pixels and the job that
+will draw it. report.pdf is laid out around those sizes while the charts are drawn, and the
+page can go to it before matplotlib has loaded (`load_drawing` loads it, before the chart
+workers are forked). The chart modules draw at these sizes (a test checks every gallery
+incident's charts against their plan)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
+
+from collector.records import PHASES, AlertInterval
+
+if TYPE_CHECKING:
+    from collector.analysis.memory import MemoryTrend
+
+SIZE = (10.0, 4.6)  # inches: an incident chart's width, and a metric chart's height
+DPI = 160  # ~250 dpi at the width of an A4 page in report.pdf; sharp when printed
+CONTEXT_SIZE = (8.0, 2.2)  # inches: small, under the host's memory trend chart
+CONTEXT_DPI = 130
+# The modules that draw a report's charts: each loads matplotlib.
+DRAWING_MODULES = (
+    "report.charts.timeline",
+    "report.charts.memory",
+    "report.charts.metric",
+    "report.charts.context",
+)
+
+
+class ChartJob(NamedTuple):
+    """A chart file to draw: where, its size in pixels (known before it is drawn: report.pdf
+    is laid out meanwhile) and the job that draws it."""
+
+    path: Path
+    pixels: tuple[int, int]
+    draw: Callable[[], Path]
+
+
+def pixel_size(figsize: tuple[float, float], dpi: float = DPI) -> tuple[int, int]:
+    """The (width, height) in pixels of a figure of this size saved by `save`, known before
+    it is drawn: Agg truncates the size in inches times the resolution."""
+    return int(figsize[0] * dpi), int(figsize[1] * dpi)
+
+
+def timeline_figsize(alerts: Sequence[AlertInterval]) -> tuple[float, float]:
+    """The timeline chart's size in inches: a lane per phase, then one per alert."""
+    return SIZE[0], 2.2 + 0.36 * (len(PHASES) + len(alert_names(alerts)))
+
+
+def alert_names(alerts: Sequence[AlertInterval]) -> list[str]:
+    """The timeline's alert lanes, in order of first appearance."""
+    return list(dict.fromkeys(a.alertname for a in alerts))
+
+
+def trend_figsize(trends: Sequence[MemoryTrend]) -> tuple[float, float]:
+    """A memory trend chart's size in inches: a panel per trend (memory, then swap)."""
+    return SIZE[0], 3.0 + 2.6 * len(trends)
+
+
+def metric_figsize() -> tuple[float, float]:
+    """Every metric chart's size in inches."""
+    return SIZE
+
+
+CONTEXT_PIXELS = pixel_size(CONTEXT_SIZE, CONTEXT_DPI)  # every 28-day context chart's
+
+
+def drawn_by(module: str, function: str, *args: Any, **kwargs: Any) -> Callable[[], Path]:
+    """A chart's job: `module.function(*args, **kwargs)`, the module loaded when it runs."""
+    return partial(_draw, module, function, args, kwargs)
+
+
+def load_drawing() -> None:
+    """Load the drawing modules and matplotlib (0.3 s): in the draft's process, before the
+    chart workers are forked, so that they share them."""
+    for name in DRAWING_MODULES:
+        importlib.import_module(name)
+
+
+def _draw(module: str, function: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Path:
+    return cast(Path, getattr(importlib.import_module(module), function)(*args, **kwargs))
