@@ -279,13 +279,13 @@ def _draft_one(
     from collector.output import clean_leftovers, publish_draft
     from collector.parallel import loading_meanwhile
     from collector.snapshot.store import load_snapshot
-    from report.charts.plan import DRAWING_MODULES
 
     for leftover in clean_leftovers(out_dir):
         _log(f"removed {leftover.name}, left by an interrupted run")
-    # The report's libraries load while the snapshot is read or the sources answer: Jinja2 and
-    # the report's modules; and while the sources answer, matplotlib (0.3 s). A re-render
-    # loads matplotlib once it has sent its page to report.pdf, which is laid out meanwhile.
+    # The report's modules and Jinja2 load while the snapshot is read or the sources answer;
+    # matplotlib (0.3 s) once the page is sent to report.pdf, which is laid out meanwhile
+    # (`build_draft`). Loading matplotlib beside the fetch too was 0.14 s slower at 0 ms and
+    # 0.07 s faster at 100 ms a request (benchmarks/README.md).
     if mode.snapshot_path is not None:
         with loading_meanwhile("report.draft"):
             snapshot = load_snapshot(mode.snapshot_path)
@@ -294,7 +294,7 @@ def _draft_one(
             collect_snapshot,  # the network clients, only to collect
         )
 
-        with loading_meanwhile("report.draft", *DRAWING_MODULES, "collector.jobs.handoff"):
+        with loading_meanwhile("report.draft", "collector.jobs.handoff"):
             snapshot = collect_snapshot(config, str(mode.incident_id))
     # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
     announce = None
