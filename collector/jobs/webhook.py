@@ -28,6 +28,7 @@ from collector.jobs.monitoring import CollectorMetrics
 from collector.jobs.webhook_http import WebhookServer, parse_event, signature_matches
 from collector.jobs.webhook_queue import EventQueue, QueuedEvent, queue_key
 from collector.output import REPORT
+from report.charts.plan import load_drawing
 
 Log = Callable[[str], None]
 
@@ -181,6 +182,7 @@ def serve_webhooks(
     config: Config, out_dir: Path, host: str, port: int, *, log: Callable[[str], None]
 ) -> None:
     """Serve until SIGTERM or SIGINT; accepted events are drafted in the background."""
+    load_drawing()  # matplotlib, once, before the first delivery and its threads
     receiver = WebhookReceiver(config, out_dir, host, port, log=log)
     stopping = threading.Event()
 

@@ -7,11 +7,13 @@ incident's charts against their plan)."""
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
+from collector.parallel import loading_meanwhile
 from collector.records import PHASES, AlertInterval
 
 if TYPE_CHECKING:
@@ -75,9 +77,17 @@ def drawn_by(module: str, function: str, *args: Any, **kwargs: Any) -> Callable[
 
 def load_drawing() -> None:
     """Load the drawing modules and matplotlib (0.3 s): in the draft's process, before the
-    chart workers are forked, so that they share them."""
-    for name in DRAWING_MODULES:
-        importlib.import_module(name)
+    chart workers are forked, so that they share them.
+
+    They load once, in a thread, this one waiting (`loading_meanwhile`, which then freezes
+    what the process holds): a Ctrl-C ends the wait, and never lands inside matplotlib's
+    imports (one landing there was seen swallowed: a warning that its 3D toolkit could not
+    load, and the draft went on).
+    """
+    if all(name in sys.modules for name in DRAWING_MODULES):
+        return  # a batch worker or the webhook server loaded them at start
+    with loading_meanwhile(*DRAWING_MODULES):
+        pass
 
 
 def _draw(module: str, function: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Path:
