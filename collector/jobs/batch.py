@@ -174,6 +174,7 @@ def _draft_all(
     workers = min(config.batch.workers or os.cpu_count() or 1, len(ids) or 1, MAX_WORKERS)
     with steps as step:
         if workers == 1:
+            load_drawing()  # before any incident's objects exist: it freezes what it finds
             results = (draft_once(config, out_dir, incident_id) for incident_id in ids)
             return _report_each(results, len(ids), step)
         # Drafting is CPU-bound (charts): one process per core. Each incident keeps its own
