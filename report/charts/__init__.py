@@ -1,1 +1,2 @@
-"""Charts: one module per chart family, facts in, PNG out (matplotlib, Agg)."""
+"""Charts: one module per chart family, facts in, PNG out (matplotlib, Agg); `plan` sizes them
+and names their jobs without matplotlib."""
