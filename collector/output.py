@@ -254,8 +254,9 @@ def publish_draft(
     (chat notice, PagerDuty note) before the lock is released. `pdf_writer`: report.pdf's
     process, started early (`report.pdf.start_pdf_writer`).
     """
-    # The report's libraries (matplotlib, Jinja2) load here, not with this
-    # module: `collect --incident` loads them while the sources answer.
+    # The report's modules (the analysis, Jinja2) load here, not with this module: `collect`
+    # loads them while the snapshot is read or the sources answer; matplotlib loads later,
+    # once the page is on its way to report.pdf (`build_draft`).
     from report.draft import build_draft
 
     now = datetime.now(timezone.utc)

@@ -21,9 +21,8 @@ from collector.analysis.fleet import Verdict  # noqa: E402
 from collector.analysis.memory_context import HostContext  # noqa: E402
 from report.charts.base import PALETTE, date_num, plain, save  # noqa: E402
 from report.charts.fleet import INCIDENT_COLOR, _dates, thin_for_drawing  # noqa: E402
-from report.charts.plan import CONTEXT_DPI, CONTEXT_PIXELS, CONTEXT_SIZE  # noqa: E402
+from report.charts.plan import CONTEXT_DPI, CONTEXT_SIZE  # noqa: E402
 
-SIZE, DPI, PIXELS = CONTEXT_SIZE, CONTEXT_DPI, CONTEXT_PIXELS
 FITTED = (Verdict.LEAK, Verdict.GROWING)
 
 
@@ -35,7 +34,7 @@ def draw_context_chart(
     path: Path,
 ) -> Path:
     """One host's memory (and swap) in % over the context window, the incident shaded."""
-    fig = Figure(figsize=SIZE, dpi=DPI)
+    fig = Figure(figsize=CONTEXT_SIZE, dpi=CONTEXT_DPI)
     ax = fig.add_subplot()
     for number, context in enumerate(contexts):
         times, values = thin_for_drawing(context.times, context.values)
