@@ -279,32 +279,46 @@ def _draft_one(
     from collector.output import clean_leftovers, publish_draft
     from collector.parallel import loading_meanwhile
     from collector.snapshot.store import load_snapshot
+    from report.charts.plan import start_chart_drawer
 
     for leftover in clean_leftovers(out_dir):
         _log(f"removed {leftover.name}, left by an interrupted run")
-    # The report's modules and Jinja2 load while the snapshot is read or the sources answer;
-    # matplotlib (0.3 s) once the page is sent to report.pdf, which is laid out meanwhile
-    # (`build_draft`). Loading matplotlib beside the fetch too was 0.14 s slower at 0 ms and
-    # 0.07 s faster at 100 ms a request (benchmarks/README.md).
-    if mode.snapshot_path is not None:
-        with loading_meanwhile("report.draft"):
-            snapshot = load_snapshot(mode.snapshot_path)
-    else:
-        from collector.sources.collect import (
-            collect_snapshot,  # the network clients, only to collect
+    # The report's modules and Jinja2 load here while the snapshot is read or the sources
+    # answer; matplotlib (0.3 s) in the chart drawer, a process started once pandas has
+    # loaded (it shares it), on the other core meanwhile. Loading matplotlib here, in a
+    # thread beside the fetch, was 0.14 s slower at 0 ms a request (benchmarks/README.md).
+    drawer = None
+    try:
+        if mode.snapshot_path is not None:
+            with loading_meanwhile("report.draft"):
+                snapshot = load_snapshot(mode.snapshot_path)
+            drawer = start_chart_drawer()
+        else:
+            from collector.sources.collect import (
+                collect_snapshot,  # the network clients, only to collect
+            )
+
+            drawer = start_chart_drawer()
+            with loading_meanwhile("report.draft", "collector.jobs.handoff"):
+                snapshot = collect_snapshot(config, str(mode.incident_id))
+        # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
+        announce = None
+        if mode.incident_id is not None:
+            from collector.jobs.handoff import announcer
+
+            announce = announcer(snapshot, config, out_dir)
+        published = publish_draft(
+            snapshot,
+            config,
+            out_dir,
+            force=force,
+            announce=announce,
+            pdf_writer=pdf_writer,
+            chart_drawer=drawer,
         )
-
-        with loading_meanwhile("report.draft", "collector.jobs.handoff"):
-            snapshot = collect_snapshot(config, str(mode.incident_id))
-    # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
-    announce = None
-    if mode.incident_id is not None:
-        from collector.jobs.handoff import announcer
-
-        announce = announcer(snapshot, config, out_dir)
-    published = publish_draft(
-        snapshot, config, out_dir, force=force, announce=announce, pdf_writer=pdf_writer
-    )
+    finally:
+        if drawer is not None:  # the draft has stopped it, unless it failed before
+            drawer.cancel()
     handoff_warnings = published.handoff.warnings if published.handoff else ()
     for warning in [*(gap.text for gap in snapshot.gaps), *handoff_warnings]:
         click.echo(f"warning: {_one_line(warning)}", err=True)

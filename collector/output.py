@@ -247,16 +247,18 @@ def publish_draft(
     force: bool,
     announce: Announce | None = None,
     pdf_writer: Background[PdfOutcome] | None = None,
+    chart_drawer: Background[list[Path]] | None = None,
 ) -> Published:
     """Render the snapshot's report in a staging folder, then publish it under the lock.
 
     With `announce` (`collector.jobs.handoff.announcer`), a new report in place is handed off
     (chat notice, PagerDuty note) before the lock is released. `pdf_writer`: report.pdf's
-    process, started early (`report.pdf.start_pdf_writer`).
+    process, started early (`report.pdf.start_pdf_writer`); `chart_drawer`: the charts'
+    (`report.charts.plan.start_chart_drawer`).
     """
     # The report's modules (the analysis, Jinja2) load here, not with this module: `collect`
-    # loads them while the snapshot is read or the sources answer; matplotlib loads later,
-    # once the page is on its way to report.pdf (`build_draft`).
+    # loads them while the snapshot is read or the sources answer; matplotlib loads in the
+    # chart drawer, or here once the page is on its way to report.pdf (`build_draft`).
     from report.draft import build_draft
 
     now = datetime.now(timezone.utc)
@@ -270,7 +272,7 @@ def publish_draft(
                 # comes and goes before the analysis' peak, not on top of it.
                 published = read_published(path_under(out_dir, incident_id) / SNAPSHOT)
                 save_snapshot(snapshot, staging / SNAPSHOT)
-                draft = build_draft(snapshot, config, staging, now, pdf_writer)
+                draft = build_draft(snapshot, config, staging, now, pdf_writer, chart_drawer)
                 lost = lost_data(snapshot, published) if published is not None else []
                 result = publish(staging, out_dir, incident_id, force=force, stamp=stamp, lost=lost)
                 if announce is not None and result.status in NEW_REPORT:

@@ -1,11 +1,13 @@
 """Run a draft's independent jobs in forked worker processes, started once per draft: the
-charts in a pool (`run_jobs`), report.pdf in a process of its own (`start_background`); and
-load the report's libraries in a thread while the sources answer (`loading_meanwhile`).
+charts in a pool (`run_jobs`), report.pdf in a process of its own (`start_background`), the
+chart drawer in one that loads matplotlib early and then forks that pool itself; and load the
+report's libraries in a thread while the sources answer (`loading_meanwhile`).
 
 The jobs are closures over data already in memory (the analysed frame can be large). Forking
 after they exist lets each worker read them as they are, copy-on-write: nothing is pickled but
-a job's number and the path it returns. Where forking is unsafe or pointless the jobs run here,
-one after another, with the same result:
+a job's number and the path it returns. (The chart drawer, forked before the jobs exist, is
+sent them pickled: only where that is small, `report.draft`.) Where forking is unsafe or
+pointless the jobs run here, one after another, with the same result:
 
 - not Linux (fork is missing on Windows and unsafe with macOS' system libraries);
 - one usable core, or a single job;
@@ -32,6 +34,10 @@ from typing import Any, Generic, TypeVar, cast
 T = TypeVar("T")
 MAX_WORKERS = 4
 PR_SET_PDEATHSIG = 1  # prctl(2)
+STOP_SECONDS = 5.0  # a background job that forks, asked to stop, has this long to do so
+EXIT_STOPPED = 143  # as if ended by SIGTERM
+# Held while processes are forked (`_interrupts_held`).
+HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 # The jobs of the running `run_jobs` call, inherited by its forked workers.
 _JOBS: list[Callable[[], object]] = []
@@ -46,24 +52,29 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
-def fork_workers(jobs: int) -> int:
-    """How many worker processes to fork for this many jobs; 0: run them here."""
+def fork_workers(jobs: int, *, nested: bool = False) -> int:
+    """How many worker processes to fork for this many jobs; 0: run them here. `nested`: this
+    process is a background job of a draft's (`start_background`), which may fork its own."""
     workers = min(usable_cores(), jobs, MAX_WORKERS)
     if (
         workers < 2
         or not sys.platform.startswith("linux")
         or threading.active_count() > 1
-        or multiprocessing.parent_process() is not None
+        or (multiprocessing.parent_process() is not None and not nested)
     ):
         return 0
     return workers
 
 
 def run_jobs(
-    jobs: Sequence[Callable[[], T]], meanwhile: Callable[[], object] | None = None
+    jobs: Sequence[Callable[[], T]],
+    meanwhile: Callable[[], object] | None = None,
+    *,
+    nested: bool = False,
 ) -> list[T]:
-    """Every job's result, in order. `meanwhile` runs here while the workers draw."""
-    workers = fork_workers(len(jobs))
+    """Every job's result, in order. `meanwhile` runs here while the workers draw; `nested`
+    as for `fork_workers`."""
+    workers = fork_workers(len(jobs), nested=nested)
     if workers == 0:
         results = [job() for job in jobs]
         if meanwhile is not None:
@@ -96,11 +107,16 @@ class Background(Generic[T]):
     `receive`), `result` waits for what it returned."""
 
     def __init__(
-        self, process: multiprocessing.process.BaseProcess, inbox: Connection, answer: Connection
+        self,
+        process: multiprocessing.process.BaseProcess,
+        inbox: Connection,
+        answer: Connection,
+        forks: bool = False,
     ) -> None:
         self._process = process
         self._inbox = inbox
         self._answer = answer
+        self._forks = forks
 
     def send(self, value: object) -> None:
         """Hand the job what its `receive()` returns (once)."""
@@ -118,9 +134,18 @@ class Background(Generic[T]):
         return cast(T, value)
 
     def cancel(self) -> None:
-        """Stop the job if it still runs (the draft failed or was interrupted)."""
+        """Stop the job if it still runs (the draft failed or was interrupted).
+
+        A job that forks workers (`start_background(forks=True)`) is asked to stop, as Ctrl-C
+        stops `run_jobs` here: its running jobs end (a chart in < 1 s), the rest are dropped,
+        so that no worker of it writes anything once this returns. Any other job is killed.
+        """
         if self._process.is_alive():
-            self._process.kill()
+            if self._forks:
+                self._process.terminate()
+                self._process.join(STOP_SECONDS)
+            if self._process.is_alive():
+                self._process.kill()
         self._end()
 
     def _end(self) -> int | None:
@@ -130,7 +155,9 @@ class Background(Generic[T]):
         return self._process.exitcode
 
 
-def start_background(job: Callable[[Callable[[], Any]], T]) -> Background[T] | None:
+def start_background(
+    job: Callable[[Callable[[], Any]], T], *, forks: bool = False
+) -> Background[T] | None:
     """Start `job(receive)` in a forked process now: it can load what it needs while this
     process prepares its input, then `receive()` what `Background.send` gives it. None where
     forking is unsafe or pointless (the same rules as `run_jobs`): the caller then runs it
@@ -140,8 +167,12 @@ def start_background(job: Callable[[Callable[[], Any]], T]) -> Background[T] | N
     context = multiprocessing.get_context("fork")
     inbox, outbox = context.Pipe(duplex=False)
     answer, reply = context.Pipe(duplex=False)
+    # A daemon ends with this process; one that forks workers (`run_jobs(nested=True)`) may
+    # not be one: it ends with this process all the same (`die_with_parent`).
     process = context.Process(
-        target=_background, args=(job, inbox, outbox, reply, os.getpid()), daemon=True
+        target=_background,
+        args=(job, inbox, outbox, reply, os.getpid(), forks),
+        daemon=not forks,
     )
     # Ctrl-C is the parent's alone: the child is born with it held, and ignores it before
     # letting it through (else an early one would print the child's traceback).
@@ -154,20 +185,21 @@ def start_background(job: Callable[[Callable[[], Any]], T]) -> Background[T] | N
             gc.unfreeze()
         inbox.close()
         reply.close()
-    return Background(process, outbox, answer)
+    return Background(process, outbox, answer, forks)
 
 
 @contextlib.contextmanager
 def _interrupts_held() -> Iterator[None]:
-    """Hold Ctrl-C while processes are forked; it arrives once they are.
+    """Hold Ctrl-C (and SIGTERM) while processes are forked; it arrives once they are.
 
     A Ctrl-C that lands in a fork's own callbacks (logging's lock, released in the parent)
     cannot be raised there: `collect` would end at once, leaving the draft's staging folder
     behind. Held, it is raised after the fork, where the draft cleans up. The children are
-    born with it held, and ignore it before letting it through. (Held in this thread: forks
-    happen only in a process of one thread, `fork_workers`.)
+    born with it held, and ignore it before letting it through. SIGTERM is how a background
+    job that forks is asked to stop (`Background.cancel`): the same holds for its forks.
+    (Held in this thread: forks happen only in a process of one thread, `fork_workers`.)
     """
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
     try:
         yield
     finally:
@@ -180,10 +212,13 @@ def _background(
     outbox: Connection,
     reply: Connection,
     parent: int,
+    forks: bool,
 ) -> None:
     _start_worker(parent)
+    if forks:  # `Background.cancel` asks it to stop: as Ctrl-C does `run_jobs` in the parent
+        signal.signal(signal.SIGTERM, _stop)
     outbox.close()  # the parent's end: a parent that ends then ends `receive()` too
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
     try:
         reply.send(("done", job(inbox.recv)))
     except Exception as exc:  # the parent raises it, as if the job had run there
@@ -254,9 +289,16 @@ def _run_job(number: int) -> object:
     return _JOBS[number]()
 
 
+def _stop(_signal: int, _frame: object) -> None:
+    raise SystemExit(EXIT_STOPPED)
+
+
 def _start_worker(parent: int) -> None:
     # Ctrl-C reaches the whole process group: the parent alone says so and cleans up.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Born with SIGTERM held (`_interrupts_held`), and perhaps a parent's handler for it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     # A forked worker holds copies of the parent's descriptors (the draft's lock among them):
     # it must not outlive a killed parent.
     die_with_parent(parent)

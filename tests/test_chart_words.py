@@ -51,7 +51,7 @@ def drawn(monkeypatch: pytest.MonkeyPatch) -> Drawn:
         write(canvas, path)
 
     monkeypatch.setattr(base, "write_png", keep)
-    monkeypatch.setattr(parallel, "fork_workers", lambda jobs: 0)
+    monkeypatch.setattr(parallel, "fork_workers", lambda jobs, **_: 0)
     return texts
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import threading
@@ -30,14 +31,22 @@ snapshot = load_snapshot(Path(sys.argv[2]))
 now = datetime(2026, 1, 1, tzinfo=timezone.utc)
 analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
 assert parallel.fork_workers(2) == 2, "this test needs 2 cores and Linux"
+from report.charts.plan import start_chart_drawer
+zone = config.report.timezone
+timeline, planned = draft.plan_charts(analysis, Path(sys.argv[3]) / "drawer", zone)
+jobs = [timeline, *(job for _, job in planned)]
+drawn = draft._draw_all(jobs, start_chart_drawer(), len(analysis.frame))
+assert drawn == [job.path for job in jobs], "the drawer's files, in the jobs' order"
 for name in ("forked", "serial"):
     if name == "serial":
-        parallel.fork_workers = lambda jobs: 0
+        parallel.fork_workers = lambda jobs, **_: 0
     draft.draw_charts(analysis, Path(sys.argv[3]) / name, config.report.timezone)
 """
 
 
-def test_charts_drawn_in_workers_are_the_files_drawn_one_after_another(tmp_path: Path) -> None:
+def test_charts_drawn_in_workers_or_by_the_drawer_are_the_files_drawn_one_after_another(
+    tmp_path: Path,
+) -> None:
     if parallel.usable_cores() < 2 or not sys.platform.startswith("linux"):
         pytest.skip("one core or not Linux: charts are drawn one after another")
     subprocess.run(
@@ -45,12 +54,15 @@ def test_charts_drawn_in_workers_are_the_files_drawn_one_after_another(tmp_path:
         check=True,
         timeout=300,
     )
-    forked = sorted(p.relative_to(tmp_path / "forked") for p in tmp_path.glob("forked/**/*.png"))
-    serial = sorted(p.relative_to(tmp_path / "serial") for p in tmp_path.glob("serial/**/*.png"))
-    assert len(forked) > 5 and forked == serial
-    for name in forked:
-        drawn = (tmp_path / "forked" / name).read_bytes()
-        assert drawn == (tmp_path / "serial" / name).read_bytes(), name
+    files = {
+        way: sorted(p.relative_to(tmp_path / way) for p in tmp_path.glob(f"{way}/**/*.png"))
+        for way in ("forked", "serial", "drawer")
+    }
+    assert len(files["forked"]) > 5 and files["forked"] == files["serial"] == files["drawer"]
+    for name in files["serial"]:
+        drawn = (tmp_path / "serial" / name).read_bytes()
+        assert drawn == (tmp_path / "forked" / name).read_bytes(), name
+        assert drawn == (tmp_path / "drawer" / name).read_bytes(), name
 
 
 def test_results_keep_the_order_of_the_jobs() -> None:
@@ -172,8 +184,62 @@ def test_a_background_job_receives_answers_raises_and_can_be_cancelled() -> None
     assert done.stdout.strip() == "ok" and done.stderr == ""
 
 
+# A background job that forks workers (the chart drawer), stopped while its first two jobs run.
+STOPPED_WHILE_DRAWING = """
+import os, sys, time
+from functools import partial
+from pathlib import Path
+from collector import parallel
+
+folder = Path(sys.argv[1])
+
+def draw(name, seconds):
+    (folder / f"{name}.started").write_text(str(os.getpid()))
+    time.sleep(seconds)
+    (folder / f"{name}.done").touch()
+    return name
+
+def drawer(receive):
+    return parallel.run_jobs(receive(), nested=True)
+
+assert parallel.fork_workers(2) == 2, "this test needs 2 cores and Linux"
+job = parallel.start_background(drawer, forks=True)
+job.send([partial(draw, name, 1.5 if name in "ab" else 0) for name in "abcdefgh"])
+while len(list(folder.glob("*.started"))) < 2:
+    time.sleep(0.02)
+job.cancel()
+print(sorted(p.name for p in folder.iterdir()))
+"""
+
+
+def test_a_forking_background_job_stopped_ends_its_running_jobs_and_writes_no_more(
+    tmp_path: Path,
+) -> None:
+    """Stopped (the draft failed, or Ctrl-C), the chart drawer lets the charts being drawn
+    end: once `cancel` returns, nothing of it writes in the staging folder any more."""
+    if parallel.usable_cores() < 2 or not sys.platform.startswith("linux"):
+        pytest.skip("one core or not Linux: no background process")
+    done = subprocess.run(
+        [sys.executable, "-c", STOPPED_WHILE_DRAWING, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = done.stdout.strip()
+    names = set(ast.literal_eval(seen))
+    # The two running jobs ended; a job already queued to a worker may have run too (the
+    # executor's own queue), none was left half done.
+    assert {"a.done", "b.done"} <= names
+    assert {n.replace(".started", ".done") for n in names if n.endswith(".started")} <= names
+    workers = set(_pids(tmp_path))
+    time.sleep(0.5)
+    assert str(sorted(p.name for p in tmp_path.iterdir())) == seen  # nothing written since
+    assert len(workers) == 2 and not any(_alive(pid) for pid in workers)
+
+
 def test_no_background_process_where_forking_is_unsafe(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "fork_workers", lambda jobs: 0)
+    monkeypatch.setattr(parallel, "fork_workers", lambda jobs, **_: 0)
     assert parallel.start_background(lambda receive: 1) is None
 
 

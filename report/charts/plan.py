@@ -7,13 +7,14 @@ incident's charts against their plan)."""
 from __future__ import annotations
 
 import importlib
+import pickle
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from collector.parallel import loading_meanwhile
+from collector.parallel import Background, loading_meanwhile, run_jobs, start_background
 from collector.records import PHASES, AlertInterval
 
 if TYPE_CHECKING:
@@ -88,6 +89,21 @@ def load_drawing() -> None:
         return  # a batch worker or the webhook server loaded them at start
     with loading_meanwhile(*DRAWING_MODULES):
         pass
+
+
+def start_chart_drawer() -> Background[list[Path]] | None:
+    """Start the process that will draw the charts (`draw_when_given`): it loads matplotlib
+    now, on the other core while this process collects or analyses, then draws the jobs it is
+    sent (pickled) in workers it forks, which share what it loaded. None where no process can
+    be forked: the draft then draws the charts itself (`report.draft`)."""
+    return start_background(draw_when_given, forks=True)
+
+
+def draw_when_given(receive: Callable[[], bytes]) -> list[Path]:
+    """The chart drawer: load the drawing modules, then draw the jobs received, in order."""
+    load_drawing()
+    jobs: list[Callable[[], Path]] = pickle.loads(receive())
+    return run_jobs(jobs, nested=True)
 
 
 def _draw(module: str, function: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Path:
