@@ -57,18 +57,19 @@ class _Stub(BaseHTTPRequestHandler):
         """Quiet."""
 
     def do_GET(self) -> None:
-        self._answer(parse_qs(urlsplit(self.path).query).get("query", [""])[0])
+        self._answer(parse_qs(urlsplit(self.path).query))
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
-        self._answer(parse_qs(self.rfile.read(length).decode()).get("query", [""])[0])
+        self._answer(parse_qs(self.rfile.read(length).decode()))
 
-    def _answer(self, promql: str) -> None:
-        name = re.sub(r"\[\d+s\]$", "", promql)
+    def _answer(self, params: dict[str, list[str]]) -> None:
+        name = re.sub(r"\[\d+s\]$", "", params.get("query", [""])[0])
         if name == "slow":
             time.sleep(SLOW_SECONDS)
             name = "good"
         content_type, body = ANSWERS.get(name, ANSWERS["good"])
+        body = _in_range(body, params)
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -77,6 +78,30 @@ class _Stub(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except OSError:
             pass  # the client gave up (timeout)
+
+
+def _in_range(body: bytes, params: dict[str, list[str]]) -> bytes:
+    """The samples of a query_range answer that fall in the range asked, as Prometheus
+    answers: a range asked in parts (`parts_per_query`) gets each sample once."""
+    if "start" not in params or "end" not in params:
+        return body
+    try:
+        answer = json.loads(body)
+        result = answer["data"]["result"]
+    except (ValueError, KeyError, TypeError):
+        return body
+    if not isinstance(result, list):
+        return body
+    low, high = float(params["start"][0]), float(params["end"][0])
+    for one in result:
+        if isinstance(one, dict) and isinstance(one.get("values"), list):
+            one["values"] = [
+                v
+                for v in one["values"]
+                if not (isinstance(v, list) and v and isinstance(v[0], int | float))
+                or low <= v[0] <= high
+            ]
+    return json.dumps(answer).encode()
 
 
 @pytest.fixture(scope="module")

@@ -21,10 +21,12 @@ from collector.sources.prometheus import (
     QueryRange,
     choose_range,
     fetch_query_results,
+    parts_per_query,
     read_alert_intervals,
     read_series,
     split_range,
 )
+from collector.sources.prometheus_api import QueryApi
 from collector.timeutil import parse_time
 
 DAY = datetime(2025, 10, 25, tzinfo=timezone.utc)
@@ -219,3 +221,70 @@ def test_path_prefix_tenant_header_bearer_token_and_warnings(tenant_proxy: str) 
     assert _TenantProxy.seen[-1]["x-scope-orgid"] == "team-a"
     denied = fetch_query_results(settings(tenant_proxy), None, [MEMORY], qrange, "")[0]
     assert denied["error"].startswith("Prometheus refused access (HTTP 401): set PROMETHEUS_")
+
+
+@pytest.mark.parametrize(
+    ("concurrency", "queries", "points", "parts"),
+    [
+        (8, 2, 721, 4),
+        (8, 18, 721, 1),
+        (8, 5, 721, 1),
+        (8, 1, 200, 1),
+        (16, 1, 721, 4),
+        (1, 1, 721, 1),
+    ],
+)
+def test_parts_use_the_connections_the_pack_leaves_idle(
+    concurrency: int, queries: int, points: int, parts: int
+) -> None:
+    qrange = QueryRange(at("10:00:00"), at("10:00:00") + timedelta(minutes=points - 1), 60)
+    assert qrange.points == points
+    assert parts_per_query(concurrency, queries, qrange) == parts
+
+
+def asked_ranges(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """Every query_range asked from now on, as (start, end)."""
+    asked: list[tuple[int, int]] = []
+    get = QueryApi.get
+
+    def counting(self: QueryApi, path: str, params: dict[str, Any]) -> Any:
+        if path.endswith("query_range"):
+            asked.append((params["start"], params["end"]))
+        return get(self, path, params)
+
+    monkeypatch.setattr(QueryApi, "get", counting)
+    return asked
+
+
+def test_a_pack_of_few_queries_is_asked_in_parts_with_the_same_answer(
+    prometheus: PrometheusServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One range query is evaluated on one core of the server: a pack of two asks each in
+    parts side by side, and gets every sample it gets in one piece."""
+    qrange = choose_range(at("10:30:00"), at("16:00:00"), 720)
+    asked = asked_ranges(monkeypatch)
+    pack = [MEMORY, SWAP]
+    whole = fetch_query_results(settings(prometheus.url, max_concurrency=1), None, pack, qrange, "")
+    assert len(asked) == 2
+    asked.clear()
+    parts = fetch_query_results(settings(prometheus.url, max_concurrency=8), None, pack, qrange, "")
+    assert parts_per_query(8, 2, qrange) == 3  # 661 points
+    assert len(asked) == 6
+    starts = sorted(set(start for start, _ in asked))
+    ends = sorted(set(end for _, end in asked))
+    step = qrange.step
+    assert starts[0] == qrange.start.timestamp() and ends[-1] == qrange.end.timestamp()
+    assert [s - step for s in starts[1:]] == ends[:-1]  # no point shared, none missing
+    assert all(r["error"] is None and r["result"] for r in whole)
+    assert parts == whole
+
+
+def test_a_query_naming_its_range_ends_is_asked_whole(
+    prometheus: PrometheusServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pinned = QuerySpec(name="pinned", title="Pinned", query="node_memory_MemTotal_bytes @ end()")
+    qrange = choose_range(at("10:30:00"), at("16:00:00"), 720)
+    asked = asked_ranges(monkeypatch)
+    result = fetch_query_results(settings(prometheus.url), None, [pinned], qrange, "")[0]
+    assert result["error"] is None and result["result"]
+    assert asked == [(qrange.start.timestamp(), qrange.end.timestamp())]

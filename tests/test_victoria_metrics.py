@@ -14,7 +14,10 @@ from conftest import DEMO_CONFIG, environment
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 from test_end_to_end import run
+from test_prometheus_source import MEMORY, SWAP, at, settings
 from vm_server import VictoriaMetricsServer
+
+from collector.sources.prometheus import choose_range, fetch_query_results, parts_per_query
 
 pytestmark = [pytest.mark.prometheus]
 
@@ -71,3 +74,21 @@ RATE_SUMMARIES = {"HTTP requests", "HTTP 5xx responses"}
 def peak_rate(text: str) -> float:
     """The highest rate of a query summary: '... to 216.8 req/s (15:22 UTC)'."""
     return float(re.findall(r"to ([\d.]+) req/s", text)[-1])
+
+
+def test_a_query_asked_in_parts_has_the_answer_it_has_whole(
+    demo_victoria: VictoriaMetricsServer,
+) -> None:
+    """VictoriaMetrics aligns a range query's start on its step and may cache parts of answers:
+    the parts a small pack is asked in (`parts_per_query`) still give the whole's samples."""
+    qrange = choose_range(at("10:30:00"), at("16:00:00"), 720)
+    pack = [MEMORY, SWAP]
+    whole = fetch_query_results(
+        settings(demo_victoria.url, max_concurrency=1), None, pack, qrange, ""
+    )
+    parts = fetch_query_results(
+        settings(demo_victoria.url, max_concurrency=8), None, pack, qrange, ""
+    )
+    assert parts_per_query(8, len(pack), qrange) > 1
+    assert all(r["error"] is None and r["result"] for r in whole)
+    assert parts == whole
