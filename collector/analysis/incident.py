@@ -94,12 +94,15 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
     # Absent and all-zero series (no swap) are one summary line, never a list or an empty chart.
     measured = [t for t in trends if t.level is TrendLevel.MEASURED]
     shown, left_out = select_trends(measured, limit)
+    # The shown series' rows, found once: each backtest then reads a few thousand rows, not
+    # the whole frame (2,000 series: 1.4 M rows, 90 ms a search).
+    backtested = frame[frame["series"].isin({t.series for t in shown if t.kind == "memory"})]
     backtests = [
         result
         for trend in shown
         if trend.kind == "memory"
         for result in backtest_thresholds(
-            frame,
+            backtested,
             trend.query,
             trend.series,
             trend.thresholds,
