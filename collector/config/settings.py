@@ -144,7 +144,8 @@ class PrometheusSettings:
     chart_points: Int = Field(default=720, ge=50, le=11000)
     baseline_offset: Duration | None = timedelta(weeks=1)  # null: no baseline is fetched
     # Each request is a round trip: the demo's pack is 18 of them, 5 waits at 4 in flight.
-    # Prometheus itself runs 20 queries at once by default (--query.max-concurrency).
+    # Prometheus itself runs 20 queries at once by default (--query.max-concurrency). A pack
+    # of fewer queries asks each in parts of its range (`sources.prometheus.parts_per_query`).
     max_concurrency: Int = Field(default=8, ge=1, le=16)
     max_series_shown: Int = Field(default=6, ge=1, le=50)
     insecure_skip_verify: Bool = False
