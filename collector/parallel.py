@@ -102,6 +102,10 @@ def run_jobs(
             gc.unfreeze()
 
 
+class BackgroundEnded(RuntimeError):
+    """A background job's process ended without an answer (killed, out of memory)."""
+
+
 class Background(Generic[T]):
     """A job running in a forked process of its own: `send` gives it what it waits for (its
     `receive`), `result` waits for what it returned."""
@@ -119,15 +123,20 @@ class Background(Generic[T]):
         self._forks = forks
 
     def send(self, value: object) -> None:
-        """Hand the job what its `receive()` returns (once)."""
-        self._inbox.send(value)
+        """Hand the job what its `receive()` returns (once); `BackgroundEnded` if its process
+        has ended."""
+        try:
+            self._inbox.send(value)
+        except (BrokenPipeError, ConnectionResetError):
+            raise BackgroundEnded(f"a background job ended with code {self._end()}") from None
 
     def result(self) -> T:
-        """The job's return value; its exception is raised here."""
+        """The job's return value; its exception is raised here, `BackgroundEnded` if its
+        process ended without one."""
         try:
             kind, value = self._answer.recv()
         except EOFError:
-            raise RuntimeError(f"a background job ended with code {self._end()}") from None
+            raise BackgroundEnded(f"a background job ended with code {self._end()}") from None
         self._end()
         if kind == "error":
             raise cast(BaseException, value)

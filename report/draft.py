@@ -17,7 +17,7 @@ from collector.analysis.incident import Analysis, analyse_incident
 from collector.analysis.memory import MemoryTrend
 from collector.analysis.metrics import QuerySummary, count_series_up
 from collector.config import Config
-from collector.parallel import Background, run_jobs
+from collector.parallel import Background, BackgroundEnded, run_jobs
 from collector.paths import path_under, slug
 from collector.records import Event
 from collector.snapshot.incident import read_incident_data
@@ -89,7 +89,10 @@ def build_draft(
         )
         texts = render_texts(model, config)
         if pdf is not None:
-            pdf.send((texts.linked, folder, charts.pixels))
+            try:
+                pdf.send((texts.linked, folder, charts.pixels))
+            except BackgroundEnded:  # killed: report.pdf is laid out here, at the end
+                pdf = None
         images = _draw_all(charts.jobs, chart_drawer, len(analysis.frame))
         written = images + write_report_files(texts, model, analysis, folder, images)
         if config.report.pdf:
@@ -117,8 +120,11 @@ def _draw_all(jobs: list[ChartJob], drawer: Background[list[Path]] | None, rows:
         except Exception:  # noqa: BLE001 - a job that cannot be pickled is drawn here
             payload = None
         if payload is not None:
-            drawer.send(payload)
-            return drawer.result()
+            try:
+                drawer.send(payload)
+                return drawer.result()
+            except BackgroundEnded:  # killed (out of memory...): the charts are drawn here
+                pass
     if drawer is not None:
         drawer.cancel()  # it loaded matplotlib in vain: the workers forked here draw
     load_drawing()  # matplotlib: once the page is on its way to report.pdf
@@ -210,8 +216,12 @@ def write_report_files(
 
 
 def finish_pdf(started: Background[PdfOutcome] | None, html: str, folder: Path) -> list[Path]:
-    """Write report.pdf: what the forked process laid out, or (none started) lay it out here."""
-    reason, pdf = started.result() if started is not None else pdf_outcome(html, folder)
+    """Write report.pdf: what the forked process laid out, or (none started, or it was
+    killed) lay it out here."""
+    try:
+        reason, pdf = started.result() if started is not None else pdf_outcome(html, folder)
+    except BackgroundEnded:
+        reason, pdf = pdf_outcome(html, folder)
     learn_pdf_unavailable(reason)  # the CLI says it once, without importing WeasyPrint here
     if pdf is None:
         return []

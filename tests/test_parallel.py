@@ -322,3 +322,46 @@ def test_objects_frozen_for_good_stay_frozen_after_a_fork() -> None:
     )
     done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+# A draft whose report.pdf process and chart drawer were killed (out of memory, say).
+KILLED_HELPERS = """
+import os, signal, sys, time
+from datetime import datetime, timezone
+from pathlib import Path
+from collector import parallel
+from collector.config import load_config
+from collector.snapshot.store import load_snapshot
+from report.charts.plan import start_chart_drawer
+from report.draft import build_draft
+from report.pdf import start_pdf_writer
+
+assert parallel.fork_workers(2) == 2, "this test needs 2 cores and Linux"
+config = load_config(Path(sys.argv[1]), {})
+snapshot = load_snapshot(Path(sys.argv[2]))
+pdf, drawer = start_pdf_writer(), start_chart_drawer()
+for helper in (pdf, drawer):
+    os.kill(helper._process.pid, signal.SIGKILL)
+    helper._process.join()
+now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+draft = build_draft(snapshot, config, Path(sys.argv[3]), now, pdf, drawer)
+print(sorted(str(p) for p in draft.files))
+"""
+
+
+def test_a_draft_whose_helpers_were_killed_is_still_whole(tmp_path: Path) -> None:
+    """report.pdf's process and the chart drawer killed: the draft lays the PDF out and
+    draws the charts itself, and loses nothing."""
+    if parallel.usable_cores() < 2 or not sys.platform.startswith("linux"):
+        pytest.skip("one core or not Linux: no background process")
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_HELPERS, str(DEMO_CONFIG), str(DEMO_SNAPSHOT), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    files = ast.literal_eval(done.stdout.strip())
+    assert "report.pdf" in files and "report.html" in files
+    assert len([f for f in files if f.startswith("charts/")]) > 5
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
