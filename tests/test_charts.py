@@ -168,3 +168,33 @@ def test_the_charts_are_planned_without_matplotlib() -> None:
     )
     done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_milestones_on_the_same_minute_both_show() -> None:
+    """Restored and resolved often fall on the same minute: the restored line (dash-dot) is
+    drawn over the resolved one (solid), so both colours show in the line's pixel column."""
+    moment = datetime(2025, 10, 25, 15, 10, tzinfo=timezone.utc)
+    fig = Figure(figsize=(4, 2), dpi=300)
+    ax = fig.add_subplot()
+    ax.set_xlim(
+        base.date_num(moment - timedelta(hours=1)), base.date_num(moment + timedelta(hours=1))
+    )
+    base.draw_milestones(ax, {"restored": moment, "resolved": moment}, Words("en"))
+    canvas = base.FigureCanvasAgg(fig)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())[:, :, :3]
+    x = round(ax.transData.transform((base.date_num(moment), 0))[0])
+    top = pixels.shape[0] - round(ax.bbox.y1) + 2
+    bottom = pixels.shape[0] - round(ax.bbox.y0) - 2
+    column = {tuple(int(c) for c in p) for p in pixels[top:bottom, x - 1 : x + 2].reshape(-1, 3)}
+    for name in ("restored", "resolved"):
+        color = _rgb(base.MILESTONE_STYLE[name][0])
+        assert min(_distance(color, pixel) for pixel in column) < 30, (name, column)
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    return (int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16))
+
+
+def _distance(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    return float(sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) ** 0.5)

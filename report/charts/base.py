@@ -150,11 +150,22 @@ def format_time_axis(ax: Axes, zone: str | None, day: datetime | None, words: Wo
 
 
 def draw_milestones(ax: Axes, milestones: Mapping[str, datetime], words: Words) -> None:
-    """A vertical line per milestone of the incident (detected, acknowledged...)."""
+    """A vertical line per milestone of the incident (detected, acknowledged...).
+
+    Two milestones can fall on the same minute (restored and resolved, often): the broken
+    lines are drawn over the solid ones, so that both show where they meet.
+    """
     for name, moment in milestones.items():
         color, style = MILESTONE_STYLE.get(name, ("#555555", ":"))
         label = words.catalogue.get(f"chart_milestone_{name}", name)
-        ax.axvline(date_num(moment), color=color, linestyle=style, linewidth=1.2, label=label)
+        ax.axvline(
+            date_num(moment),
+            color=color,
+            linestyle=style,
+            linewidth=1.2,
+            label=label,
+            zorder=2.0 if style == "-" else 2.1,
+        )
 
 
 def draw_thresholds(ax: Axes, thresholds: Sequence[float], unit: str, words: Words) -> None:
