@@ -113,7 +113,7 @@ DRAWER_MAX_ROWS = 250_000
 
 def _draw_all(jobs: list[ChartJob], drawer: Background[list[Path]] | None, rows: int) -> list[Path]:
     """Every chart file, drawn by the chart drawer (`start_chart_drawer`) when one was started
-    and the data is small, else by workers forked here."""
+    and the data is small, else by workers forked here (or here, where none can be)."""
     if drawer is not None and rows <= DRAWER_MAX_ROWS:
         try:
             payload = pickle.dumps([job.draw for job in jobs], pickle.HIGHEST_PROTOCOL)
@@ -272,8 +272,7 @@ def draw_charts(
     (the timeline apart) and the files."""
     timeline, planned = plan_charts(analysis, folder, zone, targets, words)
     jobs = [timeline, *(job for _, job in planned)]
-    load_drawing()
-    return [shown for shown, _ in planned], run_jobs([job.draw for job in jobs])
+    return [shown for shown, _ in planned], _draw_all(jobs, None, len(analysis.frame))
 
 
 # What the report shows of a chart, and the job that draws it.
