@@ -81,6 +81,7 @@ class Event:
     subject: str = ""
     detail: str = ""
     reopened: bool = False
+    labels: tuple[tuple[str, str], ...] = ()  # alert: its labels, severity left out
 
 
 @dataclass(frozen=True)

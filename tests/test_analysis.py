@@ -220,3 +220,51 @@ def test_four_alike_stay_separate_five_collapse() -> None:
     assert [g.count for g in group_repeats(four)] == [1, 1, 1, 1]
     five = build_timeline([entry(i, "acknowledge") for i in range(5)])
     assert [g.count for g in group_repeats(five)] == [5]
+
+
+def test_one_alert_over_many_series_is_one_line_that_names_the_series() -> None:
+    """40 hosts crossing one alert's threshold read as one firing line and one resolved line,
+    with the labels they share said once; fewer than five transitions stay lines of their own."""
+    hosts = [f"node-{i:02d}:9100" for i in range(40)]
+    alerts = [
+        AlertInterval(
+            "HostMemoryHigh",
+            "firing",
+            T0 + timedelta(minutes=i),
+            T0 + timedelta(minutes=60 + i),
+            (("instance", host), ("job", "node"), ("severity", "page")),
+            "ALERTS",
+        )
+        for i, host in enumerate(hosts)
+    ]
+    few = [
+        AlertInterval("DiskFull", "firing", T0, T0 + timedelta(minutes=5), (("dev", d),), "ALERTS")
+        for d in ("sda", "sdb")
+    ]
+    groups = group_repeats(build_timeline(STORY, alerts + few))
+    firing = [g for g in groups if g.first.kind == "alert_firing"]
+    assert [(g.first.subject, g.count, len(g.series)) for g in firing] == [
+        ("HostMemoryHigh", 40, 40),
+        ("DiskFull", 1, 1),
+        ("DiskFull", 1, 1),
+    ]
+    memory = firing[0]
+    assert (memory.start, memory.end) == (T0, T0 + timedelta(minutes=39))
+    assert memory.shared_labels == (("job", "node"),)
+    assert memory.varying_labels[:2] == ((("instance", hosts[0]),), (("instance", hosts[1]),))
+    resolved = [g for g in groups if g.first.kind == "alert_resolved" and g.count > 1]
+    assert [(g.first.subject, g.count) for g in resolved] == [("HostMemoryHigh", 40)]
+    assert sum(g.count for g in groups) == len(STORY) + 2 * (40 + 2)
+    assert Words("en").alert_group(memory) == (
+        "Alert HostMemoryHigh firing (job=node) — 40 times on 40 series: "
+        "instance=node-00:9100; instance=node-01:9100; instance=node-02:9100; "
+        "instance=node-03:9100; instance=node-04:9100 and 35 more"
+    )
+    assert (
+        Words("fr")
+        .alert_group(memory)
+        .startswith(
+            "Alerte HostMemoryHigh déclenchée (firing) (job=node) — 40 fois sur 40 séries : "
+            "instance=node-00:9100 ; instance=node-01:9100 ;"
+        )
+    )

@@ -80,3 +80,51 @@ def test_hostile_text_cannot_break_the_report(
     assert "&lt;script&gt;" in html
     assert (folder / "charts" / "timeline.png").stat().st_size > 10_000
     assert re.search(r"<title>DB &lt;script&gt;", html)
+
+
+def test_one_alert_over_many_series_is_one_line_and_its_labels_stay_text(
+    collect_bin: str, demo_snapshot: dict[str, Any], tmp_path: Path
+) -> None:
+    """Seven series of one alert (hostile instance labels) fire: the chronology and the
+    timeline say it once, with the count and the series, and no label breaks out."""
+    snapshot = copy.deepcopy(demo_snapshot)
+    alerts = next(r for r in snapshot["prometheus"]["results"] if r["name"] == "alerts")
+    start = 1761402780  # 14:33 UTC, during the demo's outage
+    for i in range(7):
+        alerts["result"].append(
+            {
+                "metric": {
+                    "__name__": "ALERTS",
+                    "alertname": "DiskFull",
+                    "alertstate": "firing",
+                    "job": "node",
+                    "instance": f"db-{i}|<script>x</script>`;",
+                },
+                "values": [[start + 30 * (i + k), "1"] for k in range(20)],
+            }
+        )
+    source = tmp_path / "snapshot.json"
+    source.write_text(json.dumps(snapshot), encoding="utf-8")
+    result = subprocess.run(
+        [collect_bin, "--snapshot", str(source), "--out", str(tmp_path / "out"), "--lang", "en"],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "out" / snapshot["incident_id"]
+    report = (folder / "report.md").read_text(encoding="utf-8")
+    lines = [line for line in report.splitlines() if "DiskFull" in line]
+    # Firing and stopped firing, each once in the chronology and once in the timeline.
+    assert len(lines) == 4, lines
+    assert all("7 times on 7 series" in line for line in lines)
+    assert all("(job=node)" in line and "and 2 more" in line for line in lines)
+    table = report.split("## Detailed Timeline", 1)[1].split("\n---", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("|")]
+    assert all(row.count("|") - row.count("\\|") == 5 for row in rows), "a row was split"
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "<script>x" not in html and "&lt;script&gt;x" in html
+    csv = (folder / "timeline.csv").read_text(encoding="utf-8")
+    assert csv.count("Alert DiskFull") == 14  # every transition stays in timeline.csv

@@ -100,7 +100,8 @@ def _entry_event(entry: LogEntry, reopened: bool) -> Event:
 
 
 def _alert_events(alert: AlertInterval) -> list[Event]:
-    labels = ", ".join(f"{k}={v}" for k, v in alert.labels if k != "severity")
+    pairs = tuple((k, v) for k, v in alert.labels if k != "severity")
+    labels = ", ".join(f"{k}={v}" for k, v in pairs)
     where = f" ({labels})" if labels else ""
     start = Event(
         time=alert.start,
@@ -113,6 +114,7 @@ def _alert_events(alert: AlertInterval) -> list[Event]:
         ref=alert.query,
         subject=alert.alertname,
         detail=labels,
+        labels=pairs,
     )
     if alert.state != "firing":
         return [start]
@@ -127,6 +129,7 @@ def _alert_events(alert: AlertInterval) -> list[Event]:
         ref=alert.query,
         subject=alert.alertname,
         detail=labels,
+        labels=pairs,
     )
     return [start, end]
 
@@ -142,11 +145,27 @@ class EventGroup:
     actors: tuple[str, ...]
     targets: tuple[str, ...]
     channels: tuple[str, ...]
+    # Alerts: each distinct set of labels the run's events carry (one per series that fired).
+    series: tuple[tuple[tuple[str, str], ...], ...] = ()
 
     @property
     def repeated(self) -> bool:
         """More than one event: the line states a count and a time range."""
         return self.count > 1
+
+    @property
+    def shared_labels(self) -> tuple[tuple[str, str], ...]:
+        """The labels every series of the run has, with the same value."""
+        if not self.series:
+            return ()
+        rest = [set(labels) for labels in self.series[1:]]
+        return tuple(pair for pair in self.series[0] if all(pair in other for other in rest))
+
+    @property
+    def varying_labels(self) -> tuple[tuple[tuple[str, str], ...], ...]:
+        """Each series' labels but the shared ones: what tells the series apart."""
+        shared = set(self.shared_labels)
+        return tuple(tuple(p for p in labels if p not in shared) for labels in self.series)
 
 
 def group_repeats(events: Sequence[Event], minimum: int = REPEAT_MIN) -> list[EventGroup]:
@@ -170,6 +189,9 @@ def group_repeats(events: Sequence[Event], minimum: int = REPEAT_MIN) -> list[Ev
 def _repeat_key(event: Event) -> tuple[str, ...]:
     if event.kind in GROUPED_BY_KIND:
         return (event.source, event.kind)
+    if event.kind.startswith("alert_") and event.subject:
+        # One alert in one state, whatever series (instance, shard...) it fired for.
+        return (event.source, event.kind, event.subject)
     return (event.source, event.kind, event.summary)
 
 
@@ -185,4 +207,5 @@ def _group(events: Sequence[Event]) -> EventGroup:
         actors=distinct([e.actor for e in events]),
         targets=distinct([t for e in events for t in e.targets]),
         channels=distinct([e.channel for e in events]),
+        series=tuple(dict.fromkeys(e.labels for e in events if e.labels)),
     )

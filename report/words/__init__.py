@@ -12,6 +12,7 @@ from typing import Any
 
 from collector.analysis.facts import FigureStatus, Note, NoteValue, Verdict
 from collector.analysis.impact import Figure, Objective
+from collector.analysis.timeline import EventGroup
 from collector.records import Event, Gap, GapKind
 from collector.timeutil import iso_utc
 from report.words import formats
@@ -196,6 +197,27 @@ class Words:
             people = ", ".join(event.targets)
             text = self.say("event_notified", people=people, channel=event.channel)
         return self.say("event_reopened", summary=text) if event.reopened else text
+
+    def alert_group(self, group: EventGroup, shown: int = 5) -> str:
+        """A run of one alert's transitions over several series: the labels they share once,
+        then what tells the first few series apart ('instance=a:9100; instance=b:9100 and 38
+        more')."""
+        first = group.first
+        state = self.say(f"event_{first.kind}")
+        shared = ", ".join(f"{k}={v}" for k, v in group.shared_labels)
+        summary = self.say("event_alert", name=first.subject, state=state)
+        summary += f" ({shared})" if shared else ""
+        varying = [", ".join(f"{k}={v}" for k, v in labels) for labels in group.varying_labels]
+        which = self.say("series_separator").join(varying[:shown])
+        if len(varying) > shown:
+            which += " " + self.say("and_more", n=self.number(len(varying) - shown))
+        return self.say(
+            "group_alert",
+            summary=summary,
+            count=self.number(group.count),
+            n=self.number(len(varying)),
+            which=which,
+        )
 
     def gap(self, gap: Gap) -> str:
         """What could not be gathered, from the gap's fields; the source's message verbatim."""
