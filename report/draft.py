@@ -172,9 +172,7 @@ def undrawn_queries(analysis: Analysis) -> list[QuerySummary]:
     return [
         q
         for q, r in zip(analysis.summaries, analysis.queries, strict=True)
-        if q.kind != "alerts"
-        and not r.error
-        and not has_samples(analysis.frame, q.name, analysis.window)
+        if q.kind != "alerts" and not r.error and not has_samples(r.samples, analysis.window)
     ]
 
 
@@ -283,13 +281,16 @@ def _trend_charts(
     a: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None, words: Words
 ) -> list[PlannedChart]:
     planned: list[PlannedChart] = []
+    # The charted series' rows, found once: each chart then searches a few thousand rows,
+    # not the whole frame (2,000 series: 1.4 M rows, 45 ms a comparison, 4 of them a chart).
+    rows = a.frame[a.frame["series"].isin({t.series for t in a.trends})] if a.trends else a.frame
     for instance, trends in _trends_by_instance(a.trends).items():
         relative = f"charts/memory_trend_{slug(instance)}.png"
         path = path_under(folder, relative)
         draw = drawn_by(
             "report.charts.memory",
             "draw_memory_trend_chart",
-            a.frame,
+            rows,
             trends,
             a.milestones,
             path,
@@ -308,11 +309,12 @@ def _metric_charts(
 ) -> list[PlannedChart]:
     planned: list[PlannedChart] = []
     for summary, query in zip(a.summaries, a.queries, strict=True):
-        if summary.kind == "alerts" or not has_samples(a.frame, summary.name, a.window):
+        if summary.kind == "alerts" or not has_samples(query.samples, a.window):
             continue  # no empty panels: the missing-data block names the query instead
-        frame = a.frame
+        # The query's own rows (a slice of the frame): the chart need not search the frame.
+        frame = query.samples
         if summary.kind == "availability" and summary.series_count > summary.shown:
-            frame = count_series_up(a.frame, summary.name)
+            frame = count_series_up(query.samples, summary.name)
         relative = f"charts/{slug(summary.name, 'query')}.png"
         path = path_under(folder, relative)
         draw = drawn_by(
@@ -376,9 +378,9 @@ def _live_links(
     return [build_query_links(targets, query.title, query.query, start, end, step)]
 
 
-def has_samples(frame: pd.DataFrame, query: str, window: tuple[datetime, datetime]) -> bool:
-    """Whether the query has a finite sample inside the window (NaN is 0/0: no swap)."""
-    data = frame.loc[frame["query"] == query]
+def has_samples(data: pd.DataFrame, window: tuple[datetime, datetime]) -> bool:
+    """Whether a query's rows (`QueryResult.samples`) have a finite sample inside the window
+    (NaN is 0/0: no swap)."""
     inside = (data["time"] >= pd.Timestamp(window[0])) & (data["time"] <= pd.Timestamp(window[1]))
     return bool(np.isfinite(data.loc[inside, "value"].to_numpy(dtype=float)).any())
 
