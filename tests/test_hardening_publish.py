@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 
 from collector.cli import main
+from collector.parallel import usable_cores
 from collector.snapshot.store import Snapshot, lost_data
 
 
@@ -171,3 +174,60 @@ def test_a_published_snapshot_is_read_without_its_samples(tmp_path: Path) -> Non
     assert results and all("values" not in s for r in results for s in r.get("result") or ())
     assert sum(len(r.get("result") or ()) for r in results) > 0
     assert lost_data(snapshot, published) == []
+
+
+# The demo drafted with snapshot.json written by a process forked for it (as a big incident's
+# is), in a fresh interpreter: pytest's own threads would rule forking out. argv: out, pids,
+# and "full" to make that process's disk full.
+WRITTEN_BESIDE = """
+import errno, os, sys
+from pathlib import Path
+import collector.output as output
+from collector.cli import main
+
+out, pids, full = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "full"
+output.WRITTEN_BESIDE_FROM = 0
+real = output.save_snapshot
+
+def save(snapshot, path):
+    with pids.open("a") as f:
+        f.write(f"{os.getpid()}\\n")
+    if full:
+        path.write_bytes(b"{half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+    real(snapshot, path)
+
+output.save_snapshot = save
+pids.write_text(f"{os.getpid()}\\n")
+main(["--demo", "--out", str(out)])
+"""
+
+
+@pytest.mark.parametrize("disk", ["room", "full"])
+def test_a_big_snapshot_is_written_beside_the_draft_and_its_failure_is_one_line(
+    tmp_path: Path, disk: str
+) -> None:
+    if usable_cores() < 2 or not sys.platform.startswith("linux"):
+        pytest.skip("one core or not Linux: snapshot.json is written in the draft's process")
+    out, pids = tmp_path / "out", tmp_path / "pids"
+    assert CliRunner().invoke(main, ["--demo", "--out", str(tmp_path / "here")]).exit_code == 0
+    if disk == "full":
+        assert CliRunner().invoke(main, ["--demo", "--out", str(out)]).exit_code == 0
+    before = fingerprint(out / "P7DBOOM") if disk == "full" else {}
+    done = subprocess.run(
+        [sys.executable, "-c", WRITTEN_BESIDE, str(out), str(pids), disk],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    drafter, *writers = pids.read_text(encoding="utf-8").split()
+    assert len(writers) == 1 and writers[0] != drafter  # a process of its own wrote it
+    assert not list(out.glob(".*.staging"))
+    if disk == "full":
+        line = assert_one_line_failure(done.stderr, done.stdout, done.returncode)
+        assert "no space left on the device" in line
+        assert fingerprint(out / "P7DBOOM") == before
+        return
+    assert done.returncode == 0, done.stderr
+    written = (out / "P7DBOOM" / "snapshot.json").read_bytes()
+    assert written == (tmp_path / "here" / "P7DBOOM" / "snapshot.json").read_bytes()

@@ -81,6 +81,19 @@ _TRUNCATED = re.compile(r"only the first (\d+) of (\d+)")
 _SPAN = re.compile(r" \((\d+) days\)$")
 
 
+def sample_count(snapshot: Snapshot) -> int:
+    """How many samples the snapshot's query results hold (baselines included)."""
+    results = snapshot.prometheus.get("results")
+    count = 0
+    for record in results if isinstance(results, list) else ():
+        for key in ("result", "baseline_result"):
+            series_list = record.get(key) if isinstance(record, Mapping) else None
+            for series in series_list if isinstance(series_list, list) else ():
+                values = series.get("values") if isinstance(series, Mapping) else None
+                count += len(values) if isinstance(values, list | tuple) else 0
+    return count
+
+
 def save_snapshot(snapshot: Snapshot, path: Path) -> None:
     """Write the snapshot as compact UTF-8 JSON."""
     # A shallow dict and no indent: asdict() would deep-copy every sample and `indent` forces
