@@ -71,9 +71,11 @@ def run_jobs(
     meanwhile: Callable[[], object] | None = None,
     *,
     nested: bool = False,
+    niceness: int = 0,
 ) -> list[T]:
     """Every job's result, in order. `meanwhile` runs here while the workers draw; `nested`
-    as for `fork_workers`."""
+    as for `fork_workers`; `niceness`: how much the workers yield to other processes
+    (`os.nice`), such as report.pdf's, laid out meanwhile."""
     workers = fork_workers(len(jobs), nested=nested)
     if workers == 0:
         results = [job() for job in jobs]
@@ -86,7 +88,7 @@ def run_jobs(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
         initializer=_start_worker,
-        initargs=(os.getpid(),),
+        initargs=(os.getpid(), niceness),
     )
     try:
         with _interrupts_held():  # the first submit forks every worker
@@ -302,7 +304,10 @@ def _stop(_signal: int, _frame: object) -> None:
     raise SystemExit(EXIT_STOPPED)
 
 
-def _start_worker(parent: int) -> None:
+def _start_worker(parent: int, niceness: int = 0) -> None:
+    if niceness:
+        with contextlib.suppress(OSError):
+            os.nice(niceness)
     # Ctrl-C reaches the whole process group: the parent alone says so and cleans up.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Born with SIGTERM held (`_interrupts_held`), and perhaps a parent's handler for it.

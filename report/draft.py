@@ -93,7 +93,8 @@ def build_draft(
                 pdf.send((texts.linked, folder, charts.pixels))
             except BackgroundEnded:  # killed: report.pdf is laid out here, at the end
                 pdf = None
-        images = _draw_all(charts.jobs, chart_drawer, len(analysis.frame))
+        niceness = CHART_NICENESS if pdf is not None else 0
+        images = _draw_all(charts.jobs, chart_drawer, len(analysis.frame), niceness)
         written = images + write_report_files(texts, model, analysis, folder, images)
         if config.report.pdf:
             written += finish_pdf(pdf, texts.linked, folder)
@@ -111,9 +112,18 @@ def build_draft(
 DRAWER_MAX_ROWS = 250_000
 
 
-def _draw_all(jobs: list[ChartJob], drawer: Background[list[Path]] | None, rows: int) -> list[Path]:
+# How much the chart workers yield to report.pdf's process while it lays the pages out beside
+# them (`os.nice`): three processes share two cores, and the charts, drawn by two workers,
+# use both once the PDF is done, where a PDF left last runs on one.
+CHART_NICENESS = 5
+
+
+def _draw_all(
+    jobs: list[ChartJob], drawer: Background[list[Path]] | None, rows: int, niceness: int = 0
+) -> list[Path]:
     """Every chart file, drawn by the chart drawer (`start_chart_drawer`) when one was started
-    and the data is small, else by workers forked here (or here, where none can be)."""
+    and the data is small, else by workers forked here (or here, where none can be), at this
+    niceness (`collector.parallel.run_jobs`)."""
     if drawer is not None and rows <= DRAWER_MAX_ROWS:
         try:
             payload = pickle.dumps([job.draw for job in jobs], pickle.HIGHEST_PROTOCOL)
@@ -121,14 +131,14 @@ def _draw_all(jobs: list[ChartJob], drawer: Background[list[Path]] | None, rows:
             payload = None
         if payload is not None:
             try:
-                drawer.send(payload)
+                drawer.send((payload, niceness))
                 return drawer.result()
             except BackgroundEnded:  # killed (out of memory...): the charts are drawn here
                 pass
     if drawer is not None:
         drawer.cancel()  # it loaded matplotlib in vain: the workers forked here draw
     load_drawing()  # matplotlib: once the page is on its way to report.pdf
-    return run_jobs([job.draw for job in jobs])
+    return run_jobs([job.draw for job in jobs], niceness=niceness)
 
 
 @dataclass(frozen=True)

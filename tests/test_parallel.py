@@ -365,3 +365,28 @@ def test_a_draft_whose_helpers_were_killed_is_still_whole(tmp_path: Path) -> Non
     assert "report.pdf" in files and "report.html" in files
     assert len([f for f in files if f.startswith("charts/")]) > 5
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+# Workers asked to yield (report.pdf's process lays pages out beside them) run niced; argv: n.
+NICED = """
+import os, sys
+from collector import parallel
+
+assert parallel.fork_workers(2) == 2, "this test needs 2 cores and Linux"
+base = os.nice(0)
+niced = parallel.run_jobs([lambda: (os.getpid(), os.nice(0))] * 4, niceness=int(sys.argv[1]))
+assert {pid for pid, _ in niced} - {os.getpid()}, "the jobs ran in workers"
+print(sorted({nice - base for _, nice in niced}), os.nice(0) - base)
+"""
+
+
+@pytest.mark.parametrize("niceness", [0, 5])
+def test_chart_workers_yield_to_the_pdf_by_the_niceness_asked(niceness: int) -> None:
+    if parallel.usable_cores() < 2 or not sys.platform.startswith("linux"):
+        pytest.skip("one core or not Linux: no workers")
+    done = subprocess.run(
+        [sys.executable, "-c", NICED, str(niceness)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("]")[0] == f"[{niceness}"  # every worker, and only them
+    assert done.stdout.strip().endswith(" 0")

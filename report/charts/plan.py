@@ -99,11 +99,13 @@ def start_chart_drawer() -> Background[list[Path]] | None:
     return start_background(draw_when_given, forks=True)
 
 
-def draw_when_given(receive: Callable[[], bytes]) -> list[Path]:
-    """The chart drawer: load the drawing modules, then draw the jobs received, in order."""
+def draw_when_given(receive: Callable[[], tuple[bytes, int]]) -> list[Path]:
+    """The chart drawer: load the drawing modules, then draw the jobs received, in order, in
+    workers of the niceness received (`report.draft.CHART_NICENESS`)."""
     load_drawing()
-    jobs: list[Callable[[], Path]] = pickle.loads(receive())
-    return run_jobs(jobs, nested=True)
+    payload, niceness = receive()
+    jobs: list[Callable[[], Path]] = pickle.loads(payload)
+    return run_jobs(jobs, nested=True, niceness=niceness)
 
 
 def _draw(module: str, function: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Path:
