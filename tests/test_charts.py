@@ -14,8 +14,9 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from collector.analysis.metrics import summarize_queries
+from collector.records import Event
 from collector.snapshot.prometheus import QueryResult
-from report.charts import base, metric
+from report.charts import base, metric, timeline
 from report.words import Words
 
 T0 = datetime(2025, 10, 25, 22, 0, tzinfo=timezone.utc)
@@ -198,3 +199,30 @@ def _rgb(color: str) -> tuple[int, int, int]:
 
 def _distance(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     return float(sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) ** 0.5)
+
+
+def test_a_lane_drawn_as_a_density_names_its_total_beside_its_name(tmp_path: Path) -> None:
+    """A busy lane's total used to be written right of the plot, under the legend."""
+    notified = [
+        Event(T0 + timedelta(minutes=m), "pagerduty", "notify", "escalation", "PD", "n", "", "")
+        for m in range(70)  # past the density threshold (30)
+    ]
+    acked = [Event(T0, "pagerduty", "acknowledge", "response", "Alice", "ack", "", "")]
+    seen: list[list[str]] = []
+    original = timeline.save
+
+    def capture(fig: Figure, path: Path) -> Path:
+        seen.append([label.get_text() for label in fig.axes[0].get_yticklabels()])
+        seen.append([t.get_text() for t in fig.axes[0].texts])
+        return original(fig, path)
+
+    timeline.save = capture  # type: ignore[assignment]
+    try:
+        span = (T0, T0 + timedelta(hours=2))
+        path = tmp_path / "t.png"
+        timeline.draw_timeline_chart(notified + acked, (), {}, span, "t", path, Words("fr"))
+    finally:
+        timeline.save = original  # type: ignore[assignment]
+    labels, texts = seen
+    assert labels[:3] == ["Détection", "Escalade (70)", "Réponse"]
+    assert texts == []  # nothing written outside the plot

@@ -46,7 +46,9 @@ def draw_timeline_chart(
     fig, ax = new_figure(height=timeline_figsize(alerts)[1])
     for row in range(len(labels)):
         ax.axhspan(row - 0.4, row + 0.4, color="#f2f2f2" if row % 2 else "#fafafa", zorder=0)
-    _draw_phase_lanes(ax, events, span)
+    for row, count in _draw_phase_lanes(ax, events, span).items():
+        # The total of a lane drawn as a density, beside its name: the legend holds the right.
+        labels[row] = words.say("chart_lane_count", lane=labels[row], count=words.number(count))
     _draw_alert_lanes(ax, alerts, names)
     draw_milestones(ax, milestones, words)
     ax.set_yticks(range(len(labels)), labels)
@@ -59,11 +61,17 @@ def draw_timeline_chart(
     return save(fig, path)
 
 
-def _draw_phase_lanes(ax: Axes, events: Sequence[Event], span: tuple[datetime, datetime]) -> None:
+def _draw_phase_lanes(
+    ax: Axes, events: Sequence[Event], span: tuple[datetime, datetime]
+) -> dict[int, int]:
+    """Each phase's events as dots, or as a density past DENSITY_AFTER; returns the number
+    of events of each lane drawn as a density."""
+    totals: dict[int, int] = {}
     for i, phase in enumerate(PHASES):
         times = [date_num(e.time) for e in events if e.source == "pagerduty" and e.phase == phase]
         if len(times) > DENSITY_AFTER:
             _draw_density(ax, times, i, span, PALETTE[i % len(PALETTE)])
+            totals[i] = len(times)
         elif times:
             ax.scatter(
                 times,
@@ -74,6 +82,7 @@ def _draw_phase_lanes(ax: Axes, events: Sequence[Event], span: tuple[datetime, d
                 linewidth=0.8,
                 zorder=3,
             )
+    return totals
 
 
 def _draw_alert_lanes(ax: Axes, alerts: Sequence[AlertInterval], names: list[str]) -> None:
@@ -106,7 +115,7 @@ def _draw_legend(ax: Axes, with_alerts: bool, words: Words) -> None:
 def _draw_density(
     ax: Axes, times: Sequence[float], row: int, span: tuple[datetime, datetime], color: str
 ) -> None:
-    """Many events in one lane: bars whose height is the count per bin, and the total."""
+    """Many events in one lane: bars whose height is the count per bin."""
     edges = np.linspace(date_num(span[0]), date_num(span[1]), DENSITY_BINS + 1)
     counts, _ = np.histogram(np.asarray(times), bins=edges)
     heights = 0.8 * counts / max(int(counts.max()), 1)
@@ -119,14 +128,4 @@ def _draw_density(
         color=color,
         alpha=0.85,
         zorder=3,
-    )
-    ax.text(
-        edges[-1],
-        row,
-        f" {len(times)}",
-        va="center",
-        ha="left",
-        fontsize=8,
-        color="#333333",
-        clip_on=False,
     )
