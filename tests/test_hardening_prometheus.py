@@ -209,6 +209,9 @@ def test_a_run_against_a_broken_prometheus_still_drafts(
         [1_700_000_000, "abc"],
         [-1, "1"],
         [float("nan"), "1"],
+        [1_700_000_000, ["1"]],
+        [1_700_000_000, {"v": "1"}],
+        [],
     ],
 )
 def test_a_sample_that_is_not_a_time_and_a_number_makes_the_answer_malformed(
@@ -221,6 +224,8 @@ def test_a_sample_that_is_not_a_time_and_a_number_makes_the_answer_malformed(
     good = [1_700_000_000, "1.5"]
     with pytest.raises((ValueError, TypeError)):
         _checked_series([{"metric": {}, "values": [good, sample, good]}], {})
+    with pytest.raises((ValueError, TypeError)):  # every sample alike
+        _checked_series([{"metric": {}, "values": [sample, sample]}], {})
 
 
 def test_finite_samples_are_kept_as_they_came_and_the_others_counted() -> None:

@@ -264,21 +264,27 @@ def _checked_values(values: list[Any]) -> list[Any]:
     """A series' [time, value] samples, the non-finite values left out.
 
     Values arrive as text ("12.5", "NaN", "+Inf"), times as numbers; both are read by numpy at
-    once (a big incident brings millions). Raises `MalformedAnswer` (or numpy's ValueError)
-    for a sample that is not a pair of numbers, or a time outside the years 1970 to 9000.
+    once (a big incident brings millions), and each check runs over the whole series in C.
+    Raises `MalformedAnswer` (or numpy's ValueError or TypeError) for a sample that is not a
+    pair of numbers, or a time outside the years 1970 to 9000.
     """
     if not values:
         return values
-    for time, value in values:  # numpy would read None as NaN and a boolean as 1
-        if time is None or value is None or isinstance(time, bool) or isinstance(value, bool):
-            raise MalformedAnswer("a sample is not a number")
-    pairs = np.array(values, dtype=np.float64)
-    if pairs.shape != (len(values), 2):
+    if not set(map(type, values)) <= {list, tuple}:
         raise MalformedAnswer("a sample is not a [time, value] pair")
-    times = pairs[:, 0]
-    if not np.all((times >= 0) & (times <= LATEST.timestamp())):  # NaN fails too
+    try:
+        times, numbers = zip(*values, strict=True)
+    except ValueError:  # samples of other lengths than two
+        raise MalformedAnswer("a sample is not a [time, value] pair") from None
+    kinds = set(map(type, times)) | set(map(type, numbers))
+    if type(None) in kinds or bool in kinds:  # numpy would read None as NaN, a boolean as 1
+        raise MalformedAnswer("a sample is not a number")
+    at, read = np.array(times, dtype=np.float64), np.array(numbers, dtype=np.float64)
+    if at.shape != (len(values),) or read.shape != (len(values),):
+        raise MalformedAnswer("a sample is not a [time, value] pair")
+    if not np.all((at >= 0) & (at <= LATEST.timestamp())):  # NaN fails too
         raise MalformedAnswer("a sample time is outside the years 1970 to 9000")
-    finite = np.isfinite(pairs[:, 1])
+    finite = np.isfinite(read)
     if finite.all():
         return values
     return [sample for sample, keep in zip(values, finite.tolist(), strict=True) if keep]
