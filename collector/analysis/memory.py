@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from collector.analysis.metrics import Crossing, detect_threshold_crossings
-from collector.analysis.theilsen import fit_theil_sen, theil_sen_interval
+from collector.analysis.theilsen import SlopeFit, fit_incident_window
 from collector.series import (
     NANOS_PER_SECOND,
     NO_SAMPLES,
@@ -104,14 +104,15 @@ def analyse_memory_trends(
             continue  # 100 % exhaustion only means something for a percentage
         name = str(record["name"])
         thresholds = _thresholds(record.get("thresholds"))
-        data = finite_samples(frame[frame["query"] == name])
+        rows = frame[frame["query"] == name]  # found once: 45 ms a search at 1.4 M rows
+        data = finite_samples(rows)
         by_series: dict[str, list[Crossing]] = {}
         for crossing in detect_threshold_crossings(data, name, thresholds):
             by_series.setdefault(crossing.series, []).append(crossing)
         # One sort into arrays, no pandas per series: linear in the number of series. A
         # series with no finite value (swap on a host without swap) still gets its trend.
         groups = split_series(data)
-        for series in sorted(frame.loc[frame["query"] == name, "series"].unique()):
+        for series in sorted(rows["series"].unique()):
             trends.append(
                 _series_trend(
                     _TrendKey(name, str(series), kind, thresholds),
@@ -145,12 +146,13 @@ def _series_trend(
 ) -> MemoryTrend:
     empty = not len(group.values)
     fit_end = _fit_end(crossings, key.thresholds, page_time)
-    fit_start, window, fit = _adaptive_fit(group, fit_end, fit_window)
-    slope = fit[0] if fit else None
-    level = fit[1] + fit[0] * ((fit_end - fit_start) / timedelta(hours=1)) if fit else None
+    fit_start, window, fitted = _adaptive_fit(group, fit_end, fit_window)
+    fit, intercept = fitted if fitted else (None, 0.0)
+    slope = fit.slope if fit else None
+    level = intercept + fit.slope * ((fit_end - fit_start) / timedelta(hours=1)) if fit else None
     # The last sample at the highest value, as a stable sort by value would give.
     peak = len(group.values) - 1 - int(np.argmax(group.values[::-1])) if not empty else None
-    interval = _window_interval(window, fit_start) if fit else None
+    interval = (fit.low, fit.high) if fit else None  # the chosen window's own fit
     growing = is_growing(slope, interval)
     exhaustion = project_exhaustion(fit_end, level, slope) if growing else None
     return MemoryTrend(
@@ -206,13 +208,9 @@ def is_growing(slope: float | None, interval: tuple[float, float] | None) -> boo
     return interval[0] > 0 and slope >= MIN_GROWTH_PER_HOUR
 
 
-def _window_interval(window: SeriesSamples, origin: datetime) -> tuple[float, float] | None:
-    return theil_sen_interval(_hours_since(window, origin), window.values)
-
-
 def _adaptive_fit(
     group: SeriesSamples, fit_end: datetime, fit_window: timedelta
-) -> tuple[datetime, SeriesSamples, tuple[float, float] | None]:
+) -> tuple[datetime, SeriesSamples, tuple[SlopeFit, float] | None]:
     """Fit the window, halving it while its last quarter grows at a clearly different rate.
 
     A climb that started late in the window (swap flat for 40 minutes, then rising) leaves the
@@ -230,16 +228,17 @@ def _adaptive_fit(
         recent = _between(window, recent_start, fit_end)
         enough = len(recent.values) >= MIN_FIT_POINTS
         recent_fit = _fit_window(recent, recent_start) if enough else None
-        if recent_fit is None or abs(recent_fit[0] - fit[0]) <= max(
-            GROWTH_TOLERANCE, 0.5 * abs(fit[0])
+        slope = fit[0].slope
+        if recent_fit is None or abs(recent_fit[0].slope - slope) <= max(
+            GROWTH_TOLERANCE, 0.5 * abs(slope)
         ):
             return start, window, fit
         span = span / 2
 
 
-def _fit_window(window: SeriesSamples, origin: datetime) -> tuple[float, float] | None:
+def _fit_window(window: SeriesSamples, origin: datetime) -> tuple[SlopeFit, float] | None:
     # Hours since the window's start keep the numbers small and the slope in % per hour.
-    return fit_theil_sen(_hours_since(window, origin), window.values)
+    return fit_incident_window(_hours_since(window, origin), window.values)
 
 
 def _between(samples: SeriesSamples, start: datetime, end: datetime) -> SeriesSamples:

@@ -86,13 +86,20 @@ def fit_slope_interval(
     return SlopeFit(slope, float(ordered[low]), float(ordered[high]), len(x), effective)
 
 
-def fit_theil_sen(x: FloatArray, y: FloatArray) -> tuple[float, float] | None:
-    """Slope and intercept (median residual) of an incident window; None if x is constant."""
+def fit_incident_window(x: FloatArray, y: FloatArray) -> tuple[SlopeFit, float] | None:
+    """An incident window's slope with its 95 % interval, and its intercept (median residual);
+    None if x is constant. The interval assumes independent errors (`theil_sen_interval`)."""
     x, y, _ = _thin(x, y, None, INCIDENT.max_points)
     fit = fit_slope_interval(x, y, pairing=INCIDENT)
     if fit is None:
         return None
-    return fit.slope, median_intercept(fit.slope, x, y)
+    return fit, median_intercept(fit.slope, x, y)
+
+
+def fit_theil_sen(x: FloatArray, y: FloatArray) -> tuple[float, float] | None:
+    """Slope and intercept (median residual) of an incident window; None if x is constant."""
+    fitted = fit_incident_window(x, y)
+    return None if fitted is None else (fitted[0].slope, fitted[1])
 
 
 def median_intercept(slope: float, x: FloatArray, y: FloatArray) -> float:
