@@ -46,7 +46,7 @@ NEW_REPORT = frozenset({"written", "replaced", "forced"})
 SNAPSHOT = "snapshot.json"
 # From this many samples on, snapshot.json is written by a process forked for it, while the
 # draft is analysed on the other core (2,000 series: 1.4 M samples, 0.55 s to write). The
-# demo's 21,000 are written here in 10 ms, less than a fork costs.
+# demo's 16,000 are written here in about 10 ms, less than a fork costs.
 WRITTEN_BESIDE_FROM = 200_000
 # What `make_staging` creates: ".<ID>.<random>.staging".
 STAGING = re.compile(r"^\.(?P<id>[A-Za-z0-9-]{1,64})\.[^.]*\.staging$")

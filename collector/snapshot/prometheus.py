@@ -194,8 +194,9 @@ def _finite_samples(samples: Sequence[Sequence[Any]]) -> tuple[FloatArray, Float
     or compute with). The snapshot's schema has checked that each sample is [time, number]."""
     if not samples:
         return np.empty(0), np.empty(0)
-    # Times and values apart: numpy reads two flat sequences a third faster than one of pairs
-    # (2,000 series of 721 samples: 0.77 -> 0.55 s), each string as float() would.
+    # Times and values apart: numpy reads two flat sequences faster than one of pairs (a
+    # 721-sample series 225 -> 165 us; 2,000 of them 0.75 -> 0.65 s), each string as float()
+    # would.
     times, values = zip(*samples, strict=True)
     t, v = np.array(times, dtype=np.float64), np.array(values, dtype=np.float64)
     finite = np.isfinite(v)
