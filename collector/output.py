@@ -244,7 +244,10 @@ def _save_snapshot_beside(snapshot: Snapshot, path: Path) -> Background[None] | 
     """Write snapshot.json: a big one in a process forked for it, which the caller waits for
     (`Background.result`); a small one, or where no process can be forked, here and now."""
     if sample_count(snapshot) >= WRITTEN_BESIDE_FROM:
-        writer = start_background(lambda _receive: save_snapshot(snapshot, path))
+        try:
+            writer = start_background(lambda _receive: save_snapshot(snapshot, path))
+        except OSError:  # no fork (out of memory, too many processes): written here
+            writer = None
         if writer is not None:
             return writer
     save_snapshot(snapshot, path)

@@ -231,3 +231,17 @@ def test_a_big_snapshot_is_written_beside_the_draft_and_its_failure_is_one_line(
     assert done.returncode == 0, done.stderr
     written = (out / "P7DBOOM" / "snapshot.json").read_bytes()
     assert written == (tmp_path / "here" / "P7DBOOM" / "snapshot.json").read_bytes()
+
+
+def test_a_big_snapshot_that_cannot_be_forked_away_is_written_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fork(job: Any) -> None:
+        raise OSError(errno.ENOMEM, "Cannot allocate memory")
+
+    monkeypatch.setattr("collector.output.WRITTEN_BESIDE_FROM", 0)
+    monkeypatch.setattr("collector.output.start_background", no_fork)
+    result = CliRunner().invoke(main, ["--demo", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    snapshot = json.loads((tmp_path / "P7DBOOM" / "snapshot.json").read_text(encoding="utf-8"))
+    assert snapshot["incident_id"] == "P7DBOOM"
