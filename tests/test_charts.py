@@ -226,3 +226,34 @@ def test_a_lane_drawn_as_a_density_names_its_total_beside_its_name(tmp_path: Pat
     labels, texts = seen
     assert labels[:3] == ["Détection", "Escalade (70)", "Réponse"]
     assert texts == []  # nothing written outside the plot
+
+
+def test_series_drawn_the_same_are_one_line_named_with_how_many_it_stands_for(
+    tmp_path: Path,
+) -> None:
+    """Three targets up all along hid one another under the last one drawn."""
+    times = [T0 + timedelta(minutes=m) for m in range(30)]
+    rows = [("up", f'{{instance="app-{i}"}}', t, 1.0) for i in (1, 2, 3) for t in times]
+    rows += [("up", '{instance="app-4"}', t, 0.0 if m > 20 else 1.0) for m, t in enumerate(times)]
+    frame = pd.DataFrame(rows, columns=["query", "series", "time", "value"])
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    result = QueryResult("up", "Targets up", kind="availability", step=60, samples=frame)
+    [summary] = summarize_queries([result], max_shown=6)
+    seen: list[list[str]] = []
+    original = metric.save
+
+    def capture(fig: Figure, path: Path) -> Path:
+        seen.append([text.get_text() for text in fig.axes[0].get_legend().get_texts()])
+        seen.append([str(line.get_color()) for line in fig.axes[0].get_lines()])
+        return original(fig, path)
+
+    metric.save = capture  # type: ignore[assignment]
+    try:
+        span = (T0, T0 + timedelta(minutes=29))
+        path = tmp_path / "u.png"
+        metric.draw_metric_chart(frame, summary, (), span, span, {}, path, Words("en"))
+    finally:
+        metric.save = original  # type: ignore[assignment]
+    legend, colours = seen
+    assert legend[1:3] == ["app-1 (+2 identical)", "app-4"]
+    assert len(colours) == 2 and colours[0] != colours[1]

@@ -146,6 +146,23 @@ def _draw_baseline(ax: Axes, data: pd.DataFrame, label: str) -> None:
         )
 
 
+def _identical_lines(lines: Sequence[tuple[pd.Series, pd.Series]]) -> list[tuple[int, int]]:
+    """Each distinct line once, in order: its first index, and how many others are the same
+    (same times, same values, gaps included)."""
+    kept: list[list[int]] = []
+    for i, (times, values) in enumerate(lines):
+        for group in kept:
+            other_times, other_values = lines[group[0]]
+            if times.equals(other_times) and np.array_equal(
+                values.to_numpy(), other_values.to_numpy(), equal_nan=True
+            ):
+                group.append(i)
+                break
+        else:
+            kept.append([i])
+    return [(group[0], len(group) - 1) for group in kept]
+
+
 def _with_gaps(part: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     # A missing stretch of samples is drawn as a break in the line, never bridged or zeroed.
     # The same rule as the report's data gaps (collector.series).
@@ -179,14 +196,20 @@ def _draw_series(
     others = list(peaks.index[max_shown:])
     code_of = {name: code for code, name in enumerate(names_by_code)}
     names = short_series_labels(list(peaks.index), words.say("chart_all_series"))
-    for i, series in enumerate(shown):
-        times, values = _with_gaps(data[codes == code_of[series]])
+    lines = [_with_gaps(data[codes == code_of[series]]) for series in shown]
+    for i, (first, alike) in enumerate(_identical_lines(lines)):
+        times, values = lines[first]
+        # Series drawn the same (three targets up all along) would hide one another: one
+        # line, named once with how many it stands for.
+        name = plain(names[shown[first]], 24 if alike else 32)
+        if alike:
+            name = words.say("chart_identical_series", name=name, count=alike)
         ax.plot(
             date_nums(times),  # as numbers: matplotlib converts aware times one by one
             values.to_numpy(),
             color=PALETTE[i % len(PALETTE)],
             linewidth=1.5,
-            label=label or plain(names[series], 32),
+            label=label or name,
             zorder=3,
         )
     if others:
