@@ -79,7 +79,6 @@ class Event:
     # What the report words the event from (summary is the CSV's English line): the alert's
     # name or the note's text, the alert's labels, and whether a trigger reopened the incident.
     subject: str = ""
-    detail: str = ""
     reopened: bool = False
     labels: tuple[tuple[str, str], ...] = ()  # alert: its labels, severity left out
 

@@ -61,6 +61,8 @@ class Analysis:
     crossings: list[Crossing]
     trends: list[MemoryTrend]
     trends_left_out: list[str]
+    # The frame's rows of the shown trends' series: what their backtests and charts read.
+    trend_rows: pd.DataFrame
     delay: DetectionDelay
     backtests: list[BacktestResult]
     impact: Impact
@@ -94,15 +96,15 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
     # Absent and all-zero series (no swap) are one summary line, never a list or an empty chart.
     measured = [t for t in trends if t.level is TrendLevel.MEASURED]
     shown, left_out = select_trends(measured, limit)
-    # The shown series' rows, found once: each backtest then reads a few thousand rows, not
-    # the whole frame (2,000 series: 1.4 M rows, 90 ms a search).
-    backtested = frame[frame["series"].isin({t.series for t in shown if t.kind == "memory"})]
+    # The shown series' rows, found once: each backtest (and trend chart) then reads a few
+    # thousand rows, not the whole frame (2,000 series: 1.4 M rows, 90 ms a search).
+    trend_rows = frame[frame["series"].isin({t.series for t in shown})]
     backtests = [
         result
         for trend in shown
         if trend.kind == "memory"
         for result in backtest_thresholds(
-            backtested,
+            trend_rows,
             trend.query,
             trend.series,
             trend.thresholds,
@@ -146,6 +148,7 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
         ],
         trends=shown,
         trends_left_out=left_out,
+        trend_rows=trend_rows,
         delay=delay,
         backtests=backtests,
         impact=impact,

@@ -113,7 +113,6 @@ def _alert_events(alert: AlertInterval) -> list[Event]:
         link="",
         ref=alert.query,
         subject=alert.alertname,
-        detail=labels,
         labels=pairs,
     )
     if alert.state != "firing":
@@ -128,7 +127,6 @@ def _alert_events(alert: AlertInterval) -> list[Event]:
         link="",
         ref=alert.query,
         subject=alert.alertname,
-        detail=labels,
         labels=pairs,
     )
     return [start, end]

@@ -24,6 +24,11 @@ MAX_MINUTES = timedelta.max / timedelta(minutes=1)
 COUNTED_UNITS = ("users", "people", "endpoints", "requests", "connections", "escalations")
 
 
+def label_pairs(labels: Sequence[tuple[str, str]]) -> str:
+    """An alert's labels as the report shows them: 'instance=db-01:9100, job=node'."""
+    return ", ".join(f"{k}={v}" for k, v in labels)
+
+
 class Words:
     """The words of one language, and the few rules that put facts into them."""
 
@@ -187,7 +192,7 @@ class Words:
         text = event.summary
         if event.kind.startswith("alert_") and event.subject:
             state = self.say(f"event_{event.kind}")
-            where = f" ({event.detail})" if event.detail else ""
+            where = f" ({label_pairs(event.labels)})" if event.labels else ""
             text = self.say("event_alert", name=event.subject, state=state) + where
         elif event.kind == "annotate" and event.subject:
             text = self.say("event_note", note=event.subject)
@@ -204,10 +209,9 @@ class Words:
         more')."""
         first = group.first
         state = self.say(f"event_{first.kind}")
-        shared = ", ".join(f"{k}={v}" for k, v in group.shared_labels)
         summary = self.say("event_alert", name=first.subject, state=state)
-        summary += f" ({shared})" if shared else ""
-        varying = [", ".join(f"{k}={v}" for k, v in labels) for labels in group.varying_labels]
+        summary += f" ({label_pairs(group.shared_labels)})" if group.shared_labels else ""
+        varying = [label_pairs(labels) for labels in group.varying_labels]
         which = self.say("series_separator").join(varying[:shown])
         if len(varying) > shown:
             which += " " + self.say("and_more", n=self.number(len(varying) - shown))
