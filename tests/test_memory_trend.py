@@ -347,3 +347,39 @@ def test_no_swap_and_zero_swap_are_one_summary_line_each() -> None:
         ("swap", TrendLevel.ABSENT, ("app-2", "app-3")),
         ("swap", TrendLevel.ZERO, ("app-1",)),
     ]
+
+
+def test_crossings_found_once_for_the_incident_are_the_ones_each_query_finds() -> None:
+    """`find_crossings` finds each thresholded query's crossings once, for the report and the
+    memory trends; trends and crossings are the same as when each is looked for on its own.
+    Generated: 40 hosts, every third climbing through both thresholds at its own minute, a
+    host that crosses 80 % twice, a query with a threshold listed twice, and a NaN series."""
+    from collector.analysis.incident import find_crossings
+    from collector.analysis.metrics import detect_threshold_crossings
+    from collector.snapshot.prometheus import read_query_results, read_series
+
+    start = T0.timestamp()
+
+    def host(i: int) -> list[list[object]]:
+        values = [50.0 + (i % 7)] * 60
+        if i % 3 == 0:  # climbs 3 %/min from minute i % 20
+            values = [min(50.0 + max(0, m - i % 20) * 3.0, 99.0) for m in range(60)]
+        if i == 4:  # up through 80, down, and up again
+            values = [70.0, 85.0, 75.0, 90.0] * 15
+        return [[start + 60 * m, repr(v)] for m, v in enumerate(values)]
+
+    fleet = [{"metric": {"instance": f"h-{i:02d}"}, "values": host(i)} for i in range(40)]
+    nan = [{"metric": {"instance": "nan"}, "values": [[start, "NaN"], [start + 60, "NaN"]]}]
+    results: list[dict[str, Any]] = [
+        {**MEMORY, "start": "2025-10-25T14:00:00Z", "result": fleet + nan},
+        {"name": "lat", "kind": "latency", "unit": "s", "thresholds": [0.5, 0.5], "result": []},
+    ]
+    frame = read_series(results)
+    found = find_crossings(results, read_query_results(results, frame))
+    mem, lat = found.crossings[("mem", (80.0, 95.0))], found.crossings[("lat", (0.5,))]
+    assert mem == detect_threshold_crossings(frame, "mem", [80.0, 95.0]) and lat == []
+    # 14 climbing hosts cross both thresholds, host 4 crosses 80 % thirty times.
+    assert len(mem) == 14 * 2 + 30
+    alone = analyse_memory_trends(frame, results, at(70), growth_warning=5.0)
+    shared = analyse_memory_trends(frame, results, at(70), growth_warning=5.0, found=found)
+    assert shared == alone and len(shared) == 41

@@ -116,3 +116,27 @@ def test_split_series_takes_a_frame_in_order_as_it_is_and_sorts_any_other() -> N
     assert {k: v.values.tolist() for k, v in shuffled.items()} == {"a": [2, 1], "b": [0]}
     odd = split_series(frame(["a", np.nan, "a"], [2, 1, 1]))
     assert odd["a"].values.tolist() == [2, 0] and odd["nan"].values.tolist() == [1]
+
+
+def test_series_names_come_from_runs_when_sorted_and_are_hashed_otherwise() -> None:
+    """The distinct series of a frame, sorted: from its runs when the frame is grouped in sorted
+    order (a query's rows of the series frame), else counted the slow way, NaN left out."""
+    import numpy as np
+    import pandas as pd
+
+    from collector.series import series_names
+
+    def frame(series: list[object]) -> pd.DataFrame:
+        return pd.DataFrame({"series": series, "value": np.arange(len(series), dtype=float)})
+
+    assert series_names(frame(["a", "a", "b", "c", "c"])) == ["a", "b", "c"]
+    # A label that comes back after another (not grouped) is one series, not two.
+    assert series_names(frame(["b", "a", "b", "a"])) == ["a", "b"]
+    assert series_names(frame(["a", np.nan, "a", None])) == ["a"]
+    assert series_names(frame([])) == []
+    rng = np.random.default_rng(7)
+    labels = [f'{{instance="h-{i:03d}"}}' for i in rng.permutation(300)]
+    shuffled = frame(list(np.repeat(np.array(labels, dtype=object), 4)))
+    ordered = shuffled.sort_values("series", kind="stable")
+    assert series_names(ordered) == series_names(shuffled) == sorted(labels)
+    assert len(series_names(ordered)) == shuffled["series"].nunique() == 300

@@ -22,6 +22,7 @@ from collector.analysis.impact_figure import (
 )
 from collector.analysis.outage import NO_DATA, NOT_CONFIGURED, OK, Outage, QueryData
 from collector.config import Business
+from collector.series import series_names
 
 
 def users_affected(query: QueryData, start: datetime, business: Business) -> Figure:
@@ -68,7 +69,7 @@ def endpoints_down(outage: Outage | None, query: QueryData) -> Figure:
         return known("endpoints_down", outage.worst_down, outage.source, total=outage.series)
     if query.status != OK:
         return query_problem("endpoints_down", query)
-    series = int(query.data["series"].nunique())
+    series = len(series_names(query.data))
     why = note("none_down", query=query.name)
     return known("endpoints_down", 0, query.describe(), why, total=series)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,17 +19,20 @@ from collector.analysis.facts import Note, source
 from collector.analysis.figures import IncidentFigures, compute_incident_figures
 from collector.analysis.impact import Impact, compute_impact
 from collector.analysis.memory import (
+    FoundCrossings,
     IdleGroup,
     MemoryTrend,
     TrendLevel,
     analyse_memory_trends,
+    finite_samples,
     group_idle_trends,
 )
 from collector.analysis.metrics import (
     Crossing,
     QuerySummary,
-    detect_threshold_crossings,
     summarize_queries,
+    threshold_crossings,
+    threshold_levels,
 )
 from collector.analysis.rules import (
     AlertRule,
@@ -40,7 +44,7 @@ from collector.analysis.timeline import build_timeline
 from collector.config import Config
 from collector.records import Alert, AlertInterval, Event, Incident, LogEntry
 from collector.snapshot.incident import IncidentData, read_incident_data
-from collector.snapshot.prometheus import QueryResult
+from collector.snapshot.prometheus import SERIES_COLUMNS, QueryResult
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,10 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
     alerts, frame, baseline, queries = data.alerts, data.frame, data.baseline, data.queries
     figures = compute_incident_figures(incident, entries, config.report.severity_by_priority)
     page = figures.started_at
-    trends = analyse_memory_trends(frame, results, page, config.trends.memory_growth_warning)
+    found = find_crossings(results, queries)
+    trends = analyse_memory_trends(
+        frame, results, page, config.trends.memory_growth_warning, found=found
+    )
     delay = compute_detection_delay(trends, page)
     limit = config.prometheus.max_series_shown
     # Absent and all-zero series (no swap) are one summary line, never a list or an empty chart.
@@ -144,7 +151,7 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
             c
             for r in results
             if r.get("thresholds")
-            for c in detect_threshold_crossings(frame, r["name"], r["thresholds"])
+            for c in found.crossings[(str(r["name"]), threshold_levels(r["thresholds"]))]
         ],
         trends=shown,
         trends_left_out=left_out,
@@ -160,6 +167,25 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
         rule_condition=condition,
         delay_from_rule=from_rule,
     )
+
+
+def find_crossings(
+    results: Sequence[dict[str, Any]], queries: Sequence[QueryResult]
+) -> FoundCrossings:
+    """Each query's rows (its `QueryResult.samples`) and, for each query with thresholds, their
+    upward crossings in its finite rows: found once, for the memory trends and the report."""
+    rows: dict[str, pd.DataFrame] = {}
+    for query in queries:
+        rows.setdefault(query.name, query.samples)
+    crossings: dict[tuple[str, tuple[float, ...]], list[Crossing]] = {}
+    for record in results:
+        if not record.get("thresholds"):
+            continue
+        key = (str(record["name"]), threshold_levels(record["thresholds"]))
+        if key not in crossings:
+            samples = finite_samples(rows.get(key[0], pd.DataFrame(columns=SERIES_COLUMNS)))
+            crossings[key] = threshold_crossings(samples, *key)
+    return FoundCrossings(rows, crossings)
 
 
 def select_trends(trends: list[MemoryTrend], limit: int) -> tuple[list[MemoryTrend], list[str]]:

@@ -8,7 +8,7 @@ network.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -17,12 +17,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from collector.analysis.metrics import Crossing, detect_threshold_crossings
+from collector.analysis.metrics import Crossing, threshold_crossings, threshold_levels
 from collector.analysis.theilsen import SlopeFit, fit_incident_window
 from collector.series import (
     NANOS_PER_SECOND,
     NO_SAMPLES,
     SeriesSamples,
+    series_names,
     split_series,
 )
 from collector.snapshot.prometheus import RawResult
@@ -95,24 +96,34 @@ def analyse_memory_trends(
     page_time: datetime,
     growth_warning: float,
     fit_window: timedelta = timedelta(hours=1),
+    found: FoundCrossings | None = None,
 ) -> list[MemoryTrend]:
-    """One trend per series of each memory or swap query in percent (raw result records)."""
+    """One trend per series of each memory or swap query in percent (raw result records).
+
+    `found`: each query's rows and the crossings already found in them
+    (`analysis.incident.find_crossings`), so that neither is searched for again (a big
+    query's 1.4 M rows: 45 ms a search, 140 ms its crossings).
+    """
     trends: list[MemoryTrend] = []
     for record in queries:
         kind = str(record.get("kind", ""))
         if kind not in TREND_KINDS or str(record.get("unit", "%")) != "%":
             continue  # 100 % exhaustion only means something for a percentage
         name = str(record["name"])
-        thresholds = _thresholds(record.get("thresholds"))
-        rows = frame[frame["query"] == name]  # found once: 45 ms a search at 1.4 M rows
+        thresholds = threshold_levels(record.get("thresholds"))
+        known = found.rows.get(name) if found is not None else None
+        rows = frame[frame["query"] == name] if known is None else known
         data = finite_samples(rows)
+        crossings = found.crossings.get((name, thresholds)) if found is not None else None
+        if crossings is None:
+            crossings = threshold_crossings(data, name, thresholds)
         by_series: dict[str, list[Crossing]] = {}
-        for crossing in detect_threshold_crossings(data, name, thresholds):
+        for crossing in crossings:
             by_series.setdefault(crossing.series, []).append(crossing)
         # One sort into arrays, no pandas per series: linear in the number of series. A
         # series with no finite value (swap on a host without swap) still gets its trend.
         groups = split_series(data)
-        for series in sorted(rows["series"].unique()):
+        for series in series_names(rows):
             trends.append(
                 _series_trend(
                     _TrendKey(name, str(series), kind, thresholds),
@@ -124,6 +135,15 @@ def analyse_memory_trends(
                 )
             )
     return trends
+
+
+@dataclass(frozen=True)
+class FoundCrossings:
+    """What was found once for a whole incident: each query's rows of the series frame, and
+    each query's crossings of its thresholds (`threshold_levels`) in its finite rows."""
+
+    rows: Mapping[str, pd.DataFrame]
+    crossings: Mapping[tuple[str, tuple[float, ...]], list[Crossing]]
 
 
 @dataclass(frozen=True)
@@ -300,12 +320,6 @@ def instance_of(series: str) -> str:
     """The `instance` label of a series' label text, or the text itself when it has none."""
     match = _INSTANCE.search(series)
     return match.group(1) if match else series
-
-
-def _thresholds(value: object) -> tuple[float, ...]:
-    if not isinstance(value, list | tuple):
-        return ()
-    return tuple(sorted({float(t) for t in value if isinstance(t, int | float)}))
 
 
 def finite_samples(data: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from collector.analysis.facts import Note, note
-from collector.series import NANOS_PER_SECOND, find_breaks, split_series
+from collector.series import NANOS_PER_SECOND, find_breaks, series_names, split_series
 from collector.snapshot.prometheus import QueryResult
 
 
@@ -58,8 +58,22 @@ def detect_threshold_crossings(
     frame: pd.DataFrame, query: str, thresholds: Sequence[float]
 ) -> list[Crossing]:
     """Upward crossings of each threshold, per series, interpolated between samples."""
+    return threshold_crossings(frame[frame["query"] == query], query, thresholds)
+
+
+def threshold_levels(value: object) -> tuple[float, ...]:
+    """A query's thresholds as crossings are looked for: its numbers, once each, ascending."""
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple(sorted({float(t) for t in value if isinstance(t, int | float)}))
+
+
+def threshold_crossings(
+    data: pd.DataFrame, query: str, thresholds: Sequence[float]
+) -> list[Crossing]:
+    """`detect_threshold_crossings` in one query's own rows (`QueryResult.samples`): a big
+    query's 1.4 M rows are not searched again for its name."""
     crossings: list[Crossing] = []
-    data = frame[frame["query"] == query]
     per_second = _UNITS_PER_SECOND[data["time"].dt.unit if len(data) else "ns"]
     # One sort into arrays (`split_series`), not a pandas group per series: thousands of them.
     for series, samples in split_series(data).items():
@@ -106,7 +120,7 @@ def summarize_queries(results: Sequence[QueryResult], max_shown: int = 6) -> lis
         elif result.kind != "alerts" and data.empty:
             problem = note("no_series", query=name)
         peak, low = _peak_and_low(data)
-        series_count = int(data["series"].nunique())  # once: 65 ms at 2,000 series
+        series_count = len(series_names(data))
         summaries.append(
             QuerySummary(
                 name=name,
@@ -160,7 +174,7 @@ def count_series_up(frame: pd.DataFrame, query: str, up_at: float = 0.5) -> pd.D
     Returns a tidy frame with one series, labelled `{count="up (of N)"}`, N the number of series.
     """
     data = frame[frame["query"] == query]
-    total = int(data["series"].nunique())
+    total = len(series_names(data))
     counts = (data["value"] >= up_at).groupby(data["time"]).sum().reset_index(name="value")
     counts["value"] = counts["value"].astype(float)
     counts["query"] = query

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from collector.analysis.facts import FigureStatus, Note, note, source
+from collector.series import series_names
 
 OK = FigureStatus.OK
 NOT_CONFIGURED = FigureStatus.NOT_CONFIGURED
@@ -154,7 +155,7 @@ def _fallback(
     """Without a user-facing answer: the availability query that tells the most, and why."""
     others = [query_data(frame, q) for q in records if not q.get("user_facing")]
     # A probe per endpoint tells more about an outage than a single `up` series.
-    others.sort(key=lambda q: (q.status != OK, q.data["series"].nunique() <= 1))
+    others.sort(key=lambda q: (q.status != OK, len(series_names(q.data)) <= 1))
     if others and others[0].status == OK:
         return others[0], OutageBasis.USER_FACING_SILENT if marked else OutageBasis.NOT_MARKED
     return (list(marked) + others)[0], OutageBasis.NONE
@@ -181,7 +182,7 @@ def _combine(parts: Sequence[QueryData]) -> QueryData:
 def _signal_outage(frame: pd.DataFrame, record: Mapping[str, Any]) -> SignalOutage:
     query = query_data(frame, record)
     outage = find_outage(query, None, None) if query.status == OK else None
-    series = int(query.data["series"].nunique())
+    series = len(series_names(query.data))
     return SignalOutage(
         name=str(record.get("name")),
         title=str(record.get("title", record.get("name"))),

@@ -66,11 +66,6 @@ class QueryResult:
     baseline_offset_s: float | None = None  # how much earlier, in seconds (None: not recorded)
     samples: pd.DataFrame = field(default_factory=_no_samples, compare=False)
 
-    @property
-    def labels(self) -> list[str]:
-        """The label set of each series that answered, sorted."""
-        return sorted(str(s) for s in self.samples["series"].unique())
-
 
 def read_query_results(
     results: Sequence[RawResult], frame: pd.DataFrame | None = None
