@@ -26,7 +26,7 @@ from collector.sources.prometheus import (
     read_series,
     split_range,
 )
-from collector.sources.prometheus_api import QueryApi
+from collector.sources.prometheus_api import QueryApi, connect
 from collector.timeutil import parse_time
 
 DAY = datetime(2025, 10, 25, tzinfo=timezone.utc)
@@ -288,3 +288,34 @@ def test_a_query_naming_its_range_ends_is_asked_whole(
     result = fetch_query_results(settings(prometheus.url), None, [pinned], qrange, "")[0]
     assert result["error"] is None and result["result"]
     assert asked == [(qrange.start.timestamp(), qrange.end.timestamp())]
+
+
+def test_compress_false_asks_for_plain_json_and_reads_the_same_answer(
+    prometheus: PrometheusServer, tenant_proxy: str
+) -> None:
+    """`prometheus.compress: false` asks for plain JSON (no gzip on either end, cheaper next to
+    Prometheus); the answer read is the same. A header the user set wins."""
+    qrange = choose_range(at("14:00:00"), at("15:00:00"), 100)
+    plain = fetch_query_results(
+        settings(prometheus.url, compress=False), None, [MEMORY], qrange, ""
+    )
+    packed = fetch_query_results(settings(prometheus.url), None, [MEMORY], qrange, "")
+    assert plain == packed and plain[0]["result"] and plain[0]["error"] is None
+    params = {"query": MEMORY.query.replace("$selector", ""), "time": at("14:30:00").timestamp()}
+    for compress, encoding in [(False, None), (True, "gzip")]:
+        with requests.Session() as session:
+            client = connect(session, settings(prometheus.url, compress=compress), None)
+            answer = session.get(
+                f"{prometheus.url}/api/v1/query", params=params, headers=client.headers, timeout=5
+            )
+        assert answer.status_code == 200 and answer.json()["data"]["result"]
+        assert answer.headers.get("Content-Encoding") == encoding
+    # What reaches the server: identity when asked, the client's usual gzip otherwise.
+    for compress, own, sent in [
+        (False, {}, "identity"),
+        (True, {}, "gzip, deflate"),
+        (False, {"accept-encoding": "gzip"}, "gzip"),
+    ]:
+        ask = settings(tenant_proxy, compress=compress, headers={"X-Scope-OrgID": "team-a", **own})
+        assert fetch_query_results(replace(ask, bearer_token="s3cret"), None, [MEMORY], qrange, "")
+        assert _TenantProxy.seen[-1]["accept-encoding"].startswith(sent)

@@ -54,6 +54,8 @@ def connect(
     headers = dict(settings.headers)
     if settings.bearer_token:
         headers["Authorization"] = f"Bearer {settings.bearer_token}"
+    if not settings.compress and not any(k.lower() == "accept-encoding" for k in headers):
+        headers["Accept-Encoding"] = "identity"  # plain JSON: no gzip on either end
     retry = Retry(
         total=ATTEMPTS - 1,
         backoff_factor=0.3,
