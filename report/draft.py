@@ -24,6 +24,7 @@ from collector.snapshot.incident import read_incident_data
 from collector.snapshot.prometheus import QueryResult
 from collector.snapshot.store import Snapshot
 from collector.timeutil import iso_utc
+from report.charts.picking import MAX_LEGEND_SERIES, in_window, pick_series
 from report.charts.plan import (
     ChartJob,
     drawn_by,
@@ -94,7 +95,7 @@ def build_draft(
             except BackgroundEnded:  # killed: report.pdf is laid out here, at the end
                 pdf = None
         niceness = CHART_NICENESS if pdf is not None else 0
-        images = _draw_all(charts.jobs, chart_drawer, len(analysis.frame), niceness)
+        images = _draw_all(charts.jobs, chart_drawer, niceness)
         written = images + write_report_files(texts, model, analysis, folder, images)
         if config.report.pdf:
             written += finish_pdf(pdf, texts.linked, folder)
@@ -106,10 +107,11 @@ def build_draft(
     return Draft([p.relative_to(folder) for p in written], analysis, model)
 
 
-# The most rows of the analysed frame whose charts go to the chart drawer: their jobs are
-# pickled to it (the demo's 21,000 rows: 0.5 MB, 2 ms). Past this, the charts are drawn by
-# workers forked here, which read the frame in place (2,000 series: 1.4 M rows, 110 MiB).
-DRAWER_MAX_ROWS = 250_000
+# The most the chart jobs sent to the chart drawer may weigh, pickled: each carries what it
+# draws (the demo's 11: 0.3 MB; a 2,000-series incident's 14: 1.3 MB, its memory chart
+# picked down to six series and one band). Past this (a timeline of tens of thousands of log
+# entries), the charts are drawn by workers forked here, which read the data in place.
+DRAWER_MAX_BYTES = 32 * 2**20
 
 
 # How much the chart workers yield to report.pdf's process while it lays the pages out beside
@@ -119,23 +121,22 @@ CHART_NICENESS = 5
 
 
 def _draw_all(
-    jobs: list[ChartJob], drawer: Background[list[Path]] | None, rows: int, niceness: int = 0
+    jobs: list[ChartJob], drawer: Background[list[Path]] | None, niceness: int = 0
 ) -> list[Path]:
     """Every chart file, drawn by the chart drawer (`start_chart_drawer`) when one was started
-    and the data is small, else by workers forked here (or here, where none can be), at this
+    and the jobs are light, else by workers forked here (or here, where none can be), at this
     niceness (`collector.parallel.run_jobs`)."""
-    if drawer is not None and rows <= DRAWER_MAX_ROWS:
+    if drawer is not None:
         try:
             payload = pickle.dumps([job.draw for job in jobs], pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - a job that cannot be pickled is drawn here
             payload = None
-        if payload is not None:
+        if payload is not None and len(payload) <= DRAWER_MAX_BYTES:
             try:
                 drawer.send((payload, niceness))
                 return drawer.result()
             except BackgroundEnded:  # killed (out of memory...): the charts are drawn here
                 pass
-    if drawer is not None:
         drawer.cancel()  # it loaded matplotlib in vain: the workers forked here draw
     load_drawing()  # matplotlib: once the page is on its way to report.pdf
     return run_jobs([job.draw for job in jobs], niceness=niceness)
@@ -280,7 +281,7 @@ def draw_charts(
     (the timeline apart) and the files."""
     timeline, planned = plan_charts(analysis, folder, zone, targets, words)
     jobs = [timeline, *(job for _, job in planned)]
-    return [shown for shown, _ in planned], _draw_all(jobs, None, len(analysis.frame))
+    return [shown for shown, _ in planned], _draw_all(jobs, None)
 
 
 # What the report shows of a chart, and the job that draws it.
@@ -322,12 +323,17 @@ def _metric_charts(
         frame = query.samples
         if summary.kind == "availability" and summary.series_count > summary.shown:
             frame = count_series_up(query.samples, summary.name)
+        # What the chart draws, picked here: its job then carries a few series, not them all.
+        everything = words.say("chart_all_series")
+        shown = summary.shown or MAX_LEGEND_SERIES
+        pick = pick_series(frame, summary.name, a.window, shown, everything)
         relative = f"charts/{slug(summary.name, 'query')}.png"
         path = path_under(folder, relative)
+        baseline = in_window(a.baseline, summary.name, a.window) if query.has_baseline else None
         draw = drawn_by(
             "report.charts.metric",
             "draw_metric_chart",
-            frame,
+            pick,
             summary,
             query.thresholds,
             a.span,
@@ -336,7 +342,7 @@ def _metric_charts(
             path,
             words,
             zone,
-            baseline=a.baseline if query.has_baseline else None,
+            baseline=baseline,
             baseline_offset_s=query.baseline_offset_s,
         )
         links = _live_links(query, a.window, targets)

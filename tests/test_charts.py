@@ -257,3 +257,34 @@ def test_series_drawn_the_same_are_one_line_named_with_how_many_it_stands_for(
     legend, colours = seen
     assert legend[1:3] == ["app-1 (+2 identical)", "app-4"]
     assert len(colours) == 2 and colours[0] != colours[1]
+
+
+def test_a_metric_chart_is_picked_down_to_its_shown_series_and_the_others_range() -> None:
+    """The draft picks what a metric chart draws before it sends the job (`pick_series`): the
+    series with the highest peaks in the window, named without the labels all share, and the
+    others' range at each time. Known by construction: 300 series, series i peaking at i."""
+    from report.charts.picking import pick_series
+
+    rng = np.random.default_rng(11)
+    times = pd.date_range(T0, periods=40, freq="1min")
+    rows = []
+    for i in rng.permutation(300):
+        values = rng.uniform(0, i, len(times))
+        values[i % 40] = float(i)  # the peak, at its own minute
+        label = f'{{instance="h-{i:03d}:9100",job="node"}}'
+        rows += [("q", label, t, v) for t, v in zip(times, values, strict=True)]
+    frame = pd.DataFrame(rows, columns=["query", "series", "time", "value"])
+    frame = frame.sort_values(["series", "time"], kind="stable", ignore_index=True)
+    window = (T0 + timedelta(minutes=5), T0 + timedelta(minutes=34))
+    pick = pick_series(frame, "q", window, 6, "all")
+    # Peaks outside the window do not count: series whose peak minute is outside lose it.
+    inside = frame[(frame["time"] >= window[0]) & (frame["time"] <= window[1])]
+    peaks = inside.groupby("series")["value"].max().sort_values(ascending=False)
+    assert pick.names == tuple(s.split('"')[1] for s in peaks.index[:6])
+    assert [len(line) for line in pick.lines] == [30] * 6 and pick.others == 294
+    others = inside[~inside["series"].isin(peaks.index[:6])].groupby("time")["value"]
+    assert pick.band is not None
+    assert np.array_equal(pick.band["min"].to_numpy(), others.min().to_numpy())
+    assert np.array_equal(pick.band["max"].to_numpy(), others.max().to_numpy())
+    nothing = pick_series(frame, "q", (T0 - timedelta(hours=2), T0 - timedelta(hours=1)), 6, "")
+    assert nothing.empty and nothing.band is None

@@ -35,7 +35,7 @@ from report.charts.plan import start_chart_drawer
 zone = config.report.timezone
 timeline, planned = draft.plan_charts(analysis, Path(sys.argv[3]) / "drawer", zone)
 jobs = [timeline, *(job for _, job in planned)]
-drawn = draft._draw_all(jobs, start_chart_drawer(), len(analysis.frame))
+drawn = draft._draw_all(jobs, start_chart_drawer())
 assert drawn == [job.path for job in jobs], "the drawer's files, in the jobs' order"
 for name in ("forked", "serial"):
     if name == "serial":

@@ -25,27 +25,13 @@ from report.charts.base import (
     save,
     side_legend,
 )
+from report.charts.picking import MAX_LEGEND_SERIES, SeriesPick, in_window, pick_series
 from report.charts.plan import metric_figsize
 from report.words import Words
 
-MAX_LEGEND_SERIES = 6
-
-
-def short_series_labels(series: Sequence[str], everything: str) -> dict[str, str]:
-    """Legend labels without the label pairs every series shares ({job="node"} and the like);
-    `everything` names a series whose pairs are all shared."""
-    split = {s: [p for p in s.strip("{}").split(",") if p] for s in series}
-    common = set.intersection(*(set(p) for p in split.values())) if split else set()
-    labels = {}
-    for name, pairs in split.items():
-        rest = [p for p in pairs if p not in common] or pairs
-        values = [p.split("=", 1)[1].strip('"') if "=" in p else p for p in rest]
-        labels[name] = ", ".join(values) or everything
-    return labels
-
 
 def draw_metric_chart(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | SeriesPick,
     summary: QuerySummary,
     thresholds: Sequence[float],
     span: tuple[datetime, datetime],
@@ -64,8 +50,12 @@ def draw_metric_chart(
     fig, ax = new_figure(height=metric_figsize()[1])
     title = summary.title + (f" ({summary.unit})" if summary.unit else "")
     ax.set_title(plain(title), loc="left", fontsize=11)
-    data = _in_window(frame, summary.name, window)
-    if summary.problem or data.empty:
+    if isinstance(frame, SeriesPick):
+        pick = frame
+    else:
+        shown = summary.shown or MAX_LEGEND_SERIES
+        pick = pick_series(frame, summary.name, window, shown, words.say("chart_all_series"))
+    if summary.problem or pick.empty:
         error = summary.problem.value("error") if summary.problem else None
         _draw_no_data(ax, str(error or words.say("chart_no_data_window")), words)
         return save(fig, path)
@@ -74,11 +64,11 @@ def draw_metric_chart(
     counted = summary.kind == "availability" and summary.series_count > summary.shown
     # A counted availability (`count_series_up`) is one line: how many of all series were up.
     label = words.say("chart_up_of", total=summary.series_count) if counted else None
-    _draw_series(ax, data, words, summary.shown or MAX_LEGEND_SERIES, label)
+    _draw_series(ax, pick, words, label)
     if baseline is not None and baseline_offset_s:  # the reader gives both or neither
         offset = timedelta(seconds=baseline_offset_s)
         label = words.say("chart_baseline", offset=words.duration(offset))
-        _draw_baseline(ax, _in_window(baseline, summary.name, window), label)
+        _draw_baseline(ax, in_window(baseline, summary.name, window), label)
     draw_thresholds(ax, thresholds, summary.unit, words)
     draw_milestones(ax, milestones, words)
     ax.set_xlim(date_num(window[0]), date_num(window[1]))
@@ -96,14 +86,6 @@ def _format_value_axis(ax: Axes, summary: QuerySummary, counted: bool, words: Wo
         ax.set_ylim(-0.03 * top, top * 1.06)
     kind = words.catalogue.get(f"chart_kind_{summary.kind}", summary.kind.replace("_", " "))
     ax.set_ylabel(summary.unit or kind)
-
-
-def _in_window(frame: pd.DataFrame, query: str, window: tuple[datetime, datetime]) -> pd.DataFrame:
-    return frame[
-        (frame["query"] == query)
-        & (frame["time"] >= pd.Timestamp(window[0]))
-        & (frame["time"] <= pd.Timestamp(window[1]))
-    ]
 
 
 def _draw_no_data(ax: Axes, reason: str, words: Words) -> None:
@@ -181,27 +163,13 @@ def _with_gaps(part: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return joined["time"], joined["value"]
 
 
-def _draw_series(
-    ax: Axes, data: pd.DataFrame, words: Words, max_shown: int, label: str | None
-) -> None:
-    # The series' names as integer codes, found once: grouping and matching 2,000 series'
-    # names string by string over 1.4 M rows took most of a big incident's chart.
-    codes, names_by_code = pd.factorize(data["series"])
-    peak_by_code = pd.Series(data["value"].to_numpy()).groupby(codes).max()
-    peaks = pd.Series(
-        peak_by_code.to_numpy(), index=names_by_code[peak_by_code.index.to_numpy()]
-    ).sort_index()
-    peaks = peaks.sort_values(ascending=False)
-    shown = list(peaks.index[:max_shown])
-    others = list(peaks.index[max_shown:])
-    code_of = {name: code for code, name in enumerate(names_by_code)}
-    names = short_series_labels(list(peaks.index), words.say("chart_all_series"))
-    lines = [_with_gaps(data[codes == code_of[series]]) for series in shown]
+def _draw_series(ax: Axes, pick: SeriesPick, words: Words, label: str | None) -> None:
+    lines = [_with_gaps(part) for part in pick.lines]
     for i, (first, alike) in enumerate(_identical_lines(lines)):
         times, values = lines[first]
         # Series drawn the same (three targets up all along) would hide one another: one
         # line, named once with how many it stands for.
-        name = plain(names[shown[first]], 24 if alike else 32)
+        name = plain(pick.names[first], 24 if alike else 32)
         if alike:
             name = words.say("chart_identical_series", name=name, count=alike)
         ax.plot(
@@ -212,18 +180,16 @@ def _draw_series(
             label=label or name,
             zorder=3,
         )
-    if others:
+    if pick.band is not None:
         # The lesser series are context, not individually readable: their range at each
         # moment, drawn under the highlighted ones, shows the spread without hiding them.
-        lesser = np.isin(codes, [code_of[series] for series in others])
-        rest = data[lesser].groupby("time")["value"].agg(["min", "max"])
         ax.fill_between(
-            date_nums(rest.index.to_series()),
-            rest["min"].to_numpy(),
-            rest["max"].to_numpy(),
+            date_nums(pick.band.index.to_series()),
+            pick.band["min"].to_numpy(),
+            pick.band["max"].to_numpy(),
             color="#bbbbbb",
             alpha=0.45,
             linewidth=0,
             zorder=1,
-            label=words.say("chart_more_series", count=len(others)),
+            label=words.say("chart_more_series", count=pick.others),
         )
