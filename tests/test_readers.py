@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from collector.demo import demo_dir
+from collector.series import series_names
 from collector.snapshot.prometheus import (
     QueryResult,
     label_text,
@@ -29,12 +30,13 @@ def test_each_query_result_holds_its_own_samples() -> None:
     assert sum(len(r.samples) for r in results) == len(frame) > 0
     memory = next(r for r in results if r.kind == "memory")
     assert set(memory.samples["query"]) == {memory.name}
-    assert memory.labels == sorted(frame.loc[frame["query"] == memory.name, "series"].unique())
+    shown = sorted(frame.loc[frame["query"] == memory.name, "series"].unique())
+    assert series_names(memory.samples) == shown
     assert isinstance(memory.start, datetime) and isinstance(memory.end, datetime)
     assert memory.start < memory.end
     assert memory.step > 0 and memory.thresholds and memory.error is None
     alerts = next(r for r in results if r.kind == "alerts")
-    assert alerts.samples.empty and alerts.labels == []  # intervals, not a series frame
+    assert alerts.samples.empty and series_names(alerts.samples) == []  # intervals, no frame
 
 
 def test_a_failed_query_keeps_its_error_and_no_samples() -> None:
