@@ -326,7 +326,7 @@ def _metric_charts(
         # What the chart draws, picked here: its job then carries a few series, not them all.
         everything = words.say("chart_all_series")
         shown = summary.shown or MAX_LEGEND_SERIES
-        pick = pick_series(frame, summary.name, a.window, shown, everything)
+        pick = pick_series(frame, a.window, shown, everything)
         relative = f"charts/{slug(summary.name, 'query')}.png"
         path = path_under(folder, relative)
         baseline = in_window(a.baseline, summary.name, a.window) if query.has_baseline else None

@@ -276,7 +276,7 @@ def test_a_metric_chart_is_picked_down_to_its_shown_series_and_the_others_range(
     frame = pd.DataFrame(rows, columns=["query", "series", "time", "value"])
     frame = frame.sort_values(["series", "time"], kind="stable", ignore_index=True)
     window = (T0 + timedelta(minutes=5), T0 + timedelta(minutes=34))
-    pick = pick_series(frame, "q", window, 6, "all")
+    pick = pick_series(frame, window, 6, "all")
     # Peaks outside the window do not count: series whose peak minute is outside lose it.
     inside = frame[(frame["time"] >= window[0]) & (frame["time"] <= window[1])]
     peaks = inside.groupby("series")["value"].max().sort_values(ascending=False)
@@ -286,5 +286,5 @@ def test_a_metric_chart_is_picked_down_to_its_shown_series_and_the_others_range(
     assert pick.band is not None
     assert np.array_equal(pick.band["min"].to_numpy(), others.min().to_numpy())
     assert np.array_equal(pick.band["max"].to_numpy(), others.max().to_numpy())
-    nothing = pick_series(frame, "q", (T0 - timedelta(hours=2), T0 - timedelta(hours=1)), 6, "")
+    nothing = pick_series(frame, (T0 - timedelta(hours=2), T0 - timedelta(hours=1)), 6, "")
     assert nothing.empty and nothing.band is None

@@ -54,7 +54,8 @@ def draw_metric_chart(
         pick = frame
     else:
         shown = summary.shown or MAX_LEGEND_SERIES
-        pick = pick_series(frame, summary.name, window, shown, words.say("chart_all_series"))
+        rows = frame[frame["query"] == summary.name]
+        pick = pick_series(rows, window, shown, words.say("chart_all_series"))
     if summary.problem or pick.empty:
         error = summary.problem.value("error") if summary.problem else None
         _draw_no_data(ax, str(error or words.say("chart_no_data_window")), words)

@@ -15,6 +15,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from collector.series import run_starts
+
 MAX_LEGEND_SERIES = 6  # series drawn one by one when the query's summary does not say
 
 
@@ -44,35 +46,59 @@ def in_window(frame: pd.DataFrame, query: str, window: tuple[datetime, datetime]
 
 
 def pick_series(
-    frame: pd.DataFrame,
-    query: str,
-    window: tuple[datetime, datetime],
-    max_shown: int,
-    everything: str,
+    rows: pd.DataFrame, window: tuple[datetime, datetime], max_shown: int, everything: str
 ) -> SeriesPick:
-    """The `max_shown` series of `query` with the highest peaks in the window, and the range of
-    the others. `everything`: the legend name of a series whose labels all series share."""
-    data = in_window(frame, query, window)
-    if data.empty:
+    """The `max_shown` series of one query's rows with the highest peaks in the window, and the
+    range of the others. `everything`: the legend name of a series whose labels all share."""
+    times = rows["time"]
+    inside = ((times >= pd.Timestamp(window[0])) & (times <= pd.Timestamp(window[1]))).to_numpy()
+    if not inside.any():
         return SeriesPick((), (), 0, None)
-    # The series' names as integer codes, found once: grouping and matching 2,000 series'
-    # names string by string over 1.4 M rows took most of a big incident's chart.
-    codes, names_by_code = pd.factorize(data["series"])
-    peak_by_code = pd.Series(data["value"].to_numpy()).groupby(codes).max()
-    peaks = pd.Series(
-        peak_by_code.to_numpy(), index=names_by_code[peak_by_code.index.to_numpy()]
-    ).sort_index()
+    data = rows if inside.all() else rows[inside]
+    values = data["value"].to_numpy(np.float64)
+    runs = _series_runs(data["series"].to_numpy())
+    if runs is not None:  # grouped by series, sorted (`read_series`): each series one slice
+        names_by_code, bounds = runs
+        peak_by_code = np.fmax.reduceat(values, bounds[:-1])  # NaN skipped, as pandas does
+        rows_of = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    else:
+        # The series' names as integer codes, found once: grouping and matching 2,000
+        # series' names string by string over 1.4 M rows took most of a big chart.
+        codes, uniques = pd.factorize(data["series"])
+        found = pd.Series(values).groupby(codes).max()
+        names_by_code = np.asarray(uniques)[found.index.to_numpy()]
+        peak_by_code = found.to_numpy()
+        rows_of = [codes == code for code in found.index.to_numpy()]
+    peaks = pd.Series(peak_by_code, index=names_by_code).sort_index()
     peaks = peaks.sort_values(ascending=False)
     shown = list(peaks.index[:max_shown])
-    others = list(peaks.index[max_shown:])
     code_of = {name: code for code, name in enumerate(names_by_code)}
     names = short_series_labels(list(peaks.index), everything)
-    lines = tuple(data.loc[codes == code_of[s], ["time", "value"]] for s in shown)
+    drawn = data[["time", "value"]]
+    lines = tuple(drawn.iloc[rows_of[code_of[s]]] for s in shown)
+    others = len(peaks) - len(shown)
     band = None
     if others:
-        lesser = np.isin(codes, [code_of[s] for s in others])
-        band = data[lesser].groupby("time")["value"].agg(["min", "max"])
-    return SeriesPick(lines, tuple(names[s] for s in shown), len(others), band)
+        lesser = np.ones(len(data), dtype=bool)
+        for s in shown:
+            lesser[rows_of[code_of[s]]] = False
+        if runs is None:  # rows of no series (a label missing) belong to none
+            lesser &= codes >= 0
+        band = data["value"][lesser].groupby(data["time"][lesser]).agg(["min", "max"])
+    return SeriesPick(lines, tuple(names[s] for s in shown), others, band)
+
+
+def _series_runs(names: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each series' name and where its rows start and end, when the rows are grouped by
+    series in sorted order; None otherwise."""
+    starts = run_starts(names)
+    firsts = names[starts]
+    try:
+        if not all(a < b for a, b in zip(firsts, firsts[1:], strict=False)):
+            return None
+    except TypeError:  # labels that do not compare (a missing one)
+        return None
+    return firsts, np.array([*starts, len(names)])
 
 
 def short_series_labels(series: Sequence[str], everything: str) -> dict[str, str]:
