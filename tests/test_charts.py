@@ -288,3 +288,19 @@ def test_a_metric_chart_is_picked_down_to_its_shown_series_and_the_others_range(
     assert np.array_equal(pick.band["max"].to_numpy(), others.max().to_numpy())
     nothing = pick_series(frame, (T0 - timedelta(hours=2), T0 - timedelta(hours=1)), 6, "")
     assert nothing.empty and nothing.band is None
+    # Rows out of series order, and a row with no series name: picked the slow way, the
+    # nameless row neither a series nor in the others' range.
+    shuffled = frame.sample(frac=1.0, random_state=3)
+    again = pick_series(shuffled, window, 6, "all")
+    assert again.names == pick.names and again.others == pick.others
+    assert again.band is not None and again.band.equals(pick.band)
+    odd = pd.DataFrame(
+        {
+            "series": ["a", "a", None, "b", "c"],
+            "time": [T0, T0 + timedelta(minutes=1), T0 + timedelta(minutes=1), T0, T0],
+            "value": [1.0, 2.0, 9.0, 3.0, 0.5],
+        }
+    )
+    odd_pick = pick_series(odd, (T0, T0 + timedelta(hours=1)), 1, "all")
+    assert odd_pick.names == ("b",) and odd_pick.others == 2 and odd_pick.band is not None
+    assert odd_pick.band["max"].tolist() == [1.0, 2.0]

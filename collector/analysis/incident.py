@@ -44,7 +44,7 @@ from collector.analysis.timeline import build_timeline
 from collector.config import Config
 from collector.records import Alert, AlertInterval, Event, Incident, LogEntry
 from collector.snapshot.incident import IncidentData, read_incident_data
-from collector.snapshot.prometheus import SERIES_COLUMNS, QueryResult
+from collector.snapshot.prometheus import QueryResult
 
 
 @dataclass(frozen=True)
@@ -183,8 +183,9 @@ def find_crossings(
             continue
         key = (str(record["name"]), threshold_levels(record["thresholds"]))
         if key not in crossings:
-            samples = finite_samples(rows.get(key[0], pd.DataFrame(columns=SERIES_COLUMNS)))
-            crossings[key] = threshold_crossings(samples, *key)
+            samples = rows.get(key[0])
+            found = [] if samples is None else threshold_crossings(finite_samples(samples), *key)
+            crossings[key] = found
     return FoundCrossings(rows, crossings)
 
 

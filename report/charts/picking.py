@@ -65,7 +65,8 @@ def pick_series(
         # The series' names as integer codes, found once: grouping and matching 2,000
         # series' names string by string over 1.4 M rows took most of a big chart.
         codes, uniques = pd.factorize(data["series"])
-        found = pd.Series(values).groupby(codes).max()
+        named = codes >= 0  # a row with no series name (-1) is no series
+        found = pd.Series(values[named]).groupby(codes[named]).max()
         names_by_code = np.asarray(uniques)[found.index.to_numpy()]
         peak_by_code = found.to_numpy()
         rows_of = [codes == code for code in found.index.to_numpy()]
