@@ -51,7 +51,10 @@ def main() -> int:
         low, high = time_bounds(bench.DEMO_OM)
         anything = 'count({__name__=~".+"})'
         server, _ = load_prometheus(
-            [bench.DEMO_OM], work / "prom", [(anything, low), (anything, high)]
+            [bench.DEMO_OM],
+            work / "prom",
+            [(anything, low), (anything, high)],
+            rule_files=[bench.DEMO_RULES],
         )
         for delay in (float(d) / 1000 for d in args.delays.split(",")):
             for number in range(args.runs):

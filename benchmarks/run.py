@@ -38,6 +38,8 @@ ROOT = HERE.parent
 DEMO_FIXTURE = ROOT / "fixtures" / "pagerduty" / "P7DBOOM.json"
 DEMO_CONFIG = ROOT / "fixtures" / "demo" / "collector.yaml"
 DEMO_OM = ROOT / "fixtures" / "prometheus" / "demo.om"
+# The demo's alerting rules: the draft evaluates the paged one's expression (PostgresDown).
+DEMO_RULES = ROOT / "fixtures" / "prometheus" / "demo_rules.yml"
 BIG_SERVICE = "Edge Load Balancers"  # the service of make_big_incident's incidents
 BATCH_HOSTS = 10  # batch incidents are spread over 10 services of one host each
 LOOKBACK, PADDING = timedelta(hours=4), timedelta(minutes=30)
@@ -326,7 +328,9 @@ def main() -> int:
             f"generated {len(om_files)} OpenMetrics files ({size:.0f} MB) in "
             f"{results['generate_seconds']:.1f} s; backfilling..."
         )
-        server, results["backfill_seconds"] = load_prometheus(om_files, workdir / "prom", checks)
+        server, results["backfill_seconds"] = load_prometheus(
+            om_files, workdir / "prom", checks, rule_files=[DEMO_RULES]
+        )
         say(f"Prometheus loaded in {results['backfill_seconds']:.1f} s")
         warm_up(cases["a"], server.url, workdir)
         run_cases(cases, plan, args.profile, server.url, workdir, results, out_dir)

@@ -46,12 +46,17 @@ QUERY_HANDLERS = ("/api/v1/query", "/api/v1/query_range")
 
 
 def load_prometheus(
-    om_files: Sequence[Path], workdir: Path, checks: Sequence[tuple[str, float]], workers: int = 2
+    om_files: Sequence[Path],
+    workdir: Path,
+    checks: Sequence[tuple[str, float]],
+    workers: int = 2,
+    rule_files: Sequence[Path] = (),
 ) -> tuple[PrometheusServer, float]:
     """Backfill every file (`workers` promtools at a time), start Prometheus, wait for the data.
 
     `checks` are (PromQL, unix time) pairs that must return a result before the server counts
-    as loaded. Returns the server (the caller stops it) and the backfill time in seconds.
+    as loaded; `rule_files`, alerting rules the server serves (`/api/v1/rules`), as a deployed
+    one does. Returns the server (the caller stops it) and the backfill time in seconds.
     """
     promtool, _ = find_binaries()
     data_dir = workdir / "data"
@@ -60,7 +65,7 @@ def load_prometheus(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(lambda path: backfill(promtool, path, data_dir), om_files))
     backfill_seconds = time.perf_counter() - started
-    server = start_prometheus([], workdir, timeout=120.0)
+    server = start_prometheus([], workdir, timeout=120.0, rule_files=rule_files)
     try:
         _wait_for_data(server.url, checks, deadline=time.monotonic() + 120.0)
     except BaseException:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -31,27 +32,36 @@ CONTEXT_DAYS = prom_source.CONTEXT_SPAN.days
 def collect_snapshot(config: Config, incident_id: str, now: datetime | None = None) -> Snapshot:
     """Fetch the incident from PagerDuty; then its lists (log entries, alerts, notes) and its
     metrics from Prometheus side by side, for both need only the incident: a collection waits
-    for the longer of the two, not their sum. The alerting rules are evaluated last, over
-    the alerts that PagerDuty paged."""
+    for the longer of the two, not their sum. The alerting rules the incident was paged for
+    are evaluated as soon as the lists and the rules are in, beside the query pack."""
     now = now or datetime.now(timezone.utc)
-    with pd_source.make_client(config.pagerduty, config.ca_file) as client:
+    settings, ca = config.prometheus, config.ca_file
+    with pd_source.make_client(config.pagerduty, ca) as client:
         raw = pagerduty_incident.fetch_incident(client, incident_id)
         incident = _read_checked(raw)
         qrange = _query_range(config, incident, now)
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        # The rules, then their evaluation, on one connection beside the pack's.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            rules = pool.submit(prometheus_rules.fetch_alerting_rules, settings, ca)
             metrics = pool.submit(_fetch_metrics, config, incident, qrange, now)
             pd_data = pagerduty_incident.fetch_incident_lists(
                 client, raw, config.pagerduty.max_concurrency
             )
+            pd_errors = pd_data.pop("errors", [])
+            problem = check_pagerduty(pd_data)
+            if problem is not None:  # the readers below would trip on it
+                raise pd_source.PagerDutyError(f"PagerDuty answered malformed data: {problem}")
+            paged = pd_source.read_paged_alertnames(pd_data)
+            one = replace(settings, max_concurrency=1)
+            evaluations = pool.submit(
+                lambda: prometheus_rules.evaluate_rules(
+                    one, ca, rules.result()["rules"], paged, qrange
+                )
+            )
             prometheus, metric_gaps = metrics.result()
-    gaps: list[Gap] = [*pd_data.pop("errors", []), *metric_gaps]
-    problem = check_pagerduty(pd_data)
-    if problem is not None:  # the readers below would trip on it
-        raise pd_source.PagerDutyError(f"PagerDuty answered malformed data: {problem}")
-    settings, rules = config.prometheus, prometheus["alerting_rules"]
-    rules["evaluations"] = prometheus_rules.evaluate_rules(
-        settings, config.ca_file, rules["rules"], pd_source.read_paged_alertnames(pd_data), qrange
-    )
+            prometheus["alerting_rules"] = rules.result()
+            prometheus["alerting_rules"]["evaluations"] = evaluations.result()
+    gaps: list[Gap] = [*pd_errors, *metric_gaps]
     return Snapshot(
         incident_id=incident.id,
         collected_at=iso_utc(now),
@@ -84,38 +94,35 @@ def _query_range(config: Config, incident: Incident, now: datetime) -> prom_sour
 def _fetch_metrics(
     config: Config, incident: Incident, qrange: prom_source.QueryRange, now: datetime
 ) -> tuple[dict[str, Any], list[Gap]]:
-    """The query pack over the range, the memory context and the alerting rules (their
-    evaluations are added later), and what could not be fetched."""
+    """The query pack over the range and the memory context (the alerting rules are added by
+    the caller), and what could not be fetched."""
     settings, ca = config.prometheus, config.ca_file
     selector = settings.services.get(incident.service, "")
-    with ThreadPoolExecutor(max_workers=1) as pool:  # one request, beside the pack
-        rules = pool.submit(prometheus_rules.fetch_alerting_rules, settings, ca)
-        results = prom_source.fetch_query_results(settings, ca, settings.queries, qrange, selector)
-        gaps = query_gaps(results)
-        # The 28-day context of the memory queries that answered (a failed one would fail again).
-        answered = {r["name"] for r in results if not r["error"]}
-        specs = [spec for spec in fleet_specs(settings.queries) if spec.name in answered]
-        end = incident.resolved_at or now
-        context = prom_source.fetch_memory_context(settings, ca, specs, end, selector)
-        gaps.extend(
-            Gap("Prometheus", str(r["name"]), GapKind.UNFETCHED, str(r["error"]), days=CONTEXT_DAYS)
-            for r in context
-            if r["error"]
-        )
-        metrics = {
-            "url": redact_url(settings.url),
-            "selector": selector,
-            "range": {
-                "start": iso_utc(qrange.start),
-                "end": iso_utc(qrange.end),
-                "step": qrange.step,
-            },
-            "padding_before_s": settings.padding_before.total_seconds(),
-            "padding_after_s": settings.padding_after.total_seconds(),
-            "results": results,
-            "memory_context": context,
-            "alerting_rules": rules.result(),
-        }
+    results = prom_source.fetch_query_results(settings, ca, settings.queries, qrange, selector)
+    gaps = query_gaps(results)
+    # The 28-day context of the memory queries that answered (a failed one would fail again).
+    answered = {r["name"] for r in results if not r["error"]}
+    specs = [spec for spec in fleet_specs(settings.queries) if spec.name in answered]
+    end = incident.resolved_at or now
+    context = prom_source.fetch_memory_context(settings, ca, specs, end, selector)
+    gaps.extend(
+        Gap("Prometheus", str(r["name"]), GapKind.UNFETCHED, str(r["error"]), days=CONTEXT_DAYS)
+        for r in context
+        if r["error"]
+    )
+    metrics = {
+        "url": redact_url(settings.url),
+        "selector": selector,
+        "range": {
+            "start": iso_utc(qrange.start),
+            "end": iso_utc(qrange.end),
+            "step": qrange.step,
+        },
+        "padding_before_s": settings.padding_before.total_seconds(),
+        "padding_after_s": settings.padding_after.total_seconds(),
+        "results": results,
+        "memory_context": context,
+    }
     return metrics, gaps
 
 
