@@ -108,9 +108,9 @@ def build_draft(
 
 
 # The most the chart jobs sent to the chart drawer may weigh, pickled: each carries what it
-# draws (the demo's 11: 0.3 MB; a 2,000-series incident's 14: 1.3 MB, its memory chart
-# picked down to six series and one band). Past this (a timeline of tens of thousands of log
-# entries), the charts are drawn by workers forked here, which read the data in place.
+# draws (the demo's 11: 0.11 MB; a 2,000-series incident's 14: 0.85 MB, its memory chart
+# picked down to six series and one band). Past this (a timeline of some 100,000 events: its
+# 2,128 take 0.6 MB), the charts are drawn by workers forked here, which read them in place.
 DRAWER_MAX_BYTES = 32 * 2**20
 
 
