@@ -116,21 +116,29 @@ def run_starts(labels: np.ndarray) -> list[int]:
     return starts
 
 
+def sorted_runs(labels: np.ndarray) -> tuple[list[str], list[int]] | None:
+    """Each label and where its run starts, when the labels are text grouped in ascending order
+    (each label one run: a sorted frame's query or series column); None otherwise."""
+    starts = run_starts(labels)
+    firsts = [labels[a] for a in starts]
+    if not all(type(first) is str for first in firsts):  # a missing label (NaN, None)
+        return None
+    if all(a < b for a, b in zip(firsts, firsts[1:], strict=False)):
+        return firsts, starts
+    return None
+
+
 def series_names(data: pd.DataFrame) -> list[str]:
     """The distinct series of a tidy frame, sorted.
 
     A frame grouped by series in sorted order (a query's rows of the series frame,
     `read_series`) gives them by its runs: comparing neighbours that are mostly one object is
     ten times cheaper than hashing every row (2,000 series, 1.4 M rows: 10 ms, not 110 ms).
-    Any other frame is counted by hashing.
+    Any other frame is counted by hashing; a missing name is no series.
     """
-    names = data["series"].to_numpy()
-    firsts = [names[a] for a in run_starts(names)]
-    try:
-        if all(a < b for a, b in zip(firsts, firsts[1:], strict=False)):
-            return [str(name) for name in firsts]
-    except TypeError:  # labels that do not compare (a missing one)
-        pass
+    runs = sorted_runs(data["series"].to_numpy())
+    if runs is not None:
+        return runs[0]
     return sorted(str(name) for name in data["series"].dropna().unique())
 
 

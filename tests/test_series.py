@@ -133,7 +133,7 @@ def test_series_names_come_from_runs_when_sorted_and_are_hashed_otherwise() -> N
     # A label that comes back after another (not grouped) is one series, not two.
     assert series_names(frame(["b", "a", "b", "a"])) == ["a", "b"]
     assert series_names(frame(["a", np.nan, "a", None])) == ["a"]
-    assert series_names(frame([])) == []
+    assert series_names(frame([])) == [] and series_names(frame([None])) == []
     rng = np.random.default_rng(7)
     labels = [f'{{instance="h-{i:03d}"}}' for i in rng.permutation(300)]
     shuffled = frame(list(np.repeat(np.array(labels, dtype=object), 4)))

@@ -15,7 +15,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from collector.series import run_starts
+from collector.series import sorted_runs
 
 MAX_LEGEND_SERIES = 6  # series drawn one by one when the query's summary does not say
 
@@ -56,9 +56,10 @@ def pick_series(
         return SeriesPick((), (), 0, None)
     data = rows if inside.all() else rows[inside]
     values = data["value"].to_numpy(np.float64)
-    runs = _series_runs(data["series"].to_numpy())
+    runs = sorted_runs(data["series"].to_numpy())
     if runs is not None:  # grouped by series, sorted (`read_series`): each series one slice
-        names_by_code, bounds = runs
+        names_by_code = np.array(runs[0], dtype=object)
+        bounds = np.array([*runs[1], len(data)])
         peak_by_code = np.fmax.reduceat(values, bounds[:-1])  # NaN skipped, as pandas does
         rows_of = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     else:
@@ -87,19 +88,6 @@ def pick_series(
             lesser &= codes >= 0
         band = data["value"][lesser].groupby(data["time"][lesser]).agg(["min", "max"])
     return SeriesPick(lines, tuple(names[s] for s in shown), others, band)
-
-
-def _series_runs(names: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Each series' name and where its rows start and end, when the rows are grouped by
-    series in sorted order; None otherwise."""
-    starts = run_starts(names)
-    firsts = names[starts]
-    try:
-        if not all(a < b for a, b in zip(firsts, firsts[1:], strict=False)):
-            return None
-    except TypeError:  # labels that do not compare (a missing one)
-        return None
-    return firsts, np.array([*starts, len(names)])
 
 
 def short_series_labels(series: Sequence[str], everything: str) -> dict[str, str]:
