@@ -53,6 +53,10 @@ def test_environment_supplies_urls_token_and_ca() -> None:
         ("report:\n  timezone: Mars/Olympus\n", "unknown time zone"),
         ("prometheus: [1, 2\n", "is not valid YAML"),
         ("prometheus:\n  queries:\n    - name: x\n", "'query' is a required property"),
+        (
+            "prometheus:\n  queries:\n    - {name: m, query: up, thresholds: [80, 95, 80.0]}\n",
+            "queries.0.thresholds': expected each threshold once (80 is listed twice)",
+        ),
     ],
 )
 def test_invalid_config_names_file_and_key(tmp_path: Path, text: str, expected: str) -> None:

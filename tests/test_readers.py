@@ -39,6 +39,12 @@ def test_each_query_result_holds_its_own_samples() -> None:
     assert alerts.samples.empty and series_names(alerts.samples) == []  # intervals, no frame
 
 
+def test_a_snapshot_threshold_listed_twice_is_read_once_in_its_order() -> None:
+    raw = [{"name": "m", "kind": "memory", "thresholds": [95, 80, 95.0, 80], "result": []}]
+    [result] = read_query_results(raw)
+    assert result.thresholds == (95.0, 80.0)
+
+
 def test_a_failed_query_keeps_its_error_and_no_samples() -> None:
     raw = [{"name": "bad", "kind": "custom", "result": [], "error": "parse error"}]
     [result] = read_query_results(raw)

@@ -115,6 +115,20 @@ def _environment_only(value: T, info: ValidationInfo) -> T:
     return value
 
 
+def distinct_thresholds(thresholds: tuple[float, ...]) -> tuple[float, ...]:
+    """A query's thresholds, each listed once: a repeated one would be drawn and named twice."""
+    seen: set[float] = set()
+    for threshold in thresholds:
+        if threshold in seen:
+            raise PydanticCustomError(
+                "distinct_thresholds",
+                "each threshold once ({shown} is listed twice)",
+                {"shown": f"{threshold:g}"},
+            )
+        seen.add(threshold)
+    return thresholds
+
+
 def time_zone(name: str | None) -> str | None:
     """An IANA time zone name, checked against the system's database."""
     if name:

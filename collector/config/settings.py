@@ -26,6 +26,7 @@ from collector.config.fields import (
     QueryName,
     Text,
     Url,
+    distinct_thresholds,
     folder,
     time_zone,
 )
@@ -71,7 +72,7 @@ class QuerySpec:
     query: Annotated[Text, Field(min_length=1)]
     unit: Text = ""
     kind: QueryKind = "custom"
-    thresholds: tuple[Float, ...] = ()
+    thresholds: Annotated[tuple[Float, ...], AfterValidator(distinct_thresholds)] = ()
     # Availability only: what users hit (probes) decides the outage; scrape `up` is context.
     user_facing: Bool = False
 

@@ -104,7 +104,8 @@ def _query_result(record: RawResult, samples: pd.DataFrame) -> QueryResult:
         query=str(record.get("query", "")),
         kind=str(record.get("kind", "custom")),
         unit=str(record.get("unit", "")),
-        thresholds=tuple(float(t) for t in record.get("thresholds") or ()),
+        # Each once, in their order: a snapshot's repeated threshold is drawn and named once.
+        thresholds=tuple(dict.fromkeys(float(t) for t in record.get("thresholds") or ())),
         user_facing=bool(record.get("user_facing", False)),
         start=parse_time(start) if isinstance(start, str) else None,
         end=parse_time(end) if isinstance(end, str) else None,
