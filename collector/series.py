@@ -121,11 +121,14 @@ def sorted_runs(labels: np.ndarray) -> tuple[list[str], list[int]] | None:
     (each label one run: a sorted frame's query or series column); None otherwise."""
     starts = run_starts(labels)
     firsts = [labels[a] for a in starts]
+    return (firsts, starts) if _ascending_text(firsts) else None
+
+
+def _ascending_text(firsts: Sequence[object]) -> bool:
+    """Whether runs' labels are text in strictly ascending order: each label is one run."""
     if not all(type(first) is str for first in firsts):  # a missing label (NaN, None)
-        return None
-    if all(a < b for a, b in zip(firsts, firsts[1:], strict=False)):
-        return firsts, starts
-    return None
+        return False
+    return all(a < b for a, b in zip(firsts, firsts[1:], strict=False))  # type: ignore[operator]
 
 
 def series_names(data: pd.DataFrame) -> list[str]:
@@ -144,11 +147,7 @@ def series_names(data: pd.DataFrame) -> list[str]:
 
 def _in_series_order(names: np.ndarray, nanos: np.ndarray, starts: list[int]) -> bool:
     """Whether the rows are sorted by series, then time: what a stable sort would leave as is."""
-    firsts = [names[a] for a in starts]
-    try:
-        if any(not a < b for a, b in zip(firsts, firsts[1:], strict=False)):
-            return False
-    except TypeError:  # labels that do not compare (a missing one): let pandas sort them
+    if not _ascending_text([names[a] for a in starts]):  # a missing label: pandas sorts them
         return False
     steps = np.diff(nanos)
     steps[[a - 1 for a in starts[1:]]] = 0  # from one series to the next: any step

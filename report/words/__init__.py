@@ -191,9 +191,7 @@ class Words:
         """An event of the chronology: PagerDuty's own summary, or one worded from its facts."""
         text = event.summary
         if event.kind.startswith("alert_") and event.subject:
-            state = self.say(f"event_{event.kind}")
-            where = f" ({label_pairs(event.labels)})" if event.labels else ""
-            text = self.say("event_alert", name=event.subject, state=state) + where
+            text = self._alert(event.kind, event.subject, event.labels)
         elif event.kind == "annotate" and event.subject:
             text = self.say("event_note", note=event.subject)
         elif event.kind == "trigger" and event.subject:
@@ -203,14 +201,16 @@ class Words:
             text = self.say("event_notified", people=people, channel=event.channel)
         return self.say("event_reopened", summary=text) if event.reopened else text
 
+    def _alert(self, kind: str, name: str, labels: Sequence[tuple[str, str]]) -> str:
+        """'Alert HighMemory firing (instance=db-01:9100)': an alert's state, then its labels."""
+        text = self.say("event_alert", name=name, state=self.say(f"event_{kind}"))
+        return text + (f" ({label_pairs(labels)})" if labels else "")
+
     def alert_group(self, group: EventGroup, shown: int = 5) -> str:
         """A run of one alert's transitions over several series: the labels they share once,
         then what tells the first few series apart ('instance=a:9100; instance=b:9100 and 38
         more')."""
-        first = group.first
-        state = self.say(f"event_{first.kind}")
-        summary = self.say("event_alert", name=first.subject, state=state)
-        summary += f" ({label_pairs(group.shared_labels)})" if group.shared_labels else ""
+        summary = self._alert(group.first.kind, group.first.subject, group.shared_labels)
         varying = [label_pairs(labels) for labels in group.varying_labels]
         which = self.say("series_separator").join(varying[:shown])
         if len(varying) > shown:
