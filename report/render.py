@@ -184,12 +184,20 @@ def _render(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> s
     except jinja2.TemplateError as exc:
         raise TemplateError(f"{_template_position(exc, name)}: {exc.message or exc}") from exc
     except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as exc:
-        # `{{ 1/0 }}`, `{{ x[99] }}`...: runtime errors of a customised template.
+        # `{{ 1/0 }}`, `{{ x[99] }}`...: runtime errors of a customised template. In a bundled
+        # template the fault is ours, not the user's: it is reported as a bug, not a template.
+        if _is_bundled(_template_position(exc, name)):
+            raise
         raise TemplateError(
             f"{_template_position(exc, name)}: template error: {type(exc).__name__}: {exc}"
         ) from exc
     except RecursionError as exc:
         raise TemplateError(f"{_template_position(exc, name)}: template recurses forever") from exc
+
+
+def _is_bundled(position: str) -> bool:
+    """Whether a template position ('…/report.md.j2:27') is in the bundled templates."""
+    return Path(position.rsplit(":", 1)[0]).parent == TEMPLATE_DIR
 
 
 def _template_position(exc: BaseException, name: str) -> str:

@@ -121,6 +121,9 @@ def summarize_queries(results: Sequence[QueryResult], max_shown: int = 6) -> lis
             problem = note("no_series", query=name)
         peak, low = _peak_and_low(data)
         series_count = len(series_names(data))
+        if problem is None and not data.empty and peak is None:
+            # Every sample NaN: swap on a host without swap is 0/0. Nothing to show, and said.
+            problem = note("no_value", query=name)
         summaries.append(
             QuerySummary(
                 name=name,
