@@ -13,6 +13,7 @@ from typing import Any
 
 from collector import __version__
 from collector.analysis.detection import BacktestResult, DetectionDelay
+from collector.analysis.facts import FigureStatus, Note
 from collector.analysis.figures import IncidentFigures
 from collector.analysis.impact import Impact
 from collector.analysis.incident import Analysis
@@ -52,11 +53,22 @@ class ChartRef:
 
 @dataclass(frozen=True)
 class Chronology:
-    """The template's three chronology sections, each in time order."""
+    """The template's three chronology sections, each in time order, and the communication
+    (status updates), which the report lists under Communication as the timeline names it."""
 
     detection: list[EventGroup]
     escalation: list[EventGroup]
     response: list[EventGroup]
+    communication: list[EventGroup]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """One source in the appendix, with every figure it gives (a source is said once)."""
+
+    keys: tuple[str, ...]
+    source: Note | None
+    note: Note | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,7 @@ class ReportModel:
     delay: DetectionDelay
     backtests: list[BacktestResult]
     lessons: Lessons
+    provenance: list[Provenance]
     why1: str
     charts: list[ChartRef]
     timeline_chart: str
@@ -159,6 +172,7 @@ def build_report_model(
         delay=analysis.delay,
         backtests=analysis.backtests,
         lessons=Lessons(lessons["good"], lessons["bad"], lessons["actions"]),
+        provenance=provenance_lines(analysis),
         why1=first_why(analysis, words),
         charts=charts,
         timeline_chart=TIMELINE_CHART,
@@ -178,16 +192,34 @@ def _query_warnings(analysis: Analysis, words: Words) -> list[str]:
     ]
 
 
+def provenance_lines(analysis: Analysis) -> list[Provenance]:
+    """Each figure's source, the figures of one source together, in the report's order."""
+    impact = analysis.impact
+    found: list[tuple[str, Note | None, Note | None]]
+    found = [(key, source, None) for key, source in analysis.figures.sources.items()]
+    for group in (impact.durations, impact.business, impact.technical, impact.team):
+        found += [(x.key, x.source, x.note if x.status is FigureStatus.OK else None) for x in group]
+    found += [(o.name, o.source, None) for o in impact.objectives]
+    latest = {key: (source, note) for key, source, note in found}  # the impact's is fuller
+    merged: dict[str, Provenance] = {}
+    for key, (source, note) in latest.items():
+        same = repr((source, note))  # Notes hold only data: equal text, equal source
+        line = merged.get(same)
+        merged[same] = Provenance((*line.keys, key) if line else (key,), source, note)
+    return list(merged.values())
+
+
 def chronology_sections(events: list[Event]) -> Chronology:
-    """Communication joins escalation and resolution joins response, as in the team template."""
+    """Resolution joins response, as in the team template; communication is its own list."""
 
     def grouped(*phases: str) -> list[EventGroup]:
         return group_repeats([e for e in events if e.phase in phases])
 
     return Chronology(
         detection=grouped("detection"),
-        escalation=grouped("escalation", "communication"),
+        escalation=grouped("escalation"),
         response=grouped("response", "resolution"),
+        communication=grouped("communication"),
     )
 
 

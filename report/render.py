@@ -46,6 +46,7 @@ def make_environment(template_dir: Path | None = None, language: str = "en") -> 
     env.filters.update(
         md=escape_markdown,
         code=escape_code,
+        source=escape_source,
         cell=escape_cell,
         utc=formats.utc,
         hhmm=formats.hhmm,
@@ -79,6 +80,25 @@ def escape_url(value: Any) -> str:
     if not text.lower().startswith(("https://", "http://")):
         return "#"
     return quote(text, safe=":/?#&=%.-_~+@!$,;*'")
+
+
+def escape_source(value: Any) -> str:
+    """A figure's source in words (`Words.source`): inline Markdown whose only code spans are
+    the catalogue's own `…` (a query); the values in it carry no backtick (`Words.source`)."""
+    parts = str(value).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: no code span at all
+        return escape_markdown(value)
+    return "".join(
+        f"`{escape_code(part)}`" if i % 2 else _spaced(part, escape_markdown(part))
+        for i, part in enumerate(parts)
+    )
+
+
+def _spaced(raw: str, escaped: str) -> str:
+    """`escaped` with the one space that stood at either end of `raw` (around a code span)."""
+    before = " " if raw[:1].isspace() and escaped else ""
+    after = " " if raw[-1:].isspace() and escaped else ""
+    return before + escaped + after
 
 
 def escape_cell(value: Any) -> str:
@@ -138,6 +158,9 @@ def wrap_sections(body: str, language: str) -> str:
         key = keys.get(heading.group(1), "")
         ident = f' id="{key}"' if key and key not in seen else ""
         seen.add(key)
+        if key == "appendix":  # sources and definitions: there for who checks, folded away
+            rest = part[heading.end() :]
+            part = f"<details>\n<summary>{heading.group(0)}</summary>\n{rest}</details>\n"
         parts[i] = f"<section{ident}>\n{part}</section>\n"
     return "".join(parts)
 

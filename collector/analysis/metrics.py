@@ -44,6 +44,11 @@ class QuerySummary:
     gaps: tuple[DataGap, ...] = ()
     shown: int = 0
 
+    @property
+    def counted(self) -> bool:
+        """Availability over more series than are shown one by one: read as how many are up."""
+        return self.kind == "availability" and self.series_count > self.shown
+
 
 @dataclass(frozen=True)
 class DataGap:

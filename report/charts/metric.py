@@ -62,7 +62,7 @@ def draw_metric_chart(
         return save(fig, path)
     incident = words.say("chart_incident")
     ax.axvspan(date_num(span[0]), date_num(span[1]), color="#D55E00", alpha=0.08, label=incident)
-    counted = summary.kind == "availability" and summary.series_count > summary.shown
+    counted = summary.counted
     # A counted availability (`count_series_up`) is one line: how many of all series were up.
     label = words.say("chart_up_of", total=summary.series_count) if counted else None
     _draw_series(ax, pick, words, label)
@@ -86,7 +86,7 @@ def _format_value_axis(ax: Axes, summary: QuerySummary, counted: bool, words: Wo
         top = summary.series_count if counted else 1
         ax.set_ylim(-0.03 * top, top * 1.06)
     kind = words.catalogue.get(f"chart_kind_{summary.kind}", summary.kind.replace("_", " "))
-    ax.set_ylabel(summary.unit or kind)
+    ax.set_ylabel(words.say("chart_series_up") if counted else summary.unit or kind)
 
 
 def _draw_no_data(ax: Axes, reason: str, words: Words) -> None:

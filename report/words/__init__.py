@@ -73,8 +73,20 @@ class Words:
         """What a duration figure measures, from where to where."""
         return self.catalogue.get(f"def_{key}", "—")
 
-    def unit(self, unit: str) -> str:
-        return self.say(f"unit_{unit}") if unit in COUNTED_UNITS else unit
+    def unit(self, unit: str, count: float = 2) -> str:
+        """A unit as shown after `count` of it: 'users', '1 user' ('utilisateur')."""
+        return self.plural(f"unit_{unit}", count) if unit in COUNTED_UNITS else unit
+
+    def plural(self, key: str, count: float) -> str:
+        """The catalogue's word `key` for `count` things; its forms are 'one|many'. French
+        puts 0 and 1 in the singular ('0 escalade'), English only 1 ('0 escalations')."""
+        forms = self.catalogue[key].split("|")
+        one = abs(count) < 2 if self.language == "fr" else count == 1
+        return forms[0] if one or len(forms) == 1 else forms[1]
+
+    def count(self, count: float, key: str) -> str:
+        """A count and its word: '1 série', '3 séries', '12 500 users'."""
+        return f"{self.number(count)} {self.plural(key, count)}"
 
     def detected_by(self, how: str) -> str:
         """Who noticed first, from the figures' DetectedBy value."""
@@ -95,7 +107,10 @@ class Words:
         if isinstance(value, int | float) and figure.total is not None:
             total = self.number(figure.total)
             return self.say(
-                "of_total", value=self.number(value), total=total, unit=self.unit(figure.unit)
+                "of_total",
+                value=self.number(value),
+                total=total,
+                unit=self.unit(figure.unit, figure.total),
             ).strip()
         if isinstance(value, int | float):
             return self._quantity(float(value), figure.unit)
@@ -113,7 +128,7 @@ class Words:
         if unit == "h":
             return f"{self.number(value, 1)} h"
         shown = self.number(round(value) if abs(value) >= 100 else value)
-        return f"{shown} {self.unit(unit)}".strip()
+        return f"{shown} {self.unit(unit, value)}".strip()
 
     def verdict(self, objective: Objective) -> str:
         """'MISSED by 8 min', 'ATTEINT', 'pas de données (…)': the objective's verdict."""
@@ -174,6 +189,8 @@ class Words:
             return str(value)
         if isinstance(value, float):
             return formats.exact(value, self.language)
+        if isinstance(value, str):  # the catalogue's backticks alone mark code (a query)
+            return value.replace("`", "'")
         return self._note_value(value)
 
     def _note_value(self, value: NoteValue) -> str:
