@@ -1,25 +1,30 @@
 """Contract test: every JSON body the simulator sends must validate against PagerDuty's OpenAPI.
 
-The official schema (``shared/pagerduty/openapiv3.json``, or ``$PAGERDUTY_OPENAPI_SCHEMA``) is
-loaded whole into a ``referencing`` registry and each response is checked with
-``OAS30Validator`` against the schema of its operation (method + path template + status).
+The contract is PagerDuty's official schema reduced to what the simulator serves
+(``tests/contracts/pagerduty.openapi.json``, committed, made by
+``tests/contracts/reduce_pagerduty_openapi.py``), so the test runs on a clone alone. It is loaded
+into a ``referencing`` registry and each response is checked with ``OAS30Validator`` against the
+schema of its operation (method + path template + status). When the full document is at hand
+(``../shared/pagerduty/openapiv3.json`` beside the checkout, or ``$PAGERDUTY_OPENAPI_SCHEMA``),
+test_pd_contract_reduction.py proves the committed reduction current.
 
 The schema has known defects: PagerDuty's own examples in it do not validate strictly (see
 ``shared/reference/pagerduty-prometheus-api.md`` §9). They are handled by ``ALLOW_LIST``, an
-explicit list of patches to an in-memory copy of the schema, each with the reason it exists.
+explicit list of patches to an in-memory copy of the contract, each with the reason it exists.
 ``test_each_allow_list_entry_is_needed`` proves every entry is still required, and the negative
-tests prove the patched schema still rejects broken bodies.
+tests prove the patched contract still rejects broken bodies.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx2
@@ -32,8 +37,7 @@ from referencing.jsonschema import DRAFT4
 from collector.config import PagerDutySettings
 from collector.sources.pagerduty import post_incident_note
 
-SCHEMA_ENV = "PAGERDUTY_OPENAPI_SCHEMA"
-DEFAULT_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "pagerduty" / "openapiv3.json"
+REDUCER_PATH = Path(__file__).resolve().parent / "contracts" / "reduce_pagerduty_openapi.py"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pagerduty"
 INCIDENT_IDS = ("P7DBOOM", "PBIGLOG", "PLOWURG")
 TOKEN = "test-token"
@@ -196,19 +200,25 @@ ALLOW_LIST: tuple[Defect, ...] = (
 # -- loading and checking --------------------------------------------------------------------
 
 
-def schema_path() -> Path:
-    """Where the official schema is expected: ``$PAGERDUTY_OPENAPI_SCHEMA`` or shared/."""
-    override = os.environ.get(SCHEMA_ENV)
-    return Path(override) if override else DEFAULT_SCHEMA
+def _import_reducer() -> ModuleType:
+    """tests/contracts/reduce_pagerduty_openapi.py, a script rather than a package module."""
+    spec = importlib.util.spec_from_file_location("reduce_pagerduty_openapi", REDUCER_PATH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def load_schema_text(path: Path) -> str:
-    """Read the schema, failing (never skipping) with the place looked at when it is absent."""
+REDUCER = _import_reducer()
+REGENERATE = f"python {REDUCER_PATH.relative_to(REDUCER_PATH.parents[2])}"
+
+
+def load_contract_text(path: Path) -> str:
+    """Read the reduced contract, failing (never skipping) with the place looked at."""
     if not path.is_file():
         pytest.fail(
-            f"PagerDuty OpenAPI schema not found at {path} "
-            f"(set {SCHEMA_ENV} to its location); the contract test cannot run "
-            "without it.",
+            f"PagerDuty contract not found at {path}: it is committed with the tests; "
+            f"regenerate it with `{REGENERATE}` (needs the full openapiv3.json).",
             pytrace=False,
         )
     return path.read_text(encoding="utf-8")
@@ -216,7 +226,7 @@ def load_schema_text(path: Path) -> str:
 
 @cache
 def _schema_text() -> str:
-    return load_schema_text(schema_path())
+    return load_contract_text(REDUCER.CONTRACT)
 
 
 class UndocumentedResponse(LookupError):
@@ -613,8 +623,8 @@ def test_malformed_bodies_are_rejected(
     assert any(needle in error for error in errors), errors
 
 
-def test_missing_schema_fails_with_the_location(tmp_path: Path) -> None:
-    """A missing schema is a failure naming the path looked at, never a skip."""
-    missing = tmp_path / "nowhere" / "openapiv3.json"
+def test_missing_contract_fails_with_the_location(tmp_path: Path) -> None:
+    """A missing contract is a failure naming the path looked at, never a skip."""
+    missing = tmp_path / "nowhere" / "pagerduty.openapi.json"
     with pytest.raises(pytest.fail.Exception, match=re.escape(str(missing))):
-        load_schema_text(missing)
+        load_contract_text(missing)
