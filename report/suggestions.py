@@ -135,10 +135,25 @@ def _growth_finding(trend: MemoryTrend, w: Words) -> str:
         growth=w.number(trend.growth_per_hour, 1),
         rate=f"{trend.warning_rate:g}",
     )
-    if trend.exhaustion_at is not None:
+    if trend.restart is not None:
+        text += _restart_clause(trend, w)
+    elif trend.exhaustion_at is not None:
         text += w.say("find_exhausted", at=_clock(trend.exhaustion_at, day=trend.fit_end))
     source = _source(trend.query, trend.fit_start, trend.fit_end, trend.fit_end, w)
     return f"{text} ({w.say('find_fit', source=source)})."
+
+
+def _restart_clause(trend: MemoryTrend, w: Words) -> str:
+    """'; it ran out at 14:31 UTC and restarted: memory fell from 97 % to 18 %'."""
+    restart = trend.restart
+    assert restart is not None
+    return w.say(
+        "find_ran_out" if restart.ran_out else "find_restarted",
+        at=w.clock(restart.at, trend.fit_end),
+        kind=w.say(f"kind_{trend.kind}"),
+        before=w.number(restart.before, 0),
+        after=w.number(restart.after, 0),
+    )
 
 
 def _backtest_finding(

@@ -1,0 +1,135 @@
+"""Issue 26: memory statements the data supports — a short history, a host that ran out,
+an exact straight line, a snapshot without the 28-day context. Shapes built by construction."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from conftest import DEMO_CONFIG, DEMO_SNAPSHOT
+
+from collector.analysis.memory_context import MIN_LONG_TREND_SPAN, review_context
+from collector.config import load_config
+from collector.snapshot.store import load_snapshot
+from report.context_draft import plan_context_charts
+from report.draft import build_draft
+from report.memory_context import context_sentence
+from report.words import Words
+
+END = datetime(2025, 10, 25, 16, tzinfo=timezone.utc)  # the context window's end
+INCIDENT = (datetime(2025, 10, 25, 14, 20, tzinfo=timezone.utc), END)
+
+
+def record(kind: str, samples: list[tuple[float, float]]) -> dict[str, object]:
+    """A 28-day context record of db-01 (hourly), with these (epoch seconds, percent) samples."""
+    return {
+        "name": f"{kind}_used",
+        "kind": kind,
+        "query": "q",
+        "start": "2025-09-27T16:00:00Z",
+        "end": "2025-10-25T16:00:00Z",
+        "step": 3600,
+        "result": [
+            {"metric": {"instance": "db-01:9100"}, "values": [[t, str(v)] for t, v in samples]}
+        ],
+        "error": None,
+    }
+
+
+def recent_climb(hours: int) -> list[tuple[float, float]]:
+    """A host first scraped `hours` before the window's end: 50 % climbing 3 %/hour."""
+    end = END.timestamp()
+    return [(end - 3600 * h, 50.0 + 3.0 * (hours - h)) for h in range(hours, -1, -1)]
+
+
+def test_seven_hours_of_history_say_so_and_judge_no_long_trend() -> None:
+    # First scraped at 07:00, 7 h 20 min before the incident: "7 h".
+    (context,) = review_context([record("memory", recent_climb(9))], None, INCIDENT[0])
+    assert context.history < MIN_LONG_TREND_SPAN and not context.judged
+    en = context_sentence(context, Words("en"))
+    assert en.startswith("Memory: only 7 h of history before the incident, too short to judge")
+    assert "%/day" not in en and "leak" not in en
+    fr = context_sentence(context, Words("fr"))
+    assert fr.startswith("Mémoire : seulement 7 h d'historique avant l'incident")
+
+
+def test_the_context_chart_is_titled_with_the_span_it_shows(tmp_path: Path) -> None:
+    prometheus = {"memory_context": [record("memory", recent_climb(9))]}
+    planned = plan_context_charts(prometheus, INCIDENT, tmp_path, Words("en"), {"db-01:9100"})
+    shown, _job = planned["db-01:9100"]
+    assert shown.title == "Context over 9 h: db-01:9100"
+    assert "28" not in shown.title
+
+
+def test_a_swap_at_zero_for_weeks_is_no_spike() -> None:
+    start = END.timestamp() - 28 * 86_400
+    flat = [(start + 3600 * h, 0.0) for h in range(28 * 24 + 1)]
+    (context,) = review_context([record("swap", flat)], None, INCIDENT[0])
+    assert context.judged and context.idle
+    en = context_sentence(context, Words("en"))
+    assert en == "Swap over 28 days: at 0 % throughout, never used"
+    assert "spike" not in en
+    assert "pic" not in context_sentence(context, Words("fr"))
+
+
+@pytest.fixture(scope="module")
+def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The demo's report.md in English and French (no PDF)."""
+    snapshot = load_snapshot(DEMO_SNAPSHOT)
+    reports = {}
+    for lang in ("en", "fr"):
+        config = load_config(DEMO_CONFIG, {})
+        config = replace(config, report=replace(config.report, language=lang, pdf=False))
+        folder = tmp_path_factory.mktemp(lang)
+        build_draft(snapshot, config, folder)
+        reports[lang] = (folder / "report.md").read_text(encoding="utf-8")
+    return reports
+
+
+def _section(report: str, start: str, end: str) -> str:
+    return report[report.index(start) : report.index(end, report.index(start))]
+
+
+def test_a_host_killed_by_the_oom_killer_gets_no_saturation_forecast(
+    demo_reports: dict[str, str],
+) -> None:
+    en = demo_reports["en"]
+    trend = _section(en, "**memory db-01:9100:**", "\n")
+    assert "ran out at 14:31 UTC" in trend
+    assert "memory fell from 97 % to 18 %" in trend
+    assert "exhausted at" not in trend
+    swap = _section(en, "**swap db-01:9100:**", "\n")
+    assert "restarted at 14:31 UTC" in swap and "exhausted at" not in swap
+    assert "would have been exhausted" not in en
+    assert "it ran out at 14:31 UTC and restarted: memory fell from 97 % to 18 %" in en
+    fr = demo_reports["fr"]
+    assert "saturation prévue" not in fr and "saturation à 15:24" not in fr
+    assert "saturée à 14:31 UTC (16:31 CEST) puis redémarrée" in fr
+
+
+def test_an_exact_straight_line_is_said_so(demo_reports: dict[str, str]) -> None:
+    # The demo's climb is built as a straight line: Sen's interval is one number.
+    en = demo_reports["en"]
+    assert "+20.0 to +20.0" not in en
+    assert "change +20.0 %/hour before the page (an exact straight line)" in en
+    assert "+20,0 à +20,0" not in demo_reports["fr"]
+
+
+def test_a_snapshot_without_context_says_why_in_plain_words(
+    demo_reports: dict[str, str],
+) -> None:
+    en = demo_reports["en"]
+    assert "No 28-day context in this snapshot" not in en
+    assert "saved without the query for the 28 days before it" in en
+    assert "sans la requête des 28 jours" in demo_reports["fr"]
+
+
+def test_an_exact_straight_line_over_weeks_is_said_so() -> None:
+    start = END.timestamp() - 28 * 86_400
+    line = [(start + 3600 * h, 40.0 + h / 24) for h in range(28 * 24 + 1)]  # +1 %/day exactly
+    (context,) = review_context([record("memory", line)], None, INCIDENT[0])
+    en = context_sentence(context, Words("en"))
+    assert en.endswith("+1.00 %/day (an exact straight line)"), en
+    assert "+1,00 %/jour (une droite exacte)" in context_sentence(context, Words("fr"))
