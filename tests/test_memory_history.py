@@ -4,21 +4,31 @@ an exact straight line, a snapshot without the 28-day context. Shapes built by c
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 from conftest import DEMO_CONFIG, DEMO_SNAPSHOT
 
+from collector.analysis.detection import backtest_thresholds, compute_detection_delay
+from collector.analysis.memory import analyse_memory_trends
 from collector.analysis.memory_context import MIN_LONG_TREND_SPAN, review_context
 from collector.config import load_config
 from collector.snapshot.store import load_snapshot
+from report import suggestions
 from report.context_draft import plan_context_charts
 from report.draft import build_draft
 from report.memory_context import context_sentence
+from report.suggestions import findings
 from report.words import Words
 
 END = datetime(2025, 10, 25, 16, tzinfo=timezone.utc)  # the context window's end
+T0 = datetime(2025, 10, 25, 14, tzinfo=timezone.utc)
+DB = '{instance="db-01:9100",job="node"}'
+APP2 = '{instance="app-2:9100",job="node"}'
+MEMORY = {"name": "mem", "kind": "memory", "unit": "%", "thresholds": [80.0, 95.0]}
 INCIDENT = (datetime(2025, 10, 25, 14, 20, tzinfo=timezone.utc), END)
 
 
@@ -133,3 +143,46 @@ def test_an_exact_straight_line_over_weeks_is_said_so() -> None:
     en = context_sentence(context, Words("en"))
     assert en.endswith("+1.00 %/day (an exact straight line)"), en
     assert "+1,00 %/jour (une droite exacte)" in context_sentence(context, Words("fr"))
+
+
+def _frame(values: dict[str, list[float]], step: timedelta) -> pd.DataFrame:
+    """Series of query "mem" from 14:00, one sample every `step`, by label text."""
+    rows = [
+        ("mem", series, T0 + i * step, float(v))
+        for series, samples in values.items()
+        for i, v in enumerate(samples)
+    ]
+    frame = pd.DataFrame(rows, columns=["query", "series", "time", "value"])
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    return frame
+
+
+def test_a_healthy_hosts_quiet_backtest_is_not_what_did_not_work() -> None:
+    climb = [76, 78, 80, 82, 84, 86, 88, 90, 92, 94, 96, 10]  # db-01 ran out at 14:10
+    frame = _frame({DB: climb, APP2: [50.0] * 12}, timedelta(minutes=1))
+    page = T0 + timedelta(minutes=12)
+    trends = analyse_memory_trends(frame, [MEMORY], page, growth_warning=5.0)
+    backtests = [
+        result
+        for series in (DB, APP2)
+        for result in backtest_thresholds(frame, "mem", series, [80, 95], page)
+    ]
+    found = findings(trends, compute_detection_delay(trends, page), backtests, Words("en"))
+    assert any("Alert backtest for memory on db-01:9100" in line for line in found)
+    assert not any("app-2" in line for line in found), found
+
+
+def test_suggestions_format_their_numbers_in_french() -> None:
+    # 12.5 points every 30 s: 1,500 %/hour, against a warning rate of 0.5 %/hour.
+    frame = _frame({DB: [5 + 12.5 * i for i in range(7)]}, timedelta(seconds=30))
+    page = T0 + timedelta(minutes=3)
+    record = MEMORY | {"thresholds": [62.5]}
+    trends = analyse_memory_trends(frame, [record], page, growth_warning=0.5)
+    delay = compute_detection_delay(trends, page)
+    french = Words("fr")
+    found = " ".join(findings(trends, delay, [], french))
+    assert "hausse de 1 500,0 %/h" in found and "seuil d'alerte de 0,5 %/h" in found
+    assert "seuil de 62,5 % franchi" in found and "0.5" not in found
+    analysis = SimpleNamespace(trends=trends, delay=delay, backtests=[])
+    (action,) = suggestions._actions(analysis, french)  # type: ignore[arg-type]
+    assert action == "Avertir quand la mémoire croît de plus de 0,5 %/h (db-01:9100 : 1 500,0 %/h)"
