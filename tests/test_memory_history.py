@@ -8,19 +8,25 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import DEMO_CONFIG, DEMO_SNAPSHOT
 
 from collector.analysis.detection import backtest_thresholds, compute_detection_delay
+from collector.analysis.fleet import HostReview, Verdict
+from collector.analysis.fleet_series import ReviewedSeries
 from collector.analysis.memory import analyse_memory_trends
 from collector.analysis.memory_context import MIN_LONG_TREND_SPAN, review_context
 from collector.config import load_config
+from collector.snapshot.fleet import FleetSnapshot
 from collector.snapshot.store import load_snapshot
-from report import suggestions
+from report import fleet_draft, suggestions
 from report.context_draft import plan_context_charts
 from report.draft import build_draft
+from report.fleet_draft import FleetAnalysis
 from report.memory_context import context_sentence
+from report.render import render_markdown
 from report.suggestions import findings
 from report.words import Words
 
@@ -186,3 +192,51 @@ def test_suggestions_format_their_numbers_in_french() -> None:
     analysis = SimpleNamespace(trends=trends, delay=delay, backtests=[])
     (action,) = suggestions._actions(analysis, french)  # type: ignore[arg-type]
     assert action == "Avertir quand la mémoire croît de plus de 0,5 %/h (db-01:9100 : 1 500,0 %/h)"
+
+
+def _review(instance: str, verdict: Verdict, growth: float | None) -> HostReview:
+    seen = END - timedelta(days=28)
+    return HostReview(
+        instance=instance,
+        kind="memory",
+        current_percent=42.5,
+        peak_percent=50.0,
+        growth_percent_per_day=growth,
+        growth_low=None if growth is None else growth / 2,
+        growth_high=None if growth is None else growth * 2,
+        exhaustion_at=END + timedelta(hours=12) if growth else None,
+        beyond_horizon=False,
+        restarts=0,
+        reset_times=(),
+        fit_start=seen if growth else None,
+        fit_end=END if growth else None,
+        fit_intercept_percent=30.0 if growth else None,
+        change_point=None,
+        week_over_week_change=0.5,
+        first_seen=seen,
+        last_seen=END,
+        verdict=verdict,
+    )
+
+
+def test_the_fleet_review_formats_its_numbers_in_french(tmp_path: Path) -> None:
+    # 1,200 hosts: one growing 0.5 %/day (full in half a day), the rest steady.
+    reviews = [_review("grow-01:9100", Verdict.GROWING, 0.5)]
+    reviews += [_review(f"web-{n:04d}:9100", Verdict.STEADY, None) for n in range(1199)]
+    empty = np.zeros(0)
+    series = [
+        ReviewedSeries("memory_used", {"instance": r.instance}, r, empty, empty, False)
+        for r in reviews
+    ]
+    analysis = FleetAnalysis(END - timedelta(days=28), END, series, {}, {}, False, 0)
+    snapshot = FleetSnapshot("", "", "2025-10-25T16:00:00Z", 28 * 86_400.0, {"requests": 1500}, {})
+    config = load_config(DEMO_CONFIG, {})
+    config = replace(config, report=replace(config.report, language="fr"))
+    context = fleet_draft._context(analysis, snapshot, config, END, [], tmp_path)
+    report = render_markdown(context, "fr", None, template=fleet_draft.TEMPLATE)
+    assert "1 200 hôtes passés en revue (1 200 séries" in report
+    assert "dans 0,5 jours" in report
+    assert "| +0,50 [+0,25, +1,00] |" in report and "| 42,5 % |" in report
+    assert "croît de 0,5 %/jour" in report
+    assert "Requêtes Prometheus: 1 500;" in report
+    assert "0.5" not in report and "42.5" not in report
