@@ -14,8 +14,9 @@ from typing import Any
 from collector.analysis.memory_context import HostContext, review_context
 from collector.paths import path_under, slug
 from report.charts.plan import CONTEXT_PIXELS, ChartJob, drawn_by
-from report.memory_context import context_sentence
+from report.memory_context import context_sentence, span_words
 from report.model import ChartRef
+from report.words import Words
 
 CONTEXT_KEY = "memory_context"
 
@@ -29,23 +30,27 @@ def plan_context_charts(
     prometheus: Mapping[str, Any],
     incident: tuple[datetime, datetime],
     folder: Path,
-    words: Mapping[str, str],
+    words: Words,
     instances: Collection[str],
 ) -> dict[str, tuple[ChartRef, ChartJob]]:
     """Per instance with a memory trend chart, the report's chart entry (section "memory",
     with sentences) and the job that draws its file."""
     by_instance: dict[str, list[HostContext]] = {}
-    for context in review_context(prometheus.get(CONTEXT_KEY) or [], instances):
+    records = prometheus.get(CONTEXT_KEY) or []
+    for context in review_context(records, instances, incident[0]):
         by_instance.setdefault(context.review.instance, []).append(context)
     planned: dict[str, tuple[ChartRef, ChartJob]] = {}
+    labels = words.catalogue
     for instance, contexts in by_instance.items():
         relative = f"charts/memory_context_{slug(instance)}.png"
-        title = words["context_title"].format(instance=instance)
+        # The span shown, not the one asked for: a host with 7 hours of history shows 7 hours.
+        span = span_words(max(c.shown_span for c in contexts), words)
+        title = words.say("context_title", span=span, instance=instance)
         path = path_under(folder, relative)
         draw = drawn_by(
-            "report.charts.context", "draw_context_chart", contexts, incident, title, words, path
+            "report.charts.context", "draw_context_chart", contexts, incident, title, labels, path
         )
-        sentences = [context_sentence(c.review, words) for c in contexts]
+        sentences = [context_sentence(c, words) for c in contexts]
         shown = ChartRef(title, relative, "memory", sentences=tuple(sentences))
         planned[instance] = (shown, ChartJob(path, CONTEXT_PIXELS, draw))
     return planned

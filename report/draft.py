@@ -41,7 +41,6 @@ from report.model import TIMELINE_CHART, ChartRef, ReportModel, build_report_mod
 from report.pdf import PdfOutcome, learn_pdf_unavailable, pdf_outcome, start_pdf_writer
 from report.render import inline_images, render_html, render_markdown
 from report.words import Words
-from report.words.labels import LABELS
 
 TIMELINE_COLUMNS = ["time_utc", "source", "kind", "phase", "actor", "summary", "link", "ref"]
 
@@ -165,7 +164,7 @@ def _plan_all_charts(
         snapshot.prometheus,
         (incident.created_at, incident.resolved_at or analysis.window[1]),
         folder,
-        LABELS[config.report.language],
+        words,
         {t.instance for t in analysis.trends},
     )
     targets = link_targets(snapshot, config)

@@ -29,6 +29,7 @@ from collector.snapshot.prometheus import label_text
 from collector.timeutil import iso_utc, parse_time
 from report.charts import fleet as fleet_charts
 from report.render import render_html, render_markdown
+from report.words import Words
 from report.words.fleet import FLEET_LABELS
 
 CSV_COLUMNS = [
@@ -190,13 +191,15 @@ def _context(
     wow.sort(key=lambda s: -abs(s.review.week_over_week_change or 0.0))
     paths = [p.relative_to(folder).as_posix() for p in charts]
     rows = analysis.series[:TABLE_ROWS]
+    numbers = Words(config.report.language)
     return {
         "W": FLEET_LABELS[config.report.language],
+        "N": numbers,
         "a": analysis,
         "rows": rows,
         "incident_counts": [len(analysis.incidents_of(s)) for s in rows],
         "summary": summarise(analysis, config.fleet),
-        "actions": suggested_actions(analysis, config.fleet),
+        "actions": suggested_actions(analysis, config.fleet, numbers),
         "top_n": config.fleet.top_n,
         "wow": wow[:WOW_ROWS],
         "top_chart": next((p for p in paths if p.endswith("top_hosts.png")), None),
@@ -232,25 +235,28 @@ def summarise(analysis: FleetAnalysis, settings: FleetSettings) -> dict[str, Any
 
 
 def suggested_actions(
-    analysis: FleetAnalysis, settings: FleetSettings
+    analysis: FleetAnalysis, settings: FleetSettings, words: Words
 ) -> list[tuple[str, dict[str, Any]]]:
     """One suggestion per series that leaks, grows, runs hot or caused incidents (top_n at most).
 
-    `kind_key` is a word key ("memory", "swap") that the template translates.
+    `kind_key` is a word key ("memory", "swap") that the template translates; the numbers are
+    formatted in `words`' language.
     """
     actions: list[tuple[str, dict[str, Any]]] = []
     for s in analysis.series:
         r = s.review
-        rate = f"{r.growth_percent_per_day:.1f}" if r.growth_percent_per_day is not None else "?"
+        growth = r.growth_percent_per_day
+        rate = words.number(growth, 1) if growth is not None else "?"
         about = {"instance": r.instance, "kind_key": r.kind}
         if r.verdict is Verdict.LEAK:
-            actions.append(("action_leak", about | {"rate": rate, "restarts": r.restarts}))
+            restarts = words.number(r.restarts)
+            actions.append(("action_leak", about | {"rate": rate, "restarts": restarts}))
         elif r.verdict is Verdict.GROWING:
             actions.append(("action_growing", about | {"rate": rate}))
         elif r.verdict is Verdict.HIGH:
-            actions.append(("action_high", about | {"level": f"{settings.high_level:g}"}))
+            actions.append(("action_high", about | {"level": words.short(settings.high_level)}))
         elif count := len(analysis.incidents_of(s)):
-            actions.append(("action_incidents", about | {"count": count}))
+            actions.append(("action_incidents", about | {"count": words.number(count)}))
     return actions[: settings.top_n]
 
 

@@ -27,7 +27,11 @@ def first_why(analysis: Analysis, w: Words) -> str:
         first = before[0]
         at = w.clock(first.time, day)
         text += w.say(
-            "why_crossed", query=first.query, series=first.series, threshold=_g(first), at=at
+            "why_crossed",
+            query=first.query,
+            series=first.series,
+            threshold=w.short(first.threshold),
+            at=at,
         )
         peaks = [t for t in analysis.trends if t.query == first.query and t.peak is not None]
         if peaks and peaks[0].peak_time is not None and peaks[0].peak is not None:
@@ -72,14 +76,16 @@ def _actions(analysis: Analysis, w: Words) -> list[str]:
         if r.lead is not None and r.lead > timedelta(0) and not r.held_at_start:
             if crossing and r.threshold == crossing.threshold:
                 lead = w.duration(r.lead)
-                actions.append(w.say("action_alert", query=r.query, threshold=_g(r), lead=lead))
+                actions.append(
+                    w.say("action_alert", query=r.query, threshold=w.short(r.threshold), lead=lead)
+                )
     for t in analysis.trends:
         if t.growth_warning:
             actions.append(
                 w.say(
                     "action_growth",
                     kind=w.say(f"kind_{t.kind}"),
-                    rate=f"{t.warning_rate:g}",
+                    rate=w.short(t.warning_rate),
                     instance=t.instance,
                     growth=w.number(t.growth_per_hour, 1),
                 )
@@ -99,8 +105,24 @@ def findings(
     groups: dict[tuple[str, str], list[BacktestResult]] = {}
     for result in backtests:
         groups.setdefault((result.query, result.series), []).append(result)
-    found += [_backtest_finding(g, trends, delay.page_time, w) for g in groups.values()]
+    found += [
+        _backtest_finding(group, trend, delay.page_time, w)
+        for group in groups.values()
+        if not _quiet_and_healthy(group, trend := _trend_of(group[0], trends))
+    ]
     return found
+
+
+def _trend_of(result: BacktestResult, trends: Sequence[MemoryTrend]) -> MemoryTrend | None:
+    return next((t for t in trends if (t.query, t.series) == (result.query, result.series)), None)
+
+
+def _quiet_and_healthy(group: Sequence[BacktestResult], trend: MemoryTrend | None) -> bool:
+    """No rule would have fired on a host that neither grew, crossed a threshold nor fell:
+    nothing went wrong there, so it is no finding of what did not work."""
+    if any(result.fires_at is not None for result in group):
+        return False
+    return trend is None or not (trend.growing or trend.crossings or trend.restart)
 
 
 def _crossing_findings(trends: Sequence[MemoryTrend], delay: DetectionDelay, w: Words) -> list[str]:
@@ -117,7 +139,7 @@ def _crossing_findings(trends: Sequence[MemoryTrend], delay: DetectionDelay, w: 
             "find_crossed",
             kind=w.say(f"kind_{trend.kind}").capitalize(),
             instance=trend.instance,
-            threshold=_g(start),
+            threshold=w.short(start.threshold),
             at=_clock(start.time, day=page),
             relative=_relative(page - start.time, w),
             page=_clock(page),
@@ -133,19 +155,33 @@ def _growth_finding(trend: MemoryTrend, w: Words) -> str:
         kind=w.say(f"kind_{trend.kind}").capitalize(),
         instance=trend.instance,
         growth=w.number(trend.growth_per_hour, 1),
-        rate=f"{trend.warning_rate:g}",
+        rate=w.short(trend.warning_rate),
     )
-    if trend.exhaustion_at is not None:
+    if trend.restart is not None:
+        text += _restart_clause(trend, w)
+    elif trend.exhaustion_at is not None:
         text += w.say("find_exhausted", at=_clock(trend.exhaustion_at, day=trend.fit_end))
     source = _source(trend.query, trend.fit_start, trend.fit_end, trend.fit_end, w)
     return f"{text} ({w.say('find_fit', source=source)})."
 
 
+def _restart_clause(trend: MemoryTrend, w: Words) -> str:
+    """'; it ran out at 14:31 UTC and restarted: memory fell from 97 % to 18 %'."""
+    restart = trend.restart
+    assert restart is not None
+    return w.say(
+        "find_ran_out" if restart.ran_out else "find_restarted",
+        at=w.clock(restart.at, trend.fit_end),
+        kind=w.say(f"kind_{trend.kind}"),
+        before=w.number(restart.before, 0),
+        after=w.number(restart.after, 0),
+    )
+
+
 def _backtest_finding(
-    group: Sequence[BacktestResult], trends: Sequence[MemoryTrend], page: datetime, w: Words
+    group: Sequence[BacktestResult], trend: MemoryTrend | None, page: datetime, w: Words
 ) -> str:
     first = group[0]
-    trend = next((t for t in trends if (t.query, t.series) == (first.query, first.series)), None)
     subject = (
         w.say("subject", kind=w.say(f"kind_{trend.kind}"), instance=trend.instance)
         if trend
@@ -157,7 +193,7 @@ def _backtest_finding(
 
 
 def _backtest_clause(result: BacktestResult, page: datetime, w: Words) -> str:
-    rule = w.say("bt_rule", threshold=_g(result))
+    rule = w.say("bt_rule", threshold=w.short(result.threshold))
     if result.for_duration > timedelta(0):
         rule += w.say("bt_for", d=w.duration(result.for_duration))
     if result.fires_at is None or result.lead is None:
@@ -167,10 +203,6 @@ def _backtest_clause(result: BacktestResult, page: datetime, w: Words) -> str:
         return w.say("bt_held", rule=rule, start=start)
     at = _clock(result.fires_at, day=page)
     return w.say("bt_fired", rule=rule, at=at, relative=_relative(result.lead, w))
-
-
-def _g(fact: BacktestResult | object) -> str:
-    return f"{getattr(fact, 'threshold', 0):g}"
 
 
 def _clock(moment: datetime, suffix: bool = True, day: datetime | None = None) -> str:

@@ -31,6 +31,7 @@ from report.charts.context import draw_context_chart
 from report.charts.fleet import draw_heatmap, draw_small_multiples
 from report.charts.metric import draw_metric_chart
 from report.draft import draw_charts
+from report.memory_context import span_words
 from report.words import Words
 from report.words.fleet import FLEET_LABELS
 from report.words.labels import LABELS
@@ -104,7 +105,9 @@ def test_the_context_chart_speaks_the_report_language(
     contexts = review_context([hourly_context(30 + 1.5 * hours / 24)])  # 1.5 %/day
     words = LABELS[language]
     incident = datetime(2025, 10, 25, 14, tzinfo=timezone.utc)
-    title = words["context_title"].format(instance="db-01:9100")
+    title = words["context_title"].format(
+        span=span_words(timedelta(days=28), Words(language)), instance="db-01:9100"
+    )
     window = (incident, incident + timedelta(hours=1))
     draw_context_chart(contexts, window, title, words, tmp_path / "context.png")
     assert_one_language(drawn, language, ["db-01:9100"])

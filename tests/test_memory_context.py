@@ -24,7 +24,7 @@ from collector.snapshot.schema import check_snapshot
 from collector.snapshot.store import load_snapshot
 from report.draft import build_draft
 from report.memory_context import context_sentence
-from report.words.labels import LABELS
+from report.words import Words
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 
@@ -107,8 +107,8 @@ def test_a_slow_leak_is_named_with_its_rate_beside_the_incident(
 @pytest.mark.parametrize(
     ("lang", "sentence"),
     [
-        ("fr", "Pas de contexte sur 28 jours dans ce snapshot."),
-        ("en", "No 28-day context in this snapshot."),
+        ("fr", "Pas d'historique mémoire d'avant l'incident : ce snapshot a été enregistré sans"),
+        ("en", "No memory history from before the incident: this snapshot was saved without"),
     ],
 )
 def test_a_snapshot_without_context_still_renders_and_says_so(
@@ -147,11 +147,11 @@ def test_steady_then_spike_reads_as_a_sudden_spike_in_both_languages() -> None:
     values += [[start + 3600 * (hours - 2), "97"], [start + 3600 * (hours - 1), "99"]]
     (context,) = review_context([context_record(values)])
     assert context.review.verdict is Verdict.STEADY
-    assert context_sentence(context.review, LABELS["en"]).startswith(
+    assert context_sentence(context, Words("en")).startswith(
         "Memory over 28 days: steady before the incident, a sudden spike"
     )
-    assert context_sentence(context.review, LABELS["fr"]).startswith(
-        "Mémoire sur 28 jours : stable avant l'incident, un pic soudain"
+    assert context_sentence(context, Words("fr")).startswith(
+        "Mémoire sur 28 j : stable avant l'incident, un pic soudain"
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from collector.analysis.detection import backtest_thresholds, compute_detection_delay
 from collector.analysis.memory import (
+    Restart,
     TrendLevel,
     analyse_memory_trends,
     group_idle_trends,
@@ -97,6 +98,16 @@ def test_crossings_and_fit_stop_before_the_failure_phase() -> None:
     assert trend.fit_end == at(9.5)
     assert trend.growth_per_hour == pytest.approx(120.0)
     assert trend.level_at_fit_end == pytest.approx(95.0)
+    # The host ran out and restarted at 14:10 (96 % then 10 %): no saturation is forecast for a
+    # host that already fell, where the line alone would say 14:12 (5 % left at 2 %/minute).
+    assert trend.exhaustion_at is None and not trend.exhaustion_beyond
+    assert trend.restart == Restart(at(10), pytest.approx(96.0), pytest.approx(10.0), True)
+
+
+def test_a_host_still_climbing_gets_its_saturation_forecast_and_no_restart() -> None:
+    frame = series_frame("mem", CLIMB[:-1])  # the same climb, before the fall
+    [trend] = analyse_memory_trends(frame, [MEMORY], PAGE, growth_warning=5.0)
+    assert trend.restart is None
     assert trend.exhaustion_at == at(12)  # 5 % left at 2 %/minute
 
 
@@ -209,7 +220,7 @@ def test_findings_name_numbers_and_their_sources() -> None:
         "Memory on db-01:9100 crossed 80 % at 14:02 UTC, 10 min before the page at 14:12 UTC"
         " (mem, 14:00–14:11 UTC).",
         "Memory on db-01:9100 grew 120.0 %/hour before the incident (above the 5 %/hour warning"
-        " rate); at that rate it would have been exhausted at 14:12 UTC"
+        " rate); it ran out at 14:10 UTC and restarted: memory fell from 96 % to 10 %"
         " (Theil–Sen fit on mem, 13:09:30–14:09:30 UTC).",
         "Alert backtest for memory on db-01:9100: ≥ 80 % would have fired at 14:02 UTC,"
         " 10 min before the page; ≥ 95 % would have fired at 14:10 UTC, 2 min before"
@@ -254,13 +265,15 @@ def test_demo_memory_story(
     slope = memory["climb_slope_percent_per_hour"]
     assert round(mem.growth_per_hour or 0.0, 1) == slope
     assert mem.growth_warning and mem.fit_end == parse_time(memory["cross_95"])
-    # The fit is the 13:24 climb line (60 % + 20 %/h), so it reaches 100 % two hours later;
-    # float noise in the fixture moves the exact projection by well under a second.
-    full = parse_time(memory["climb_start"]) + timedelta(
-        hours=(100 - memory["climb_start_percent"]) / slope
-    )
-    assert mem.exhaustion_at is not None
-    assert abs(mem.exhaustion_at - full) <= timedelta(seconds=1)
+    # The OOM killer ended the climb: memory fell from its peak to 18 %, and a host that ran
+    # out gets no saturation forecast (the 13:24 climb line would have said two hours later).
+    assert mem.exhaustion_at is None and not mem.exhaustion_beyond
+    assert mem.restart is not None and mem.restart.ran_out
+    assert mem.restart.at == parse_time(memory["peak_at"])
+    assert mem.restart.before == pytest.approx(memory["peak_percent"])
+    assert round(mem.restart.after) == memory["after_oom_percent"]
+    assert swp.restart is not None and not swp.restart.ran_out and swp.exhaustion_at is None
+    assert round(swp.restart.after) == swap["after_restart_percent"]
     # Swap sat flat for most of the hour and climbed from 14:10: the shortened fit window
     # measures that climb, not the flat part (5 % to 30 % in 17 minutes).
     climb_hours = (parse_time(swap["cross_30"]) - parse_time(swap["climb_start"])) / timedelta(

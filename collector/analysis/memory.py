@@ -18,6 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from collector.analysis.metrics import Crossing, threshold_crossings, threshold_levels
+from collector.analysis.resets import detect_resets
 from collector.analysis.theilsen import SlopeFit, fit_incident_window
 from collector.series import (
     NANOS_PER_SECOND,
@@ -39,6 +40,8 @@ EXHAUSTION_HORIZON = timedelta(days=2)
 # %/hour: below this, a statistically clear slope is still not "growing" (noise, cache warm-up).
 MIN_GROWTH_PER_HOUR = 1.0
 IDLE_PERCENT = 0.05  # a series never above this is "at 0 %" (swap configured, never used)
+# A reset from this high ran out (an OOM kill, a crash); from lower, it may be a planned restart.
+RAN_OUT_PERCENT = 90.0
 _INSTANCE = re.compile(r'[{,]instance="([^"]*)"')
 
 
@@ -48,6 +51,16 @@ class TrendLevel(Enum):
     MEASURED = "measured"
     ABSENT = "absent"  # no usable sample: no swap on the host (0/0), or no series there
     ZERO = "zero"  # every sample at 0 %: swap configured and never used
+
+
+@dataclass(frozen=True)
+class Restart:
+    """The series fell as a restart does (`detect_resets`) once its fitted climb had begun."""
+
+    at: datetime  # the last sample before the fall
+    before: float  # percent, at `at`
+    after: float  # percent, the first sample after
+    ran_out: bool  # `before` was at RAN_OUT_PERCENT or more: the host ran out, no planned restart
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,8 @@ class MemoryTrend:
     # Growing, but the line reaches 100 % later than EXHAUSTION_HORIZON after fit_end.
     exhaustion_beyond: bool = False
     level: TrendLevel = TrendLevel.MEASURED
+    # The host restarted after the climb began: no saturation is forecast for it.
+    restart: Restart | None = None
 
 
 @dataclass(frozen=True)
@@ -173,8 +188,11 @@ def _series_trend(
     # The last sample at the highest value, as a stable sort by value would give.
     peak = len(group.values) - 1 - int(np.argmax(group.values[::-1])) if not empty else None
     interval = (fit.low, fit.high) if fit else None  # the chosen window's own fit
+    restart = find_restart(group, fit_start)
+    # A host that already ran out (or restarted) is not heading anywhere: nothing to forecast.
     growing = is_growing(slope, interval)
-    exhaustion = project_exhaustion(fit_end, level, slope) if growing else None
+    running = growing and restart is None
+    exhaustion = project_exhaustion(fit_end, level, slope) if running else None
     return MemoryTrend(
         query=key.query,
         series=key.series,
@@ -196,9 +214,20 @@ def _series_trend(
         peak_time=group.moment(peak) if peak is not None else None,
         growth_interval=interval,
         growing=growing,
-        exhaustion_beyond=growing and exhaustion is None and level is not None and level < 100,
+        exhaustion_beyond=running and exhaustion is None and level is not None and level < 100,
         level=_level(group),
+        restart=restart,
     )
+
+
+def find_restart(group: SeriesSamples, since: datetime) -> Restart | None:
+    """The first reset of the series after `since` (the fitted climb's start), if any."""
+    first = int(np.searchsorted(group.nanos, _nanos(since), side="left"))
+    later = [index for index in detect_resets(group.values) if index > first]
+    if not later:
+        return None
+    before, after = float(group.values[later[0] - 1]), float(group.values[later[0]])
+    return Restart(group.moment(later[0] - 1), before, after, before >= RAN_OUT_PERCENT)
 
 
 def group_idle_trends(trends: Sequence[MemoryTrend]) -> list[IdleGroup]:

@@ -40,7 +40,8 @@ def draw_context_chart(
         times, values = thin_for_drawing(context.times, context.values)
         label = words.get(f"kind_{context.review.kind}", context.review.kind)
         ax.plot(_dates(times), values, color=PALETTE[number * 2], linewidth=0.9, label=label)
-        if context.review.verdict in FITTED:
+        # No long trend drawn from a history too short to judge one (`HostContext.judged`).
+        if context.judged and context.review.verdict in FITTED:
             _draw_fit(ax, context, words["context_trend"])
     # Minutes in four weeks are a hair: a line marks the start, the span its length.
     ax.axvspan(

@@ -57,9 +57,9 @@ class Words:
         """A value as briefly as it was written: '0.5', '90', '1e+06' ('0,5' in French)."""
         return formats.exact(value, self.language)
 
-    def signed(self, value: float) -> str:
-        """A rate with its sign and one decimal: '+20.0' ('+20,0' in French)."""
-        return ("+" if value >= 0 else "−") + self.number(abs(value), 1)
+    def signed(self, value: float, digits: int = 1) -> str:
+        """A rate with its sign and one decimal (or `digits`): '+20.0' ('+20,0' in French)."""
+        return ("+" if value >= 0 else "−") + self.number(abs(value), digits)
 
     def label(self, key: str) -> str:
         """A figure's label: 'Time to restore'."""
