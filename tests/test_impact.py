@@ -509,3 +509,27 @@ def test_open_incident_counts_so_far_and_decides_nothing_it_cannot() -> None:
     )  # 20 of 30 minutes: not met, not missed
     assert result.objective("SLA").verdict is Verdict.ONGOING
     assert result.objective("SLA").share_used == pytest.approx(20 / 43.2 * 100)
+
+
+def test_user_facing_probes_all_up_count_no_downtime_not_pagerduty_duration() -> None:
+    # Issue 26: a memory-pressure page, every probe up throughout. PagerDuty's 45 minutes are
+    # no outage: no RTO met or missed, no downtime against the budget, no revenue lost.
+    errors = series("errors", {m: 2.0 for m in MINUTES})
+    queries = [user_facing("probes", True), record("errors", "errors")]
+    result = impact(probes(3, 0, 0) + errors, queries, fig=figures(minutes=45))
+    assert result.outage_start is None
+    for key in ("downtime", "revenue_impact", "error_budget_used", "error_budget_left"):
+        figure = result.figure(key)
+        assert (figure.value, figure.status) == (None, NO_DATA), key
+        assert said(figure.note) == "probes shows no series down during the incident", key
+    for name in ("RTO", "SLA"):
+        objective = result.objective(name)
+        assert (objective.verdict, objective.actual) == (Verdict.NO_DATA, None), name
+        assert said(objective.note) == "probes shows no series down during the incident"
+    # The series are still read over PagerDuty's span, and say so.
+    failed = result.figure("requests_failed")
+    assert failed.value == pytest.approx(2.0 * 45 * 60)
+    assert "PagerDuty used" in said(failed.note)
+    # A fault of the signal is not "nothing down": PagerDuty's span stands in, and says so.
+    broken = [user_facing("probes", True) | {"error": "timeout"}]
+    assert impact([], broken, fig=figures(minutes=45)).figure("downtime").value == 45

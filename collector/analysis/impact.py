@@ -34,6 +34,7 @@ from collector.analysis.outage import (
     NOT_CONFIGURED,
     OK,
     Outage,
+    OutageBasis,
     OutageSignal,
     QueryData,
     find_outage,
@@ -106,7 +107,7 @@ def compute_impact(
     """Compute every impact figure from the series, the PagerDuty figures and the settings."""
     availability, signal = pick_outage_signal(frame, queries)
     outage = find_outage(availability, figures.started_at, figures.resolved_at)
-    window = _impact_window(outage, availability, figures)
+    window = _impact_window(outage, availability, signal, figures)
     backup = backup_age(pick_query(frame, queries, "backup_age"), window.start)
     budget = error_budget(targets)
     return Impact(
@@ -133,7 +134,7 @@ def compute_impact(
 
 
 def _impact_window(
-    outage: Outage | None, query: QueryData, figures: IncidentFigures
+    outage: Outage | None, query: QueryData, signal: OutageSignal, figures: IncidentFigures
 ) -> ImpactWindow:
     if outage is not None and outage.end is None and figures.resolved_at is None:
         last = query.data["time"].max().to_pydatetime()
@@ -141,11 +142,15 @@ def _impact_window(
     if outage is not None:
         return ImpactWindow(outage.start, outage.end, outage.source, None)
     reason = query.note or note("none_down", query=query.name)
+    # What users see answered and nothing was down: the series are read over PagerDuty's span,
+    # but no downtime is counted (PagerDuty's duration is not an outage).
+    seen = query.status == OK and signal.basis is OutageBasis.USER_FACING
     return ImpactWindow(
         figures.started_at,
         figures.resolved_at,
         _pagerduty_span(figures),
         note("pagerduty_used", reason=reason),
+        nothing_down=reason if seen else None,
     )
 
 

@@ -71,10 +71,22 @@ class ImpactWindow:
     # The incident is still open and the outage not over: `end` is the last sample, and the
     # figures are "so far". A target not yet missed is not met either.
     ongoing: bool = False
+    # The user-facing signal answered and showed nothing down: the window is PagerDuty's, for
+    # the series read over it, but there is no downtime to count against a target or revenue.
+    nothing_down: Note | None = None
 
     @property
     def minutes(self) -> float | None:
         return None if self.end is None else (self.end - self.start).total_seconds() / 60
+
+    @property
+    def down_minutes(self) -> float | None:
+        """Minutes of downtime: none when nothing was down, or when the outage had no end."""
+        return None if self.nothing_down else self.minutes
+
+    @property
+    def why_no_downtime(self) -> Note:
+        return self.nothing_down or NO_END
 
 
 def known(

@@ -48,7 +48,7 @@ def users_affected(query: QueryData, start: datetime, business: Business) -> Fig
 def revenue_impact(window: ImpactWindow, business: Business) -> Figure:
     """The configured revenue per minute times the impacted minutes."""
     key, unit = "revenue_impact", business.currency
-    rate, minutes = business.revenue_per_minute, window.minutes
+    rate, minutes = business.revenue_per_minute, window.down_minutes
     if rate is None:
         return unknown(
             key,
@@ -58,7 +58,7 @@ def revenue_impact(window: ImpactWindow, business: Business) -> Figure:
             setting="business.revenue_per_minute",
         )
     if minutes is None:
-        return unknown(key, NO_DATA, NO_END, window.source, unit=unit)
+        return unknown(key, NO_DATA, window.why_no_downtime, window.source, unit=unit)
     how = source("revenue", rate=rate, unit=unit, minutes=minutes, window=window.source)
     return known(key, rate * minutes, how, window.note, unit=unit)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from collector.analysis.facts import FigureStatus, Note, Verdict, note, source
-from collector.analysis.impact_figure import NO_END, Figure, ImpactWindow, known, unknown
+from collector.analysis.impact_figure import Figure, ImpactWindow, known, unknown
 from collector.analysis.outage import NO_DATA, NOT_CONFIGURED, OK
 from collector.config import Targets
 
@@ -43,9 +43,9 @@ def error_budget(targets: Targets) -> float | None:
 
 def sla_figures(window: ImpactWindow, budget: float | None) -> tuple[Figure, ...]:
     """Downtime, the period's error budget, the share of it this incident used, what is left."""
-    minutes = window.minutes
+    minutes = window.down_minutes
     if minutes is None:
-        downtime = unknown("downtime", NO_DATA, NO_END, window.source)
+        downtime = unknown("downtime", NO_DATA, window.why_no_downtime, window.source)
     else:
         downtime = known("downtime", minutes, window.source, window.note)
     if budget is None:
@@ -57,7 +57,7 @@ def sla_figures(window: ImpactWindow, budget: float | None) -> tuple[Figure, ...
         return (
             downtime,
             known(_BUDGET_KEYS[0], budget, basis),
-            *(unknown(k, NO_DATA, NO_END, window.source) for k in _BUDGET_KEYS[1:]),
+            *(unknown(k, NO_DATA, window.why_no_downtime, window.source) for k in _BUDGET_KEYS[1:]),
         )
     return downtime, known(_BUDGET_KEYS[0], budget, basis), *_budget_spent(minutes, budget, basis)
 
@@ -115,9 +115,14 @@ def _as_delta(minutes: float | None) -> timedelta | None:
 
 def _rto(window: ImpactWindow, targets: Targets) -> Objective:
     """Time to restore the service, against targets.rto."""
-    actual = _as_delta(window.minutes)
+    actual = _as_delta(window.down_minutes)
     objective = _objective(
-        "RTO", (targets.rto, "targets.rto"), actual, NO_DATA, window.source, note=window.note
+        "RTO",
+        (targets.rto, "targets.rto"),
+        actual,
+        NO_DATA,
+        window.source,
+        note=window.nothing_down or window.note,
     )
     return _still_open(objective, window)
 
@@ -147,14 +152,15 @@ def _sla(window: ImpactWindow, budget: float | None) -> Objective:
     objective = _objective(
         "SLA",
         (_as_delta(budget), "targets.slo_percent"),
-        _as_delta(window.minutes),
+        _as_delta(window.down_minutes),
         NO_DATA,
         window.source,
         met=Verdict.WITHIN_BUDGET,
+        note=window.nothing_down,
     )
-    if budget is None or window.minutes is None:
+    if budget is None or window.down_minutes is None:
         return objective
     # A budget is spent, not missed: the share used says how badly ("463 %, none left").
     verdict = Verdict.OVER_BUDGET if objective.verdict is Verdict.MISSED else objective.verdict
-    spent = replace(objective, verdict=verdict, share_used=window.minutes / budget * 100)
+    spent = replace(objective, verdict=verdict, share_used=window.down_minutes / budget * 100)
     return _still_open(spent, window)
