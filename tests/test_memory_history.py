@@ -234,7 +234,7 @@ def test_the_fleet_review_formats_its_numbers_in_french(tmp_path: Path) -> None:
     config = replace(config, report=replace(config.report, language="fr"))
     context = fleet_draft._context(analysis, snapshot, config, END, [], tmp_path)
     report = render_markdown(context, "fr", None, template=fleet_draft.TEMPLATE)
-    assert "1 200 hôtes passés en revue (1 200 séries" in report
+    assert "Hôtes passés en revue : 1 200 (séries mémoire et swap : 1 200)" in report
     assert "dans 0,5 jours" in report
     assert "| +0,50 [+0,25, +1,00] |" in report and "| 42,5 % |" in report
     assert "croît de 0,5 %/jour" in report

@@ -198,14 +198,12 @@ def test_memory_pressure_sla_line_says_nothing_down_once(draft: Any) -> None:
     assert line_of(en, "- SLA impact:").count("shows no series down") == 1
 
 
-@pytest.mark.xfail(strict=True, reason="issue #26: 'from low to peak' reads backwards in time")
 def test_memory_pressure_summary_reads_forward_in_time(draft: Any) -> None:
     # 92 % is reached at 10:04 and held to 10:24; 50 % comes at 10:25, after the restart.
     en = draft("pressure_no_outage").reports["en"]
     assert "from 50.0% (10:25 UTC (11:25 CET)) to 92.0% (10:24" not in en
 
 
-@pytest.mark.xfail(strict=True, reason="issue #26: 'a sudden spike' said of a flat series")
 def test_flat_series_is_no_sudden_spike(draft: Any) -> None:
     # Swap flat at 10 % all day (b); memory flat at 45 % and 50 % (d).
     for shape in ("pressure_no_outage", "node_exporter_only"):
@@ -215,14 +213,12 @@ def test_flat_series_is_no_sudden_spike(draft: Any) -> None:
         )
 
 
-@pytest.mark.xfail(strict=True, reason="issue #26: '28 days' claimed of 5 hours of data")
 def test_context_names_the_span_it_had(draft: Any) -> None:
     d = draft("no_swap")  # Prometheus holds 06:00-10:50 of that day, nothing before
     assert "Memory over 28 days" not in d.reports["en"]
     assert "Mémoire sur 28 jours" not in d.reports["fr"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue #26: plural after 1 ('1 séries', '1 people')")
 def test_one_is_singular(draft: Any) -> None:
     d = draft("no_swap")
     assert "1 séries" not in d.reports["fr"] and "1 personnes" not in d.reports["fr"]

@@ -158,7 +158,7 @@ def test_people_notified_and_escalations_are_said_once(
 def test_each_source_is_said_once_in_an_appendix(demo_drafts: dict[str, Path], lang: str) -> None:
     report = _report(demo_drafts, lang)
     appendix = report.split("## Annexe" if lang == "fr" else "## Appendix", 1)[1]
-    worst = "au pire 47 séries sur 47" if lang == "fr" else "at worst 47 of 47 series"
+    worst = "au pire 47 sur 47" if lang == "fr" else "at worst 47 of 47"
     # Once for the six figures it gives, once inside the revenue's source.
     assert report.count(worst) == 2
     outage_line = next(line for line in appendix.splitlines() if worst in line)
