@@ -122,7 +122,7 @@ def impact(
     )
 
 
-AVAILABILITY = [record("endpoints_up", "availability")]
+AVAILABILITY = [{**record("endpoints_up", "availability"), "user_facing": True}]
 
 
 def said(note: Note | None) -> str:
@@ -164,10 +164,14 @@ def test_rto_met_when_restored_within_target() -> None:
 
 def test_availability_prefers_the_query_with_several_series() -> None:
     pg_up = series("postgres_up", {m: 0.0 if 0 <= m < 15 else 1.0 for m in MINUTES})
-    queries = [record("postgres_up", "availability"), *AVAILABILITY]
-    result = impact(pg_up + endpoints([20, 30, 38]), queries)
+    unmarked = [record("postgres_up", "availability"), record("endpoints_up", "availability")]
+    result = impact(pg_up + endpoints([20, 30, 38]), unmarked)
     assert result.outage_end == at(38)
-    assert result.figure("endpoints_down").total == 3
+    source = result.figure("time_to_restore").source
+    assert source is not None and source.value("series") == 3
+    # Read from queries no one marked user-facing: no count of endpoints is claimed.
+    down = result.figure("endpoints_down")
+    assert down.value is None and down.note is not None and down.note.key == "not_endpoints"
 
 
 def test_outage_is_the_dip_during_the_incident_from_first_down_to_last_back() -> None:

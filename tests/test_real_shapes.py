@@ -252,8 +252,11 @@ def test_node_exporter_only(draft: Any) -> None:
     impact = d.analysis.impact
     assert impact.signal is not None and impact.signal.basis is OutageBasis.USER_FACING_SILENT
     assert [impact.outage_start, impact.outage_end] == times(facts["outage"])
-    down = impact.figure("endpoints_down")
-    assert [down.value, down.total] == facts["targets_down"]
+    # Scrape targets are down, not endpoints users call: counted in the outage's source only.
+    down, restore = impact.figure("endpoints_down"), impact.figure("time_to_restore")
+    assert down.value is None and down.note is not None and down.note.key == "not_endpoints"
+    assert restore.source is not None
+    assert [restore.source.value("worst"), restore.source.value("series")] == facts["targets_down"]
     assert minutes(impact.figure("time_to_restore").value) == facts["time_to_restore_min"]
     assert minutes(impact.figure("time_to_acknowledge").value) == facts["time_to_acknowledge_min"]
     assert not d.analysis.alerts and d.analysis.rule_condition is None
@@ -271,8 +274,11 @@ def test_prometheus_answering_only_up(draft: Any) -> None:
     impact = d.analysis.impact
     assert impact.signal is not None and impact.signal.basis is OutageBasis.USER_FACING_SILENT
     assert [impact.outage_start, impact.outage_end] == times(facts["outage"])
-    down = impact.figure("endpoints_down")
-    assert [down.value, down.total] == facts["targets_down"]
+    # Scrape targets are down, not endpoints users call: counted in the outage's source only.
+    down, restore = impact.figure("endpoints_down"), impact.figure("time_to_restore")
+    assert down.value is None and down.note is not None and down.note.key == "not_endpoints"
+    assert restore.source is not None
+    assert [restore.source.value("worst"), restore.source.value("series")] == facts["targets_down"]
     assert minutes(impact.figure("time_to_restore").value) == facts["time_to_restore_min"]
     assert minutes(d.analysis.figures.duration) == facts["duration_min"]
     assert not d.analysis.trends and not d.analysis.alerts
@@ -292,7 +298,6 @@ def assert_missing_said(d: Drafted, queries: list[str]) -> None:
     assert "Missing data" in d.reports["en"] and "Données manquantes" in d.reports["fr"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue #26: scrape targets worded as endpoints and APIs")
 def test_scrape_targets_are_not_called_endpoints(draft: Any) -> None:
     # The two `up` series are db-1's node_exporter and Prometheus itself: no API, no endpoint.
     en = draft("up_only").reports["en"]

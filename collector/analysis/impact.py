@@ -118,7 +118,7 @@ def compute_impact(
             *sla_figures(window, budget),
         ),
         technical=(
-            endpoints_down(outage, availability),
+            endpoints_down(outage, availability, signal),
             requests_failed(pick_query(frame, queries, "errors"), window),
             traffic_lost(pick_query(frame, queries, "traffic"), baseline, window),
             connections_dropped(pick_query(frame, queries, "connections"), window),

@@ -20,7 +20,15 @@ from collector.analysis.impact_figure import (
     query_problem,
     unknown,
 )
-from collector.analysis.outage import NO_DATA, NOT_CONFIGURED, OK, Outage, QueryData
+from collector.analysis.outage import (
+    NO_DATA,
+    NOT_CONFIGURED,
+    OK,
+    Outage,
+    OutageBasis,
+    OutageSignal,
+    QueryData,
+)
 from collector.config import Business
 from collector.series import series_names
 
@@ -63,8 +71,14 @@ def revenue_impact(window: ImpactWindow, business: Business) -> Figure:
     return known(key, rate * minutes, how, window.note, unit=unit)
 
 
-def endpoints_down(outage: Outage | None, query: QueryData) -> Figure:
-    """The most series down at once during the outage, out of all series."""
+def endpoints_down(
+    outage: Outage | None, query: QueryData, signal: OutageSignal | None = None
+) -> Figure:
+    """The most series down at once during the outage, out of all series: endpoints only when
+    users call them (a user-facing query); scrape targets or a database are no endpoint."""
+    if signal is not None and signal.basis is not OutageBasis.USER_FACING and query.status == OK:
+        why = note("not_endpoints", used=", ".join(signal.used))
+        return unknown("endpoints_down", NO_DATA, why, query.describe())
     if outage is not None:
         return known("endpoints_down", outage.worst_down, outage.source, total=outage.series)
     if query.status != OK:
