@@ -146,3 +146,17 @@ def test_python_m_collector_config() -> None:
     assert schema == config_schema()
     checked = run(str(CONFIG_FILES[0]))
     assert checked.returncode == 0 and "valid" in checked.stdout
+
+
+def test_python_m_collector_config_help_prints_usage_and_succeeds() -> None:
+    for flag in ("--help", "-h"):
+        shown = subprocess.run(
+            [sys.executable, "-m", "collector.config", flag],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.startswith("usage: python -m collector.config --schema | FILE...")
+        assert "--schema" in shown.stdout and "check a config file" in shown.stdout
