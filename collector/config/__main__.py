@@ -11,7 +11,6 @@ from pathlib import Path
 
 from collector.config import ConfigError, config_schema, load_config
 
-
 USAGE = "usage: python -m collector.config --schema | FILE..."
 
 
