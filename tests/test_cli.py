@@ -81,6 +81,7 @@ def test_demo_in_english_and_rerun_protects_edits(tmp_path: Path) -> None:
     report = tmp_path / "P7DBOOM" / "report.md"
     assert "## General Information" in report.read_text(encoding="utf-8")
     assert "[TO COMPLETE:" in report.read_text(encoding="utf-8")
+    assert not (tmp_path / ".P7DBOOM.lock").exists()  # the incident's lock, gone with the run
     report.write_text("my notes", encoding="utf-8")
     second = runner.invoke(main, ["--demo", "--out", str(tmp_path)])
     assert second.exit_code == 0
