@@ -10,7 +10,7 @@ import gc
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +21,7 @@ import click
 
 from collector import __version__
 from collector.demo import demo_dir
-from collector.errors import EXIT_INTERRUPTED, INTERRUPTED, CollectorError
+from collector.errors import EXIT_INTERRUPTED, INTERRUPTED, CollectorError, sentence
 from collector.paths import incident_id_problem
 from report.pdf import PdfOutcome, pdf_unavailable, start_pdf_writer
 
@@ -39,7 +39,67 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# What each option's value is, for the line that says it is missing.
+VALUE_WORDS = {
+    "incident_id": "an incident ID or number",
+    "snapshot_path": "a snapshot file",
+    "resolved_since": "a duration (24h, 7d)",
+    "webhook_address": "HOST:PORT",
+    "memory_trends": "a duration (28d)",
+    "until": "a time (ISO 8601)",
+    "out_dir": "a folder",
+    "metrics_file": "a file",
+    "config_path": "a YAML file",
+    "lang": "a language (fr or en)",
+}
+
+
+class _Collect(click.Command):
+    """The command: each error is one line ending with one full stop; a missing value is named."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        with _as_sentence():
+            _check_values(self, args)
+            return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> object:
+        with _as_sentence():
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _as_sentence() -> Iterator[None]:
+    # The one place every error of the command passes on its way out: click's, and ours.
+    try:
+        yield
+    except click.ClickException as exc:
+        # click types `message` Final, but it is a plain attribute that its `show` reads.
+        exc.message = sentence(exc.message)  # type: ignore[misc]
+        raise
+
+
+def _check_values(command: click.Command, args: Sequence[str]) -> None:
+    """An option given without its value: click would take the next option as the value."""
+    takes_value = {
+        opt: param
+        for param in command.params
+        if isinstance(param, click.Option) and not param.is_flag
+        for opt in param.opts
+    }
+    options = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+    for given, following in zip(args, args[1:], strict=False):
+        if given == "--":
+            return
+        param = takes_value.get(given)
+        if param is not None and following.split("=", 1)[0] in options | {"-h", "--help"}:
+            needs = VALUE_WORDS.get(param.name or "", "a value")
+            raise BadInput(f"{given} needs {needs}; got the option {following}")
+
+
+@click.command(
+    cls=_Collect,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--incident",
     "incident_id",
@@ -104,7 +164,7 @@ class BadInput(click.ClickException):
 @click.option(
     "--lang",
     type=click.Choice(["fr", "en"]),
-    help="Report language; overrides report.language. [default: fr]",
+    help="Report language. [default: report.language from --config; fr when unset]",
 )
 @click.option(
     "--force",

@@ -33,3 +33,17 @@ class TemplateError(CollectorError):
 
 class OutputError(CollectorError):
     """The report cannot be written where asked (--out), or a name would escape it."""
+
+
+def clause(message: object) -> str:
+    """Another's message (a library's exception) to go inside ours: one line, no closing stop.
+
+    Libraries end theirs with a full stop ("... to connect to the API."): ours goes on after it.
+    """
+    return " ".join(str(message).split()).rstrip(".")
+
+
+def sentence(message: str) -> str:
+    """An error as the command prints it: one line that ends with exactly one full stop."""
+    line = " ".join(message.split()).rstrip(". ")
+    return line if line.endswith(("?", "!")) else f"{line}."

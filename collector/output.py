@@ -14,7 +14,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from enum import Enum
@@ -43,6 +44,8 @@ STATE_FILE = ".collector.json"
 REPORT = "report.md"
 # Publish statuses that put a new report in place (a draft kept beside an edited one does not).
 NEW_REPORT = frozenset({"written", "replaced", "forced"})
+# State a re-draft keeps from the report it replaces (not from an edited one: that is news).
+KEPT_ACROSS_REDRAFTS = ("notice",)
 SNAPSHOT = "snapshot.json"
 # From this many samples on, snapshot.json is written by a process forked for it, while the
 # draft is analysed on the other core (2,000 series: 1.4 M samples, 0.55 s to write). The
@@ -124,13 +127,28 @@ def discard_staging(staging: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def lock_for(out_dir: Path, incident_id: str) -> FileLock:
-    """The lock that serialises every writer of one incident's folder."""
+@contextmanager
+def lock_for(out_dir: Path, incident_id: str, timeout: float = -1) -> Iterator[None]:
+    """Hold the lock that serialises every writer of one incident's folder (Timeout: not free
+    within `timeout` seconds; -1 waits). Its file is gone once the last hold ends."""
     _check_id(incident_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     # One lock object per file in a process: re-entrant for a caller that already holds it
-    # (the batch holds it while deciding, then publishes).
-    return FileLock(str(out_dir / f".{incident_id}.lock"), is_singleton=True)
+    # (the batch holds it while deciding, then publishes). Always flock: a soft lock's marker
+    # is the lock itself, and outlives a killed run.
+    lock = FileLock(
+        str(out_dir / f".{incident_id}.lock"), is_singleton=True, fallback_to_soft=False
+    )
+    with lock.acquire(timeout=timeout):
+        try:
+            yield
+        finally:
+            if lock.lock_counter == 1:  # the outermost hold: nothing of ours still needs it
+                # Removed while still held, so never a file someone else holds. A run that
+                # opened it and waits then locks a file without a name: filelock (>= 4) drops
+                # such a lock and opens the path afresh.
+                with suppress(OSError):
+                    os.unlink(lock.lock_file)
 
 
 def discard_leftover_staging(out_dir: Path, incident_id: str) -> None:
@@ -151,7 +169,7 @@ def clean_leftovers(out_dir: Path) -> list[Path]:
             continue
         # Staging only happens under the incident's lock: a free lock means a dead writer.
         try:
-            with lock_for(out_dir, match["id"]).acquire(timeout=0):
+            with lock_for(out_dir, match["id"], timeout=0):
                 discard_staging(path)
         except Timeout:
             continue
@@ -208,6 +226,7 @@ def publish(
             "forced",
             f"replaced the {what} {final / REPORT}; the old folder is kept in {backup}",
         )
+    _carry_state(final, staging)
     old = out_dir / f".{incident_id}.old"
     os.rename(final, old)
     os.rename(staging, final)
@@ -257,6 +276,19 @@ def _save_snapshot_beside(snapshot: Snapshot, path: Path) -> Background[None] | 
 def _write_state(folder: Path, stamp: str) -> None:
     state = {"report_sha256": _sha256(folder / REPORT), "drafted_at": stamp}
     (folder / STATE_FILE).write_text(json.dumps(state) + "\n", encoding="utf-8")
+
+
+def _carry_state(published: Path, staging: Path) -> None:
+    # A re-draft replaces an untouched report: what was handed off for the incident (the
+    # chat notice, against the facts it announced) still holds for the new one.
+    try:
+        old = json.loads((published / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    kept = {key: old[key] for key in KEPT_ACROSS_REDRAFTS if isinstance(old, dict) and key in old}
+    if kept:
+        state = json.loads((staging / STATE_FILE).read_text(encoding="utf-8"))
+        (staging / STATE_FILE).write_text(json.dumps({**state, **kept}) + "\n", encoding="utf-8")
 
 
 def _sha256(path: Path) -> str:

@@ -28,7 +28,8 @@ _LIST_TAG = re.compile(r"<(/?)(ul|ol)\b[^>]*>|<li\b[^>]*>(?:\n<p>)?")
 _SIZED_ARRAY = re.compile(r"(hb_codepoint_t)\[(\d+)\]")
 BULLETS = ("\u2022", "\u25e6", "\u25aa")  # disc, circle, square: as lists nest
 INSTALL_HINT = (
-    "install the pdf extra (pip install 'incident-timeline-collector[pdf]') and Pango"
+    "install the pdf extra (from a checkout: pip install '.[pdf]'; else pip install"
+    " 'incident-timeline-collector[pdf]') and Pango"
     " (Debian: libpango-1.0-0 libpangoft2-1.0-0), or set report.pdf: false"
 )
 

@@ -81,6 +81,7 @@ def test_demo_in_english_and_rerun_protects_edits(tmp_path: Path) -> None:
     report = tmp_path / "P7DBOOM" / "report.md"
     assert "## General Information" in report.read_text(encoding="utf-8")
     assert "[TO COMPLETE:" in report.read_text(encoding="utf-8")
+    assert not (tmp_path / ".P7DBOOM.lock").exists()  # the incident's lock, gone with the run
     report.write_text("my notes", encoding="utf-8")
     second = runner.invoke(main, ["--demo", "--out", str(tmp_path)])
     assert second.exit_code == 0
@@ -119,3 +120,65 @@ def test_deployment_examples_use_real_options_and_parse() -> None:
         if "memory-trends" in path.name:  # the weekly review: a 28-day window, every Monday
             assert "--memory-trends" in "\n".join(lines) and "28d" in text, path.name
             assert re.search(r'^\s*(schedule: "23 6 \* \* 1"|23\s+6\s+\*\s+\*\s+1\s)', text, re.M)
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["--incident", "--out", "x"],
+            "--incident needs an incident ID or number; got the option --out.",
+        ),
+        (["--resolved-since", "--config", "c.yaml"], "--resolved-since needs a duration (24h, 7d)"),
+        (["--demo", "--out", "--lang", "en"], "--out needs a folder; got the option --lang."),
+        (["--webhook", "--out=x"], "--webhook needs HOST:PORT; got the option --out=x."),
+    ],
+)
+def test_an_option_given_without_its_value_is_named(args: list[str], line: str) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert line in result.output and "unexpected extra argument" not in result.output
+
+
+def test_every_option_that_takes_a_value_has_words_for_it() -> None:
+    from collector.cli import VALUE_WORDS
+
+    takes_value = {
+        param.name for param in main.params if isinstance(param, click.Option) and not param.is_flag
+    }
+    assert takes_value == set(VALUE_WORDS)
+
+
+def test_errors_end_with_exactly_one_full_stop(collect_bin: str, tmp_path: Path) -> None:
+    """A library's message that ends with a full stop, inside ours: never "API.. Check"."""
+    import socket
+
+    with socket.socket() as probe:  # a port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "c.yaml"
+    config.write_text("pagerduty:\n  max_retries: 0\n", encoding="utf-8")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PAGERDUTY_API_TOKEN": "t",
+        "PAGERDUTY_BASE_URL": f"https://127.0.0.1:{port}",
+    }
+    args = ["--incident", "P1", "--config", str(config), "--out", str(tmp_path / "out")]
+    done = subprocess.run(
+        [collect_bin, *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1
+    line = done.stderr.strip()
+    assert line.startswith("Error: cannot reach PagerDuty") and "Check PAGERDUTY_BASE_URL" in line
+    assert ".." not in line and line.endswith("SSL_CERT_FILE.")
+    # Usage errors and bad values too: one full stop at the end, never two.
+    for bad in (["--webhook", "localhost"], ["--demo", "--until", "2026-01-01"], []):
+        output = CliRunner().invoke(main, bad).output.strip()
+        assert output.endswith(".") and not output.endswith(".."), output
+
+
+def test_the_lang_help_names_the_config_as_its_default() -> None:
+    help_text = " ".join(CliRunner().invoke(main, ["--help"]).output.split())
+    assert "[default: fr]" not in help_text
+    assert "--lang [fr|en] Report language. [default: report.language from --config;" in help_text
+    assert "fr when unset]" in help_text

@@ -146,3 +146,63 @@ def test_python_m_collector_config() -> None:
     assert schema == config_schema()
     checked = run(str(CONFIG_FILES[0]))
     assert checked.returncode == 0 and "valid" in checked.stdout
+
+
+def test_python_m_collector_config_help_prints_usage_and_succeeds() -> None:
+    for flag in ("--help", "-h"):
+        shown = subprocess.run(
+            [sys.executable, "-m", "collector.config", flag],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.startswith("usage: python -m collector.config --schema | FILE...")
+        assert "--schema" in shown.stdout and "check a config file" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "variable"),
+    [
+        ("pagerduty:\n  token: s3cr3t\n", "pagerduty.token", "PAGERDUTY_API_TOKEN"),
+        ("pagerduty:\n  api_token: s3cr3t\n", "pagerduty.api_token", "PAGERDUTY_API_TOKEN"),
+        ("webhook:\n  secret: s3cr3t\n", "webhook", "PAGERDUTY_WEBHOOK_SECRET"),
+        (
+            "prometheus:\n  bearer_token: s3cr3t\n",
+            "prometheus.bearer_token",
+            "PROMETHEUS_BEARER_TOKEN",
+        ),
+        ("prometheus:\n  password: s3cr3t\n", "prometheus.password", "PROMETHEUS_PASSWORD"),
+        (
+            "prometheus:\n  basic_auth: [me, s3cr3t]\n",
+            "prometheus.basic_auth",
+            "PROMETHEUS_PASSWORD",
+        ),
+        ("notify:\n  webhook_url: https://h/s3cr3t\n", "notify.webhook_url", "NOTIFY_WEBHOOK_URL"),
+        ("pagerduty:\n  base_url: https://s3cr3t\n", "pagerduty.base_url", "PAGERDUTY_BASE_URL"),
+    ],
+)
+def test_a_secret_in_the_file_is_refused_naming_its_variable(
+    tmp_path: Path, text: str, key: str, variable: str
+) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+    line = str(caught.value)
+    assert f"key '{key}': set from the environment, never the file: use " in line
+    assert variable in line and "s3cr3t" not in line
+
+
+def test_every_variable_named_for_a_file_key_is_read() -> None:
+    from collector.config.loading import ENVIRONMENT_KEYS
+
+    defaults = load_config(None, {})
+    for named in set(ENVIRONMENT_KEYS.values()):
+        for variable in named.split(" and "):
+            value = "/tmp/ca.pem" if variable == "SSL_CERT_FILE" else "https://x.example/v"
+            env = {variable: value, "PROMETHEUS_USERNAME": "me"}
+            assert load_config(None, env) != load_config(None, {"PROMETHEUS_USERNAME": "me"}) or (
+                variable == "PROMETHEUS_USERNAME" and load_config(None, env) != defaults
+            ), variable

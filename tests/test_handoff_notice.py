@@ -329,3 +329,38 @@ def test_draft_kept_beside_an_edited_report_is_not_announced(
         forced = collect(collect_bin, [*args, "--force"], env, tmp_path)
         assert forced.returncode == 0, forced.stderr
         assert len(chat.posts) == 2  # a new report replaced the edited one: that is news
+
+
+def test_a_rerun_is_announced_when_the_facts_change_not_the_clock(
+    collect_bin: str,
+    fresh_pd_sim: PagerDutySimulator,
+    prometheus: PrometheusServer,
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "reports"
+    config = write_config(tmp_path)
+    args = ["--incident", "P7DBOOM", "--config", str(config), "--out", str(out)]
+    with ChatReceiver() as chat:
+        env = {**environment(fresh_pd_sim, prometheus.url), "NOTIFY_WEBHOOK_URL": chat.url}
+        for _ in range(2):  # report.md says when it was generated: it differs, the facts not
+            run = collect(collect_bin, args, env, tmp_path)
+            assert run.returncode == 0, run.stderr
+        assert "re-drafted" in run.stdout and len(chat.posts) == 1
+
+        # PagerDuty has one more log entry: a new fact, a new notice.
+        root = Path(__file__).resolve().parents[1]
+        data = json.loads((root / "fixtures/pagerduty/P7DBOOM.json").read_text("utf-8"))
+        note = next(e for e in data["log_entries"] if e["type"] == "annotate_log_entry")
+        extra = {
+            **note,
+            "id": "R7DBOOM0000000000000000099",
+            "created_at": "2025-10-25T15:05:00Z",
+            "summary": "Restored from the replica; watching memory.",
+            "channel": {**note["channel"], "summary": "Restored from the replica."},
+        }
+        fresh_pd_sim.add_incident({**data, "log_entries": [*data["log_entries"], extra]})
+        changed = collect(collect_bin, args, env, tmp_path)
+        assert changed.returncode == 0, changed.stderr
+        assert len(chat.posts) == 2
+        again = collect(collect_bin, args, env, tmp_path)
+        assert again.returncode == 0 and len(chat.posts) == 2

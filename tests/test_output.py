@@ -60,3 +60,52 @@ def test_folder_without_our_state_counts_as_edited(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "report.md").write_text("someone's own file", encoding="utf-8")
     assert is_edited(folder)
+
+
+def test_the_lock_file_goes_when_the_last_hold_ends(tmp_path: Path) -> None:
+    from collector.output import lock_for
+
+    lock_file = tmp_path / ".P7DBOOM.lock"
+    with lock_for(tmp_path, "P7DBOOM"):
+        with lock_for(tmp_path, "P7DBOOM"):  # re-entrant: the batch decides, then publishes
+            pass
+        assert lock_file.exists()  # still held by the outer hold
+    assert not lock_file.exists()
+
+
+def test_a_run_waiting_on_a_removed_lock_file_takes_the_new_one(tmp_path: Path) -> None:
+    """The holder removes the file on release; a run already waiting must then hold the lock
+    that everyone sees, not one on a file without a name (or two runs would write at once)."""
+    import subprocess
+    import sys
+    import time
+
+    import pytest
+    from filelock import Timeout
+
+    from collector.output import lock_for
+
+    waiter = (
+        "import sys, pathlib\n"
+        "from collector.output import lock_for\n"
+        f"with lock_for(pathlib.Path({str(tmp_path)!r}), 'P1'):\n"
+        "    print('held', flush=True)\n"
+        "    sys.stdin.read()\n"
+    )
+    with lock_for(tmp_path, "P1"):
+        child = subprocess.Popen(
+            [sys.executable, "-c", waiter],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(1.0)  # the child has opened the file and waits on it
+    with child:
+        assert child.stdout is not None and child.stdout.readline() == "held\n"
+        assert (tmp_path / ".P1.lock").exists()
+        with pytest.raises(Timeout), lock_for(tmp_path, "P1", timeout=0):
+            pass
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=30)
+    assert not (tmp_path / ".P1.lock").exists()

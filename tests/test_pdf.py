@@ -127,6 +127,9 @@ def test_missing_weasyprint_warns_once_and_still_publishes(failure: str, tmp_pat
     assert lines[0].startswith("warning: report.pdf not written:")
     assert "weasyprint" in lines[0] and "libpango-1.0-0" in lines[0]
     assert "report.pdf: false" in lines[0]
+    # From a checkout (as README installs it) the extra is '.[pdf]'; installed, the package's.
+    assert "pip install '.[pdf]'" in lines[0]
+    assert "pip install 'incident-timeline-collector[pdf]'" in lines[0]
     folder = out / "P7DBOOM"
     assert done.stdout.strip() == f"drafted {folder / 'report.md'}"
     assert (folder / "report.html").exists() and (folder / "report.md").exists()

@@ -11,14 +11,19 @@ from pathlib import Path
 
 from collector.config import ConfigError, config_schema, load_config
 
+USAGE = "usage: python -m collector.config --schema | FILE..."
+
 
 def main(args: list[str]) -> int:
     """Print the schema, or check each file named; 0 when all is well."""
+    if args and args[0] in ("-h", "--help"):
+        print(f"{USAGE}\n\n{__doc__.strip() if __doc__ else ''}")
+        return 0
     if args == ["--schema"]:
         print(json.dumps(config_schema(), indent=2, ensure_ascii=False))
         return 0
     if not args or any(arg.startswith("-") for arg in args):
-        print("usage: python -m collector.config --schema | FILE...", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     failed = 0
     for arg in args:

@@ -36,6 +36,26 @@ from collector.config_yaml import read_yaml
 from collector.errors import ConfigError
 from collector.redact import split_userinfo
 
+# A setting only the environment gives, and how a file may try to write it: the variable to set.
+ENVIRONMENT_KEYS = {
+    ("pagerduty", "token"): "PAGERDUTY_API_TOKEN",
+    ("pagerduty", "api_token"): "PAGERDUTY_API_TOKEN",
+    ("pagerduty", "api_key"): "PAGERDUTY_API_TOKEN",
+    ("pagerduty", "base_url"): "PAGERDUTY_BASE_URL",
+    ("pagerduty", "url"): "PAGERDUTY_BASE_URL",
+    ("pagerduty", "from_email"): "PAGERDUTY_FROM_EMAIL",
+    ("prometheus", "url"): "PROMETHEUS_URL",
+    ("prometheus", "bearer_token"): "PROMETHEUS_BEARER_TOKEN",
+    ("prometheus", "token"): "PROMETHEUS_BEARER_TOKEN",
+    ("prometheus", "basic_auth"): "PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD",
+    ("prometheus", "username"): "PROMETHEUS_USERNAME",
+    ("prometheus", "password"): "PROMETHEUS_PASSWORD",
+    ("notify", "webhook_url"): "NOTIFY_WEBHOOK_URL",
+    ("notify", "url"): "NOTIFY_WEBHOOK_URL",
+    ("webhook",): "PAGERDUTY_WEBHOOK_SECRET",
+    ("webhook", "secret"): "PAGERDUTY_WEBHOOK_SECRET",
+    ("ca_bundle",): "SSL_CERT_FILE",
+}
 # Keys read where older files put them: (old section, key) -> new section.
 MOVED_KEYS = {("business", "memory_growth_warning_percent_per_hour"): "trends"}
 _EXAMPLE = "see config/collector.example.yaml for the known keys"
@@ -166,7 +186,10 @@ def describe_error(error: ErrorDetails, raw: Mapping[str, Any]) -> str:
     """One validation error on one line: "key 'a.b': what was expected, got what"."""
     loc = [str(part) for part in error["loc"] if part != "[key]"]
     kind = error["type"]
-    if kind == "missing":
+    variable = ENVIRONMENT_KEYS.get(tuple(loc))
+    if variable and kind in ("environment_only", "unexpected_keyword_argument", "extra_forbidden"):
+        where, what = loc, f"set from the environment, never the file: use {variable}"
+    elif kind == "missing":
         where, what = loc[:-1], f"{loc[-1]!r} is a required property"
     elif kind in ("unexpected_keyword_argument", "extra_forbidden"):
         unknown = f"unknown key: {loc[-1][:60]!r} was unexpected{_did_you_mean(loc)}"

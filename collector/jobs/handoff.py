@@ -4,12 +4,15 @@ Called once, through the `announcer` hook that `collector.output.publish_draft` 
 incident's lock, after a publish that put a new report in place. Neither hand-off can fail or
 undo the draft: a failure is one warning line. What was handed off is kept on disk, so re-runs,
 the batch and the webhook receiver never repeat it: the notice in the incident folder's state
-file (against the hash of the report it announced), the note in `OUT/.pagerduty-notes/<ID>.json`
-(once per incident, also found from our own note in the incident's notes).
+file (against the hash of the facts it announced, kept across re-drafts), the note in
+`OUT/.pagerduty-notes/<ID>.json` (once per incident, also found from our own note in the
+incident's notes). A re-draft is announced when its facts changed, not its clock: report.md says
+when it was generated, so its hash changes at every run.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -30,6 +33,8 @@ from report.handoff import is_drafted_note, note_text, notice_payload
 
 NOTES_DIR = ".pagerduty-notes"
 REPORT_PAGE = "report.html"
+# The draft's files that hold its facts, and neither when it was generated nor by which version.
+FACT_FILES = ("figures.json", "timeline.csv")
 
 
 def announcer(
@@ -82,8 +87,8 @@ def _send_notice(
     if not settings.webhook_url:
         return Delivery.OFF, ""
     state = _read_json(state_file)
-    report_hash = state.get("report_sha256")
-    if report_hash and (state.get("notice") or {}).get("report_sha256") == report_hash:
+    facts_hash = facts_sha256(state_file.parent)
+    if (state.get("notice") or {}).get("facts_sha256") == facts_hash:
         return Delivery.SKIPPED, ""
     facts = draft_facts(analysis)
     payload = notice_payload(facts, link, config.report.language, settings.format)
@@ -92,9 +97,26 @@ def _send_notice(
         attempts = post_chat_message(settings, payload, ca_bundle=ca)
     except NotifyError as exc:
         return Delivery.FAILED, f"chat notice for {facts.incident_id} not sent: {exc}"
-    notice = {"report_sha256": report_hash, "posted_at": _now(), "attempts": attempts}
+    notice = {
+        "report_sha256": state.get("report_sha256"),
+        "facts_sha256": facts_hash,
+        "posted_at": _now(),
+        "attempts": attempts,
+    }
     write_json_atomically(state_file, {**state, "notice": notice})
     return Delivery.POSTED, ""
+
+
+def facts_sha256(folder: Path) -> str:
+    """The hash of a published draft's facts (`FACT_FILES`): the same on a re-run of the same
+    data, whatever the clock says."""
+    digest = hashlib.sha256()
+    for name in FACT_FILES:
+        path = folder / name
+        digest.update(f"{name}\0".encode())
+        digest.update(path.read_bytes() if path.exists() else b"")
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def _add_note(snapshot: Snapshot, config: Config, out_dir: Path, link: str) -> tuple[Delivery, str]:

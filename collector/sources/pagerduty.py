@@ -18,7 +18,7 @@ import httpx2
 import pagerduty
 
 from collector.config import PagerDutySettings
-from collector.errors import SourceError
+from collector.errors import SourceError, clause
 from collector.redact import redact_url
 from collector.snapshot.pagerduty import read_alerts as read_alerts
 from collector.snapshot.pagerduty import read_incident as read_incident
@@ -148,7 +148,7 @@ def request_json(
                 " pagerduty.timeout_seconds in the configuration"
             ) from exc
         raise PagerDutyError(
-            f"cannot reach PagerDuty at {redact_url(client.url)}: {exc}. Check"
+            f"cannot reach PagerDuty at {redact_url(client.url)}: {clause(exc)}. Check"
             " PAGERDUTY_BASE_URL and the network; for a private CA set SSL_CERT_FILE"
         ) from exc
     if not response.is_success:

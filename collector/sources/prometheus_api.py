@@ -18,6 +18,7 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTime
 from urllib3.util.retry import Retry
 
 from collector.config import PrometheusSettings
+from collector.errors import clause
 from collector.redact import redact_url
 
 # How many tries a request gets: the first, then urllib3's retries (see `connect`).
@@ -189,7 +190,7 @@ def _explain_query_error(status: int, text: str) -> str:
     if status in (401, 403):
         return (
             f"Prometheus refused access (HTTP {status}): set PROMETHEUS_BEARER_TOKEN or"
-            f" PROMETHEUS_USERNAME/PROMETHEUS_PASSWORD, or prometheus.headers ({text})"
+            f" PROMETHEUS_USERNAME/PROMETHEUS_PASSWORD, or prometheus.headers ({clause(text)})"
         )
     if status in (400, 422):
         return f"Prometheus rejected the query: {text}"
