@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from collector.config import Config
     from collector.config.settings import Language
     from collector.parallel import Background
+    from collector.snapshot.store import Snapshot
 
 T = TypeVar("T")
 
@@ -184,6 +185,9 @@ class _Mode:
     window: timedelta | None  # --resolved-since
     address: tuple[str, int] | None  # --webhook
     memory_trends: str | None
+    config_path: Path | None = None  # --config, as given
+    lang: str | None = None  # --lang
+    demo: bool = False
 
     @property
     def one_report(self) -> bool:
@@ -206,6 +210,7 @@ def _run(
     incident_id, snapshot_path = modes["--incident"], modes["--snapshot"]
     if isinstance(incident_id, str) and (problem := incident_id_problem(incident_id)):
         raise BadInput(f"--incident: {problem}")
+    given_config = config_path
     if modes["--demo"]:
         config_path = config_path or demo_dir() / "collector.yaml"
         snapshot_path = demo_dir() / "snapshot.json"
@@ -215,6 +220,9 @@ def _run(
         _window(modes["--resolved-since"]),
         _address(modes["--webhook"]),
         cast("str | None", modes["--memory-trends"]),
+        given_config,
+        lang,
+        demo=bool(modes["--demo"]),
     )
     config = _with_language(load_config(config_path, os.environ), lang)
     # One report to draft: report.pdf's process starts now and loads WeasyPrint on the other
@@ -292,6 +300,8 @@ def _draft_one(
         if mode.snapshot_path is not None:
             with loading_meanwhile("report.draft"):
                 snapshot = load_snapshot(mode.snapshot_path)
+            if not mode.demo:
+                config = _re_render_settings(snapshot, config, mode)
             drawer = start_chart_drawer()
         else:
             from collector.sources.collect import (
@@ -324,6 +334,20 @@ def _draft_one(
         click.echo(f"warning: {_one_line(warning)}", err=True)
     _warn_without_pdf(config)
     click.echo(published.message)
+
+
+def _re_render_settings(snapshot: Snapshot, config: Config, mode: _Mode) -> Config:
+    """The settings a re-render uses, said on one line: --config's, else the snapshot's."""
+    from collector.config.stored import describe_stored, with_stored_settings
+
+    if mode.config_path is not None:
+        _log(f"settings: from --config {mode.config_path}")
+        return config
+    if snapshot.settings is None:
+        _log("settings: defaults; this snapshot stores none")
+        return config
+    _log(f"settings: those stored in the snapshot ({describe_stored(snapshot.settings)})")
+    return _with_language(with_stored_settings(config, snapshot.settings), mode.lang)
 
 
 def _interrupted() -> NoReturn:
