@@ -132,8 +132,10 @@ def main(
     Writes OUT/<INCIDENT_ID>/ with report.md, report.html, report.pdf, figures.json,
     charts/*.png, timeline.csv and snapshot.json. Settings come from --config and the
     environment: PAGERDUTY_API_TOKEN, PAGERDUTY_BASE_URL, PROMETHEUS_URL, and SSL_CERT_FILE /
-    REQUESTS_CA_BUNDLE for TLS trust. A report.md that a person has edited is never
-    overwritten: the new draft goes beside it.
+    REQUESTS_CA_BUNDLE for TLS trust; --snapshot without --config uses the settings the
+    snapshot keeps (targets, business figures, time zone, query pack). A report.md that a
+    person has edited, or that has figures the new draft lacks, is never overwritten: the new
+    draft goes beside it.
 
     \b
     Examples:
