@@ -184,8 +184,9 @@ def publish(
 ) -> Published:
     """Move the staged draft to out_dir/incident_id, respecting human edits.
 
-    `lost` says what the new draft lacks that the published one has (see
-    `collector.snapshot.store.lost_data`): such a draft is kept aside like one beside an edit.
+    `lost` says what the new draft lacks that the published one has (data: see
+    `collector.snapshot.store.lost_data`; figures it no longer computes: `_lost_figures`):
+    such a draft is kept aside like one beside an edit.
     """
     _check_id(incident_id)
     final = path_under(out_dir, incident_id)
