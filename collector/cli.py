@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from collector.config import Config
     from collector.config.settings import Language
     from collector.parallel import Background
+    from collector.snapshot.store import Snapshot
 
 T = TypeVar("T")
 
@@ -191,8 +192,10 @@ def main(
     Writes OUT/<INCIDENT_ID>/ with report.md, report.html, report.pdf, figures.json,
     charts/*.png, timeline.csv and snapshot.json. Settings come from --config and the
     environment: PAGERDUTY_API_TOKEN, PAGERDUTY_BASE_URL, PROMETHEUS_URL, and SSL_CERT_FILE /
-    REQUESTS_CA_BUNDLE for TLS trust. A report.md that a person has edited is never
-    overwritten: the new draft goes beside it.
+    REQUESTS_CA_BUNDLE for TLS trust; --snapshot without --config uses the settings the
+    snapshot keeps (targets, business figures, time zone, query pack). A report.md that a
+    person has edited, or that has figures the new draft lacks, is never overwritten: the new
+    draft goes beside it.
 
     \b
     Examples:
@@ -244,6 +247,9 @@ class _Mode:
     window: timedelta | None  # --resolved-since
     address: tuple[str, int] | None  # --webhook
     memory_trends: str | None
+    config_path: Path | None = None  # --config, as given
+    lang: str | None = None  # --lang
+    demo: bool = False
 
     @property
     def one_report(self) -> bool:
@@ -266,6 +272,7 @@ def _run(
     incident_id, snapshot_path = modes["--incident"], modes["--snapshot"]
     if isinstance(incident_id, str) and (problem := incident_id_problem(incident_id)):
         raise BadInput(f"--incident: {problem}")
+    given_config = config_path
     if modes["--demo"]:
         config_path = config_path or demo_dir() / "collector.yaml"
         snapshot_path = demo_dir() / "snapshot.json"
@@ -275,6 +282,9 @@ def _run(
         _window(modes["--resolved-since"]),
         _address(modes["--webhook"]),
         cast("str | None", modes["--memory-trends"]),
+        given_config,
+        lang,
+        demo=bool(modes["--demo"]),
     )
     config = _with_language(load_config(config_path, os.environ), lang)
     # One report to draft: report.pdf's process starts now and loads WeasyPrint on the other
@@ -352,6 +362,8 @@ def _draft_one(
         if mode.snapshot_path is not None:
             with loading_meanwhile("report.draft"):
                 snapshot = load_snapshot(mode.snapshot_path)
+            if not mode.demo:
+                config = _re_render_settings(snapshot, config, mode)
             drawer = start_chart_drawer()
         else:
             from collector.sources.collect import (
@@ -384,6 +396,20 @@ def _draft_one(
         click.echo(f"warning: {_one_line(warning)}", err=True)
     _warn_without_pdf(config)
     click.echo(published.message)
+
+
+def _re_render_settings(snapshot: Snapshot, config: Config, mode: _Mode) -> Config:
+    """The settings a re-render uses, said on one line: --config's, else the snapshot's."""
+    from collector.config.stored import describe_stored, with_stored_settings
+
+    if mode.config_path is not None:
+        _log(f"settings: from --config {mode.config_path}")
+        return config
+    if snapshot.settings is None:
+        _log("settings: defaults; this snapshot stores none")
+        return config
+    _log(f"settings: those stored in the snapshot ({describe_stored(snapshot.settings)})")
+    return _with_language(with_stored_settings(config, snapshot.settings), mode.lang)
 
 
 def _interrupted() -> NoReturn:

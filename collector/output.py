@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from filelock import FileLock, Timeout
 
 from collector.config import Config
+from collector.config.stored import settings_record
 from collector.errors import OutputError
 from collector.parallel import Background, start_background
 from collector.paths import is_report_folder, path_under, shorten
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 STATE_FILE = ".collector.json"
 REPORT = "report.md"
+FIGURES = "figures.json"
 # Publish statuses that put a new report in place (a draft kept beside an edited one does not).
 NEW_REPORT = frozenset({"written", "replaced", "forced"})
 # State a re-draft keeps from the report it replaces (not from an edited one: that is news).
@@ -200,8 +202,9 @@ def publish(
 ) -> Published:
     """Move the staged draft to out_dir/incident_id, respecting human edits.
 
-    `lost` says what the new draft lacks that the published one has (see
-    `collector.snapshot.store.lost_data`): such a draft is kept aside like one beside an edit.
+    `lost` says what the new draft lacks that the published one has (data: see
+    `collector.snapshot.store.lost_data`; figures it no longer computes: `_lost_figures`):
+    such a draft is kept aside like one beside an edit.
     """
     _check_id(incident_id)
     final = path_under(out_dir, incident_id)
@@ -273,6 +276,23 @@ def _save_snapshot_beside(snapshot: Snapshot, path: Path) -> Background[None] | 
     return None
 
 
+def _lost_figures(published: Path, staging: Path) -> list[str]:
+    """The figures the published report computed and the staged draft does not, as one
+    reason; [] when there is none, or no published figures.json to compare with."""
+    from report.figures_json import uncomputed_figures
+
+    old, new = _read_text(published / FIGURES), _read_text(staging / FIGURES)
+    lacking = uncomputed_figures(old, new) if old is not None and new is not None else []
+    return [f"figures it no longer computes: {', '.join(lacking)}"] if lacking else []
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def _write_state(folder: Path, stamp: str) -> None:
     state = {"report_sha256": _sha256(folder / REPORT), "drafted_at": stamp}
     (folder / STATE_FILE).write_text(json.dumps(state) + "\n", encoding="utf-8")
@@ -320,6 +340,8 @@ def publish_draft(
     now = datetime.now(timezone.utc)
     stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
     incident_id = snapshot.incident_id
+    # The snapshot beside the draft keeps the settings it was made with: a re-render uses them.
+    snapshot = replace(snapshot, settings=settings_record(config, now))
     try:
         with lock_for(out_dir, incident_id):
             staging = make_staging(out_dir, incident_id)
@@ -336,6 +358,7 @@ def publish_draft(
                     if writer is not None:
                         writer.cancel()  # done, or stopped before the staging folder goes
                 lost = lost_data(snapshot, published) if published is not None else []
+                lost += _lost_figures(path_under(out_dir, incident_id), staging)
                 result = publish(staging, out_dir, incident_id, force=force, stamp=stamp, lost=lost)
                 if announce is not None and result.status in NEW_REPORT:
                     handoff = announce(draft, result.folder / STATE_FILE)

@@ -11,7 +11,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from collector.analysis.facts import Note
+from collector.analysis.facts import FigureStatus, Note, Verdict
 from collector.analysis.figures import IncidentFigures
 from collector.analysis.impact import Figure, Impact, Objective
 from collector.records import Incident
@@ -34,6 +34,39 @@ def build_figures_json(model: ReportModel) -> str:
         "objectives": [_objective(o) for o in model.impact.objectives],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def uncomputed_figures(published: str, drafted: str) -> list[str]:
+    """The keys of the figures and objectives that the `published` figures.json computed and
+    the `drafted` one does not (a figure no longer `ok`, a verdict become `not_configured`),
+    in the published order; [] when either text is not a figures.json."""
+    old, new = _computed(published), _computed(drafted)
+    if old is None or new is None:
+        return []
+    return [key for key in old if key not in new]
+
+
+_DECIDED = frozenset(v.value for v in Verdict if v.good or v.bad or v is Verdict.ONGOING)
+
+
+def _computed(text: str) -> list[str] | None:
+    """The keys of a figures.json's computed figures, then objectives; None if unreadable."""
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict):
+        return None
+    keys = []
+    for part, field, done in (
+        ("figures", "status", {FigureStatus.OK.value}),
+        ("objectives", "verdict", _DECIDED),
+    ):
+        items = document.get(part)
+        for item in items if isinstance(items, list) else ():
+            if isinstance(item, dict) and item.get(field) in done:
+                keys.append(str(item.get("key")))
+    return keys
 
 
 def _incident(incident: Incident, figures: IncidentFigures) -> dict[str, Any]:

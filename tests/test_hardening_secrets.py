@@ -144,3 +144,48 @@ def test_prometheus_url_userinfo_is_basic_auth_and_leaves_the_url() -> None:
     config = load_config(None, {"PROMETHEUS_URL": f"http://admin:{PROM_PASSWORD}@prom:9090/p"})
     assert config.prometheus.url == "http://prom:9090/p"
     assert config.prometheus.basic_auth == ("admin", PROM_PASSWORD)
+
+
+NOTIFY_SECRET = "notify-SECRET-7777"
+LINK_PASSWORD = "linkpw-SECRET-8888"
+
+
+def test_the_settings_a_snapshot_keeps_hold_no_secret(collect_bin: str, tmp_path: Path) -> None:
+    """Every secret the settings can hold, in the file and the environment: snapshot.json keeps
+    the draft's settings (targets, business, the query pack), never one of them."""
+    raw: dict[str, Any] = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+    raw["prometheus"]["headers"] = {"Authorization": f"Bearer {HEADER_VALUE}"}
+    raw["links"] = {
+        "prometheus_url": f"https://viewer:{LINK_PASSWORD}@prometheus.example.com",
+        "grafana_url": f"https://viewer:{LINK_PASSWORD}@grafana.example.com",
+        "grafana_datasource": "prom",
+    }
+    raw["report"]["base_url"] = f"https://viewer:{LINK_PASSWORD}@reports.example.com"
+    config = tmp_path / "collector.yaml"
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    env = {
+        "PAGERDUTY_API_TOKEN": PD_TOKEN,
+        "PAGERDUTY_BASE_URL": f"https://pduser:{PD_URL_PASSWORD}@api.pagerduty.invalid",
+        "PAGERDUTY_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "PAGERDUTY_FROM_EMAIL": "oncall@example.com",
+        "PROMETHEUS_URL": f"http://admin:{PROM_PASSWORD}@prometheus.invalid:9090",
+        "PROMETHEUS_USERNAME": "admin",
+        "PROMETHEUS_PASSWORD": PROM_PASSWORD,
+        "PROMETHEUS_BEARER_TOKEN": BEARER,
+        "NOTIFY_WEBHOOK_URL": f"https://hooks.example.com/services/{NOTIFY_SECRET}",
+    }
+    out = tmp_path / "out"
+    result = run_collect(
+        collect_bin,
+        ["--snapshot", str(DEMO_CONFIG.parent / "snapshot.json"), "--config", str(config)]
+        + ["--out", str(out)],
+        env,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    text = (out / "P7DBOOM" / "snapshot.json").read_text(encoding="utf-8")
+    kept = json.loads(text)["settings"]["config"]
+    assert kept["targets"]["rto"] == "30m" and kept["prometheus"]["queries"]  # it kept them
+    for secret in (*SECRETS, NOTIFY_SECRET, LINK_PASSWORD, "oncall@example.com"):
+        assert secret not in text
+    assert "example.com" not in json.dumps(kept) and "invalid" not in json.dumps(kept)

@@ -115,10 +115,13 @@ def test_every_marker_is_the_same_searchable_form(demo_report: str) -> None:
 def test_without_a_config_each_missing_setting_is_named_once_and_sentences_hold(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    from conftest import DEMO_SNAPSHOT
+    from hardening_support import demo_data, write_json
 
     out = tmp_path_factory.mktemp("noconfig")
-    args = ["--snapshot", str(DEMO_SNAPSHOT), "--out", str(out), "--lang", "en"]
+    data = demo_data()
+    del data["settings"]  # a snapshot that keeps no settings: the defaults are used
+    snapshot = write_json(out / "snapshot.json", data)
+    args = ["--snapshot", str(snapshot), "--out", str(out), "--lang", "en"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     report = (out / "P7DBOOM" / "report.md").read_text(encoding="utf-8")

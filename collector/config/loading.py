@@ -118,13 +118,32 @@ def load_config(path: Path | None, env: Mapping[str, str]) -> Config:
     if path is not None:
         raw = read_yaml(path)
         source = str(path)
-    origin = FileOrigin(Path(path).parent if path is not None else Path.cwd())
+    folder = Path(path).parent if path is not None else Path.cwd()
+    return _with_environment(parse_settings(raw, source, folder), env)
+
+
+def parse_settings(
+    raw: dict[str, Any], source: str, folder: Path, *, by_name: bool = False
+) -> Config:
+    """Settings as a config file gives them (no environment), validated; ConfigError naming
+    `source` and the key. Relative paths start at `folder`; `by_name`: also take a setting's
+    name in code (`timeout` for `timeout_seconds`), as `dump_section` writes it."""
     moved = _move_old_keys(raw)
     try:
-        config = _adapter().validate_python(moved, by_alias=True, by_name=False, context=origin)
+        config = _adapter().validate_python(
+            moved, by_alias=True, by_name=by_name, context=FileOrigin(folder)
+        )
     except ValidationError as exc:
         raise ConfigError(f"{source}: {describe_error(exc.errors()[0], raw)}") from None
-    return _with_environment(replace(config, source=source), env)
+    return replace(config, source=source)
+
+
+def dump_section(section: object) -> dict[str, Any]:
+    """One section of the settings as the config file writes it ("30m", [mon, ...])."""
+    data: dict[str, Any] = TypeAdapter(type(section)).dump_python(
+        section, mode="json", by_alias=True
+    )
+    return data
 
 
 def _move_old_keys(raw: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import jsonschema
 import numpy as np
 
 from collector.config import QUERY_KINDS
+from collector.config.stored import stored_settings_problem
 from collector.paths import INCIDENT_ID
 from collector.timeutil import parse_time
 
@@ -173,6 +174,18 @@ _ALERTING_RULES = {
     },
 }
 
+# Optional: the settings the draft was made with, checked by the typed settings themselves.
+_SETTINGS = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["drafted_at", "config"],
+    "properties": {
+        "drafted_at": _TIME,
+        "config_file": {"type": "string", "maxLength": 200},
+        "config": {"type": "object"},
+    },
+}
+
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -190,6 +203,7 @@ SCHEMA: dict[str, Any] = {
         "collected_at": _TIME,
         "tool_version": {"type": "string"},
         "gaps": {"type": "array", "items": {"type": "string"}},
+        "settings": _SETTINGS,
         "pagerduty": {
             "type": "object",
             "required": ["incident"],
@@ -262,6 +276,8 @@ def check_snapshot(data: Any) -> str | None:
         problem = _check_queries(evaluations, "prometheus.alerting_rules.evaluations")
     if problem is None and data["pagerduty"]["incident"]["id"] != data["incident_id"]:
         problem = "pagerduty.incident.id: differs from incident_id"
+    if problem is None and "settings" in data:
+        problem = stored_settings_problem(data["settings"])
     return problem
 
 

@@ -29,6 +29,9 @@ class Snapshot:
     pagerduty: dict[str, Any]
     prometheus: dict[str, Any]
     gaps: list[Gap] = field(default_factory=list)
+    # The settings the draft beside it was made with (`collector.config.stored`); None: a
+    # snapshot just collected, or one written before snapshots kept them.
+    settings: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
 
     @classmethod
@@ -100,6 +103,8 @@ def save_snapshot(snapshot: Snapshot, path: Path) -> None:
     # the pure-Python encoder; on a big incident that was a fifth of the run.
     data = {f.name: getattr(snapshot, f.name) for f in fields(snapshot)}
     data["gaps"] = [gap.text for gap in snapshot.gaps]
+    if snapshot.settings is None:
+        del data["settings"]  # as snapshots without them always were
     with path.open("w", encoding="utf-8") as out:
         _write_compact(out, data, depth=5)
         out.write("\n")
