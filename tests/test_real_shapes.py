@@ -192,7 +192,6 @@ def test_memory_pressure_with_no_outage(draft: Any) -> None:
     assert "- **Time to acknowledge:** 4 min" in en or "Time to acknowledge: 4 min" in en
 
 
-@pytest.mark.xfail(strict=True, reason="issue #26: SLA impact line repeats 'no data' three times")
 def test_memory_pressure_sla_line_says_nothing_down_once(draft: Any) -> None:
     en = draft("pressure_no_outage").reports["en"]
     assert line_of(en, "- SLA impact:").count("shows no series down") == 1
@@ -334,3 +333,30 @@ def test_installed_collect_drafts_the_up_only_shape(
     missing = {"fr": "aucune série sur la période", "en": "no series in the window"}
     for name in ("memory_used", "swap_used", "probe_success"):
         assert f"(`{name}`){' :' if language == 'fr' else ':'} {missing[language]}" in report
+
+
+def test_nobody_engaged_is_said_not_counted_as_zero_hours(draft: Any) -> None:
+    # (c) triggered and resolved by the integration: no person acted in PagerDuty.
+    d = draft("short_alert")
+    en, fr = d.reports["en"], d.reports["fr"]
+    assert "0 people" not in en and "0 personne" not in fr
+    assert "no one acted in PagerDuty" in line_of(en, "- Engineering hours:")
+    assert "personne n'a agi dans PagerDuty" in line_of(fr, "- Engineering hours:")
+
+
+def test_a_level_series_is_said_level_once(draft: Any) -> None:
+    # (d) memory flat at 45 % and 50 %: no rate of +0.0 and then "not growing" again.
+    en = draft("node_exporter_only").reports["en"]
+    memory = [line for line in en.splitlines() if line.startswith("- **memory ")]
+    assert memory and all("level before the page" in line for line in memory), memory
+    assert all("+0.0" not in line and "interval includes zero" not in line for line in memory)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_pagerduty_states_are_in_the_report_language(draft: Any, language: str) -> None:
+    report = draft("no_swap").reports[language]
+    incident = line_of(
+        report, "- **Incident PagerDuty:**" if language == "fr" else "- **PagerDuty incident:**"
+    )
+    if language == "fr":
+        assert "résolu" in incident and "resolved" not in incident and "high" not in incident

@@ -217,6 +217,8 @@ def _team(
     engaged = len(figures.people_engaged)
     if figures.duration is None:
         hours = unknown("engaged_hours", NO_DATA, note("not_resolved"))
+    elif not engaged:  # paged, resolved by the integration: no one acted in PagerDuty
+        hours = unknown("engaged_hours", NO_DATA, note("nobody_engaged"))
     else:
         span = figures.duration.total_seconds() / 3600
         how = source("engaged_hours", people=engaged, hours=span)

@@ -77,6 +77,11 @@ class Words:
         """A unit as shown after `count` of it: 'users', '1 user' ('utilisateur')."""
         return self.plural(f"unit_{unit}", count) if unit in COUNTED_UNITS else unit
 
+    def pagerduty_word(self, value: str, of: str = "incident") -> str:
+        """A PagerDuty state or urgency ('resolved', 'high') of an incident or an alert, in the
+        report's language; a word the catalogue does not know is shown as PagerDuty sent it."""
+        return self.catalogue.get(f"pd_{of}_{value}", value)
+
     def plural(self, key: str, count: float) -> str:
         """The catalogue's word `key` for `count` things; its forms are 'one|many'. French
         puts 0 and 1 in the singular ('0 escalade'), English only 1 ('0 escalations')."""
