@@ -191,7 +191,7 @@ def test_a_run_against_a_broken_prometheus_still_drafts(
     assert "'html': Prometheus at" in report and "malformed body" in report
     assert "'huge': 2 samples that are not finite numbers (NaN, ±Inf) were left out" in report
     huge = next(line for line in report.splitlines() if line.startswith("- **Huge**"))
-    assert "from 1% (14:00 UTC" in huge and "to 2% (14:03 UTC" in huge
+    assert "low 1 % (14:00 UTC" in huge and "peak 2 % (14:03 UTC" in huge
     assert not re.search(r"nan|inf", huge.lower())
     assert (out / "P7DBOOM" / "charts" / "good.png").exists()
 
