@@ -119,6 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         """Read the request through a reader that stops at the connection's deadline."""
         super().setup()
+        self.rfile.close()  # the plain reader: left open, it would keep the socket from closing
         deadline = time.monotonic() + self.server.read_deadline
         self.rfile = io.BufferedReader(_DeadlineReader(self.connection, deadline))
 
