@@ -187,7 +187,7 @@ def test_replayed_delivery_is_drafted_once(
     assert [a.status_code for a in answers] == [202, 202, 202]
     assert answers[0].json()["message"] == "queued PLOWURG"
     assert answers[1].json()["message"] in (
-        "duplicate delivery wh-replay",
+        "duplicate event ev-PLOWURG",
         "PLOWURG is already drafted",
     )
     wait_for(lambda: drafted(out, "PLOWURG") and not queued(out))
@@ -224,9 +224,9 @@ def test_stop_finishes_the_current_draft_and_a_restart_drafts_what_was_pending(
     first.stop()  # returns once the draft in progress (if any) is published
     started = any(r.path == "/incidents/P7DBOOM" for r in fresh_pd_sim.requests)
     pending = queued(out)
-    assert "wh-b.json" in pending and not drafted(out, "PLOWURG")
+    assert "ev-PLOWURG.json" in pending and not drafted(out, "PLOWURG")
     assert drafted(out, "P7DBOOM") == started  # a draft begun is finished before stop() returns
-    assert ("wh-a.json" in pending) != started  # otherwise it waits in the queue, not lost
+    assert ("ev-P7DBOOM.json" in pending) != started  # otherwise it waits in the queue, not lost
     assert list(out.glob(".*.staging")) == []
     fresh_pd_sim.delay = 0.0
     receiver(fresh_pd_sim)  # a new process, as after a restart: only the disk is shared
@@ -239,14 +239,14 @@ def test_failing_draft_is_retried_then_set_aside_with_its_reason(
     fresh_pd_sim.inject(r"^/incidents/PLOWURG$", "malformed", times=2)
     rx = receiver(fresh_pd_sim, retry_delays=(0.1,))  # one retry, then failed for good
     assert post(rx, event("PLOWURG"), webhook_id="wh-fail").status_code == 202
-    failed = out / FAILED_DIR / "wh-fail.json"
+    failed = out / FAILED_DIR / "ev-PLOWURG.json"
     wait_for(failed.exists)
     record = json.loads(failed.read_text(encoding="utf-8"))
     assert record["incident_id"] == "PLOWURG" and record["attempts"] == 2
     assert "not JSON" in record["last_error"]
     assert queued(out) == [] and not drafted(out, "PLOWURG")
-    replay = post(rx, event("PLOWURG"), webhook_id="wh-fail")
-    assert replay.json()["message"] == "duplicate delivery wh-fail"  # not retried forever
+    replay = post(rx, event("PLOWURG"), webhook_id="wh-fail-again")
+    assert replay.json()["message"] == "duplicate event ev-PLOWURG"  # not retried forever
 
 
 def test_missing_secret_refuses_to_start(

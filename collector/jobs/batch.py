@@ -51,7 +51,7 @@ class Outcome:
     """What happened to one incident in a batch run."""
 
     incident_id: str
-    status: str  # "drafted" | "skipped" | "failed"
+    status: str  # "drafted" | "skipped" | "failed" | "waiting" (only with resolved_only)
     reason: str
     notice: str = "off"  # the chat notice: "off" | "posted" | "skipped" | "failed"
     note: str = "off"  # the PagerDuty note, the same way
@@ -127,8 +127,14 @@ def run_batch(
     return summary
 
 
-def draft_once(config: Config, out_dir: Path, incident_id: str) -> Outcome:
-    """Draft one incident unless its report exists; never raises for that incident's failures."""
+def draft_once(
+    config: Config, out_dir: Path, incident_id: str, *, resolved_only: bool = False
+) -> Outcome:
+    """Draft one incident unless its report exists; never raises for that incident's failures.
+
+    With `resolved_only`, an incident the API still reports open is not drafted: the outcome is
+    "waiting" (a webhook's incident.resolved can arrive before the API reads resolved).
+    """
     if not INCIDENT_ID.match(incident_id):
         return Outcome(incident_id or "?", "failed", "not a PagerDuty incident ID")
     if (out_dir / incident_id / REPORT).exists():  # cheap check first; the real one is locked
@@ -139,6 +145,9 @@ def draft_once(config: Config, out_dir: Path, incident_id: str) -> Outcome:
                 return _already_drafted(out_dir, incident_id)
             discard_leftover_staging(out_dir, incident_id)
             snapshot = collect_snapshot(config, incident_id)
+            state = (snapshot.pagerduty.get("incident") or {}).get("status")
+            if resolved_only and state != "resolved":
+                return Outcome(incident_id, "waiting", f"PagerDuty still reports it {state}")
             missing = lost_data(snapshot, None)
             if missing:
                 # Published means never drafted again, and the log is the timeline: a report

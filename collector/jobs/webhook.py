@@ -5,6 +5,8 @@ A delivery is answered as soon as it is verified and written to a queue on disk
 thread drains the queue with the batch mode's exactly-once rule (`collector.jobs.batch.draft_once`),
 and deletes a queue file only once its incident is drafted, or after its last retry, when the
 event moves to `OUT/.webhook-failed/`. Pending files are picked up again after a restart.
+Events are deduplicated on the signed `event.id`. An incident the API still reports open is
+looked at again a few times (`RECHECK_DELAYS`) before it is drafted, never drafted "ongoing".
 Plain HTTP: TLS belongs to the ingress or reverse proxy in front.
 
 This module is the receiver (what a delivery starts, and the worker that drafts);
@@ -25,7 +27,12 @@ from typing import Any
 from collector.config import Config, ConfigError
 from collector.jobs.batch import clean_leftovers, draft_once
 from collector.jobs.monitoring import CollectorMetrics
-from collector.jobs.webhook_http import WebhookServer, parse_event, signature_matches
+from collector.jobs.webhook_http import (
+    READ_DEADLINE,
+    WebhookServer,
+    parse_event,
+    signature_matches,
+)
 from collector.jobs.webhook_queue import EventQueue, QueuedEvent, queue_key
 from collector.output import REPORT
 from report.charts.plan import load_drawing
@@ -34,6 +41,9 @@ Log = Callable[[str], None]
 
 # Waits between attempts at a failing draft; after the last one the event is failed for good.
 RETRY_DELAYS: tuple[float, ...] = (30.0, 120.0, 600.0, 1800.0)
+# Waits before looking again at an incident.resolved whose incident the API still reads open
+# (PagerDuty's API can lag its webhooks); after the last, the event is set aside, undrafted.
+RECHECK_DELAYS: tuple[float, ...] = (30.0, 120.0, 600.0)
 
 
 class WebhookReceiver:
@@ -48,6 +58,8 @@ class WebhookReceiver:
         *,
         log: Log | None = None,
         retry_delays: Sequence[float] = RETRY_DELAYS,
+        recheck_delays: Sequence[float] = RECHECK_DELAYS,
+        read_deadline: float = READ_DEADLINE,
     ) -> None:
         secret = config.webhook.secret
         if not secret:
@@ -61,6 +73,8 @@ class WebhookReceiver:
         self.address = (host, port)
         self.log: Log = log or (lambda _message: None)
         self.retry_delays = tuple(retry_delays)
+        self.recheck_delays = tuple(recheck_delays)
+        self.read_deadline = read_deadline
         self.queue = EventQueue(out_dir)
         self.metrics = CollectorMetrics("webhook", process=True)
         self._accept_lock = threading.Lock()
@@ -81,7 +95,7 @@ class WebhookReceiver:
         self.queue.prepare()
         clean_leftovers(self.out_dir)
         try:
-            self._server = WebhookServer(self.address, self)
+            self._server = WebhookServer(self.address, self, self.read_deadline)
         except OSError as exc:
             host, port = self.address
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
@@ -97,11 +111,14 @@ class WebhookReceiver:
         return self
 
     def stop(self) -> None:
-        """Stop accepting, let the current draft finish, join every thread; idempotent."""
+        """Stop accepting, let the current draft finish, join every thread; idempotent.
+
+        Requests being read get a short grace, then are cut: a slow client cannot hold it.
+        """
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
-            server.server_close()
+            server.close()
         self._stopping.set()
         self._wakeup.set()
         for thread in self._threads:
@@ -124,15 +141,15 @@ class WebhookReceiver:
             return 400, str(exc)
         if incident_id is None:
             return 202, f"ignored: {event_type} does not start a draft"
-        delivery_id = headers.get("X-Webhook-Id") or event_id
-        if not delivery_id:
-            return 400, "no X-Webhook-Id header and no event.id"
-        key = queue_key(delivery_id)
+        if not event_id:
+            return 400, "no event.id: deliveries are deduplicated on it"
+        key = queue_key(event_id)  # signed: a new X-Webhook-Id on a captured body is no new event
+        delivery_id = str(headers.get("X-Webhook-Id") or event_id)
         with self._accept_lock:
             if (self.out_dir / incident_id / REPORT).exists():
                 return 202, f"{incident_id} is already drafted"
             if self.queue.contains(key):
-                return 202, f"duplicate delivery {delivery_id}"
+                return 202, f"duplicate event {event_id}"
             received = datetime.now(timezone.utc).isoformat(timespec="microseconds")
             event = QueuedEvent(key, incident_id, delivery_id, event_id, received)
             try:
@@ -162,7 +179,10 @@ class WebhookReceiver:
 
     def _process(self, event: QueuedEvent) -> None:
         started = time.time()
-        outcome = draft_once(self.config, self.out_dir, event.incident_id)
+        outcome = draft_once(self.config, self.out_dir, event.incident_id, resolved_only=True)
+        if outcome.status == "waiting":
+            self._recheck(event, outcome.reason)
+            return
         self.metrics.record_draft(outcome.status, outcome.notice, outcome.note)
         self.metrics.finish_run(started, outcome.status != "failed")
         self.log(
@@ -176,6 +196,19 @@ class WebhookReceiver:
             self.queue.retry_later(event, outcome.reason, self.retry_delays[event.attempts])
         else:
             self.queue.fail(event, outcome.reason)
+
+    def _recheck(self, event: QueuedEvent, reason: str) -> None:
+        """Look again later at an incident the API still reads open; in the end, set it aside."""
+        if event.rechecks < len(self.recheck_delays):
+            delay = self.recheck_delays[event.rechecks]
+            self.log(
+                f"webhook {event.webhook_id}: {event.incident_id}: {reason}; again in {delay:g} s"
+            )
+            self.queue.recheck_later(event, reason, delay)
+            return
+        why = f"{reason} after {event.rechecks + 1} looks; a batch run drafts it once resolved"
+        self.log(f"webhook {event.webhook_id}: failed {event.incident_id}: {why}")
+        self.queue.fail(event, why)
 
 
 def serve_webhooks(

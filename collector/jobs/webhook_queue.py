@@ -24,23 +24,25 @@ _SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 
 @dataclass(frozen=True)
 class QueuedEvent:
-    """One accepted incident.resolved delivery, as kept in the queue folder."""
+    """One accepted incident.resolved event, as kept in the queue folder."""
 
     key: str
     incident_id: str
-    webhook_id: str
+    webhook_id: str  # the first delivery's X-Webhook-Id, for the log only
     event_id: str
     received_at: str
-    attempts: int = 0
+    attempts: int = 0  # failed drafts
     next_attempt: float = 0.0
     last_error: str = ""
+    rechecks: int = 0  # times the API still read the incident open
 
 
-def queue_key(delivery_id: str) -> str:
-    """The file name a delivery is queued under: its ID, or a hash of an ID unfit for one."""
-    if _SAFE_KEY.match(delivery_id):
-        return delivery_id
-    return "sha256-" + hashlib.sha256(delivery_id.encode("utf-8")).hexdigest()
+def queue_key(event_id: str) -> str:
+    """The file name an event is queued under: its signed event.id, or a hash of an ID unfit
+    for a file name. Never the unsigned X-Webhook-Id: anyone can vary that."""
+    if _SAFE_KEY.match(event_id):
+        return event_id
+    return "sha256-" + hashlib.sha256(event_id.encode("utf-8")).hexdigest()
 
 
 class EventQueue:
@@ -94,6 +96,13 @@ class EventQueue:
         """Count a failed attempt and schedule the next one."""
         later = replace(
             event, attempts=event.attempts + 1, next_attempt=time.time() + delay, last_error=error
+        )
+        write_json_atomically(self.pending / f"{event.key}.json", asdict(later), QUEUE_MODE)
+
+    def recheck_later(self, event: QueuedEvent, reason: str, delay: float) -> None:
+        """Count one more look at an incident still open, and schedule the next one."""
+        later = replace(
+            event, rechecks=event.rechecks + 1, next_attempt=time.time() + delay, last_error=reason
         )
         write_json_atomically(self.pending / f"{event.key}.json", asdict(later), QUEUE_MODE)
 
