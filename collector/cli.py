@@ -289,7 +289,7 @@ def _run(
     config = _with_language(load_config(config_path, os.environ), lang)
     # One report to draft: report.pdf's process starts now and loads WeasyPrint on the other
     # core while this one loads pandas and matplotlib.
-    pdf_writer = start_pdf_writer() if mode.one_report and config.report.pdf else None
+    pdf_writer = start_pdf_writer() if mode.one_report and config.report.pdf_for_drafts else None
     try:
         _run_mode(mode, config, out_dir, force, metrics_file, until, pdf_writer)
     finally:
@@ -530,7 +530,7 @@ def _address(text: object) -> tuple[str, int] | None:
 
 def _warn_without_pdf(config: Config) -> None:
     """One line when report.pdf is on but this machine cannot write PDFs."""
-    reason = pdf_unavailable() if config.report.pdf else None
+    reason = pdf_unavailable() if config.report.pdf_for_drafts else None
     if reason:
         click.echo(f"warning: {reason}", err=True)
 
