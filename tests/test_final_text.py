@@ -9,6 +9,8 @@ from report.final.markers import read_person_text
 
 FR = """# Rapport
 
+> Brouillon. Les champs marqués `[À COMPLÉTER: …]` sont à remplir.
+
 ## Informations Générales
 
 - **Auteur du Rapport:** [À COMPLÉTER: nom]
@@ -47,10 +49,10 @@ def test_every_catalogues_marker_is_found_with_its_line_and_section() -> None:
     assert text.language == "fr"
     found = [(m.line, m.section, m.hint) for m in text.markers]
     assert found[:4] == [
-        (5, "Informations Générales", "nom"),
-        (9, "Root Cause Analysis (5 Whys) › Question 2: [À COMPLÉTER : Pourquoi ?]", "Pourquoi ?"),
-        (10, "Root Cause Analysis (5 Whys) › Question 2: [À COMPLÉTER : Pourquoi ?]", "answer"),
-        (10, "Root Cause Analysis (5 Whys) › Question 2: [À COMPLÉTER : Pourquoi ?]", ""),
+        (7, "Informations Générales", "nom"),
+        (11, "Root Cause Analysis (5 Whys) › Question 2", "Pourquoi ?"),
+        (12, "Root Cause Analysis (5 Whys) › Question 2", "answer"),
+        (12, "Root Cause Analysis (5 Whys) › Question 2", ""),
     ]
     assert len(found) == 7  # and the reviewer's three
     assert text.suggestions_kept == 2

@@ -60,6 +60,8 @@ def _alternatives(key: str) -> str:
 # `[TO COMPLETE: hint]`, `[À COMPLÉTER : hint]`, `[TO COMPLETE]`: any catalogue's word.
 MARKER = re.compile(rf"\[(?:{_alternatives('todo')})\s*(?::\s*(?P<hint>[^\]]*))?\]")
 SUGGESTION = re.compile(rf"_(?:{_alternatives('suggestion')})\s*:_")
+# The draft's opening note quotes the marker in a code span: a quotation, not a blank.
+_CODE_SPAN = re.compile(r"`[^`\n]*`")
 _HEADING = re.compile(r"^(#{2,3})\s+(.*?)\s*#*\s*$")
 
 
@@ -69,7 +71,7 @@ def read_person_text(text: str) -> PersonText:
     markers = tuple(
         Marker(number, section, " ".join((match["hint"] or "").split()))
         for number, section, line in _lines_in_sections(lines)
-        for match in MARKER.finditer(line)
+        for match in MARKER.finditer(_CODE_SPAN.sub("", line))
     )
     kept = sum(1 for line in lines if SUGGESTION.search(line))
     language = report_language(lines)
@@ -89,10 +91,12 @@ def _lines_in_sections(lines: list[str]) -> Iterator[tuple[int, str, str]]:
     for number, line in enumerate(lines, start=1):
         heading = _HEADING.match(line)
         if heading is not None:
+            # "Question 2: [TO COMPLETE: Why?]" is section "Question 2".
+            name = MARKER.sub("", heading[2]).strip(" :")
             if heading[1] == "##":
-                section, sub = heading[2], ""
+                section, sub = name, ""
             else:
-                sub = heading[2]
+                sub = name
         yield number, f"{section} › {sub}" if section and sub else section or sub, line
 
 
