@@ -209,8 +209,10 @@ def main(
 ) -> None:
     """Draft a post-incident report from PagerDuty events and Prometheus metrics.
 
-    Writes OUT/<INCIDENT_ID>/ with report.md, report.html, report.pdf, figures.json,
-    charts/*.png, timeline.csv and snapshot.json. Settings come from --config and the
+    Writes OUT/<INCIDENT_ID>/ with report.md, report.html, figures.json, charts/*.png,
+    timeline.csv and snapshot.json. Once a person has filled report.md in, --finalize checks it
+    (no fill-in marker left, no computed figure changed by hand) and writes the final's
+    report.html and report.pdf from their text; a final is never replaced by a later run. Settings come from --config and the
     environment: PAGERDUTY_API_TOKEN, PAGERDUTY_BASE_URL, PROMETHEUS_URL, and SSL_CERT_FILE /
     REQUESTS_CA_BUNDLE for TLS trust; --snapshot without --config uses the settings the
     snapshot keeps (targets, business figures, time zone, query pack). A report.md that a
@@ -222,6 +224,7 @@ def main(
       collect --demo --out reports
       PAGERDUTY_API_TOKEN=... collect --incident P7DBOOM --config config/collector.example.yaml
       collect --snapshot reports/P7DBOOM/snapshot.json --lang en
+      collect --finalize P7DBOOM --out reports
       collect --resolved-since 24h --config /etc/collector.yaml --out /srv/postmortems \\
         --metrics-file /var/lib/node_exporter/textfile/collector.prom
       PAGERDUTY_WEBHOOK_SECRET=... collect --webhook 0.0.0.0:8080 --out /srv/postmortems
