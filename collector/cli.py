@@ -210,14 +210,14 @@ def main(
     """Draft a post-incident report from PagerDuty events and Prometheus metrics.
 
     Writes OUT/<INCIDENT_ID>/ with report.md, report.html, figures.json, charts/*.png,
-    timeline.csv and snapshot.json. Once a person has filled report.md in, --finalize checks it
-    (no fill-in marker left, no computed figure changed by hand) and writes the final's
+    timeline.csv and snapshot.json. Once a person has filled report.md in, --finalize checks
+    it (no fill-in marker left, no computed figure changed by hand) and writes the final's
     report.html and report.pdf from their text; a final is never replaced by a later run.
     Settings come from --config and the environment: PAGERDUTY_API_TOKEN, PAGERDUTY_BASE_URL,
-    PROMETHEUS_URL, and SSL_CERT_FILE / REQUESTS_CA_BUNDLE for TLS trust; --snapshot without --config uses the settings the
-    snapshot keeps (targets, business figures, time zone, query pack). A report.md that a
-    person has edited, or that has figures the new draft lacks, is never overwritten: the new
-    draft goes beside it.
+    PROMETHEUS_URL, and SSL_CERT_FILE / REQUESTS_CA_BUNDLE for TLS trust; --snapshot without
+    --config uses the settings the snapshot keeps (targets, business figures, time zone, query
+    pack). A report.md that a person has edited, or that has figures the new draft lacks, is
+    never overwritten: the new draft goes beside it.
 
     \b
     Examples:
