@@ -52,6 +52,7 @@ VALUE_WORDS = {
     "metrics_file": "a file",
     "config_path": "a YAML file",
     "lang": "a language (fr or en)",
+    "finalize_id": "an incident ID",
 }
 
 
@@ -119,6 +120,22 @@ def _check_values(command: click.Command, args: Sequence[str]) -> None:
     help="Draft the bundled demo incident (no server, no token, no network).",
 )
 @click.option(
+    "--finalize",
+    "finalize_id",
+    metavar="ID",
+    help="Check OUT/<ID>/report.md as a person left it, then render and freeze the final.",
+)
+@click.option(
+    "--allow-incomplete",
+    is_flag=True,
+    help="--finalize even with fill-in markers left (the final says so on its first lines).",
+)
+@click.option(
+    "--accept-edits",
+    is_flag=True,
+    help="--finalize even with computed figures changed by hand (the final names each).",
+)
+@click.option(
     "--resolved-since",
     "resolved_since",
     metavar="DURATION",
@@ -177,6 +194,9 @@ def main(
     incident_id: str | None,
     snapshot_path: Path | None,
     demo: bool,
+    finalize_id: str | None,
+    allow_incomplete: bool,
+    accept_edits: bool,
     resolved_since: str | None,
     webhook_address: str | None,
     memory_trends: str | None,
@@ -189,19 +209,22 @@ def main(
 ) -> None:
     """Draft a post-incident report from PagerDuty events and Prometheus metrics.
 
-    Writes OUT/<INCIDENT_ID>/ with report.md, report.html, report.pdf, figures.json,
-    charts/*.png, timeline.csv and snapshot.json. Settings come from --config and the
-    environment: PAGERDUTY_API_TOKEN, PAGERDUTY_BASE_URL, PROMETHEUS_URL, and SSL_CERT_FILE /
-    REQUESTS_CA_BUNDLE for TLS trust; --snapshot without --config uses the settings the
-    snapshot keeps (targets, business figures, time zone, query pack). A report.md that a
-    person has edited, or that has figures the new draft lacks, is never overwritten: the new
-    draft goes beside it.
+    Writes OUT/<INCIDENT_ID>/ with report.md, report.html, figures.json, charts/*.png,
+    timeline.csv and snapshot.json. Once a person has filled report.md in, --finalize checks
+    it (no fill-in marker left, no computed figure changed by hand) and writes the final's
+    report.html and report.pdf from their text; a final is never replaced by a later run.
+    Settings come from --config and the environment: PAGERDUTY_API_TOKEN, PAGERDUTY_BASE_URL,
+    PROMETHEUS_URL, and SSL_CERT_FILE / REQUESTS_CA_BUNDLE for TLS trust; --snapshot without
+    --config uses the settings the snapshot keeps (targets, business figures, time zone, query
+    pack). A report.md that a person has edited, or that has figures the new draft lacks, is
+    never overwritten: the new draft goes beside it.
 
     \b
     Examples:
       collect --demo --out reports
       PAGERDUTY_API_TOKEN=... collect --incident P7DBOOM --config config/collector.example.yaml
       collect --snapshot reports/P7DBOOM/snapshot.json --lang en
+      collect --finalize P7DBOOM --out reports
       collect --resolved-since 24h --config /etc/collector.yaml --out /srv/postmortems \\
         --metrics-file /var/lib/node_exporter/textfile/collector.prom
       PAGERDUTY_WEBHOOK_SECRET=... collect --webhook 0.0.0.0:8080 --out /srv/postmortems
@@ -211,6 +234,7 @@ def main(
         "--incident": incident_id,
         "--snapshot": snapshot_path,
         "--demo": demo,
+        "--finalize": finalize_id,
         "--resolved-since": resolved_since,
         "--webhook": webhook_address,
         "--memory-trends": memory_trends,
@@ -221,7 +245,12 @@ def main(
         raise click.UsageError("--metrics-file goes with --resolved-since")
     if until is not None and memory_trends is None:
         raise click.UsageError("--until goes with --memory-trends")
+    if (allow_incomplete or accept_edits) and finalize_id is None:
+        raise click.UsageError("--allow-incomplete and --accept-edits go with --finalize")
     try:
+        if finalize_id is not None:
+            _run_finalize(finalize_id, out_dir, config_path, allow_incomplete, accept_edits)
+            return
         _run(modes, out_dir, config_path, lang, force, metrics_file, until)
     except KeyboardInterrupt:
         _interrupted()
@@ -289,7 +318,7 @@ def _run(
     config = _with_language(load_config(config_path, os.environ), lang)
     # One report to draft: report.pdf's process starts now and loads WeasyPrint on the other
     # core while this one loads pandas and matplotlib.
-    pdf_writer = start_pdf_writer() if mode.one_report and config.report.pdf else None
+    pdf_writer = start_pdf_writer() if mode.one_report and config.report.pdf_for_drafts else None
     try:
         _run_mode(mode, config, out_dir, force, metrics_file, until, pdf_writer)
     finally:
@@ -396,6 +425,32 @@ def _draft_one(
         click.echo(f"warning: {_one_line(warning)}", err=True)
     _warn_without_pdf(config)
     click.echo(published.message)
+
+
+def _run_finalize(
+    incident_id: str,
+    out_dir: Path,
+    config_path: Path | None,
+    allow_incomplete: bool,
+    accept_edits: bool,
+) -> None:
+    """Finalize OUT/<ID>/report.md: print what was done, or why not (exit 1)."""
+    from collector.config import load_config
+    from collector.jobs.finalize import FinalizeOptions, finalize_report
+
+    if problem := incident_id_problem(incident_id):
+        raise BadInput(f"--finalize: {problem}")
+    config = load_config(config_path, os.environ)
+    options = FinalizeOptions(allow_incomplete, accept_edits)
+    done = finalize_report(config, out_dir, incident_id, options)
+    if not done.ok:
+        for line in done.lines:
+            click.echo(line, err=True)
+        raise SystemExit(1)
+    for warning in done.handoff.warnings if done.handoff else ():
+        click.echo(f"warning: {_one_line(warning)}", err=True)
+    for line in done.lines:
+        click.echo(line)
 
 
 def _re_render_settings(snapshot: Snapshot, config: Config, mode: _Mode) -> Config:
@@ -530,7 +585,7 @@ def _address(text: object) -> tuple[str, int] | None:
 
 def _warn_without_pdf(config: Config) -> None:
     """One line when report.pdf is on but this machine cannot write PDFs."""
-    reason = pdf_unavailable() if config.report.pdf else None
+    reason = pdf_unavailable() if config.report.pdf_for_drafts else None
     if reason:
         click.echo(f"warning: {reason}", err=True)
 

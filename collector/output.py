@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 STATE_FILE = ".collector.json"
 REPORT = "report.md"
+# report.md as the collector wrote it: finalizing compares the person's figures with it.
+DRAFTED = ".draft.md"
 FIGURES = "figures.json"
 # Publish statuses that put a new report in place (a draft kept beside an edited one does not).
 NEW_REPORT = frozenset({"written", "replaced", "forced"})
@@ -80,7 +82,7 @@ class Published:
     """Where the draft went, and a one-line account of what happened."""
 
     folder: Path
-    status: str  # "written", "replaced", "kept-edited", "kept-fuller", "forced"
+    status: str  # "written", "replaced", "kept-edited", "kept-fuller", "kept-final", "forced"
     message: str
     handoff: HandOff | None = None  # the chat notice and PagerDuty note, when announced
 
@@ -191,6 +193,17 @@ def is_edited(folder: Path) -> bool:
     return bool(state.get("report_sha256") != _sha256(report))
 
 
+def finalized_at(folder: Path) -> str | None:
+    """When the report in `folder` was finalized (`collect --finalize`), or None: a draft."""
+    try:
+        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict) or state.get("status") != "final":
+        return None
+    return str(state.get("finalized_at") or "?")
+
+
 def publish(
     staging: Path,
     out_dir: Path,
@@ -213,6 +226,10 @@ def publish(
     if not final.exists():
         os.rename(staging, final)
         return Published(final, "written", f"drafted {final / REPORT}")
+    finalized = finalized_at(final)
+    if finalized is not None:  # frozen: not even --force replaces a final
+        why = f"is final (finalized {finalized}; to change it, edit it and finalize again)"
+        return _keep_beside(staging, final, stamp, why, "kept-final")
     edited = is_edited(final)
     if (edited or lost) and not force:
         if edited:
@@ -244,11 +261,11 @@ def _keep_beside(staging: Path, final: Path, stamp: str, why: str, status: str) 
     beside = final / "drafts" / stamp
     beside.parent.mkdir(exist_ok=True)
     os.rename(staging, beside)
+    hint = "" if status == "kept-final" else " (use --force to replace it, with a backup)"
     return Published(
         beside,
         status,
-        f"{final / REPORT} {why} and is kept; the new draft is in"
-        f" {beside / REPORT} (use --force to replace it, with a backup)",
+        f"{final / REPORT} {why} and is kept; the new draft is in {beside / REPORT}{hint}",
     )
 
 
@@ -294,6 +311,7 @@ def _read_text(path: Path) -> str | None:
 
 
 def _write_state(folder: Path, stamp: str) -> None:
+    shutil.copyfile(folder / REPORT, folder / DRAFTED)
     state = {"report_sha256": _sha256(folder / REPORT), "drafted_at": stamp}
     (folder / STATE_FILE).write_text(json.dumps(state) + "\n", encoding="utf-8")
 

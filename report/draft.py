@@ -72,7 +72,7 @@ def build_draft(
     to load matplotlib meanwhile; without one they are drawn by workers forked here.
     """
     now = now or datetime.now(timezone.utc)
-    pdf = pdf_writer or (start_pdf_writer() if config.report.pdf else None)
+    pdf = pdf_writer or (start_pdf_writer() if config.report.pdf_for_drafts else None)
     try:
         pack = config.prometheus.queries
         data = read_incident_data(snapshot.pagerduty, snapshot.prometheus, pack)
@@ -96,7 +96,7 @@ def build_draft(
         niceness = CHART_NICENESS if pdf is not None else 0
         images = _draw_all(charts.jobs, chart_drawer, niceness)
         written = images + write_report_files(texts, model, analysis, folder, images)
-        if config.report.pdf:
+        if config.report.pdf_for_drafts:
             written += finish_pdf(pdf, texts.linked, folder)
     finally:
         if pdf is not None:

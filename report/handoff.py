@@ -11,7 +11,7 @@ from typing import Any
 from collector.analysis.facts import Verdict
 from collector.analysis.handoff import DraftFacts
 from report.words import formats
-from report.words.labels import HANDOFF
+from report.words.labels import FINAL, HANDOFF
 
 # MessageCard accent: green when the RTO was met, orange otherwise.
 TEAMS_COLOURS = {Verdict.MET: "2EB886", Verdict.MISSED: "E8912D"}
@@ -140,3 +140,38 @@ def _is_url(link: str) -> bool:
 def _mrkdwn(text: str) -> str:
     # Slack's three control characters; anything else in a PagerDuty title is shown as is.
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def final_note_text(link: str, language: str) -> str:
+    """The note added to the PagerDuty incident once its report is final."""
+    return FINAL[language]["final_note"].format(link=link)
+
+
+def final_notice_payload(
+    title: str, signed_by: str | None, link: str, language: str, fmt: str
+) -> dict[str, Any]:
+    """The chat message announcing a final report, in the receiver's format."""
+    words, handoff = FINAL[language], HANDOFF[language]
+    colon = handoff["colon"]
+    signed = f" ({words['final_signed']}{colon}{signed_by})" if signed_by else ""
+    text = f"{words['final_headline']}{colon}{title}{signed}. {handoff['report']}{colon}{link}"
+    if fmt == "json":
+        return {
+            "event": "report.final",
+            "text": text,
+            "title": title,
+            "signed_by": signed_by,
+            "report_link": link,
+            "language": language,
+        }
+    if fmt == "teams":
+        return {
+            "@type": "MessageCard",
+            "@context": "https://schema.org/extensions",
+            "summary": words["final_headline"],
+            "title": words["final_headline"],
+            "text": text,
+        }
+    target = f"<{link}|{handoff['open_report']}>" if _is_url(link) else f"`{_mrkdwn(link)}`"
+    said = f"*{words['final_headline']}*{colon}{_mrkdwn(title)}{_mrkdwn(signed)}. {target}"
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": said}}]}

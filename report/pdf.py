@@ -30,7 +30,7 @@ BULLETS = ("\u2022", "\u25e6", "\u25aa")  # disc, circle, square: as lists nest
 INSTALL_HINT = (
     "install the pdf extra (from a checkout: pip install '.[pdf]'; else pip install"
     " 'incident-timeline-collector[pdf]') and Pango"
-    " (Debian: libpango-1.0-0 libpangoft2-1.0-0), or set report.pdf: false"
+    " (Debian: libpango-1.0-0 libpangoft2-1.0-0), or set report.pdf: never"
 )
 
 

@@ -97,7 +97,7 @@ def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     reports = {}
     for lang in ("en", "fr"):
         config = load_config(DEMO_CONFIG, {})
-        config = replace(config, report=replace(config.report, language=lang, pdf=False))
+        config = replace(config, report=replace(config.report, language=lang, pdf="never"))
         folder = tmp_path_factory.mktemp(lang)
         build_draft(snapshot, config, folder)
         reports[lang] = (folder / "report.md").read_text(encoding="utf-8")

@@ -327,6 +327,7 @@ def test_objects_frozen_for_good_stay_frozen_after_a_fork() -> None:
 # A draft whose report.pdf process and chart drawer were killed (out of memory, say).
 KILLED_HELPERS = """
 import os, signal, sys, time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from collector import parallel
@@ -338,6 +339,7 @@ from report.pdf import start_pdf_writer
 
 assert parallel.fork_workers(2) == 2, "this test needs 2 cores and Linux"
 config = load_config(Path(sys.argv[1]), {})
+config = replace(config, report=replace(config.report, pdf="always"))  # a draft with its PDF
 snapshot = load_snapshot(Path(sys.argv[2]))
 pdf, drawer = start_pdf_writer(), start_chart_drawer()
 for helper in (pdf, drawer):

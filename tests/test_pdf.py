@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import DEMO_CONFIG, DEMO_SNAPSHOT
 
-from collector.config import load_config
+from collector.config import ConfigError, load_config
 from collector.snapshot.store import load_snapshot
 from report.draft import build_draft
 from report.render import wrap_sections
@@ -36,7 +36,7 @@ def demo_pdf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     """The demo report drafted in one language, PDF included."""
     folder = tmp_path_factory.mktemp(f"pdf-{request.param}")
     config = load_config(DEMO_CONFIG, {})
-    config = replace(config, report=replace(config.report, language=request.param))
+    config = replace(config, report=replace(config.report, language=request.param, pdf="always"))
     files = build_draft(load_snapshot(DEMO_SNAPSHOT), config, folder).files
     assert Path("report.pdf") in files
     return folder / "report.pdf"
@@ -87,19 +87,38 @@ def test_sections_are_named_after_their_label() -> None:
     assert wrapped.startswith("<p>x</p>\n") and wrapped.count("</section>") == 2
 
 
-def test_pdf_false_writes_none(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["final", "never"])
+def test_a_draft_writes_no_pdf_unless_always(mode: str, tmp_path: Path) -> None:
     config = load_config(DEMO_CONFIG, {})
-    config = replace(config, report=replace(config.report, pdf=False))
+    config = replace(config, report=replace(config.report, pdf=mode))
     files = build_draft(load_snapshot(DEMO_SNAPSHOT), config, tmp_path).files
     assert Path("report.html") in files
     assert Path("report.pdf") not in files and not (tmp_path / "report.pdf").exists()
 
 
-def test_pdf_setting_is_read_from_the_config_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("final", "final"),
+        ("always", "always"),
+        ("never", "never"),
+        ("true", "final"),
+        ("false", "never"),
+    ],
+)
+def test_pdf_setting_is_read_from_the_config_file(written: str, read: str, tmp_path: Path) -> None:
+    # true and false are what files said before the final: the default then, and none.
     path = tmp_path / "c.yaml"
-    path.write_text("report:\n  pdf: false\n", encoding="utf-8")
-    assert load_config(path, {}).report.pdf is False
-    assert load_config(None, {}).report.pdf is True
+    path.write_text(f"report:\n  pdf: {written}\n", encoding="utf-8")
+    assert load_config(path, {}).report.pdf == read
+    assert load_config(None, {}).report.pdf == "final"
+
+
+def test_pdf_setting_refuses_another_word(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("report:\n  pdf: sometimes\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="report.pdf"):
+        load_config(path, {})
 
 
 # Each way WeasyPrint is found missing in the field: the package is not installed, or it is
@@ -117,7 +136,13 @@ def test_missing_weasyprint_warns_once_and_still_publishes(failure: str, tmp_pat
         (fake / "__init__.py").write_text(BROKEN_LIBRARY, encoding="utf-8")
         setup = f"import sys; sys.path.insert(0, {str(fake.parent)!r})"
     out = tmp_path / "out"
-    code = f"{setup}\nfrom collector.cli import main\nmain(['--demo', '--out', {str(out)!r}])"
+    config = tmp_path / "always.yaml"  # the demo's settings, a PDF with every draft
+    config.write_text(
+        DEMO_CONFIG.read_text(encoding="utf-8").replace("report:\n", "report:\n  pdf: always\n", 1),
+        encoding="utf-8",
+    )
+    args = ["--demo", "--config", str(config), "--out", str(out)]
+    code = f"{setup}\nfrom collector.cli import main\nmain({args!r})"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
     )
@@ -126,7 +151,7 @@ def test_missing_weasyprint_warns_once_and_still_publishes(failure: str, tmp_pat
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("warning: report.pdf not written:")
     assert "weasyprint" in lines[0] and "libpango-1.0-0" in lines[0]
-    assert "report.pdf: false" in lines[0]
+    assert "report.pdf: never" in lines[0]
     # From a checkout (as README installs it) the extra is '.[pdf]'; installed, the package's.
     assert "pip install '.[pdf]'" in lines[0]
     assert "pip install 'incident-timeline-collector[pdf]'" in lines[0]

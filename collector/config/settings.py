@@ -50,6 +50,9 @@ QueryKind = Literal[
 QUERY_KINDS: tuple[str, ...] = get_args(QueryKind)
 Language = Literal["fr", "en"]  # one catalogue each in report/
 NotifyFormat = Literal["slack", "teams", "json"]
+# When report.pdf is written: for the final only (`collect --finalize`), with every draft too, or
+# never. A draft is read on screen; WeasyPrint was ~30 % of a demo draft's CPU.
+PdfMode = Literal["final", "always", "never"]
 NOTIFY_FORMATS: tuple[str, ...] = get_args(NotifyFormat)
 
 # Unknown keys are refused; a setting with a YAML name of its own (timeout_seconds) is still
@@ -166,6 +169,13 @@ def _no_trailing_slash(url: str | None) -> str | None:
     return url.rstrip("/") or None if url else None
 
 
+def _pdf_mode(value: object) -> object:
+    # Files written before the final existed said `pdf: true` (the default then) or `false`.
+    if value is True:
+        return "final"
+    return "never" if value is False else value
+
+
 @dataclass(frozen=True, config=SECTION)
 class ReportSettings:
     """How the report is written."""
@@ -176,7 +186,12 @@ class ReportSettings:
     template_dir: Annotated[Path | None, BeforeValidator(folder)] = None
     severity_by_priority: Headers = Field(default_factory=dict)
     base_url: Annotated[Url | None, AfterValidator(_no_trailing_slash)] = None
-    pdf: Bool = True  # report.pdf beside report.html, for the archive
+    pdf: Annotated[PdfMode, BeforeValidator(_pdf_mode)] = "final"  # report.pdf, for the archive
+
+    @property
+    def pdf_for_drafts(self) -> bool:
+        """Whether a draft writes report.pdf (the final writes it unless `never`)."""
+        return self.pdf == "always"
 
 
 @dataclass(frozen=True, config=SECTION)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,13 @@ from collector.sources import pagerduty as pd_source
 from collector.sources.notify import NotifyError, post_chat_message
 from collector.timeutil import iso_utc
 from report.draft import Draft
-from report.handoff import is_drafted_note, note_text, notice_payload
+from report.handoff import (
+    final_note_text,
+    final_notice_payload,
+    is_drafted_note,
+    note_text,
+    notice_payload,
+)
 
 NOTES_DIR = ".pagerduty-notes"
 REPORT_PAGE = "report.html"
@@ -166,3 +173,76 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _now() -> str:
     return iso_utc(datetime.now(timezone.utc))
+
+
+def hand_off_final(
+    config: Config, out_dir: Path, incident_id: str, final: FinalAnnouncement
+) -> HandOff:
+    """Announce a final report: a chat notice once per finalized text (a revised final is
+    news), a PagerDuty note once per incident (`OUT/.pagerduty-notes/<ID>.final.json`)."""
+    link = report_link(config, out_dir, incident_id)
+    notice, notice_warning = _guarded(
+        "chat notice", incident_id, lambda: _send_final_notice(config, final, link)
+    )
+    if config.notify.webhook_url:
+        notice_warning = notice_warning.replace(config.notify.webhook_url, "NOTIFY_WEBHOOK_URL")
+    note, note_warning = _guarded(
+        "PagerDuty note",
+        incident_id,
+        lambda: _add_final_note(config, out_dir, incident_id, link, final.language),
+    )
+    return HandOff(notice, note, tuple(w for w in (notice_warning, note_warning) if w))
+
+
+@dataclass(frozen=True)
+class FinalAnnouncement:
+    """What the final's notice says, and the state file that keeps what was announced."""
+
+    title: str
+    signed_by: str | None
+    language: str
+    final_sha256: str
+    state_file: Path
+
+
+def _send_final_notice(config: Config, final: FinalAnnouncement, link: str) -> tuple[Delivery, str]:
+    settings = config.notify
+    if not settings.webhook_url:
+        return Delivery.OFF, ""
+    state = _read_json(final.state_file)
+    if (state.get("final_notice") or {}).get("final_sha256") == final.final_sha256:
+        return Delivery.SKIPPED, ""
+    payload = final_notice_payload(
+        final.title, final.signed_by, link, final.language, settings.format
+    )
+    try:
+        attempts = post_chat_message(settings, payload, ca_bundle=config.ca_file)
+    except NotifyError as exc:
+        return Delivery.FAILED, f"chat notice of the final report not sent: {exc}"
+    notice = {"final_sha256": final.final_sha256, "posted_at": _now(), "attempts": attempts}
+    write_json_atomically(final.state_file, {**state, "final_notice": notice})
+    return Delivery.POSTED, ""
+
+
+def _add_final_note(
+    config: Config, out_dir: Path, incident_id: str, link: str, language: str
+) -> tuple[Delivery, str]:
+    settings = config.pagerduty
+    if not settings.post_note:
+        return Delivery.OFF, ""
+    marker = out_dir / NOTES_DIR / f"{incident_id}.final.json"
+    if marker.exists():
+        return Delivery.SKIPPED, ""
+    if not settings.from_email:
+        return Delivery.FAILED, (
+            f"PagerDuty note not added to {incident_id}: set PAGERDUTY_FROM_EMAIL to the email"
+            " of a PagerDuty user (notes are written in a user's name)"
+        )
+    text = final_note_text(link, language)
+    try:
+        note = pd_source.post_incident_note(settings, config.ca_file, incident_id, text)
+    except pd_source.PagerDutyError as exc:
+        return Delivery.FAILED, f"PagerDuty note not added to {incident_id}: {exc}"
+    record = {"incident_id": incident_id, "note_id": note.get("id"), "posted_at": _now()}
+    write_json_atomically(marker, {**record, "link": link})
+    return Delivery.POSTED, ""

@@ -36,3 +36,6 @@ LABELS: dict[str, dict[str, str]] = {
 
 # Hand-off messages: the chat notice and the PagerDuty note about a new draft.
 HANDOFF: dict[str, dict[str, str]] = {lang: tables["handoff"] for lang, tables in CATALOGUE.items()}
+
+# The final report's own words: its first lines and its hand-offs (`collect --finalize`).
+FINAL: dict[str, dict[str, str]] = {lang: tables["final"] for lang, tables in CATALOGUE.items()}

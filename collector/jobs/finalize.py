@@ -1,0 +1,259 @@
+"""`collect --finalize`: check report.md as a person left it, render the final, freeze it.
+
+The same shape as a draft (STYLE.md, "One draft, one path"): read what is on disk, ask
+report/final for the facts (markers left, figures changed), render the pages, then publish
+under the incident's lock. A final is frozen: `collector.output.publish` sends any later draft
+to drafts/. Finalizing again keeps the previous final's files under finals/<time>/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from collector.config import Config
+from collector.errors import OutputError
+from collector.files import write_json_atomically
+from collector.output import (
+    DRAFTED,
+    FIGURES,
+    REPORT,
+    STATE_FILE,
+    HandOff,
+    finalized_at,
+    lock_for,
+)
+from collector.paths import path_under
+from report.final.figure_edits import FigureEdit, find_figure_edits
+from report.final.markers import PersonText, read_person_text
+from report.final.render import FinalFacts, final_figures_json, final_markdown, final_pages
+
+FINALS = "finals"
+# The final's own copy of report.md as finalized: kept under finals/<time>/ when it is redone.
+FINALIZED = ".final.md"
+# The files a final writes, kept under finals/<time>/ when it is finalized again.
+FINAL_FILES = ("report.html", "report.pdf", FIGURES)
+MAX_LISTED = 20
+
+
+@dataclass(frozen=True)
+class Finalized:
+    """What finalizing did: refused (the reasons, one a line) or done (what to print)."""
+
+    ok: bool
+    lines: tuple[str, ...]
+    folder: Path
+    handoff: HandOff | None = None
+
+
+@dataclass(frozen=True)
+class FinalizeOptions:
+    """What a person allows: markers left (`--allow-incomplete`), changed figures
+    (`--accept-edits`)."""
+
+    allow_incomplete: bool = False
+    accept_edits: bool = False
+
+
+def finalize_report(
+    config: Config,
+    out_dir: Path,
+    incident_id: str,
+    options: FinalizeOptions,
+    *,
+    now: datetime | None = None,
+    after: Callable[[Path], None] | None = None,
+) -> Finalized:
+    """Finalize OUT/<ID>/report.md, or say why not; `after(out_dir)` once a final is in place
+    (the index of reports is rebuilt there)."""
+    now = now or datetime.now(timezone.utc)
+    folder = path_under(out_dir, incident_id)
+    with lock_for(out_dir, incident_id):
+        text = _report_text(folder, incident_id)
+        person = read_person_text(text)
+        document = _figures(folder)
+        drafted = _read_text(folder / DRAFTED)
+        edits = tuple(find_figure_edits(drafted, text, document)) if drafted is not None else ()
+        refusal = refusal_lines(person, edits, options)
+        if refusal:
+            return Finalized(False, tuple(refusal), folder)
+        facts = FinalFacts(now, person, edits)
+        lines = _write_final(folder, text, facts, document, config)
+        if drafted is None:
+            lines.append(f"figures not checked: {folder / REPORT} was drafted by an older collect")
+        handoff = _announce(config, out_dir, incident_id, facts, document, text)
+    if after is not None:
+        after(out_dir)
+    return Finalized(True, tuple(lines), folder, handoff)
+
+
+def refusal_lines(
+    person: PersonText, edits: tuple[FigureEdit, ...], options: FinalizeOptions
+) -> list[str]:
+    """Why the report cannot be final yet, one line each; [] when it can."""
+    lines = []
+    if person.markers and not options.allow_incomplete:
+        lines.append(
+            f"not finalized: {len(person.markers)} fill-in markers left in report.md (fill them,"
+            " or finalize anyway with --allow-incomplete):"
+        )
+        for marker in person.markers[:MAX_LISTED]:
+            hint = f": {marker.hint}" if marker.hint else ""
+            lines.append(f"  line {marker.line} ({marker.section}){hint}")
+        if len(person.markers) > MAX_LISTED:
+            lines.append(f"  and {len(person.markers) - MAX_LISTED} more")
+    if edits and not options.accept_edits:
+        lines.append(
+            f"not finalized: {len(edits)} computed figures changed by hand (put the computed"
+            " value back, or keep yours with --accept-edits):"
+        )
+        lines += [f"  {edit_line(edit)}" for edit in edits]
+    return lines
+
+
+def edit_line(edit: FigureEdit) -> str:
+    """`line 225 (… › RTO): Réel 30 min, computed 38 min from endpoints_up `probe_success``."""
+    source = f" from {edit.source}" if edit.source else ""
+    where = f"{edit.label} " if edit.label else ""
+    section = f" ({edit.section})" if edit.section else ""
+    return f"line {edit.line}{section}: {where}{edit.person}, computed {edit.computed}{source}"
+
+
+def _report_text(folder: Path, incident_id: str) -> str:
+    try:
+        return (folder / REPORT).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise OutputError(
+            f"no report to finalize: {folder / REPORT} does not exist; draft it first"
+            f" (collect --incident {incident_id})"
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OutputError(f"cannot read {folder / REPORT}: {exc}") from exc
+
+
+def _figures(folder: Path) -> dict[str, Any]:
+    try:
+        document = json.loads((folder / FIGURES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _write_final(
+    folder: Path, text: str, facts: FinalFacts, document: dict[str, Any], config: Config
+) -> list[str]:
+    """Keep a previous final aside, write the final's pages and figures, then mark it final
+    (the state file last: a run killed before it leaves a draft, finalized again next time)."""
+    lines = []
+    previous = finalized_at(folder)
+    if previous is not None:
+        kept = _keep_previous_final(folder, previous)
+        lines.append(f"the previous final is kept in {kept}")
+    markdown = final_markdown(text, facts)
+    title = str((document.get("incident") or {}).get("title") or folder.name)
+    language = facts.person.language
+    pages = final_pages(markdown, title, language, folder, config.report.template_dir)
+    _replace(folder / "report.html", pages.inlined.encode("utf-8"))
+    _replace(folder / FIGURES, final_figures_json(document, facts).encode("utf-8"))
+    lines += _write_pdf(folder, pages.linked, config)
+    shutil.copyfile(folder / REPORT, folder / FINALIZED)
+    state = _read_state(folder)
+    state.update(
+        status="final",
+        finalized_at=facts.finalized_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        final_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+    write_json_atomically(folder / STATE_FILE, state)
+    lines.insert(0, _done_line(folder, facts))
+    return lines
+
+
+def _done_line(folder: Path, facts: FinalFacts) -> str:
+    person = facts.person
+    said = [f"finalized {folder / 'report.html'}"]
+    if person.signed_by:
+        said.append(f"signed by {person.signed_by}")
+    said.append(f"{person.suggestions_kept} data suggestions kept")
+    if person.markers:
+        said.append(f"incomplete: {len(person.markers)} fill-in markers left")
+    if facts.edits:
+        said.append(f"{len(facts.edits)} figures changed by a person")
+    return "; ".join(said)
+
+
+def _write_pdf(folder: Path, html: str, config: Config) -> list[str]:
+    """report.pdf of the final; a draft's report.pdf never stands for the final."""
+    if config.report.pdf != "never":
+        from report.pdf import pdf_outcome
+
+        reason, pdf = pdf_outcome(html, folder)
+        if pdf is not None:
+            _replace(folder / "report.pdf", pdf)
+            return []
+    else:
+        reason = None
+    stale = folder / "report.pdf"
+    if stale.exists():
+        stale.unlink()
+        return [f"removed {stale}: it showed the draft", *([reason] if reason else [])]
+    return [reason] if reason else []
+
+
+def _keep_previous_final(folder: Path, previous: str) -> Path:
+    stamp = "".join(c for c in previous if c.isalnum())
+    kept = path_under(folder, f"{FINALS}/{stamp}")
+    kept.mkdir(parents=True, exist_ok=True)
+    for name in FINAL_FILES:
+        if (folder / name).exists():
+            shutil.copy2(folder / name, kept / name)
+    if (folder / FINALIZED).exists():
+        shutil.copy2(folder / FINALIZED, kept / REPORT)
+    return kept
+
+
+def _replace(path: Path, data: bytes) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def _read_state(folder: Path) -> dict[str, Any]:
+    try:
+        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _announce(
+    config: Config,
+    out_dir: Path,
+    incident_id: str,
+    facts: FinalFacts,
+    document: dict[str, Any],
+    text: str,
+) -> HandOff:
+    from collector.jobs.handoff import FinalAnnouncement, hand_off_final
+
+    final = FinalAnnouncement(
+        title=str((document.get("incident") or {}).get("title") or incident_id),
+        signed_by=facts.person.signed_by,
+        language=facts.person.language,
+        final_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        state_file=out_dir / incident_id / STATE_FILE,
+    )
+    return hand_off_final(config, out_dir, incident_id, final)
