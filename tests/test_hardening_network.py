@@ -11,7 +11,11 @@ from typing import Any
 
 import pytest
 import trustme
+import yaml
+from conftest import DEMO_CONFIG, environment
+from hardening_support import run_collect
 from net_stubs import StubServer, write_ca
+from pd_simulator import PagerDutySimulator
 
 from collector.config import NotifySettings, PagerDutySettings, PrometheusSettings, QuerySpec
 from collector.sources import pagerduty as pd_source
@@ -227,3 +231,33 @@ def test_pagerduty_note_trickle_is_cut_at_the_timeout(ca: trustme.CA, ca_file: s
         "PagerDuty did not answer a note on incident P1 within 1 s (1 attempts)"
     )
     assert took < 1.0 + MARGIN, took
+
+
+def test_a_run_against_a_trickling_prometheus_drafts_and_says_what_timed_out(
+    collect_bin: str, pd_sim: PagerDutySimulator, tmp_path: Path
+) -> None:
+    raw = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+    raw["prometheus"].update(
+        timeout_seconds=1,
+        baseline_offset=None,
+        queries=[{"name": "requests", "query": "up", "kind": "traffic", "unit": "req/s"}],
+    )
+    raw.setdefault("report", {})["pdf"] = False
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    out = tmp_path / "out"
+    with StubServer("trickle") as stub:
+        began = time.monotonic()
+        result = run_collect(
+            collect_bin,
+            ["--incident", "P7DBOOM", "--config", str(config), "--out", str(out), "--lang", "en"],
+            {**environment(pd_sim, stub.url)},
+            tmp_path,
+        )
+        took = time.monotonic() - began
+    assert result.returncode == 0, result.stderr
+    report = (out / "P7DBOOM" / "report.md").read_text(encoding="utf-8")
+    assert f"query requests failed: Prometheus at {stub.url} timed out after 1 s" in report
+    # The rules, then the query in parts side by side: three attempts of a second each, twice,
+    # besides the drafting itself.
+    assert took < 2 * 3 * 1.0 + 25, took
