@@ -35,6 +35,7 @@ from collector.snapshot.fleet import FloatArray as FloatArray
 from collector.snapshot.fleet import read_grid as read_grid
 from collector.snapshot.prometheus import label_text
 from collector.sources import prometheus as prom_source
+from collector.sources.http_guard import GuardedSession
 from collector.sources.prometheus_api import connect, explain_failure
 from collector.timeutil import from_unix, iso_utc
 
@@ -73,7 +74,7 @@ class FleetConnection:
 
 def open_connection(settings: PrometheusSettings, ca_bundle: str | None) -> FleetConnection:
     """A connection to the configured server; close its `session` when done."""
-    session = requests.Session()
+    session = GuardedSession()
     connection = connect(session, settings, ca_bundle)
     fleet = FleetConnection(connection, session, settings)
     session.hooks["response"] = [fleet.count]  # instead of the incident's per-thread hook

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import requests
 
 from collector.config import NotifySettings
+from collector.sources.http_guard import GuardedSession, RedirectRefused
 
 # Answers worth another attempt: rate limits, timeouts and server-side failures.
 RETRIED_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -50,13 +51,20 @@ def post_chat_message(
     problem = ""
     for attempt in range(attempts):
         try:
-            response = requests.post(
-                url,
-                json=dict(payload),
-                timeout=settings.timeout,
-                verify=ca_bundle or True,
-                allow_redirects=False,
-            )
+            with GuardedSession() as session:  # each attempt ends within settings.timeout
+                response = session.post(
+                    url,
+                    json=dict(payload),
+                    timeout=settings.timeout,
+                    verify=ca_bundle or True,
+                    allow_redirects=False,
+                )
+        except RedirectRefused as exc:
+            # Whoever answers there is not the receiver the URL names: the URL is not resent.
+            raise NotifyError(f"the chat webhook {exc}: check NOTIFY_WEBHOOK_URL") from exc
+        except requests.exceptions.Timeout:
+            problem = f"the chat webhook did not answer within {settings.timeout:g} s"
+            wait = settings.backoff * 2**attempt
         except requests.RequestException as exc:
             problem = f"cannot reach the chat webhook ({type(exc).__name__})"
             wait = settings.backoff * 2**attempt

@@ -24,6 +24,7 @@ from collector.snapshot.pagerduty import read_alerts as read_alerts
 from collector.snapshot.pagerduty import read_incident as read_incident
 from collector.snapshot.pagerduty import read_log_entries as read_log_entries
 from collector.snapshot.pagerduty import read_paged_alertnames as read_paged_alertnames
+from collector.sources.http_guard import bounded_transport, redirect_target, send_within
 
 RETRIED_STATUSES = (429, 500, 502, 503, 504)
 # The longest wait a rate-limit answer may impose before the next attempt.
@@ -53,11 +54,12 @@ def make_client(
     if ca_bundle:
         verify = ssl.create_default_context(cafile=ca_bundle)
     try:
-        client = pagerduty.RestApiV2Client(
+        client = _BoundedClient(
             settings.token,
             default_from=default_from,
             base_url=settings.base_url.rstrip("/"),
             verify=verify,
+            transport=bounded_transport(verify),
             event_hooks={
                 "response": [partial(_wait_for_rate_limit_reset, retries=settings.max_retries)]
             },
@@ -73,6 +75,14 @@ def make_client(
     # Backoff for 5xx: 0.5 s, 1 s, 2 s...; 429 waits what the server asks (hook below).
     client.sleep_timer = 0.25
     return client
+
+
+class _BoundedClient(pagerduty.RestApiV2Client):
+    """The REST client, each of whose attempts (connect, all reads) ends within its timeout:
+    httpx2 bounds each read only, and a server trickling bytes would hold the run."""
+
+    def send(self, request: httpx2.Request, **kwargs: Any) -> httpx2.Response:
+        return send_within(super().send, request, float(self.timeout), **kwargs)
 
 
 def _wait_for_rate_limit_reset(response: Any, retries: int) -> None:
@@ -107,11 +117,13 @@ def post_incident_note(
             )
         except pagerduty.HttpError as exc:
             status = exc.response.status_code if exc.response is not None else 0
-            raise PagerDutyError(_explain_note_status(status, what, client)) from exc
+            line = _redirect_line(exc.response, what) or _explain_note_status(status, what, client)
+            raise PagerDutyError(line) from exc
         except pagerduty.Error as exc:
-            raise PagerDutyError(
-                f"cannot add {what} at {client.url}: {type(exc).__name__}"
-            ) from exc
+            line = _timeout_line(exc, what, client) or (
+                f"cannot add {what} at {redact_url(client.url)}: {type(exc).__name__}"
+            )
+            raise PagerDutyError(line) from exc
     if not isinstance(note, dict):
         raise PagerDutyError(f"PagerDuty answered {what} without a note (malformed response)")
     return note
@@ -139,14 +151,12 @@ def request_json(
         response = client.get(path, params=params, extensions={RATE_LIMITED: []})
     except pagerduty.HttpError as exc:
         status = exc.response.status_code if exc.response is not None else 0
-        raise PagerDutyError(explain_status(status, what, client)) from exc
+        line = _redirect_line(exc.response, what) or explain_status(status, what, client)
+        raise PagerDutyError(line) from exc
     except pagerduty.Error as exc:
-        if isinstance(exc.__cause__, httpx2.TimeoutException):
-            raise PagerDutyError(
-                f"PagerDuty did not answer {what} within {client.timeout:g} s"
-                f" ({client.max_network_attempts + 1} attempts): try again later, or raise"
-                " pagerduty.timeout_seconds in the configuration"
-            ) from exc
+        timed_out = _timeout_line(exc, what, client)
+        if timed_out:
+            raise PagerDutyError(timed_out) from exc
         raise PagerDutyError(
             f"cannot reach PagerDuty at {redact_url(client.url)}: {clause(exc)}. Check"
             " PAGERDUTY_BASE_URL and the network; for a private CA set SSL_CERT_FILE"
@@ -159,6 +169,29 @@ def request_json(
         raise PagerDutyError(
             f"PagerDuty answered {path} with a body that is not JSON (malformed response)"
         ) from exc
+
+
+def _timeout_line(exc: pagerduty.Error, what: str, client: pagerduty.RestApiV2Client) -> str:
+    """The line for attempts that all ran out of time; empty for another failure."""
+    if not isinstance(exc.__cause__, httpx2.TimeoutException):
+        return ""
+    return (
+        f"PagerDuty did not answer {what} within {client.timeout:g} s"
+        f" ({client.max_network_attempts + 1} attempts): try again later, or raise"
+        " pagerduty.timeout_seconds in the configuration"
+    )
+
+
+def _redirect_line(response: httpx2.Response | None, what: str) -> str:
+    """The line for a redirect, never followed: the token goes to PAGERDUTY_BASE_URL only."""
+    if response is None or not 300 <= response.status_code < 400:
+        return ""
+    target = redirect_target(str(response.url), response.headers.get("location"))
+    return (
+        f"PagerDuty answered {what} with a redirect (HTTP {response.status_code})"
+        f" to {target or 'another path'}: not followed, so the API token went nowhere else;"
+        " check PAGERDUTY_BASE_URL"
+    )
 
 
 def explain_status(status: int, what: str, client: pagerduty.RestApiV2Client) -> str:

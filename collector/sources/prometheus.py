@@ -23,6 +23,7 @@ from collector.snapshot.prometheus import RawResult, label_text
 from collector.snapshot.prometheus import read_alert_intervals as read_alert_intervals
 from collector.snapshot.prometheus import read_series as read_series
 from collector.snapshot.schema import LATEST
+from collector.sources.http_guard import GuardedSession
 from collector.sources.prometheus_api import (
     Answer,
     MalformedAnswer,
@@ -106,7 +107,7 @@ def fetch_query_results(
     """Run every query over the range; one failing query is recorded, never fatal. A pack of
     fewer queries than `max_concurrency` asks each range query in parts (`parts_per_query`)."""
     parts = parts_per_query(settings.max_concurrency, len(queries), qrange)
-    with requests.Session() as session:
+    with GuardedSession() as session:
         api = QueryApi(session, connect(session, settings, ca_bundle), settings)
         with ThreadPoolExecutor(max_workers=settings.max_concurrency) as pool:
             futures = [

@@ -20,6 +20,7 @@ from urllib3.util.retry import Retry
 from collector.config import PrometheusSettings
 from collector.errors import clause
 from collector.redact import redact_url
+from collector.sources.http_guard import BoundedAdapter, GuardedSession, RedirectRefused
 
 # How many tries a request gets: the first, then urllib3's retries (see `connect`).
 ATTEMPTS = 3
@@ -47,9 +48,10 @@ class Answer:
 
 
 def connect(
-    session: requests.Session, settings: PrometheusSettings, ca_bundle: str | None
+    session: GuardedSession, settings: PrometheusSettings, ca_bundle: str | None
 ) -> PrometheusConnect:
-    """A client of the configured server on `session` (TLS trust, auth, bounded retries)."""
+    """A client of the configured server on `session` (TLS trust, auth, bounded retries; each
+    attempt bounded in total time, and no credential sent to another server: `http_guard`)."""
     # TLS trust: the configured CA bundle, else the system's; never off unless asked for.
     session.verify = False if settings.insecure_skip_verify else (ca_bundle or True)
     headers = dict(settings.headers)
@@ -64,7 +66,7 @@ def connect(
         allowed_methods=None,
         raise_on_status=False,
     )
-    return PrometheusConnect(
+    connection = PrometheusConnect(
         url=settings.url.rstrip("/"),
         headers=headers or None,
         auth=settings.basic_auth,
@@ -72,6 +74,9 @@ def connect(
         session=session,
         timeout=settings.timeout,
     )
+    # The client mounts a plain adapter of its own for its URL: bounded again, same retries.
+    session.mount(connection.url, BoundedAdapter(max_retries=retry))
+    return connection
 
 
 class QueryApi:
@@ -79,7 +84,7 @@ class QueryApi:
     answer: PrometheusConnect returns only `data.result`, and its errors only as text."""
 
     def __init__(
-        self, session: requests.Session, connection: PrometheusConnect, settings: PrometheusSettings
+        self, session: GuardedSession, connection: PrometheusConnect, settings: PrometheusSettings
     ) -> None:
         self.session = session
         self.connection = connection
@@ -146,6 +151,12 @@ def _error_text(response: requests.Response) -> str:
 
 def explain_failure(exc: BaseException, settings: PrometheusSettings) -> str | None:
     """One line saying why a request failed and what to do; None for a foreign error."""
+    if isinstance(exc, RedirectRefused):
+        return (
+            f"Prometheus at {redact_url(settings.url)} redirected to {exc.target}, another"
+            " server: not followed, so no header or credential was sent there; set"
+            " PROMETHEUS_URL to the server that answers the query API"
+        )
     if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
         return _explain_unreachable(exc, settings)
     if isinstance(exc, QueryFailed):

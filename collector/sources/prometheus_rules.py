@@ -14,6 +14,7 @@ import requests
 from collector.config import PrometheusSettings, QuerySpec
 from collector.snapshot.prometheus import RawResult
 from collector.sources import prometheus
+from collector.sources.http_guard import GuardedSession
 from collector.sources.prometheus_api import connect
 
 MAX_RULES_EVALUATED = 5
@@ -25,7 +26,7 @@ def fetch_alerting_rules(settings: PrometheusSettings, ca_bundle: str | None) ->
     Some backends have no rules API (404) or answer with no group: that is not a fault of the
     report, so it is recorded quietly as `{"rules": [], "note": ...}`, never raised.
     """
-    with requests.Session() as session:
+    with GuardedSession() as session:
         connection = connect(session, settings, ca_bundle)
         try:
             response = session.get(
