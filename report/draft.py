@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +38,7 @@ from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.model import TIMELINE_CHART, ChartRef, ReportModel, build_report_model
 from report.pdf import PdfOutcome, learn_pdf_unavailable, pdf_outcome, start_pdf_writer
 from report.render import inline_images, render_html, render_markdown
+from report.spreadsheet import csv_text
 from report.words import Words
 
 TIMELINE_COLUMNS = ["time_utc", "source", "kind", "phase", "actor", "summary", "link", "ref"]
@@ -406,11 +405,10 @@ def _trends_by_instance(trends: list[MemoryTrend]) -> dict[str, list[MemoryTrend
 
 def timeline_csv(events: list[Event]) -> str:
     """One row per event: time in UTC, source, kind, phase, actor, summary, link, ref."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(TIMELINE_COLUMNS)
-    for e in events:
-        writer.writerow(
+    return csv_text(
+        TIMELINE_COLUMNS,
+        (
             [iso_utc(e.time), e.source, e.kind, e.phase, e.actor, e.summary, e.link, e.ref]
-        )
-    return buffer.getvalue()
+            for e in events
+        ),
+    )

@@ -7,6 +7,7 @@ symlinked `drafts` folder, special files where a report was, templates that try 
 from __future__ import annotations
 
 import copy
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,9 @@ from conftest import DEMO_CONFIG, FIXTURES, environment
 from hardening_support import demo_data, run_collect, write_json
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
+from prom_stub import prometheus_stub
+
+from report.spreadsheet import inert_cell
 
 SKEWED_RESOLVE = "2025-10-25T13:00:00Z"  # 92 min before the trigger (14:32), past the padding
 WARNING = "PagerDuty's resolve (13:00 UTC) is dated before its first trigger (14:32 UTC)"
@@ -70,3 +74,63 @@ def test_resolve_before_trigger_drafts_live(
     )
     assert result.returncode == 0, result.stderr
     _check_skewed_report(tmp_path / "out" / "PSKEWED")
+
+
+HOSTILE_HOSTS = ['=HYPERLINK("https://evil.example")', "app-1:9100", "app.1:9100", "app_1:9100"]
+FLEET_FOLDER = "memory-trends-2026-03-29"
+
+
+def run_fleet_review(
+    collect_bin: str, tmp_path: Path, bad_value: str | None = None
+) -> tuple[Any, Path]:
+    """`collect --memory-trends` against the stub, which serves HOSTILE_HOSTS."""
+    out = tmp_path / "out"
+    with prometheus_stub(HOSTILE_HOSTS, bad_value) as url:
+        args = ["--memory-trends", "28d", "--until", "2026-03-29T00:00Z", "--lang", "en"]
+        env = {"PROMETHEUS_URL": url, "PAGERDUTY_API_TOKEN": ""}
+        result = run_collect(collect_bin, [*args, "--out", str(out)], env, tmp_path)
+    return result, out / FLEET_FOLDER
+
+
+def _cells(path: Path) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [cell for row in csv.reader(handle) for cell in row]
+
+
+def _formula_cells(path: Path) -> list[str]:
+    return [c for c in _cells(path) if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_inert_cell_quotes_formulas_and_keeps_numbers() -> None:
+    for text in ("=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)", "\tx", "\rx", "-"):
+        assert inert_cell(text) == "'" + text
+    for kept in ("-3.5", "+2", "-1e3", "12", "", "a=b", 3, -3.5, None):
+        assert inert_cell(kept) == kept
+
+
+def test_timeline_csv_cells_are_not_formulas(collect_bin: str, tmp_path: Path) -> None:
+    data = demo_data()
+    by_type = {e["type"]: e for e in data["pagerduty"]["log_entries"]}
+    by_type["status_update_log_entry"]["agent"]["summary"] = "+cmd|' /C calc'!A0"
+    by_type["priority_change_log_entry"]["summary"] = "@SUM(1+1)"
+    by_type["escalate_log_entry"]["summary"] = "-2+3"
+    snapshot = write_json(tmp_path / "snapshot.json", data)
+    args = ["--snapshot", str(snapshot), "--lang", "en", "--out", str(tmp_path / "out")]
+    result = run_collect(collect_bin, args, {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    timeline = tmp_path / "out" / "P7DBOOM" / "timeline.csv"
+    assert _formula_cells(timeline) == []
+    cells = _cells(timeline)
+    assert "'+cmd|' /C calc'!A0" in cells and "'@SUM(1+1)" in cells and "'-2+3" in cells
+
+
+def test_hosts_csv_cells_are_not_formulas(collect_bin: str, tmp_path: Path) -> None:
+    result, folder = run_fleet_review(collect_bin, tmp_path)
+    assert result.returncode == 0, result.stderr
+    hosts = folder / "hosts.csv"
+    assert _formula_cells(hosts) == []
+    assert "'" + HOSTILE_HOSTS[0] in _cells(hosts)
+    # Numbers stay numbers: the growth column is read back as one.
+    with hosts.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert all(float(row["growth_percent_per_day"]) > 0 for row in rows)
