@@ -1,5 +1,5 @@
 """A loopback Prometheus that answers every query with the same few series: for names and
-samples no real Prometheus would store (`=HYPERLINK(…)` hosts, a value "abc")."""
+samples no real Prometheus would store (`=HYPERLINK(…)` hosts, a swap sample "abc")."""
 
 from __future__ import annotations
 
@@ -29,8 +29,10 @@ def _handler(instances: list[str], bad_value: str | None) -> type[BaseHTTPReques
                 start, end = float(params["start"][0]), float(params["end"][0])
                 step = float(params["step"][0])
                 times = [start + i * step for i in range(int((end - start) // step) + 1)]
+                # The bad value only in the swap query's answers: the memory query still answers.
+                bad = bad_value if "Swap" in params.get("query", [""])[0] else None
                 result = [
-                    {"metric": {"instance": name}, "values": _ramp(times, n, bad_value)}
+                    {"metric": {"instance": name}, "values": _ramp(times, n, bad)}
                     for n, name in enumerate(instances)
                 ]
                 data = {"resultType": "matrix", "result": result}

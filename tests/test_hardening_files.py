@@ -134,3 +134,14 @@ def test_hosts_csv_cells_are_not_formulas(collect_bin: str, tmp_path: Path) -> N
     with hosts.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert all(float(row["growth_percent_per_day"]) > 0 for row in rows)
+
+
+def test_fleet_review_takes_a_non_numeric_sample_as_a_gap(collect_bin: str, tmp_path: Path) -> None:
+    # The incident's rule (test_hardening_prometheus): the answer is malformed, a stated gap.
+    result, folder = run_fleet_review(collect_bin, tmp_path, bad_value="abc")
+    assert result.returncode == 0, result.stderr
+    report = (folder / "report.md").read_text(encoding="utf-8")
+    assert "answered with a malformed body" in report
+    text = (folder / "hosts.csv").read_text(encoding="utf-8")
+    kinds = {row["kind"] for row in csv.DictReader(text.splitlines())}
+    assert "memory" in kinds and "swap" not in kinds
