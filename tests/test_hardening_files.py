@@ -18,6 +18,7 @@ from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 from prom_stub import prometheus_stub
 
+from collector.paths import unique_slugs
 from report.spreadsheet import inert_cell
 
 SKEWED_RESOLVE = "2025-10-25T13:00:00Z"  # 92 min before the trigger (14:32), past the padding
@@ -145,3 +146,40 @@ def test_fleet_review_takes_a_non_numeric_sample_as_a_gap(collect_bin: str, tmp_
     text = (folder / "hosts.csv").read_text(encoding="utf-8")
     kinds = {row["kind"] for row in csv.DictReader(text.splitlines())}
     assert "memory" in kinds and "swap" not in kinds
+
+
+COLLIDING_HOSTS = ["app-1:9100", "app.1:9100", "app_1:9100", ".", "..", ""]
+
+
+def test_unique_slugs_are_distinct_and_stable() -> None:
+    names = unique_slugs(COLLIDING_HOSTS)
+    assert len(set(names.values())) == len(COLLIDING_HOSTS)
+    assert unique_slugs(reversed(COLLIDING_HOSTS)) == names  # the same in every run
+    assert unique_slugs(["db-01:9100", "web"]) == {"db-01:9100": "db_01_9100", "web": "web"}
+    # A name shaped like another's hashed slug does not take its file either.
+    crafted = [names["app-1:9100"], "app-1:9100", "app.1:9100"]
+    assert len(set(unique_slugs(crafted).values())) == 3
+
+
+def test_hosts_whose_names_slug_alike_get_charts_of_their_own(
+    collect_bin: str, tmp_path: Path
+) -> None:
+    data = demo_data()
+    [memory] = [r for r in data["prometheus"]["results"] if r["name"] == "memory_used"]
+    [series] = memory["result"]
+    memory["result"] = [
+        {
+            "metric": {**series["metric"], "instance": host},
+            "values": [[t, str(float(v) * (1 - i / 20))] for t, v in series["values"]],
+        }
+        for i, host in enumerate(COLLIDING_HOSTS)
+    ]
+    snapshot = write_json(tmp_path / "snapshot.json", data)
+    args = ["--snapshot", str(snapshot), "--lang", "en", "--out", str(tmp_path / "out")]
+    result = run_collect(collect_bin, args, {}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "out" / "P7DBOOM"
+    charts = sorted(p.name for p in (folder / "charts").glob("memory_trend_*.png"))
+    assert len(charts) == len(COLLIDING_HOSTS), charts
+    report = (folder / "report.md").read_text(encoding="utf-8")
+    assert all(f"(charts/{name})" in report for name in charts)
