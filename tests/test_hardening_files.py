@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from conftest import DEMO_CONFIG, FIXTURES, environment
-from hardening_support import demo_data, run_collect, write_json
+from hardening_support import assert_one_line_failure, demo_data, run_collect, write_json
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 from prom_stub import prometheus_stub
 
+from collector.config_yaml import read_yaml
 from collector.paths import unique_slugs
 from report.spreadsheet import inert_cell
 
@@ -183,3 +184,34 @@ def test_hosts_whose_names_slug_alike_get_charts_of_their_own(
     assert len(charts) == len(COLLIDING_HOSTS), charts
     report = (folder / "report.md").read_text(encoding="utf-8")
     assert all(f"(charts/{name})" in report for name in charts)
+
+
+def _alias_bomb(levels: int = 9) -> str:
+    lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for n in range(1, levels):
+        lines.append(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]")
+    return "\n".join([*lines, "business:", f"  currency: *l{levels - 1}", ""])
+
+
+def test_a_yaml_alias_bomb_is_refused_before_it_is_expanded(
+    collect_bin: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "bomb.yaml"
+    config.write_text(_alias_bomb(), encoding="utf-8")
+    args = ["--demo", "--config", str(config), "--out", str(tmp_path / "out")]
+    result = run_collect(collect_bin, args, {}, tmp_path, timeout=20)
+    line = assert_one_line_failure(result.stderr, result.stdout, result.returncode)
+    assert "bomb.yaml: line 6: its aliases (*name) expand to more than 100,000 values" in line
+    looped = tmp_path / "loop.yaml"
+    looped.write_text("business:\n  currency: &x [*x]\n", encoding="utf-8")
+    args = ["--demo", "--config", str(looped), "--out", str(tmp_path / "out")]
+    result = run_collect(collect_bin, args, {}, tmp_path, timeout=20)
+    line = assert_one_line_failure(result.stderr, result.stdout, result.returncode)
+    assert "an alias (*name) refers to the value that holds it" in line
+
+
+def test_aliases_of_a_reasonable_size_still_load(tmp_path: Path) -> None:
+    config = tmp_path / "ok.yaml"
+    config.write_text(_alias_bomb(levels=3) + "x: &q {a: 1}\ny: *q\n", encoding="utf-8")
+    data = read_yaml(config)
+    assert len(data["l2"]) == 9 and data["y"] == {"a": 1}
