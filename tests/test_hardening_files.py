@@ -215,3 +215,22 @@ def test_aliases_of_a_reasonable_size_still_load(tmp_path: Path) -> None:
     config.write_text(_alias_bomb(levels=3) + "x: &q {a: 1}\ny: *q\n", encoding="utf-8")
     data = read_yaml(config)
     assert len(data["l2"]) == 9 and data["y"] == {"a": 1}
+
+
+def test_a_custom_template_cannot_reach_python(collect_bin: str, tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "report.md.j2").write_text(
+        "{{ cycler.__init__.__globals__.os.popen('echo pwned > "
+        + str(tmp_path / "pwned")
+        + "').read() }}\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "collector.yaml"
+    config.write_text(f"report:\n  template_dir: {templates}\n", encoding="utf-8")
+    args = ["--demo", "--config", str(config), "--out", str(tmp_path / "out")]
+    result = run_collect(collect_bin, args, {}, tmp_path)
+    line = assert_one_line_failure(result.stderr, result.stdout, result.returncode)
+    assert "report.md.j2" in line and "unsafe" in line, line
+    assert not (tmp_path / "pwned").exists()
+    assert not (tmp_path / "out" / "P7DBOOM").exists()
