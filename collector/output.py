@@ -230,7 +230,7 @@ def publish(
             f"replaced the {what} {final / REPORT}; the old folder is kept in {backup}",
         )
     _carry_state(final, staging)
-    old = out_dir / f".{incident_id}.old"
+    old = path_under(out_dir, f".{incident_id}.old")
     os.rename(final, old)
     os.rename(staging, final)
     if (old / "drafts").exists():
@@ -240,9 +240,12 @@ def publish(
 
 
 def _keep_beside(staging: Path, final: Path, stamp: str, why: str, status: str) -> Published:
-    # The published report stays; the new draft goes to its drafts/ folder.
-    beside = final / "drafts" / stamp
-    beside.parent.mkdir(exist_ok=True)
+    # The published report stays; the new draft goes to its drafts/ folder. Each folder on
+    # the way is proven to stay under --out: `drafts` may be a link a person or a tool made.
+    out_dir = final.parent
+    drafts = path_under(out_dir, Path(final.name) / "drafts")
+    drafts.mkdir(exist_ok=True)
+    beside = path_under(out_dir, Path(final.name) / "drafts" / stamp)
     os.rename(staging, beside)
     return Published(
         beside,
@@ -254,8 +257,8 @@ def _keep_beside(staging: Path, final: Path, stamp: str, why: str, status: str) 
 
 def _recover(out_dir: Path, incident_id: str) -> None:
     # A run killed between its two renames leaves the previous folder under its ".old" name.
-    old = out_dir / f".{incident_id}.old"
-    final = out_dir / incident_id
+    old = path_under(out_dir, f".{incident_id}.old")
+    final = path_under(out_dir, incident_id)
     if old.exists() and not final.exists():
         os.rename(old, final)
     elif old.exists():

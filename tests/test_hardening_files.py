@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from conftest import DEMO_CONFIG, FIXTURES, environment
-from hardening_support import assert_one_line_failure, demo_data, run_collect, write_json
+from hardening_support import (
+    assert_one_line_failure,
+    demo_data,
+    fingerprint,
+    run_collect,
+    write_json,
+)
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 from prom_stub import prometheus_stub
@@ -234,3 +240,20 @@ def test_a_custom_template_cannot_reach_python(collect_bin: str, tmp_path: Path)
     assert "report.md.j2" in line and "unsafe" in line, line
     assert not (tmp_path / "pwned").exists()
     assert not (tmp_path / "out" / "P7DBOOM").exists()
+
+
+def test_a_drafts_link_out_of_out_is_refused(collect_bin: str, tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    args = ["--demo", "--out", str(out)]
+    assert run_collect(collect_bin, args, {}, tmp_path).returncode == 0
+    report = out / "P7DBOOM" / "report.md"
+    report.write_text(report.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
+    (out / "P7DBOOM" / "drafts").symlink_to("../../elsewhere")
+    before = fingerprint(out / "P7DBOOM")
+    result = run_collect(collect_bin, args, {}, tmp_path)
+    line = assert_one_line_failure(result.stderr, result.stdout, result.returncode)
+    assert "refusing to write" in line and "outside" in line, line
+    assert list(elsewhere.iterdir()) == []
+    assert fingerprint(out / "P7DBOOM") == before
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
