@@ -27,6 +27,7 @@ from filelock import FileLock, Timeout
 from collector.config import Config
 from collector.config.stored import settings_record
 from collector.errors import OutputError
+from collector.files import read_regular_file
 from collector.parallel import Background, start_background
 from collector.paths import is_report_folder, path_under, shorten
 from collector.snapshot.store import (
@@ -182,13 +183,13 @@ def clean_leftovers(out_dir: Path) -> list[Path]:
 def is_edited(folder: Path) -> bool:
     """True when report.md differs from what the collector last wrote (or its origin is unknown)."""
     report = folder / REPORT
-    if not report.exists():
+    if not os.path.lexists(report):
         return False
     try:
-        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        state = json.loads(read_regular_file(folder / STATE_FILE))
+        return bool(state.get("report_sha256") != _sha256(report))
+    except (OSError, ValueError, AttributeError):  # not ours any more (a FIFO, a link): edited
         return True
-    return bool(state.get("report_sha256") != _sha256(report))
 
 
 def publish(
@@ -291,7 +292,7 @@ def _lost_figures(published: Path, staging: Path) -> list[str]:
 
 def _read_text(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_regular_file(path).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 
@@ -305,7 +306,7 @@ def _carry_state(published: Path, staging: Path) -> None:
     # A re-draft replaces an untouched report: what was handed off for the incident (the
     # chat notice, against the facts it announced) still holds for the new one.
     try:
-        old = json.loads((published / STATE_FILE).read_text(encoding="utf-8"))
+        old = json.loads(read_regular_file(published / STATE_FILE))
     except (OSError, ValueError):
         return
     kept = {key: old[key] for key in KEPT_ACROSS_REDRAFTS if isinstance(old, dict) and key in old}
@@ -315,7 +316,7 @@ def _carry_state(published: Path, staging: Path) -> None:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_regular_file(path)).hexdigest()
 
 
 def publish_draft(

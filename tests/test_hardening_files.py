@@ -9,9 +9,11 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import DEMO_CONFIG, FIXTURES, environment
 from hardening_support import (
     assert_one_line_failure,
@@ -257,3 +259,25 @@ def test_a_drafts_link_out_of_out_is_refused(collect_bin: str, tmp_path: Path) -
     assert list(elsewhere.iterdir()) == []
     assert fingerprint(out / "P7DBOOM") == before
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_special_files_in_a_published_report_are_not_read(
+    collect_bin: str, tmp_path: Path, kind: str
+) -> None:
+    out = tmp_path / "out"
+    args = ["--demo", "--out", str(out)]
+    assert run_collect(collect_bin, args, {}, tmp_path).returncode == 0
+    folder = out / "P7DBOOM"
+    for name in ("report.md", "figures.json", "snapshot.json", ".collector.json"):
+        (folder / name).unlink()
+        if kind == "fifo":
+            os.mkfifo(folder / name)
+        else:
+            (folder / name).symlink_to("/dev/zero")
+    result = run_collect(collect_bin, args, {}, tmp_path, timeout=60)
+    # Not the report the tool wrote: a person's doing, kept; the new draft goes beside it.
+    assert result.returncode == 0, result.stderr
+    assert "was edited by a person" in result.stdout + result.stderr
+    [draft] = (folder / "drafts").iterdir()
+    assert (draft / "report.md").stat().st_size > 0
