@@ -5,10 +5,29 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+# What the tool reads back from --out (report.md, figures.json, a state file) is far smaller.
+READ_BACK_LIMIT = 64 * 1024 * 1024
+
+
+def read_regular_file(path: Path, limit: int = READ_BACK_LIMIT) -> bytes:
+    """The bytes of `path` if it is a regular file of at most `limit` bytes, else OSError:
+    a file the tool wrote may since be a FIFO (reading it would hang) or a link to /dev/zero
+    (it would fill memory). Links are not followed."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(f"{path} is larger than {limit} bytes")
+    return data
+
 
 # Where a write is under way: `<folder>/.tmp-<name>.<random>`; one left by a crash is garbage.
 TEMP_PREFIX = ".tmp-"

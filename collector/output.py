@@ -27,6 +27,7 @@ from filelock import FileLock, Timeout
 from collector.config import Config
 from collector.config.stored import settings_record
 from collector.errors import OutputError
+from collector.files import read_regular_file
 from collector.parallel import Background, start_background
 from collector.paths import is_report_folder, path_under, shorten
 from collector.snapshot.store import (
@@ -184,13 +185,13 @@ def clean_leftovers(out_dir: Path) -> list[Path]:
 def is_edited(folder: Path) -> bool:
     """True when report.md differs from what the collector last wrote (or its origin is unknown)."""
     report = folder / REPORT
-    if not report.exists():
+    if not os.path.lexists(report):
         return False
     try:
-        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        state = json.loads(read_regular_file(folder / STATE_FILE))
+        return bool(state.get("report_sha256") != _sha256(report))
+    except (OSError, ValueError, AttributeError):  # not ours any more (a FIFO, a link): edited
         return True
-    return bool(state.get("report_sha256") != _sha256(report))
 
 
 def finalized_at(folder: Path) -> str | None:
@@ -247,7 +248,7 @@ def publish(
             f"replaced the {what} {final / REPORT}; the old folder is kept in {backup}",
         )
     _carry_state(final, staging)
-    old = out_dir / f".{incident_id}.old"
+    old = path_under(out_dir, f".{incident_id}.old")
     os.rename(final, old)
     os.rename(staging, final)
     if (old / "drafts").exists():
@@ -257,9 +258,12 @@ def publish(
 
 
 def _keep_beside(staging: Path, final: Path, stamp: str, why: str, status: str) -> Published:
-    # The published report stays; the new draft goes to its drafts/ folder.
-    beside = final / "drafts" / stamp
-    beside.parent.mkdir(exist_ok=True)
+    # The published report stays; the new draft goes to its drafts/ folder. Each folder on
+    # the way is proven to stay under --out: `drafts` may be a link a person or a tool made.
+    out_dir = final.parent
+    drafts = path_under(out_dir, Path(final.name) / "drafts")
+    drafts.mkdir(exist_ok=True)
+    beside = path_under(out_dir, Path(final.name) / "drafts" / stamp)
     os.rename(staging, beside)
     hint = "" if status == "kept-final" else " (use --force to replace it, with a backup)"
     return Published(
@@ -271,8 +275,8 @@ def _keep_beside(staging: Path, final: Path, stamp: str, why: str, status: str) 
 
 def _recover(out_dir: Path, incident_id: str) -> None:
     # A run killed between its two renames leaves the previous folder under its ".old" name.
-    old = out_dir / f".{incident_id}.old"
-    final = out_dir / incident_id
+    old = path_under(out_dir, f".{incident_id}.old")
+    final = path_under(out_dir, incident_id)
     if old.exists() and not final.exists():
         os.rename(old, final)
     elif old.exists():
@@ -305,7 +309,7 @@ def _lost_figures(published: Path, staging: Path) -> list[str]:
 
 def _read_text(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_regular_file(path).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 
@@ -320,7 +324,7 @@ def _carry_state(published: Path, staging: Path) -> None:
     # A re-draft replaces an untouched report: what was handed off for the incident (the
     # chat notice, against the facts it announced) still holds for the new one.
     try:
-        old = json.loads((published / STATE_FILE).read_text(encoding="utf-8"))
+        old = json.loads(read_regular_file(published / STATE_FILE))
     except (OSError, ValueError):
         return
     kept = {key: old[key] for key in KEPT_ACROSS_REDRAFTS if isinstance(old, dict) and key in old}
@@ -330,7 +334,7 @@ def _carry_state(published: Path, staging: Path) -> None:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_regular_file(path)).hexdigest()
 
 
 def publish_draft(

@@ -7,7 +7,10 @@ and every path built from them is resolved and proven to stay under its root.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 from collector.errors import OutputError
@@ -59,6 +62,24 @@ def slug(text: str, fallback: str = "series") -> str:
     """A file-name-safe form of a name: letters and digits kept, anything else '_'."""
     cleaned = "".join(ch if ch.isascii() and ch.isalnum() else "_" for ch in text)
     return cleaned.strip("_")[:60] or fallback
+
+
+def unique_slugs(names: Iterable[str], fallback: str = "series") -> dict[str, str]:
+    """Each name's slug, unique among `names`: names whose slugs collide ('app-1:9100',
+    'app.1:9100'; '.', '..' and '' all 'series') each get a short hash of the name.
+
+    The same names give the same slugs in every run; a name alone in its slug keeps it plain.
+    """
+    chosen = {name: slug(name, fallback) for name in dict.fromkeys(names)}
+    for digits in (8, 16, 64):  # a name shaped like another's hashed slug: longer hashes
+        taken = Counter(chosen.values())
+        clashing = [name for name, value in chosen.items() if taken[value] > 1]
+        if not clashing:
+            break
+        for name in clashing:
+            digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+            chosen[name] = f"{slug(name, fallback)}_{digest[:digits]}"
+    return chosen
 
 
 def path_under(root: Path, relative: str | Path) -> Path:

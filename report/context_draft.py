@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from collector.analysis.memory_context import HostContext, review_context
-from collector.paths import path_under, slug
+from collector.paths import path_under, unique_slugs
 from report.charts.plan import CONTEXT_PIXELS, ChartJob, drawn_by
 from report.memory_context import context_sentence, span_words
 from report.model import ChartRef
@@ -41,8 +41,9 @@ def plan_context_charts(
         by_instance.setdefault(context.review.instance, []).append(context)
     planned: dict[str, tuple[ChartRef, ChartJob]] = {}
     labels = words.catalogue
+    names = unique_slugs(instances)  # the trend charts' names: `trend_chart_path`
     for instance, contexts in by_instance.items():
-        relative = f"charts/memory_context_{slug(instance)}.png"
+        relative = f"charts/memory_context_{names[instance]}.png"
         # The span shown, not the one asked for: a host with 7 hours of history shows 7 hours.
         span = span_words(max(c.shown_span for c in contexts), words)
         title = words.say("context_title", span=span, instance=instance)
@@ -56,9 +57,19 @@ def plan_context_charts(
     return planned
 
 
-def place_context(charts: list[ChartRef], contexts: Mapping[str, ChartRef]) -> list[ChartRef]:
-    """The charts with each host's context chart right after its memory trend chart."""
-    after = {f"charts/memory_trend_{slug(i)}.png": entry for i, entry in contexts.items()}
+def trend_chart_path(name: str) -> str:
+    """Where a host's memory trend chart goes, from its slug among the report's hosts
+    (`collector.paths.unique_slugs`: 'app-1:9100' and 'app.1:9100' never share a file)."""
+    return f"charts/memory_trend_{name}.png"
+
+
+def place_context(
+    charts: list[ChartRef], contexts: Mapping[str, ChartRef], instances: Collection[str]
+) -> list[ChartRef]:
+    """The charts with each host's context chart right after its memory trend chart
+    (`instances`: the hosts with a trend chart)."""
+    names = unique_slugs(instances)
+    after = {trend_chart_path(names[i]): entry for i, entry in contexts.items()}
     placed: list[ChartRef] = []
     for chart in charts:
         placed.append(chart)

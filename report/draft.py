@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +16,7 @@ from collector.analysis.memory import MemoryTrend
 from collector.analysis.metrics import QuerySummary, count_series_up
 from collector.config import Config
 from collector.parallel import Background, BackgroundEnded, run_jobs
-from collector.paths import path_under, slug
+from collector.paths import path_under, unique_slugs
 from collector.records import Event
 from collector.snapshot.incident import read_incident_data
 from collector.snapshot.prometheus import QueryResult
@@ -34,12 +32,18 @@ from report.charts.plan import (
     timeline_figsize,
     trend_figsize,
 )
-from report.context_draft import has_context, place_context, plan_context_charts
+from report.context_draft import (
+    has_context,
+    place_context,
+    plan_context_charts,
+    trend_chart_path,
+)
 from report.figures_json import build_figures_json
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.model import TIMELINE_CHART, ChartRef, ReportModel, build_report_model
 from report.pdf import PdfOutcome, learn_pdf_unavailable, pdf_outcome, start_pdf_writer
 from report.render import inline_images, render_html, render_markdown
+from report.spreadsheet import csv_text
 from report.words import Words
 
 TIMELINE_COLUMNS = ["time_utc", "source", "kind", "phase", "actor", "summary", "link", "ref"]
@@ -160,18 +164,20 @@ def _plan_all_charts(
     """The incident's charts, each host's 28-day context chart right after its trend chart."""
     words = Words(config.report.language, config.business.currency)
     incident = analysis.incident
+    instances = {t.instance for t in analysis.trends}
     contexts = plan_context_charts(
         snapshot.prometheus,
         (incident.created_at, incident.resolved_at or analysis.window[1]),
         folder,
         words,
-        {t.instance for t in analysis.trends},
+        instances,
     )
     targets = link_targets(snapshot, config)
     timeline, planned = plan_charts(analysis, folder, config.report.timezone, targets, words)
     placed = place_context(
         [shown for shown, _ in planned],
         {instance: entry for instance, (entry, _) in contexts.items()},
+        instances,
     )
     jobs = [timeline, *(job for _, job in (*planned, *contexts.values()))]
     return ChartPlan(placed, jobs)
@@ -291,8 +297,9 @@ def _trend_charts(
     a: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None, words: Words
 ) -> list[PlannedChart]:
     planned: list[PlannedChart] = []
+    names = unique_slugs(t.instance for t in a.trends)
     for instance, trends in _trends_by_instance(a.trends).items():
-        relative = f"charts/memory_trend_{slug(instance)}.png"
+        relative = trend_chart_path(names[instance])
         path = path_under(folder, relative)
         draw = drawn_by(
             "report.charts.memory",
@@ -315,6 +322,7 @@ def _metric_charts(
     a: Analysis, folder: Path, zone: str | None, targets: LinkTargets | None, words: Words
 ) -> list[PlannedChart]:
     planned: list[PlannedChart] = []
+    names = unique_slugs((s.name for s in a.summaries), "query")  # 60 characters kept
     for summary, query in zip(a.summaries, a.queries, strict=True):
         if summary.kind == "alerts" or not has_samples(query.samples, a.window):
             continue  # no empty panels: the missing-data block names the query instead
@@ -326,7 +334,7 @@ def _metric_charts(
         everything = words.say("chart_all_series")
         shown = summary.shown or MAX_LEGEND_SERIES
         pick = pick_series(frame, a.window, shown, everything)
-        relative = f"charts/{slug(summary.name, 'query')}.png"
+        relative = f"charts/{names[summary.name]}.png"
         path = path_under(folder, relative)
         baseline = in_window(a.baseline, summary.name, a.window) if query.has_baseline else None
         draw = drawn_by(
@@ -406,11 +414,10 @@ def _trends_by_instance(trends: list[MemoryTrend]) -> dict[str, list[MemoryTrend
 
 def timeline_csv(events: list[Event]) -> str:
     """One row per event: time in UTC, source, kind, phase, actor, summary, link, ref."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(TIMELINE_COLUMNS)
-    for e in events:
-        writer.writerow(
+    return csv_text(
+        TIMELINE_COLUMNS,
+        (
             [iso_utc(e.time), e.source, e.kind, e.phase, e.actor, e.summary, e.link, e.ref]
-        )
-    return buffer.getvalue()
+            for e in events
+        ),
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -29,6 +27,7 @@ from collector.snapshot.prometheus import label_text
 from collector.timeutil import iso_utc, parse_time
 from report.charts import fleet as fleet_charts
 from report.render import render_html, render_markdown
+from report.spreadsheet import csv_text
 from report.words import Words
 from report.words.fleet import FLEET_LABELS
 
@@ -262,32 +261,29 @@ def suggested_actions(
 
 def hosts_csv(analysis: FleetAnalysis) -> str:
     """One row per series, most urgent first (soonest exhaustion, then the rest)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for s in analysis.series:
-        r = s.review
-        writer.writerow(
-            [
-                r.instance,
-                _num(r.current_percent),
-                _num(r.peak_percent),
-                _num(r.growth_percent_per_day),
-                _num(r.growth_low),
-                _num(r.growth_high),
-                iso_utc(r.exhaustion_at) if r.exhaustion_at else "",
-                r.restarts,
-                len(analysis.incidents_of(s)),
-                r.verdict.value,
-                r.kind,
-                s.query,
-                _num(r.week_over_week_change),
-                iso_utc(r.first_seen) if r.first_seen else "",
-                iso_utc(r.last_seen) if r.last_seen else "",
-                label_text(dict(s.labels)),
-            ]
-        )
-    return buffer.getvalue()
+    return csv_text(CSV_COLUMNS, (_host_row(analysis, s) for s in analysis.series))
+
+
+def _host_row(analysis: FleetAnalysis, s: ReviewedSeries) -> list[object]:
+    r = s.review
+    return [
+        r.instance,
+        _num(r.current_percent),
+        _num(r.peak_percent),
+        _num(r.growth_percent_per_day),
+        _num(r.growth_low),
+        _num(r.growth_high),
+        iso_utc(r.exhaustion_at) if r.exhaustion_at else "",
+        r.restarts,
+        len(analysis.incidents_of(s)),
+        r.verdict.value,
+        r.kind,
+        s.query,
+        _num(r.week_over_week_change),
+        iso_utc(r.first_seen) if r.first_seen else "",
+        iso_utc(r.last_seen) if r.last_seen else "",
+        label_text(dict(s.labels)),
+    ]
 
 
 def _num(value: float | None) -> str:

@@ -176,12 +176,24 @@ def build_report_model(
         why1=first_why(analysis, words),
         charts=charts,
         timeline_chart=TIMELINE_CHART,
-        gaps=[words.gap(gap) for gap in snapshot.gaps] + _query_warnings(analysis, words),
+        gaps=[words.gap(gap) for gap in snapshot.gaps]
+        + _time_warnings(analysis, words)
+        + _query_warnings(analysis, words),
         undrawn=undrawn,
         business=config.business,
         targets=config.targets,
         meta=build_meta(snapshot, config, now),
     )
+
+
+def _time_warnings(analysis: Analysis, words: Words) -> list[str]:
+    """What does not add up in PagerDuty's own times (a resolve dated before the trigger)."""
+    fig = analysis.figures
+    if not fig.resolved_before_start or fig.resolved_at is None:
+        return []
+    start = fig.started_at
+    resolved = words.clock(fig.resolved_at, day=start)
+    return [words.say("gap_resolve_before_trigger", resolved=resolved, started=words.clock(start))]
 
 
 def _query_warnings(analysis: Analysis, words: Words) -> list[str]:

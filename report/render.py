@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import jinja2
 import jinja2.bccache
+import jinja2.sandbox
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 
@@ -29,12 +30,17 @@ _H2 = re.compile(r"<h2>(.*?)</h2>")
 
 def make_environment(template_dir: Path | None = None, language: str = "en") -> jinja2.Environment:
     """The one Jinja2 environment: user templates first, then the bundled ones; its filters
-    format in `language` (`report.words.formats`)."""
+    format in `language` (`report.words.formats`).
+
+    Sandboxed: a customised template reads the report's values, never Python's internals
+    (`cycler.__init__.__globals__.os` ran commands). The bundled ones too: it costs nothing
+    measurable (rendering the demo's report.md and HTML takes 71 ms instead of 63 ms, in a
+    draft of 3.2-3.9 s of CPU time either way)."""
     loaders: list[jinja2.BaseLoader] = []
     if template_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(template_dir)))
     loaders.append(jinja2.FileSystemLoader(str(TEMPLATE_DIR)))
-    env = jinja2.Environment(
+    env = jinja2.sandbox.SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         bytecode_cache=_bytecode_cache(),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),

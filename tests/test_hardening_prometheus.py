@@ -219,17 +219,17 @@ def test_a_sample_that_is_not_a_time_and_a_number_makes_the_answer_malformed(
 ) -> None:
     """The samples are read by numpy at once: what numpy would quietly accept (None as NaN,
     a boolean as 1, "12" as a pair of characters) is still refused, as it was one by one."""
-    from collector.sources.prometheus import _checked_series
+    from collector.sources.prometheus import checked_series
 
     good = [1_700_000_000, "1.5"]
     with pytest.raises((ValueError, TypeError)):
-        _checked_series([{"metric": {}, "values": [good, sample, good]}], {})
+        checked_series([{"metric": {}, "values": [good, sample, good]}], {})
     with pytest.raises((ValueError, TypeError)):  # every sample alike
-        _checked_series([{"metric": {}, "values": [sample, sample]}], {})
+        checked_series([{"metric": {}, "values": [sample, sample]}], {})
 
 
 def test_finite_samples_are_kept_as_they_came_and_the_others_counted() -> None:
-    from collector.sources.prometheus import _checked_series
+    from collector.sources.prometheus import checked_series
 
     values = [
         [1_700_000_000, "1.5"],
@@ -239,11 +239,11 @@ def test_finite_samples_are_kept_as_they_came_and_the_others_counted() -> None:
         [1_700_000_240, "2"],
     ]
     record: dict[str, object] = {}
-    [series] = _checked_series([{"metric": {"a": 1}, "values": values}], record)
+    [series] = checked_series([{"metric": {"a": 1}, "values": values}], record)
     assert series == {"metric": {"a": "1"}, "values": [values[0], values[4]]}
     assert record["dropped"] == 3
     untouched = [[1_700_000_000, "1.5"], [1_700_000_060, "2"]]
-    [series] = _checked_series([{"metric": {}, "values": untouched}], record)
+    [series] = checked_series([{"metric": {}, "values": untouched}], record)
     assert series["values"] is untouched  # nothing left out: the answer's own list, no copy
 
 

@@ -35,6 +35,9 @@ class IncidentFigures:
     priority: str | None
     severity: str
     sources: Mapping[str, Note] = field(default_factory=dict)
+    # PagerDuty's resolve is dated before its first trigger (clock skew, a merged incident):
+    # both times are reported as PagerDuty gives them, no duration is computed from them.
+    resolved_before_start: bool = False
 
     @property
     def stakeholders_informed(self) -> int:
@@ -56,6 +59,7 @@ def compute_incident_figures(
     resolved = (
         resolves[-1].time if resolves and incident.status == "resolved" else (incident.resolved_at)
     )
+    skewed = resolved is not None and resolved < started
     acks = [e for e in by_kind.get("acknowledge", []) if e.time >= started]
     requests = by_kind.get("responder_request", [])
     first_ack = acks[0] if acks else None
@@ -78,7 +82,7 @@ def compute_incident_figures(
     return IncidentFigures(
         started_at=started,
         resolved_at=resolved,
-        duration=(resolved - started) if resolved else None,
+        duration=(resolved - started) if resolved and not skewed else None,
         detected_at=started,
         detected_by=_detected_by(first_trigger),
         detection_summary=(first_trigger.note or first_trigger.summary)
@@ -98,7 +102,17 @@ def compute_incident_figures(
         severity=severity_by_priority.get(incident.priority or "", incident.priority or "")
         or "unknown",
         sources=sources,
+        resolved_before_start=skewed,
     )
+
+
+def incident_span(figures: IncidentFigures) -> tuple[datetime, datetime | None]:
+    """From the first trigger to the resolve (None while open), in time order: a resolve dated
+    before the trigger widens the span back to it rather than turning it inside out."""
+    end = figures.resolved_at
+    if end is None:
+        return figures.started_at, None
+    return min(figures.started_at, end), max(figures.started_at, end)
 
 
 def _detected_by(trigger: LogEntry | None) -> DetectedBy:

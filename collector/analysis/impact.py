@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from collector.analysis.facts import FigureStatus, Note, note, source
-from collector.analysis.figures import IncidentFigures
+from collector.analysis.figures import IncidentFigures, incident_span
 from collector.analysis.impact_figure import NO_END, Figure, ImpactWindow, known, unknown
 from collector.analysis.impact_series import (
     backup_age,
@@ -106,7 +106,7 @@ def compute_impact(
 ) -> Impact:
     """Compute every impact figure from the series, the PagerDuty figures and the settings."""
     availability, signal = pick_outage_signal(frame, queries)
-    outage = find_outage(availability, figures.started_at, figures.resolved_at)
+    outage = find_outage(availability, *incident_span(figures))
     window = _impact_window(outage, availability, signal, figures)
     backup = backup_age(pick_query(frame, queries, "backup_age"), window.start)
     budget = error_budget(targets)
@@ -145,9 +145,10 @@ def _impact_window(
     # What users see answered and nothing was down: the series are read over PagerDuty's span,
     # but no downtime is counted (PagerDuty's duration is not an outage).
     seen = query.status == OK and signal.basis is OutageBasis.USER_FACING
+    # A resolve dated before the trigger ends nothing: no span to count as downtime.
     return ImpactWindow(
         figures.started_at,
-        figures.resolved_at,
+        None if figures.resolved_before_start else figures.resolved_at,
         _pagerduty_span(figures),
         note("pagerduty_used", reason=reason),
         nothing_down=reason if seen else None,
@@ -191,8 +192,16 @@ def _durations(
         ),
         _duration("time_to_mitigate", mitigated, seen, why, status, query),
         _duration("time_to_restore", restored, seen, why, status, query),
-        _duration("duration", figures.duration, resolve, note("not_resolved")),
+        _duration("duration", figures.duration, resolve, _no_duration(figures)),
     )
+
+
+def _no_duration(figures: IncidentFigures) -> Note:
+    """Why PagerDuty gives no duration: still open, or its resolve dated before its trigger."""
+    if figures.resolved_before_start and figures.resolved_at is not None:
+        resolved, started = figures.resolved_at, figures.started_at
+        return note("resolve_before_trigger", resolved=resolved, started=started)
+    return note("not_resolved")
 
 
 def _duration(
@@ -216,7 +225,7 @@ def _team(
     """People engaged and notified, engaged hours, escalations, time outside working hours."""
     engaged = len(figures.people_engaged)
     if figures.duration is None:
-        hours = unknown("engaged_hours", NO_DATA, note("not_resolved"))
+        hours = unknown("engaged_hours", NO_DATA, _no_duration(figures))
     elif not engaged:  # paged, resolved by the integration: no one acted in PagerDuty
         hours = unknown("engaged_hours", NO_DATA, note("nobody_engaged"))
     else:
@@ -245,7 +254,8 @@ def _outside_hours(
         missing = [unknown(k, NOT_CONFIGURED, why, setting="report.timezone") for k in keys]
         return missing[0], missing[1]
     zone = ZoneInfo(zone_name)
-    start, end = figures.started_at, figures.resolved_at or figures.started_at
+    start, resolved = incident_span(figures)
+    end = resolved or start
     total = (end - start).total_seconds() / 60
     outside = total - working_minutes(start, end, business, zone)
     why = note("outside_hours", outside=timedelta(minutes=outside), total=timedelta(minutes=total))

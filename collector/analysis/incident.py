@@ -16,7 +16,7 @@ from collector.analysis.detection import (
     compute_detection_delay,
 )
 from collector.analysis.facts import Note, source
-from collector.analysis.figures import IncidentFigures, compute_incident_figures
+from collector.analysis.figures import IncidentFigures, compute_incident_figures, incident_span
 from collector.analysis.impact import Impact, compute_impact
 from collector.analysis.memory import (
     FoundCrossings,
@@ -116,7 +116,7 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
             trend.series,
             trend.thresholds,
             page,
-            horizon_end=figures.resolved_at,
+            horizon_end=incident_span(figures)[1],
         )
     ]
     rules = data.rules
@@ -133,7 +133,10 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
         condition.lead if from_rule and condition else delay.delay,
         _rule_delay_source(condition) if from_rule and condition else _delay_source(delay),
     )
-    end = figures.resolved_at or now
+    start, resolved = incident_span(figures)
+    end = resolved or now
+    if figures.resolved_before_start and entries:  # what the log shows after the trigger
+        end = max(end, max(e.time for e in entries))
     padding = data.padding
     return Analysis(
         incident=incident,
@@ -159,8 +162,8 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
         delay=delay,
         backtests=backtests,
         impact=impact,
-        window=(figures.started_at - padding[0], end + padding[1]),
-        span=(figures.started_at, end),
+        window=(start - padding[0], end + padding[1]),
+        span=(start, end),
         milestones=_milestones(figures, impact),
         idle_trends=group_idle_trends(trends),
         rules=rules,

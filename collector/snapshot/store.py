@@ -8,7 +8,9 @@ re-run offline from it: this module imports no network code, so neither does a r
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -164,8 +166,11 @@ def read_published(path: Path) -> dict[str, Any] | None:
     snapshot would otherwise take 400 MB more, beside the new one, on every re-draft.
     """
     try:
+        # Only a regular file, not a link: a FIFO there would hang the run, /dev/zero fill it.
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
         data = _read_json(path, object_hook=_without_samples)
-    except SnapshotError:
+    except (SnapshotError, OSError):
         return None
     return data if isinstance(data, dict) else None
 

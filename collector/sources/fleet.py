@@ -36,7 +36,12 @@ from collector.snapshot.fleet import read_grid as read_grid
 from collector.snapshot.prometheus import label_text
 from collector.sources import prometheus as prom_source
 from collector.sources.http_guard import GuardedSession
-from collector.sources.prometheus_api import connect, explain_failure
+from collector.sources.prometheus_api import (
+    MALFORMED_ERRORS,
+    connect,
+    explain_failure,
+    explain_malformed,
+)
 from collector.timeutil import from_unix, iso_utc
 
 FLEET_KINDS = ("memory", "swap")
@@ -171,7 +176,8 @@ def _range_job(
                 result = fleet.connection.custom_query_range(
                     promql, chunk.start, chunk.end, str(step), timeout=fleet.settings.timeout
                 )
-                _add_to_grid(by_label, result, start, end, step)
+                # The incident's rule: non-finite samples left out, "abc" a malformed answer.
+                _add_to_grid(by_label, prom_source.checked_series(result, {}), start, end, step)
             series = [
                 {"metric": s["metric"], "values": _as_json_values(s["values"])}
                 for s in by_label.values()
@@ -216,6 +222,8 @@ def _as_json_values(values: FloatArray) -> list[float | None]:
 def _guarded(fleet: FleetConnection, ask: Callable[[], Any], empty: Any) -> tuple[Any, str | None]:
     try:
         return ask(), None
+    except MALFORMED_ERRORS:
+        return empty, explain_malformed(fleet.settings)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a stated gap
         message = explain_failure(exc, fleet.settings)
         if message is None:

@@ -25,6 +25,7 @@ from collector.snapshot.prometheus import read_series as read_series
 from collector.snapshot.schema import LATEST
 from collector.sources.http_guard import GuardedSession
 from collector.sources.prometheus_api import (
+    MALFORMED_ERRORS,
     Answer,
     MalformedAnswer,
     QueryApi,
@@ -150,7 +151,7 @@ def _run_query(
                 shifted = QueryRange(qrange.start - offset, qrange.end - offset, qrange.step)
                 record["baseline_offset_s"] = offset.total_seconds()
                 record["baseline_result"] = _fetch_range(api, promql, shifted, record, parts)
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+    except MALFORMED_ERRORS:
         # 200 with HTML (a proxy's page; requests' JSONDecodeError is a ValueError too),
         # `"result": "weird"`, samples that are not pairs...
         record["result"] = []
@@ -200,7 +201,7 @@ def _fetch_range(
         for warning in answer.warnings:  # each part may say the same
             if warning not in record["warnings"]:
                 record["warnings"].append(warning)
-        for series in _checked_series(answer.result, record):
+        for series in checked_series(answer.result, record):
             key = label_text(series["metric"])
             if key in merged:
                 merged[key]["values"].extend(series["values"])
@@ -239,7 +240,7 @@ def _answers(
                     future.cancel()
 
 
-def _checked_series(result: Any, record: dict[str, Any]) -> list[dict[str, Any]]:
+def checked_series(result: Any, record: dict[str, Any]) -> list[dict[str, Any]]:
     """The series of a query answer, proven well formed, with non-finite samples left out.
 
     Raises `MalformedAnswer` when the answer is not a list of {metric, values} series; counts
@@ -302,4 +303,4 @@ def _fetch_raw_samples(
         "/api/v1/query", {"query": f"{promql}[{seconds}s]", "time": qrange.end.timestamp()}
     )
     record["warnings"].extend(answer.warnings)
-    return _checked_series(answer.result, record)
+    return checked_series(answer.result, record)

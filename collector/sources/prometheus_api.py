@@ -30,6 +30,11 @@ class MalformedAnswer(ValueError):
     """Prometheus answered 200 with a body that is not the query API's result."""
 
 
+# What reading an answer that is not the query API's JSON raises (a proxy's HTML page, a
+# `"result": "weird"`, a sample "abc"): said as a malformed answer, in every mode.
+MALFORMED_ERRORS = (ValueError, KeyError, TypeError, AttributeError, IndexError)
+
+
 class QueryFailed(Exception):
     """Prometheus answered a query with an error status; `text` is its own `error` field."""
 
