@@ -392,7 +392,7 @@ def _draft_one(
         if drawer is not None:  # the draft has stopped it, unless it failed before
             drawer.cancel()
     handoff_warnings = published.handoff.warnings if published.handoff else ()
-    for warning in [*(gap.text for gap in snapshot.gaps), *handoff_warnings]:
+    for warning in [*(gap.text for gap in snapshot.gaps), *handoff_warnings, *published.warnings]:
         click.echo(f"warning: {_one_line(warning)}", err=True)
     _warn_without_pdf(config)
     click.echo(published.message)
@@ -498,8 +498,8 @@ def _run_fleet_review(
     from report.fleet_draft import gap_line
 
     published = publish_review(snapshot, config, out_dir, force=force)
-    for gap in snapshot.gaps:
-        click.echo(f"warning: {_one_line(gap_line(gap))}", err=True)
+    for warning in [*(gap_line(gap) for gap in snapshot.gaps), *published.warnings]:
+        click.echo(f"warning: {_one_line(warning)}", err=True)
     click.echo(
         f"{published.message} ({snapshot.prometheus.get('requests', 0)} Prometheus requests)"
     )
