@@ -396,6 +396,18 @@ def _draft_one(
         click.echo(f"warning: {_one_line(warning)}", err=True)
     _warn_without_pdf(config)
     click.echo(published.message)
+    click.echo(_fields_left(published.folder / "report.md"))
+
+
+def _fields_left(report: Path) -> str:
+    """'12 fields left for people': the draft's fill-in markers (filled suggestions are not)."""
+    from report.words.markers import count_markers
+
+    try:
+        count = count_markers(report.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return f"cannot read {report} to count the fields left for people"
+    return f"{count} field{'s' * (count != 1)} left for people"
 
 
 def _re_render_settings(snapshot: Snapshot, config: Config, mode: _Mode) -> Config:
