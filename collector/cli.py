@@ -421,10 +421,22 @@ def _draft_one(
         if drawer is not None:  # the draft has stopped it, unless it failed before
             drawer.cancel()
     handoff_warnings = published.handoff.warnings if published.handoff else ()
-    for warning in [*(gap.text for gap in snapshot.gaps), *handoff_warnings]:
+    for warning in [*(gap.text for gap in snapshot.gaps), *handoff_warnings, *published.warnings]:
         click.echo(f"warning: {_one_line(warning)}", err=True)
     _warn_without_pdf(config)
     click.echo(published.message)
+    click.echo(_fields_left(published.folder / "report.md"))
+
+
+def _fields_left(report: Path) -> str:
+    """'12 fields left for people': the draft's fill-in markers (filled suggestions are not)."""
+    from report.words.markers import count_markers
+
+    try:
+        count = count_markers(report.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return f"cannot read {report} to count the fields left for people"
+    return f"{count} field{'s' * (count != 1)} left for people"
 
 
 def _run_finalize(
@@ -553,8 +565,8 @@ def _run_fleet_review(
     from report.fleet_draft import gap_line
 
     published = publish_review(snapshot, config, out_dir, force=force)
-    for gap in snapshot.gaps:
-        click.echo(f"warning: {_one_line(gap_line(gap))}", err=True)
+    for warning in [*(gap_line(gap) for gap in snapshot.gaps), *published.warnings]:
+        click.echo(f"warning: {_one_line(warning)}", err=True)
     click.echo(
         f"{published.message} ({snapshot.prometheus.get('requests', 0)} Prometheus requests)"
     )

@@ -86,6 +86,7 @@ class Published:
     status: str  # "written", "replaced", "kept-edited", "kept-fuller", "kept-final", "forced"
     message: str
     handoff: HandOff | None = None  # the chat notice and PagerDuty note, when announced
+    warnings: tuple[str, ...] = ()  # what went wrong around a report in place (OUT/index.html)
 
 
 # Called with the draft and its state file once a new report is in place; says what it did.
@@ -357,6 +358,7 @@ def publish_draft(
     # The report's modules (the analysis, Jinja2) load here, not with this module: `collect`
     # loads them while the snapshot is read or the sources answer; matplotlib loads in the
     # chart drawer, or here once the page is on its way to report.pdf (`build_draft`).
+    from collector.jobs.index import with_index
     from report.draft import build_draft
 
     now = datetime.now(timezone.utc)
@@ -385,7 +387,7 @@ def publish_draft(
                 if announce is not None and result.status in NEW_REPORT:
                     handoff = announce(draft, result.folder / STATE_FILE)
                     result = replace(result, handoff=handoff)
-                return result
+                return with_index(result, out_dir, config)
             finally:
                 discard_staging(staging)
     except OSError as exc:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from collector import __version__
+from collector.analysis.closing import closing_facts
 from collector.analysis.detection import BacktestResult, DetectionDelay
 from collector.analysis.facts import FigureStatus, Note
 from collector.analysis.figures import IncidentFigures
@@ -31,6 +32,7 @@ from collector.records import Alert, Event, Incident
 from collector.redact import redact_url
 from collector.snapshot.store import Snapshot
 from collector.timeutil import parse_time
+from report.closing import ClosingText, word_closing
 from report.links import QueryLinks
 from report.suggestions import first_why, suggested_lessons
 from report.words import Words
@@ -131,6 +133,7 @@ class ReportModel:
     business: Business
     targets: Targets
     meta: Meta
+    closing: ClosingText
     growth_floor: float = MIN_GROWTH_PER_HOUR
     exhaustion_days: int = EXHAUSTION_HORIZON.days
 
@@ -183,6 +186,7 @@ def build_report_model(
         business=config.business,
         targets=config.targets,
         meta=build_meta(snapshot, config, now),
+        closing=_closing(analysis, config, words),
     )
 
 
@@ -194,6 +198,21 @@ def _time_warnings(analysis: Analysis, words: Words) -> list[str]:
     start = fig.started_at
     resolved = words.clock(fig.resolved_at, day=start)
     return [words.say("gap_resolve_before_trigger", resolved=resolved, started=words.clock(start))]
+
+
+def _closing(analysis: Analysis, config: Config, words: Words) -> ClosingText:
+    """The suggestions for the fields people fill when they close the report."""
+    settings = config.report
+    facts = closing_facts(
+        analysis.figures,
+        analysis.entries,
+        analysis.pd_alerts,
+        analysis.events,
+        analysis.impact,
+        settings.timezone,
+        settings.review_after_days,
+    )
+    return word_closing(facts, settings, words, analysis.figures.started_at)
 
 
 def _query_warnings(analysis: Analysis, words: Words) -> list[str]:

@@ -124,6 +124,14 @@ def render_markdown(
     return _render(env, template, {**context, "L": LABELS[language], "lang": language})
 
 
+def render_page(
+    template: str, context: Mapping[str, Any], language: str, template_dir: Path | None = None
+) -> str:
+    """Render one of the other pages (an HTML template is escaped), with the catalogue as L."""
+    env = make_environment(template_dir, language)
+    return _render(env, template, {**context, "L": LABELS[language], "lang": language})
+
+
 def render_html(
     markdown_text: str,
     title: str,

@@ -124,6 +124,9 @@ def test_first_run_drafts_each_resolved_incident_with_a_summary(drafted: Path) -
     for incident_id in ALL:
         assert_complete(drafted, incident_id)
     assert leftovers(drafted) == []
+    # Each worker's publish rebuilt the index under its lock: none is missing from it.
+    index = (drafted / "index.html").read_text(encoding="utf-8")
+    assert all(f'<td data-label="ID" class="id">{incident_id}</td>' in index for incident_id in ALL)
 
 
 def test_rerun_drafts_nothing_and_fetches_no_incident(

@@ -66,7 +66,8 @@ def test_incident_drafts_a_full_report_from_live_servers(
     )
     assert result.returncode == 0, result.stderr
     folder = tmp_path / "P7DBOOM"
-    assert result.stdout.strip() == f"drafted {folder / 'report.md'}"
+    assert result.stdout.splitlines()[0] == f"drafted {folder / 'report.md'}"
+    assert re.fullmatch(r"\d+ fields left for people", result.stdout.splitlines()[-1])
     report = (folder / "report.md").read_text(encoding="utf-8")
     positions = [report.index(h + "\n") for h in SEED_HEADINGS]
     assert positions == sorted(positions), "seed sections out of order"

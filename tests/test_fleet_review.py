@@ -101,6 +101,8 @@ def test_review_writes_every_file_and_states_the_missing_token(
     assert html.count("data:image/png;base64,") == len(list((folder / "charts").iterdir()))
     snapshot = json.loads((folder / "snapshot.json").read_text(encoding="utf-8"))
     assert snapshot["kind"] == "fleet"
+    index = (folder.parent / "index.html").read_text(encoding="utf-8")
+    assert f'<a href="{FOLDER}/report.html">' in index  # the review is listed
 
 
 def test_prometheus_verdicts_are_the_constructed_ones(

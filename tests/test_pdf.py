@@ -156,7 +156,8 @@ def test_missing_weasyprint_warns_once_and_still_publishes(failure: str, tmp_pat
     assert "pip install '.[pdf]'" in lines[0]
     assert "pip install 'incident-timeline-collector[pdf]'" in lines[0]
     folder = out / "P7DBOOM"
-    assert done.stdout.strip() == f"drafted {folder / 'report.md'}"
+    assert done.stdout.splitlines()[0] == f"drafted {folder / 'report.md'}"
+    assert re.fullmatch(r"\d+ fields left for people", done.stdout.splitlines()[-1])
     assert (folder / "report.html").exists() and (folder / "report.md").exists()
     assert not (folder / "report.pdf").exists()
 

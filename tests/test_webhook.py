@@ -102,6 +102,7 @@ def test_signed_incident_resolved_is_accepted_then_drafted(
     assert response.json()["message"] == "queued P7DBOOM"
     wait_for(lambda: drafted(out, "P7DBOOM") and not queued(out))
     assert (out / "P7DBOOM" / "snapshot.json").is_file()
+    assert "P7DBOOM/report.html" in (out / "index.html").read_text(encoding="utf-8")
     assert requests.get(f"http://127.0.0.1:{rx.port}/healthz", timeout=5).status_code == 200
 
 

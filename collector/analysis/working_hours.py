@@ -42,3 +42,25 @@ def _working_day(day: date, business: Business, zone: ZoneInfo) -> tuple[datetim
     opens = (midnight + timedelta(hours=first)).replace(tzinfo=zone)
     closes = (midnight + timedelta(hours=last)).replace(tzinfo=zone)
     return opens.astimezone(timezone.utc), closes.astimezone(timezone.utc)
+
+
+# The night, in local wall-clock hours: from 22:00 to 07:00 the next morning. A call inside
+# it woke someone (the seed template's "Sleep disrupted").
+NIGHT_HOURS = (22, 7)
+
+
+def night_minutes(start: datetime, end: datetime, zone: ZoneInfo) -> float:
+    """Minutes of [start, end] inside NIGHT_HOURS, night by night in local time."""
+    inside = 0.0
+    day = start.astimezone(zone).date() - timedelta(days=1)  # the night that began the eve
+    while day <= end.astimezone(zone).date():
+        midnight = datetime.combine(day, time())
+        dusk = (midnight + timedelta(hours=NIGHT_HOURS[0])).replace(tzinfo=zone)
+        dawn = (midnight + timedelta(days=1, hours=NIGHT_HOURS[1])).replace(tzinfo=zone)
+        # To UTC before subtracting: real minutes, not wall-clock ones, on a DST night.
+        overlap = min(end, dawn.astimezone(timezone.utc)) - max(
+            start, dusk.astimezone(timezone.utc)
+        )
+        inside += max(overlap.total_seconds() / 60, 0.0)
+        day += timedelta(days=1)
+    return inside

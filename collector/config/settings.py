@@ -187,6 +187,11 @@ class ReportSettings:
     severity_by_priority: Headers = Field(default_factory=dict)
     base_url: Annotated[Url | None, AfterValidator(_no_trailing_slash)] = None
     pdf: Annotated[PdfMode, BeforeValidator(_pdf_mode)] = "final"  # report.pdf, for the archive
+    # The archive block of each report, offered as suggestions: how long it is kept ("5 years"),
+    # who receives it, and the review date, this many days after the resolve.
+    retention: Text | None = None
+    distribution: tuple[Text, ...] = ()
+    review_after_days: Int | None = Field(default=None, ge=1, le=3650)
 
     @property
     def pdf_for_drafts(self) -> bool:

@@ -2,10 +2,11 @@
 --snapshot` without `--config`) then gives the same figures without the config file.
 
 Only what shapes the report's figures and words is kept, named key by key below: targets,
-business figures, trends, the report's language, time zone and severities, the query pack and
-how many series a chart shows. Never a secret nor where a service is reached: tokens, passwords,
-headers, the webhook secret and the chat URL come from the environment (or the file) on each
-run, as do the links' pages and `report.base_url` (a deployment's, and a URL may carry a
+business figures, trends, the report's language, time zone, severities and archive block
+(retention, distribution, review delay), the query pack and how many series a chart shows.
+Never a secret nor where a service is reached: tokens, passwords, headers, the webhook secret
+and the chat URL come from the environment (or the file) on each run, as do the links' pages
+and `report.base_url` (a deployment's, and a URL may carry a
 password). The record is a fragment of a config file, read back by the same typed settings.
 """
 
@@ -27,7 +28,14 @@ STORED: dict[str, tuple[str, ...]] = {
     "targets": ("rto", "rpo", "slo_percent", "slo_period", "alert_to_responder"),
     "business": ("revenue_per_minute", "currency", "active_users", "working_hours", "working_days"),
     "trends": ("memory_growth_warning",),
-    "report": ("language", "timezone", "severity_by_priority"),
+    "report": (
+        "language",
+        "timezone",
+        "severity_by_priority",
+        "retention",
+        "distribution",
+        "review_after_days",
+    ),
     "prometheus": ("queries", "max_series_shown"),
 }
 # Where a problem with the stored settings is, as the snapshot's schema names fields.

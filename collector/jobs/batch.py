@@ -226,11 +226,12 @@ def _publish_locked(snapshot: Snapshot, config: Config, out_dir: Path) -> Outcom
     reason = published.message
     if published.status == "written":
         reason = f"{published.folder / REPORT}{notes}"
-    outcome = Outcome(snapshot.incident_id, "drafted", reason)
+    outcome = Outcome(snapshot.incident_id, "drafted", reason, warnings=published.warnings)
     if published.handoff is None:
         return outcome
     sent = published.handoff
-    return replace(outcome, notice=sent.notice.value, note=sent.note.value, warnings=sent.warnings)
+    warnings = (*sent.warnings, *published.warnings)
+    return replace(outcome, notice=sent.notice.value, note=sent.note.value, warnings=warnings)
 
 
 def _already_drafted(out_dir: Path, incident_id: str) -> Outcome:

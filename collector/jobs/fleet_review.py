@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from collector.config import Config
+from collector.jobs.index import with_index
 from collector.output import Published, discard_staging, lock_for, make_staging, publish
 from collector.snapshot.fleet import FleetSnapshot, save_fleet_snapshot
 
@@ -29,6 +30,7 @@ def publish_review(
         try:
             save_fleet_snapshot(snapshot, staging / "snapshot.json")
             build_fleet_draft(snapshot, config, staging, now)
-            return publish(staging, out_dir, name, force=force, stamp=stamp)
+            published = publish(staging, out_dir, name, force=force, stamp=stamp)
+            return with_index(published, out_dir, config)
         finally:
             discard_staging(staging)

@@ -74,6 +74,13 @@ def local(value: datetime | None, zone: str | None) -> str:
     return f" ({value.astimezone(ZoneInfo(zone)).strftime('%H:%M %Z')})"
 
 
+def local_moment(value: datetime | None, zone: str | None) -> str:
+    """'2025-10-25 16:32 CEST' in the configured zone; in UTC without one."""
+    if value is None or not zone:
+        return utc(value)
+    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def duration(span: timedelta | None, language: str) -> str:
     """'38 min', '1 min 30 s', '1 h 04' (French) or '1 h 4 min' (English), '3 j' / '3 days'."""
     if span is None:
