@@ -454,12 +454,19 @@ def _run_finalize(
         raise BadInput(f"--finalize: {problem}")
     config = load_config(config_path, os.environ)
     options = FinalizeOptions(allow_incomplete, accept_edits)
-    done = finalize_report(config, out_dir, incident_id, options)
+    index_warnings: list[str] = []
+
+    def rebuild(out: Path) -> None:  # the team's list shows the report as final at once
+        from collector.jobs.index import refresh_index
+
+        index_warnings.extend(w for w in [refresh_index(out, config)] if w)
+
+    done = finalize_report(config, out_dir, incident_id, options, after=rebuild)
     if not done.ok:
         for line in done.lines:
             click.echo(line, err=True)
         raise SystemExit(1)
-    for warning in done.handoff.warnings if done.handoff else ():
+    for warning in [*(done.handoff.warnings if done.handoff else ()), *index_warnings]:
         click.echo(f"warning: {_one_line(warning)}", err=True)
     for line in done.lines:
         click.echo(line)

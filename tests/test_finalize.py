@@ -17,7 +17,7 @@ from chat_receiver import ChatReceiver
 from conftest import DEMO_SNAPSHOT
 
 from collector.output import publish
-from report.final.markers import MARKER
+from report.words.markers import MARKER
 
 # What a person writes: in each language, the sign-off and the words the final must carry.
 PERSON = {
@@ -115,6 +115,9 @@ def test_the_whole_loop_from_draft_to_final(collect_bin: str, tmp_path: Path, la
     assert figures["status"] == "final" and figures["finalized_by"] == "Dana Roy"
     assert figures["markers_left"] == 0 and len(figures["edits"]) == 1
     assert [s["name"] for s in figures["signatures"]] == ["Dana Roy"] * 4
+    # The team's list shows it final at once (its words in the finalizing run's language).
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"final (on|le) \d{4}-\d{2}-\d{2},? (by|par) Dana Roy", index), index
 
     # Frozen: no later run replaces it, not even --force; the new draft goes to drafts/.
     frozen = {name: sha(folder / name) for name in ("report.md", "report.html", "report.pdf")}

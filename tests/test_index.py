@@ -42,6 +42,8 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(main, ["--demo", "--out", str(out)])
     assert result.exit_code == 0, result.output
     demo = out / "P7DBOOM"
+    # A draft has no report.pdf (`report.pdf: final`); this one stands for a final's, to link.
+    (demo / "report.pdf").write_bytes(b"%PDF-1.7\n")
     _copy(demo, out / "PEDITED", title="Edited by a person", started="2025-10-26T09:00:00Z")
     report = out / "PEDITED" / "report.md"
     text = report.read_text(encoding="utf-8")

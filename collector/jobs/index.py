@@ -88,13 +88,20 @@ def rebuild_index(out: Path, config: Config) -> Path:
 
 def with_index(published: Published, out: Path, config: Config) -> Published:
     """`published`, after rebuilding the index; a failure is a warning, never a lost draft."""
-    try:
-        rebuild_index(out, config)
-    except Exception as exc:  # the draft is in place: a bug or a full disk costs the index only
-        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        warning = f"{out / INDEX} was not updated ({reason})"
+    warning = refresh_index(out, config)
+    if warning:
         return replace(published, warnings=(*published.warnings, warning))
     return published
+
+
+def refresh_index(out: Path, config: Config) -> str | None:
+    """Rebuild the index; the warning to print when it could not be (None: rebuilt)."""
+    try:
+        rebuild_index(out, config)
+    except Exception as exc:  # the report is in place: a bug or a full disk costs the index only
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        return f"{out / INDEX} was not updated ({reason})"
+    return None
 
 
 def read_index_entries(out: Path) -> list[IndexEntry]:

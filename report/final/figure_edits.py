@@ -17,8 +17,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from report.final.markers import MARKER, SUGGESTION, _lines_in_sections
+from report.final.markers import SUGGESTION, _lines_in_sections
 from report.words.labels import LABELS
+from report.words.markers import MARKER
 
 # Hiding places of digits that are no figure: link targets, code spans (queries), autolinks.
 _NOT_FIGURES = re.compile(r"\]\([^)]*\)|`[^`]*`|<https?://[^>]*>|https?://\S+")

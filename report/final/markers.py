@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from report.words.labels import LABELS
+from report.words.markers import CODE_SPAN, MARKER, catalogue_words
 
 ROLES = ("prepared_by", "reviewed_by", "approved_by", "filed_by")
 FIELDS = ("name", "role", "date")
@@ -52,16 +53,7 @@ class PersonText:
         return next((by_role[r] for r in order if r in by_role), None)
 
 
-def _alternatives(key: str) -> str:
-    words = sorted({labels[key] for labels in LABELS.values()}, key=len, reverse=True)
-    return "|".join(re.escape(w) for w in words)
-
-
-# `[TO COMPLETE: hint]`, `[À COMPLÉTER : hint]`, `[TO COMPLETE]`: any catalogue's word.
-MARKER = re.compile(rf"\[(?:{_alternatives('todo')})\s*(?::\s*(?P<hint>[^\]]*))?\]")
-SUGGESTION = re.compile(rf"_(?:{_alternatives('suggestion')})\s*:_")
-# The draft's opening note quotes the marker in a code span: a quotation, not a blank.
-_CODE_SPAN = re.compile(r"`[^`\n]*`")
+SUGGESTION = re.compile(rf"_(?:{catalogue_words('suggestion')})\s*:_")
 _HEADING = re.compile(r"^(#{2,3})\s+(.*?)\s*#*\s*$")
 
 
@@ -71,7 +63,7 @@ def read_person_text(text: str) -> PersonText:
     markers = tuple(
         Marker(number, section, " ".join((match["hint"] or "").split()))
         for number, section, line in _lines_in_sections(lines)
-        for match in MARKER.finditer(_CODE_SPAN.sub("", line))
+        for match in MARKER.finditer(CODE_SPAN.sub("", line))
     )
     kept = sum(1 for line in lines if SUGGESTION.search(line))
     language = report_language(lines)
