@@ -580,10 +580,13 @@ def _run_fleet_review(
 
 
 def _parse_until(text: str) -> datetime:
-    from collector.timeutil import parse_time
+    from collector.timeutil import in_bounds, parse_time
 
     # A bare ISO 8601 date means its midnight, UTC.
-    return parse_time(f"{text}T00:00:00Z" if len(text.strip()) == 10 else text)
+    value = parse_time(f"{text}T00:00:00Z" if len(text.strip()) == 10 else text)
+    if not in_bounds(value):
+        raise ValueError(f"expected a time from 1970 to 2261, got {text.strip()[:40]!r}")
+    return value
 
 
 def _option(parse: Callable[[str], T], text: str, hint: str) -> T:

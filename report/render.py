@@ -26,6 +26,9 @@ MARKDOWN_TEMPLATE = "report.md.j2"
 HTML_TEMPLATE = "report.html.j2"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
 _H2 = re.compile(r"<h2>(.*?)</h2>")
+# A link `escape_url` made harmless ("#"): its text alone. report.pdf would resolve "#" against
+# the staging folder, a dead file:// link that shows a server path.
+_DEAD_LINK = re.compile(r'<a href="#">(.*?)</a>', re.S)
 
 
 def make_environment(template_dir: Path | None = None, language: str = "en") -> jinja2.Environment:
@@ -145,7 +148,7 @@ def render_html(
     """
     parser = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
     parser.enable("strikethrough")
-    body = wrap_sections(parser.render(markdown_text), language)
+    body = wrap_sections(_DEAD_LINK.sub(r"\1", parser.render(markdown_text)), language)
     env = make_environment(template_dir, language)
     page = _render(env, HTML_TEMPLATE, {"title": title, "body": body, "lang": language})
     return inline_images(page, images)

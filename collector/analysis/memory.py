@@ -7,7 +7,6 @@ network.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +26,7 @@ from collector.series import (
     series_names,
     split_series,
 )
-from collector.snapshot.prometheus import RawResult
+from collector.snapshot.prometheus import RawResult, series_label_value
 
 TREND_KINDS = ("memory", "swap")
 FULL_PERCENT = 100.0
@@ -42,7 +41,6 @@ MIN_GROWTH_PER_HOUR = 1.0
 IDLE_PERCENT = 0.05  # a series never above this is "at 0 %" (swap configured, never used)
 # A reset from this high ran out (an OOM kill, a crash); from lower, it may be a planned restart.
 RAN_OUT_PERCENT = 90.0
-_INSTANCE = re.compile(r'[{,]instance="([^"]*)"')
 
 
 class TrendLevel(Enum):
@@ -347,8 +345,8 @@ def episode_start(
 
 def instance_of(series: str) -> str:
     """The `instance` label of a series' label text, or the text itself when it has none."""
-    match = _INSTANCE.search(series)
-    return match.group(1) if match else series
+    value = series_label_value(series, "instance")
+    return series if value is None else value
 
 
 def finite_samples(data: pd.DataFrame) -> pd.DataFrame:

@@ -12,6 +12,7 @@ Tidy series frame columns: `query` (query name), `series` (label set, e.g. `{ins
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -130,7 +131,24 @@ def _baseline_offset(record: RawResult) -> float | None:
 def label_text(metric: Mapping[str, str]) -> str:
     """A label set as one sorted text, without `__name__`: `{instance="db-01",job="node"}`."""
     labels = {k: v for k, v in metric.items() if k != "__name__"}
-    return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+    return "{" + ",".join(f'{k}="{quote_label(v)}"' for k, v in sorted(labels.items())) + "}"
+
+
+def quote_label(value: str) -> str:
+    """A label value inside double quotes, escaped as PromQL writes it: a quote in an instance
+    name must not end the value early (`series_label_value` reads it back)."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+_UNQUOTE = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
+
+
+def series_label_value(series: str, name: str) -> str | None:
+    """The value of label `name` in a series' label text (`label_text`), unescaped."""
+    match = re.search(rf'[{{,]{re.escape(name)}="((?:[^"\\]|\\.)*)"', series)
+    if match is None:
+        return None
+    return re.sub(r"\\.", lambda m: _UNQUOTE.get(m.group(0), m.group(0)[1:]), match.group(1))
 
 
 def read_series(results: Sequence[RawResult], baseline: bool = False) -> pd.DataFrame:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
 from typing import Any
 
 import jsonschema
@@ -20,12 +19,9 @@ import numpy as np
 from collector.config import QUERY_KINDS
 from collector.config.stored import stored_settings_problem
 from collector.paths import INCIDENT_ID
-from collector.timeutil import parse_time
+from collector.timeutil import LATEST, in_bounds, parse_time
 
 SCHEMA_VERSION = 1
-# Times outside these years are refused: arithmetic around them (padding, look-back) overflows.
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
 # A duration stored in seconds (padding, baseline offset): at most about ten years.
 MAX_SECONDS = 10 * 366 * 86400
 # A stored number (threshold, incident number) beyond this is damage, not data.
@@ -241,7 +237,7 @@ _FORMATS = jsonschema.FormatChecker(formats=())
 def _is_time(value: object) -> bool:
     if not isinstance(value, str):
         return True  # the type keyword reports it
-    return EARLIEST <= parse_time(value) <= LATEST
+    return in_bounds(parse_time(value))
 
 
 @_FORMATS.checks("finite")
@@ -303,7 +299,9 @@ def field_path(parts: Iterable[Any]) -> str:
 
 def _explain(error: jsonschema.ValidationError) -> str:
     if error.validator == "format":
-        return "not a time" if error.validator_value == "time" else "not a finite number"
+        if error.validator_value == "time":
+            return "not a time from 1970 to 2261"
+        return "not a finite number"
     if error.validator == "type":
         expected = error.validator_value
         names = expected if isinstance(expected, list) else [expected]

@@ -22,7 +22,6 @@ from collector.snapshot.prometheus import SERIES_COLUMNS as SERIES_COLUMNS
 from collector.snapshot.prometheus import RawResult, label_text
 from collector.snapshot.prometheus import read_alert_intervals as read_alert_intervals
 from collector.snapshot.prometheus import read_series as read_series
-from collector.snapshot.schema import LATEST
 from collector.sources.http_guard import GuardedSession
 from collector.sources.prometheus_api import (
     MALFORMED_ERRORS,
@@ -34,7 +33,7 @@ from collector.sources.prometheus_api import (
     explain_failure,
     explain_malformed,
 )
-from collector.timeutil import from_unix, iso_utc
+from collector.timeutil import LATEST, from_unix, iso_utc
 
 MAX_POINTS = 11_000  # Prometheus rejects query_range asking for more points per series.
 _NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400)
