@@ -69,3 +69,21 @@ def test_a_harmless_link_is_text_not_a_server_path(collect_bin: str, tmp_path: P
     assert 'href="#"' not in (folder / "report.html").read_text(encoding="utf-8")
     pdf = (folder / "report.pdf").read_bytes()
     assert not re.search(rb"file://|staging", pdf)
+
+
+def test_a_missed_verdict_without_its_times_is_worded() -> None:
+    from datetime import timedelta
+
+    from collector.analysis.facts import Verdict
+    from collector.analysis.impact import Objective
+    from report.words import Words
+
+    fields = Objective.__dataclass_fields__
+    values = {name: None for name in fields}
+    values.update(name="RTO", verdict=Verdict.MISSED)
+    bare = Objective(**values)  # type: ignore[arg-type]
+    assert Words("en").verdict(bare) == "MISSED" and Words("fr").verdict(bare) == "DÉPASSÉ"
+    timed = Objective(
+        **{**values, "target": timedelta(minutes=30), "actual": timedelta(minutes=38)}
+    )  # type: ignore[arg-type]
+    assert Words("en").verdict(timed) == "MISSED by 8 min"

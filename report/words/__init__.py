@@ -142,6 +142,8 @@ class Words:
             return self.say("verdict_missed", by=self.duration(objective.actual - objective.target))
         if v is Verdict.ONGOING:
             return self.say("objective_ongoing")
+        if v is Verdict.MISSED:  # by how much is unknown (a figures.json without the times)
+            return self.say("verdict_missed_plain")
         return self.say(f"verdict_{v.value}")
 
     def objective_status(self, objective: Objective) -> str:
