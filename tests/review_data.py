@@ -102,7 +102,10 @@ def figures_json(
             figure("downtime", restore_min * 60),
             figure("error_budget_used", 10, "%"),
         ],
-        "objectives": [{"key": "rto", "verdict": rto}, {"key": "sla", "verdict": "within_budget"}],
+        "objectives": [
+            {"key": "rto", "target": RTO_MINUTES * 60, "actual": restore_min * 60, "verdict": rto},
+            {"key": "sla", "target": 2592, "actual": restore_min * 60, "verdict": "within_budget"},
+        ],
     }
     if final:
         document["status"] = "final"

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
 from collector.analysis.review import GroupFigures, Spread
-from report.charts.base import new_figure, plain, save, side_legend
+from report.charts.base import new_figure, plain, save
 from report.words import Words
 
 MAX_SERVICES = 6  # lines on one chart; the busiest services
@@ -27,8 +27,8 @@ def draw_monthly_spread(
 ) -> Path | None:
     """Per service, the monthly median of `measure` (minutes), a bar up to its 90th percentile."""
     months = sorted({r.month for r in rows})
-    busiest = _busiest(rows)
-    if not months or not any(getattr(r, measure).count for r in rows):
+    busiest = _busiest([r for r in rows if getattr(r, measure).count])
+    if not months or not busiest:
         return None
     fig, ax = new_figure()
     x = np.arange(len(months), dtype=float)
@@ -53,7 +53,7 @@ def draw_monthly_spread(
     ax.set_ylim(bottom=0)
     ax.set_ylabel(words.say("review_minutes"))
     ax.set_title(plain(title, 90), fontsize=10)
-    side_legend(ax)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
     return save(fig, path)
 
 
@@ -72,7 +72,7 @@ def draw_rto_months(rows: Sequence[GroupFigures], words: Words, path: Path) -> P
     ax.set_ylabel(words.say("review_incidents_word"))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(words.say("review_chart_rto"), fontsize=10)
-    side_legend(ax)
+    ax.legend(loc="upper right", fontsize=8, frameon=True)
     return save(fig, path)
 
 
@@ -81,7 +81,8 @@ def draw_alert_pages(pages: Sequence[tuple[str, int]], words: Words, path: Path)
     if not pages:
         return None
     fig, ax = new_figure()
-    names = [plain(name, 45) for name, _ in pages][::-1]
+    names = [plain(name, 40) for name, _ in pages][::-1]
+    fig.subplots_adjust(left=0.3)  # room for the alerts' names
     counts = [count for _, count in pages][::-1]
     bars = ax.barh(np.arange(len(names)), counts, color=COLOURS[0])
     ax.bar_label(bars, padding=2, fontsize=8)
