@@ -139,7 +139,7 @@ def _repeat_row(run: facts.RepeatRun, words: Words) -> dict[str, str]:
 
 def _hosts(analysis: ReviewAnalysis, snapshot: ReviewSnapshot, words: Words) -> dict[str, Any]:
     if analysis.hosts is None:
-        return {"source": words.say("review_no_fleet"), "lines": []}
+        return {"source": words.say("review_no_fleet"), "lines": [], "linked": False}
     source = words.say("review_fleet_source", folder=snapshot.fleet.get("folder", ""))
     lines = []
     for link in analysis.hosts:
@@ -156,7 +156,7 @@ def _hosts(analysis: ReviewAnalysis, snapshot: ReviewSnapshot, words: Words) -> 
             days = link.restart_every / timedelta(days=1)
             line += words.say("review_host_restarts", days=words.number(round(days)))
         lines.append(line)
-    return {"source": source, "lines": lines}
+    return {"source": source, "lines": lines, "linked": True}
 
 
 def _actions(

@@ -173,3 +173,25 @@ def test_overdue_needs_open_and_past_due() -> None:
     assert not facts.is_overdue(action("open", date(2025, 7, 1)), today)
     assert not facts.is_overdue(action("done", date(2025, 1, 1)), today)
     assert not facts.is_overdue(action("open", None), today)
+
+
+def test_hosts_are_linked_by_name_and_only_when_worrying() -> None:
+    from collector.snapshot.review import FleetHost, ReviewIncident
+
+    def page(n: int, title: str) -> ReviewIncident:
+        created = datetime(2025, 1, 1 + n, tzinfo=timezone.utc)
+        return ReviewIncident(f"P{n}", n, title, "S", "", "", created, None, title, (title,))
+
+    hosts = [
+        FleetHost("node-07:9100", "leak", 8.0, 4, 28.0),
+        FleetHost("node-070:9100", "growing", 1.0, 0, 28.0),
+        FleetHost("node-09:9100", "steady", 0.0, 0, 28.0),
+    ]
+    pages = [page(1, "High memory on node-07"), page(2, "node-09 down"), page(3, "node-07 OOM")]
+    links = facts.host_links(pages, hosts)
+    assert [(link.host.instance, link.pages) for link in links] == [
+        ("node-07:9100", 2),
+        ("node-070:9100", 0),
+    ]
+    assert links[0].restart_every == timedelta(days=7)
+    assert links[1].restart_every is None
