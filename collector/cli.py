@@ -47,6 +47,7 @@ VALUE_WORDS = {
     "resolved_since": "a duration (24h, 7d)",
     "webhook_address": "HOST:PORT",
     "memory_trends": "a duration (28d)",
+    "review": "a duration (30d)",
     "until": "a time (ISO 8601)",
     "out_dir": "a folder",
     "metrics_file": "a file",
@@ -154,9 +155,17 @@ def _check_values(command: click.Command, args: Sequence[str]) -> None:
     help="Review the fleet's memory trends over DURATION (28d): leaks, exhaustion, incidents.",
 )
 @click.option(
+    "--review",
+    "review",
+    metavar="DURATION",
+    help="The team's review across incidents over DURATION (30d): MTTA, restore, RTO, repeats,"
+    " actions, against the DURATION before.",
+)
+@click.option(
     "--until",
     metavar="TIME",
-    help="End of the --memory-trends window, ISO 8601 (2026-03-29T00:00Z). [default: now]",
+    help="End of the --memory-trends or --review window, ISO 8601 (2026-03-29T00:00Z)."
+    " [default: now]",
 )
 @click.option(
     "--out",
@@ -200,6 +209,7 @@ def main(
     resolved_since: str | None,
     webhook_address: str | None,
     memory_trends: str | None,
+    review: str | None,
     until: str | None,
     out_dir: Path,
     metrics_file: Path | None,
@@ -229,6 +239,11 @@ def main(
         --metrics-file /var/lib/node_exporter/textfile/collector.prom
       PAGERDUTY_WEBHOOK_SECRET=... collect --webhook 0.0.0.0:8080 --out /srv/postmortems
       collect --memory-trends 28d --config /etc/collector.yaml --out /srv/capacity
+      collect --review 30d --until 2026-04-01 --config /etc/collector.yaml --out /srv/postmortems
+
+    --review writes OUT/review-<until>/ (report.md, report.html, incidents.csv, charts/*.png,
+    snapshot.json) from PagerDuty's incident list (filtered as `batch:` says) joined with the
+    figures.json and actions.csv of the reports under OUT, and lists it in OUT/index.html.
     """
     modes = {
         "--incident": incident_id,
@@ -238,18 +253,22 @@ def main(
         "--resolved-since": resolved_since,
         "--webhook": webhook_address,
         "--memory-trends": memory_trends,
+        "--review": review,
     }
     if sum(1 for value in modes.values() if value not in (None, False)) != 1:
         raise click.UsageError(f"give exactly one of {', '.join(modes)}")
     if metrics_file is not None and resolved_since is None:
         raise click.UsageError("--metrics-file goes with --resolved-since")
-    if until is not None and memory_trends is None:
-        raise click.UsageError("--until goes with --memory-trends")
+    if until is not None and memory_trends is None and review is None:
+        raise click.UsageError("--until goes with --memory-trends or --review")
     if (allow_incomplete or accept_edits) and finalize_id is None:
         raise click.UsageError("--allow-incomplete and --accept-edits go with --finalize")
     try:
         if finalize_id is not None:
             _run_finalize(finalize_id, out_dir, config_path, allow_incomplete, accept_edits)
+            return
+        if review is not None:
+            _run_review(review, until, out_dir, config_path, lang, force)
             return
         _run(modes, out_dir, config_path, lang, force, metrics_file, until)
     except KeyboardInterrupt:
@@ -577,6 +596,31 @@ def _run_fleet_review(
     click.echo(
         f"{published.message} ({snapshot.prometheus.get('requests', 0)} Prometheus requests)"
     )
+
+
+def _run_review(
+    review: str,
+    until: str | None,
+    out_dir: Path,
+    config_path: Path | None,
+    lang: str | None,
+    force: bool,
+) -> None:
+    from collector.config import load_config, parse_duration
+    from collector.jobs.review import MAX_REVIEW, run_review
+    from collector.output import check_out_dir
+
+    window = _option(parse_duration, review, "--review")
+    if window > MAX_REVIEW:
+        raise BadInput(f"--review: {review.strip()[:40]!r} is longer than {MAX_REVIEW.days} days")
+    end = _option(_parse_until, until, "--until") if until else None
+    config = _with_language(load_config(config_path, os.environ), lang)
+    check_out_dir(out_dir)
+    snapshot, published = run_review(config, window, end, out_dir, force=force)
+    for warning in [*(gap.text for gap in snapshot.gaps), *published.warnings]:
+        click.echo(f"warning: {_one_line(warning)}", err=True)
+    count = len(snapshot.pagerduty.get("incidents", []))
+    click.echo(f"{published.message} ({count} incidents listed, with the previous window)")
 
 
 def _parse_until(text: str) -> datetime:

@@ -51,11 +51,15 @@ def is_incident_id(text: object) -> bool:
 
 # A fleet review's folder: memory-trends-<until as YYYY-MM-DD>.
 FLEET_FOLDER = re.compile(r"^memory-trends-\d{4}-\d{2}-\d{2}$")
+# The team's review across incidents: review-<until as YYYY-MM-DD>.
+REVIEW_FOLDER = re.compile(r"^review-\d{4}-\d{2}-\d{2}$")
 
 
 def is_report_folder(text: object) -> bool:
-    """True when `text` can name a report folder: an incident ID or a fleet review's date."""
-    return is_incident_id(text) or (isinstance(text, str) and FLEET_FOLDER.match(text) is not None)
+    """True when `text` can name a report folder: an incident ID, or a review's dated folder."""
+    if not isinstance(text, str):
+        return False
+    return is_incident_id(text) or any(p.match(text) for p in (FLEET_FOLDER, REVIEW_FOLDER))
 
 
 def slug(text: str, fallback: str = "series") -> str:

@@ -86,7 +86,7 @@ def _review_row(entry: IndexEntry, words: Words) -> Row:
     nothing = Cell(formats.NOTHING)
     return Row(
         ident=entry.folder,
-        title=words.say("index_fleet_title", date=day),
+        title=words.say("index_review_title" if entry.review else "index_fleet_title", date=day),
         start=day,
         severity=formats.NOTHING,
         duration=formats.NOTHING,

@@ -106,7 +106,7 @@ def run_batch(
     Progress is said in lines through `progress`, or, while drafting, shown by `bar`.
     """
     now = now or datetime.now(timezone.utc)
-    min_rank = _min_priority_rank(config.batch.min_priority, config.source)
+    min_rank = min_priority_rank(config.batch.min_priority, config.source)
     say = progress or _quiet
     for leftover in clean_leftovers(out_dir):
         say(f"removed {leftover.name}, left by an interrupted run")
@@ -115,7 +115,7 @@ def run_batch(
         incidents = _list_resolved(config, now - window, now)
     except pd_source.PagerDutyError as exc:
         return BatchSummary(listing_error=str(exc))
-    selected = [item for item in incidents if _passes_priority(item, min_rank)]
+    selected = [item for item in incidents if passes_priority(item, min_rank)]
     summary = BatchSummary(filtered=len(incidents) - len(selected))
     left_out = (
         f" ({summary.filtered} below {config.batch.min_priority})" if summary.filtered else ""
@@ -160,21 +160,25 @@ def draft_once(
 
 def _list_resolved(config: Config, since: datetime, until: datetime) -> list[dict[str, Any]]:
     ca = config.ca_file
-    settings = config.batch
-    filters: dict[str, list[str]] = {
-        "service_ids": list(settings.services),
-        "team_ids": list(settings.teams),
-        "urgencies": list(settings.urgencies),
-    }
     with pd_source.make_client(config.pagerduty, ca) as client:
         return list_resolved_incidents(
             client,
             since,
             until,
-            created_lookback=settings.created_lookback,
-            filters=filters,
+            created_lookback=config.batch.created_lookback,
+            filters=batch_filters(config),
             max_concurrency=config.pagerduty.max_concurrency,
         )
+
+
+def batch_filters(config: Config) -> dict[str, list[str]]:
+    """The `batch:` settings' filters as the incident list endpoint takes them."""
+    settings = config.batch
+    return {
+        "service_ids": list(settings.services),
+        "team_ids": list(settings.teams),
+        "urgencies": list(settings.urgencies),
+    }
 
 
 def _draft_all(
@@ -240,7 +244,8 @@ def _already_drafted(out_dir: Path, incident_id: str) -> Outcome:
     return Outcome(incident_id, "skipped", "already drafted")
 
 
-def _min_priority_rank(name: str | None, source: str) -> int | None:
+def min_priority_rank(name: str | None, source: str) -> int | None:
+    """The rank of `batch.min_priority` (P2: 2), None when unset; a bad name is a ConfigError."""
     if name is None:
         return None
     rank = _priority_rank(name)
@@ -257,7 +262,8 @@ def _priority_rank(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _passes_priority(item: dict[str, Any], min_rank: int | None) -> bool:
+def passes_priority(item: dict[str, Any], min_rank: int | None) -> bool:
+    """Whether a listed incident ranks at `min_rank` or higher (always, with no minimum)."""
     if min_rank is None:
         return True
     priority = item.get("priority") or {}

@@ -24,7 +24,7 @@ from collector.analysis.facts import Verdict
 from collector.analysis.objectives import Objective
 from collector.config import Config
 from collector.output import FIGURES, REPORT, Published, is_edited
-from collector.paths import FLEET_FOLDER, is_incident_id, path_under
+from collector.paths import FLEET_FOLDER, REVIEW_FOLDER, is_incident_id, path_under
 from collector.timeutil import parse_time
 from report.words.markers import count_markers
 
@@ -62,6 +62,7 @@ class IndexEntry:
     finalized_by: tuple[str, ...]
     html: bool
     pdf: bool
+    review: bool = False  # the team's review across incidents (listed with the fleet reviews)
 
 
 def rebuild_index(out: Path, config: Config) -> Path:
@@ -114,6 +115,8 @@ def read_index_entries(out: Path) -> list[IndexEntry]:
             entries.append(_incident_entry(path))
         elif FLEET_FOLDER.match(path.name) and (path / REPORT).is_file():
             entries.append(_fleet_entry(path))
+        elif REVIEW_FOLDER.match(path.name) and (path / REPORT).is_file():
+            entries.append(replace(_fleet_entry(path, "review-"), review=True))
     oldest = datetime.min.replace(tzinfo=timezone.utc)
     entries.sort(key=lambda e: (e.started_at or oldest, e.folder), reverse=True)
     return entries
@@ -143,8 +146,8 @@ def _incident_entry(folder: Path) -> IndexEntry:
     )
 
 
-def _fleet_entry(folder: Path) -> IndexEntry:
-    day = date.fromisoformat(folder.name.removeprefix("memory-trends-"))
+def _fleet_entry(folder: Path, prefix: str = "memory-trends-") -> IndexEntry:
+    day = date.fromisoformat(folder.name.removeprefix(prefix))
     status, markers = _status(folder, {})
     return IndexEntry(
         folder=folder.name,

@@ -127,9 +127,7 @@ def list_resolved_incidents(
     """
     lister = Lister(client, max_concurrency)
     params: dict[str, Any] = {"statuses[]": ["resolved"], "time_zone": "UTC"}
-    for key, values in (filters or {}).items():
-        if values:
-            params[f"{key}[]"] = list(values)
+    params |= _filter_params(filters)
     found = _incidents_created(lister, params, (resolved_since - created_lookback, until))
     resolved = [
         item
@@ -146,16 +144,24 @@ def list_incidents(
     until: datetime,
     *,
     max_concurrency: int = 4,
+    filters: dict[str, list[str]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[Gap]]:
-    """Every incident created in [since, until], any status, with its first trigger entry.
+    """Every incident created in [since, until], any status, with its first trigger entry,
+    narrowed by `filters` as `list_resolved_incidents` is.
 
     Returns the incidents as raw JSON, oldest first, and the lists fetched only in part.
     """
     lister = Lister(client, max_concurrency)
     params: dict[str, Any] = {"time_zone": "UTC", "include[]": ["first_trigger_log_entries"]}
+    params |= _filter_params(filters)
     found = _incidents_created(lister, params, (since, until))
     ordered = sorted(found, key=lambda item: (parse_time(item["created_at"]), item["id"]))
     return ordered, lister.gaps
+
+
+def _filter_params(filters: dict[str, list[str]] | None) -> dict[str, Any]:
+    """The list endpoint's parameters for filters such as {"service_ids": [...]}."""
+    return {f"{key}[]": list(values) for key, values in (filters or {}).items() if values}
 
 
 def _incidents_created(

@@ -14,7 +14,17 @@ import tomllib
 
 CATALOGUES = Path(__file__).parent / "catalogues"
 # The tables an incident report reads, merged into one mapping in this order.
-REPORT_TABLES = ("words", "sentences", "hints", "notes", "charts", "gaps", "sources", "trends")
+REPORT_TABLES = (
+    "words",
+    "sentences",
+    "hints",
+    "notes",
+    "charts",
+    "gaps",
+    "sources",
+    "trends",
+    "review",
+)
 
 
 def read_catalogues(folder: Path = CATALOGUES) -> dict[str, dict[str, dict[str, str]]]:
