@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import csv
+import io
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import DEMO_CONFIG
-from hardening_support import huge_incident, write_json
+from hardening_support import demo_data, huge_incident, write_json
 
 from collector.analysis.timeline import EventGroup
 from collector.cli import main
 from collector.records import Event
+from collector.snapshot import stream
+from collector.snapshot.store import load_snapshot
 from report.model import MAX_GROUPS_LISTED, Listed
 from report.words.labels import LABELS
 
@@ -57,3 +62,27 @@ def test_a_huge_incident_is_cut_in_the_report_and_whole_in_timeline_csv(tmp_path
     with (out / "P7DBOOM" / "timeline.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert sum(row["source"] == "pagerduty" for row in rows) == ENTRIES
+
+
+def test_a_snapshot_is_read_in_pieces_with_repeated_references_shared(tmp_path: Path) -> None:
+    data = huge_incident(300)
+    path = write_json(tmp_path / "snapshot.json", data)
+    loaded = load_snapshot(path)
+    assert loaded.pagerduty == data["pagerduty"]
+    entries = loaded.pagerduty["log_entries"]
+    # The same agent, service and incident references are one object, not one per entry.
+    assert entries[0]["service"] is entries[15]["service"]
+    assert entries[0]["agent"] is entries[15]["agent"]
+    assert len({id(e["incident"]) for e in entries}) == 1
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 4096])
+def test_reading_in_pieces_gives_what_json_gives(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream, "CHUNK", chunk)
+    text = json.dumps(demo_data(), indent=1)
+    assert stream.load_json(io.StringIO(text)) == json.loads(text)
+    with pytest.raises(json.JSONDecodeError) as caught:
+        stream.load_json(io.StringIO(text.replace('"log_entries": [', '"log_entries": [}', 1)))
+    assert caught.value.lineno == text[: text.index('"log_entries"')].count("\n") + 1
