@@ -7,6 +7,7 @@ is the templates' and `report.words`' job; computing them was the analysis's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,23 @@ from report.words import Words
 
 TIMELINE_CHART = "charts/timeline.png"
 MAX_ALERTS_LISTED = 10
+# The most lines (groups, once repeats are grouped) each list of events shows: the timeline
+# table and each chronology section. A huge incident's report stays a few dozen pages, not
+# thousands; timeline.csv keeps every event. A tenth of them are the list's last lines.
+MAX_GROUPS_LISTED = 150
+
+
+class Listed(list[EventGroup]):
+    """A list of event groups as the report shows it: the first ones and the last ones, at
+    most MAX_GROUPS_LISTED; `left_out` events between them (before the `cut_at`-th line) are
+    only in timeline.csv. A list, so templates that loop over it need no change."""
+
+    def __init__(self, groups: Sequence[EventGroup], most: int = MAX_GROUPS_LISTED) -> None:
+        last = most // 10
+        cut = len(groups) > most
+        super().__init__([*groups[: most - last], *groups[len(groups) - last :]] if cut else groups)
+        self.cut_at = most - last if cut else len(groups)
+        self.left_out = sum(g.count for g in groups[most - last : len(groups) - last]) if cut else 0
 
 
 @dataclass(frozen=True)
@@ -58,10 +76,10 @@ class Chronology:
     """The template's three chronology sections, each in time order, and the communication
     (status updates), which the report lists under Communication as the timeline names it."""
 
-    detection: list[EventGroup]
-    escalation: list[EventGroup]
-    response: list[EventGroup]
-    communication: list[EventGroup]
+    detection: Listed
+    escalation: Listed
+    response: Listed
+    communication: Listed
 
 
 @dataclass(frozen=True)
@@ -109,7 +127,7 @@ class ReportModel:
     incident: Incident
     fig: IncidentFigures
     impact: Impact
-    events: list[EventGroup]
+    events: Listed
     chronology: Chronology
     pd_alerts: list[Alert]
     pd_alert_count: int
@@ -160,7 +178,7 @@ def build_report_model(
         incident=analysis.incident,
         fig=analysis.figures,
         impact=analysis.impact,
-        events=group_repeats(analysis.events),
+        events=Listed(group_repeats(analysis.events)),
         chronology=chronology_sections(analysis.events),
         pd_alerts=analysis.pd_alerts[:MAX_ALERTS_LISTED],
         pd_alert_count=len(analysis.pd_alerts),
@@ -243,8 +261,8 @@ def provenance_lines(analysis: Analysis) -> list[Provenance]:
 def chronology_sections(events: list[Event]) -> Chronology:
     """Resolution joins response, as in the team template; communication is its own list."""
 
-    def grouped(*phases: str) -> list[EventGroup]:
-        return group_repeats([e for e in events if e.phase in phases])
+    def grouped(*phases: str) -> Listed:
+        return Listed(group_repeats([e for e in events if e.phase in phases]))
 
     return Chronology(
         detection=grouped("detection"),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import subprocess
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +59,34 @@ def write_json(path: Path, data: Any) -> Path:
     """Write `data` as JSON to `path` and return the path."""
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
+
+
+# Kinds whose text is made unique per copy: listed one line per distinct text, never grouped.
+UNIQUE_TEXT = ("annotate_log_entry", "status_update_log_entry")
+
+
+def huge_incident(count: int) -> dict[str, Any]:
+    """The demo snapshot with `count` log entries (`huge_log_entries`)."""
+    data = demo_data()
+    data["pagerduty"]["log_entries"] = list(huge_log_entries(data, count))
+    return data
+
+
+def huge_log_entries(data: dict[str, Any], count: int) -> Iterator[dict[str, Any]]:
+    """`count` log entries: the demo snapshot's 15 repeated with unique ids and times spread
+    over the incident, every note and status update with its own text (the worst case for the
+    report's lists), newest first as the API lists them; one at a time, to write a big file."""
+    pd = data["pagerduty"]
+    demo = sorted(pd["log_entries"], key=lambda e: e["created_at"])
+    start = datetime.fromisoformat(pd["incident"]["created_at"].replace("Z", "+00:00"))
+    end = datetime.fromisoformat(pd["incident"]["resolved_at"].replace("Z", "+00:00"))
+    step = (end - start) / count
+    for i in reversed(range(count)):
+        entry = copy.deepcopy(demo[i % len(demo)])
+        entry["id"] = f"RHUGE{i:021d}"
+        entry["created_at"] = (start + step * i).isoformat().replace("+00:00", "Z")
+        if entry["type"] in UNIQUE_TEXT:
+            entry["summary"] = f"{entry.get('summary', '')} #{i}"
+            channel = entry.setdefault("channel", {})
+            channel["summary"] = f"{channel.get('summary') or 'note'} #{i}"
+        yield entry

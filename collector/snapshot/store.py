@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from collector.errors import SnapshotError as SnapshotError
 from collector.records import Gap, GapKind
 from collector.snapshot.schema import SCHEMA_VERSION, check_snapshot
+from collector.snapshot.stream import load_json
 
 
 @dataclass
@@ -148,8 +149,11 @@ def load_snapshot(path: Path) -> Snapshot:
 
 
 def _read_json(path: Path, object_hook: Callable[[dict[str, Any]], Any] | None = None) -> Any:
+    # Read a piece at a time, repeated references shared: a million log entries take some
+    # 1 GB, not the 1.4 GB of text and then 4 KB each (benchmarks/huge_incident.py).
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"), object_hook=object_hook)
+        with Path(path).open(encoding="utf-8") as handle:
+            return load_json(handle, object_hook)
     except OSError as exc:
         raise SnapshotError(f"{path}: cannot read snapshot ({exc.strerror})") from exc
     except json.JSONDecodeError as exc:

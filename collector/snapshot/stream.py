@@ -1,0 +1,148 @@
+"""Read a snapshot's JSON a piece at a time: a million log entries in a bounded memory.
+
+`json.loads` needs the file's whole text (1.4 GB for a million log entries) and then holds
+every entry's objects apart: the same agent, service, team and incident references once per
+entry, some 4 KB each. Here the text is read in chunks; the top levels of the document are
+walked by hand and each value below them decoded by the standard decoder, so only one value's
+text is held at a time. The flat objects of the log entries (references: all values text) are
+shared between entries that repeat them, and their short texts interned. Nothing in a loaded
+snapshot is changed in place, so sharing is safe.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+CHUNK = 1 << 20
+# The levels walked by hand: the document, its parts, their lists (log entries, results).
+DEPTH = 3
+# Below these paths each value is decoded with its flat objects shared ("[]": an item).
+SHARED = frozenset({("pagerduty", "log_entries", "[]")})
+INTERNED_UP_TO = 64  # characters: a type, a name, a time; not a note
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+ObjectHook = Callable[[dict[str, Any]], Any]
+
+
+def load_json(handle: TextIO, object_hook: ObjectHook | None = None) -> Any:
+    """The JSON document in `handle`, as `json.load` gives it (JSONDecodeError, ValueError
+    and RecursionError as it raises them, line numbers of the whole file)."""
+    return _Reader(handle, object_hook).document()
+
+
+class _Sharing:
+    """An `object_pairs_hook` that returns one object for equal flat objects of text."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        if all(isinstance(v, str) or v is None for _, v in pairs):
+            key = tuple(pairs)
+            found = self.seen.get(key)
+            if found is None:
+                found = self.seen[key] = dict(pairs)
+            return found
+        return {k: _interned(v) for k, v in pairs}
+
+
+def _interned(value: Any) -> Any:
+    return sys.intern(value) if isinstance(value, str) and len(value) <= INTERNED_UP_TO else value
+
+
+class _Reader:
+    def __init__(self, handle: TextIO, object_hook: ObjectHook | None) -> None:
+        self.handle = handle
+        self.hook = object_hook
+        self.plain = json.JSONDecoder(object_hook=object_hook)
+        self.shared = json.JSONDecoder(object_pairs_hook=_Sharing())
+        self.buf = ""
+        self.pos = 0
+        self.lines = 0  # newlines in the text already dropped from `buf`
+        self.ended = False
+
+    def document(self) -> Any:
+        value = self._value(())
+        if self._peek():
+            raise self._error("Extra data")
+        return value
+
+    def _value(self, path: tuple[str, ...]) -> Any:
+        first = self._peek()
+        if len(path) < DEPTH and first in ("{", "["):
+            self.pos += 1
+            value = self._object(path) if first == "{" else self._array(path)
+            return self.hook(value) if self.hook and isinstance(value, dict) else value
+        return self._decoded(self.shared if path in SHARED else self.plain)
+
+    def _object(self, path: tuple[str, ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self._peek() == "}":
+            self.pos += 1
+            return out
+        while True:
+            key = self._decoded(self.plain) if self._peek() == '"' else None
+            if not isinstance(key, str) or self._peek() != ":":
+                raise self._error("Expecting property name and ':'")
+            self.pos += 1
+            out[key] = self._value((*path, key))
+            if self._separator("}"):
+                return out
+
+    def _array(self, path: tuple[str, ...]) -> list[Any]:
+        out: list[Any] = []
+        if self._peek() == "]":
+            self.pos += 1
+            return out
+        while True:
+            out.append(self._value((*path, "[]")))
+            if self._separator("]"):
+                return out
+
+    def _separator(self, closing: str) -> bool:
+        """Past a ',' (False) or the closing bracket (True)."""
+        mark = self._peek()
+        if mark not in (",", closing):
+            raise self._error(f"Expecting ',' delimiter or '{closing}'")
+        self.pos += 1
+        return mark == closing
+
+    def _decoded(self, decoder: json.JSONDecoder) -> Any:
+        while True:
+            try:
+                value, end = decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                if self._more():  # cut by the end of the chunk, or wrong
+                    continue
+                raise self._error(exc.msg, exc.pos) from None
+            if end == len(self.buf) and self._more():  # a number may go on
+                continue
+            self.pos = end
+            return value
+
+    def _peek(self) -> str:
+        """The next character that is not white space ('' at the end)."""
+        while True:
+            self.pos = _SPACE.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buf) or not self._more():
+                return self.buf[self.pos : self.pos + 1]
+
+    def _more(self) -> bool:
+        """Read more text (at least as much as is held: a long value is read in O(n))."""
+        if self.ended:
+            return False
+        more = self.handle.read(max(CHUNK, len(self.buf) - self.pos))
+        self.ended = not more
+        self.lines += self.buf.count("\n", 0, self.pos)
+        self.buf = self.buf[self.pos :] + more
+        self.pos = 0
+        return bool(more)
+
+    def _error(self, message: str, pos: int | None = None) -> json.JSONDecodeError:
+        error = json.JSONDecodeError(message, self.buf, self.pos if pos is None else pos)
+        error.lineno += self.lines
+        return error

@@ -1,0 +1,88 @@
+"""A huge incident drafts a report a person can read: the lists are cut, timeline.csv is whole."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import DEMO_CONFIG
+from hardening_support import demo_data, huge_incident, write_json
+
+from collector.analysis.timeline import EventGroup
+from collector.cli import main
+from collector.records import Event
+from collector.snapshot import stream
+from collector.snapshot.store import load_snapshot
+from report.model import MAX_GROUPS_LISTED, Listed
+from report.words.labels import LABELS
+
+ENTRIES = 20_000
+# report.md's lines when every list is cut: the demo's report is some 190, and each of the
+# five lists (timeline table, detection, escalation, response, communication) adds at most
+# MAX_GROUPS_LISTED + 1.
+LINE_BUDGET = 200 + 5 * (MAX_GROUPS_LISTED + 1)
+
+
+def _group(minute: int, count: int = 1) -> EventGroup:
+    at = datetime(2025, 10, 25, 14, 0, tzinfo=timezone.utc) + timedelta(minutes=minute)
+    event = Event(at, "pagerduty", "annotate", "response", "A", f"note {minute}", "", "")
+    return EventGroup(event, count, at, at, ("A",), (), ())
+
+
+def test_a_long_list_keeps_its_first_and_last_groups_and_counts_the_rest() -> None:
+    groups = [_group(i, count=2) for i in range(25)]
+    listed = Listed(groups, most=10)
+    assert [g.first.summary for g in listed] == [f"note {i}" for i in (*range(9), 24)]
+    assert (listed.cut_at, listed.left_out) == (9, 2 * 15)
+    short = Listed(groups[:10], most=10)
+    assert list(short) == groups[:10]
+    assert (short.cut_at, short.left_out) == (10, 0)
+
+
+def test_a_huge_incident_is_cut_in_the_report_and_whole_in_timeline_csv(tmp_path: Path) -> None:
+    snapshot = write_json(tmp_path / "snapshot.json", huge_incident(ENTRIES))
+    config = tmp_path / "collector.yaml"
+    settings = DEMO_CONFIG.read_text(encoding="utf-8")
+    config.write_text(settings.replace("report:\n", "report:\n  pdf: false\n", 1), "utf-8")
+    out = tmp_path / "out"
+    args = ["--snapshot", str(snapshot), "--config", str(config), "--lang", "en", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    report = (out / "P7DBOOM" / "report.md").read_text(encoding="utf-8")
+    more = LABELS["en"]["more_events"].split("{n}")[1]
+    # The timeline table, the response (notes) and the communication (status updates) are cut.
+    assert report.count(more) >= 3, report
+    assert "| … | … " in report
+    assert len(report.splitlines()) < LINE_BUDGET
+    with (out / "P7DBOOM" / "timeline.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sum(row["source"] == "pagerduty" for row in rows) == ENTRIES
+
+
+def test_a_snapshot_is_read_in_pieces_with_repeated_references_shared(tmp_path: Path) -> None:
+    data = huge_incident(300)
+    path = write_json(tmp_path / "snapshot.json", data)
+    loaded = load_snapshot(path)
+    assert loaded.pagerduty == data["pagerduty"]
+    entries = loaded.pagerduty["log_entries"]
+    # The same agent, service and incident references are one object, not one per entry.
+    assert entries[0]["service"] is entries[15]["service"]
+    assert entries[0]["agent"] is entries[15]["agent"]
+    assert len({id(e["incident"]) for e in entries}) == 1
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 4096])
+def test_reading_in_pieces_gives_what_json_gives(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream, "CHUNK", chunk)
+    text = json.dumps(demo_data(), indent=1)
+    assert stream.load_json(io.StringIO(text)) == json.loads(text)
+    with pytest.raises(json.JSONDecodeError) as caught:
+        stream.load_json(io.StringIO(text.replace('"log_entries": [', '"log_entries": [}', 1)))
+    assert caught.value.lineno == text[: text.index('"log_entries"')].count("\n") + 1
