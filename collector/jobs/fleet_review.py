@@ -7,12 +7,12 @@ as an incident's folder).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from collector.config import Config
-from collector.jobs.index import with_index
-from collector.output import Published, discard_staging, lock_for, make_staging, publish
+from collector.jobs.index import publish_staged
+from collector.output import Published
 from collector.snapshot.fleet import FleetSnapshot, save_fleet_snapshot
 
 
@@ -22,15 +22,8 @@ def publish_review(
     """Render the review in a staging folder, then publish it under the folder's lock."""
     from report.fleet_draft import build_fleet_draft  # matplotlib only when drawing
 
-    now = datetime.now(timezone.utc)
-    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
-    name = snapshot.folder_name
-    with lock_for(out_dir, name):
-        staging = make_staging(out_dir, name)
-        try:
-            save_fleet_snapshot(snapshot, staging / "snapshot.json")
-            build_fleet_draft(snapshot, config, staging, now)
-            published = publish(staging, out_dir, name, force=force, stamp=stamp)
-            return with_index(published, out_dir, config)
-        finally:
-            discard_staging(staging)
+    def build(staging: Path, now: datetime) -> None:
+        save_fleet_snapshot(snapshot, staging / "snapshot.json")
+        build_fleet_draft(snapshot, config, staging, now)
+
+    return publish_staged(snapshot.folder_name, out_dir, config, build, force=force)

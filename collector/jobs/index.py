@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
@@ -23,7 +24,16 @@ from filelock import FileLock
 from collector.analysis.facts import Verdict
 from collector.analysis.objectives import Objective
 from collector.config import Config
-from collector.output import FIGURES, REPORT, Published, is_edited
+from collector.output import (
+    FIGURES,
+    REPORT,
+    Published,
+    discard_staging,
+    is_edited,
+    lock_for,
+    make_staging,
+    publish,
+)
 from collector.paths import FLEET_FOLDER, REVIEW_FOLDER, is_incident_id, path_under
 from collector.timeutil import parse_time
 from report.words.markers import count_markers
@@ -93,6 +103,28 @@ def with_index(published: Published, out: Path, config: Config) -> Published:
     if warning:
         return replace(published, warnings=(*published.warnings, warning))
     return published
+
+
+def publish_staged(
+    name: str,
+    out_dir: Path,
+    config: Config,
+    build: Callable[[Path, datetime], None],
+    *,
+    force: bool,
+) -> Published:
+    """Build a folder in staging (`build(staging, now)`), publish it as OUT/<name> under its
+    lock (the edit and poorer-report rules of `publish`), then list it in the index."""
+    now = datetime.now(timezone.utc)
+    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
+    with lock_for(out_dir, name):
+        staging = make_staging(out_dir, name)
+        try:
+            build(staging, now)
+            published = publish(staging, out_dir, name, force=force, stamp=stamp)
+            return with_index(published, out_dir, config)
+        finally:
+            discard_staging(staging)
 
 
 def refresh_index(out: Path, config: Config) -> str | None:
