@@ -31,6 +31,8 @@ from collector.output import (
     lock_for,
 )
 from collector.paths import path_under
+from report.final.action_table import ACTIONS_CSV, action_warnings, actions_csv
+from report.final.actions import read_actions
 from report.final.figure_edits import FigureEdit, find_figure_edits
 from report.final.markers import PersonText, read_person_text
 from report.final.render import FinalFacts, final_figures_json, final_markdown, final_pages
@@ -39,18 +41,20 @@ FINALS = "finals"
 # The final's own copy of report.md as finalized: kept under finals/<time>/ when it is redone.
 FINALIZED = ".final.md"
 # The files a final writes, kept under finals/<time>/ when it is finalized again.
-FINAL_FILES = ("report.html", "report.pdf", FIGURES)
+FINAL_FILES = ("report.html", "report.pdf", FIGURES, ACTIONS_CSV)
 MAX_LISTED = 20
 
 
 @dataclass(frozen=True)
 class Finalized:
-    """What finalizing did: refused (the reasons, one a line) or done (what to print)."""
+    """What finalizing did: refused (the reasons, one a line) or done (what to print, and
+    what to warn of: actions without an owner or due date, a tracker that failed)."""
 
     ok: bool
     lines: tuple[str, ...]
     folder: Path
     handoff: HandOff | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,14 +88,16 @@ def finalize_report(
         refusal = refusal_lines(person, edits, options)
         if refusal:
             return Finalized(False, tuple(refusal), folder)
-        facts = FinalFacts(now, person, edits)
+        actions = read_actions(text)
+        facts = FinalFacts(now, person, edits, actions)
         lines = _write_final(folder, text, facts, document, config)
         if drafted is None:
             lines.append(f"figures not checked: {folder / REPORT} was drafted by an older collect")
         handoff = _announce(config, out_dir, incident_id, facts, document, text)
     if after is not None:
         after(out_dir)
-    return Finalized(True, tuple(lines), folder, handoff)
+    warnings = action_warnings(actions)
+    return Finalized(True, tuple(lines), folder, handoff, tuple(warnings))
 
 
 def refusal_lines(
@@ -169,6 +175,7 @@ def _write_final(
     pages = final_pages(markdown, title, language, folder, config.report.template_dir)
     _replace(folder / "report.html", pages.inlined.encode("utf-8"))
     _replace(folder / FIGURES, final_figures_json(document, facts).encode("utf-8"))
+    _replace(folder / ACTIONS_CSV, actions_csv(facts.actions, facts.filed).encode("utf-8"))
     lines += _write_pdf(folder, pages.linked, config)
     shutil.copyfile(folder / REPORT, folder / FINALIZED)
     state = _read_state(folder)
