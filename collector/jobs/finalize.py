@@ -21,6 +21,7 @@ from typing import Any
 from collector.config import Config
 from collector.errors import OutputError
 from collector.files import write_json_atomically
+from collector.jobs.filing import file_actions
 from collector.output import (
     DRAFTED,
     FIGURES,
@@ -89,14 +90,16 @@ def finalize_report(
         if refusal:
             return Finalized(False, tuple(refusal), folder)
         actions = read_actions(text)
-        facts = FinalFacts(now, person, edits, actions)
-        lines = _write_final(folder, text, facts, document, config)
+        links = _issue_links(config, out_dir, incident_id, document)
+        filing = file_actions(config, folder, actions, links, person.language)
+        facts = FinalFacts(now, person, edits, actions, filing.filed)
+        lines = _write_final(folder, text, facts, document, config) + filing.lines
         if drafted is None:
             lines.append(f"figures not checked: {folder / REPORT} was drafted by an older collect")
         handoff = _announce(config, out_dir, incident_id, facts, document, text)
     if after is not None:
         after(out_dir)
-    warnings = action_warnings(actions)
+    warnings = [*action_warnings(actions), *filing.warnings]
     return Finalized(True, tuple(lines), folder, handoff, tuple(warnings))
 
 
@@ -244,6 +247,25 @@ def _read_state(folder: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return state if isinstance(state, dict) else {}
+
+
+def _issue_links(
+    config: Config, out_dir: Path, incident_id: str, document: dict[str, Any]
+) -> dict[str, str]:
+    """What a filed issue links to: the report, and the incident in PagerDuty."""
+    from collector.jobs.handoff import report_link
+
+    try:
+        snapshot = json.loads((out_dir / incident_id / "snapshot.json").read_text("utf-8"))
+        pagerduty = str(snapshot["pagerduty"]["incident"].get("html_url") or "")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pagerduty = ""
+    return {
+        "incident": incident_id,
+        "title": str((document.get("incident") or {}).get("title") or incident_id),
+        "report": report_link(config, out_dir, incident_id),
+        "pagerduty": pagerduty,
+    }
 
 
 def _announce(

@@ -60,6 +60,7 @@ class ActionItem:
     status: str
     due_text: str | None = None
     notes: str | None = None
+    table_line: int | None = None  # its row in the tracking table, if it has one
 
     @property
     def key(self) -> str:
@@ -111,6 +112,7 @@ def _merged(item: ActionItem, row: ActionItem) -> ActionItem:
         due_text=item.due_text if item.due_date or not row.due_text else row.due_text,
         status=row.status,
         notes=row.notes,
+        table_line=row.line,
     )
 
 
@@ -212,7 +214,7 @@ def _tracking_rows(lines: list[str]) -> Iterator[ActionItem]:
         if not row.get("action"):
             continue
         status = _status(row.get("status", ""))
-        yield _item(
+        item = _item(
             number,
             _section_name(lines, heading),
             row["action"],
@@ -222,6 +224,13 @@ def _tracking_rows(lines: list[str]) -> Iterator[ActionItem]:
             status,
             row.get("notes"),
         )
+        yield replace(item, table_line=number)
+
+
+def tracking_table_lines(lines: list[str]) -> list[int]:
+    """The line numbers (from 1) of the tracking table's lines, header and rule included."""
+    heading = _labels("follow_up")
+    return [n for n, _sub, line in section_lines(lines, heading) if line.strip().startswith("|")]
 
 
 def _cells(line: str) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any
 from collector.paths import path_under
 from collector.records import FiledIssue
 from collector.timeutil import iso_utc
-from report.final.action_table import action_rows
+from report.final.action_table import action_rows, linked_lines
 from report.final.actions import ActionItem
 from report.final.figure_edits import FigureEdit
 from report.final.markers import PersonText
@@ -50,7 +50,8 @@ def final_markdown(text: str, facts: FinalFacts) -> str:
     """The person's report.md with the final's first lines under its title and the changed
     figures in its provenance (or, with no provenance heading, in the first lines)."""
     language = facts.person.language
-    lines = text.splitlines()
+    # Links first: the actions' line numbers are report.md's, before any line is added.
+    lines = linked_lines(text.splitlines(), facts.actions, facts.filed)
     edits = _edit_lines(facts)
     provenance = f"### {LABELS[language]['provenance']}"
     at = next((i for i, line in enumerate(lines) if line.strip() == provenance), None)
