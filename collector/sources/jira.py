@@ -104,7 +104,10 @@ class JiraClient:
 
     def account_for(self, email: str) -> str | None:
         """The account ID of the user with this e-mail, when Jira shows exactly who it is."""
-        users = self._call(self._jira.user_find_by_user_string, query=email, limit=2)
+        # Not `user_find_by_user_string`: it adds Data Center's includeActive/includeInactive,
+        # which Cloud's published user search does not take (test_atlassian_contract.py).
+        url = self._jira.resource_url("user/search")
+        users = self._call(self._jira.get, url, params={"query": email, "maxResults": 2})
         if not isinstance(users, list):
             return None
         exact = [u for u in users if str(u.get("emailAddress", "")).casefold() == email.casefold()]
