@@ -202,3 +202,14 @@ def test_without_credentials_nothing_is_sent(finalizer: Finalizer, jira: JiraSim
         "warning: Jira: 3 actions not filed: set ATLASSIAN_USER and ATLASSIAN_API_TOKEN" in stderr
     )
     assert not jira.exchanges
+
+
+@pytest.mark.parametrize("key", ["token", "api_token", "password", "user"])
+def test_a_credential_in_the_file_is_refused_naming_the_variable(tmp_path: Path, key: str) -> None:
+    from collector.config import ConfigError, load_config
+
+    path = tmp_path / "collector.yaml"
+    path.write_text(f"jira:\n  url: https://x.atlassian.net\n  {key}: {TOKEN}\n", "utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_config(path, {})
+    assert "ATLASSIAN_" in str(refused.value) and TOKEN not in str(refused.value)
