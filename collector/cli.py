@@ -485,7 +485,8 @@ def _run_finalize(
         for line in done.lines:
             click.echo(line, err=True)
         raise SystemExit(1)
-    for warning in [*(done.handoff.warnings if done.handoff else ()), *index_warnings]:
+    handoff = done.handoff.warnings if done.handoff else ()
+    for warning in [*done.warnings, *handoff, *index_warnings]:
         click.echo(f"warning: {_one_line(warning)}", err=True)
     for line in done.lines:
         click.echo(line)

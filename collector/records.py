@@ -134,3 +134,11 @@ class Gap:
         if self.source:
             return f"{self.source} {self.subject}: {self.detail}"
         return self.detail
+
+
+@dataclass(frozen=True)
+class FiledIssue:
+    """An action item filed in a tracker (Jira): the issue's key and its page."""
+
+    key: str
+    url: str

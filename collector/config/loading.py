@@ -26,6 +26,7 @@ from collector.config.fields import FileOrigin
 from collector.config.settings import (
     DEFAULT_PAGERDUTY_URL,
     DEFAULT_PROMETHEUS_URL,
+    AtlassianCredentials,
     Config,
     NotifySettings,
     PagerDutySettings,
@@ -55,6 +56,20 @@ ENVIRONMENT_KEYS = {
     ("webhook",): "PAGERDUTY_WEBHOOK_SECRET",
     ("webhook", "secret"): "PAGERDUTY_WEBHOOK_SECRET",
     ("ca_bundle",): "SSL_CERT_FILE",
+    ("atlassian",): "ATLASSIAN_USER and ATLASSIAN_API_TOKEN",
+    ("atlassian", "user"): "ATLASSIAN_USER",
+    ("atlassian", "api_token"): "ATLASSIAN_API_TOKEN",
+    ("jira", "user"): "ATLASSIAN_USER",
+    ("jira", "username"): "ATLASSIAN_USER",
+    ("jira", "email"): "ATLASSIAN_USER",
+    ("jira", "token"): "ATLASSIAN_API_TOKEN",
+    ("jira", "api_token"): "ATLASSIAN_API_TOKEN",
+    ("jira", "password"): "ATLASSIAN_API_TOKEN",
+    ("confluence", "user"): "ATLASSIAN_USER",
+    ("confluence", "username"): "ATLASSIAN_USER",
+    ("confluence", "token"): "ATLASSIAN_API_TOKEN",
+    ("confluence", "api_token"): "ATLASSIAN_API_TOKEN",
+    ("confluence", "password"): "ATLASSIAN_API_TOKEN",
 }
 # Keys read where older files put them: (old section, key) -> new section.
 MOVED_KEYS = {("business", "memory_growth_warning_percent_per_hour"): "trends"}
@@ -198,6 +213,10 @@ def _with_environment(config: Config, env: Mapping[str, str]) -> Config:
         notify=notify,
         webhook=WebhookSettings(secret=env.get("PAGERDUTY_WEBHOOK_SECRET") or None),
         ca_bundle=Path(ca_bundle) if ca_bundle else None,
+        atlassian=AtlassianCredentials(
+            user=env.get("ATLASSIAN_USER") or None,
+            api_token=env.get("ATLASSIAN_API_TOKEN") or None,
+        ),
     )
 
 

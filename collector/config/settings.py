@@ -300,6 +300,41 @@ class FleetSettings:
 
 
 @dataclass(frozen=True, config=SECTION)
+class AtlassianCredentials:
+    """The Atlassian account that files (ATLASSIAN_USER, ATLASSIAN_API_TOKEN): environment only."""
+
+    user: Text | None = None
+    api_token: Text | None = Field(default=None, repr=False)
+
+
+def _no_userinfo(url: str | None) -> str | None:
+    if url and "@" in url.split("://", 1)[-1].split("/", 1)[0]:
+        raise ValueError(
+            "expected the site's URL without a user or password (they go in ATLASSIAN_USER"
+            " and ATLASSIAN_API_TOKEN)"
+        )
+    return url
+
+
+@dataclass(frozen=True, config=SECTION)
+class JiraSettings:
+    """Where `collect --finalize` files the final's action items; None: not filed."""
+
+    url: Annotated[Url | None, AfterValidator(_no_userinfo)] = None  # https://SITE.atlassian.net
+    project: Annotated[Text, Field(min_length=1, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")] | None = None
+    issue_type: Annotated[Text, Field(min_length=1)] = "Task"
+    # Jira Cloud (e-mail + API token, the enhanced JQL search); false: Data Center (a personal
+    # access token in ATLASSIAN_API_TOKEN, ATLASSIAN_USER unset).
+    cloud: Bool = True
+    timeout: Float = Field(default=20.0, validation_alias="timeout_seconds", gt=0, le=300)
+
+    @property
+    def configured(self) -> bool:
+        """Both the site and the project are set: finalize files the action items."""
+        return bool(self.url and self.project)
+
+
+@dataclass(frozen=True, config=SECTION)
 class Config:
     """Everything the collector needs, validated."""
 
@@ -313,7 +348,9 @@ class Config:
     links: LinkSettings = Field(default_factory=LinkSettings)
     fleet: FleetSettings = Field(default_factory=FleetSettings)
     trends: TrendSettings = Field(default_factory=TrendSettings)
+    jira: JiraSettings = Field(default_factory=JiraSettings)
     webhook: FromEnvironment[WebhookSettings] = Field(default_factory=WebhookSettings)
+    atlassian: FromEnvironment[AtlassianCredentials] = Field(default_factory=AtlassianCredentials)
     ca_bundle: FromEnvironment[Path | None] = None
     source: FromEnvironment[Text] = "built-in defaults"  # the file read, for messages
 

@@ -21,6 +21,7 @@ from typing import Any
 from collector.config import Config
 from collector.errors import OutputError
 from collector.files import write_json_atomically
+from collector.jobs.filing import file_actions
 from collector.output import (
     DRAFTED,
     FIGURES,
@@ -31,6 +32,8 @@ from collector.output import (
     lock_for,
 )
 from collector.paths import path_under
+from report.final.action_table import ACTIONS_CSV, action_warnings, actions_csv
+from report.final.actions import read_actions
 from report.final.figure_edits import FigureEdit, find_figure_edits
 from report.final.markers import PersonText, read_person_text
 from report.final.render import FinalFacts, final_figures_json, final_markdown, final_pages
@@ -39,18 +42,20 @@ FINALS = "finals"
 # The final's own copy of report.md as finalized: kept under finals/<time>/ when it is redone.
 FINALIZED = ".final.md"
 # The files a final writes, kept under finals/<time>/ when it is finalized again.
-FINAL_FILES = ("report.html", "report.pdf", FIGURES)
+FINAL_FILES = ("report.html", "report.pdf", FIGURES, ACTIONS_CSV)
 MAX_LISTED = 20
 
 
 @dataclass(frozen=True)
 class Finalized:
-    """What finalizing did: refused (the reasons, one a line) or done (what to print)."""
+    """What finalizing did: refused (the reasons, one a line) or done (what to print, and
+    what to warn of: actions without an owner or due date, a tracker that failed)."""
 
     ok: bool
     lines: tuple[str, ...]
     folder: Path
     handoff: HandOff | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,14 +89,18 @@ def finalize_report(
         refusal = refusal_lines(person, edits, options)
         if refusal:
             return Finalized(False, tuple(refusal), folder)
-        facts = FinalFacts(now, person, edits)
-        lines = _write_final(folder, text, facts, document, config)
+        actions = read_actions(text)
+        links = _issue_links(config, out_dir, incident_id, document)
+        filing = file_actions(config, folder, actions, links, person.language)
+        facts = FinalFacts(now, person, edits, actions, filing.filed)
+        lines = _write_final(folder, text, facts, document, config) + filing.lines
         if drafted is None:
             lines.append(f"figures not checked: {folder / REPORT} was drafted by an older collect")
         handoff = _announce(config, out_dir, incident_id, facts, document, text)
     if after is not None:
         after(out_dir)
-    return Finalized(True, tuple(lines), folder, handoff)
+    warnings = [*action_warnings(actions), *filing.warnings]
+    return Finalized(True, tuple(lines), folder, handoff, tuple(warnings))
 
 
 def refusal_lines(
@@ -169,6 +178,7 @@ def _write_final(
     pages = final_pages(markdown, title, language, folder, config.report.template_dir)
     _replace(folder / "report.html", pages.inlined.encode("utf-8"))
     _replace(folder / FIGURES, final_figures_json(document, facts).encode("utf-8"))
+    _replace(folder / ACTIONS_CSV, actions_csv(facts.actions, facts.filed).encode("utf-8"))
     lines += _write_pdf(folder, pages.linked, config)
     shutil.copyfile(folder / REPORT, folder / FINALIZED)
     state = _read_state(folder)
@@ -237,6 +247,25 @@ def _read_state(folder: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return state if isinstance(state, dict) else {}
+
+
+def _issue_links(
+    config: Config, out_dir: Path, incident_id: str, document: dict[str, Any]
+) -> dict[str, str]:
+    """What a filed issue links to: the report, and the incident in PagerDuty."""
+    from collector.jobs.handoff import report_link
+
+    try:
+        snapshot = json.loads((out_dir / incident_id / "snapshot.json").read_text("utf-8"))
+        pagerduty = str(snapshot["pagerduty"]["incident"].get("html_url") or "")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pagerduty = ""
+    return {
+        "incident": incident_id,
+        "title": str((document.get("incident") or {}).get("title") or incident_id),
+        "report": report_link(config, out_dir, incident_id),
+        "pagerduty": pagerduty,
+    }
 
 
 def _announce(

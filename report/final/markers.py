@@ -113,6 +113,21 @@ def _signatures(lines: list[str], language: str) -> Iterator[Signature]:
         yield Signature(role, found.get("name"), found.get("role"), found.get("date"))
 
 
+def section_lines(lines: list[str], headings: tuple[str, ...]) -> Iterator[tuple[int, str, str]]:
+    """Each line under a level-2 heading among `headings` (any catalogue's word for it), with
+    its number (from 1) and its level-3 subsection; the subsection headings themselves too."""
+    inside, sub = False, ""
+    for number, line in enumerate(lines, start=1):
+        match = _HEADING.match(line)
+        if match is not None and match[1] == "##":
+            inside, sub = match[2] in headings, ""
+            continue
+        if inside and match is not None:
+            sub = match[2]
+        if inside:
+            yield number, sub, line
+
+
 def _section(lines: list[str], heading: str) -> list[str]:
     """The lines under the level-2 heading `heading`, up to the next level-2 heading."""
     inside, block = False, []

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from collector.paths import path_under
+from collector.records import FiledIssue
 from collector.timeutil import iso_utc
+from report.final.action_table import action_rows, linked_lines
+from report.final.actions import ActionItem
 from report.final.figure_edits import FigureEdit
 from report.final.markers import PersonText
 from report.render import escape_markdown, inline_images, render_html
@@ -27,11 +31,14 @@ STATUS = "final"
 
 @dataclass(frozen=True)
 class FinalFacts:
-    """What finalizing found: the person's text, the figures they changed, and when."""
+    """What finalizing found: the person's text, the figures they changed, the action items
+    (with the tracker issues filed for them, by action key), and when."""
 
     finalized_at: datetime
     person: PersonText
     edits: tuple[FigureEdit, ...]
+    actions: tuple[ActionItem, ...] = ()
+    filed: Mapping[str, FiledIssue] = field(default_factory=dict)
 
     @property
     def incomplete(self) -> bool:
@@ -43,7 +50,8 @@ def final_markdown(text: str, facts: FinalFacts) -> str:
     """The person's report.md with the final's first lines under its title and the changed
     figures in its provenance (or, with no provenance heading, in the first lines)."""
     language = facts.person.language
-    lines = text.splitlines()
+    # Links first: the actions' line numbers are report.md's, before any line is added.
+    lines = linked_lines(text.splitlines(), facts.actions, facts.filed)
     edits = _edit_lines(facts)
     provenance = f"### {LABELS[language]['provenance']}"
     at = next((i for i, line in enumerate(lines) if line.strip() == provenance), None)
@@ -145,5 +153,6 @@ def final_figures_json(document: dict[str, Any], facts: FinalFacts) -> str:
             }
             for e in facts.edits
         ],
+        "actions": action_rows(facts.actions, facts.filed),
     }
     return json.dumps(final, indent=2, ensure_ascii=False) + "\n"

@@ -112,10 +112,10 @@ def _component(reference: str) -> tuple[str, str]:
     return parts[1], parts[2].replace("~1", "/").replace("~0", "~")
 
 
-def _operations(full: Node) -> dict[str, Node]:
+def _operations(full: Node, operations: dict[str, tuple[str, ...]]) -> dict[str, Node]:
     """The kept paths, each with only its kept methods, stripped."""
     paths: dict[str, Node] = {}
-    for template, methods in OPERATIONS.items():
+    for template, methods in operations.items():
         item = full["paths"][template]
         kept = {key: item[key] for key in (*methods, "parameters") if key in item}
         paths[template] = {
@@ -128,9 +128,13 @@ def _operations(full: Node) -> dict[str, Node]:
     return stripped
 
 
-def reduce_document(full: Node) -> Node:
-    """The reduced contract of a full OpenAPI document."""
-    paths = _operations(full)
+def reduce_document(
+    full: Node,
+    operations: dict[str, tuple[str, ...]] | None = None,
+    generated_by: str = GENERATED_BY,
+) -> Node:
+    """The reduced contract of a full OpenAPI document (another API's: its `operations`)."""
+    paths = _operations(full, OPERATIONS if operations is None else operations)
     components: dict[str, dict[str, Node]] = {}
     pending = list(_references(paths))
     while pending:
@@ -143,7 +147,7 @@ def reduce_document(full: Node) -> Node:
     reduced = {
         "openapi": full["openapi"],
         "info": {"title": full["info"]["title"], "version": full["info"]["version"]},
-        "x-generated-by": GENERATED_BY,
+        "x-generated-by": generated_by,
         "paths": paths,
         "components": components,
     }
