@@ -19,14 +19,20 @@ def read_regular_file(path: Path, limit: int = READ_BACK_LIMIT) -> bytes:
     """The bytes of `path` if it is a regular file of at most `limit` bytes, else OSError:
     a file the tool wrote may since be a FIFO (reading it would hang) or a link to /dev/zero
     (it would fill memory). Links are not followed."""
+    data = read_regular_head(path, limit + 1)
+    if len(data) > limit:
+        raise OSError(f"{path} is larger than {limit} bytes")
+    return data
+
+
+def read_regular_head(path: Path, limit: int) -> bytes:
+    """At most the first `limit` bytes of `path`, a regular file (else OSError, as
+    `read_regular_file`): enough to look into a file of any size without hanging on it."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(f"{path} is not a regular file")
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise OSError(f"{path} is larger than {limit} bytes")
-    return data
+        return handle.read(limit)
 
 
 # Where a write is under way: `<folder>/.tmp-<name>.<random>`; one left by a crash is garbage.

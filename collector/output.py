@@ -198,7 +198,7 @@ def is_edited(folder: Path) -> bool:
 def finalized_at(folder: Path) -> str | None:
     """When the report in `folder` was finalized (`collect --finalize`), or None: a draft."""
     try:
-        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+        state = json.loads(read_regular_file(folder / STATE_FILE))
     except (OSError, ValueError):
         return None
     if not isinstance(state, dict) or state.get("status") != "final":

@@ -87,3 +87,17 @@ def test_a_missed_verdict_without_its_times_is_worded() -> None:
         **{**values, "target": timedelta(minutes=30), "actual": timedelta(minutes=38)}
     )  # type: ignore[arg-type]
     assert Words("en").verdict(timed) == "MISSED by 8 min"
+
+
+def test_finalize_does_not_hang_on_a_fifo_report(collect_bin: str, tmp_path: Path) -> None:
+    import os
+
+    out = tmp_path / "out"
+    assert run_collect(collect_bin, ["--demo", "--out", str(out)], {}, tmp_path).returncode == 0
+    report = out / "P7DBOOM" / "report.md"
+    report.unlink()
+    os.mkfifo(report)
+    args = ["--finalize", "P7DBOOM", "--out", str(out)]
+    done = run_collect(collect_bin, args, {}, tmp_path, timeout=60)
+    line = assert_one_line_failure(done.stderr, done.stdout, done.returncode)
+    assert "not a regular file" in line

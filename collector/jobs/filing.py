@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from collector.config import Config
-from collector.files import write_json_atomically
+from collector.files import read_regular_file, write_json_atomically
 from collector.records import FiledIssue
 from report.final.action_table import can_be_filed, issue_description, issue_summary
 from report.final.actions import ActionItem
@@ -114,7 +114,7 @@ def _created_line(created: list[str]) -> list[str]:
 def read_filed(folder: Path) -> dict[str, FiledIssue]:
     """The Jira issues recorded in `folder`, by action key; {} when none or unreadable."""
     try:
-        document = json.loads((folder / FILED_RECORD).read_text(encoding="utf-8"))
+        document = json.loads(read_regular_file(folder / FILED_RECORD).decode("utf-8"))
     except (OSError, ValueError):
         return {}
     jira = document.get("jira") if isinstance(document, dict) else None

@@ -20,7 +20,7 @@ from typing import Any
 
 from collector.config import Config
 from collector.errors import OutputError
-from collector.files import write_json_atomically
+from collector.files import read_regular_file, write_json_atomically
 from collector.jobs.filing import file_actions
 from collector.output import (
     DRAFTED,
@@ -137,7 +137,7 @@ def edit_line(edit: FigureEdit) -> str:
 
 def _report_text(folder: Path, incident_id: str) -> str:
     try:
-        return (folder / REPORT).read_text(encoding="utf-8")
+        return read_regular_file(folder / REPORT).decode("utf-8")
     except FileNotFoundError as exc:
         raise OutputError(
             f"no report to finalize: {folder / REPORT} does not exist; draft it first"
@@ -149,7 +149,7 @@ def _report_text(folder: Path, incident_id: str) -> str:
 
 def _figures(folder: Path) -> dict[str, Any]:
     try:
-        document = json.loads((folder / FIGURES).read_text(encoding="utf-8"))
+        document = json.loads(read_regular_file(folder / FIGURES).decode("utf-8"))
     except (OSError, ValueError):
         return {}
     return document if isinstance(document, dict) else {}
@@ -157,7 +157,7 @@ def _figures(folder: Path) -> dict[str, Any]:
 
 def _read_text(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_regular_file(path).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 
@@ -243,7 +243,7 @@ def _replace(path: Path, data: bytes) -> None:
 
 def _read_state(folder: Path) -> dict[str, Any]:
     try:
-        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+        state = json.loads(read_regular_file(folder / STATE_FILE).decode("utf-8"))
     except (OSError, ValueError):
         return {}
     return state if isinstance(state, dict) else {}
@@ -256,7 +256,7 @@ def _issue_links(
     from collector.jobs.handoff import report_link
 
     try:
-        snapshot = json.loads((out_dir / incident_id / "snapshot.json").read_text("utf-8"))
+        snapshot = json.loads(read_regular_file(out_dir / incident_id / "snapshot.json"))
         pagerduty = str(snapshot["pagerduty"]["incident"].get("html_url") or "")
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pagerduty = ""

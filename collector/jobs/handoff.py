@@ -23,7 +23,7 @@ from typing import Any
 from collector.analysis.handoff import draft_facts
 from collector.analysis.incident import Analysis
 from collector.config import Config
-from collector.files import write_json_atomically
+from collector.files import read_regular_file, write_json_atomically
 from collector.output import Delivery, HandOff
 from collector.snapshot.store import Snapshot
 from collector.sources import pagerduty as pd_source
@@ -121,7 +121,7 @@ def facts_sha256(folder: Path) -> str:
     for name in FACT_FILES:
         path = folder / name
         digest.update(f"{name}\0".encode())
-        digest.update(path.read_bytes() if path.exists() else b"")
+        digest.update(read_regular_file(path) if path.exists() else b"")
         digest.update(b"\0")
     return digest.hexdigest()
 
@@ -165,7 +165,7 @@ def _our_note(snapshot: Snapshot) -> str | None:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular_file(path))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

@@ -24,6 +24,7 @@ from filelock import FileLock
 from collector.analysis.facts import Verdict
 from collector.analysis.objectives import Objective
 from collector.config import Config
+from collector.files import read_regular_head
 from collector.output import (
     FIGURES,
     REPORT,
@@ -277,9 +278,8 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(MAX_READ_BYTES).decode("utf-8", errors="replace")
+    try:  # a FIFO or a link to /dev/zero in a report folder is not read
+        return read_regular_head(path, MAX_READ_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return ""
 
