@@ -94,7 +94,7 @@ def test_the_whole_loop_from_draft_to_final(collect_bin: str, tmp_path: Path, la
     report.write_text(text.replace(REVENUE[lang], HAND_FIGURE, 1), encoding="utf-8")
     refused = collect(collect_bin, "--finalize", "P7DBOOM", "--out", str(out))
     assert refused.returncode == 1, refused.stderr
-    assert "1 computed figures changed by hand" in refused.stderr
+    assert "1 computed figure changed by hand" in refused.stderr
     named = refused.stderr.splitlines()[1]
     assert f"Revenue loss {HAND_FIGURE}, computed {REVENUE[lang]}" in named
     assert "business.revenue_per_minute" in named and "fill-in" not in refused.stderr

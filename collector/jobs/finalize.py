@@ -110,8 +110,8 @@ def refusal_lines(
     lines = []
     if person.markers and not options.allow_incomplete:
         lines.append(
-            f"not finalized: {len(person.markers)} fill-in markers left in report.md (fill them,"
-            " or finalize anyway with --allow-incomplete):"
+            f"not finalized: {_count(len(person.markers), 'fill-in marker')} left in report.md"
+            " (fill them, or finalize anyway with --allow-incomplete):"
         )
         for marker in person.markers[:MAX_LISTED]:
             hint = f": {marker.hint}" if marker.hint else ""
@@ -120,8 +120,8 @@ def refusal_lines(
             lines.append(f"  and {len(person.markers) - MAX_LISTED} more")
     if edits and not options.accept_edits:
         lines.append(
-            f"not finalized: {len(edits)} computed figures changed by hand (put the computed"
-            " value back, or keep yours with --accept-edits):"
+            f"not finalized: {_count(len(edits), 'computed figure')} changed by hand"
+            " (put the computed value back, or keep yours with --accept-edits):"
         )
         lines += [f"  {edit_line(edit)}" for edit in edits]
     return lines
@@ -197,11 +197,11 @@ def _done_line(folder: Path, facts: FinalFacts) -> str:
     said = [f"finalized {folder / 'report.html'}"]
     if person.signed_by:
         said.append(f"signed by {person.signed_by}")
-    said.append(f"{person.suggestions_kept} data suggestions kept")
+    said.append(f"{_count(person.suggestions_kept, 'data suggestion')} kept")
     if person.markers:
-        said.append(f"incomplete: {len(person.markers)} fill-in markers left")
+        said.append(f"incomplete: {_count(len(person.markers), 'fill-in marker')} left")
     if facts.edits:
-        said.append(f"{len(facts.edits)} figures changed by a person")
+        said.append(f"{_count(len(facts.edits), 'figure')} changed by a person")
     return "; ".join(said)
 
 
@@ -286,3 +286,8 @@ def _announce(
         state_file=out_dir / incident_id / STATE_FILE,
     )
     return hand_off_final(config, out_dir, incident_id, final)
+
+
+def _count(count: int, noun: str) -> str:
+    """'1 fill-in marker', '3 fill-in markers': the command's English lines."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
