@@ -6,6 +6,7 @@ Facts in (`DraftFacts`), a JSON-ready payload or a sentence out; the words live 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from collector.analysis.facts import Verdict
@@ -74,7 +75,8 @@ def _slack(facts: DraftFacts, link: str, language: str) -> dict[str, Any]:
     ]
     fields.append({"type": "mrkdwn", "text": f"*{words['report']}*\n{target}"})
     return {
-        "text": _summary(facts, link, language),
+        # The fallback text is mrkdwn too: a title's `<!channel>` or `<https://x|label>` is text.
+        "text": _mrkdwn(_summary(facts, link, language)),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": f"*{words['headline']}*"}},
             {"type": "section", "text": {"type": "mrkdwn", "text": title}, "fields": fields},
@@ -89,7 +91,7 @@ def _teams(facts: DraftFacts, link: str, language: str) -> dict[str, Any]:
         "@context": "https://schema.org/extensions",
         "summary": words["headline"],
         "title": words["headline"],
-        "text": _summary(facts, link, language),
+        "text": _teams_text(_summary(facts, link, language)),
         "sections": [
             {
                 "activityTitle": facts.title,
@@ -142,6 +144,15 @@ def _mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_TEAMS_MARKDOWN = re.compile(r"([\\`*_\[\]()#<>~|!])")
+
+
+def _teams_text(text: str) -> str:
+    """Text for a Teams card's `text`, which Teams renders as Markdown: a title's `[x](url)`
+    stays text, never a link."""
+    return _TEAMS_MARKDOWN.sub(r"\\\1", text)
+
+
 def final_note_text(link: str, language: str) -> str:
     """The note added to the PagerDuty incident once its report is final."""
     return FINAL[language]["final_note"].format(link=link)
@@ -170,8 +181,9 @@ def final_notice_payload(
             "@context": "https://schema.org/extensions",
             "summary": words["final_headline"],
             "title": words["final_headline"],
-            "text": text,
+            "text": _teams_text(text),
         }
     target = f"<{link}|{handoff['open_report']}>" if _is_url(link) else f"`{_mrkdwn(link)}`"
     said = f"*{words['final_headline']}*{colon}{_mrkdwn(title)}{_mrkdwn(signed)}. {target}"
-    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": said}}]}
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": said}}
+    return {"text": _mrkdwn(text), "blocks": [section]}

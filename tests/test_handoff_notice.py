@@ -6,6 +6,7 @@ Prometheus are the simulator and the real server of conftest.py.
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 from dataclasses import replace
@@ -27,7 +28,7 @@ from collector.analysis.incident import analyse_snapshot
 from collector.config import ConfigError, NotifySettings, load_config
 from collector.jobs.webhook import WebhookReceiver
 from collector.sources.notify import NotifyError, post_chat_message
-from report.handoff import notice_payload, rto_text
+from report.handoff import final_notice_payload, notice_payload, rto_text
 from report.words.labels import HANDOFF
 
 BASE_URL = "https://postmortems.example.com/reports"
@@ -50,7 +51,9 @@ LINK = f"{BASE_URL}/P7DBOOM/report.html"
 
 def test_slack_notice_carries_title_severity_duration_rto_and_link_in_french() -> None:
     payload = notice_payload(FACTS, LINK, "fr", "slack")
-    text = payload["text"]
+    # Slack's fallback text is mrkdwn: it escapes &, < and >, and shows them as they were.
+    text = html.unescape(payload["text"])
+    assert "<out of memory>" not in payload["text"]
     for part in ("Brouillon de rapport post-incident prêt", FACTS.title, "SEV1", "47 min"):
         assert part in text
     assert "dépassé (41 min > 30 min)" in text and LINK in text
@@ -65,7 +68,7 @@ def test_english_words_and_a_path_when_no_base_url() -> None:
     path = "/srv/postmortems/P7DBOOM/report.html"
     payload = notice_payload(FACTS, path, "en", "slack")
     assert payload["text"].startswith("Post-incident report draft ready: ")
-    assert "missed (41 min > 30 min)" in payload["text"]
+    assert "missed (41 min > 30 min)" in html.unescape(payload["text"])
     assert f"`{path}`" in json.dumps(payload["blocks"])
 
 
@@ -364,3 +367,20 @@ def test_a_rerun_is_announced_when_the_facts_change_not_the_clock(
         assert len(chat.posts) == 2
         again = collect(collect_bin, args, env, tmp_path)
         assert again.returncode == 0 and len(chat.posts) == 2
+
+
+HOSTILE_TITLE = "<!channel> [x](https://evil.example) <https://evil.example|Open the report>"
+
+
+def test_a_title_mentions_and_links_nobody_in_slack_or_teams() -> None:
+    facts = replace(FACTS, title=HOSTILE_TITLE)
+    slack = notice_payload(facts, LINK, "en", "slack")
+    everything = slack["text"] + json.dumps(slack["blocks"])
+    assert "<!channel>" not in everything and "<https://evil.example|" not in everything
+    teams = notice_payload(facts, LINK, "en", "teams")
+    assert "[x](https://evil.example)" not in teams["text"]
+    assert "\\[x\\]\\(https://evil.example\\)" in teams["text"]
+    final_slack = final_notice_payload(HOSTILE_TITLE, None, LINK, "en", "slack")
+    final_teams = final_notice_payload(HOSTILE_TITLE, None, LINK, "en", "teams")
+    assert "<!channel>" not in final_slack["text"] + json.dumps(final_slack["blocks"])
+    assert "[x](https://evil.example)" not in final_teams["text"]
