@@ -166,3 +166,45 @@ def test_without_credentials_nothing_is_sent(
         "warning: Confluence: not published: set ATLASSIAN_USER and ATLASSIAN_API_TOKEN" in stderr
     )
     assert not wiki.exchanges
+
+
+def test_storage_keeps_the_report_and_drops_what_confluence_cannot_take() -> None:
+    from xml.etree import ElementTree
+
+    from report.final.storage import storage_page
+
+    html = (
+        "<html><head><title>t</title><style>p{}</style></head><body>"
+        '<h1>A &lt;script&gt; ]]&gt;&nbsp;B</h1><p><a href="charts/x.png">file</a> '
+        '<a href="https://e.com/?a=1&amp;b=2">site</a> <a href="javascript:x()">js</a></p>'
+        '<img src="charts/memory.png" alt="Memory &quot;db&quot;">'
+        '<img src="data:image/png;base64,AAAA" alt="inline">'
+        '<table><tr><th colspan="2" style="x">h</th></tr><tr><td>1<br>2</td></tr></table>'
+        "<script>evil()</script><p>open <em>x</p></body></html>"
+    )
+    page = storage_page(html)
+    ElementTree.fromstring(
+        '<r xmlns:ac="urn:ac" xmlns:ri="urn:ri">' + page.body + "</r>"
+    )  # well-formed
+    assert page.attachments == ("memory.png",)
+    assert "<h1>A &lt;script&gt; ]]&gt;\xa0B</h1>" in page.body
+    assert '<a href="https://e.com/?a=1&amp;b=2">site</a>' in page.body
+    assert "<p>file <a" in page.body and "javascript" not in page.body and "evil" not in page.body
+    assert (
+        '<ac:image ac:alt="Memory &quot;db&quot;"><ri:attachment ri:filename="memory.png" />'
+        in page.body
+    )
+    assert "data:" not in page.body and "inline" in page.body and "style" not in page.body
+    assert '<th colspan="2">' in page.body and "<br />" in page.body
+
+
+def test_the_final_notice_names_the_page() -> None:
+    from report.handoff import final_notice_payload
+
+    url = "https://example.atlassian.net/wiki/spaces/OPS/pages/1/x"
+    slack = final_notice_payload("OOM", None, "https://r/P1/report.html", "en", "slack", url)
+    assert f"Confluence page: {url}" in slack["text"]
+    assert f"<{url}|Confluence page>" in slack["blocks"][0]["text"]["text"]
+    plain = final_notice_payload("OOM", None, "https://r/P1/report.html", "fr", "json", url)
+    assert plain["confluence_url"] == url and "Page Confluence" in plain["text"]
+    assert "Confluence" not in final_notice_payload("OOM", None, "/r", "en", "slack")["text"]
