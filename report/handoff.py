@@ -12,7 +12,7 @@ from typing import Any
 from collector.analysis.facts import Verdict
 from collector.analysis.handoff import DraftFacts
 from report.words import formats
-from report.words.labels import FINAL, HANDOFF
+from report.words.labels import CONFLUENCE, FINAL, HANDOFF
 
 # MessageCard accent: green when the RTO was met, orange otherwise.
 TEAMS_COLOURS = {Verdict.MET: "2EB886", Verdict.MISSED: "E8912D"}
@@ -159,13 +159,22 @@ def final_note_text(link: str, language: str) -> str:
 
 
 def final_notice_payload(
-    title: str, signed_by: str | None, link: str, language: str, fmt: str
+    title: str,
+    signed_by: str | None,
+    link: str,
+    language: str,
+    fmt: str,
+    page_url: str | None = None,
 ) -> dict[str, Any]:
-    """The chat message announcing a final report, in the receiver's format."""
+    """The chat message announcing a final report, in the receiver's format (with its
+    Confluence page when it was published)."""
     words, handoff = FINAL[language], HANDOFF[language]
     colon = handoff["colon"]
     signed = f" ({words['final_signed']}{colon}{signed_by})" if signed_by else ""
     text = f"{words['final_headline']}{colon}{title}{signed}. {handoff['report']}{colon}{link}"
+    page_name = CONFLUENCE[language]["confluence_page"]
+    if page_url:
+        text += f" {page_name}{colon}{page_url}"
     if fmt == "json":
         return {
             "event": "report.final",
@@ -173,6 +182,7 @@ def final_notice_payload(
             "title": title,
             "signed_by": signed_by,
             "report_link": link,
+            "confluence_url": page_url,
             "language": language,
         }
     if fmt == "teams":
@@ -184,6 +194,8 @@ def final_notice_payload(
             "text": _teams_text(text),
         }
     target = f"<{link}|{handoff['open_report']}>" if _is_url(link) else f"`{_mrkdwn(link)}`"
+    if page_url and _is_url(page_url):
+        target += f" · <{page_url}|{_mrkdwn(page_name)}>"
     said = f"*{words['final_headline']}*{colon}{_mrkdwn(title)}{_mrkdwn(signed)}. {target}"
     section = {"type": "section", "text": {"type": "mrkdwn", "text": said}}
     return {"text": _mrkdwn(text), "blocks": [section]}

@@ -127,4 +127,7 @@ def _links(entry: IndexEntry) -> tuple[Link, ...]:
     # Folder names are incident IDs or review dates (checked when read); quoted all the same.
     folder = quote(entry.folder)
     found = (("HTML", entry.html, "report.html"), ("PDF", entry.pdf, "report.pdf"))
-    return tuple(Link(label, f"{folder}/{name}") for label, exists, name in found if exists)
+    links = [Link(label, f"{folder}/{name}") for label, exists, name in found if exists]
+    if entry.page_url:  # the final published in Confluence: where the team reads it
+        links.append(Link("Confluence", entry.page_url))
+    return tuple(links)

@@ -335,6 +335,22 @@ class JiraSettings:
 
 
 @dataclass(frozen=True, config=SECTION)
+class ConfluenceSettings:
+    """Where `collect --finalize` publishes the final report as a page; None: not published."""
+
+    # https://SITE.atlassian.net/wiki (Cloud), or Data Center's base URL.
+    url: Annotated[Url | None, AfterValidator(_no_userinfo)] = None
+    space: Annotated[Text, Field(min_length=1, pattern=r"^~?[A-Za-z0-9_]+$")] | None = None
+    parent_title: Annotated[Text, Field(min_length=1, max_length=255)] | None = None
+    timeout: Float = Field(default=20.0, validation_alias="timeout_seconds", gt=0, le=300)
+
+    @property
+    def configured(self) -> bool:
+        """Both the site and the space are set: finalize publishes the final report."""
+        return bool(self.url and self.space)
+
+
+@dataclass(frozen=True, config=SECTION)
 class Config:
     """Everything the collector needs, validated."""
 
@@ -349,6 +365,7 @@ class Config:
     fleet: FleetSettings = Field(default_factory=FleetSettings)
     trends: TrendSettings = Field(default_factory=TrendSettings)
     jira: JiraSettings = Field(default_factory=JiraSettings)
+    confluence: ConfluenceSettings = Field(default_factory=ConfluenceSettings)
     webhook: FromEnvironment[WebhookSettings] = Field(default_factory=WebhookSettings)
     atlassian: FromEnvironment[AtlassianCredentials] = Field(default_factory=AtlassianCredentials)
     ca_bundle: FromEnvironment[Path | None] = None

@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from collector.config import Config
 from collector.errors import OutputError
 from collector.files import read_regular_file, write_json_atomically
 from collector.jobs.filing import file_actions
+from collector.jobs.publishing import page_title, publish_final
 from collector.output import (
     DRAFTED,
     FIGURES,
@@ -36,7 +37,13 @@ from report.final.action_table import ACTIONS_CSV, action_warnings, actions_csv
 from report.final.actions import read_actions
 from report.final.figure_edits import FigureEdit, find_figure_edits
 from report.final.markers import PersonText, read_person_text
-from report.final.render import FinalFacts, final_figures_json, final_markdown, final_pages
+from report.final.render import (
+    FinalFacts,
+    FinalPages,
+    final_figures_json,
+    final_markdown,
+    final_pages,
+)
 
 FINALS = "finals"
 # The final's own copy of report.md as finalized: kept under finals/<time>/ when it is redone.
@@ -93,13 +100,17 @@ def finalize_report(
         links = _issue_links(config, out_dir, incident_id, document)
         filing = file_actions(config, folder, actions, links, person.language)
         facts = FinalFacts(now, person, edits, actions, filing.filed)
-        lines = _write_final(folder, text, facts, document, config) + filing.lines
+        pages = _final_pages(folder, text, facts, document, config)
+        publication = publish_final(config, folder, page_title(incident_id, document), pages.linked)
+        facts = replace(facts, page_url=publication.url)
+        lines = _write_final(folder, text, facts, pages, document, config)
+        lines += filing.lines + publication.lines
         if drafted is None:
             lines.append(f"figures not checked: {folder / REPORT} was drafted by an older collect")
         handoff = _announce(config, out_dir, incident_id, facts, document, text)
     if after is not None:
         after(out_dir)
-    warnings = [*action_warnings(actions), *filing.warnings]
+    warnings = [*action_warnings(actions), *filing.warnings, *publication.warnings]
     return Finalized(True, tuple(lines), folder, handoff, tuple(warnings))
 
 
@@ -162,8 +173,22 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
-def _write_final(
+def _final_pages(
     folder: Path, text: str, facts: FinalFacts, document: dict[str, Any], config: Config
+) -> FinalPages:
+    title = str((document.get("incident") or {}).get("title") or folder.name)
+    markdown = final_markdown(text, facts)
+    language = facts.person.language
+    return final_pages(markdown, title, language, folder, config.report.template_dir)
+
+
+def _write_final(
+    folder: Path,
+    text: str,
+    facts: FinalFacts,
+    pages: FinalPages,
+    document: dict[str, Any],
+    config: Config,
 ) -> list[str]:
     """Keep a previous final aside, write the final's pages and figures, then mark it final
     (the state file last: a run killed before it leaves a draft, finalized again next time)."""
@@ -172,10 +197,6 @@ def _write_final(
     if previous is not None:
         kept = _keep_previous_final(folder, previous)
         lines.append(f"the previous final is kept in {kept}")
-    markdown = final_markdown(text, facts)
-    title = str((document.get("incident") or {}).get("title") or folder.name)
-    language = facts.person.language
-    pages = final_pages(markdown, title, language, folder, config.report.template_dir)
     _replace(folder / "report.html", pages.inlined.encode("utf-8"))
     _replace(folder / FIGURES, final_figures_json(document, facts).encode("utf-8"))
     _replace(folder / ACTIONS_CSV, actions_csv(facts.actions, facts.filed).encode("utf-8"))
@@ -284,6 +305,7 @@ def _announce(
         language=facts.person.language,
         final_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         state_file=out_dir / incident_id / STATE_FILE,
+        page_url=facts.page_url,
     )
     return hand_off_final(config, out_dir, incident_id, final)
 

@@ -203,6 +203,7 @@ class FinalAnnouncement:
     language: str
     final_sha256: str
     state_file: Path
+    page_url: str | None = None  # the final's Confluence page, when published
 
 
 def _send_final_notice(config: Config, final: FinalAnnouncement, link: str) -> tuple[Delivery, str]:
@@ -213,7 +214,7 @@ def _send_final_notice(config: Config, final: FinalAnnouncement, link: str) -> t
     if (state.get("final_notice") or {}).get("final_sha256") == final.final_sha256:
         return Delivery.SKIPPED, ""
     payload = final_notice_payload(
-        final.title, final.signed_by, link, final.language, settings.format
+        final.title, final.signed_by, link, final.language, settings.format, final.page_url
     )
     try:
         attempts = post_chat_message(settings, payload, ca_bundle=config.ca_file)

@@ -74,6 +74,7 @@ class IndexEntry:
     html: bool
     pdf: bool
     review: bool = False  # the team's review across incidents (listed with the fleet reviews)
+    page_url: str = ""  # the final's Confluence page (figures.json's `confluence_url`)
 
 
 def rebuild_index(out: Path, config: Config) -> Path:
@@ -176,7 +177,16 @@ def _incident_entry(folder: Path) -> IndexEntry:
         finalized_by=_signers(document),
         html=(folder / "report.html").is_file(),
         pdf=(folder / "report.pdf").is_file(),
+        page_url=_web_address(document.get("confluence_url")),
     )
+
+
+def _web_address(value: object) -> str:
+    """An http(s) address read from a file, or "" (it becomes a link in the index)."""
+    text = _text(value)
+    if not text.startswith(("https://", "http://")) or any(c.isspace() for c in text):
+        return ""
+    return text
 
 
 def _fleet_entry(folder: Path, prefix: str = "memory-trends-") -> IndexEntry:

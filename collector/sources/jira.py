@@ -1,10 +1,8 @@
 """The Jira client: the only code that talks to Jira (`atlassian-python-api`, optional extra).
 
 Imported only when `jira.url` and `jira.project` are set, so a finalize without them loads no
-Atlassian library. Every request goes through `http_guard.GuardedSession`: no credential follows
-a redirect to another server, and each attempt ends within `jira.timeout_seconds`, all reads
-together. A 429 is retried once after its Retry-After (at most RETRY_AFTER_CAP seconds); any other
-fault is `FilingError`, whose message names the server and the status, never a credential.
+Atlassian library. The session, the account and the faults are `collector.sources.atlassian`'s
+(shared with the Confluence client): each attempt ends within `jira.timeout_seconds`.
 """
 
 from __future__ import annotations
@@ -14,26 +12,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
 from collector.config.settings import AtlassianCredentials, JiraSettings
-from collector.errors import CollectorError
 from collector.records import FiledIssue
-from collector.sources.http_guard import GuardedSession, RedirectRefused, origin
+from collector.sources.atlassian import FilingError, client_options, guarded_call
+from collector.sources.http_guard import origin
 
-RETRY_AFTER_CAP = 10
+__all__ = ["FilingError", "JiraClient", "NewIssue"]
 SEARCH_PAGE = 100
 MAX_PAGES = 20  # 2,000 issues of one incident: more is not an incident's follow-up
 # An issue key as Jira makes them: it goes into links and Markdown, so nothing else is taken.
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,254}-[1-9][0-9]{0,17}")
-
-
-class FilingError(CollectorError):
-    """Jira could not be reached or refused a request; `status` is the HTTP status, if any."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -58,20 +46,8 @@ class JiraClient:
         assert settings.url and settings.project  # callers check `settings.configured`
         self._settings = settings
         self._server = origin(settings.url)
-        session = GuardedSession()
-        session.verify = ca_file or True
-        auth: dict[str, Any] = {"username": credentials.user, "password": credentials.api_token}
-        if credentials.api_token and not credentials.user:  # Data Center: a personal token
-            auth = {"token": credentials.api_token}
-        self._jira = Jira(
-            url=settings.url,
-            session=session,
-            cloud=settings.cloud,
-            timeout=max(1, round(settings.timeout)),
-            backoff_and_retry=False,
-            max_backoff_seconds=RETRY_AFTER_CAP,
-            **auth,
-        )
+        options = client_options(credentials, ca_file, settings.timeout)
+        self._jira = Jira(url=settings.url, cloud=settings.cloud, **options)
 
     def labelled_issues(self, labels: tuple[str, ...]) -> dict[str, FiledIssue]:
         """The project's issues with every label of `labels`, by their summary."""
@@ -138,18 +114,8 @@ class JiraClient:
         return f"{str(self._settings.url).rstrip('/')}/browse/{key}"
 
     def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except RedirectRefused as exc:
-            raise FilingError(f"Jira at {self._server} {exc}") from None
-        except requests.HTTPError as exc:
-            status = exc.response.status_code if exc.response is not None else None
-            raise FilingError(f"Jira at {self._server} answered HTTP {status}", status) from None
-        except requests.Timeout:
-            seconds = f"{self._settings.timeout:g}"
-            raise FilingError(f"Jira at {self._server} did not answer within {seconds} s") from None
-        except (requests.RequestException, ValueError) as exc:
-            raise FilingError(f"Jira at {self._server} unreachable: {type(exc).__name__}") from None
+        service = f"Jira at {self._server}"
+        return guarded_call(service, self._settings.timeout, method, *args, **kwargs)
 
 
 def _issues(page: Any) -> Iterator[dict[str, Any]]:

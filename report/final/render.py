@@ -32,13 +32,14 @@ STATUS = "final"
 @dataclass(frozen=True)
 class FinalFacts:
     """What finalizing found: the person's text, the figures they changed, the action items
-    (with the tracker issues filed for them, by action key), and when."""
+    (with the tracker issues filed for them, by action key), the Confluence page, and when."""
 
     finalized_at: datetime
     person: PersonText
     edits: tuple[FigureEdit, ...]
     actions: tuple[ActionItem, ...] = ()
     filed: Mapping[str, FiledIssue] = field(default_factory=dict)
+    page_url: str | None = None  # the final report's Confluence page, once published
 
     @property
     def incomplete(self) -> bool:
@@ -154,5 +155,6 @@ def final_figures_json(document: dict[str, Any], facts: FinalFacts) -> str:
             for e in facts.edits
         ],
         "actions": action_rows(facts.actions, facts.filed),
+        "confluence_url": facts.page_url,
     }
     return json.dumps(final, indent=2, ensure_ascii=False) + "\n"

@@ -50,5 +50,10 @@ HANDOFF: dict[str, dict[str, str]] = {lang: tables["handoff"] for lang, tables i
 # The final report's own words: its first lines and its hand-offs (`collect --finalize`).
 FINAL: dict[str, dict[str, str]] = {lang: tables["final"] for lang, tables in CATALOGUE.items()}
 
+# The final report's Confluence page, as the hand-offs name it (`collect --finalize`).
+CONFLUENCE: dict[str, dict[str, str]] = {
+    lang: tables["confluence"] for lang, tables in CATALOGUE.items()
+}
+
 # The words of action items and of filing them in a tracker (`collect --finalize`).
 FILED: dict[str, dict[str, str]] = {lang: tables["filed"] for lang, tables in CATALOGUE.items()}

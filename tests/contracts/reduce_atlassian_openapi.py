@@ -14,9 +14,16 @@ Atlassian publishes v2 and v3 as one API whose bodies differ only in rich text (
 descriptions are Atlassian Document Format): the contract test checks a v2 call against the v3
 operation of the same path, where ``fields`` is an open object.
 
+Confluence's contract is reduced the same way (``--product confluence``) from Atlassian's
+Confluence Cloud REST API document (``swagger.v3.json`` as developer.atlassian.com publishes it,
+the REST v1 content API; saved as ``../shared/atlassian/confluence-swagger.v3.json``, or
+``$CONFLUENCE_OPENAPI_SCHEMA``): the page search, create, read and update, and the attachment
+list, upload and new version.
+
     python tests/contracts/reduce_atlassian_openapi.py                  # rewrite the contract
     python tests/contracts/reduce_atlassian_openapi.py --check          # exit 1 if out of date
     python tests/contracts/reduce_atlassian_openapi.py --source FILE    # another full document
+    python tests/contracts/reduce_atlassian_openapi.py --product confluence [--check]
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import os
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 CONTRACT = HERE / "jira.openapi.json"
@@ -43,6 +51,39 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "/rest/api/3/search/jql": ("get",),
     "/rest/api/3/user/search": ("get",),
 }
+
+
+class Product(NamedTuple):
+    """One Atlassian product's document: where it lies, what is kept, where the contract goes."""
+
+    contract: Path
+    source_env: str
+    shared_source: Path
+    generated_by: str
+    operations: dict[str, tuple[str, ...]]
+
+    def default_source(self) -> Path:
+        """The full document: its environment variable, else shared/ beside the checkout."""
+        override = os.environ.get(self.source_env)
+        return Path(override) if override else self.shared_source
+
+
+CONFLUENCE = Product(
+    contract=HERE / "confluence.openapi.json",
+    source_env="CONFLUENCE_OPENAPI_SCHEMA",
+    shared_source=HERE.parents[2] / "shared" / "atlassian" / "confluence-swagger.v3.json",
+    generated_by=(
+        "Reduced from Atlassian's Confluence Cloud REST API swagger.v3.json by "
+        "tests/contracts/reduce_atlassian_openapi.py --product confluence; regenerate it, "
+        "never edit it by hand."
+    ),
+    operations={
+        "/wiki/rest/api/content": ("get", "post"),
+        "/wiki/rest/api/content/{id}": ("get", "put"),
+        "/wiki/rest/api/content/{id}/child/attachment": ("get", "post"),
+        "/wiki/rest/api/content/{id}/child/attachment/{attachmentId}/data": ("post",),
+    },
+)
 
 
 def _pagerduty_reducer() -> ModuleType:
@@ -64,28 +105,36 @@ def default_source() -> Path:
     return Path(override) if override else SHARED_SOURCE
 
 
-def reduced_text(source: Path) -> str:
+JIRA = Product(CONTRACT, SOURCE_ENV, SHARED_SOURCE, GENERATED_BY, OPERATIONS)
+PRODUCTS = {"jira": JIRA, "confluence": CONFLUENCE}
+
+
+def reduced_text(source: Path, product: Product = JIRA) -> str:
     """The reduced contract of the full document at ``source``, as committed."""
     full = json.loads(source.read_text(encoding="utf-8"))
-    return str(REDUCE.render(REDUCE.reduce_document(full, OPERATIONS, GENERATED_BY)))
+    reduced = REDUCE.reduce_document(full, product.operations, product.generated_by)
+    return str(REDUCE.render(reduced))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, default=None, help="the full swagger-v3.v3.json")
+    parser.add_argument("--source", type=Path, default=None, help="the full OpenAPI document")
     parser.add_argument("--check", action="store_true", help="exit 1 if the contract is stale")
+    parser.add_argument("--product", choices=sorted(PRODUCTS), default="jira")
     args = parser.parse_args(argv)
-    source: Path = args.source or default_source()
+    product = PRODUCTS[args.product]
+    source: Path = args.source or product.default_source()
     if not source.is_file():
-        print(f"Jira's full OpenAPI document is not at {source}", file=sys.stderr)
+        print(f"{args.product}'s full OpenAPI document is not at {source}", file=sys.stderr)
         return 2
-    text = reduced_text(source)
+    text = reduced_text(source, product)
+    contract = product.contract
     if args.check:
-        current = CONTRACT.is_file() and CONTRACT.read_text(encoding="utf-8") == text
-        print(f"{CONTRACT.name} is {'current' if current else 'stale'}")
+        current = contract.is_file() and contract.read_text(encoding="utf-8") == text
+        print(f"{contract.name} is {'current' if current else 'stale'}")
         return 0 if current else 1
-    CONTRACT.write_text(text, encoding="utf-8")
-    print(f"wrote {CONTRACT} ({len(text.encode()):,} bytes) from {source}")
+    contract.write_text(text, encoding="utf-8")
+    print(f"wrote {contract} ({len(text.encode()):,} bytes) from {source}")
     return 0
 
 
