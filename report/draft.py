@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
@@ -43,7 +44,7 @@ from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.model import TIMELINE_CHART, ChartRef, ReportModel, build_report_model
 from report.pdf import PdfOutcome, learn_pdf_unavailable, pdf_outcome, start_pdf_writer
 from report.render import inline_images, render_html, render_markdown
-from report.spreadsheet import csv_text
+from report.spreadsheet import write_csv
 from report.words import Words
 
 TIMELINE_COLUMNS = ["time_utc", "source", "kind", "phase", "actor", "summary", "link", "ref"]
@@ -221,11 +222,14 @@ def write_report_files(
     for name, text in (
         ("report.md", texts.markdown),
         ("report.html", inline_images(texts.linked, inlined)),
-        ("timeline.csv", timeline_csv(analysis.events)),
         ("figures.json", build_figures_json(model)),
     ):
         path_under(folder, name).write_text(text, encoding="utf-8")
         written.append(folder / name)
+    # Row by row: a million events' text would be some 250 MB, and as much again encoded.
+    with path_under(folder, "timeline.csv").open("w", encoding="utf-8") as out:
+        write_timeline_csv(out, analysis.events)
+    written.insert(2, folder / "timeline.csv")  # listed where it always was
     return written
 
 
@@ -412,9 +416,10 @@ def _trends_by_instance(trends: list[MemoryTrend]) -> dict[str, list[MemoryTrend
     return grouped
 
 
-def timeline_csv(events: list[Event]) -> str:
+def write_timeline_csv(out: TextIO, events: list[Event]) -> None:
     """One row per event: time in UTC, source, kind, phase, actor, summary, link, ref."""
-    return csv_text(
+    write_csv(
+        out,
         TIMELINE_COLUMNS,
         (
             [iso_utc(e.time), e.source, e.kind, e.phase, e.actor, e.summary, e.link, e.ref]
