@@ -105,6 +105,11 @@ def sample_count(snapshot: Snapshot) -> int:
     return count
 
 
+def log_entries_on_disk(snapshot: Snapshot) -> bool:
+    """Whether the snapshot's log entries were left in its file (a huge incident's)."""
+    return isinstance(snapshot.pagerduty.get("log_entries"), OnDisk)
+
+
 def save_snapshot(snapshot: Snapshot, path: Path) -> None:
     """Write the snapshot as compact UTF-8 JSON."""
     # A shallow dict and no indent: asdict() would deep-copy every sample and `indent` forces
