@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
@@ -131,11 +132,8 @@ def _draw_all(
     and the jobs are light, else by workers forked here (or here, where none can be), at this
     niceness (`collector.parallel.run_jobs`)."""
     if drawer is not None:
-        try:
-            payload = pickle.dumps([job.draw for job in jobs], pickle.HIGHEST_PROTOCOL)
-        except Exception:  # noqa: BLE001 - a job that cannot be pickled is drawn here
-            payload = None
-        if payload is not None and len(payload) <= DRAWER_MAX_BYTES:
+        payload = _pickled_up_to([job.draw for job in jobs], DRAWER_MAX_BYTES)
+        if payload is not None:
             try:
                 drawer.send((payload, niceness))
                 return drawer.result()
@@ -144,6 +142,36 @@ def _draw_all(
         drawer.cancel()  # it loaded matplotlib in vain: the workers forked here draw
     load_drawing()  # matplotlib: once the page is on its way to report.pdf
     return run_jobs([job.draw for job in jobs], niceness=niceness)
+
+
+class _TooHeavy(Exception):
+    pass
+
+
+class _BoundedBuffer(io.BytesIO):
+    """Bytes that refuse to grow past `most` (`_TooHeavy`)."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__()
+        self.most = most
+
+    def write(self, data: Any) -> int:
+        if self.tell() + len(data) > self.most:
+            raise _TooHeavy
+        return super().write(data)
+
+
+def _pickled_up_to(value: object, most: int) -> bytes | None:
+    """`value` pickled, or None when that takes more than `most` bytes or cannot be done.
+
+    Pickling stops at the bound: a huge incident's timeline (a million events) would otherwise
+    be pickled whole, hundreds of MB, only to be found too heavy to send."""
+    buffer = _BoundedBuffer(most)
+    try:
+        pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL).dump(value)
+    except Exception:  # noqa: BLE001 - too heavy (_TooHeavy), or a job that cannot be pickled
+        return None
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import pickle
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,6 +22,7 @@ from collector.records import Event
 from collector.snapshot import stream
 from collector.snapshot.pagerduty import read_log_entries
 from collector.snapshot.store import load_snapshot, lost_data, read_published, save_snapshot
+from report.draft import _pickled_up_to
 from report.model import MAX_GROUPS_LISTED, Listed
 from report.words.labels import LABELS
 
@@ -170,3 +172,10 @@ def test_a_draft_from_log_entries_left_on_disk_is_the_same_draft(
             )
             == 2_000
         )
+
+
+def test_chart_jobs_are_pickled_only_up_to_the_bound() -> None:
+    small = list(range(10))
+    assert pickle.loads(_pickled_up_to(small, 1_000) or b"") == small
+    assert _pickled_up_to(["x" * 100] * 50 + [str(i) * 100 for i in range(50)], 1_000) is None
+    assert _pickled_up_to(lambda: None, 1_000) is None  # cannot be pickled: drawn here
