@@ -32,6 +32,7 @@ from collector.parallel import Background, start_background
 from collector.paths import is_report_folder, path_under, shorten
 from collector.snapshot.store import (
     Snapshot,
+    log_entries_on_disk,
     lost_data,
     read_published,
     sample_count,
@@ -287,7 +288,8 @@ def _recover(out_dir: Path, incident_id: str) -> None:
 def _save_snapshot_beside(snapshot: Snapshot, path: Path) -> Background[None] | None:
     """Write snapshot.json: a big one in a process forked for it, which the caller waits for
     (`Background.result`); a small one, or where no process can be forked, here and now."""
-    if sample_count(snapshot) >= WRITTEN_BESIDE_FROM:
+    # Log entries left on disk are read from the file again to be written: as long a job.
+    if sample_count(snapshot) >= WRITTEN_BESIDE_FROM or log_entries_on_disk(snapshot):
         try:
             writer = start_background(lambda _receive: save_snapshot(snapshot, path))
         except OSError:  # no fork (out of memory, too many processes): written here

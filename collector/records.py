@@ -32,7 +32,8 @@ class Incident:
     merged_into: str | None = None  # resolved by a merge: the surviving incident's summary
 
 
-@dataclass(frozen=True)
+# Slots: a huge incident holds a million log entries and as many events (48 bytes each saved).
+@dataclass(frozen=True, slots=True)
 class LogEntry:
     """One PagerDuty log entry, normalised: who did what, when, through which channel."""
 
@@ -62,7 +63,7 @@ class Alert:
     link: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One row of the incident timeline."""
 

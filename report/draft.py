@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
@@ -43,7 +45,7 @@ from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.model import TIMELINE_CHART, ChartRef, ReportModel, build_report_model
 from report.pdf import PdfOutcome, learn_pdf_unavailable, pdf_outcome, start_pdf_writer
 from report.render import inline_images, render_html, render_markdown
-from report.spreadsheet import csv_text
+from report.spreadsheet import write_csv
 from report.words import Words
 
 TIMELINE_COLUMNS = ["time_utc", "source", "kind", "phase", "actor", "summary", "link", "ref"]
@@ -130,11 +132,8 @@ def _draw_all(
     and the jobs are light, else by workers forked here (or here, where none can be), at this
     niceness (`collector.parallel.run_jobs`)."""
     if drawer is not None:
-        try:
-            payload = pickle.dumps([job.draw for job in jobs], pickle.HIGHEST_PROTOCOL)
-        except Exception:  # noqa: BLE001 - a job that cannot be pickled is drawn here
-            payload = None
-        if payload is not None and len(payload) <= DRAWER_MAX_BYTES:
+        payload = _pickled_up_to([job.draw for job in jobs], DRAWER_MAX_BYTES)
+        if payload is not None:
             try:
                 drawer.send((payload, niceness))
                 return drawer.result()
@@ -143,6 +142,36 @@ def _draw_all(
         drawer.cancel()  # it loaded matplotlib in vain: the workers forked here draw
     load_drawing()  # matplotlib: once the page is on its way to report.pdf
     return run_jobs([job.draw for job in jobs], niceness=niceness)
+
+
+class _TooHeavy(Exception):
+    pass
+
+
+class _BoundedBuffer(io.BytesIO):
+    """Bytes that refuse to grow past `most` (`_TooHeavy`)."""
+
+    def __init__(self, most: int) -> None:
+        super().__init__()
+        self.most = most
+
+    def write(self, data: Any) -> int:
+        if self.tell() + len(data) > self.most:
+            raise _TooHeavy
+        return super().write(data)
+
+
+def _pickled_up_to(value: object, most: int) -> bytes | None:
+    """`value` pickled, or None when that takes more than `most` bytes or cannot be done.
+
+    Pickling stops at the bound: a huge incident's timeline (a million events) would otherwise
+    be pickled whole, hundreds of MB, only to be found too heavy to send."""
+    buffer = _BoundedBuffer(most)
+    try:
+        pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL).dump(value)
+    except Exception:  # noqa: BLE001 - too heavy (_TooHeavy), or a job that cannot be pickled
+        return None
+    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -221,11 +250,14 @@ def write_report_files(
     for name, text in (
         ("report.md", texts.markdown),
         ("report.html", inline_images(texts.linked, inlined)),
-        ("timeline.csv", timeline_csv(analysis.events)),
         ("figures.json", build_figures_json(model)),
     ):
         path_under(folder, name).write_text(text, encoding="utf-8")
         written.append(folder / name)
+    # Row by row: a million events' text would be some 250 MB, and as much again encoded.
+    with path_under(folder, "timeline.csv").open("w", encoding="utf-8") as out:
+        write_timeline_csv(out, analysis.events)
+    written.insert(2, folder / "timeline.csv")  # listed where it always was
     return written
 
 
@@ -412,9 +444,10 @@ def _trends_by_instance(trends: list[MemoryTrend]) -> dict[str, list[MemoryTrend
     return grouped
 
 
-def timeline_csv(events: list[Event]) -> str:
+def write_timeline_csv(out: TextIO, events: list[Event]) -> None:
     """One row per event: time in UTC, source, kind, phase, actor, summary, link, ref."""
-    return csv_text(
+    write_csv(
+        out,
         TIMELINE_COLUMNS,
         (
             [iso_utc(e.time), e.source, e.kind, e.phase, e.actor, e.summary, e.link, e.ref]

@@ -12,6 +12,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from typing import TextIO
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A plain decimal number, signed or not: a spreadsheet reads it as a number, never a formula.
@@ -30,7 +31,12 @@ def inert_cell(value: object) -> object:
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """A CSV file's text: the header, then each row with every cell made inert."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    write_csv(buffer, header, rows)
+    return buffer.getvalue()
+
+
+def write_csv(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Write `csv_text` to `out` row by row: a huge incident's timeline is never one string."""
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     writer.writerows([inert_cell(cell) for cell in row] for row in rows)
-    return buffer.getvalue()

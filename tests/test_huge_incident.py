@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import pickle
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,9 +17,12 @@ from hardening_support import demo_data, huge_incident, write_json
 
 from collector.analysis.timeline import EventGroup
 from collector.cli import main
+from collector.errors import SnapshotError
 from collector.records import Event
 from collector.snapshot import stream
-from collector.snapshot.store import load_snapshot
+from collector.snapshot.pagerduty import read_log_entries
+from collector.snapshot.store import load_snapshot, lost_data, read_published, save_snapshot
+from report.draft import _pickled_up_to
 from report.model import MAX_GROUPS_LISTED, Listed
 from report.words.labels import LABELS
 
@@ -86,3 +91,91 @@ def test_reading_in_pieces_gives_what_json_gives(
     with pytest.raises(json.JSONDecodeError) as caught:
         stream.load_json(io.StringIO(text.replace('"log_entries": [', '"log_entries": [}', 1)))
     assert caught.value.lineno == text[: text.index('"log_entries"')].count("\n") + 1
+
+
+def _entries_left_on_disk(monkeypatch: pytest.MonkeyPatch, bound: int = 100) -> None:
+    monkeypatch.setattr(stream, "LEFT_ON_DISK_FROM", bound)
+
+
+def test_log_entries_past_the_bound_are_left_on_disk_and_written_back_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = huge_incident(300)
+    path = write_json(tmp_path / "snapshot.json", data)
+    held = load_snapshot(path)
+    save_snapshot(held, tmp_path / "held.json")
+    _entries_left_on_disk(monkeypatch)
+    left = load_snapshot(path)
+    entries = left.pagerduty["log_entries"]
+    assert isinstance(entries, stream.OnDisk) and len(entries) == 300
+    assert list(entries) == data["pagerduty"]["log_entries"]  # read again, as often as asked
+    assert read_log_entries(entries) == read_log_entries(data["pagerduty"]["log_entries"])
+    save_snapshot(left, tmp_path / "left.json")
+    assert (tmp_path / "left.json").read_bytes() == (tmp_path / "held.json").read_bytes()
+    # A re-draft counts the published entries without holding them.
+    published = read_published(path)
+    assert published is not None and lost_data(left, published) == []
+    assert isinstance(published["pagerduty"]["log_entries"], stream.OnDisk)
+
+
+def test_a_damaged_log_entry_left_on_disk_is_named_as_when_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = huge_incident(300)
+    data["pagerduty"]["log_entries"][250]["created_at"] = "yesterday"
+    data["pagerduty"]["log_entries"][120]["agent"] = 5
+    data["pagerduty"]["log_entries"][30]["assignees"] = "all of us"
+    path = write_json(tmp_path / "snapshot.json", data)
+    with pytest.raises(SnapshotError) as held:
+        load_snapshot(path)
+    _entries_left_on_disk(monkeypatch)
+    with pytest.raises(SnapshotError) as left:
+        load_snapshot(path)
+    assert str(left.value) == str(held.value)
+    assert "pagerduty.log_entries[120].agent" in str(left.value)
+
+
+def test_a_snapshot_changed_after_it_was_read_is_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_json(tmp_path / "snapshot.json", huge_incident(300))
+    _entries_left_on_disk(monkeypatch)
+    loaded = load_snapshot(path)
+    write_json(path, huge_incident(301))
+    with pytest.raises(SnapshotError, match="changed while being read"):
+        list(loaded.pagerduty["log_entries"])
+
+
+def test_a_draft_from_log_entries_left_on_disk_is_the_same_draft(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snapshot = write_json(tmp_path / "snapshot.json", huge_incident(2_000))
+    drafts = []
+    for name, bound in (("held", stream.LEFT_ON_DISK_FROM), ("left", 100)):
+        _entries_left_on_disk(monkeypatch, bound)
+        out = tmp_path / name
+        args = ["--snapshot", str(snapshot), "--lang", "en", "--out", str(out)]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        drafts.append(out / "P7DBOOM")
+    held, left = drafts
+    for name in ("timeline.csv", "figures.json"):
+        assert (left / name).read_bytes() == (held / name).read_bytes(), name
+    stamped = re.compile(r"^> - Generated .*$", re.M)  # the minute it was drafted
+    assert stamped.sub("", (left / "report.md").read_text("utf-8")) == stamped.sub(
+        "", (held / "report.md").read_text("utf-8")
+    )
+    for draft in drafts:
+        assert (
+            len(
+                json.loads((draft / "snapshot.json").read_text("utf-8"))["pagerduty"]["log_entries"]
+            )
+            == 2_000
+        )
+
+
+def test_chart_jobs_are_pickled_only_up_to_the_bound() -> None:
+    small = list(range(10))
+    assert pickle.loads(_pickled_up_to(small, 1_000) or b"") == small
+    assert _pickled_up_to(["x" * 100] * 50 + [str(i) * 100 for i in range(50)], 1_000) is None
+    assert _pickled_up_to(lambda: None, 1_000) is None  # cannot be pickled: drawn here

@@ -6,6 +6,7 @@ incident was paged with. Pure: no network import.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from collector.records import Alert, Incident, LogEntry
@@ -63,12 +64,15 @@ def read_alerts(raw: list[dict[str, Any]]) -> list[Alert]:
     return sorted(alerts, key=lambda a: a.created_at)
 
 
-def read_log_entries(raw: list[dict[str, Any]]) -> list[LogEntry]:
-    """Turn raw log entries (as the API lists them, newest first) into records, oldest first."""
+def read_log_entries(raw: Iterable[dict[str, Any]]) -> list[LogEntry]:
+    """Turn raw log entries (as the API lists them, newest first) into records, oldest first.
+    `raw` is read once, in order: a huge incident's are read from the file (`stream.OnDisk`)."""
     # Entries often share a second (trigger and assign); reversing the API's order before a
     # stable sort on time keeps them in the order PagerDuty recorded them.
-    entries = [_read_log_entry(item) for item in reversed(raw)]
-    return sorted(entries, key=lambda e: e.time)
+    entries = [_read_log_entry(item) for item in raw]
+    entries.reverse()
+    entries.sort(key=lambda e: e.time)
+    return entries
 
 
 def _read_log_entry(item: dict[str, Any]) -> LogEntry:

@@ -19,6 +19,7 @@ import numpy as np
 from collector.config import QUERY_KINDS
 from collector.config.stored import stored_settings_problem
 from collector.paths import INCIDENT_ID
+from collector.snapshot.stream import OnDisk
 from collector.timeutil import LATEST, in_bounds, parse_time
 
 SCHEMA_VERSION = 1
@@ -250,6 +251,8 @@ _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=_FORMATS)
 _PAGERDUTY_VALIDATOR = jsonschema.Draft202012Validator(
     SCHEMA["properties"]["pagerduty"], format_checker=_FORMATS
 )
+_LOG_ENTRY_VALIDATOR = jsonschema.Draft202012Validator(_LOG_ENTRY, format_checker=_FORMATS)
+_LOG_ENTRIES = ("pagerduty", "log_entries")
 # A sample's time, in Unix seconds, between EARLIEST and LATEST.
 _LATEST_UNIX = LATEST.timestamp()
 
@@ -258,10 +261,16 @@ def check_snapshot(data: Any) -> str | None:
     """What is wrong with a parsed snapshot, as 'field.path: problem', or None when it is valid."""
     if isinstance(data, dict) and data.get("schema_version") not in (None, SCHEMA_VERSION):
         return f"schema_version: version {data.get('schema_version')!r} is not {SCHEMA_VERSION}"
-    errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        first = errors[0]
-        return f"{field_path(first.absolute_path)}: {_explain(first)}"
+    # Log entries left on disk (`stream.OnDisk`) were checked as they were read.
+    entries = _entries_on_disk(data)
+    if entries is not None:
+        data = {**data, "pagerduty": {**data["pagerduty"], "log_entries": []}}
+    errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: _sort_key(e.absolute_path))
+    found = [(_sort_key(e.absolute_path), _said(e.absolute_path, e)) for e in errors[:1]]
+    if entries is not None and entries.problem is not None:
+        found.append(entries.problem)
+    if found:
+        return str(min(found)[1])
     prometheus = data["prometheus"]
     problem = _check_queries(prometheus.get("results", []), "prometheus.results")
     if problem is None:
@@ -275,6 +284,33 @@ def check_snapshot(data: Any) -> str | None:
     if problem is None and "settings" in data:
         problem = stored_settings_problem(data["settings"])
     return problem
+
+
+def check_log_entry(index: int, entry: Any) -> tuple[list[str], str] | None:
+    """The first problem of one log entry, as `check_snapshot` sorts and says it (an
+    `stream.ItemCheck`), or None when it is valid."""
+    errors = [
+        ([*_LOG_ENTRIES, index, *e.absolute_path], e)
+        for e in _LOG_ENTRY_VALIDATOR.iter_errors(entry)
+    ]
+    if not errors:
+        return None
+    path, error = min(errors, key=lambda found: _sort_key(found[0]))
+    return _sort_key(path), _said(path, error)
+
+
+def _entries_on_disk(data: Any) -> OnDisk | None:
+    pagerduty = data.get("pagerduty") if isinstance(data, dict) else None
+    entries = pagerduty.get("log_entries") if isinstance(pagerduty, dict) else None
+    return entries if isinstance(entries, OnDisk) else None
+
+
+def _sort_key(path: Iterable[Any]) -> list[str]:
+    return list(map(str, path))
+
+
+def _said(path: Iterable[Any], error: jsonschema.ValidationError) -> str:
+    return f"{field_path(path)}: {_explain(error)}"
 
 
 def check_pagerduty(data: Any) -> str | None:

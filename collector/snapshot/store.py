@@ -18,8 +18,13 @@ from typing import Any, TextIO
 
 from collector.errors import SnapshotError as SnapshotError
 from collector.records import Gap, GapKind
-from collector.snapshot.schema import SCHEMA_VERSION, check_snapshot
-from collector.snapshot.stream import load_json
+from collector.snapshot.schema import SCHEMA_VERSION, check_log_entry, check_snapshot
+from collector.snapshot.stream import ItemCheck, OnDisk, load_json
+
+# The log entries of a huge incident are left in the snapshot file (`stream.OnDisk`): a
+# million of them would take 2 GB as objects, kept only to be written back to snapshot.json and
+# counted. They are read again, one at a time, to make the records and to write them back.
+LOG_ENTRIES = ("pagerduty", "log_entries")
 
 
 @dataclass
@@ -100,6 +105,11 @@ def sample_count(snapshot: Snapshot) -> int:
     return count
 
 
+def log_entries_on_disk(snapshot: Snapshot) -> bool:
+    """Whether the snapshot's log entries were left in its file (a huge incident's)."""
+    return isinstance(snapshot.pagerduty.get("log_entries"), OnDisk)
+
+
 def save_snapshot(snapshot: Snapshot, path: Path) -> None:
     """Write the snapshot as compact UTF-8 JSON."""
     # A shallow dict and no indent: asdict() would deep-copy every sample and `indent` forces
@@ -124,7 +134,7 @@ def _write_compact(out: TextIO, value: Any, depth: int) -> None:
             out.write(("," if number else "") + json.dumps(key, ensure_ascii=False) + ":")
             _write_compact(out, item, depth - 1)
         out.write("}")
-    elif depth and isinstance(value, list):
+    elif depth and isinstance(value, list | OnDisk):
         out.write("[")
         for number, item in enumerate(value):
             out.write("," if number else "")
@@ -136,7 +146,7 @@ def _write_compact(out: TextIO, value: Any, depth: int) -> None:
 
 def load_snapshot(path: Path) -> Snapshot:
     """Read a snapshot written by `save_snapshot`, checking it against its schema."""
-    data = _read_json(path)
+    data = _read_json(path, left_on_disk={LOG_ENTRIES: check_log_entry})
     if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
         raise SnapshotError(
             f"{path}: not a snapshot of version {SCHEMA_VERSION}; re-collect it with"
@@ -148,12 +158,16 @@ def load_snapshot(path: Path) -> Snapshot:
     return Snapshot.from_json(data)
 
 
-def _read_json(path: Path, object_hook: Callable[[dict[str, Any]], Any] | None = None) -> Any:
+def _read_json(
+    path: Path,
+    object_hook: Callable[[dict[str, Any]], Any] | None = None,
+    left_on_disk: Mapping[tuple[str, ...], ItemCheck] | None = None,
+) -> Any:
     # Read a piece at a time, repeated references shared: a million log entries take some
     # 1 GB, not the 1.4 GB of text and then 4 KB each (benchmarks/huge_incident.py).
     try:
         with Path(path).open(encoding="utf-8") as handle:
-            return load_json(handle, object_hook)
+            return load_json(handle, object_hook, left_on_disk)
     except OSError as exc:
         raise SnapshotError(f"{path}: cannot read snapshot ({exc.strerror})") from exc
     except json.JSONDecodeError as exc:
@@ -173,10 +187,15 @@ def read_published(path: Path) -> dict[str, Any] | None:
         # Only a regular file, not a link: a FIFO there would hang the run, /dev/zero fill it.
         if not stat.S_ISREG(os.lstat(path).st_mode):
             return None
-        data = _read_json(path, object_hook=_without_samples)
+        # Only counted (`lost_data`): a huge incident's entries are left on disk unchecked.
+        data = _read_json(path, _without_samples, {LOG_ENTRIES: _unchecked})
     except (SnapshotError, OSError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _unchecked(_index: int, _item: Any) -> None:
+    return None
 
 
 def _without_samples(value: dict[str, Any]) -> dict[str, Any]:
@@ -224,7 +243,7 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 
 def _count(value: Any) -> int:
-    return len(value) if isinstance(value, list) else 0
+    return len(value) if isinstance(value, list | OnDisk) else 0
 
 
 def _series_counts(prometheus: Mapping[str, Any]) -> dict[str, int]:
