@@ -472,6 +472,8 @@ def _run_finalize(
     if problem := incident_id_problem(incident_id):
         raise BadInput(f"--finalize: {problem}")
     config = load_config(config_path, os.environ)
+    if config_path is None:
+        config = _draft_settings(out_dir, incident_id, config)
     options = FinalizeOptions(allow_incomplete, accept_edits)
     index_warnings: list[str] = []
 
@@ -490,6 +492,20 @@ def _run_finalize(
         click.echo(f"warning: {_one_line(warning)}", err=True)
     for line in done.lines:
         click.echo(line)
+
+
+def _draft_settings(out_dir: Path, incident_id: str, config: Config) -> Config:
+    """Without --config, the settings the draft was made with (its snapshot keeps them): the
+    final and the index keep its time zone, targets and language."""
+    from collector.config.stored import stored_settings_problem, with_stored_settings
+    from collector.paths import path_under
+    from collector.snapshot.store import read_published
+
+    data = read_published(path_under(out_dir, incident_id) / "snapshot.json")
+    record = data.get("settings") if data else None
+    if not isinstance(record, dict) or stored_settings_problem(record):
+        return config
+    return with_stored_settings(config, record)
 
 
 def _re_render_settings(snapshot: Snapshot, config: Config, mode: _Mode) -> Config:

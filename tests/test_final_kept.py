@@ -65,3 +65,19 @@ def test_batch_and_webhook_leave_a_final_untouched(
     assert _digests(folder) == frozen
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "P7DBOOM/report.pdf" in index and ("final le" in index or "final on" in index)
+
+
+def test_finalize_without_config_keeps_the_drafts_settings(
+    collect_bin: str, tmp_path: Path
+) -> None:
+    # The demo is drafted with Europe/Paris; finalizing it with no --config must not lose that.
+    out = tmp_path / "reports"
+    drafted = subprocess.run(
+        [collect_bin, "--demo", "--out", str(out)], capture_output=True, text=True, check=False
+    )
+    assert drafted.returncode == 0, drafted.stderr
+    args = [collect_bin, "--finalize", "P7DBOOM", "--out", str(out), "--allow-incomplete"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Europe/Paris" in index and "16:32" in index, index
