@@ -45,6 +45,12 @@ class FleetSnapshot:
 
 def save_fleet_snapshot(snapshot: FleetSnapshot, path: Path) -> None:
     """Write the snapshot as compact UTF-8 JSON, `kind` first (see `is_fleet_snapshot`)."""
+    save_kinded_snapshot(snapshot, path)
+
+
+def save_kinded_snapshot(snapshot: Any, path: Path) -> None:
+    """A review's snapshot (a dataclass with `kind` and `gaps`) as compact UTF-8 JSON, `kind`
+    first: the fleet review's and the review across incidents' alike."""
     data = {"kind": snapshot.kind} | {f.name: getattr(snapshot, f.name) for f in fields(snapshot)}
     data["gaps"] = [_gap_record(gap) for gap in snapshot.gaps]
     path.write_text(

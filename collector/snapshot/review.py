@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from collector.errors import SnapshotError
 from collector.records import Gap
-from collector.snapshot.fleet import _gap_record, read_fleet_gaps
+from collector.snapshot.fleet import read_fleet_gaps, save_kinded_snapshot
 from collector.timeutil import parse_time
 
 REVIEW_KIND = "review"
@@ -46,11 +46,7 @@ class ReviewSnapshot:
 
 def save_review_snapshot(snapshot: ReviewSnapshot, path: Path) -> None:
     """Write the snapshot as compact UTF-8 JSON, `kind` first."""
-    data = {"kind": snapshot.kind} | {f.name: getattr(snapshot, f.name) for f in fields(snapshot)}
-    data["gaps"] = [_gap_record(gap) for gap in snapshot.gaps]
-    path.write_text(
-        json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
-    )
+    save_kinded_snapshot(snapshot, path)
 
 
 def load_review_snapshot(path: Path) -> ReviewSnapshot:
