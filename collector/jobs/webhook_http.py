@@ -36,6 +36,8 @@ WRITE_TIMEOUT = 5.0
 BACKLOG = 128
 # On close, how long requests being read or answered may take before their sockets are cut.
 CLOSE_GRACE = 2.0
+# After cutting them, how long cut requests may take to log their last line and end.
+CUT_GRACE = 1.0
 # Content-Length values longer than this are no body size we would ever read.
 _MAX_LENGTH_DIGITS = 12
 
@@ -213,6 +215,11 @@ class WebhookServer(ThreadingHTTPServer):
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        # A cut handler still logs one line: let it, or a daemon thread holding stderr's lock
+        # at interpreter exit aborts the process (SIGABRT) after a clean stop.
+        deadline = time.monotonic() + CUT_GRACE
+        while self._open and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """One line, never a traceback: a client that hung up early is no error of ours."""
