@@ -6,7 +6,6 @@ mode imports what it needs (pandas, matplotlib, Jinja2, the clients) when it run
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 import time
@@ -23,12 +22,12 @@ from collector import __version__
 from collector.demo import demo_dir
 from collector.errors import EXIT_INTERRUPTED, INTERRUPTED, CollectorError, sentence
 from collector.paths import incident_id_problem
-from report.pdf import PdfOutcome, pdf_unavailable, start_pdf_writer
+from report.pdf import pdf_unavailable
 
 if TYPE_CHECKING:
     from collector.config import Config
     from collector.config.settings import Language
-    from collector.parallel import Background
+    from collector.jobs.runner import Runner
     from collector.snapshot.store import Snapshot
 
 T = TypeVar("T")
@@ -334,15 +333,15 @@ def _run(
         lang,
         demo=bool(modes["--demo"]),
     )
+    from collector.jobs.runner import Runner
+
     config = _with_language(load_config(config_path, os.environ), lang)
-    # One report to draft: report.pdf's process starts now and loads WeasyPrint on the other
-    # core while this one loads pandas and matplotlib.
-    pdf_writer = start_pdf_writer() if mode.one_report and config.report.pdf_for_drafts else None
-    try:
-        _run_mode(mode, config, out_dir, force, metrics_file, until, pdf_writer)
-    finally:
-        if pdf_writer is not None:
-            pdf_writer.cancel()
+    with Runner() as runner:
+        if mode.one_report and config.report.pdf_for_drafts:
+            # One report to draft: report.pdf's process starts now and loads WeasyPrint on
+            # the other core while this one loads pandas and matplotlib.
+            runner.start_pdf_writer()
+        _run_mode(mode, config, out_dir, force, metrics_file, until, runner)
 
 
 def _run_mode(
@@ -352,93 +351,67 @@ def _run_mode(
     force: bool,
     metrics_file: Path | None,
     until: str | None,
-    pdf_writer: Background[PdfOutcome] | None,
+    runner: Runner,
 ) -> None:
     """Run the mode asked for, with its settings loaded."""
     from collector.output import check_out_dir
-    from collector.parallel import freeze_for_good
     from collector.snapshot.store import is_fleet_snapshot
 
-    # The libraries' objects are loaded for good: the garbage collector need not walk them
-    # again in every full collection (nor, in forked workers, copy their pages by doing so).
-    # `collect` turned it off while they loaded (entry.py).
-    freeze_for_good()
-    gc.enable()
+    runner.settle()  # `collect` kept the garbage collector off while its libraries loaded
 
     check_out_dir(out_dir)  # before anything is fetched
     if mode.window is not None:
-        _run_batch(config, mode.window, out_dir, metrics_file)
+        _run_batch(config, mode.window, out_dir, metrics_file, runner)
         return
     if mode.address is not None:
         from collector.jobs.webhook import serve_webhooks
 
         _warn_without_pdf(config)
-        serve_webhooks(config, out_dir, *mode.address, log=_log)
+        serve_webhooks(config, out_dir, *mode.address, log=_log, runner=runner)
         return
     snapshot_path = mode.snapshot_path
     if mode.memory_trends is not None or (
         snapshot_path is not None and is_fleet_snapshot(snapshot_path)
     ):
-        if pdf_writer is not None:  # a fleet snapshot: the review writes no report.pdf
-            pdf_writer.cancel()
-        _run_fleet_review(config, mode.memory_trends, until, snapshot_path, out_dir, force)
+        runner.stop_draft_workers()  # a fleet snapshot: the review writes no report.pdf
+        _run_fleet_review(config, mode.memory_trends, until, snapshot_path, out_dir, force, runner)
         return
-    _draft_one(mode, config, out_dir, force, pdf_writer)
+    _draft_one(mode, config, out_dir, force, runner)
 
 
-def _draft_one(
-    mode: _Mode,
-    config: Config,
-    out_dir: Path,
-    force: bool,
-    pdf_writer: Background[PdfOutcome] | None,
-) -> None:
+def _draft_one(mode: _Mode, config: Config, out_dir: Path, force: bool, runner: Runner) -> None:
     """Collect the incident (or read its snapshot), draft and publish its report."""
-    from collector.output import clean_leftovers, publish_draft
-    from collector.parallel import loading_meanwhile
+    from collector.jobs.draft import publish_incident
+    from collector.output import clean_leftovers
     from collector.snapshot.store import load_snapshot
-    from report.charts.plan import start_chart_drawer
 
     for leftover in clean_leftovers(out_dir):
         _log(f"removed {leftover.name}, left by an interrupted run")
-    # The report's modules and Jinja2 load here while the snapshot is read or the sources
-    # answer; matplotlib (0.3 s) in the chart drawer, a process started once pandas has
-    # loaded (it shares it), on the other core meanwhile. Loading matplotlib here, in a
-    # thread beside the fetch, was 0.14 s slower at 0 ms a request (benchmarks/README.md).
-    drawer = None
-    try:
-        if mode.snapshot_path is not None:
-            with loading_meanwhile("report.draft"):
-                snapshot = load_snapshot(mode.snapshot_path)
-            if not mode.demo:
-                config = _re_render_settings(snapshot, config, mode)
-            drawer = start_chart_drawer()
-        else:
-            from collector.sources.collect import (
-                collect_snapshot,  # the network clients, only to collect
-            )
-
-            drawer = start_chart_drawer()
-            with loading_meanwhile("report.draft", "collector.jobs.handoff"):
-                snapshot = collect_snapshot(config, str(mode.incident_id))
-        # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
-        announce = None
-        if mode.incident_id is not None:
-            from collector.jobs.handoff import announcer
-
-            announce = announcer(snapshot, config, out_dir)
-        published = publish_draft(
-            snapshot,
-            config,
-            out_dir,
-            force=force,
-            announce=announce,
-            pdf_writer=pdf_writer,
-            chart_drawer=drawer,
+    # The draft's modules and Jinja2 load here while the snapshot is read or the sources
+    # answer; matplotlib in the chart drawer, a process started once pandas has loaded (it
+    # shares it), on the other core meanwhile: loading matplotlib here, in a thread beside the
+    # fetch, was slower (benchmarks/README.md).
+    if mode.snapshot_path is not None:
+        with runner.loading("collector.jobs.draft"):
+            snapshot = load_snapshot(mode.snapshot_path)
+        if not mode.demo:
+            config = _re_render_settings(snapshot, config, mode)
+        runner.start_chart_drawer()
+    else:
+        from collector.sources.collect import (
+            collect_snapshot,  # the network clients, only to collect
         )
-    finally:
-        if drawer is not None:  # the draft has stopped it, unless it failed before
-            drawer.cancel()
+
+        runner.start_chart_drawer()
+        with runner.loading("collector.jobs.draft", "collector.jobs.handoff"):
+            snapshot = collect_snapshot(config, str(mode.incident_id))
+    # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
+    announce = None
+    if mode.incident_id is not None:
+        from collector.jobs.handoff import announcer
+
+        announce = announcer(snapshot, config, out_dir)
+    published = publish_incident(snapshot, config, runner, out_dir, force=force, announce=announce)
     handoff_warnings = published.handoff.warnings if published.handoff else ()
     for warning in [*(gap.text for gap in snapshot.gaps), *handoff_warnings, *published.warnings]:
         click.echo(f"warning: {_one_line(warning)}", err=True)
@@ -562,13 +535,15 @@ def _window(text: object) -> timedelta | None:
     return window
 
 
-def _run_batch(config: Config, window: timedelta, out_dir: Path, metrics_file: Path | None) -> None:
+def _run_batch(
+    config: Config, window: timedelta, out_dir: Path, metrics_file: Path | None, runner: Runner
+) -> None:
     from collector.jobs.batch import run_batch
     from collector.jobs.monitoring import write_batch_metrics
 
     started = time.time()
     bar = _progress_bar if sys.stderr.isatty() else None  # cron, systemd, pods: plain lines
-    summary = run_batch(config, window, out_dir, progress=_log, bar=bar)
+    summary = run_batch(config, window, out_dir, progress=_log, bar=bar, runner=runner)
     _warn_without_pdf(config)
     for line in summary.report_lines():
         click.echo(line)
@@ -589,16 +564,16 @@ def _run_fleet_review(
     snapshot_path: Path | None,
     out_dir: Path,
     force: bool,
+    runner: Runner,
 ) -> None:
     from collector.config import parse_duration
     from collector.jobs.fleet_review import publish_review
-    from collector.parallel import loading_meanwhile
     from collector.snapshot.fleet import load_fleet_snapshot
     from collector.sources.collect_fleet import collect_fleet_snapshot
 
     # The review's libraries (matplotlib, Jinja2) load while the snapshot is read or
     # Prometheus answers.
-    with loading_meanwhile("report.fleet_draft"):
+    with runner.loading("report.fleet_draft"):
         if snapshot_path is not None:
             snapshot = load_fleet_snapshot(snapshot_path)
         else:

@@ -19,7 +19,7 @@ def run() -> None:
     logging.getLogger().addHandler(logging.NullHandler())
     sys.unraisablehook = _exit_on_swallowed_interrupt
     # Loading the libraries creates objects by the hundred thousand, all kept for good: no
-    # collection can free any of them. `cli._run` freezes them and turns the collector on.
+    # collection can free any of them. `Runner.settle` freezes them and turns the collector on.
     gc.disable()
     try:
         import click

@@ -14,51 +14,42 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
-from collector.config import Config
-from collector.config.stored import settings_record
 from collector.errors import OutputError
 from collector.files import read_regular_file
-from collector.parallel import Background, start_background
 from collector.paths import is_report_folder, path_under, shorten
-from collector.snapshot.store import (
-    Snapshot,
-    log_entries_on_disk,
-    lost_data,
-    read_published,
-    sample_count,
-    save_snapshot,
-)
-from report.pdf import PdfOutcome
-
-if TYPE_CHECKING:
-    from report.draft import Draft
 
 STATE_FILE = ".collector.json"
 REPORT = "report.md"
 # report.md as the collector wrote it: finalizing compares the person's figures with it.
 DRAFTED = ".draft.md"
 FIGURES = "figures.json"
-# Publish statuses that put a new report in place (a draft kept beside an edited one does not).
-NEW_REPORT = frozenset({"written", "replaced", "forced"})
 # State a re-draft keeps from the report it replaces (not from an edited one: that is news).
 KEPT_ACROSS_REDRAFTS = ("notice",)
-SNAPSHOT = "snapshot.json"
-# From this many samples on, snapshot.json is written by a process forked for it, while the
-# draft is analysed on the other core (2,000 series: 1.4 M samples, 0.55 s to write). The
-# demo's 16,000 are written here in about 10 ms, less than a fork costs.
-WRITTEN_BESIDE_FROM = 200_000
 # What `make_staging` creates: ".<ID>.<random>.staging".
 STAGING = re.compile(r"^\.(?P<id>[A-Za-z0-9-]{1,64})\.[^.]*\.staging$")
+
+
+class PublishStatus(str, Enum):
+    """What became of a staged draft (the strings the batch's metrics and tests read)."""
+
+    WRITTEN = "written"  # the first report in its folder
+    REPLACED = "replaced"  # over an untouched draft
+    FORCED = "forced"  # over an edited or fuller report, which is kept as a backup
+    KEPT_EDITED = "kept-edited"  # beside a report a person edited
+    KEPT_FULLER = "kept-fuller"  # beside a report with more data
+    KEPT_FINAL = "kept-final"  # beside a final
+
+
+# Publish statuses that put a new report in place (a draft kept beside an edited one does not).
+NEW_REPORT = frozenset({PublishStatus.WRITTEN, PublishStatus.REPLACED, PublishStatus.FORCED})
 
 
 class Delivery(str, Enum):
@@ -84,14 +75,10 @@ class Published:
     """Where the draft went, and a one-line account of what happened."""
 
     folder: Path
-    status: str  # "written", "replaced", "kept-edited", "kept-fuller", "kept-final", "forced"
+    status: PublishStatus
     message: str
     handoff: HandOff | None = None  # the chat notice and PagerDuty note, when announced
     warnings: tuple[str, ...] = ()  # what went wrong around a report in place (OUT/index.html)
-
-
-# Called with the draft and its state file once a new report is in place; says what it did.
-Announce = Callable[["Draft", Path], HandOff]
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -102,12 +89,13 @@ def check_out_dir(out_dir: Path) -> None:
         probe.close()
     except OSError as exc:
         raise OutputError(
-            f"--out {out_dir}: cannot write there ({_reason(exc)}); choose a folder you can"
+            f"--out {out_dir}: cannot write there ({write_error(exc)}); choose a folder you can"
             " write to"
         ) from exc
 
 
-def _reason(exc: OSError) -> str:
+def write_error(exc: OSError) -> str:
+    """Why a write failed, in a few words."""
     if exc.errno == errno.ENOSPC:
         return "no space left on the device"
     return exc.strerror or type(exc).__name__
@@ -228,17 +216,19 @@ def publish(
     _write_state(staging, stamp)
     if not final.exists():
         os.rename(staging, final)
-        return Published(final, "written", f"drafted {final / REPORT}")
+        return Published(final, PublishStatus.WRITTEN, f"drafted {final / REPORT}")
     finalized = finalized_at(final)
     if finalized is not None:  # frozen: not even --force replaces a final
         why = f"is final (finalized {finalized}; to change it, edit it and finalize again)"
-        return _keep_beside(staging, final, stamp, why, "kept-final")
+        return _keep_beside(staging, final, stamp, why, PublishStatus.KEPT_FINAL)
     edited = is_edited(final)
     if (edited or lost) and not force:
         if edited:
-            return _keep_beside(staging, final, stamp, "was edited by a person", "kept-edited")
+            return _keep_beside(
+                staging, final, stamp, "was edited by a person", PublishStatus.KEPT_EDITED
+            )
         why = f"has more data than the new draft ({'; '.join(lost)})"
-        return _keep_beside(staging, final, stamp, why, "kept-fuller")
+        return _keep_beside(staging, final, stamp, why, PublishStatus.KEPT_FULLER)
     if edited or lost:
         backup = path_under(out_dir, f"{incident_id}.backup-{stamp}")
         os.rename(final, backup)
@@ -246,7 +236,7 @@ def publish(
         what = "edited report" if edited else "report with more data"
         return Published(
             final,
-            "forced",
+            PublishStatus.FORCED,
             f"replaced the {what} {final / REPORT}; the old folder is kept in {backup}",
         )
     _carry_state(final, staging)
@@ -256,10 +246,12 @@ def publish(
     if (old / "drafts").exists():
         os.rename(old / "drafts", final / "drafts")
     shutil.rmtree(old, ignore_errors=True)
-    return Published(final, "replaced", f"re-drafted {final / REPORT}")
+    return Published(final, PublishStatus.REPLACED, f"re-drafted {final / REPORT}")
 
 
-def _keep_beside(staging: Path, final: Path, stamp: str, why: str, status: str) -> Published:
+def _keep_beside(
+    staging: Path, final: Path, stamp: str, why: str, status: PublishStatus
+) -> Published:
     # The published report stays; the new draft goes to its drafts/ folder. Each folder on
     # the way is proven to stay under --out: `drafts` may be a link a person or a tool made.
     out_dir = final.parent
@@ -267,7 +259,9 @@ def _keep_beside(staging: Path, final: Path, stamp: str, why: str, status: str) 
     drafts.mkdir(exist_ok=True)
     beside = path_under(out_dir, Path(final.name) / "drafts" / stamp)
     os.rename(staging, beside)
-    hint = "" if status == "kept-final" else " (use --force to replace it, with a backup)"
+    hint = (
+        "" if status is PublishStatus.KEPT_FINAL else " (use --force to replace it, with a backup)"
+    )
     return Published(
         beside,
         status,
@@ -283,38 +277,6 @@ def _recover(out_dir: Path, incident_id: str) -> None:
         os.rename(old, final)
     elif old.exists():
         shutil.rmtree(old, ignore_errors=True)
-
-
-def _save_snapshot_beside(snapshot: Snapshot, path: Path) -> Background[None] | None:
-    """Write snapshot.json: a big one in a process forked for it, which the caller waits for
-    (`Background.result`); a small one, or where no process can be forked, here and now."""
-    # Log entries left on disk are read from the file again to be written: as long a job.
-    if sample_count(snapshot) >= WRITTEN_BESIDE_FROM or log_entries_on_disk(snapshot):
-        try:
-            writer = start_background(lambda _receive: save_snapshot(snapshot, path))
-        except OSError:  # no fork (out of memory, too many processes): written here
-            writer = None
-        if writer is not None:
-            return writer
-    save_snapshot(snapshot, path)
-    return None
-
-
-def _lost_figures(published: Path, staging: Path) -> list[str]:
-    """The figures the published report computed and the staged draft does not, as one
-    reason; [] when there is none, or no published figures.json to compare with."""
-    from report.figures_json import uncomputed_figures
-
-    old, new = _read_text(published / FIGURES), _read_text(staging / FIGURES)
-    lacking = uncomputed_figures(old, new) if old is not None and new is not None else []
-    return [f"figures it no longer computes: {', '.join(lacking)}"] if lacking else []
-
-
-def _read_text(path: Path) -> str | None:
-    try:
-        return read_regular_file(path).decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def _write_state(folder: Path, stamp: str) -> None:
@@ -338,62 +300,3 @@ def _carry_state(published: Path, staging: Path) -> None:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(read_regular_file(path)).hexdigest()
-
-
-def publish_draft(
-    snapshot: Snapshot,
-    config: Config,
-    out_dir: Path,
-    *,
-    force: bool,
-    announce: Announce | None = None,
-    pdf_writer: Background[PdfOutcome] | None = None,
-    chart_drawer: Background[list[Path]] | None = None,
-) -> Published:
-    """Render the snapshot's report in a staging folder, then publish it under the lock.
-
-    With `announce` (`collector.jobs.handoff.announcer`), a new report in place is handed off
-    (chat notice, PagerDuty note) before the lock is released. `pdf_writer`: report.pdf's
-    process, started early (`report.pdf.start_pdf_writer`); `chart_drawer`: the charts'
-    (`report.charts.plan.start_chart_drawer`).
-    """
-    # The report's modules (the analysis, Jinja2) load here, not with this module: `collect`
-    # loads them while the snapshot is read or the sources answer; matplotlib loads in the
-    # chart drawer, or here once the page is on its way to report.pdf (`build_draft`).
-    from collector.jobs.index import with_index
-    from report.draft import build_draft
-
-    now = datetime.now(timezone.utc)
-    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
-    incident_id = snapshot.incident_id
-    # The snapshot beside the draft keeps the settings it was made with: a re-render uses them.
-    snapshot = replace(snapshot, settings=settings_record(config, now))
-    try:
-        with lock_for(out_dir, incident_id):
-            staging = make_staging(out_dir, incident_id)
-            try:
-                # Read before the draft is built: its text (53 MB for 2,000 series) then
-                # comes and goes before the analysis' peak, not on top of it.
-                published = read_published(path_under(out_dir, incident_id) / SNAPSHOT)
-                writer = _save_snapshot_beside(snapshot, staging / SNAPSHOT)
-                try:
-                    draft = build_draft(snapshot, config, staging, now, pdf_writer, chart_drawer)
-                    if writer is not None:
-                        writer.result()  # its OSError (a full disk) is raised here
-                finally:
-                    if writer is not None:
-                        writer.cancel()  # done, or stopped before the staging folder goes
-                lost = lost_data(snapshot, published) if published is not None else []
-                lost += _lost_figures(path_under(out_dir, incident_id), staging)
-                result = publish(staging, out_dir, incident_id, force=force, stamp=stamp, lost=lost)
-                if announce is not None and result.status in NEW_REPORT:
-                    handoff = announce(draft, result.folder / STATE_FILE)
-                    result = replace(result, handoff=handoff)
-                return with_index(result, out_dir, config)
-            finally:
-                discard_staging(staging)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write the report for {incident_id} under {out_dir} ({_reason(exc)});"
-            " nothing was changed there"
-        ) from exc

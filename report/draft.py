@@ -1,177 +1,44 @@
-"""From a snapshot to the report's files: analysis, then charts, then rendering. No network."""
+"""The incident report's charts planned, its texts rendered and its files written, from the
+analysis and the report model. No network, no analysis, no worker: `collector.jobs.draft`
+runs the draft and hands the chart jobs to its runner."""
 
 from __future__ import annotations
 
-import io
-import pickle
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
 
-from collector.analysis.incident import Analysis, analyse_incident
+from collector.analysis.incident import Analysis
 from collector.analysis.memory import MemoryTrend
 from collector.analysis.metrics import QuerySummary, count_series_up
 from collector.config import Config
-from collector.parallel import Background, BackgroundEnded, run_jobs
 from collector.paths import path_under, unique_slugs
 from collector.records import Event
-from collector.snapshot.incident import read_incident_data
 from collector.snapshot.prometheus import QueryResult
-from collector.snapshot.store import Snapshot
 from collector.timeutil import iso_utc
 from report.charts.picking import MAX_LEGEND_SERIES, in_window, pick_series
 from report.charts.plan import (
     ChartJob,
     drawn_by,
-    load_drawing,
     metric_figsize,
     pixel_size,
     timeline_figsize,
     trend_figsize,
 )
-from report.context_draft import (
-    has_context,
-    place_context,
-    plan_context_charts,
-    trend_chart_path,
-)
+from report.context_draft import place_context, plan_context_charts, trend_chart_path
 from report.figures_json import build_figures_json
 from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
-from report.model import TIMELINE_CHART, ChartRef, ReportModel, build_report_model
-from report.pdf import PdfOutcome, learn_pdf_unavailable, pdf_outcome, start_pdf_writer
+from report.model import TIMELINE_CHART, ChartRef, ReportModel
 from report.render import inline_images, render_html, render_markdown
 from report.spreadsheet import write_csv
 from report.words import Words
 
 TIMELINE_COLUMNS = ["time_utc", "source", "kind", "phase", "actor", "summary", "link", "ref"]
-
-
-@dataclass(frozen=True)
-class Draft:
-    """The files of a draft (relative to its folder), the analysis and the report model."""
-
-    files: list[Path]
-    analysis: Analysis
-    model: ReportModel
-
-
-def build_draft(
-    snapshot: Snapshot,
-    config: Config,
-    folder: Path,
-    now: datetime | None = None,
-    pdf_writer: Background[PdfOutcome] | None = None,
-    chart_drawer: Background[list[Path]] | None = None,
-) -> Draft:
-    """Read the snapshot, analyse it, plan the charts, build the report model, then draw the
-    charts while report.pdf is laid out beside them, and write the files.
-
-    report.pdf is written by a process of its own (`pdf_writer`, started early by the caller,
-    or here): it loads WeasyPrint while this one analyses, then lays the page out while the
-    charts are drawn. Where no such process can run, it is written here, at the end. The
-    charts likewise go to `chart_drawer` (`start_chart_drawer`), started early by the caller
-    to load matplotlib meanwhile; without one they are drawn by workers forked here.
-    """
-    now = now or datetime.now(timezone.utc)
-    pdf = pdf_writer or (start_pdf_writer() if config.report.pdf_for_drafts else None)
-    try:
-        pack = config.prometheus.queries
-        data = read_incident_data(snapshot.pagerduty, snapshot.prometheus, pack)
-        analysis = analyse_incident(data, config, now)
-        charts = _plan_all_charts(analysis, snapshot, config, folder)
-        model = build_report_model(
-            analysis,
-            snapshot,
-            config,
-            charts.shown,
-            undrawn=undrawn_queries(analysis),
-            no_memory_context=bool(analysis.trends) and not has_context(snapshot.prometheus),
-            now=now,
-        )
-        texts = render_texts(model, config)
-        if pdf is not None:
-            try:
-                pdf.send((texts.linked, folder, charts.pixels))
-            except BackgroundEnded:  # killed: report.pdf is laid out here, at the end
-                pdf = None
-        niceness = CHART_NICENESS if pdf is not None else 0
-        images = _draw_all(charts.jobs, chart_drawer, niceness)
-        written = images + write_report_files(texts, model, analysis, folder, images)
-        if config.report.pdf_for_drafts:
-            written += finish_pdf(pdf, texts.linked, folder)
-    finally:
-        if pdf is not None:
-            pdf.cancel()
-        if chart_drawer is not None:
-            chart_drawer.cancel()
-    return Draft([p.relative_to(folder) for p in written], analysis, model)
-
-
-# The most the chart jobs sent to the chart drawer may weigh, pickled: each carries what it
-# draws (the demo's 11: 0.11 MB; a 2,000-series incident's 14: 0.85 MB, its memory chart
-# picked down to six series and one band). Past this (a timeline of some 100,000 events: its
-# 2,128 take 0.6 MB), the charts are drawn by workers forked here, which read them in place.
-DRAWER_MAX_BYTES = 32 * 2**20
-
-
-# How much the chart workers yield to report.pdf's process while it lays the pages out beside
-# them (`os.nice`): three processes share two cores, and the charts, drawn by two workers,
-# use both once the PDF is done, where a PDF left last runs on one.
-CHART_NICENESS = 5
-
-
-def _draw_all(
-    jobs: list[ChartJob], drawer: Background[list[Path]] | None, niceness: int = 0
-) -> list[Path]:
-    """Every chart file, drawn by the chart drawer (`start_chart_drawer`) when one was started
-    and the jobs are light, else by workers forked here (or here, where none can be), at this
-    niceness (`collector.parallel.run_jobs`)."""
-    if drawer is not None:
-        payload = _pickled_up_to([job.draw for job in jobs], DRAWER_MAX_BYTES)
-        if payload is not None:
-            try:
-                drawer.send((payload, niceness))
-                return drawer.result()
-            except BackgroundEnded:  # killed (out of memory...): the charts are drawn here
-                pass
-        drawer.cancel()  # it loaded matplotlib in vain: the workers forked here draw
-    load_drawing()  # matplotlib: once the page is on its way to report.pdf
-    return run_jobs([job.draw for job in jobs], niceness=niceness)
-
-
-class _TooHeavy(Exception):
-    pass
-
-
-class _BoundedBuffer(io.BytesIO):
-    """Bytes that refuse to grow past `most` (`_TooHeavy`)."""
-
-    def __init__(self, most: int) -> None:
-        super().__init__()
-        self.most = most
-
-    def write(self, data: Any) -> int:
-        if self.tell() + len(data) > self.most:
-            raise _TooHeavy
-        return super().write(data)
-
-
-def _pickled_up_to(value: object, most: int) -> bytes | None:
-    """`value` pickled, or None when that takes more than `most` bytes or cannot be done.
-
-    Pickling stops at the bound: a huge incident's timeline (a million events) would otherwise
-    be pickled whole, hundreds of MB, only to be found too heavy to send."""
-    buffer = _BoundedBuffer(most)
-    try:
-        pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL).dump(value)
-    except Exception:  # noqa: BLE001 - too heavy (_TooHeavy), or a job that cannot be pickled
-        return None
-    return buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -187,21 +54,25 @@ class ChartPlan:
         return {job.path: job.pixels for job in self.jobs}
 
 
-def _plan_all_charts(
-    analysis: Analysis, snapshot: Snapshot, config: Config, folder: Path
+def plan_all_charts(
+    analysis: Analysis,
+    prometheus: Mapping[str, Any],
+    config: Config,
+    folder: Path,
+    targets: LinkTargets | None,
 ) -> ChartPlan:
-    """The incident's charts, each host's 28-day context chart right after its trend chart."""
+    """The incident's charts, each host's 28-day context chart (from the snapshot's Prometheus
+    part, `report.context_draft`) right after its trend chart."""
     words = Words(config.report.language, config.business.currency)
     incident = analysis.incident
     instances = {t.instance for t in analysis.trends}
     contexts = plan_context_charts(
-        snapshot.prometheus,
+        prometheus,
         (incident.created_at, incident.resolved_at or analysis.window[1]),
         folder,
         words,
         instances,
     )
-    targets = link_targets(snapshot, config)
     timeline, planned = plan_charts(analysis, folder, config.report.timezone, targets, words)
     placed = place_context(
         [shown for shown, _ in planned],
@@ -261,14 +132,8 @@ def write_report_files(
     return written
 
 
-def finish_pdf(started: Background[PdfOutcome] | None, html: str, folder: Path) -> list[Path]:
-    """Write report.pdf: what the forked process laid out, or (none started, or it was
-    killed) lay it out here."""
-    try:
-        reason, pdf = started.result() if started is not None else pdf_outcome(html, folder)
-    except BackgroundEnded:
-        reason, pdf = pdf_outcome(html, folder)
-    learn_pdf_unavailable(reason)  # the CLI says it once, without importing WeasyPrint here
+def write_pdf(pdf: bytes | None, folder: Path) -> list[Path]:
+    """Write report.pdf, when there is one to write."""
     if pdf is None:
         return []
     path_under(folder, "report.pdf").write_bytes(pdf)
@@ -305,20 +170,6 @@ def plan_charts(
         *_metric_charts(a, folder, zone, targets, words),
     ]
     return timeline, planned
-
-
-def draw_charts(
-    analysis: Analysis,
-    folder: Path,
-    zone: str | None,
-    targets: LinkTargets | None = None,
-    words: Words | None = None,
-) -> tuple[list[ChartRef], list[Path]]:
-    """Draw every chart (in parallel, `collector.parallel`); return what the report shows
-    (the timeline apart) and the files."""
-    timeline, planned = plan_charts(analysis, folder, zone, targets, words)
-    jobs = [timeline, *(job for _, job in planned)]
-    return [shown for shown, _ in planned], _draw_all(jobs, None)
 
 
 # What the report shows of a chart, and the job that draws it.
@@ -394,9 +245,9 @@ def _shown(title: str, path: str, section: str, links: list[QueryLinks]) -> Char
     return ChartRef(title, path, section, tuple(links))
 
 
-def link_targets(snapshot: Snapshot, config: Config) -> LinkTargets | None:
+def link_targets(config: Config, queried_url: str) -> LinkTargets | None:
     """Where the report's live links point: the configured pages, else the queried Prometheus."""
-    url = config.links.prometheus_url or snapshot.prometheus.get("url", "")
+    url = config.links.prometheus_url or queried_url
     if not url:
         return None
     return LinkTargets(

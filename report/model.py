@@ -29,10 +29,8 @@ from collector.analysis.metrics import Crossing, QuerySummary
 from collector.analysis.rules import RuleCondition
 from collector.analysis.timeline import EventGroup, group_repeats
 from collector.config import Business, Config, Targets
-from collector.records import Alert, Event, Incident
+from collector.records import Alert, Event, Gap, Incident
 from collector.redact import redact_url
-from collector.snapshot.store import Snapshot
-from collector.timeutil import parse_time
 from report.closing import ClosingText, word_closing
 from report.links import QueryLinks
 from report.suggestions import first_why, suggested_lessons
@@ -101,6 +99,19 @@ class Lessons:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where the snapshot came from, as the draft read it: the sources and the range asked."""
+
+    incident_id: str
+    collected_at: datetime
+    pagerduty_url: str
+    prometheus_url: str
+    range_start: datetime | None
+    range_end: datetime | None
+    step: Any
+
+
+@dataclass(frozen=True)
 class Meta:
     """Where the report came from: versions, sources (no credentials), range and files."""
 
@@ -162,7 +173,8 @@ class ReportModel:
 
 def build_report_model(
     analysis: Analysis,
-    snapshot: Snapshot,
+    origin: Origin,
+    gaps: Sequence[Gap],
     config: Config,
     charts: list[ChartRef],
     *,
@@ -197,13 +209,13 @@ def build_report_model(
         why1=first_why(analysis, words),
         charts=charts,
         timeline_chart=TIMELINE_CHART,
-        gaps=[words.gap(gap) for gap in snapshot.gaps]
+        gaps=[words.gap(gap) for gap in gaps]
         + _time_warnings(analysis, words)
         + _query_warnings(analysis, words),
         undrawn=undrawn,
         business=config.business,
         targets=config.targets,
-        meta=build_meta(snapshot, config, now),
+        meta=build_meta(origin, config, now),
         closing=_closing(analysis, config, words),
     )
 
@@ -272,19 +284,18 @@ def chronology_sections(events: list[Event]) -> Chronology:
     )
 
 
-def build_meta(snapshot: Snapshot, config: Config, now: datetime) -> Meta:
+def build_meta(origin: Origin, config: Config, now: datetime) -> Meta:
     """Where the report came from, with every URL stripped of credentials."""
-    rng = snapshot.prometheus.get("range", {})
-    folder = f"{snapshot.incident_id}/"
+    folder = f"{origin.incident_id}/"
     return Meta(
         generated_at=now,
         version=__version__,
-        collected_at=parse_time(snapshot.collected_at),
-        pagerduty_url=redact_url(snapshot.pagerduty.get("base_url", "")),
-        prometheus_url=redact_url(snapshot.prometheus.get("url", "")),
-        range_start=parse_time(rng["start"]) if rng.get("start") else None,
-        range_end=parse_time(rng["end"]) if rng.get("end") else None,
-        step=rng.get("step", "?"),
+        collected_at=origin.collected_at,
+        pagerduty_url=redact_url(origin.pagerduty_url),
+        prometheus_url=redact_url(origin.prometheus_url),
+        range_start=origin.range_start,
+        range_end=origin.range_end,
+        step=origin.step,
         timezone=config.report.timezone,
         report_path=folder + "report.md",
         snapshot_path=folder + "snapshot.json",

@@ -16,7 +16,7 @@ import time
 import warnings
 from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from report.png import placeholder_png, placeholder_target, plain_rgb_idat, png_header
 
@@ -32,10 +32,6 @@ INSTALL_HINT = (
     " 'incident-timeline-collector[pdf]') and Pango"
     " (Debian: libpango-1.0-0 libpangoft2-1.0-0), or set report.pdf: never"
 )
-
-
-if TYPE_CHECKING:
-    from collector.parallel import Background
 
 # Why no PDF can be written here (None: it can), and the PDF.
 PdfOutcome = tuple[str | None, bytes | None]
@@ -107,19 +103,9 @@ class ChartChanged(Exception):
     """A chart was drawn at another size than planned (or not at all): lay the pages out again."""
 
 
-def start_pdf_writer() -> Background[PdfOutcome] | None:
-    """Start the process that writes report.pdf (`pdf_when_given`); None where none can be
-    forked (the caller then writes it itself, `pdf_outcome`).
-
-    Started before the draft's libraries load, it loads WeasyPrint on the other core.
-    """
-    from collector.parallel import start_background
-
-    return start_background(pdf_when_given)
-
-
 def pdf_when_given(receive: Callable[[], PdfPage]) -> PdfOutcome:
-    """The forked PDF writer: load WeasyPrint first, then lay out the page it is given."""
+    """report.pdf's process (`collector.jobs.runner`): load WeasyPrint first, then lay out
+    the page it is given."""
     # While the parent loads its libraries, analyses and renders the page.
     if pdf_unavailable() is None:
         _pass_png_through()

@@ -25,12 +25,13 @@ from collector.analysis.fleet_series import ReviewedSeries
 from collector.analysis.incident import analyse_snapshot
 from collector.analysis.memory_context import review_context
 from collector.config import FleetSettings, load_config
+from collector.jobs.runner import Runner
 from collector.snapshot.store import load_snapshot
 from report.charts import base
 from report.charts.context import draw_context_chart
 from report.charts.fleet import draw_heatmap, draw_small_multiples
 from report.charts.metric import draw_metric_chart
-from report.draft import draw_charts
+from report.draft import plan_charts
 from report.memory_context import span_words
 from report.words import Words
 from report.words.fleet import FLEET_LABELS
@@ -79,7 +80,8 @@ def test_the_incident_charts_speak_the_report_language(
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
     words = Words(language)
-    draw_charts(analysis, tmp_path, config.report.timezone, words=words)
+    timeline, planned = plan_charts(analysis, tmp_path, config.report.timezone, words=words)
+    Runner().draw([timeline, *(job for _, job in planned)])
     summary = analysis.summaries[0]
     empty = analysis.frame.iloc[:0]
     window = analysis.window

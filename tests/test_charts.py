@@ -163,7 +163,7 @@ def test_the_charts_are_planned_without_matplotlib() -> None:
         "import sys\n"
         "import report.draft, report.context_draft\n"
         "assert 'matplotlib' not in sys.modules, 'matplotlib loaded'\n"
-        "from report.charts.plan import load_drawing\n"
+        "from collector.jobs.runner import load_drawing\n"
         "load_drawing()\n"
         "assert 'matplotlib' in sys.modules\n"
     )

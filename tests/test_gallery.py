@@ -29,10 +29,11 @@ from collector.analysis.incident import Analysis, analyse_snapshot
 from collector.analysis.memory import TrendLevel
 from collector.analysis.outage import OutageBasis
 from collector.config import Config, load_config
+from collector.jobs.draft import draft_incident
+from collector.jobs.runner import Runner
 from collector.snapshot.store import Snapshot
 from collector.sources.collect import collect_snapshot
 from collector.timeutil import parse_time
-from report.draft import build_draft
 
 GALLERY = FIXTURES / "gallery"
 CONFIG_TEXT = (GALLERY / "collector.yaml").read_text(encoding="utf-8")
@@ -99,7 +100,7 @@ def _draft(
     for language in ("fr", "en"):
         folder = tmp.mktemp(f"{incident_id}-{language}")
         localised = replace(config, report=replace(config.report, language=language))
-        build_draft(snapshot, localised, folder, now)
+        draft_incident(snapshot, localised, Runner(), folder, now)
         reports[language] = (folder / "report.md").read_text(encoding="utf-8")
         folders[language] = folder
     data = [*strings_in(asdict(snapshot)), *strings_in(yaml.safe_load(CONFIG_TEXT))]
@@ -302,7 +303,7 @@ def test_figures_json_of_a_gallery_incident_matches_its_golden_file(draft: Any) 
 def test_each_chart_is_drawn_at_the_size_planned_for_it(draft: Any, incident_id: str) -> None:
     """report.pdf is laid out around placeholders of each chart's planned size: a chart drawn
     at another size would make it lay the pages out again."""
-    from report.draft import _plan_all_charts
+    from report.draft import link_targets, plan_all_charts
     from report.png import png_header
 
     open_now = parse_time(FACTS["still_open"]["now"]) if incident_id == "PGOPEN1" else None
@@ -310,7 +311,8 @@ def test_each_chart_is_drawn_at_the_size_planned_for_it(draft: Any, incident_id:
     config = load_config(GALLERY / "collector.yaml", {})
     for language, folder in d.folders.items():
         localised = replace(config, report=replace(config.report, language=language))
-        plan = _plan_all_charts(d.analysis, d.snapshot, localised, folder)
+        targets = link_targets(localised, d.snapshot.prometheus.get("url", ""))
+        plan = plan_all_charts(d.analysis, d.snapshot.prometheus, localised, folder, targets)
         drawn = {}
         for path in plan.pixels:
             header = png_header(path.read_bytes())

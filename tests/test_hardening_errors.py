@@ -244,7 +244,7 @@ def test_unexpected_errors_are_one_line_asking_for_a_report(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr("collector.output.publish_draft", broken)
+    monkeypatch.setattr("collector.jobs.draft.publish_incident", broken)
     code, out, err = invoke(["--demo", "--out", str(tmp_path)])
     line = assert_one_line_failure(err, out, code)
     assert "unexpected RuntimeError: boom second line" in line and "please report it" in line

@@ -122,7 +122,7 @@ def test_full_disk_is_one_line_and_leaves_the_published_report(
         path.write_bytes(b"{half")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("collector.output.save_snapshot", full)
+    monkeypatch.setattr("collector.jobs.draft.save_snapshot", full)
     result = runner.invoke(main, ["--demo", "--out", str(tmp_path)])
     line = assert_one_line_failure(result.stderr, result.stdout, result.exit_code)
     assert "no space left on the device" in line
@@ -183,7 +183,7 @@ def test_a_published_snapshot_is_read_without_its_samples(tmp_path: Path) -> Non
 WRITTEN_BESIDE = """
 import errno, os, sys
 from pathlib import Path
-import collector.output as output
+import collector.jobs.draft as output
 from collector.cli import main
 
 out, pids, full = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "full"
@@ -241,11 +241,13 @@ def test_a_big_snapshot_is_written_beside_the_draft_and_its_failure_is_one_line(
 def test_a_big_snapshot_that_cannot_be_forked_away_is_written_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_fork(job: Any) -> None:
+    def no_fork(job: Any, *, forks: bool = False) -> None:
+        if forks:  # the chart drawer cannot be forked either: the charts are drawn here
+            return None
         raise OSError(errno.ENOMEM, "Cannot allocate memory")
 
-    monkeypatch.setattr("collector.output.WRITTEN_BESIDE_FROM", 0)
-    monkeypatch.setattr("collector.output.start_background", no_fork)
+    monkeypatch.setattr("collector.jobs.draft.WRITTEN_BESIDE_FROM", 0)
+    monkeypatch.setattr("collector.jobs.runner.start_background", no_fork)
     result = CliRunner().invoke(main, ["--demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     snapshot = json.loads((tmp_path / "P7DBOOM" / "snapshot.json").read_text(encoding="utf-8"))

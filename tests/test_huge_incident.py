@@ -18,11 +18,11 @@ from hardening_support import demo_data, huge_incident, write_json
 from collector.analysis.timeline import EventGroup
 from collector.cli import main
 from collector.errors import SnapshotError
+from collector.jobs.runner import pickled_up_to
 from collector.records import Event
 from collector.snapshot import stream
 from collector.snapshot.pagerduty import read_log_entries
 from collector.snapshot.store import load_snapshot, lost_data, read_published, save_snapshot
-from report.draft import _pickled_up_to
 from report.model import MAX_GROUPS_LISTED, Listed
 from report.words.labels import LABELS
 
@@ -176,6 +176,6 @@ def test_a_draft_from_log_entries_left_on_disk_is_the_same_draft(
 
 def test_chart_jobs_are_pickled_only_up_to_the_bound() -> None:
     small = list(range(10))
-    assert pickle.loads(_pickled_up_to(small, 1_000) or b"") == small
-    assert _pickled_up_to(["x" * 100] * 50 + [str(i) * 100 for i in range(50)], 1_000) is None
-    assert _pickled_up_to(lambda: None, 1_000) is None  # cannot be pickled: drawn here
+    assert pickle.loads(pickled_up_to(small, 1_000) or b"") == small
+    assert pickled_up_to(["x" * 100] * 50 + [str(i) * 100 for i in range(50)], 1_000) is None
+    assert pickled_up_to(lambda: None, 1_000) is None  # cannot be pickled: drawn here

@@ -77,12 +77,13 @@ def test_an_offline_re_render_imports_no_network_module(tmp_path: Path) -> None:
 from pathlib import Path
 from collector.config import load_config
 from collector.demo import demo_dir
-from collector.output import publish_draft
+from collector.jobs.draft import publish_incident
+from collector.jobs.runner import Runner
 from collector.snapshot.store import load_snapshot
 folder = demo_dir()
 config = load_config(folder / "collector.yaml", {{}})
-published = publish_draft(
-    load_snapshot(folder / "snapshot.json"), config, Path({str(tmp_path)!r}), force=True
+published = publish_incident(
+    load_snapshot(folder / "snapshot.json"), config, Runner(), Path({str(tmp_path)!r}), force=True
 )
 assert published.status == "written", published.message
 """

@@ -17,10 +17,11 @@ from prom_server import PrometheusServer
 
 from collector.analysis.incident import analyse_snapshot
 from collector.config import ConfigError, load_config
+from collector.jobs.draft import draft_incident
+from collector.jobs.runner import Runner
 from collector.snapshot.store import load_snapshot
 from collector.sources.collect import collect_snapshot
 from collector.timeutil import parse_time
-from report.draft import build_draft
 from report.links import (
     LinkTargets,
     build_query_links,
@@ -167,7 +168,7 @@ def test_demo_report_links_every_metric_chart_and_grafana_when_configured(
         encoding="utf-8",
     )
     config = load_config(config_file, {})
-    build_draft(load_snapshot(DEMO_SNAPSHOT), config, tmp_path)
+    draft_incident(load_snapshot(DEMO_SNAPSHOT), config, Runner(), tmp_path)
     links = chart_links((tmp_path / "report.md").read_text(encoding="utf-8"))
     metric_charts = {c for c in links if c != "charts/timeline.png"}
     assert metric_charts and all(links[c] for c in metric_charts)
@@ -196,7 +197,7 @@ def test_each_link_asks_the_real_prometheus_for_what_its_chart_drew(
 ) -> None:
     config = load_config(DEMO_CONFIG, environment(pd_sim, prometheus.url))
     snapshot = collect_snapshot(config, "P7DBOOM")
-    build_draft(snapshot, config, tmp_path)
+    draft_incident(snapshot, config, Runner(), tmp_path)
     links = chart_links((tmp_path / "report.md").read_text(encoding="utf-8"))
     records = {r["query"]: r for r in snapshot.prometheus["results"]}
     now = datetime.now(timezone.utc)

@@ -20,9 +20,10 @@ from prom_server import PrometheusServer, start_prometheus
 from collector.analysis.fleet import Verdict
 from collector.analysis.memory_context import review_context
 from collector.config import load_config
+from collector.jobs.draft import draft_incident
+from collector.jobs.runner import Runner
 from collector.snapshot.schema import check_snapshot
 from collector.snapshot.store import load_snapshot
-from report.draft import build_draft
 from report.memory_context import context_sentence
 from report.words import Words
 
@@ -118,7 +119,7 @@ def test_a_snapshot_without_context_still_renders_and_says_so(
     assert "memory_context" not in snapshot.prometheus
     config = load_config(DEMO_CONFIG, {})
     config = replace(config, report=replace(config.report, language=lang))
-    build_draft(snapshot, config, tmp_path)
+    draft_incident(snapshot, config, Runner(), tmp_path)
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert sentence in report
     assert not list((tmp_path / "charts").glob("memory_context_*"))

@@ -19,11 +19,12 @@ from collector.analysis.fleet_series import ReviewedSeries
 from collector.analysis.memory import analyse_memory_trends
 from collector.analysis.memory_context import MIN_LONG_TREND_SPAN, review_context
 from collector.config import load_config
+from collector.jobs.draft import draft_incident
+from collector.jobs.runner import Runner
 from collector.snapshot.fleet import FleetSnapshot
 from collector.snapshot.store import load_snapshot
 from report import fleet_draft, suggestions
 from report.context_draft import plan_context_charts
-from report.draft import build_draft
 from report.fleet_draft import FleetAnalysis
 from report.memory_context import context_sentence
 from report.render import render_markdown
@@ -99,7 +100,7 @@ def demo_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         config = load_config(DEMO_CONFIG, {})
         config = replace(config, report=replace(config.report, language=lang, pdf="never"))
         folder = tmp_path_factory.mktemp(lang)
-        build_draft(snapshot, config, folder)
+        draft_incident(snapshot, config, Runner(), folder)
         reports[lang] = (folder / "report.md").read_text(encoding="utf-8")
     return reports
 

@@ -31,16 +31,19 @@ snapshot = load_snapshot(Path(sys.argv[2]))
 now = datetime(2026, 1, 1, tzinfo=timezone.utc)
 analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
 assert parallel.fork_workers(2) == 2, "this test needs 2 cores and Linux"
-from report.charts.plan import start_chart_drawer
+from collector.jobs.runner import Runner
 zone = config.report.timezone
 timeline, planned = draft.plan_charts(analysis, Path(sys.argv[3]) / "drawer", zone)
 jobs = [timeline, *(job for _, job in planned)]
-drawn = draft._draw_all(jobs, start_chart_drawer())
+runner = Runner()
+runner.start_chart_drawer()
+drawn = runner.draw(jobs)
 assert drawn == [job.path for job in jobs], "the drawer's files, in the jobs' order"
 for name in ("forked", "serial"):
     if name == "serial":
         parallel.fork_workers = lambda jobs, **_: 0
-    draft.draw_charts(analysis, Path(sys.argv[3]) / name, config.report.timezone)
+    timeline, planned = draft.plan_charts(analysis, Path(sys.argv[3]) / name, zone)
+    Runner().draw([timeline, *(job for _, job in planned)])
 """
 
 
@@ -333,20 +336,21 @@ from pathlib import Path
 from collector import parallel
 from collector.config import load_config
 from collector.snapshot.store import load_snapshot
-from report.charts.plan import start_chart_drawer
-from report.draft import build_draft
-from report.pdf import start_pdf_writer
+from collector.jobs.draft import draft_incident
+from collector.jobs.runner import Runner
 
 assert parallel.fork_workers(2) == 2, "this test needs 2 cores and Linux"
 config = load_config(Path(sys.argv[1]), {})
 config = replace(config, report=replace(config.report, pdf="always"))  # a draft with its PDF
 snapshot = load_snapshot(Path(sys.argv[2]))
-pdf, drawer = start_pdf_writer(), start_chart_drawer()
-for helper in (pdf, drawer):
+runner = Runner()
+runner.start_pdf_writer()
+runner.start_chart_drawer()
+for helper in (runner._pdf, runner._drawer):
     os.kill(helper._process.pid, signal.SIGKILL)
     helper._process.join()
 now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-draft = build_draft(snapshot, config, Path(sys.argv[3]), now, pdf, drawer)
+draft = draft_incident(snapshot, config, runner, Path(sys.argv[3]), now)
 print(sorted(str(p) for p in draft.files))
 """
 

@@ -15,8 +15,9 @@ import pytest
 from conftest import DEMO_CONFIG, DEMO_SNAPSHOT
 
 from collector.config import ConfigError, load_config
+from collector.jobs.draft import draft_incident
+from collector.jobs.runner import Runner
 from collector.snapshot.store import load_snapshot
-from report.draft import build_draft
 from report.render import wrap_sections
 from report.words.labels import LABELS
 
@@ -37,7 +38,7 @@ def demo_pdf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     folder = tmp_path_factory.mktemp(f"pdf-{request.param}")
     config = load_config(DEMO_CONFIG, {})
     config = replace(config, report=replace(config.report, language=request.param, pdf="always"))
-    files = build_draft(load_snapshot(DEMO_SNAPSHOT), config, folder).files
+    files = draft_incident(load_snapshot(DEMO_SNAPSHOT), config, Runner(), folder).files
     assert Path("report.pdf") in files
     return folder / "report.pdf"
 
@@ -91,7 +92,7 @@ def test_sections_are_named_after_their_label() -> None:
 def test_a_draft_writes_no_pdf_unless_always(mode: str, tmp_path: Path) -> None:
     config = load_config(DEMO_CONFIG, {})
     config = replace(config, report=replace(config.report, pdf=mode))
-    files = build_draft(load_snapshot(DEMO_SNAPSHOT), config, tmp_path).files
+    files = draft_incident(load_snapshot(DEMO_SNAPSHOT), config, Runner(), tmp_path).files
     assert Path("report.html") in files
     assert Path("report.pdf") not in files and not (tmp_path / "report.pdf").exists()
 

@@ -28,10 +28,11 @@ from collector.analysis.incident import Analysis, analyse_snapshot
 from collector.analysis.memory import TrendLevel
 from collector.analysis.outage import OutageBasis
 from collector.config import Config, load_config
+from collector.jobs.draft import draft_incident
+from collector.jobs.runner import Runner
 from collector.snapshot.store import Snapshot
 from collector.sources.collect import collect_snapshot
 from collector.timeutil import parse_time
-from report.draft import build_draft
 
 SHAPES = FIXTURES / "real_shapes"
 CONFIG_PATH = SHAPES / "collector.yaml"
@@ -108,7 +109,7 @@ def _draft(config: Config, incident_id: str, tmp: pytest.TempPathFactory) -> Dra
     for language in ("fr", "en"):
         folder = tmp.mktemp(f"{incident_id}-{language}")
         localised = replace(config, report=replace(config.report, language=language))
-        build_draft(snapshot, localised, folder, now)
+        draft_incident(snapshot, localised, Runner(), folder, now)
         reports[language] = (folder / "report.md").read_text(encoding="utf-8")
         folders[language] = folder
     data = [*strings_in(asdict(snapshot)), *strings_in(yaml.safe_load(CONFIG_TEXT))]

@@ -9,30 +9,28 @@ report that exists is never touched, whether a person edited it or not.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import report.draft  # noqa: F401 - loaded by each worker as it imports this module
 from collector.config import Config, ConfigError
 from collector.errors import CollectorError
+from collector.jobs.draft import publish_incident
 from collector.jobs.handoff import announcer
-from collector.output import REPORT, discard_leftover_staging, is_edited, lock_for, publish_draft
+from collector.jobs.runner import MAX_WORKERS, Runner, load_drawing
+from collector.output import REPORT, PublishStatus, discard_leftover_staging, is_edited, lock_for
 from collector.output import clean_leftovers as clean_leftovers
-from collector.parallel import die_with_parent, freeze_for_good
 from collector.paths import INCIDENT_ID as INCIDENT_ID
 from collector.snapshot.store import Snapshot, lost_data
 from collector.sources import pagerduty as pd_source
 from collector.sources.collect import collect_snapshot
 from collector.sources.pagerduty_lists import list_resolved_incidents
-from report.charts.plan import load_drawing
 
 Progress = Callable[[str], None]
 # Given the number of incidents, a context that yields the step to call once per incident
@@ -41,9 +39,16 @@ ProgressBar = Callable[[int], AbstractContextManager[Progress]]
 
 # The longest --resolved-since window: each 180 days of it is one more listing of PagerDuty.
 MAX_WINDOW = timedelta(days=1830)  # five years
-# Drafting processes at most, whatever the core count: each holds a few hundred MiB.
-MAX_WORKERS = 4
 _PRIORITY_RANK = re.compile(r"(\d+)")
+
+
+class DraftStatus(str, Enum):
+    """What became of one incident in a batch run (the words of its line and its metrics)."""
+
+    DRAFTED = "drafted"
+    SKIPPED = "skipped"  # drafted before: never twice
+    FAILED = "failed"
+    WAITING = "waiting"  # still open at PagerDuty (only with resolved_only)
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ class Outcome:
     """What happened to one incident in a batch run."""
 
     incident_id: str
-    status: str  # "drafted" | "skipped" | "failed" | "waiting" (only with resolved_only)
+    status: DraftStatus
     reason: str
     notice: str = "off"  # the chat notice: "off" | "posted" | "skipped" | "failed"
     note: str = "off"  # the PagerDuty note, the same way
@@ -69,13 +74,15 @@ class BatchSummary:
     @property
     def ok(self) -> bool:
         """True when nothing failed."""
-        return self.listing_error is None and all(o.status != "failed" for o in self.outcomes)
+        return self.listing_error is None and all(
+            o.status is not DraftStatus.FAILED for o in self.outcomes
+        )
 
     def report_lines(self) -> list[str]:
         """One human-readable line per incident (and one for a failed listing)."""
         lines = []
         for o in self.outcomes:
-            lines.append(f"{o.status}: {o.incident_id}: {o.reason}")
+            lines.append(f"{o.status.value}: {o.incident_id}: {o.reason}")
             lines.extend(f"warning: {o.incident_id}: {warning}" for warning in o.warnings)
         if self.listing_error is not None:
             lines.append(f"failed: listing resolved incidents: {self.listing_error}")
@@ -84,8 +91,8 @@ class BatchSummary:
     def summary_line(self) -> str:
         """One machine-readable line: `summary: {json}`."""
         counts = {
-            s: sum(1 for o in self.outcomes if o.status == s)
-            for s in ("drafted", "skipped", "failed")
+            s.value: sum(1 for o in self.outcomes if o.status is s)
+            for s in (DraftStatus.DRAFTED, DraftStatus.SKIPPED, DraftStatus.FAILED)
         }
         return "summary: " + json.dumps(
             {**counts, "filtered": self.filtered, "listing_error": self.listing_error}
@@ -100,6 +107,7 @@ def run_batch(
     now: datetime | None = None,
     progress: Progress | None = None,
     bar: ProgressBar | None = None,
+    runner: Runner | None = None,
 ) -> BatchSummary:
     """Draft every incident resolved within `window` before `now` that has no report yet.
 
@@ -123,12 +131,17 @@ def run_batch(
     say(f"{len(selected)} resolved incidents to consider{left_out}")
     ids = [str(item.get("id", "")) for item in selected]
     steps = bar(len(ids)) if bar is not None and ids else nullcontext(progress or _quiet)
-    summary.outcomes = _draft_all(ids, config, out_dir, steps)
+    summary.outcomes = _draft_all(ids, config, out_dir, steps, runner or Runner())
     return summary
 
 
 def draft_once(
-    config: Config, out_dir: Path, incident_id: str, *, resolved_only: bool = False
+    config: Config,
+    out_dir: Path,
+    incident_id: str,
+    *,
+    resolved_only: bool = False,
+    runner: Runner | None = None,
 ) -> Outcome:
     """Draft one incident unless its report exists; never raises for that incident's failures.
 
@@ -136,7 +149,7 @@ def draft_once(
     "waiting" (a webhook's incident.resolved can arrive before the API reads resolved).
     """
     if not INCIDENT_ID.match(incident_id):
-        return Outcome(incident_id or "?", "failed", "not a PagerDuty incident ID")
+        return Outcome(incident_id or "?", DraftStatus.FAILED, "not a PagerDuty incident ID")
     if (out_dir / incident_id / REPORT).exists():  # cheap check first; the real one is locked
         return _already_drafted(out_dir, incident_id)
     try:
@@ -147,15 +160,19 @@ def draft_once(
             snapshot = collect_snapshot(config, incident_id)
             state = (snapshot.pagerduty.get("incident") or {}).get("status")
             if resolved_only and state != "resolved":
-                return Outcome(incident_id, "waiting", f"PagerDuty still reports it {state}")
+                return Outcome(
+                    incident_id, DraftStatus.WAITING, f"PagerDuty still reports it {state}"
+                )
             missing = lost_data(snapshot, None)
             if missing:
                 # Published means never drafted again, and the log is the timeline: a report
                 # without it waits for the next run. Missing alerts or notes are only noted.
-                return Outcome(incident_id, "failed", "; ".join(missing) + " (retried next run)")
-            return _publish_locked(snapshot, config, out_dir)
+                return Outcome(
+                    incident_id, DraftStatus.FAILED, "; ".join(missing) + " (retried next run)"
+                )
+            return _publish_locked(snapshot, config, out_dir, runner or Runner())
     except Exception as exc:  # one bad incident (bad data, a bug) must not stop the others
-        return Outcome(incident_id, "failed", _describe(exc))
+        return Outcome(incident_id, DraftStatus.FAILED, _describe(exc))
 
 
 def _list_resolved(config: Config, since: datetime, until: datetime) -> list[dict[str, Any]]:
@@ -182,55 +199,44 @@ def batch_filters(config: Config) -> dict[str, list[str]]:
 
 
 def _draft_all(
-    ids: Sequence[str], config: Config, out_dir: Path, steps: AbstractContextManager[Progress]
+    ids: Sequence[str],
+    config: Config,
+    out_dir: Path,
+    steps: AbstractContextManager[Progress],
+    runner: Runner,
 ) -> list[Outcome]:
     workers = min(config.batch.workers or os.cpu_count() or 1, len(ids) or 1, MAX_WORKERS)
     with steps as step:
         if workers == 1:
             load_drawing()  # before any incident's objects exist: it freezes what it finds
-            results = (draft_once(config, out_dir, incident_id) for incident_id in ids)
+            results = (draft_once(config, out_dir, iid, runner=runner) for iid in ids)
             return _report_each(results, len(ids), step)
         # Drafting is CPU-bound (charts): one process per core. Each incident keeps its own
         # lock, so the exactly-once rule is the same as in one process.
-        context = multiprocessing.get_context("spawn")
-        # A killed batch must stop drafting: workers of a SIGKILLed parent would otherwise
-        # finish their incidents unseen.
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=_start_worker,
-            initargs=(os.getpid(),),
-        ) as pool:
-            futures = [pool.submit(draft_once, config, out_dir, iid) for iid in ids]
-            return _report_each((f.result() for f in futures), len(ids), step)
-
-
-def _start_worker(parent: int) -> None:
-    """A batch worker: it ends with the batch. What a draft needs (what importing this module
-    loaded, and matplotlib) is loaded now and frozen out of the garbage collector's full
-    collections."""
-    die_with_parent(parent)
-    load_drawing()
-    freeze_for_good()
+        calls = [(config, out_dir, incident_id) for incident_id in ids]
+        drafted = runner.in_drafting_processes(draft_once, calls, workers)
+        return _report_each(drafted, len(ids), step)
 
 
 def _report_each(results: Iterator[Outcome], total: int, step: Progress) -> list[Outcome]:
     outcomes = []
     for number, outcome in enumerate(results, 1):
-        step(f"[{number}/{total}] {outcome.status} {outcome.incident_id}")
+        step(f"[{number}/{total}] {outcome.status.value} {outcome.incident_id}")
         outcomes.append(outcome)
     return outcomes
 
 
-def _publish_locked(snapshot: Snapshot, config: Config, out_dir: Path) -> Outcome:
+def _publish_locked(snapshot: Snapshot, config: Config, out_dir: Path, runner: Runner) -> Outcome:
     announce = announcer(snapshot, config, out_dir)
-    published = publish_draft(snapshot, config, out_dir, force=False, announce=announce)
+    published = publish_incident(snapshot, config, runner, out_dir, force=False, announce=announce)
     count = len(snapshot.gaps)
     notes = f" (with {count} missing-data note{'s' * (count != 1)})" if count else ""
     reason = published.message
-    if published.status == "written":
+    if published.status is PublishStatus.WRITTEN:
         reason = f"{published.folder / REPORT}{notes}"
-    outcome = Outcome(snapshot.incident_id, "drafted", reason, warnings=published.warnings)
+    outcome = Outcome(
+        snapshot.incident_id, DraftStatus.DRAFTED, reason, warnings=published.warnings
+    )
     if published.handoff is None:
         return outcome
     sent = published.handoff
@@ -240,8 +246,10 @@ def _publish_locked(snapshot: Snapshot, config: Config, out_dir: Path) -> Outcom
 
 def _already_drafted(out_dir: Path, incident_id: str) -> Outcome:
     if is_edited(out_dir / incident_id):
-        return Outcome(incident_id, "skipped", "already drafted; edited by a person, untouched")
-    return Outcome(incident_id, "skipped", "already drafted")
+        return Outcome(
+            incident_id, DraftStatus.SKIPPED, "already drafted; edited by a person, untouched"
+        )
+    return Outcome(incident_id, DraftStatus.SKIPPED, "already drafted")
 
 
 def min_priority_rank(name: str | None, source: str) -> int | None:

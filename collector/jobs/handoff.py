@@ -1,13 +1,13 @@
 """Hand-offs of a new draft: one chat notice per draft, one note on the PagerDuty incident.
 
-Called once, through the `announcer` hook that `collector.output.publish_draft` takes, under the
-incident's lock, after a publish that put a new report in place. Neither hand-off can fail or
-undo the draft: a failure is one warning line. What was handed off is kept on disk, so re-runs,
-the batch and the webhook receiver never repeat it: the notice in the incident folder's state
-file (against the hash of the facts it announced, kept across re-drafts), the note in
-`OUT/.pagerduty-notes/<ID>.json` (once per incident, also found from our own note in the
-incident's notes). A re-draft is announced when its facts changed, not its clock: report.md says
-when it was generated, so its hash changes at every run.
+Called once, through the `announcer` hook that `collector.jobs.draft.publish_incident` takes, under
+the incident's lock, after a publish that put a new report in place. Neither hand-off can fail or
+undo the draft: a failure is one warning line. What was handed off is kept on disk, so re-runs, the
+batch and the webhook receiver never repeat it: the notice in the incident folder's state file
+(against the hash of the facts it announced, kept across re-drafts), the note in
+`OUT/.pagerduty-notes/<ID>.json` (once per incident, also found from our own note in the incident's
+notes). A re-draft is announced when its facts changed, not its clock: report.md says when it was
+generated, so its hash changes at every run.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from collector.analysis.handoff import draft_facts
 from collector.analysis.incident import Analysis
@@ -29,7 +29,6 @@ from collector.snapshot.store import Snapshot
 from collector.sources import pagerduty as pd_source
 from collector.sources.notify import NotifyError, post_chat_message
 from collector.timeutil import iso_utc
-from report.draft import Draft
 from report.handoff import (
     final_note_text,
     final_notice_payload,
@@ -37,6 +36,9 @@ from report.handoff import (
     note_text,
     notice_payload,
 )
+
+if TYPE_CHECKING:
+    from collector.jobs.draft import Draft
 
 NOTES_DIR = ".pagerduty-notes"
 REPORT_PAGE = "report.html"
@@ -47,7 +49,7 @@ FACT_FILES = ("figures.json", "timeline.csv")
 def announcer(
     snapshot: Snapshot, config: Config, out_dir: Path
 ) -> Callable[[Draft, Path], HandOff]:
-    """The hook `publish_draft` calls once a new report is in place: hand it off."""
+    """The hook `publish_incident` calls once a new report is in place: hand it off."""
     return lambda draft, state_file: hand_off(draft.analysis, snapshot, config, out_dir, state_file)
 
 

@@ -25,8 +25,9 @@ from types import FrameType
 from typing import Any
 
 from collector.config import Config, ConfigError
-from collector.jobs.batch import clean_leftovers, draft_once
+from collector.jobs.batch import DraftStatus, clean_leftovers, draft_once
 from collector.jobs.monitoring import CollectorMetrics
+from collector.jobs.runner import Runner, load_drawing
 from collector.jobs.webhook_http import (
     READ_DEADLINE,
     WebhookServer,
@@ -35,7 +36,6 @@ from collector.jobs.webhook_http import (
 )
 from collector.jobs.webhook_queue import EventQueue, QueuedEvent, queue_key
 from collector.output import REPORT
-from report.charts.plan import load_drawing
 
 Log = Callable[[str], None]
 
@@ -60,6 +60,7 @@ class WebhookReceiver:
         retry_delays: Sequence[float] = RETRY_DELAYS,
         recheck_delays: Sequence[float] = RECHECK_DELAYS,
         read_deadline: float = READ_DEADLINE,
+        runner: Runner | None = None,
     ) -> None:
         secret = config.webhook.secret
         if not secret:
@@ -75,6 +76,7 @@ class WebhookReceiver:
         self.retry_delays = tuple(retry_delays)
         self.recheck_delays = tuple(recheck_delays)
         self.read_deadline = read_deadline
+        self.runner = runner or Runner()
         self.queue = EventQueue(out_dir)
         self.metrics = CollectorMetrics("webhook", process=True)
         self._accept_lock = threading.Lock()
@@ -179,18 +181,19 @@ class WebhookReceiver:
 
     def _process(self, event: QueuedEvent) -> None:
         started = time.time()
-        outcome = draft_once(self.config, self.out_dir, event.incident_id, resolved_only=True)
-        if outcome.status == "waiting":
+        outcome = draft_once(
+            self.config, self.out_dir, event.incident_id, resolved_only=True, runner=self.runner
+        )
+        if outcome.status is DraftStatus.WAITING:
             self._recheck(event, outcome.reason)
             return
         self.metrics.record_draft(outcome.status, outcome.notice, outcome.note)
-        self.metrics.finish_run(started, outcome.status != "failed")
-        self.log(
-            f"webhook {event.webhook_id}: {outcome.status} {event.incident_id}: {outcome.reason}"
-        )
+        self.metrics.finish_run(started, outcome.status is not DraftStatus.FAILED)
+        said = f"{outcome.status.value} {event.incident_id}: {outcome.reason}"
+        self.log(f"webhook {event.webhook_id}: {said}")
         for warning in outcome.warnings:
             self.log(f"warning: {event.incident_id}: {warning}")
-        if outcome.status != "failed":
+        if outcome.status is not DraftStatus.FAILED:
             self.queue.done(event)
         elif event.attempts < len(self.retry_delays):
             self.queue.retry_later(event, outcome.reason, self.retry_delays[event.attempts])
@@ -212,11 +215,17 @@ class WebhookReceiver:
 
 
 def serve_webhooks(
-    config: Config, out_dir: Path, host: str, port: int, *, log: Callable[[str], None]
+    config: Config,
+    out_dir: Path,
+    host: str,
+    port: int,
+    *,
+    log: Callable[[str], None],
+    runner: Runner | None = None,
 ) -> None:
     """Serve until SIGTERM or SIGINT; accepted events are drafted in the background."""
     load_drawing()  # matplotlib, once, before the first delivery and its threads
-    receiver = WebhookReceiver(config, out_dir, host, port, log=log)
+    receiver = WebhookReceiver(config, out_dir, host, port, log=log, runner=runner)
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

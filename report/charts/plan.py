@@ -1,20 +1,17 @@
 """The charts to draw, planned without matplotlib: each file's size in pixels and the job that
 will draw it. report.pdf is laid out around those sizes while the charts are drawn, and the
-page can go to it before matplotlib has loaded (`load_drawing` loads it, before the chart
-workers are forked). The chart modules draw at these sizes (a test checks every gallery
-incident's charts against their plan)."""
+page can go to it before matplotlib has loaded (the runner loads it: `collector.jobs.runner`).
+The chart modules draw at these sizes (a test checks every gallery incident's charts against
+their plan)."""
 
 from __future__ import annotations
 
 import importlib
-import pickle
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from collector.parallel import Background, loading_meanwhile, run_jobs, start_background
 from collector.records import PHASES, AlertInterval
 
 if TYPE_CHECKING:
@@ -24,13 +21,6 @@ SIZE = (10.0, 4.6)  # inches: an incident chart's width, and a metric chart's he
 DPI = 160  # ~250 dpi at the width of an A4 page in report.pdf; sharp when printed
 CONTEXT_SIZE = (8.0, 2.2)  # inches: small, under the host's memory trend chart
 CONTEXT_DPI = 130
-# The modules that draw a report's charts: each loads matplotlib.
-DRAWING_MODULES = (
-    "report.charts.timeline",
-    "report.charts.memory",
-    "report.charts.metric",
-    "report.charts.context",
-)
 
 
 class ChartJob(NamedTuple):
@@ -74,38 +64,6 @@ CONTEXT_PIXELS = pixel_size(CONTEXT_SIZE, CONTEXT_DPI)  # every 28-day context c
 def drawn_by(module: str, function: str, *args: Any, **kwargs: Any) -> Callable[[], Path]:
     """A chart's job: `module.function(*args, **kwargs)`, the module loaded when it runs."""
     return partial(_draw, module, function, args, kwargs)
-
-
-def load_drawing() -> None:
-    """Load the drawing modules and matplotlib (0.3 s): in the draft's process, before the
-    chart workers are forked, so that they share them.
-
-    They load once, in a thread, this one waiting (`loading_meanwhile`, which then freezes
-    what the process holds): a Ctrl-C ends the wait, and never lands inside matplotlib's
-    imports (one landing there was seen swallowed: a warning that its 3D toolkit could not
-    load, and the draft went on).
-    """
-    if all(name in sys.modules for name in DRAWING_MODULES):
-        return  # a batch worker or the webhook server loaded them at start
-    with loading_meanwhile(*DRAWING_MODULES):
-        pass
-
-
-def start_chart_drawer() -> Background[list[Path]] | None:
-    """Start the process that will draw the charts (`draw_when_given`): it loads matplotlib
-    now, on the other core while this process collects or analyses, then draws the jobs it is
-    sent (pickled) in workers it forks, which share what it loaded. None where no process can
-    be forked: the draft then draws the charts itself (`report.draft`)."""
-    return start_background(draw_when_given, forks=True)
-
-
-def draw_when_given(receive: Callable[[], tuple[bytes, int]]) -> list[Path]:
-    """The chart drawer: load the drawing modules, then draw the jobs received, in order, in
-    workers of the niceness received (`report.draft.CHART_NICENESS`)."""
-    load_drawing()
-    payload, niceness = receive()
-    jobs: list[Callable[[], Path]] = pickle.loads(payload)
-    return run_jobs(jobs, nested=True, niceness=niceness)
 
 
 def _draw(module: str, function: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Path:
