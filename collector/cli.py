@@ -1,4 +1,4 @@
-"""The `collect` command: parse options, call one function per stage, print one line each.
+"""The `collect` command: parse the options, call one function per mode, print what it says.
 
 Only click and a few small modules load at import: `collect --help` answers at once, and each
 mode imports what it needs (pandas, matplotlib, Jinja2, the clients) when it runs.
@@ -6,31 +6,28 @@ mode imports what it needs (pandas, matplotlib, Jinja2, the clients) when it run
 
 from __future__ import annotations
 
-import os
 import sys
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar, cast
+from typing import NoReturn, cast
 
 import click
 
 from collector import __version__
 from collector.demo import demo_dir
 from collector.errors import EXIT_INTERRUPTED, INTERRUPTED, CollectorError, sentence
+from collector.jobs.modes import (
+    BadValue,
+    Console,
+    Mode,
+    one_line,
+    run_collect,
+    run_finalize,
+    run_review_mode,
+)
 from collector.paths import incident_id_problem
-from report.pdf import pdf_unavailable
-
-if TYPE_CHECKING:
-    from collector.config import Config
-    from collector.config.settings import Language
-    from collector.jobs.runner import Runner
-    from collector.snapshot.store import Snapshot
-
-T = TypeVar("T")
 
 
 class BadInput(click.ClickException):
@@ -264,44 +261,30 @@ def main(
         raise click.UsageError("--allow-incomplete and --accept-edits go with --finalize")
     try:
         if finalize_id is not None:
-            _run_finalize(finalize_id, out_dir, config_path, allow_incomplete, accept_edits)
-            return
-        if review is not None:
-            _run_review(review, until, out_dir, config_path, lang, force)
-            return
-        _run(modes, out_dir, config_path, lang, force, metrics_file, until)
+            options = (allow_incomplete, accept_edits)
+            code = run_finalize(finalize_id, out_dir, config_path, *options, _console())
+        elif review is not None:
+            run_review_mode(review, until, out_dir, config_path, lang, force, _console())
+            code = 0
+        else:
+            code = _run(modes, out_dir, config_path, lang, force, metrics_file, until)
+    except BadValue as exc:
+        raise BadInput(str(exc)) from exc
     except KeyboardInterrupt:
         _interrupted()
     except CollectorError as exc:
-        raise click.ClickException(_one_line(str(exc))) from exc
+        raise click.ClickException(one_line(str(exc))) from exc
     except (click.ClickException, click.exceptions.Exit):
         raise
     except Exception as exc:  # a bug: one line that names it, never a traceback
         if _caused_by_interrupt(exc):
             _interrupted()
         raise click.ClickException(
-            f"unexpected {type(exc).__name__}: {_one_line(str(exc))[:200]} (this is a bug in"
+            f"unexpected {type(exc).__name__}: {one_line(str(exc))[:200]} (this is a bug in"
             " collect: please report it, with the command you ran)"
         ) from exc
-
-
-@dataclass(frozen=True)
-class _Mode:
-    """The one mode asked for, its inputs checked."""
-
-    incident_id: str | None
-    snapshot_path: Path | None
-    window: timedelta | None  # --resolved-since
-    address: tuple[str, int] | None  # --webhook
-    memory_trends: str | None
-    config_path: Path | None = None  # --config, as given
-    lang: str | None = None  # --lang
-    demo: bool = False
-
-    @property
-    def one_report(self) -> bool:
-        """Whether this run drafts one incident's report (report.pdf among its files)."""
-        return self.window is None and self.address is None and self.memory_trends is None
+    if code:
+        raise SystemExit(code)
 
 
 def _run(
@@ -312,10 +295,8 @@ def _run(
     force: bool,
     metrics_file: Path | None,
     until: str | None,
-) -> None:
-    """Check every input, then run the one mode asked for."""
-    from collector.config import load_config
-
+) -> int:
+    """Check every input, then run the one mode asked for; the exit code."""
     incident_id, snapshot_path = modes["--incident"], modes["--snapshot"]
     if isinstance(incident_id, str) and (problem := incident_id_problem(incident_id)):
         raise BadInput(f"--incident: {problem}")
@@ -323,7 +304,7 @@ def _run(
     if modes["--demo"]:
         config_path = config_path or demo_dir() / "collector.yaml"
         snapshot_path = demo_dir() / "snapshot.json"
-    mode = _Mode(
+    mode = Mode(
         incident_id if isinstance(incident_id, str) else None,
         snapshot_path if isinstance(snapshot_path, Path) else None,
         _window(modes["--resolved-since"]),
@@ -333,166 +314,13 @@ def _run(
         lang,
         demo=bool(modes["--demo"]),
     )
-    from collector.jobs.runner import Runner
-
-    config = _with_language(load_config(config_path, os.environ), lang)
-    with Runner() as runner:
-        if mode.one_report and config.report.pdf_for_drafts:
-            # One report to draft: report.pdf's process starts now and loads WeasyPrint on
-            # the other core while this one loads pandas and matplotlib.
-            runner.start_pdf_writer()
-        _run_mode(mode, config, out_dir, force, metrics_file, until, runner)
+    return run_collect(mode, config_path, out_dir, force, metrics_file, until, _console())
 
 
-def _run_mode(
-    mode: _Mode,
-    config: Config,
-    out_dir: Path,
-    force: bool,
-    metrics_file: Path | None,
-    until: str | None,
-    runner: Runner,
-) -> None:
-    """Run the mode asked for, with its settings loaded."""
-    from collector.output import check_out_dir
-    from collector.snapshot.store import is_fleet_snapshot
-
-    runner.settle()  # `collect` kept the garbage collector off while its libraries loaded
-
-    check_out_dir(out_dir)  # before anything is fetched
-    if mode.window is not None:
-        _run_batch(config, mode.window, out_dir, metrics_file, runner)
-        return
-    if mode.address is not None:
-        from collector.jobs.webhook import serve_webhooks
-
-        _warn_without_pdf(config)
-        serve_webhooks(config, out_dir, *mode.address, log=_log, runner=runner)
-        return
-    snapshot_path = mode.snapshot_path
-    if mode.memory_trends is not None or (
-        snapshot_path is not None and is_fleet_snapshot(snapshot_path)
-    ):
-        runner.stop_draft_workers()  # a fleet snapshot: the review writes no report.pdf
-        _run_fleet_review(config, mode.memory_trends, until, snapshot_path, out_dir, force, runner)
-        return
-    _draft_one(mode, config, out_dir, force, runner)
-
-
-def _draft_one(mode: _Mode, config: Config, out_dir: Path, force: bool, runner: Runner) -> None:
-    """Collect the incident (or read its snapshot), draft and publish its report."""
-    from collector.jobs.draft import publish_incident
-    from collector.output import clean_leftovers
-    from collector.snapshot.store import load_snapshot
-
-    for leftover in clean_leftovers(out_dir):
-        _log(f"removed {leftover.name}, left by an interrupted run")
-    # The draft's modules and Jinja2 load here while the snapshot is read or the sources
-    # answer; matplotlib in the chart drawer, a process started once pandas has loaded (it
-    # shares it), on the other core meanwhile: loading matplotlib here, in a thread beside the
-    # fetch, was slower (benchmarks/README.md).
-    if mode.snapshot_path is not None:
-        with runner.loading("collector.jobs.draft"):
-            snapshot = load_snapshot(mode.snapshot_path)
-        if not mode.demo:
-            config = _re_render_settings(snapshot, config, mode)
-        runner.start_chart_drawer()
-    else:
-        from collector.sources.collect import (
-            collect_snapshot,  # the network clients, only to collect
-        )
-
-        runner.start_chart_drawer()
-        with runner.loading("collector.jobs.draft", "collector.jobs.handoff"):
-            snapshot = collect_snapshot(config, str(mode.incident_id))
-    # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
-    announce = None
-    if mode.incident_id is not None:
-        from collector.jobs.handoff import announcer
-
-        announce = announcer(snapshot, config, out_dir)
-    published = publish_incident(snapshot, config, runner, out_dir, force=force, announce=announce)
-    handoff_warnings = published.handoff.warnings if published.handoff else ()
-    for warning in [*(gap.text for gap in snapshot.gaps), *handoff_warnings, *published.warnings]:
-        click.echo(f"warning: {_one_line(warning)}", err=True)
-    _warn_without_pdf(config)
-    click.echo(published.message)
-    click.echo(_fields_left(published.folder / "report.md"))
-
-
-def _fields_left(report: Path) -> str:
-    """'12 fields left for people': the draft's fill-in markers (filled suggestions are not)."""
-    from report.words.markers import count_markers
-
-    try:
-        count = count_markers(report.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return f"cannot read {report} to count the fields left for people"
-    return f"{count} field{'s' * (count != 1)} left for people"
-
-
-def _run_finalize(
-    incident_id: str,
-    out_dir: Path,
-    config_path: Path | None,
-    allow_incomplete: bool,
-    accept_edits: bool,
-) -> None:
-    """Finalize OUT/<ID>/report.md: print what was done, or why not (exit 1)."""
-    from collector.config import load_config
-    from collector.jobs.finalize import FinalizeOptions, finalize_report
-
-    if problem := incident_id_problem(incident_id):
-        raise BadInput(f"--finalize: {problem}")
-    config = load_config(config_path, os.environ)
-    if config_path is None:
-        config = _draft_settings(out_dir, incident_id, config)
-    options = FinalizeOptions(allow_incomplete, accept_edits)
-    index_warnings: list[str] = []
-
-    def rebuild(out: Path) -> None:  # the team's list shows the report as final at once
-        from collector.jobs.index import refresh_index
-
-        index_warnings.extend(w for w in [refresh_index(out, config)] if w)
-
-    done = finalize_report(config, out_dir, incident_id, options, after=rebuild)
-    if not done.ok:
-        for line in done.lines:
-            click.echo(line, err=True)
-        raise SystemExit(1)
-    handoff = done.handoff.warnings if done.handoff else ()
-    for warning in [*done.warnings, *handoff, *index_warnings]:
-        click.echo(f"warning: {_one_line(warning)}", err=True)
-    for line in done.lines:
-        click.echo(line)
-
-
-def _draft_settings(out_dir: Path, incident_id: str, config: Config) -> Config:
-    """Without --config, the settings the draft was made with (its snapshot keeps them): the
-    final and the index keep its time zone, targets and language."""
-    from collector.config.stored import stored_settings_problem, with_stored_settings
-    from collector.paths import path_under
-    from collector.snapshot.store import read_published
-
-    data = read_published(path_under(out_dir, incident_id) / "snapshot.json")
-    record = data.get("settings") if data else None
-    if not isinstance(record, dict) or stored_settings_problem(record):
-        return config
-    return with_stored_settings(config, record)
-
-
-def _re_render_settings(snapshot: Snapshot, config: Config, mode: _Mode) -> Config:
-    """The settings a re-render uses, said on one line: --config's, else the snapshot's."""
-    from collector.config.stored import describe_stored, with_stored_settings
-
-    if mode.config_path is not None:
-        _log(f"settings: from --config {mode.config_path}")
-        return config
-    if snapshot.settings is None:
-        _log("settings: defaults; this snapshot stores none")
-        return config
-    _log(f"settings: those stored in the snapshot ({describe_stored(snapshot.settings)})")
-    return _with_language(with_stored_settings(config, snapshot.settings), mode.lang)
+def _console() -> Console:
+    """The terminal: results on stdout, the rest on stderr (a bar there, on a terminal)."""
+    bar = _progress_bar if sys.stderr.isatty() else None  # cron, systemd, pods: plain lines
+    return Console(click.echo, _log, bar)
 
 
 def _interrupted() -> NoReturn:
@@ -513,10 +341,6 @@ def _caused_by_interrupt(exc: BaseException) -> bool:
     return False
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _window(text: object) -> timedelta | None:
     if not isinstance(text, str):
         return None
@@ -535,103 +359,6 @@ def _window(text: object) -> timedelta | None:
     return window
 
 
-def _run_batch(
-    config: Config, window: timedelta, out_dir: Path, metrics_file: Path | None, runner: Runner
-) -> None:
-    from collector.jobs.batch import run_batch
-    from collector.jobs.monitoring import write_batch_metrics
-
-    started = time.time()
-    bar = _progress_bar if sys.stderr.isatty() else None  # cron, systemd, pods: plain lines
-    summary = run_batch(config, window, out_dir, progress=_log, bar=bar, runner=runner)
-    _warn_without_pdf(config)
-    for line in summary.report_lines():
-        click.echo(line)
-    click.echo(summary.summary_line())
-    if metrics_file is not None:
-        try:
-            write_batch_metrics(metrics_file, summary.outcomes, summary.ok, started)
-        except OSError as exc:
-            _log(f"warning: cannot write the metrics file {metrics_file}: {exc.strerror or exc}")
-    if not summary.ok:
-        raise SystemExit(1)
-
-
-def _run_fleet_review(
-    config: Config,
-    memory_trends: object,
-    until: str | None,
-    snapshot_path: Path | None,
-    out_dir: Path,
-    force: bool,
-    runner: Runner,
-) -> None:
-    from collector.config import parse_duration
-    from collector.jobs.fleet_review import publish_review
-    from collector.snapshot.fleet import load_fleet_snapshot
-    from collector.sources.collect_fleet import collect_fleet_snapshot
-
-    # The review's libraries (matplotlib, Jinja2) load while the snapshot is read or
-    # Prometheus answers.
-    with runner.loading("report.fleet_draft"):
-        if snapshot_path is not None:
-            snapshot = load_fleet_snapshot(snapshot_path)
-        else:
-            window = _option(parse_duration, str(memory_trends), "--memory-trends")
-            end = _option(_parse_until, until, "--until") if until else None
-            snapshot = collect_fleet_snapshot(config, window, end)
-    from report.fleet_draft import gap_line
-
-    published = publish_review(snapshot, config, out_dir, force=force)
-    for warning in [*(gap_line(gap) for gap in snapshot.gaps), *published.warnings]:
-        click.echo(f"warning: {_one_line(warning)}", err=True)
-    click.echo(
-        f"{published.message} ({snapshot.prometheus.get('requests', 0)} Prometheus requests)"
-    )
-
-
-def _run_review(
-    review: str,
-    until: str | None,
-    out_dir: Path,
-    config_path: Path | None,
-    lang: str | None,
-    force: bool,
-) -> None:
-    from collector.config import load_config, parse_duration
-    from collector.jobs.review import MAX_REVIEW, run_review
-    from collector.output import check_out_dir
-
-    window = _option(parse_duration, review, "--review")
-    if window > MAX_REVIEW:
-        raise BadInput(f"--review: {review.strip()[:40]!r} is longer than {MAX_REVIEW.days} days")
-    end = _option(_parse_until, until, "--until") if until else None
-    config = _with_language(load_config(config_path, os.environ), lang)
-    check_out_dir(out_dir)
-    snapshot, published = run_review(config, window, end, out_dir, force=force)
-    for warning in [*(gap.text for gap in snapshot.gaps), *published.warnings]:
-        click.echo(f"warning: {_one_line(warning)}", err=True)
-    count = len(snapshot.pagerduty.get("incidents", []))
-    click.echo(f"{published.message} ({count} incidents listed, with the previous window)")
-
-
-def _parse_until(text: str) -> datetime:
-    from collector.timeutil import in_bounds, parse_time
-
-    # A bare ISO 8601 date means its midnight, UTC.
-    value = parse_time(f"{text}T00:00:00Z" if len(text.strip()) == 10 else text)
-    if not in_bounds(value):
-        raise ValueError(f"expected a time from 1970 to 2261, got {text.strip()[:40]!r}")
-    return value
-
-
-def _option(parse: Callable[[str], T], text: str, hint: str) -> T:
-    try:
-        return parse(text)
-    except (ValueError, OverflowError) as exc:
-        raise BadInput(f"{hint}: {_one_line(str(exc))[:200]}") from exc
-
-
 def _address(text: object) -> tuple[str, int] | None:
     if not isinstance(text, str):
         return None
@@ -639,13 +366,6 @@ def _address(text: object) -> tuple[str, int] | None:
     if not port.isdigit() or int(port) > 65535:
         raise BadInput(f"--webhook: expected HOST:PORT, got {text[:40]!r}")
     return host or "127.0.0.1", int(port)
-
-
-def _warn_without_pdf(config: Config) -> None:
-    """One line when report.pdf is on but this machine cannot write PDFs."""
-    reason = pdf_unavailable() if config.report.pdf_for_drafts else None
-    if reason:
-        click.echo(f"warning: {reason}", err=True)
 
 
 def _log(message: str) -> None:
@@ -657,12 +377,3 @@ def _progress_bar(total: int) -> Iterator[Callable[[str], None]]:
     """A bar on the terminal while a batch drafts: one step per incident."""
     with click.progressbar(length=total, label="drafting", file=sys.stderr, show_pos=True) as bar:
         yield lambda _message: bar.update(1)
-
-
-def _with_language(config: Config, lang: str | None) -> Config:
-    if lang is None:
-        return config
-    from dataclasses import replace
-
-    # click has checked the choice; the settings check it again.
-    return replace(config, report=replace(config.report, language=cast("Language", lang)))

@@ -97,7 +97,7 @@ def run_jobs(
             meanwhile()
         return [cast(T, future.result()) for future in futures]
     finally:
-        # On Ctrl-C or a failed job: drop what has not started; a started chart ends in < 1 s.
+        # On Ctrl-C or a failed job: drop what has not started; a started chart ends soon.
         pool.shutdown(wait=True, cancel_futures=True)
         _JOBS.clear()
         if thaw:
@@ -148,7 +148,7 @@ class Background(Generic[T]):
         """Stop the job if it still runs (the draft failed or was interrupted).
 
         A job that forks workers (`start_background(forks=True)`) is asked to stop, as Ctrl-C
-        stops `run_jobs` here: its running jobs end (a chart in < 1 s), the rest are dropped,
+        stops `run_jobs` here: its running jobs end (a chart is short), the rest are dropped,
         so that no worker of it writes anything once this returns. Any other job is killed.
         """
         if self._process.is_alive():
@@ -288,8 +288,8 @@ def _freeze_for_fork() -> bool:
 
     True: the parent should take them back (`gc.unfreeze`) once its children are started or
     done. A process that froze its objects for good (`freeze_for_good`) keeps them frozen.
-    (`gc.get_freeze_count` would tell as much, but it counts the frozen objects one by one:
-    25 ms for a draft's 240,000.)
+    (`gc.get_freeze_count` would tell as much, but it counts the frozen objects one by one,
+    and a draft holds hundreds of thousands.)
     """
     thaw = not _FROZEN_FOR_GOOD[0]
     gc.freeze()

@@ -1,30 +1,23 @@
-"""From a fleet snapshot to the review's files: analysis, charts, report, hosts.csv. No network."""
+"""The memory-trend review of the fleet worded, drawn and rendered: its chart jobs, report.md,
+report.html and hosts.csv, from the analysis (`collector.analysis.fleet_review`). No network."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from collector import __version__
-from collector.analysis.fleet import Verdict, rank_reviews
-from collector.analysis.fleet_links import HostIncident, link_incidents, read_fleet_incidents
-from collector.analysis.fleet_series import (
-    ReviewedSeries,
-    daily_matrix,
-    review_grid,
-)
+from collector.analysis.fleet import Verdict
+from collector.analysis.fleet_review import FleetAnalysis
+from collector.analysis.fleet_series import ReviewedSeries
 from collector.config import Config, FleetSettings
-from collector.parallel import run_jobs
 from collector.records import Gap, GapKind
-from collector.snapshot.fleet import FleetSnapshot
 from collector.snapshot.prometheus import label_text
-from collector.timeutil import iso_utc, parse_time
+from collector.timeutil import iso_utc
 from report.charts import fleet as fleet_charts
 from report.render import render_html, render_markdown
 from report.spreadsheet import csv_text
@@ -53,96 +46,25 @@ CSV_COLUMNS = [
 TEMPLATE = "memory_trends.md.j2"
 TABLE_ROWS = 40  # ranked rows shown in the report; hosts.csv has them all
 WOW_ROWS = 15
-WORRYING = (Verdict.LEAK, Verdict.GROWING)
 
 
 @dataclass(frozen=True)
-class FleetAnalysis:
-    """The whole review, ranked most urgent first."""
+class FleetSource:
+    """What the review says of its sources, read from the fleet snapshot by the draft."""
 
-    start: datetime
-    until: datetime
-    series: list[ReviewedSeries]
-    incidents: dict[str, list[HostIncident]]  # by series key (query + labels)
-    heatmaps: dict[str, pd.DataFrame]  # by query name
-    linked: bool
-    detailed: int
-
-    def key(self, series: ReviewedSeries) -> str:
-        """The series' identity: its query and label set."""
-        return series.query + label_text(dict(series.labels))
-
-    def incidents_of(self, series: ReviewedSeries) -> list[HostIncident]:
-        """The incidents linked to a series."""
-        return self.incidents.get(self.key(series), [])
-
-    @property
-    def hosts(self) -> int:
-        """Distinct instances reviewed (memory and swap of one host count once)."""
-        return len({s.review.instance for s in self.series})
-
-    @property
-    def worrying(self) -> list[ReviewedSeries]:
-        """Series that leak or grow."""
-        return [s for s in self.series if s.review.verdict in WORRYING]
-
-    @property
-    def soonest(self) -> ReviewedSeries | None:
-        """The series that runs out first within the horizon, if any."""
-        dated = [s for s in self.series if s.review.exhaustion_at is not None]
-        return min(dated, key=lambda s: s.review.exhaustion_at or self.until, default=None)
+    prometheus_url: str
+    selector: str
+    requests: int
+    window_s: float
+    queries: list[tuple[str, str]]  # (name, title), in the snapshot's order
+    gaps: list[Gap]
 
 
-def analyse_fleet(snapshot: FleetSnapshot, settings: FleetSettings) -> FleetAnalysis:
-    """Review every series (detailed where fetched), rank them and link the incidents."""
-    until = parse_time(snapshot.until)
-    prom = snapshot.prometheus
-    everything: list[ReviewedSeries] = []
-    heatmaps: dict[str, pd.DataFrame] = {}
-    detailed = 0
-    for query in prom["queries"]:
-        name, kind = query["name"], query["kind"]
-        part = prom["screen"].get(name, {})
-        grid = prom.get("detail", {}).get(name) or {}
-        fine = review_grid(name, kind, grid, settings, until, detailed=True)
-        seen = {label_text(dict(s.labels)) for s in fine}
-        coarse = review_grid(name, kind, part.get("coarse", {}), settings, until, skip=seen)
-        detailed += len(fine)
-        reviewed = coarse + fine
-        everything.extend(reviewed)
-        order = [s.review.instance for s in _ranked(reviewed)]
-        heatmaps[name] = daily_matrix(part.get("coarse", {}), order, until)
-    ranked = _ranked(everything)
-    incidents = read_fleet_incidents(snapshot.pagerduty.get("incidents", []))
-    services = snapshot.pagerduty.get("services", {})
-    links = {
-        s.query + label_text(dict(s.labels)): link_incidents(incidents, s.labels, services)
-        for s in ranked
-    }
-    return FleetAnalysis(
-        start=until - timedelta(seconds=snapshot.window_s),
-        until=until,
-        series=ranked,
-        incidents={k: v for k, v in links.items() if v},
-        heatmaps=heatmaps,
-        linked=bool(snapshot.pagerduty.get("linked")),
-        detailed=detailed,
-    )
-
-
-def _ranked(series: Sequence[ReviewedSeries]) -> list[ReviewedSeries]:
-    by_review = {id(s.review): s for s in series}
-    return [by_review[id(r)] for r in rank_reviews([s.review for s in series])]
-
-
-def build_fleet_draft(
-    snapshot: FleetSnapshot, config: Config, folder: Path, now: datetime | None = None
-) -> list[Path]:
-    """Analyse the snapshot, draw the charts and write the review into `folder`."""
-    now = now or datetime.now(timezone.utc)
-    language = config.report.language
-    words = FLEET_LABELS[language]
-    analysis = analyse_fleet(snapshot, config.fleet)
+def plan_fleet_charts(
+    analysis: FleetAnalysis, source: FleetSource, config: Config, folder: Path
+) -> list[Callable[[], Path | None]]:
+    """The review's chart jobs: the most urgent hosts, then a heatmap per query with data."""
+    words = FLEET_LABELS[config.report.language]
     (folder / "charts").mkdir(exist_ok=True)
     top = analysis.series[: config.fleet.top_n]
     jobs: list[Callable[[], Path | None]] = [
@@ -157,14 +79,27 @@ def build_fleet_draft(
             folder / "charts" / "top_hosts.png",
         )
     ]
-    for query in snapshot.prometheus["queries"]:
-        frame = analysis.heatmaps[query["name"]]
+    for name, title in source.queries:
+        frame = analysis.heatmaps[name]
         if not frame.empty:
-            path = folder / "charts" / f"heatmap_{query['name']}.png"
-            jobs.append(partial(fleet_charts.draw_heatmap, frame, query["title"], words, path))
-    # The charts are independent: drawn in forked workers (`collector.parallel`).
-    written = [path for path in run_jobs(jobs) if path is not None]
-    context = _context(analysis, snapshot, config, now, written, folder)
+            path = folder / "charts" / f"heatmap_{name}.png"
+            jobs.append(partial(fleet_charts.draw_heatmap, frame, title, words, path))
+    return jobs
+
+
+def write_fleet_review(
+    analysis: FleetAnalysis,
+    source: FleetSource,
+    config: Config,
+    now: datetime,
+    charts: list[Path],
+    folder: Path,
+) -> list[Path]:
+    """Word and render the review with its drawn charts: report.md, report.html, hosts.csv."""
+    language = config.report.language
+    words = FLEET_LABELS[language]
+    written = list(charts)
+    context = _context(analysis, source, config, now, written, folder)
     markdown = render_markdown(context, language, config.report.template_dir, template=TEMPLATE)
     images = {p.relative_to(folder).as_posix(): p.read_bytes() for p in written}
     html = render_html(markdown, words["title"], images, language, config.report.template_dir)
@@ -180,7 +115,7 @@ def build_fleet_draft(
 
 def _context(
     analysis: FleetAnalysis,
-    snapshot: FleetSnapshot,
+    source: FleetSource,
     config: Config,
     now: datetime,
     charts: list[Path],
@@ -203,14 +138,14 @@ def _context(
         "wow": wow[:WOW_ROWS],
         "top_chart": next((p for p in paths if p.endswith("top_hosts.png")), None),
         "heatmap_charts": [p for p in paths if "heatmap_" in p],
-        "gaps": [gap_line(gap) for gap in snapshot.gaps],
+        "gaps": [gap_line(gap) for gap in source.gaps],
         "meta": {
             "generated_at": now,
             "version": __version__,
-            "prometheus_url": snapshot.prometheus.get("url", ""),
-            "selector": snapshot.prometheus.get("selector", ""),
-            "requests": snapshot.prometheus.get("requests", 0),
-            "days": round(snapshot.window_s / 86400),
+            "prometheus_url": source.prometheus_url,
+            "selector": source.selector,
+            "requests": source.requests,
+            "days": round(source.window_s / 86400),
         },
     }
 

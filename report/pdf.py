@@ -18,15 +18,17 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from report.pdf_bullets import with_text_bullets
 from report.png import placeholder_png, placeholder_target, plain_rgb_idat, png_header
 
 WAIT_SECONDS = 300  # a chart drawn by another process; a chart takes well under a second
 PDF_STYLESHEET = Path(__file__).parent / "templates" / "pdf.css"
-# A list's opening or closing tag, or an item's opening tag with the paragraph it may open.
-_LIST_TAG = re.compile(r"<(/?)(ul|ol)\b[^>]*>|<li\b[^>]*>(?:\n<p>)?")
 # A C array type of a given length, as WeasyPrint's font subsetting asks cffi for one.
 _SIZED_ARRAY = re.compile(r"(hb_codepoint_t)\[(\d+)\]")
-BULLETS = ("\u2022", "\u25e6", "\u25aa")  # disc, circle, square: as lists nest
+# The WeasyPrint versions (from, and below) whose internals `_pass_png_through` and
+# `_open_arrays_for_subsetting` patch: pyproject.toml pins WeasyPrint to them, a test fails on
+# any other, and on any other they are left alone (the PDF is the same, made more slowly).
+WEASYPRINT_VERSIONS = (62, 71)
 INSTALL_HINT = (
     "install the pdf extra (from a checkout: pip install '.[pdf]'; else pip install"
     " 'incident-timeline-collector[pdf]') and Pango"
@@ -81,7 +83,7 @@ def _libraries_from_loader_cache() -> Iterator[None]:
 
     WeasyPrint tries several names for each library (Windows and macOS ones first). cffi looks
     up each name that does not load with `find_library`, whose later attempts on Linux compile
-    and link a program (gcc, then ld) for it: 16 runs, 0.15-0.3 CPU-s of every PDF process.
+    and link a program (gcc, then ld) for it, for each name: a large share of every PDF process.
     Those attempts search the linker's paths, not the loader's; WeasyPrint's last name for
     each library is its file name (`libpango-1.0.so.0`), which the loader finds itself.
     """
@@ -239,8 +241,8 @@ def _cycle_collection_paused() -> Iterator[None]:
     """No cyclic garbage collection while WeasyPrint lays the pages out and writes them.
 
     WeasyPrint allocates objects by the hundred thousand, and every full collection that
-    triggers walks the whole heap of a draft (pandas, matplotlib, the analysis): 10-18 % of
-    the PDF's CPU. What it leaves is collected as usual afterwards.
+    triggers walks the whole heap of a draft (pandas, matplotlib, the analysis): a sizeable
+    share of the PDF's CPU. What it leaves is collected as usual afterwards.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -249,32 +251,6 @@ def _cycle_collection_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def with_text_bullets(html: str) -> str:
-    """The page with each bulleted item's marker written as text at the start of the item.
-
-    To WeasyPrint the marker of a list item is a box of its own, positioned outside the item
-    and laid out apart; as text it joins the item's first line. Items of a numbered list keep
-    their markers (they are few). pdf.css hangs the text bullet where the marker was.
-    """
-    lists: list[str] = []
-
-    def rewrite(tag: re.Match[str]) -> str:
-        closing, name = tag.groups()
-        if name is None:  # an item, with the paragraph it may open
-            if lists[-1:] != ["bullets"]:
-                return tag.group(0)
-            # A no-break space, as in WeasyPrint's own marker: the bullet never ends a line.
-            return tag.group(0) + BULLETS[min(len(lists), len(BULLETS)) - 1] + "\u00a0"
-        if closing:
-            del lists[-1:]
-            return tag.group(0)
-        # Markdown's plain <ul>; a list with attributes of its own keeps its own markers.
-        lists.append("bullets" if tag.group(0) == "<ul>" else name)
-        return '<ul class="pdf-bullets">' if tag.group(0) == "<ul>" else tag.group(0)
-
-    return _LIST_TAG.sub(rewrite, html)
 
 
 @functools.cache
@@ -293,6 +269,15 @@ def _font_config() -> Any:
     return FontConfiguration()
 
 
+def patchable_weasyprint() -> bool:
+    """Whether the installed WeasyPrint is one whose internals this module patches."""
+    import weasyprint
+
+    major = str(getattr(weasyprint, "__version__", "")).split(".")[0]
+    low, below = WEASYPRINT_VERSIONS
+    return major.isdigit() and low <= int(major) < below
+
+
 @functools.cache
 def _pass_png_through() -> bool:
     """Let WeasyPrint embed a chart's compressed PNG data as it is, and let a placeholder's
@@ -300,7 +285,7 @@ def _pass_png_through() -> bool:
 
     A PDF image can carry PNG data unchanged (FlateDecode with a PNG predictor), and WeasyPrint
     does embed the IDAT data of a PNG, but of one it first decodes and encodes again
-    (`RasterImage._get_png_data`): 30 % of the PDF's time for the demo's charts. Plain 8-bit
+    (`RasterImage._get_png_data`): much of the PDF's time for a report's charts. Plain 8-bit
     RGB PNGs, which the charts are, are passed through as they are: the PDF is byte for byte
     the same. Anything else takes WeasyPrint's own path.
 
@@ -309,6 +294,8 @@ def _pass_png_through() -> bool:
     """
     from weasyprint import images
 
+    if not patchable_weasyprint():
+        return False
     raster = images.RasterImage
     original: Callable[[Any], bytes] | None = getattr(raster, "_get_png_data", None)
     original_x_object: Callable[..., Any] | None = getattr(raster, "get_x_object", None)
@@ -363,12 +350,14 @@ def _open_arrays_for_subsetting() -> None:
     """Let WeasyPrint's font subsetting make its arrays of glyph IDs without parsing C.
 
     It asks cffi for an `hb_codepoint_t[N]` of N glyph IDs, a C type that cffi parses (with
-    pycparser, among every type WeasyPrint declares) for each new N: 2 ms each, 16 times for
-    the demo's PDF, anew for each PDF of a batch. `hb_codepoint_t[]` with the same values is
+    pycparser, among every type WeasyPrint declares) for each new N, many times a PDF, anew
+    for each PDF of a batch. `hb_codepoint_t[]` with the same values is
     the same array, and cffi parses that type once.
     """
     from weasyprint.pdf import fonts
 
+    if not patchable_weasyprint():
+        return
     ffi = getattr(fonts, "ffi", None)
     if ffi is not None and not isinstance(ffi, _OpenArrays):
         fonts.ffi = _OpenArrays(ffi)

@@ -1,26 +1,21 @@
-"""From a review snapshot to the review's files: facts asked of analysis, worded, drawn and
-rendered into report.md, report.html, incidents.csv and charts/*.png. No network."""
+"""The team's review across incidents worded, drawn and rendered: its chart jobs, report.md,
+report.html and incidents.csv, from the facts (`collector.analysis.review_window`). No network."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from collector import __version__
 from collector.analysis import review as facts
+from collector.analysis.review_window import ReviewAnalysis
 from collector.config import Config
-from collector.parallel import run_jobs
-from collector.snapshot.review import (
-    ReviewIncident,
-    ReviewSnapshot,
-    read_fleet_hosts,
-    read_review_incidents,
-)
-from collector.timeutil import iso_utc, parse_time
+from collector.config.settings import Language
+from collector.snapshot.review import ReviewIncident, ReviewSnapshot
+from collector.timeutil import iso_utc
 from report.charts import review as charts
 from report.render import render_html, render_markdown
 from report.review_words import review_context
@@ -49,58 +44,14 @@ CSV_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class ReviewAnalysis:
-    """Every fact the review shows, computed once from the snapshot."""
-
-    start: datetime
-    until: datetime
-    window: timedelta
-    current: list[ReviewIncident]
-    previous: list[ReviewIncident]
-    services: list[facts.GroupFigures]
-    months: list[facts.GroupFigures]
-    changes: list[facts.Change]
-    alerts: list[tuple[str, int]]
-    top_services: list[tuple[str, int]]
-    repeats: list[facts.RepeatRun]
-    hosts: list[facts.HostLink] | None  # None: no fleet review to link with
-    today: date
-
-
-def analyse_review(snapshot: ReviewSnapshot) -> ReviewAnalysis:
-    """The review's facts: the window against the one before, what pages, the actions."""
-    until = parse_time(snapshot.until)
-    window = timedelta(seconds=snapshot.window_s)
-    current, previous = facts.split_window(read_review_incidents(snapshot), until, window)
-    fleet = read_fleet_hosts(snapshot) if snapshot.fleet else None
-    return ReviewAnalysis(
-        start=until - window,
-        until=until,
-        window=window,
-        current=current,
-        previous=previous,
-        services=facts.by_service_and_month(current),
-        months=facts.by_month(current),
-        changes=facts.changes(current, previous),
-        alerts=facts.most_pages(current, lambda i: i.alert),
-        top_services=facts.most_pages(current, lambda i: i.service),
-        repeats=facts.repeat_runs(current),
-        hosts=facts.host_links(current, fleet) if fleet is not None else None,
-        today=until.date(),
-    )
-
-
-def build_review_draft(
-    snapshot: ReviewSnapshot, config: Config, folder: Path, now: datetime
-) -> None:
-    """Analyse the snapshot, draw the charts and write the review's files into `folder`."""
-    language = config.report.language
+def plan_review_charts(
+    analysis: ReviewAnalysis, language: Language, folder: Path
+) -> list[Callable[[], Path | None]]:
+    """The review's chart jobs: time to acknowledge and to restore, RTO, pages per alert."""
     words = Words(language)
-    analysis = analyse_review(snapshot)
     (folder / "charts").mkdir(exist_ok=True)
     chart = folder / "charts"
-    jobs: list[Callable[[], Path | None]] = [
+    return [
         partial(
             charts.draw_monthly_spread,
             analysis.services,
@@ -120,7 +71,20 @@ def build_review_draft(
         partial(charts.draw_rto_months, analysis.months, words, chart / "rto_by_month.png"),
         partial(charts.draw_alert_pages, analysis.alerts, words, chart / "pages_per_alert.png"),
     ]
-    written = [path for path in run_jobs(jobs) if path is not None]
+
+
+def write_review(
+    analysis: ReviewAnalysis,
+    snapshot: ReviewSnapshot,
+    config: Config,
+    now: datetime,
+    written: list[Path],
+    folder: Path,
+) -> None:
+    """Word and render the review with its drawn charts: report.md, report.html, incidents.csv
+    (`snapshot`: its sources and gaps, as `report.review_words` says them)."""
+    language = config.report.language
+    words = Words(language)
     paths = [p.relative_to(folder).as_posix() for p in written]
     context = review_context(analysis, snapshot, words, paths) | {
         "meta": {"generated_at": now, "version": __version__}

@@ -16,7 +16,7 @@ from collector.snapshot.review import ReviewAction, ReviewSnapshot
 from report.words import Words, formats
 
 if TYPE_CHECKING:
-    from report.review_draft import ReviewAnalysis
+    from collector.analysis.review_window import ReviewAnalysis
 
 NOTHING = formats.NOTHING
 # The figures compared with the previous window, in the order the table lists them.

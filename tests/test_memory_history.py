@@ -15,17 +15,16 @@ from conftest import DEMO_CONFIG, DEMO_SNAPSHOT
 
 from collector.analysis.detection import backtest_thresholds, compute_detection_delay
 from collector.analysis.fleet import HostReview, Verdict
+from collector.analysis.fleet_review import FleetAnalysis
 from collector.analysis.fleet_series import ReviewedSeries
 from collector.analysis.memory import analyse_memory_trends
 from collector.analysis.memory_context import MIN_LONG_TREND_SPAN, review_context
 from collector.config import load_config
 from collector.jobs.draft import draft_incident
 from collector.jobs.runner import Runner
-from collector.snapshot.fleet import FleetSnapshot
 from collector.snapshot.store import load_snapshot
 from report import fleet_draft, suggestions
 from report.context_draft import plan_context_charts
-from report.fleet_draft import FleetAnalysis
 from report.memory_context import context_sentence
 from report.render import render_markdown
 from report.suggestions import findings
@@ -230,10 +229,10 @@ def test_the_fleet_review_formats_its_numbers_in_french(tmp_path: Path) -> None:
         for r in reviews
     ]
     analysis = FleetAnalysis(END - timedelta(days=28), END, series, {}, {}, False, 0)
-    snapshot = FleetSnapshot("", "", "2025-10-25T16:00:00Z", 28 * 86_400.0, {"requests": 1500}, {})
+    source = fleet_draft.FleetSource("", "", 1500, 28 * 86_400.0, [], [])
     config = load_config(DEMO_CONFIG, {})
     config = replace(config, report=replace(config.report, language="fr"))
-    context = fleet_draft._context(analysis, snapshot, config, END, [], tmp_path)
+    context = fleet_draft._context(analysis, source, config, END, [], tmp_path)
     report = render_markdown(context, "fr", None, template=fleet_draft.TEMPLATE)
     assert "Hôtes passés en revue : 1 200 (séries mémoire et swap : 1 200)" in report
     assert "dans 0,5 jours" in report

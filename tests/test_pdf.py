@@ -228,7 +228,7 @@ def test_the_layout_waits_for_a_chart_still_being_drawn(tmp_path: Path) -> None:
 
 def test_bulleted_items_get_their_bullet_as_text() -> None:
     """report.pdf writes each bullet into its item (a marker box costs WeasyPrint a layout)."""
-    from report.pdf import with_text_bullets
+    from report.pdf_bullets import with_text_bullets
 
     page = (
         "<ul>\n<li>a</li>\n<li>\n<p>b</p>\n<ul>\n<li>c</li>\n</ul>\n</li>\n</ul>\n"
@@ -274,6 +274,24 @@ def test_cycle_collection_is_paused_for_the_layout_only(enabled: bool) -> None:
         assert gc.isenabled() is enabled
     finally:
         gc.enable()
+
+
+def test_weasyprint_is_a_version_whose_internals_are_patched() -> None:
+    """report/pdf.py patches WeasyPrint's internals: an unknown version must be checked (and
+    WEASYPRINT_VERSIONS and the pin in pyproject.toml moved) before it is allowed."""
+    import weasyprint
+
+    from report import pdf
+
+    low, below = pdf.WEASYPRINT_VERSIONS
+    assert pdf.patchable_weasyprint(), (
+        f"WeasyPrint {weasyprint.__version__} is not among the versions report/pdf.py patches"
+        f" ({low} to {below - 1}): check its internals, then move WEASYPRINT_VERSIONS and the pin"
+    )
+    assert pdf._pass_png_through(), "RasterImage's internals are not those patched"
+    pyproject = (Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+    pins = re.findall(r'"weasyprint([^"]*)"', pyproject)
+    assert pins and set(pins) == {f">={low},<{below}"}, pins
 
 
 def test_glyph_arrays_for_subsetting_hold_the_same_values() -> None:

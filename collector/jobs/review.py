@@ -13,6 +13,7 @@ from pathlib import Path
 from collector.config import Config
 from collector.jobs.batch import batch_filters, min_priority_rank, passes_priority
 from collector.jobs.index import publish_staged
+from collector.jobs.runner import Runner
 from collector.output import Published
 from collector.snapshot.review import ReviewSnapshot, save_review_snapshot
 from collector.sources.collect_review import collect_review_snapshot
@@ -22,7 +23,13 @@ MAX_REVIEW = timedelta(days=915)
 
 
 def run_review(
-    config: Config, window: timedelta, until: datetime | None, out_dir: Path, *, force: bool
+    config: Config,
+    window: timedelta,
+    until: datetime | None,
+    out_dir: Path,
+    *,
+    force: bool,
+    runner: Runner,
 ) -> tuple[ReviewSnapshot, Published]:
     """List the window's incidents, join their reports, publish the review."""
     min_rank = min_priority_rank(config.batch.min_priority, config.source)
@@ -34,17 +41,30 @@ def run_review(
         filters=batch_filters(config),
         keep=lambda item: passes_priority(item, min_rank),
     )
-    return snapshot, publish_review(snapshot, config, out_dir, force=force)
+    return snapshot, publish_review(snapshot, config, out_dir, force=force, runner=runner)
+
+
+def draft_review(
+    snapshot: ReviewSnapshot, config: Config, runner: Runner, folder: Path, now: datetime
+) -> None:
+    """Ask analysis for the review's facts, draw the charts and write the review's files."""
+    # matplotlib only when drafting
+    from collector.analysis.review_window import analyse_review
+    from report.review_draft import plan_review_charts, write_review
+
+    analysis = analyse_review(snapshot)
+    jobs = plan_review_charts(analysis, config.report.language, folder)
+    charts = [path for path in runner.run(jobs) if path is not None]
+    write_review(analysis, snapshot, config, now, charts, folder)
 
 
 def publish_review(
-    snapshot: ReviewSnapshot, config: Config, out_dir: Path, *, force: bool
+    snapshot: ReviewSnapshot, config: Config, out_dir: Path, *, force: bool, runner: Runner
 ) -> Published:
-    """Render the review in a staging folder, then publish it under the folder's lock."""
-    from report.review_draft import build_review_draft  # matplotlib only when drawing
+    """Draft the review in a staging folder, then publish it under the folder's lock."""
 
     def build(staging: Path, now: datetime) -> None:
         save_review_snapshot(snapshot, staging / "snapshot.json")
-        build_review_draft(snapshot, config, staging, now)
+        draft_review(snapshot, config, runner, staging, now)
 
     return publish_staged(snapshot.folder_name, out_dir, config, build, force=force)
