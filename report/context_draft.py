@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from collector.analysis.memory_context import HostContext, review_context
 from collector.paths import path_under, unique_slugs
-from report.charts.plan import CONTEXT_PIXELS, ChartJob, drawn_by
+from report.charts.drawing import draw_context
+from report.charts.plan import CONTEXT_PIXELS, ChartJob
 from report.memory_context import context_sentence, span_words
 from report.model import ChartRef
 from report.words import Words
@@ -48,9 +50,7 @@ def plan_context_charts(
         span = span_words(max(c.shown_span for c in contexts), words)
         title = words.say("context_title", span=span, instance=instance)
         path = path_under(folder, relative)
-        draw = drawn_by(
-            "report.charts.context", "draw_context_chart", contexts, incident, title, labels, path
-        )
+        draw = partial(draw_context, contexts, incident, title, labels, path)
         sentences = [context_sentence(c, words) for c in contexts]
         shown = ChartRef(title, relative, "memory", sentences=tuple(sentences))
         planned[instance] = (shown, ChartJob(path, CONTEXT_PIXELS, draw))

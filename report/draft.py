@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,10 +22,10 @@ from collector.paths import path_under, unique_slugs
 from collector.records import Event
 from collector.snapshot.prometheus import QueryResult
 from collector.timeutil import iso_utc
+from report.charts.drawing import draw_memory_trend, draw_metric, draw_timeline
 from report.charts.picking import MAX_LEGEND_SERIES, in_window, pick_series
 from report.charts.plan import (
     ChartJob,
-    drawn_by,
     metric_figsize,
     pixel_size,
     timeline_figsize,
@@ -152,9 +153,8 @@ def plan_charts(
     a = analysis
     words = words or Words("en")
     path = path_under(folder, TIMELINE_CHART)
-    draw = drawn_by(
-        "report.charts.timeline",
-        "draw_timeline_chart",
+    draw = partial(
+        draw_timeline,
         a.events,
         a.alerts,
         a.milestones,
@@ -184,9 +184,8 @@ def _trend_charts(
     for instance, trends in _trends_by_instance(a.trends).items():
         relative = trend_chart_path(names[instance])
         path = path_under(folder, relative)
-        draw = drawn_by(
-            "report.charts.memory",
-            "draw_memory_trend_chart",
+        draw = partial(
+            draw_memory_trend,
             a.trend_rows,  # not the whole frame: searching it again for each chart is slow
             trends,
             a.milestones,
@@ -220,9 +219,8 @@ def _metric_charts(
         relative = f"charts/{names[summary.name]}.png"
         path = path_under(folder, relative)
         baseline = in_window(a.baseline, summary.name, a.window) if query.has_baseline else None
-        draw = drawn_by(
-            "report.charts.metric",
-            "draw_metric_chart",
+        draw = partial(
+            draw_metric,
             pick,
             summary,
             query.thresholds,

@@ -6,11 +6,9 @@ their plan)."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping, Sequence
-from functools import partial
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, NamedTuple
 
 from collector.records import PHASES, AlertInterval
 
@@ -59,12 +57,3 @@ def metric_figsize() -> tuple[float, float]:
 
 
 CONTEXT_PIXELS = pixel_size(CONTEXT_SIZE, CONTEXT_DPI)  # every 28-day context chart's
-
-
-def drawn_by(module: str, function: str, *args: Any, **kwargs: Any) -> Callable[[], Path]:
-    """A chart's job: `module.function(*args, **kwargs)`, the module loaded when it runs."""
-    return partial(_draw, module, function, args, kwargs)
-
-
-def _draw(module: str, function: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Path:
-    return cast(Path, getattr(importlib.import_module(module), function)(*args, **kwargs))
