@@ -249,12 +249,12 @@ def test_thinning_keeps_every_peak_and_restart() -> None:
 
 
 def test_until_accepts_iso_8601_dates_and_times_with_a_zone() -> None:
-    from collector.cli import _parse_until
+    from collector.jobs.modes import parse_until
 
-    assert _parse_until("2026-03-29") == UNTIL
-    assert _parse_until("2026-03-29T02:00:00+02:00") == UNTIL
+    assert parse_until("2026-03-29") == UNTIL
+    assert parse_until("2026-03-29T02:00:00+02:00") == UNTIL
     with pytest.raises(ValueError, match="without a time zone"):
-        _parse_until("2026-03-29T00:00:00")
+        parse_until("2026-03-29T00:00:00")
 
 
 def test_every_fleet_word_exists_in_both_languages_and_the_template_uses_known_ones() -> None:

@@ -294,7 +294,7 @@ def _run_fleet_review(
             snapshot = load_fleet_snapshot(mode.snapshot_path)
         else:
             window = _option(parse_duration, str(mode.memory_trends), "--memory-trends")
-            end = _option(_parse_until, until, "--until") if until else None
+            end = _option(parse_until, until, "--until") if until else None
             snapshot = collect_fleet_snapshot(config, window, end)
     from report.fleet_draft import gap_line
 
@@ -324,7 +324,7 @@ def run_review_mode(
     window = _option(parse_duration, review, "--review")
     if window > MAX_REVIEW:
         raise BadValue(f"--review: {review.strip()[:40]!r} is longer than {MAX_REVIEW.days} days")
-    end = _option(_parse_until, until, "--until") if until else None
+    end = _option(parse_until, until, "--until") if until else None
     config = with_language(load_config(config_path, os.environ), lang)
     check_out_dir(out_dir)
     with Runner() as runner:
@@ -336,7 +336,8 @@ def run_review_mode(
     console.out(f"{published.message} ({count} incidents listed, with the previous window)")
 
 
-def _parse_until(text: str) -> datetime:
+def parse_until(text: str) -> datetime:
+    """--until's time; a bare ISO 8601 date is its midnight, UTC."""
     from collector.timeutil import in_bounds, parse_time
 
     # A bare ISO 8601 date means its midnight, UTC.
