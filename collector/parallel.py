@@ -1,13 +1,13 @@
-"""Run a draft's independent jobs in forked worker processes, started once per draft: the
-charts in a pool (`run_jobs`), report.pdf in a process of its own (`start_background`), the
-chart drawer in one that loads matplotlib early and then forks that pool itself; and load the
-report's libraries in a thread while the sources answer (`loading_meanwhile`).
+"""The process machinery under the runner (`collector.jobs.runner`, its only user but for
+tests): a pool of forked workers (`run_jobs`), a forked process of its own for one job
+(`start_background`: report.pdf's, the chart drawer's, which forks that pool itself), and
+libraries loaded in a thread while the sources answer (`loading_meanwhile`).
 
 The jobs are closures over data already in memory (the analysed frame can be large). Forking
 after they exist lets each worker read them as they are, copy-on-write: nothing is pickled but
 a job's number and the path it returns. (The chart drawer, forked before the jobs exist, is
-sent them pickled: only where that is small, `report.draft`.) Where forking is unsafe or
-pointless the jobs run here, one after another, with the same result:
+sent them pickled, only where that is small.) Where forking is unsafe or pointless the jobs
+run here, one after another, with the same result:
 
 - not Linux (fork is missing on Windows and unsafe with macOS' system libraries);
 - one usable core, or a single job;
@@ -249,7 +249,7 @@ def loading_meanwhile(*modules: str) -> Iterator[None]:
     when the block does: a fork needs a process of one thread (`fork_workers`).
 
     Their objects are loaded for good: the garbage collector is kept off while they load,
-    then they are frozen, as the command line does with what it loads first (`cli._run_mode`).
+    then they are frozen, as the command line does with what it loads first (`Runner.settle`).
     A module that fails to load here is left to the import that needs it, which raises.
     """
 

@@ -5,8 +5,10 @@ server), it owns the processes that work beside a draft and the tricks that make
   analysed, then lays the page out while the charts are drawn;
 - the chart drawer, a process that loads matplotlib early and then forks workers of its own
   that share it; or, without one, chart workers forked by this process (`run_jobs`);
+- the batch's drafting processes, one incident each (`in_drafting_processes`);
 - a big snapshot.json written by a process forked for it;
-- the garbage collector's tuning: off while the libraries load, their objects then frozen;
+- the garbage collector's tuning: off while the libraries load (from `collector.entry` on),
+  their objects then frozen (`settle`, `loading`);
 - what crosses to a worker pickled, under a size cap.
 
 The layers below take data and return data: the draft (`collector.jobs.draft`) asks the runner
@@ -61,15 +63,6 @@ DRAWER_MAX_BYTES = 32 * 2**20
 # them (`os.nice`): three processes share two cores, and the charts, drawn by two workers,
 # use both once the PDF is done, where a PDF left last runs on one.
 CHART_NICENESS = 5
-
-
-def pause_collection() -> None:
-    """Keep the garbage collector off while the libraries load (`collect`'s first step).
-
-    Loading them creates objects by the hundred thousand, all kept for good: no collection
-    can free any of them. `Runner.settle` freezes them and turns the collector on again.
-    """
-    gc.disable()
 
 
 class Runner:
