@@ -19,6 +19,8 @@ import yaml
 from collector.errors import ConfigError
 
 
+# _DuplicateKey and _AliasBomb are YAMLErrors raised inside the YAML loader; `read_yaml` turns
+# them into a ConfigError that names the file, so they never leave this module.
 class _DuplicateKey(yaml.YAMLError):
     def __init__(self, key: Any, line: int, first: int) -> None:
         super().__init__(
