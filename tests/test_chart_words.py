@@ -17,6 +17,8 @@ import yaml
 from conftest import DEMO_CONFIG, DEMO_SNAPSHOT
 from language_check import CHART_TELLTALES, foreign_sentences, strings_in
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 from test_memory_context import context_record
 
 from collector import parallel
@@ -41,6 +43,11 @@ UNTIL = datetime(2026, 3, 29, tzinfo=timezone.utc)
 Drawn = dict[str, list[str]]
 
 
+def figure_texts(fig: Figure) -> list[str]:
+    """Every string shown on a drawn figure: titles, labels, ticks, legends, annotations."""
+    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+
+
 @pytest.fixture
 def drawn(monkeypatch: pytest.MonkeyPatch) -> Drawn:
     """The strings of every chart saved during the test, by file name (drawn in this process)."""
@@ -48,7 +55,7 @@ def drawn(monkeypatch: pytest.MonkeyPatch) -> Drawn:
     write = base.write_png
 
     def keep(canvas: FigureCanvasAgg, path: Path) -> None:
-        texts[path.name] = base.figure_texts(canvas.figure)
+        texts[path.name] = figure_texts(canvas.figure)
         write(canvas, path)
 
     monkeypatch.setattr(base, "write_png", keep)

@@ -22,7 +22,8 @@ from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 
 from collector.config import PrometheusSettings, QuerySpec
-from collector.sources.prometheus import choose_range, fetch_query_results, read_series
+from collector.snapshot.prometheus import read_series
+from collector.sources.prometheus import choose_range, fetch_query_results
 
 START = datetime(2025, 10, 25, 14, 0, tzinfo=timezone.utc)
 QRANGE = choose_range(START, START.replace(hour=15), 60)

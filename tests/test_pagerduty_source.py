@@ -26,7 +26,7 @@ from collector.config import PagerDutySettings
 from collector.records import Event, Gap, GapKind, LogEntry
 from collector.snapshot.pagerduty import read_incident, read_log_entries
 from collector.sources.pagerduty import PagerDutyError, make_client
-from collector.sources.pagerduty_incident import fetch_incident_data
+from collector.sources.pagerduty_incident import fetch_incident, fetch_incident_lists
 from collector.sources.pagerduty_lists import list_resolved_incidents
 from report.words import Words
 from report.words.formats import local as format_local
@@ -54,6 +54,11 @@ def connect(
         base_url=sim.base_url, token=token, timeout=timeout, max_retries=MAX_RETRIES
     )
     return make_client(settings, str(sim.ca_path))
+
+
+def fetch_incident_data(client: pagerduty.RestApiV2Client, incident_id: str) -> Json:
+    """The incident and its lists, as a draft fetches them (collector/sources/collect.py)."""
+    return fetch_incident_lists(client, fetch_incident(client, incident_id))
 
 
 def fetch(sim: PagerDutySimulator, incident_id: str = "P7DBOOM", **kwargs: Any) -> Json:

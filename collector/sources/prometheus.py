@@ -2,7 +2,7 @@
 queries over the 28 days before it (the connection and its errors: `.prometheus_api`).
 
 The raw results go into the snapshot; `collector.snapshot.prometheus` turns them into the tidy
-series frame and `AlertInterval` records (its readers are re-exported here for older imports).
+series frame and `AlertInterval` records.
 """
 
 from __future__ import annotations
@@ -18,10 +18,7 @@ import numpy as np
 import requests
 
 from collector.config import PrometheusSettings, QuerySpec
-from collector.snapshot.prometheus import SERIES_COLUMNS as SERIES_COLUMNS
 from collector.snapshot.prometheus import RawResult, label_text
-from collector.snapshot.prometheus import read_alert_intervals as read_alert_intervals
-from collector.snapshot.prometheus import read_series as read_series
 from collector.sources.http_guard import GuardedSession
 from collector.sources.prometheus_api import (
     MALFORMED_ERRORS,

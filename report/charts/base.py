@@ -25,7 +25,6 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -183,11 +182,6 @@ def draw_thresholds(ax: Axes, thresholds: Sequence[float], unit: str, words: Wor
 def side_legend(ax: Axes) -> None:
     """The legend right of the axes, outside the data."""
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-
-
-def figure_texts(fig: Figure) -> list[str]:
-    """Every string shown on a drawn figure: titles, labels, ticks, legends, annotations."""
-    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
 
 
 def save(fig: Figure, path: Path) -> Path:
