@@ -120,10 +120,10 @@ def compact_samples() -> Callable[[dict[str, Any]], dict[str, Any]]:
     """A JSON object hook that keeps an answer's samples compact as they are read: each
     series' [time, value] lists become tuples, each time one object shared by every series.
 
-    A query's series share one grid of times: a big incident's 1.4 M samples have 1,171
-    distinct times, and its snapshot takes 60 MB less. Done while the JSON is read, each
-    series' lists are freed before the next is read. Anything but a list of [time, value]
-    lists is left as it came: the answer's check (`sources.prometheus`) refuses it.
+    A query's series share one grid of times: a big incident's millions of samples have few
+    distinct times, and sharing them makes its snapshot much smaller. Done while the JSON is
+    read, each series' lists are freed before the next is read. Anything but a list of
+    [time, value] lists is left as it came: the answer's check (`sources.prometheus`) refuses it.
     """
     times: dict[Any, Any] = {}
 
