@@ -16,7 +16,7 @@ import jinja2.sandbox
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 
-from collector.errors import TemplateError as TemplateError
+from collector.errors import TemplateError
 from collector.redact import redact_url
 from report.words import formats
 from report.words.labels import LABELS

@@ -12,8 +12,9 @@ range it can be computed from. So peaks come from the data fetched (hourly, or 5
 hosts fetched in detail), and no such query is made.
 
 Ranges are kept on their grid: `{"start": ISO, "step": s, "series": [{"metric": {...},
-"values": [v or None, ...]}]}`, value i at start + i * step. `read_grid` turns one back into
-arrays. Only this module and `collector.sources.prometheus*` talk to Prometheus.
+"values": [v or None, ...]}]}`, value i at start + i * step (`collector.snapshot.fleet.read_grid`
+turns one back into arrays). Only this module and `collector.sources.prometheus*` talk to
+Prometheus.
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ import requests
 from prometheus_api_client import PrometheusConnect
 
 from collector.config import PrometheusSettings, QuerySpec
-from collector.snapshot.fleet import FloatArray as FloatArray
-from collector.snapshot.fleet import read_grid as read_grid
+from collector.snapshot.fleet import FloatArray
 from collector.snapshot.prometheus import label_text
 from collector.sources import prometheus as prom_source
 from collector.sources.http_guard import GuardedSession
