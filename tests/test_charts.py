@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -127,6 +128,7 @@ def test_the_png_writer_keeps_every_pixel_and_the_resolution() -> None:
     assert round(image.info["dpi"][0]) == 160
 
 
+@pytest.mark.slow
 def test_fonts_installed_after_matplotlib_are_added_once_to_its_font_list(tmp_path: Path) -> None:
     import json
 

@@ -268,6 +268,7 @@ def test_ctrl_c_during_start_up_is_one_line_and_130(
     assert not list(tmp_path.glob(".*.staging"))
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_fetching_is_one_line_and_130(
     collect_bin: str,
     fresh_pd_sim: PagerDutySimulator,
@@ -299,6 +300,7 @@ def test_ctrl_c_while_fetching_is_one_line_and_130(
     assert not (tmp_path / "P7DBOOM").exists()
 
 
+@pytest.mark.slow
 def test_extreme_but_finite_values_still_draft(tmp_path: Path) -> None:
     data = demo_data()
     for record in data["prometheus"]["results"]:

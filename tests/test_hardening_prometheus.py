@@ -145,6 +145,7 @@ def test_non_finite_values_in_an_old_snapshot_are_not_drawn() -> None:
     assert read_series([record])["value"].tolist() == [1.0, 2.0]
 
 
+@pytest.mark.slow
 def test_timeout_says_timed_out_and_after_how_long(stub_url: str) -> None:
     began = time.monotonic()
     record = fetch(stub_url, ["slow"], timeout=1.0)["slow"]

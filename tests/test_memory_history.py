@@ -108,6 +108,7 @@ def _section(report: str, start: str, end: str) -> str:
     return report[report.index(start) : report.index(end, report.index(start))]
 
 
+@pytest.mark.slow
 def test_a_host_killed_by_the_oom_killer_gets_no_saturation_forecast(
     demo_reports: dict[str, str],
 ) -> None:

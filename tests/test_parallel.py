@@ -44,6 +44,7 @@ for name in ("forked", "serial"):
 """
 
 
+@pytest.mark.slow
 def test_charts_drawn_in_workers_or_by_the_drawer_are_the_files_drawn_one_after_another(
     tmp_path: Path,
 ) -> None:
@@ -351,6 +352,7 @@ print(sorted(str(p) for p in draft.files))
 """
 
 
+@pytest.mark.slow
 def test_a_draft_whose_helpers_were_killed_is_still_whole(tmp_path: Path) -> None:
     """report.pdf's process and the chart drawer killed: the draft lays the PDF out and
     draws the charts itself, and loses nothing."""

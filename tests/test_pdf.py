@@ -47,6 +47,7 @@ def pages_text(pdf: Path) -> list[str]:
     return poppler("pdftotext", "-layout", str(pdf), "-").split("\f")[:-1]
 
 
+@pytest.mark.slow
 def test_pdf_is_a4_with_numbered_pages(demo_pdf: Path) -> None:
     assert demo_pdf.read_bytes()[:5] == b"%PDF-"
     info = poppler("pdfinfo", "-f", "1", "-l", "999", str(demo_pdf))
@@ -87,6 +88,7 @@ def test_sections_are_named_after_their_label() -> None:
     assert wrapped.startswith("<p>x</p>\n") and wrapped.count("</section>") == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["final", "never"])
 def test_a_draft_writes_no_pdf_unless_always(mode: str, tmp_path: Path) -> None:
     config = load_config(DEMO_CONFIG, {})
@@ -127,6 +129,7 @@ BLOCK_PACKAGE = "import sys; sys.modules['weasyprint'] = None"
 BROKEN_LIBRARY = "raise OSError(\"cannot load library 'libpango-1.0-0': no such file\")\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("failure", ["package", "library"])
 def test_missing_weasyprint_warns_once_and_still_publishes(failure: str, tmp_path: Path) -> None:
     setup = BLOCK_PACKAGE
@@ -162,6 +165,7 @@ def test_missing_weasyprint_warns_once_and_still_publishes(failure: str, tmp_pat
     assert not (folder / "report.pdf").exists()
 
 
+@pytest.mark.slow
 def test_charts_in_the_pdf_are_pixel_for_pixel_the_png_files(
     demo_pdf: Path, tmp_path: Path
 ) -> None:

@@ -33,6 +33,9 @@ from collector.sources.collect import collect_snapshot
 from collector.timeutil import parse_time
 from report.draft import build_draft
 
+# Slow throughout: each shape is drafted from the simulator and a real Prometheus.
+pytestmark = pytest.mark.slow
+
 SHAPES = FIXTURES / "real_shapes"
 CONFIG_PATH = SHAPES / "collector.yaml"
 CONFIG_TEXT = CONFIG_PATH.read_text(encoding="utf-8")

@@ -72,6 +72,7 @@ def rows(folder: Path) -> dict[str, dict[str, str]]:
     return {row["incident_id"]: row for row in reader}
 
 
+@pytest.mark.slow
 def test_files_are_published_and_listed(review: tuple[str, Path]) -> None:
     _, folder = review
     for name in ("report.md", "report.html", "incidents.csv", "snapshot.json"):

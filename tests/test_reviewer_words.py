@@ -37,6 +37,7 @@ def _query(data: dict[str, Any], name: str) -> dict[str, Any]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_a_host_without_swap_drafts_and_says_swap_has_no_value(
     collect_bin: str, tmp_path: Path, lang: str
@@ -94,6 +95,7 @@ def _section(report: str, heading: str) -> str:
     return re.split(r"\n#{1,4} ", after, maxsplit=1)[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_counts_agree_with_their_nouns(demo_drafts: dict[str, Path], lang: str) -> None:
     report = _report(demo_drafts, lang)
