@@ -77,6 +77,7 @@ def assert_one_language(texts: Drawn, language: str, data: list[str]) -> None:
         assert not found, f"{name} ({language}): " + "\n".join(found)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_incident_charts_speak_the_report_language(
     drawn: Drawn, tmp_path: Path, language: str

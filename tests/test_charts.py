@@ -30,6 +30,7 @@ def test_fallback_fonts_are_installed_and_used() -> None:
     assert list(matplotlib.rcParams["font.family"]) == list(base.FONT_FAMILIES)
 
 
+@pytest.mark.slow
 def test_a_title_in_japanese_arabic_and_emoji_draws_without_a_warning(tmp_path: Path) -> None:
     # A fresh interpreter, so that nothing filtered by pytest hides a warning on stderr.
     script = (

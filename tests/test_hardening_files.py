@@ -231,6 +231,7 @@ def test_aliases_of_a_reasonable_size_still_load(tmp_path: Path) -> None:
     assert len(data["l2"]) == 9 and data["y"] == {"a": 1}
 
 
+@pytest.mark.slow
 def test_a_custom_template_cannot_reach_python(collect_bin: str, tmp_path: Path) -> None:
     templates = tmp_path / "templates"
     templates.mkdir()

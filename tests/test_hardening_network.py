@@ -190,6 +190,7 @@ def test_prometheus_trickle_is_cut_at_the_timeout(mode: str) -> None:
     assert took < 3 * 1.0 + MARGIN, took  # three attempts of one second, and backoff
 
 
+@pytest.mark.slow
 def test_chat_trickle_is_cut_at_the_timeout() -> None:
     # The chat notice is sent holding the incident's lock: batch and webhook wait on it.
     with StubServer("trickle") as stub:

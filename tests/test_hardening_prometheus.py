@@ -167,6 +167,7 @@ def test_real_prometheus_nan_and_inf_are_dropped(prometheus: PrometheusServer) -
         assert all(not s["values"] for s in record["result"])
 
 
+@pytest.mark.slow
 def test_a_run_against_a_broken_prometheus_still_drafts(
     collect_bin: str,
     pd_sim: PagerDutySimulator,

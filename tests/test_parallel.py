@@ -213,6 +213,7 @@ print(sorted(p.name for p in folder.iterdir()))
 """
 
 
+@pytest.mark.slow
 def test_a_forking_background_job_stopped_ends_its_running_jobs_and_writes_no_more(
     tmp_path: Path,
 ) -> None:

@@ -62,6 +62,7 @@ def test_pdf_is_a4_with_numbered_pages(demo_pdf: Path) -> None:
         assert re.search(rf"\b{number} / {count}\s*$", text), f"page {number} has no number"
 
 
+@pytest.mark.slow
 def test_signatures_block_is_on_one_page(demo_pdf: Path) -> None:
     language = "en" if "pdf-en" in str(demo_pdf) else "fr"
     words = LABELS[language]

@@ -88,6 +88,7 @@ def test_files_are_published_and_listed(review: tuple[str, Path]) -> None:
     assert "data:image/png;base64," in (folder / "report.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_incidents_csv_joins_reports_and_leaves_unknown_empty(review: tuple[str, Path]) -> None:
     _, folder = review
     table = rows(folder)

@@ -19,6 +19,9 @@ from hardening_support import demo_data, run_collect, write_json
 import collector
 import report.render
 
+# Slow throughout: drafts from a real Prometheus, read as a reviewer would.
+pytestmark = pytest.mark.slow
+
 
 def _draft(collect_bin: str, data: dict[str, Any], tmp_path: Path, *args: str) -> str:
     """Draft the snapshot `data` with the real CLI; return report.md (exit 0 asserted)."""

@@ -93,6 +93,7 @@ def receiver(prometheus: PrometheusServer, out: Path) -> Iterator[Receiver]:
         rx.stop()
 
 
+@pytest.mark.slow
 def test_signed_incident_resolved_is_accepted_then_drafted(
     receiver: Receiver, pd_sim: PagerDutySimulator, out: Path
 ) -> None:
