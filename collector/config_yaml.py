@@ -3,9 +3,9 @@
 PyYAML's safe loader keeps the last of two equal keys, silently; a typo'd copy of a section
 would then replace the first. This loader refuses duplicates and remembers where each mapping
 starts, so that duplicate query names are reported with their line too. It also refuses a
-document whose aliases expand past MAX_EXPANDED_NODES values (a "billion laughs" bomb took
-65 s and 5.8 GB to be refused by the schema), counted on the parsed nodes, before any value
-is built.
+document whose aliases expand past MAX_EXPANDED_NODES values (a "billion laughs" bomb took a
+minute and gigabytes to be refused by the schema: benchmarks/README.md), counted on the parsed
+nodes, before any value is built.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import yaml
 from collector.errors import ConfigError
 
 
+# _DuplicateKey and _AliasBomb are YAMLErrors raised inside the YAML loader; `read_yaml` turns
+# them into a ConfigError that names the file, so they never leave this module.
 class _DuplicateKey(yaml.YAMLError):
     def __init__(self, key: Any, line: int, first: int) -> None:
         super().__init__(

@@ -16,7 +16,7 @@ import jinja2.sandbox
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 
-from collector.errors import TemplateError as TemplateError
+from collector.errors import TemplateError
 from collector.redact import redact_url
 from report.words import formats
 from report.words.labels import LABELS
@@ -36,9 +36,8 @@ def make_environment(template_dir: Path | None = None, language: str = "en") -> 
     format in `language` (`report.words.formats`).
 
     Sandboxed: a customised template reads the report's values, never Python's internals
-    (`cycler.__init__.__globals__.os` ran commands). The bundled ones too: it costs nothing
-    measurable (rendering the demo's report.md and HTML takes 71 ms instead of 63 ms, in a
-    draft of 3.2-3.9 s of CPU time either way)."""
+    (`cycler.__init__.__globals__.os` ran commands). The bundled ones too: the sandbox's cost
+    is lost in a draft's noise (benchmarks/README.md)."""
     loaders: list[jinja2.BaseLoader] = []
     if template_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(template_dir)))
@@ -185,7 +184,7 @@ def wrap_sections(body: str, language: str) -> str:
 class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
     """Jinja2's compiled templates, kept between runs; a cache that fails is no cache.
 
-    Compiling the report's templates costs about 0.2 s of every draft. Jinja2 keys each entry by
+    Compiling the report's templates is a visible part of every draft. Jinja2 keys each entry by
     the template's name and a checksum of its source, so an edited template is compiled again.
     """
 

@@ -15,7 +15,7 @@ from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer, start_prometheus
 from vm_server import VictoriaMetricsServer, start_victoria_metrics
 
-from collector.sources.prometheus import read_series
+from collector.snapshot.prometheus import read_series
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"

@@ -9,6 +9,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
 from test_finalize import _no_pdf, collect
 
 from report.final.action_table import COLUMNS
@@ -78,6 +79,7 @@ def test_due_dates_day_first_unless_only_month_first_reads() -> None:
     assert read_due_date("2025-02-30") is None and read_due_date("soon") is None
 
 
+@pytest.mark.slow
 def test_finalize_writes_actions_csv_and_warns_by_line(collect_bin: str, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     assert collect(collect_bin, "--demo", "--lang", "fr", "--out", str(out)).returncode == 0

@@ -24,6 +24,9 @@ from collector.config import Config, ConfigError, load_config
 from collector.jobs.batch import BatchSummary, run_batch
 from collector.output import is_edited
 
+# Slow throughout: each test drafts incidents from the simulator, several runs at once.
+pytestmark = pytest.mark.slow
+
 ALL = ["P7DBOOM", "PBIGLOG", "PLOWURG"]  # the fixtures, in the order they were resolved
 NOW = datetime(2025, 11, 6, tzinfo=timezone.utc)
 WINDOW = timedelta(days=14)  # resolves from 2025-10-25 to 2025-11-05

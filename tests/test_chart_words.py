@@ -17,6 +17,8 @@ import yaml
 from conftest import DEMO_CONFIG, DEMO_SNAPSHOT
 from language_check import CHART_TELLTALES, foreign_sentences, strings_in
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 from test_memory_context import context_record
 
 from collector import parallel
@@ -42,6 +44,11 @@ UNTIL = datetime(2026, 3, 29, tzinfo=timezone.utc)
 Drawn = dict[str, list[str]]
 
 
+def figure_texts(fig: Figure) -> list[str]:
+    """Every string shown on a drawn figure: titles, labels, ticks, legends, annotations."""
+    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+
+
 @pytest.fixture
 def drawn(monkeypatch: pytest.MonkeyPatch) -> Drawn:
     """The strings of every chart saved during the test, by file name (drawn in this process)."""
@@ -49,7 +56,7 @@ def drawn(monkeypatch: pytest.MonkeyPatch) -> Drawn:
     write = base.write_png
 
     def keep(canvas: FigureCanvasAgg, path: Path) -> None:
-        texts[path.name] = base.figure_texts(canvas.figure)
+        texts[path.name] = figure_texts(canvas.figure)
         write(canvas, path)
 
     monkeypatch.setattr(base, "write_png", keep)
@@ -71,6 +78,7 @@ def assert_one_language(texts: Drawn, language: str, data: list[str]) -> None:
         assert not found, f"{name} ({language}): " + "\n".join(found)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_incident_charts_speak_the_report_language(
     drawn: Drawn, tmp_path: Path, language: str

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -29,6 +30,7 @@ def test_fallback_fonts_are_installed_and_used() -> None:
     assert list(matplotlib.rcParams["font.family"]) == list(base.FONT_FAMILIES)
 
 
+@pytest.mark.slow
 def test_a_title_in_japanese_arabic_and_emoji_draws_without_a_warning(tmp_path: Path) -> None:
     # A fresh interpreter, so that nothing filtered by pytest hides a warning on stderr.
     script = (
@@ -127,6 +129,7 @@ def test_the_png_writer_keeps_every_pixel_and_the_resolution() -> None:
     assert round(image.info["dpi"][0]) == 160
 
 
+@pytest.mark.slow
 def test_fonts_installed_after_matplotlib_are_added_once_to_its_font_list(tmp_path: Path) -> None:
     import json
 

@@ -74,6 +74,7 @@ def test_damaged_snapshot_is_explained(tmp_path: Path) -> None:
     assert "snapshot is incomplete or damaged" in result.output
 
 
+@pytest.mark.slow
 def test_demo_in_english_and_rerun_protects_edits(tmp_path: Path) -> None:
     runner = CliRunner()
     first = runner.invoke(main, ["--demo", "--lang", "en", "--out", str(tmp_path)])

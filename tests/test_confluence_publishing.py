@@ -16,6 +16,9 @@ import pytest
 from atlassian_simulator import ConfluenceSimulator
 from test_finalize import collect
 
+# Slow throughout: each test drafts and finalizes the demo, then publishes it.
+pytestmark = pytest.mark.slow
+
 USER, TOKEN = "filer@example.com", "s3cret-confluence-token"
 PARENT = "Postmortems"
 HOSTILE = 'OOM <script>alert(1)</script> ]]> & "quoted"'

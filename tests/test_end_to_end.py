@@ -13,6 +13,9 @@ from conftest import DEMO_CONFIG, FIXTURES, environment
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 
+# Slow throughout: a real Prometheus and the simulator, then whole drafts.
+pytestmark = pytest.mark.slow
+
 SEED_HEADINGS = [
     "## Informations Générales",
     "## Chronologie",

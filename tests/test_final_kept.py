@@ -8,6 +8,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import DEMO_CONFIG
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
@@ -18,6 +19,9 @@ from test_webhook import make_config as webhook_config
 
 from collector.jobs.batch import run_batch
 from collector.jobs.webhook import WebhookReceiver
+
+# Slow throughout: batch and webhook runs over finalized reports.
+pytestmark = pytest.mark.slow
 
 FROZEN = ("report.md", "report.html", "report.pdf", "figures.json")
 

@@ -19,6 +19,9 @@ from conftest import DEMO_SNAPSHOT
 from collector.output import publish
 from report.words.markers import MARKER
 
+# Slow throughout: each test drafts the demo and finalizes it, report.pdf included.
+pytestmark = pytest.mark.slow
+
 # What a person writes: in each language, the sign-off and the words the final must carry.
 PERSON = {
     "fr": {"name": "Dana Roy", "why": "Le tueur OOM a arrêté PostgreSQL, faute de limite"},

@@ -15,6 +15,9 @@ from test_finalize import PERSON, collect, fill_markers, pdf_text
 from test_gallery import GALLERY
 from test_gallery import gallery_servers as gallery_servers  # the module's servers
 
+# Slow throughout: the gallery's servers, then a draft and a final of each incident.
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_a_gallery_incident_goes_from_draft_to_final(

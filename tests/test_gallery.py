@@ -35,6 +35,9 @@ from collector.snapshot.store import Snapshot
 from collector.sources.collect import collect_snapshot
 from collector.timeutil import parse_time
 
+# Slow throughout: each incident collected from the simulator and a real Prometheus.
+pytestmark = pytest.mark.slow
+
 GALLERY = FIXTURES / "gallery"
 CONFIG_TEXT = (GALLERY / "collector.yaml").read_text(encoding="utf-8")
 FACTS: dict[str, Any] = json.loads((GALLERY / "facts.json").read_text(encoding="utf-8"))

@@ -20,6 +20,9 @@ from prom_server import PrometheusServer
 
 from collector.jobs.handoff import NOTES_DIR
 
+# Slow throughout: each test drafts incidents from the simulator.
+pytestmark = pytest.mark.slow
+
 SENDER = "oncall@example.com"
 BASE_URL = "https://postmortems.example.com"
 

@@ -206,6 +206,7 @@ def assert_secret_nowhere(chat: ChatReceiver, out: Path, *streams: str) -> None:
             assert chat.secret.encode() not in path.read_bytes(), path
 
 
+@pytest.mark.slow
 def test_one_notice_per_new_draft_none_on_reruns(
     collect_bin: str,
     fresh_pd_sim: PagerDutySimulator,
@@ -236,6 +237,7 @@ def test_one_notice_per_new_draft_none_on_reruns(
     assert_secret_nowhere(chat, out, *(r.stdout + r.stderr for r in (first, batch, again)))
 
 
+@pytest.mark.slow
 def test_failed_notice_is_one_warning_and_keeps_the_draft(
     collect_bin: str, live_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -259,6 +261,7 @@ def test_failed_notice_is_one_warning_and_keeps_the_draft(
     assert_secret_nowhere(chat, out, result.stdout, result.stderr)
 
 
+@pytest.mark.slow
 def test_offline_rerender_announces_nothing(collect_bin: str, tmp_path: Path) -> None:
     out = tmp_path / "reports"
     with ChatReceiver() as chat:
@@ -316,6 +319,7 @@ def test_every_hand_off_sentence_exists_in_french_and_english() -> None:
     assert all(HANDOFF["fr"][key] for key in HANDOFF["fr"])
 
 
+@pytest.mark.slow
 def test_draft_kept_beside_an_edited_report_is_not_announced(
     collect_bin: str, live_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -334,6 +338,7 @@ def test_draft_kept_beside_an_edited_report_is_not_announced(
         assert len(chat.posts) == 2  # a new report replaced the edited one: that is news
 
 
+@pytest.mark.slow
 def test_a_rerun_is_announced_when_the_facts_change_not_the_clock(
     collect_bin: str,
     fresh_pd_sim: PagerDutySimulator,

@@ -12,6 +12,7 @@ from hardening_support import assert_one_line_failure, demo_data, run_collect, w
 from collector.snapshot.prometheus import label_text, series_label_value
 
 
+@pytest.mark.slow
 def test_an_until_past_2261_is_a_bad_option_not_a_bug(collect_bin: str, tmp_path: Path) -> None:
     for until in ("9999-12-31T23:59Z", "2300-01-01"):
         args = ["--memory-trends", "28d", "--until", until, "--out", str(tmp_path / "out")]
@@ -40,6 +41,7 @@ def test_a_label_value_reads_back_whole(value: str) -> None:
     assert series_label_value(text, "job") == 'n"ode'
 
 
+@pytest.mark.slow
 def test_a_quote_in_an_instance_name_is_kept_whole(collect_bin: str, tmp_path: Path) -> None:
     data = demo_data()
     for query in data["prometheus"]["results"]:
@@ -55,6 +57,7 @@ def test_a_quote_in_an_instance_name_is_kept_whole(collect_bin: str, tmp_path: P
     assert 'alt="Tendance mémoire : db&quot;0\'1:9100"' in html
 
 
+@pytest.mark.slow
 def test_a_harmless_link_is_text_not_a_server_path(collect_bin: str, tmp_path: Path) -> None:
     # A javascript: link from PagerDuty is made "#" (escape_url); "#" must not reach the pages.
     data = demo_data()
@@ -89,6 +92,7 @@ def test_a_missed_verdict_without_its_times_is_worded() -> None:
     assert Words("en").verdict(timed) == "MISSED by 8 min"
 
 
+@pytest.mark.slow
 def test_finalize_does_not_hang_on_a_fifo_report(collect_bin: str, tmp_path: Path) -> None:
     import os
 

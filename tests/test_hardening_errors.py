@@ -123,6 +123,7 @@ def test_damaged_snapshot_on_the_command_line_is_one_line(tmp_path: Path, index:
     assert not (tmp_path / "out" / "P7DBOOM").exists()
 
 
+@pytest.mark.slow
 def test_hostile_units_and_states_are_escaped_in_markdown(tmp_path: Path) -> None:
     data = demo_data()
     hostile = "<b onmouseover=alert(1)>x</b>"
@@ -268,6 +269,7 @@ def test_ctrl_c_during_start_up_is_one_line_and_130(
     assert not list(tmp_path.glob(".*.staging"))
 
 
+@pytest.mark.slow
 def test_ctrl_c_while_fetching_is_one_line_and_130(
     collect_bin: str,
     fresh_pd_sim: PagerDutySimulator,
@@ -299,6 +301,7 @@ def test_ctrl_c_while_fetching_is_one_line_and_130(
     assert not (tmp_path / "P7DBOOM").exists()
 
 
+@pytest.mark.slow
 def test_extreme_but_finite_values_still_draft(tmp_path: Path) -> None:
     data = demo_data()
     for record in data["prometheus"]["results"]:
@@ -313,6 +316,7 @@ def test_extreme_but_finite_values_still_draft(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "P7DBOOM" / "report.md").exists()
 
 
+@pytest.mark.slow
 def test_malformed_pagerduty_data_is_one_line(
     collect_bin: str,
     fresh_pd_sim: PagerDutySimulator,

@@ -53,6 +53,7 @@ def _check_skewed_report(folder: Path) -> None:
     assert (folder / "charts" / "timeline.png").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_resolve_before_trigger_drafts_from_a_snapshot(collect_bin: str, tmp_path: Path) -> None:
     data = demo_data()
     _skew_resolve(data["pagerduty"]["log_entries"])
@@ -64,6 +65,7 @@ def test_resolve_before_trigger_drafts_from_a_snapshot(collect_bin: str, tmp_pat
     _check_skewed_report(tmp_path / "out" / "P7DBOOM")
 
 
+@pytest.mark.slow
 def test_resolve_before_trigger_drafts_live(
     collect_bin: str,
     fresh_pd_sim: PagerDutySimulator,
@@ -118,6 +120,7 @@ def test_inert_cell_quotes_formulas_and_keeps_numbers() -> None:
         assert inert_cell(kept) == kept
 
 
+@pytest.mark.slow
 def test_timeline_csv_cells_are_not_formulas(collect_bin: str, tmp_path: Path) -> None:
     data = demo_data()
     by_type = {e["type"]: e for e in data["pagerduty"]["log_entries"]}
@@ -134,6 +137,7 @@ def test_timeline_csv_cells_are_not_formulas(collect_bin: str, tmp_path: Path) -
     assert "'+cmd|' /C calc'!A0" in cells and "'@SUM(1+1)" in cells and "'-2+3" in cells
 
 
+@pytest.mark.slow
 def test_hosts_csv_cells_are_not_formulas(collect_bin: str, tmp_path: Path) -> None:
     result, folder = run_fleet_review(collect_bin, tmp_path)
     assert result.returncode == 0, result.stderr
@@ -146,6 +150,7 @@ def test_hosts_csv_cells_are_not_formulas(collect_bin: str, tmp_path: Path) -> N
     assert all(float(row["growth_percent_per_day"]) > 0 for row in rows)
 
 
+@pytest.mark.slow
 def test_fleet_review_takes_a_non_numeric_sample_as_a_gap(collect_bin: str, tmp_path: Path) -> None:
     # The incident's rule (test_hardening_prometheus): the answer is malformed, a stated gap.
     result, folder = run_fleet_review(collect_bin, tmp_path, bad_value="abc")
@@ -170,6 +175,7 @@ def test_unique_slugs_are_distinct_and_stable() -> None:
     assert len(set(unique_slugs(crafted).values())) == 3
 
 
+@pytest.mark.slow
 def test_hosts_whose_names_slug_alike_get_charts_of_their_own(
     collect_bin: str, tmp_path: Path
 ) -> None:
@@ -225,6 +231,7 @@ def test_aliases_of_a_reasonable_size_still_load(tmp_path: Path) -> None:
     assert len(data["l2"]) == 9 and data["y"] == {"a": 1}
 
 
+@pytest.mark.slow
 def test_a_custom_template_cannot_reach_python(collect_bin: str, tmp_path: Path) -> None:
     templates = tmp_path / "templates"
     templates.mkdir()
@@ -244,6 +251,7 @@ def test_a_custom_template_cannot_reach_python(collect_bin: str, tmp_path: Path)
     assert not (tmp_path / "out" / "P7DBOOM").exists()
 
 
+@pytest.mark.slow
 def test_a_drafts_link_out_of_out_is_refused(collect_bin: str, tmp_path: Path) -> None:
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -261,6 +269,7 @@ def test_a_drafts_link_out_of_out_is_refused(collect_bin: str, tmp_path: Path) -
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
 def test_special_files_in_a_published_report_are_not_read(
     collect_bin: str, tmp_path: Path, kind: str

@@ -32,6 +32,9 @@ from collector.config.loading import MOVED_KEYS
 from collector.errors import SnapshotError
 from collector.snapshot.store import load_snapshot
 
+# Slow throughout: Hypothesis runs each loader and the command line many times.
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2025, 10, 26, 9, 0, tzinfo=timezone.utc)
 # FUZZ_SCALE=10 runs ten times as many examples, for a longer hunt.
 SCALE = int(os.environ.get("FUZZ_SCALE", "1"))

@@ -179,6 +179,7 @@ def timed(run: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.monotonic() - began
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["trickle", "trickle_body"])
 def test_prometheus_trickle_is_cut_at_the_timeout(mode: str) -> None:
     with StubServer(mode) as stub:
@@ -189,6 +190,7 @@ def test_prometheus_trickle_is_cut_at_the_timeout(mode: str) -> None:
     assert took < 3 * 1.0 + MARGIN, took  # three attempts of one second, and backoff
 
 
+@pytest.mark.slow
 def test_chat_trickle_is_cut_at_the_timeout() -> None:
     # The chat notice is sent holding the incident's lock: batch and webhook wait on it.
     with StubServer("trickle") as stub:
@@ -203,6 +205,7 @@ def test_chat_trickle_is_cut_at_the_timeout() -> None:
     assert took < 2 * 1.0 + MARGIN, took
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["trickle", "trickle_body"])
 def test_pagerduty_trickle_is_cut_at_the_timeout(mode: str, ca: trustme.CA, ca_file: str) -> None:
     with StubServer(mode, ca=ca) as stub:
@@ -233,6 +236,7 @@ def test_pagerduty_note_trickle_is_cut_at_the_timeout(ca: trustme.CA, ca_file: s
     assert took < 1.0 + MARGIN, took
 
 
+@pytest.mark.slow
 def test_a_run_against_a_trickling_prometheus_drafts_and_says_what_timed_out(
     collect_bin: str, pd_sim: PagerDutySimulator, tmp_path: Path
 ) -> None:

@@ -62,6 +62,7 @@ def test_snapshot_query_name_cannot_write_a_chart_outside(collect_bin: str, tmp_
     assert not list(tmp_path.rglob("*.png"))
 
 
+@pytest.mark.slow
 def test_incident_id_answered_by_pagerduty_is_checked(
     collect_bin: str,
     fresh_pd_sim: PagerDutySimulator,
@@ -86,6 +87,7 @@ def test_incident_id_answered_by_pagerduty_is_checked(
     assert [p for p in out.iterdir() if not p.name.startswith(".write-test")] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("incident", "expected"),
     [

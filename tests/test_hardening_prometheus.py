@@ -22,7 +22,8 @@ from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 
 from collector.config import PrometheusSettings, QuerySpec
-from collector.sources.prometheus import choose_range, fetch_query_results, read_series
+from collector.snapshot.prometheus import read_series
+from collector.sources.prometheus import choose_range, fetch_query_results
 
 START = datetime(2025, 10, 25, 14, 0, tzinfo=timezone.utc)
 QRANGE = choose_range(START, START.replace(hour=15), 60)
@@ -144,6 +145,7 @@ def test_non_finite_values_in_an_old_snapshot_are_not_drawn() -> None:
     assert read_series([record])["value"].tolist() == [1.0, 2.0]
 
 
+@pytest.mark.slow
 def test_timeout_says_timed_out_and_after_how_long(stub_url: str) -> None:
     began = time.monotonic()
     record = fetch(stub_url, ["slow"], timeout=1.0)["slow"]
@@ -165,6 +167,7 @@ def test_real_prometheus_nan_and_inf_are_dropped(prometheus: PrometheusServer) -
         assert all(not s["values"] for s in record["result"])
 
 
+@pytest.mark.slow
 def test_a_run_against_a_broken_prometheus_still_drafts(
     collect_bin: str,
     pd_sim: PagerDutySimulator,

@@ -34,6 +34,7 @@ def draft(collect_bin: str, env: dict[str, str], out: Path, *extra: str) -> tupl
     return result.returncode, result.stdout, result.stderr
 
 
+@pytest.mark.slow
 def test_poorer_reruns_never_replace_a_fuller_report(
     collect_bin: str,
     fresh_pd_sim: PagerDutySimulator,
@@ -78,6 +79,7 @@ def test_poorer_reruns_never_replace_a_fuller_report(
     assert published(folder) != before
 
 
+@pytest.mark.slow
 def test_an_equal_rerun_still_replaces(tmp_path: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["--demo", "--out", str(tmp_path)]).exit_code == 0
@@ -85,6 +87,7 @@ def test_an_equal_rerun_still_replaces(tmp_path: Path) -> None:
     assert again.exit_code == 0 and "re-drafted" in again.stdout
 
 
+@pytest.mark.slow
 def test_single_runs_clean_staging_left_by_killed_runs(tmp_path: Path) -> None:
     for name in (".P7DBOOM.abc123.staging", ".POTHER.def456.staging"):
         (tmp_path / name).mkdir()
@@ -111,6 +114,7 @@ def test_unwritable_out_is_refused_before_fetching(
     assert fresh_pd_sim.requests == []
 
 
+@pytest.mark.slow
 def test_full_disk_is_one_line_and_leaves_the_published_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -204,6 +208,7 @@ main(["--demo", "--out", str(out)])
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("disk", ["room", "full"])
 def test_a_big_snapshot_is_written_beside_the_draft_and_its_failure_is_one_line(
     tmp_path: Path, disk: str
@@ -238,6 +243,7 @@ def test_a_big_snapshot_is_written_beside_the_draft_and_its_failure_is_one_line(
     assert written == here and b'"settings":' in written
 
 
+@pytest.mark.slow
 def test_a_big_snapshot_that_cannot_be_forked_away_is_written_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,6 +17,9 @@ from prom_server import PrometheusServer
 from collector.config import load_config
 from collector.redact import redact_url, split_userinfo
 
+# Slow throughout: whole drafts and finals, searched for every secret.
+pytestmark = pytest.mark.slow
+
 PD_TOKEN = "pdtok-SECRET-1111"
 PROM_PASSWORD = "prompw-SECRET-2222"
 BEARER = "bearer-SECRET-3333"

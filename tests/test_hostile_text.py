@@ -9,9 +9,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import DEMO_CONFIG, FIXTURES, environment
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
+
+# Slow throughout: whole drafts of hostile incidents.
+pytestmark = pytest.mark.slow
 
 HOSTILE_TITLE = (
     "DB <script>alert('x')</script> | down\n{{ 7*7 }} {% raw %} $\\frac{a}{b}$ ``` **x**"

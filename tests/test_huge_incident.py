@@ -49,6 +49,7 @@ def test_a_long_list_keeps_its_first_and_last_groups_and_counts_the_rest() -> No
     assert (short.cut_at, short.left_out) == (10, 0)
 
 
+@pytest.mark.slow
 def test_a_huge_incident_is_cut_in_the_report_and_whole_in_timeline_csv(tmp_path: Path) -> None:
     snapshot = write_json(tmp_path / "snapshot.json", huge_incident(ENTRIES))
     config = tmp_path / "collector.yaml"
@@ -146,6 +147,7 @@ def test_a_snapshot_changed_after_it_was_read_is_not_read_again(
         list(loaded.pagerduty["log_entries"])
 
 
+@pytest.mark.slow
 def test_a_draft_from_log_entries_left_on_disk_is_the_same_draft(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,8 +15,8 @@ from collector.analysis.figures import IncidentFigures, compute_incident_figures
 from collector.analysis.impact import FAILED, NO_DATA, NOT_CONFIGURED, OK, Impact, compute_impact
 from collector.analysis.outage import OutageBasis
 from collector.config import Business, Targets, load_config
-from collector.sources.pagerduty import read_incident, read_log_entries
-from collector.sources.prometheus import read_series
+from collector.snapshot.pagerduty import read_incident, read_log_entries
+from collector.snapshot.prometheus import read_series
 from collector.timeutil import parse_time
 from report.words import Words
 

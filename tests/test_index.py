@@ -24,6 +24,9 @@ from collector.config import Config, load_config
 from collector.jobs.index import INDEX, ReportStatus, read_index_entries, rebuild_index
 from report.words.markers import count_markers
 
+# Slow throughout: drafts, then the index loaded in a headless Chromium.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = ROOT / "fixtures" / "demo" / "collector.yaml"
 HOSTILE = """<script>alert("x")</script> & "quoted" 'single' <b>bold</b>"""

@@ -16,6 +16,9 @@ import pytest
 from atlassian_simulator import JiraSimulator
 from test_finalize import collect
 
+# Slow throughout: each test drafts and finalizes the demo, then files its actions.
+pytestmark = pytest.mark.slow
+
 USER, TOKEN = "filer@example.com", "s3cret-jira-token-value"
 DANA = {"accountId": "5b10a2844c20165700ede21g", "displayName": "Dana Roy"}
 ACTIONS = """\

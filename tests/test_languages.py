@@ -32,6 +32,7 @@ def draft(out: Path, language: str, with_config: bool) -> str:
     return (out / "P7DBOOM" / "report.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", ["fr", "en"])
 @pytest.mark.parametrize("with_config", [True, False], ids=["demo", "no-config"])
 def test_demo_report_is_in_one_language(tmp_path: Path, language: str, with_config: bool) -> None:

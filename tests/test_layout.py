@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import collector.analysis
 import collector.snapshot
 import report
@@ -72,6 +74,7 @@ def test_analysis_and_readers_import_no_network_module() -> None:
     assert loaded_after("\n".join(f"import {m}" for m in modules)) == set()
 
 
+@pytest.mark.slow
 def test_an_offline_re_render_imports_no_network_module(tmp_path: Path) -> None:
     code = f"""
 from pathlib import Path

@@ -158,6 +158,7 @@ def chart_links(report: str) -> dict[str, list[tuple[str, str | None]]]:
     return found
 
 
+@pytest.mark.slow
 def test_demo_report_links_every_metric_chart_and_grafana_when_configured(
     tmp_path: Path,
 ) -> None:
@@ -191,6 +192,7 @@ def _series_values(result: list[dict[str, Any]], start: float, end: float) -> di
     }
 
 
+@pytest.mark.slow
 @pytest.mark.prometheus
 def test_each_link_asks_the_real_prometheus_for_what_its_chart_drew(
     pd_sim: PagerDutySimulator, prometheus: PrometheusServer, tmp_path: Path

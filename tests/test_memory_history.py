@@ -108,6 +108,7 @@ def _section(report: str, start: str, end: str) -> str:
     return report[report.index(start) : report.index(end, report.index(start))]
 
 
+@pytest.mark.slow
 def test_a_host_killed_by_the_oom_killer_gets_no_saturation_forecast(
     demo_reports: dict[str, str],
 ) -> None:
@@ -125,6 +126,7 @@ def test_a_host_killed_by_the_oom_killer_gets_no_saturation_forecast(
     assert "saturée à 14:31 UTC (16:31 CEST) puis redémarrée" in fr
 
 
+@pytest.mark.slow
 def test_an_exact_straight_line_is_said_so(demo_reports: dict[str, str]) -> None:
     # The demo's climb is built as a straight line: Sen's interval is one number.
     en = demo_reports["en"]

@@ -8,6 +8,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+import pytest
 import requests
 from chat_receiver import ChatReceiver
 from conftest import DEMO_CONFIG, ROOT, environment
@@ -44,6 +45,7 @@ def promtool(*args: str, stdin: str | None = None) -> subprocess.CompletedProces
     )
 
 
+@pytest.mark.slow
 def test_alert_rules_pass_promtool_check_and_their_unit_tests() -> None:
     checked = promtool("check", "rules", str(DEPLOY / "alert-rules.yaml"))
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -68,6 +70,7 @@ def batch(
     )
 
 
+@pytest.mark.slow
 def test_batch_runs_add_up_in_the_textfile(
     collect_bin: str,
     fresh_pd_sim: PagerDutySimulator,

@@ -26,7 +26,7 @@ from collector.config import PagerDutySettings
 from collector.records import Event, Gap, GapKind, LogEntry
 from collector.snapshot.pagerduty import read_incident, read_log_entries
 from collector.sources.pagerduty import PagerDutyError, make_client
-from collector.sources.pagerduty_incident import fetch_incident_data
+from collector.sources.pagerduty_incident import fetch_incident, fetch_incident_lists
 from collector.sources.pagerduty_lists import list_resolved_incidents
 from report.words import Words
 from report.words.formats import local as format_local
@@ -54,6 +54,11 @@ def connect(
         base_url=sim.base_url, token=token, timeout=timeout, max_retries=MAX_RETRIES
     )
     return make_client(settings, str(sim.ca_path))
+
+
+def fetch_incident_data(client: pagerduty.RestApiV2Client, incident_id: str) -> Json:
+    """The incident and its lists, as a draft fetches them (collector/sources/collect.py)."""
+    return fetch_incident_lists(client, fetch_incident(client, incident_id))
 
 
 def fetch(sim: PagerDutySimulator, incident_id: str = "P7DBOOM", **kwargs: Any) -> Json:
@@ -352,6 +357,7 @@ def _huge_incident(entries: int, alerts: int) -> Json:
     return {"incident": incident, "log_entries": log, "alerts": alert_list, "notes": []}
 
 
+@pytest.mark.slow
 def test_lists_past_the_10000_offset_limit(fresh_pd_sim: PagerDutySimulator) -> None:
     fresh_pd_sim.add_incident(_huge_incident(10_050, 10_050))
     data = fetch(fresh_pd_sim, "PHUGE01")
@@ -413,6 +419,7 @@ def test_unknown_incident_names_the_id(fresh_pd_sim: PagerDutySimulator) -> None
         fetch(fresh_pd_sim, "PNOSUCH")
 
 
+@pytest.mark.slow
 def test_rate_limit_waits_for_the_reset_then_succeeds(fresh_pd_sim: PagerDutySimulator) -> None:
     fresh_pd_sim.inject(INCIDENT_PATH, 429, headers={"ratelimit-reset": "1"})
     started = time.monotonic()
@@ -424,6 +431,7 @@ def test_rate_limit_waits_for_the_reset_then_succeeds(fresh_pd_sim: PagerDutySim
     assert 1.0 <= elapsed < 2.5, elapsed
 
 
+@pytest.mark.slow
 def test_endless_rate_limiting_ends_with_a_clear_error(fresh_pd_sim: PagerDutySimulator) -> None:
     fresh_pd_sim.inject(INCIDENT_PATH, 429, times=50, headers={"ratelimit-reset": "1"})
     started = time.monotonic()
@@ -435,6 +443,7 @@ def test_endless_rate_limiting_ends_with_a_clear_error(fresh_pd_sim: PagerDutySi
     assert 2.0 <= elapsed < 4.5, elapsed
 
 
+@pytest.mark.slow
 def test_simulated_rate_limit_is_waited_out(fresh_pd_sim: PagerDutySimulator) -> None:
     fresh_pd_sim.rate_limit, fresh_pd_sim.rate_window = 3, 1.0
     data = fetch(fresh_pd_sim)
@@ -444,6 +453,7 @@ def test_simulated_rate_limit_is_waited_out(fresh_pd_sim: PagerDutySimulator) ->
     assert limited and all(r.headers["ratelimit-reset"] == "1" for r in limited)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("status", "times"), [(500, 2), (503, 1), (502, 1)])
 def test_server_errors_are_retried(
     fresh_pd_sim: PagerDutySimulator, status: int, times: int
@@ -455,6 +465,7 @@ def test_server_errors_are_retried(
     assert statuses == [status] * times + [200]
 
 
+@pytest.mark.slow
 def test_persistent_server_error_is_reported_after_retries(
     fresh_pd_sim: PagerDutySimulator,
 ) -> None:
@@ -464,6 +475,7 @@ def test_persistent_server_error_is_reported_after_retries(
     assert len(fresh_pd_sim.requests) == MAX_RETRIES + 1
 
 
+@pytest.mark.slow
 def test_server_error_on_log_entries_still_drafts(fresh_pd_sim: PagerDutySimulator) -> None:
     fresh_pd_sim.inject(r"/log_entries$", 500, times=50)
     data = fetch(fresh_pd_sim)
@@ -480,6 +492,7 @@ def test_slow_answer_is_retried(fresh_pd_sim: PagerDutySimulator) -> None:
     assert data["errors"] == [] and data["incident"]["id"] == "P7DBOOM"
 
 
+@pytest.mark.slow
 def test_no_answer_ends_with_a_clear_error(fresh_pd_sim: PagerDutySimulator) -> None:
     fresh_pd_sim.timeout_sleep = 1.0
     fresh_pd_sim.inject(INCIDENT_PATH, "timeout", times=MAX_RETRIES + 1)

@@ -47,6 +47,7 @@ for name in ("forked", "serial"):
 """
 
 
+@pytest.mark.slow
 def test_charts_drawn_in_workers_or_by_the_drawer_are_the_files_drawn_one_after_another(
     tmp_path: Path,
 ) -> None:
@@ -215,6 +216,7 @@ print(sorted(p.name for p in folder.iterdir()))
 """
 
 
+@pytest.mark.slow
 def test_a_forking_background_job_stopped_ends_its_running_jobs_and_writes_no_more(
     tmp_path: Path,
 ) -> None:
@@ -355,6 +357,7 @@ print(sorted(str(p) for p in draft.files))
 """
 
 
+@pytest.mark.slow
 def test_a_draft_whose_helpers_were_killed_is_still_whole(tmp_path: Path) -> None:
     """report.pdf's process and the chart drawer killed: the draft lays the PDF out and
     draws the charts itself, and loses nothing."""

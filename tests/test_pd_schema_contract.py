@@ -417,7 +417,11 @@ def test_incident_bodies_conform(
     assert assert_conforms(checker, sim.responses) == 3
 
 
-@pytest.mark.parametrize("incident_id", INCIDENT_IDS)
+# PBIGLOG's thousands of log entries are each checked in full: slow.
+LOG_ENTRY_CASES = ["P7DBOOM", pytest.param("PBIGLOG", marks=pytest.mark.slow), "PLOWURG"]
+
+
+@pytest.mark.parametrize("incident_id", LOG_ENTRY_CASES)
 def test_log_entry_bodies_conform(
     incident_id: str, sim: PagerDutySimulator, http: httpx2.Client, checker: ContractChecker
 ) -> None:
@@ -425,8 +429,8 @@ def test_log_entry_bodies_conform(
     path = f"/incidents/{incident_id}/log_entries"
     every = _all_pages(http, path, [("limit", "100"), ("include[]", "channels")])
     assert every == len(_fixture(incident_id)["log_entries"])
-    # One page of each other variant: checking a log entry costs ~8 ms (18-way oneOf),
-    # and the channel-less entries are subsets of the ones already checked in full.
+    # One page of each other variant: checking a log entry is slow (an 18-way oneOf), and
+    # the channel-less entries are subsets of the ones already checked in full.
     _get(http, path, [("limit", "100"), ("total", "true")])
     _get(http, path, [("limit", "100"), ("is_overview", "true")])
     _get(http, path, [("time_zone", "America/New_York"), ("include[]", "channels")])

@@ -48,6 +48,7 @@ def pages_text(pdf: Path) -> list[str]:
     return poppler("pdftotext", "-layout", str(pdf), "-").split("\f")[:-1]
 
 
+@pytest.mark.slow
 def test_pdf_is_a4_with_numbered_pages(demo_pdf: Path) -> None:
     assert demo_pdf.read_bytes()[:5] == b"%PDF-"
     info = poppler("pdfinfo", "-f", "1", "-l", "999", str(demo_pdf))
@@ -62,6 +63,7 @@ def test_pdf_is_a4_with_numbered_pages(demo_pdf: Path) -> None:
         assert re.search(rf"\b{number} / {count}\s*$", text), f"page {number} has no number"
 
 
+@pytest.mark.slow
 def test_signatures_block_is_on_one_page(demo_pdf: Path) -> None:
     language = "en" if "pdf-en" in str(demo_pdf) else "fr"
     words = LABELS[language]
@@ -88,6 +90,7 @@ def test_sections_are_named_after_their_label() -> None:
     assert wrapped.startswith("<p>x</p>\n") and wrapped.count("</section>") == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["final", "never"])
 def test_a_draft_writes_no_pdf_unless_always(mode: str, tmp_path: Path) -> None:
     config = load_config(DEMO_CONFIG, {})
@@ -128,6 +131,7 @@ BLOCK_PACKAGE = "import sys; sys.modules['weasyprint'] = None"
 BROKEN_LIBRARY = "raise OSError(\"cannot load library 'libpango-1.0-0': no such file\")\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("failure", ["package", "library"])
 def test_missing_weasyprint_warns_once_and_still_publishes(failure: str, tmp_path: Path) -> None:
     setup = BLOCK_PACKAGE
@@ -163,6 +167,7 @@ def test_missing_weasyprint_warns_once_and_still_publishes(failure: str, tmp_pat
     assert not (folder / "report.pdf").exists()
 
 
+@pytest.mark.slow
 def test_charts_in_the_pdf_are_pixel_for_pixel_the_png_files(
     demo_pdf: Path, tmp_path: Path
 ) -> None:

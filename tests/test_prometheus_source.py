@@ -16,14 +16,13 @@ from prom_server import PrometheusServer
 
 from collector.analysis.metrics import detect_threshold_crossings
 from collector.config import DEFAULT_QUERIES, PrometheusSettings, QuerySpec
+from collector.snapshot.prometheus import read_alert_intervals, read_series
 from collector.sources.prometheus import (
     MAX_POINTS,
     QueryRange,
     choose_range,
     fetch_query_results,
     parts_per_query,
-    read_alert_intervals,
-    read_series,
     split_range,
 )
 from collector.sources.prometheus_api import QueryApi, connect

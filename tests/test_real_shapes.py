@@ -34,6 +34,9 @@ from collector.snapshot.store import Snapshot
 from collector.sources.collect import collect_snapshot
 from collector.timeutil import parse_time
 
+# Slow throughout: each shape is drafted from the simulator and a real Prometheus.
+pytestmark = pytest.mark.slow
+
 SHAPES = FIXTURES / "real_shapes"
 CONFIG_PATH = SHAPES / "collector.yaml"
 CONFIG_TEXT = CONFIG_PATH.read_text(encoding="utf-8")

@@ -112,6 +112,7 @@ def test_every_marker_is_the_same_searchable_form(demo_report: str) -> None:
     assert "[TO COMPLETE" not in demo_report
 
 
+@pytest.mark.slow
 def test_without_a_config_each_missing_setting_is_named_once_and_sentences_hold(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:

@@ -72,6 +72,7 @@ def rows(folder: Path) -> dict[str, dict[str, str]]:
     return {row["incident_id"]: row for row in reader}
 
 
+@pytest.mark.slow
 def test_files_are_published_and_listed(review: tuple[str, Path]) -> None:
     _, folder = review
     for name in ("report.md", "report.html", "incidents.csv", "snapshot.json"):
@@ -87,6 +88,7 @@ def test_files_are_published_and_listed(review: tuple[str, Path]) -> None:
     assert "data:image/png;base64," in (folder / "report.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_incidents_csv_joins_reports_and_leaves_unknown_empty(review: tuple[str, Path]) -> None:
     _, folder = review
     table = rows(folder)

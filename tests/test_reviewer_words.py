@@ -19,6 +19,9 @@ from hardening_support import demo_data, run_collect, write_json
 import collector
 import report.render
 
+# Slow throughout: drafts from a real Prometheus, read as a reviewer would.
+pytestmark = pytest.mark.slow
+
 
 def _draft(collect_bin: str, data: dict[str, Any], tmp_path: Path, *args: str) -> str:
     """Draft the snapshot `data` with the real CLI; return report.md (exit 0 asserted)."""
@@ -37,6 +40,7 @@ def _query(data: dict[str, Any], name: str) -> dict[str, Any]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_a_host_without_swap_drafts_and_says_swap_has_no_value(
     collect_bin: str, tmp_path: Path, lang: str
@@ -94,6 +98,7 @@ def _section(report: str, heading: str) -> str:
     return re.split(r"\n#{1,4} ", after, maxsplit=1)[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_counts_agree_with_their_nouns(demo_drafts: dict[str, Path], lang: str) -> None:
     report = _report(demo_drafts, lang)

@@ -89,6 +89,7 @@ def test_uncomputed_figures_names_what_the_new_draft_lacks() -> None:
     assert uncomputed_figures("not json", json.dumps(old)) == []
 
 
+@pytest.mark.slow
 def test_re_render_uses_the_stored_settings_and_a_poorer_one_is_kept_aside(
     collect_bin: str, tmp_path: Path
 ) -> None:
@@ -137,6 +138,7 @@ def test_re_render_uses_the_stored_settings_and_a_poorer_one_is_kept_aside(
     assert _objectives(backup) == verdicts
 
 
+@pytest.mark.slow
 def test_a_snapshot_that_keeps_no_settings_says_so(collect_bin: str, tmp_path: Path) -> None:
     data = demo_data()
     del data["settings"]

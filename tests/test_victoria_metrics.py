@@ -19,7 +19,7 @@ from vm_server import VictoriaMetricsServer
 
 from collector.sources.prometheus import choose_range, fetch_query_results, parts_per_query
 
-pytestmark = [pytest.mark.prometheus]
+pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 
 
 def draft(collect_bin: str, env: dict[str, str], out: Path) -> str:

@@ -93,6 +93,7 @@ def receiver(prometheus: PrometheusServer, out: Path) -> Iterator[Receiver]:
         rx.stop()
 
 
+@pytest.mark.slow
 def test_signed_incident_resolved_is_accepted_then_drafted(
     receiver: Receiver, pd_sim: PagerDutySimulator, out: Path
 ) -> None:
@@ -200,6 +201,7 @@ def test_replayed_delivery_is_drafted_once(
     assert not (out / "PLOWURG" / "drafts").exists()
 
 
+@pytest.mark.slow
 def test_answers_within_the_5_second_budget_and_drafts_in_the_background(
     receiver: Receiver, fresh_pd_sim: PagerDutySimulator, out: Path
 ) -> None:
@@ -215,6 +217,7 @@ def test_answers_within_the_5_second_budget_and_drafts_in_the_background(
     assert time.monotonic() - started > 2.0
 
 
+@pytest.mark.slow
 def test_stop_finishes_the_current_draft_and_a_restart_drafts_what_was_pending(
     receiver: Receiver, fresh_pd_sim: PagerDutySimulator, out: Path
 ) -> None:
@@ -286,6 +289,7 @@ def test_cli_without_secret_exits_1_with_one_line(
     assert result.stderr.startswith("Error: PAGERDUTY_WEBHOOK_SECRET is not set: ")
 
 
+@pytest.mark.slow
 def test_cli_serves_until_sigterm_then_exits_0(
     collect_bin: str, pd_sim: PagerDutySimulator, prometheus: PrometheusServer, out: Path
 ) -> None:

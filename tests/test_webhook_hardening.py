@@ -61,6 +61,7 @@ def message(answer: bytes) -> str:
     return f"{status} {text}" if status != "none" else answer.decode()
 
 
+@pytest.mark.slow
 def test_burst_of_simultaneous_deliveries_is_all_answered_and_drafted_once(
     receiver: Receiver,  # noqa: F811
     fresh_pd_sim: PagerDutySimulator,
@@ -186,6 +187,7 @@ def trickle_headers(sock: socket.socket, seconds: float, every: float = 0.2) -> 
     return seconds
 
 
+@pytest.mark.slow
 def test_sigterm_is_not_held_by_a_slow_client(
     collect_bin: str,
     pd_sim: PagerDutySimulator,
@@ -233,6 +235,7 @@ def open_copy(incident_id: str) -> dict[str, Any]:
     return still_open
 
 
+@pytest.mark.slow
 def test_resolved_delivery_for_an_incident_still_open_is_looked_at_again_then_drafted(
     receiver: Receiver,  # noqa: F811
     fresh_pd_sim: PagerDutySimulator,

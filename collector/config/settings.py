@@ -153,9 +153,9 @@ class PrometheusSettings:
     max_concurrency: Int = Field(default=8, ge=1, le=16)
     max_series_shown: Int = Field(default=6, ge=1, le=50)
     insecure_skip_verify: Bool = False
-    # Answers gzip-compressed (true), or plain JSON: Prometheus's gzip took 2.2 of the 6.2 CPU
-    # seconds of a 2,000-series answer (48 MB, 16.6 MB compressed) on the server, besides the
-    # client's own decompression. Plain is cheaper next to Prometheus, compressed over a WAN.
+    # Answers gzip-compressed (true), or plain JSON: Prometheus's gzip is a third of the server's
+    # CPU for a big answer, besides the client's own decompression (benchmarks/README.md).
+    # Plain is cheaper next to Prometheus, compressed over a WAN.
     compress: Bool = True
     bearer_token: FromEnvironment[Text | None] = Field(default=None, repr=False)
     basic_auth: FromEnvironment[tuple[Text, Text] | None] = Field(default=None, repr=False)

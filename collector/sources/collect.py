@@ -17,6 +17,7 @@ from collector import __version__
 from collector.config import Config
 from collector.records import Gap, GapKind, Incident
 from collector.redact import redact_url
+from collector.snapshot.pagerduty import read_incident, read_paged_alertnames
 from collector.snapshot.prometheus import RawResult
 from collector.snapshot.schema import check_pagerduty
 from collector.snapshot.store import DROPPED_SAMPLES, Snapshot
@@ -51,7 +52,7 @@ def collect_snapshot(config: Config, incident_id: str, now: datetime | None = No
             problem = check_pagerduty(pd_data)
             if problem is not None:  # the readers below would trip on it
                 raise pd_source.PagerDutyError(f"PagerDuty answered malformed data: {problem}")
-            paged = pd_source.read_paged_alertnames(pd_data)
+            paged = read_paged_alertnames(pd_data)
             one = replace(settings, max_concurrency=1)
             evaluations = pool.submit(
                 lambda: prometheus_rules.evaluate_rules(
@@ -77,7 +78,7 @@ def _read_checked(raw: dict[str, Any]) -> Incident:
     problem = check_pagerduty({"incident": raw})
     if problem is not None:
         raise pd_source.PagerDutyError(f"PagerDuty answered malformed data: {problem}")
-    return pd_source.read_incident(raw)
+    return read_incident(raw)
 
 
 def _query_range(config: Config, incident: Incident, now: datetime) -> prom_source.QueryRange:

@@ -5,15 +5,16 @@ week (`deriv` of a subquery) and an hourly range of every series, which the revi
 heatmap's daily averages come from it too). Then `fetch_detail` asks for the hosts that need it
 at full resolution, many hosts per request (`instance=~"a|b|c"`).
 
-Measured on Prometheus with 500 hosts x 28 days at 5 minutes (benchmarks/fleet.py): the hourly
-range took 3.4 s and a window peak at full resolution (`max_over_time` of a 5-minute subquery)
-17 s, as long as fetching every host in detail; a daily-average range query cost as much as the
-hourly range it can be computed from. So peaks come from the data fetched (hourly, or 5-minute
-for the hosts fetched in detail), and no such query is made.
+Measured on Prometheus (benchmarks/fleet.py; figures in benchmarks/README.md): a window peak at
+full resolution (`max_over_time` of a 5-minute subquery) took far longer than the hourly range,
+as long as fetching every host in detail; a daily-average range query cost as much as the hourly
+range it can be computed from. So peaks come from the data fetched (hourly, or 5-minute for the
+hosts fetched in detail), and no such query is made.
 
 Ranges are kept on their grid: `{"start": ISO, "step": s, "series": [{"metric": {...},
-"values": [v or None, ...]}]}`, value i at start + i * step. `read_grid` turns one back into
-arrays. Only this module and `collector.sources.prometheus*` talk to Prometheus.
+"values": [v or None, ...]}]}`, value i at start + i * step (`collector.snapshot.fleet.read_grid`
+turns one back into arrays). Only this module and `collector.sources.prometheus*` talk to
+Prometheus.
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ import requests
 from prometheus_api_client import PrometheusConnect
 
 from collector.config import PrometheusSettings, QuerySpec
-from collector.snapshot.fleet import FloatArray as FloatArray
-from collector.snapshot.fleet import read_grid as read_grid
+from collector.snapshot.fleet import FloatArray
 from collector.snapshot.prometheus import label_text
 from collector.sources import prometheus as prom_source
 from collector.sources.http_guard import GuardedSession

@@ -30,7 +30,11 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class RedirectRefused(requests.exceptions.RequestException):
-    """The server redirected to another origin; `target` is that origin (no path, no user)."""
+    """The server redirected to another origin; `target` is that origin (no path, no user).
+
+    Outside the CollectorError tree on purpose: requests raises it from inside its redirect
+    loop, and callers handle it as the failed request it is; it never leaves collector/sources/
+    (each client words it: `prometheus_api.explain_failure`, `notify`, `atlassian`)."""
 
     def __init__(self, target: str, **kwargs: Any) -> None:
         super().__init__(f"redirected to {target}, another server: not followed", **kwargs)

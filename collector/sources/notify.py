@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import requests
 
 from collector.config import NotifySettings
+from collector.errors import SourceError
 from collector.sources.http_guard import GuardedSession, RedirectRefused
 
 # Answers worth another attempt: rate limits, timeouts and server-side failures.
@@ -27,7 +28,7 @@ MAX_DETAIL = 80
 MIN_SECRET = 6
 
 
-class NotifyError(Exception):
+class NotifyError(SourceError):
     """The chat message could not be delivered; the message never contains the URL."""
 
 

@@ -3,8 +3,7 @@ one request's JSON or the one line that says why it failed, and the note a draft
 
 With `.pagerduty_incident` (an incident's raw data) and `.pagerduty_lists` (complete listings)
 this is the only PagerDuty network code. The raw JSON goes into the snapshot;
-`collector.snapshot.pagerduty` turns it into typed records (its readers are re-exported here for
-older imports).
+`collector.snapshot.pagerduty` turns it into typed records.
 """
 
 from __future__ import annotations
@@ -20,10 +19,6 @@ import pagerduty
 from collector.config import PagerDutySettings
 from collector.errors import SourceError, clause
 from collector.redact import redact_url
-from collector.snapshot.pagerduty import read_alerts as read_alerts
-from collector.snapshot.pagerduty import read_incident as read_incident
-from collector.snapshot.pagerduty import read_log_entries as read_log_entries
-from collector.snapshot.pagerduty import read_paged_alertnames as read_paged_alertnames
 from collector.sources.http_guard import bounded_transport, redirect_target, send_within
 
 RETRIED_STATUSES = (429, 500, 502, 503, 504)

@@ -23,19 +23,6 @@ from collector.timeutil import parse_time
 Fetcher = Callable[[], list[dict[str, Any]]]
 
 
-def fetch_incident_data(
-    client: pagerduty.RestApiV2Client, incident_id: str, max_concurrency: int = 4
-) -> dict[str, Any]:
-    """Fetch the incident, its log entries, alerts and notes as raw API JSON.
-
-    The incident itself is required (its absence raises `PagerDutyError`); a failure on the
-    other three, or a list PagerDuty cannot return whole, is recorded under "errors" (as `Gap`
-    records, which the snapshot states) so that a report can still be drafted.
-    """
-    incident = fetch_incident(client, incident_id)
-    return fetch_incident_lists(client, incident, max_concurrency)
-
-
 def fetch_incident(client: pagerduty.RestApiV2Client, incident_id: str) -> dict[str, Any]:
     """The incident as raw API JSON, with an ID and a creation time that can be trusted;
     `PagerDutyError` when it cannot be read."""
@@ -56,8 +43,13 @@ def fetch_incident(client: pagerduty.RestApiV2Client, incident_id: str) -> dict[
 def fetch_incident_lists(
     client: pagerduty.RestApiV2Client, incident: dict[str, Any], max_concurrency: int = 4
 ) -> dict[str, Any]:
-    """The incident (from `fetch_incident`) with its log entries, alerts and notes, and the
-    "errors" met fetching them (see `fetch_incident_data`)."""
+    """The incident (from `fetch_incident`) with its log entries, alerts and notes as raw API
+    JSON, and the "errors" met fetching them.
+
+    A failure on one of the three lists, or a list PagerDuty cannot return whole, is recorded
+    under "errors" (as `Gap` records, which the snapshot states) so that a report can still be
+    drafted; only the incident itself is required (`fetch_incident`).
+    """
     iid = _checked_id(incident)
     lister = Lister(client, max_concurrency)
     fetchers = _fetchers(lister, iid, parse_time(incident["created_at"]))

@@ -2,7 +2,7 @@
 queries over the 28 days before it (the connection and its errors: `.prometheus_api`).
 
 The raw results go into the snapshot; `collector.snapshot.prometheus` turns them into the tidy
-series frame and `AlertInterval` records (its readers are re-exported here for older imports).
+series frame and `AlertInterval` records.
 """
 
 from __future__ import annotations
@@ -18,10 +18,7 @@ import numpy as np
 import requests
 
 from collector.config import PrometheusSettings, QuerySpec
-from collector.snapshot.prometheus import SERIES_COLUMNS as SERIES_COLUMNS
 from collector.snapshot.prometheus import RawResult, label_text
-from collector.snapshot.prometheus import read_alert_intervals as read_alert_intervals
-from collector.snapshot.prometheus import read_series as read_series
 from collector.sources.http_guard import GuardedSession
 from collector.sources.prometheus_api import (
     MALFORMED_ERRORS,
@@ -43,9 +40,9 @@ CONTEXT_SPAN = timedelta(days=28)  # the memory context fetched with an incident
 CONTEXT_STEP = 3600  # seconds: 673 points per series, one request per query
 # A pack of few queries leaves connections idle (`max_concurrency`): each range query is then
 # asked in parts of its range, side by side, each part at least this many points long. One
-# range query is evaluated on one core of the server (2,000 series × 721 points: 6.9 s on
-# 2 cores; in 2 parts 4.0 s); the parts' evaluation times are the whole's, so the answer is
-# the same.
+# range query is evaluated on one core of the server, so parts use the others (a big query
+# in 2 parts on 2 cores: benchmarks/README.md); the parts' evaluation times are the whole's,
+# so the answer is the same.
 MIN_PART_POINTS = 180
 
 
@@ -231,7 +228,7 @@ def _answers(
         try:
             for number, future in enumerate(futures):  # the first is read while others come
                 assert future is not None
-                futures[number] = None  # each answer is let go once read (a big one: 12 MB)
+                futures[number] = None  # each answer is let go once read (a big one is large)
                 yield future.result()
         finally:
             for future in futures:

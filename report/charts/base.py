@@ -25,7 +25,6 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -59,7 +58,7 @@ def _configure_fonts() -> None:
 def _refresh_font_cache() -> None:
     """Save matplotlib's font list with the files just added, where matplotlib keeps it, so
     that the next run finds them when matplotlib loads (the search and reading the CJK
-    collections cost about 65 ms of every run). Written beside and renamed into place: a run
+    collections are otherwise paid on every run). Written beside and renamed into place: a run
     that reads it meanwhile reads the old list or the new one; any failure leaves the old one.
     """
     cache = Path(
@@ -102,7 +101,7 @@ MILESTONE_STYLE = {
 LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.0}
 THRESHOLD_COLORS = ("#E69F00", "#CC79A7", "#000000")
 PNG_FILTER_UP = 2
-PNG_LEVEL = 3  # zlib: 1-3 cost the same here; 4 and up take half as long again
+PNG_LEVEL = 3  # zlib: the slowest level that costs no more than level 1 on charts
 
 
 def plain(text: str, limit: int = 80) -> str:
@@ -185,18 +184,13 @@ def side_legend(ax: Axes) -> None:
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
 
 
-def figure_texts(fig: Figure) -> list[str]:
-    """Every string shown on a drawn figure: titles, labels, ticks, legends, annotations."""
-    return [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
-
-
 def save(fig: Figure, path: Path) -> Path:
     """Draw the figure and write it as an opaque (RGB) PNG.
 
     The background is white, so an alpha channel carries nothing: without it the file is
     smaller, the PNG encodes faster, and WeasyPrint need not split it out again for report.pdf.
     The figure is not cleared afterwards: nothing draws on it again, and clearing its axes
-    cost 4 % of a chart's CPU (the garbage collector frees them all the same).
+    costs CPU for nothing (the garbage collector frees them all the same).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     canvas = FigureCanvasAgg(fig)
@@ -219,7 +213,7 @@ def write_png(canvas: FigureCanvasAgg, path: Path) -> None:
         canvas.get_width_height(),
         canvas.buffer_rgba(),  # type: ignore[no-untyped-call]
     )
-    # Pillow drops the alpha channel 4 times faster than a strided numpy copy.
+    # Pillow drops the alpha channel faster than a strided numpy copy.
     partial = path.with_name(f".{path.name}.partial")
     partial.write_bytes(encode_png(np.asarray(rgba.convert("RGB")), canvas.figure.dpi))
     os.replace(partial, path)
@@ -230,8 +224,8 @@ def encode_png(rgb: np.ndarray, dpi: float) -> bytes:
 
     A chart is mostly flat colour and horizontal lines, so the difference with the row above
     is mostly zero and deflates well at a fast level. Pillow tries five filters on every row
-    and deflates at level 6: three times the CPU (26 against 9 ms for a 1600 x 736 chart) for
-    files 15 % smaller. report.pdf embeds this data as it is (FlateDecode, PNG predictors).
+    and deflates at level 6: several times the CPU for files only a little smaller
+    (benchmarks/README.md). report.pdf embeds this data as it is (FlateDecode, PNG predictors).
     """
     height, width, _ = rgb.shape
     lines = rgb.reshape(height, 3 * width)

@@ -2,8 +2,8 @@
 highest peaks in the window, their legend names, and the range of all the others.
 
 The draft picks before it sends a chart's job to the chart drawer (`report.draft`), so that
-the job carries what is drawn: a big incident's 2,000 series (1.4 M rows, 110 MiB) become six
-series and one band of 721 points.
+the job carries what is drawn: a big incident's thousands of series (over a hundred MiB) become
+six series and one band.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def pick_series(
         rows_of = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     else:
         # The series' names as integer codes, found once: grouping and matching 2,000
-        # series' names string by string over 1.4 M rows took most of a big chart.
+        # series' names string by string over a big incident's rows took most of its chart.
         codes, uniques = pd.factorize(data["series"])
         named = codes >= 0  # a row with no series name (-1) is no series
         found = pd.Series(values[named]).groupby(codes[named]).max()

@@ -8,9 +8,8 @@ every catalogue has them all).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 CATALOGUES = Path(__file__).parent / "catalogues"
 # The tables an incident report reads, merged into one mapping in this order.
