@@ -101,7 +101,7 @@ def _libraries_from_loader_cache() -> Iterator[None]:
         ctypes.util.find_library = find_library
 
 
-class ChartChanged(Exception):
+class _ChartChanged(Exception):
     """A chart was drawn at another size than planned (or not at all): lay the pages out again."""
 
 
@@ -144,7 +144,7 @@ def render_pdf(
         if pending and passes_png:
             try:
                 return _write_pdf(html, base, _placeholder_fetcher(pending))
-            except ChartChanged:
+            except _ChartChanged:
                 pass  # a chart unlike its plan (a bug, or a failed job): wait for the files
         return _write_pdf(html, base, _waiting_fetcher(pending) if pending else None)
 
@@ -326,7 +326,7 @@ def _defer_chart(stream: Any, placeholder: bytes, path: str) -> None:
     import pydyf
 
     if not isinstance(stream, pydyf.Stream) or len(stream.stream) != 1:
-        raise ChartChanged(path)  # not the stream this expects: lay the pages out anew
+        raise _ChartChanged(path)  # not the stream this expects: lay the pages out anew
 
     class ChartData(pydyf.Object):  # type: ignore[misc]
         @functools.cached_property
@@ -337,11 +337,11 @@ def _defer_chart(stream: Any, placeholder: bytes, path: str) -> None:
 
 
 def _chart_in_place_of(placeholder: bytes, path: str) -> bytes:
-    """The chart a placeholder stands for, once drawn; `ChartChanged` unless it is the same
+    """The chart a placeholder stands for, once drawn; `_ChartChanged` unless it is the same
     size and kind (the pages were laid out for the placeholder)."""
     chart = Path(path).read_bytes() if _wait_for(path) else b""
     if png_header(chart) != png_header(placeholder) or plain_rgb_idat(chart) is None:
-        raise ChartChanged(path)
+        raise _ChartChanged(path)
     return chart
 
 

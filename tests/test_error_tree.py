@@ -17,11 +17,9 @@ OUTSIDE = {
     "collector.sources.http_guard.RedirectRefused",
     # click's usage error (exit 2, with the usage line): the command line's own boundary.
     "collector.cli.BadInput",
-    # Caught where the job was started, which then does the work itself (issue #28: to become
-    # private to the runner).
+    # Raised by collector.parallel to its one user, the runner (collector/jobs/runner.py),
+    # which catches it and does the work itself; it never reaches a user.
     "collector.parallel.BackgroundEnded",
-    # Control flow inside the PDF writer (issue #28: to become private, `_ChartChanged`).
-    "report.pdf.ChartChanged",
 }
 
 

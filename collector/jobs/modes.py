@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
 
+from collector.errors import CollectorError
 from collector.paths import incident_id_problem
 from report.pdf import pdf_unavailable
 
@@ -30,8 +31,9 @@ T = TypeVar("T")
 ProgressBar = Callable[[int], AbstractContextManager[Callable[[str], None]]]
 
 
-class BadValue(ValueError):
-    """An option's value that does not parse: the command line says it as a usage error."""
+class BadValue(CollectorError, ValueError):
+    """An option's value that does not parse: the command line says it as a usage error
+    (exit 2, with the usage line), where other CollectorErrors exit 1."""
 
 
 @dataclass(frozen=True)
