@@ -227,6 +227,7 @@ def machine() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "prometheus": shell("prometheus --version 2>&1 | head -1"),
         "load_average_at_start": os.getloadavg(),
+        "project_bytecode": "PYTHONDONTWRITEBYTECODE" not in os.environ,
         "busiest_processes_at_start": shell(
             "ps -eo pcpu,comm --sort=-pcpu --no-headers | head -8"
         ).splitlines(),
@@ -245,6 +246,11 @@ def main() -> int:
     parser.add_argument("--only", help=f"comma-separated subjects among {','.join(names)}")
     parser.add_argument("--out", type=Path, default=HERE / "targets.json")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument(
+        "--from-source",
+        action="store_true",
+        help="let PYTHONDONTWRITEBYTECODE stand: every run compiles collector/ and report/",
+    )
     args = parser.parse_args()
     wanted = args.only.split(",") if args.only else names
     if unknown := set(wanted) - set(names):
@@ -252,6 +258,8 @@ def main() -> int:
     if not 1 <= args.runs <= 20:
         parser.error("--runs must be between 1 and 20")
     selected = [t for t in TARGETS if t.name in wanted]
+    if not args.from_source:
+        use_bytecode()
     work = Path(tempfile.mkdtemp(prefix="collector-targets-"))
     report: dict[str, Any] = {"machine": machine(), "runs": args.runs, "results": []}
     started = time.perf_counter()
@@ -274,6 +282,19 @@ def main() -> int:
     print("\n".join(table(report["results"])))
     say(f"{time.perf_counter() - started:.0f} s in all; raw figures in {args.out}")
     return 0
+
+
+def use_bytecode() -> None:
+    """Run `collect` from compiled modules, as an installed package does (pip compiles them).
+
+    A machine that sets PYTHONDONTWRITEBYTECODE (this one does) would have every run compile
+    the project's 127 modules from source, about 0.2 CPU-s that no deployed install pays and
+    that the floor (third-party modules only, compiled at install) does not pay either.
+    """
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    root = HERE.parent
+    folders = [str(root / "collector"), str(root / "report")]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *folders], check=True)
 
 
 def save(report: dict[str, Any], path: Path, started: float) -> None:
