@@ -6,8 +6,46 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-# Phases of the timeline, in the order the report's chronology presents them.
-PHASES = ("detection", "escalation", "response", "communication", "resolution")
+
+class TextEnum(str, Enum):
+    """An enum whose members are also their text: written to CSV, JSON and templates as the
+    value, and equal to it (so settings and snapshots, which hold the text, compare alike)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class QueryKind(TextEnum):
+    """What a query of the pack measures (`prometheus.queries[].kind` in the config)."""
+
+    MEMORY = "memory"
+    SWAP = "swap"
+    AVAILABILITY = "availability"
+    TRAFFIC = "traffic"
+    ERRORS = "errors"
+    LATENCY = "latency"
+    SATURATION = "saturation"
+    CONNECTIONS = "connections"
+    USERS = "users"
+    BACKUP_AGE = "backup_age"
+    ALERTS = "alerts"  # Prometheus's ALERTS series: read as alert intervals, never charted
+    CUSTOM = "custom"
+
+
+class Phase(TextEnum):
+    """A phase of the timeline, in the order the report's chronology presents them."""
+
+    DETECTION = "detection"
+    ESCALATION = "escalation"
+    RESPONSE = "response"
+    COMMUNICATION = "communication"
+    RESOLUTION = "resolution"
+
+
+PHASES = tuple(Phase)
 
 
 @dataclass(frozen=True)
@@ -69,8 +107,8 @@ class Event:
 
     time: datetime
     source: str
-    kind: str
-    phase: str
+    kind: str  # PagerDuty's log entry type ("notify"), or alert_<state> for a Prometheus alert
+    phase: Phase
     actor: str
     summary: str
     link: str
@@ -82,6 +120,11 @@ class Event:
     subject: str = ""
     reopened: bool = False
     labels: tuple[tuple[str, str], ...] = ()  # alert: its labels, severity left out
+
+    @property
+    def is_alert(self) -> bool:
+        """A Prometheus alert's change of state (kind alert_pending, alert_firing...)."""
+        return self.source == "prometheus"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import pandas as pd
 from collector.analysis.metrics import Crossing, threshold_crossings, threshold_levels
 from collector.analysis.resets import detect_resets
 from collector.analysis.theilsen import SlopeFit, fit_incident_window
+from collector.records import QueryKind
 from collector.series import (
     NANOS_PER_SECOND,
     NO_SAMPLES,
@@ -28,7 +29,7 @@ from collector.series import (
 )
 from collector.snapshot.prometheus import RawResult, series_label_value
 
-TREND_KINDS = ("memory", "swap")
+TREND_KINDS = (QueryKind.MEMORY, QueryKind.SWAP)
 FULL_PERCENT = 100.0
 MIN_FIT_POINTS = 5  # below this a median of slopes is no more robust than a ruler
 MIN_FIT_WINDOW = timedelta(minutes=10)

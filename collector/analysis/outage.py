@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from collector.analysis.facts import FigureStatus, Note, note, source
+from collector.records import QueryKind
 from collector.series import series_names
 
 OK = FigureStatus.OK
@@ -39,7 +40,7 @@ class OutageBasis(Enum):
 class QueryData:
     """The samples of the query (or queries) playing one role, or why there are none."""
 
-    kind: str
+    kind: QueryKind
     record: Mapping[str, Any] | None
     data: pd.DataFrame
     status: FigureStatus
@@ -109,7 +110,9 @@ class OutageSignal:
     context: tuple[SignalOutage, ...]  # the other availability queries
 
 
-def pick_query(frame: pd.DataFrame, queries: Sequence[Mapping[str, Any]], kind: str) -> QueryData:
+def pick_query(
+    frame: pd.DataFrame, queries: Sequence[Mapping[str, Any]], kind: QueryKind
+) -> QueryData:
     """The first query of this kind, with its data, or why there is none."""
     candidates = [q for q in queries if q.get("kind") == kind]
     if not candidates:
@@ -120,7 +123,7 @@ def pick_query(frame: pd.DataFrame, queries: Sequence[Mapping[str, Any]], kind: 
 
 def query_data(frame: pd.DataFrame, record: Mapping[str, Any]) -> QueryData:
     """The samples of one query record, with its status."""
-    kind, name = str(record.get("kind")), record.get("name")
+    kind, name = QueryKind(record.get("kind", QueryKind.CUSTOM)), record.get("name")
     data = frame[frame["query"] == name]
     if record.get("error"):
         why = note("query_failed", query=str(name), error=str(record["error"]))
@@ -135,9 +138,11 @@ def pick_outage_signal(
     frame: pd.DataFrame, queries: Sequence[Mapping[str, Any]]
 ) -> tuple[QueryData, OutageSignal]:
     """The availability data that decides the outage: every user-facing query together."""
-    records = [q for q in queries if q.get("kind") == "availability"]
+    records = [q for q in queries if q.get("kind") == QueryKind.AVAILABILITY]
     if not records:
-        return pick_query(frame, queries, "availability"), OutageSignal(OutageBasis.NONE, (), ())
+        return pick_query(frame, queries, QueryKind.AVAILABILITY), OutageSignal(
+            OutageBasis.NONE, (), ()
+        )
     marked = [query_data(frame, q) for q in records if q.get("user_facing")]
     answering = [q for q in marked if q.status == OK]
     chosen, basis = _fallback(frame, records, marked)
@@ -176,7 +181,7 @@ def _combine(parts: Sequence[QueryData]) -> QueryData:
         "name": " + ".join(str(p.record.get("name")) for p in parts if p.record),
         "query": "; ".join(str(p.record.get("query")) for p in parts if p.record),
     }
-    return QueryData("availability", record, pd.concat(frames, ignore_index=True), OK, None)
+    return QueryData(QueryKind.AVAILABILITY, record, pd.concat(frames, ignore_index=True), OK, None)
 
 
 def _signal_outage(frame: pd.DataFrame, record: Mapping[str, Any]) -> SignalOutage:

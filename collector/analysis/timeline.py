@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from collector.records import AlertInterval, Event, LogEntry
+from collector.records import AlertInterval, Event, LogEntry, Phase
 
 # A run of this many events of the same kind reads as one line in the report.
 REPEAT_MIN = 5
@@ -18,27 +18,27 @@ GROUPED_BY_KIND = frozenset(
 # Which phase of the report's chronology each log entry type belongs to. Types PagerDuty adds
 # later are kept (phase "response") rather than dropped.
 PHASE_BY_TYPE = {
-    "trigger": "detection",
-    "reach_trigger_limit": "detection",
-    "assign": "escalation",
-    "delegate": "escalation",
-    "escalate": "escalation",
-    "exhaust_escalation_path": "escalation",
-    "repeat_escalation_path": "escalation",
-    "notify": "escalation",
-    "responder_request": "escalation",
-    "reassign": "escalation",
-    "priority_change": "escalation",
-    "urgency_change": "escalation",
-    "unacknowledge": "escalation",
-    "reach_ack_limit": "escalation",
-    "acknowledge": "response",
-    "annotate": "response",
-    "snooze": "response",
-    "field_value_change": "response",
-    "custom_field_value_change": "response",
-    "status_update": "communication",
-    "resolve": "resolution",
+    "trigger": Phase.DETECTION,
+    "reach_trigger_limit": Phase.DETECTION,
+    "assign": Phase.ESCALATION,
+    "delegate": Phase.ESCALATION,
+    "escalate": Phase.ESCALATION,
+    "exhaust_escalation_path": Phase.ESCALATION,
+    "repeat_escalation_path": Phase.ESCALATION,
+    "notify": Phase.ESCALATION,
+    "responder_request": Phase.ESCALATION,
+    "reassign": Phase.ESCALATION,
+    "priority_change": Phase.ESCALATION,
+    "urgency_change": Phase.ESCALATION,
+    "unacknowledge": Phase.ESCALATION,
+    "reach_ack_limit": Phase.ESCALATION,
+    "acknowledge": Phase.RESPONSE,
+    "annotate": Phase.RESPONSE,
+    "snooze": Phase.RESPONSE,
+    "field_value_change": Phase.RESPONSE,
+    "custom_field_value_change": Phase.RESPONSE,
+    "status_update": Phase.COMMUNICATION,
+    "resolve": Phase.RESOLUTION,
 }
 
 
@@ -87,7 +87,7 @@ def _entry_event(entry: LogEntry, reopened: bool) -> Event:
         time=entry.time,
         source="pagerduty",
         kind=kind,
-        phase=PHASE_BY_TYPE.get(kind, "response"),
+        phase=PHASE_BY_TYPE.get(kind, Phase.RESPONSE),
         actor=entry.agent,
         summary=summary,
         link=entry.link,
@@ -107,7 +107,7 @@ def _alert_events(alert: AlertInterval) -> list[Event]:
         time=alert.start,
         source="prometheus",
         kind=f"alert_{alert.state}",
-        phase="detection",
+        phase=Phase.DETECTION,
         actor="Prometheus",
         summary=f"Alert {alert.alertname} {alert.state}{where}",
         link="",
@@ -121,7 +121,7 @@ def _alert_events(alert: AlertInterval) -> list[Event]:
         time=alert.end,
         source="prometheus",
         kind="alert_resolved",
-        phase="resolution",
+        phase=Phase.RESOLUTION,
         actor="Prometheus",
         summary=f"Alert {alert.alertname} stopped firing{where}",
         link="",
@@ -187,7 +187,7 @@ def group_repeats(events: Sequence[Event], minimum: int = REPEAT_MIN) -> list[Ev
 def _repeat_key(event: Event) -> tuple[str, ...]:
     if event.kind in GROUPED_BY_KIND:
         return (event.source, event.kind)
-    if event.kind.startswith("alert_") and event.subject:
+    if event.is_alert and event.subject:
         # One alert in one state, whatever series (instance, shard...) it fired for.
         return (event.source, event.kind, event.subject)
     return (event.source, event.kind, event.summary)

@@ -214,7 +214,7 @@ class Words:
     def event(self, event: Event) -> str:
         """An event of the chronology: PagerDuty's own summary, or one worded from its facts."""
         text = event.summary
-        if event.kind.startswith("alert_") and event.subject:
+        if event.is_alert and event.subject:
             text = self._alert(event.kind, event.subject, event.labels)
         elif event.kind == "annotate" and event.subject:
             text = self.say("event_note", note=event.subject)
