@@ -439,8 +439,11 @@ def _draft_one(
     finally:
         if drawer is not None:  # the draft has stopped it, unless it failed before
             drawer.cancel()
+    from report.words import gap_line
+
     handoff_warnings = published.handoff.warnings if published.handoff else ()
-    for warning in [*(gap.text for gap in snapshot.gaps), *handoff_warnings, *published.warnings]:
+    gap_lines = [gap_line(gap) for gap in snapshot.gaps]
+    for warning in [*gap_lines, *handoff_warnings, *published.warnings]:
         click.echo(f"warning: {_one_line(warning)}", err=True)
     _warn_without_pdf(config)
     click.echo(published.message)
@@ -634,7 +637,9 @@ def _run_review(
     config = _with_language(load_config(config_path, os.environ), lang)
     check_out_dir(out_dir)
     snapshot, published = run_review(config, window, end, out_dir, force=force)
-    for warning in [*(gap.text for gap in snapshot.gaps), *published.warnings]:
+    from report.words import gap_line
+
+    for warning in [*(gap_line(gap) for gap in snapshot.gaps), *published.warnings]:
         click.echo(f"warning: {_one_line(warning)}", err=True)
     count = len(snapshot.pagerduty.get("incidents", []))
     click.echo(f"{published.message} ({count} incidents listed, with the previous window)")

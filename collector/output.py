@@ -383,7 +383,10 @@ def publish_draft(
                 finally:
                     if writer is not None:
                         writer.cancel()  # done, or stopped before the staging folder goes
-                lost = lost_data(snapshot, published) if published is not None else []
+                from report.words import lost_line
+
+                found = lost_data(snapshot, published) if published is not None else []
+                lost = [lost_line(item) for item in found]
                 lost += _lost_figures(path_under(out_dir, incident_id), staging)
                 result = publish(staging, out_dir, incident_id, force=force, stamp=stamp, lost=lost)
                 if announce is not None and result.status in NEW_REPORT:

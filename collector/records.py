@@ -153,12 +153,12 @@ class GapKind(Enum):
 class Gap:
     """A part of the data a source could not give whole: what, from where, and why.
 
-    `source` is "PagerDuty" or "Prometheus"; `subject` the PagerDuty list (log_entries, alerts,
-    notes) or the Prometheus query's name; `detail` the source's own message (or, for a
-    truncated list or dropped samples, the English line the snapshot keeps). `count` is how
-    many samples were dropped, or how many items of `total` were fetched; `days` the span of a
-    long-range query (the 28-day context). `text` is the line the snapshot keeps and stderr
-    shows; a report words the gap from these fields (`report.words.Words.gap`).
+    `source` is "PagerDuty" or "Prometheus" (a review's gaps also "reports"); `subject` the
+    PagerDuty list (log_entries, alerts, notes) or the Prometheus query's name; `detail` the
+    source's own message (for a truncated list: the endpoint that cannot be narrowed by time;
+    for dropped samples: nothing). `count` is how many samples were dropped, or how many items
+    of `total` were fetched; `days` the span of a long-range query (the 28-day context). The
+    snapshot keeps these fields; `report.words` words them (`Words.gap`, `gap_line`).
     """
 
     source: str
@@ -169,15 +169,24 @@ class Gap:
     total: int | None = None
     days: int = 0
 
-    @property
-    def text(self) -> str:
-        """The gap as one line: "PagerDuty log_entries: why" or "Prometheus query 'x': why"."""
-        if self.source == "Prometheus":
-            span = f" ({self.days} days)" if self.days else ""
-            return f"Prometheus query '{self.subject}{span}': {self.detail}"
-        if self.source:
-            return f"{self.source} {self.subject}: {self.detail}"
-        return self.detail
+
+class LostPart(Enum):
+    """What a new snapshot lacks that the published one had (`snapshot.store.lost_data`)."""
+
+    LOG_ENTRIES = "log_entries"  # fewer PagerDuty log entries
+    SERIES = "series"  # fewer series for a query
+    SOURCE = "source"  # a source failed that had answered: `gap` says which and why
+
+
+@dataclass(frozen=True)
+class LostData:
+    """One way a new snapshot is poorer than the published one: what, and the counts."""
+
+    part: LostPart
+    subject: str = ""  # the query's name (SERIES)
+    before: int = 0
+    after: int = 0
+    gap: Gap | None = None  # SOURCE: the failure
 
 
 @dataclass(frozen=True)
