@@ -110,13 +110,13 @@ class Event:
     kind: str  # PagerDuty's log entry type ("notify"), or alert_<state> for a Prometheus alert
     phase: Phase
     actor: str
-    summary: str
+    summary: str  # PagerDuty's own summary of the entry ("" for an alert): a fact, not words
     link: str
     ref: str
     targets: tuple[str, ...] = ()  # notify: who was notified
     channel: str = ""  # notify: how (sms, email, push notification...)
-    # What the report words the event from (summary is the CSV's English line): the alert's
-    # name or the note's text, the alert's labels, and whether a trigger reopened the incident.
+    # What the report words the event from (`report.words.Words.event`): the alert's name or
+    # the note's text, the alert's labels, and whether a trigger reopened the incident.
     subject: str = ""
     reopened: bool = False
     labels: tuple[tuple[str, str], ...] = ()  # alert: its labels, severity left out

@@ -46,7 +46,7 @@ from report.model import TIMELINE_CHART, ChartRef, ReportModel, build_report_mod
 from report.pdf import PdfOutcome, learn_pdf_unavailable, pdf_outcome, start_pdf_writer
 from report.render import inline_images, render_html, render_markdown
 from report.spreadsheet import write_csv
-from report.words import Words
+from report.words import Words, event_line
 
 TIMELINE_COLUMNS = ["time_utc", "source", "kind", "phase", "actor", "summary", "link", "ref"]
 
@@ -450,7 +450,7 @@ def write_timeline_csv(out: TextIO, events: list[Event]) -> None:
         out,
         TIMELINE_COLUMNS,
         (
-            [iso_utc(e.time), e.source, e.kind, e.phase, e.actor, e.summary, e.link, e.ref]
+            [iso_utc(e.time), e.source, e.kind, e.phase, e.actor, event_line(e), e.link, e.ref]
             for e in events
         ),
     )

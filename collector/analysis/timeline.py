@@ -42,6 +42,10 @@ PHASE_BY_TYPE = {
 }
 
 
+# Kinds the report words from the entry's note ("Note: …", "Triggered: …") when it has one.
+WORDED_BY_NOTE = frozenset({"annotate", "trigger"})
+
+
 def log_entry_kind(entry_type: str) -> str:
     """'acknowledge_log_entry' -> 'acknowledge'."""
     return entry_type.removesuffix("_log_entry")
@@ -74,22 +78,13 @@ def mark_reopens(entries: Sequence[LogEntry]) -> list[bool]:
 
 def _entry_event(entry: LogEntry, reopened: bool) -> Event:
     kind = log_entry_kind(entry.type)
-    summary = entry.summary
-    if kind == "annotate" and entry.note:
-        summary = f"Note: {entry.note}"
-    elif kind == "trigger" and entry.note:
-        summary = f"Triggered: {entry.note}"
-    elif kind == "notify" and entry.targets and entry.channel:
-        summary = f"Notified {', '.join(entry.targets)} by {entry.channel.replace('_', ' ')}"
-    if reopened:
-        summary = f"Reopened: {summary}"
     return Event(
         time=entry.time,
         source="pagerduty",
         kind=kind,
         phase=PHASE_BY_TYPE.get(kind, Phase.RESPONSE),
         actor=entry.agent,
-        summary=summary,
+        summary=entry.summary,
         link=entry.link,
         ref=entry.id,
         targets=entry.targets if kind == "notify" else (),
@@ -101,15 +96,13 @@ def _entry_event(entry: LogEntry, reopened: bool) -> Event:
 
 def _alert_events(alert: AlertInterval) -> list[Event]:
     pairs = tuple((k, v) for k, v in alert.labels if k != "severity")
-    labels = ", ".join(f"{k}={v}" for k, v in pairs)
-    where = f" ({labels})" if labels else ""
     start = Event(
         time=alert.start,
         source="prometheus",
         kind=f"alert_{alert.state}",
         phase=Phase.DETECTION,
         actor="Prometheus",
-        summary=f"Alert {alert.alertname} {alert.state}{where}",
+        summary="",
         link="",
         ref=alert.query,
         subject=alert.alertname,
@@ -123,7 +116,7 @@ def _alert_events(alert: AlertInterval) -> list[Event]:
         kind="alert_resolved",
         phase=Phase.RESOLUTION,
         actor="Prometheus",
-        summary=f"Alert {alert.alertname} stopped firing{where}",
+        summary="",
         link="",
         ref=alert.query,
         subject=alert.alertname,
@@ -171,7 +164,7 @@ def group_repeats(events: Sequence[Event], minimum: int = REPEAT_MIN) -> list[Ev
 
     Fewer than `minimum` alike stay one line each; every event stays in timeline.csv.
     """
-    keyed: dict[tuple[str, ...], list[Event]] = {}
+    keyed: dict[tuple[object, ...], list[Event]] = {}
     for event in events:
         keyed.setdefault(_repeat_key(event), []).append(event)
     groups: list[EventGroup] = []
@@ -184,13 +177,16 @@ def group_repeats(events: Sequence[Event], minimum: int = REPEAT_MIN) -> list[Ev
     return groups
 
 
-def _repeat_key(event: Event) -> tuple[str, ...]:
+def _repeat_key(event: Event) -> tuple[object, ...]:
     if event.kind in GROUPED_BY_KIND:
         return (event.source, event.kind)
-    if event.is_alert and event.subject:
+    if event.is_alert:
         # One alert in one state, whatever series (instance, shard...) it fired for.
-        return (event.source, event.kind, event.subject)
-    return (event.source, event.kind, event.summary)
+        return (event.source, event.kind, event.subject or event.labels)
+    # Alike when worded alike (`report.words.Words.event`): by the note a note or a trigger
+    # carries, else by PagerDuty's summary; a reopening trigger apart.
+    said = event.subject if event.kind in WORDED_BY_NOTE and event.subject else event.summary
+    return (event.source, event.kind, said, event.reopened)
 
 
 def _group(events: Sequence[Event]) -> EventGroup:

@@ -214,7 +214,7 @@ class Words:
     def event(self, event: Event) -> str:
         """An event of the chronology: PagerDuty's own summary, or one worded from its facts."""
         text = event.summary
-        if event.is_alert and event.subject:
+        if event.is_alert:
             text = self._alert(event.kind, event.subject, event.labels)
         elif event.kind == "annotate" and event.subject:
             text = self.say("event_note", note=event.subject)
@@ -298,9 +298,18 @@ class Words:
 
 def gap_line(gap: Gap) -> str:
     """The gap as stderr and logs show it, in English (`Words.gap_line`)."""
-    return Words("en").gap_line(gap)
+    return _ENGLISH.gap_line(gap)
+
+
+def event_line(event: Event) -> str:
+    """The event as timeline.csv says it, in English (`Words.event`)."""
+    return _ENGLISH.event(event)
 
 
 def lost_line(lost: LostData) -> str:
     """What a new draft lacks, as the CLI says it, in English (`Words.lost`)."""
-    return Words("en").lost(lost)
+    return _ENGLISH.lost(lost)
+
+
+# The CLI's lines and timeline.csv are in English whatever the report's language.
+_ENGLISH = Words("en")
