@@ -1,8 +1,9 @@
 """Older snapshots read as the current ones: the one place that knows what schema v1 was.
 
 Schema v1 (until 2026-12) kept each gap as the English line stderr showed ("Prometheus query
-'x': why") and had to parse it back; v2 keeps the gap's fields (`snapshot.gaps`). A v1 file
-is migrated as it is loaded, before its schema is checked, and renders as it always did.
+'x': why") and had to parse it back; v2 keeps the gap's fields (`snapshot.gaps`). v1's memory
+trends also read a memory or swap query without a unit as in percent; v2 says the unit. A v1
+file is migrated as it is loaded, before its schema is checked, and renders as it always did.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collector.records import Gap, GapKind
 from collector.snapshot.gaps import gap_record, read_gap_record
 
 V1 = 1
+_PERCENT_KINDS = ("memory", "swap")
 
 
 def migrate_snapshot(data: Any) -> Any:
@@ -27,6 +29,12 @@ def migrate_snapshot(data: Any) -> Any:
             for line in (lines if isinstance(lines, list) else ())
             if isinstance(line, str)
         ]
+        prometheus = data.get("prometheus")
+        results = prometheus.get("results") if isinstance(prometheus, dict) else None
+        for record in results if isinstance(results, list) else ():
+            # v1's memory trends took a memory or swap query without a unit as in percent.
+            if isinstance(record, dict) and record.get("kind") in _PERCENT_KINDS:
+                record.setdefault("unit", "%")
         data["schema_version"] = V1 + 1
     return data
 
