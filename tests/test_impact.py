@@ -15,6 +15,7 @@ from collector.analysis.figures import IncidentFigures, compute_incident_figures
 from collector.analysis.impact import FAILED, NO_DATA, NOT_CONFIGURED, OK, Impact, compute_impact
 from collector.analysis.outage import OutageBasis
 from collector.config import Business, Targets, load_config
+from collector.snapshot.prometheus import read_query_results
 from collector.sources.pagerduty import read_incident, read_log_entries
 from collector.sources.prometheus import read_series
 from collector.timeutil import parse_time
@@ -112,7 +113,7 @@ def impact(
     return compute_impact(
         frame(rows),
         frame(baseline),
-        queries,
+        read_query_results(queries, frame([])),  # typed, as the analysis reads them
         fig or figures(),
         targets,
         business,
@@ -357,7 +358,7 @@ def test_demo_impact(demo_snapshot: dict[str, Any], demo_facts: dict[str, Any]) 
     result = compute_impact(
         read_series(results),
         read_series(results, baseline=True),
-        results,
+        read_query_results(results),
         fig,
         config.targets,
         config.business,

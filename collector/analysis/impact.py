@@ -7,10 +7,9 @@ This module puts the groups together over one impacted window; the figures thems
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -44,6 +43,7 @@ from collector.analysis.outage import (
 from collector.analysis.working_hours import working_minutes, working_week
 from collector.config import Business, Targets
 from collector.records import QueryKind
+from collector.snapshot.prometheus import QueryResult
 
 __all__ = [
     "FAILED",
@@ -97,7 +97,7 @@ class Impact:
 def compute_impact(
     frame: pd.DataFrame,
     baseline: pd.DataFrame,
-    queries: Sequence[Mapping[str, Any]],
+    queries: Sequence[QueryResult],
     figures: IncidentFigures,
     targets: Targets,
     business: Business,

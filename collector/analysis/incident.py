@@ -89,7 +89,7 @@ def analyse_snapshot(
 
 def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analysis:
     """Compute every figure of one incident from its records and frames."""
-    incident, entries, results = data.incident, data.entries, data.results
+    incident, entries = data.incident, data.entries
     alerts, frame, baseline, queries = data.alerts, data.frame, data.baseline, data.queries
     figures = compute_incident_figures(incident, entries, config.report.severity_by_priority)
     page = figures.started_at
@@ -124,7 +124,7 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
     impact = compute_impact(
         frame,
         baseline,
-        results,
+        queries,
         figures,
         config.targets,
         config.business,
