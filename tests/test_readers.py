@@ -136,3 +136,10 @@ def test_snapshot_json_is_written_part_by_part_as_one_dumps_would(tmp_path: Path
     expected = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
     assert path.read_bytes() == expected.encode("utf-8")
     assert load_snapshot(path).pagerduty["incident"]["title"].startswith("Ünïcode")
+
+
+def test_the_query_kind_enum_is_the_configs_list_of_kinds() -> None:
+    from collector.config import QUERY_KINDS
+    from collector.records import QueryKind
+
+    assert [kind.value for kind in QueryKind] == list(QUERY_KINDS)
