@@ -6,8 +6,46 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-# Phases of the timeline, in the order the report's chronology presents them.
-PHASES = ("detection", "escalation", "response", "communication", "resolution")
+
+class TextEnum(str, Enum):
+    """An enum whose members are also their text: written to CSV, JSON and templates as the
+    value, and equal to it (so settings and snapshots, which hold the text, compare alike)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class QueryKind(TextEnum):
+    """What a query of the pack measures (`prometheus.queries[].kind` in the config)."""
+
+    MEMORY = "memory"
+    SWAP = "swap"
+    AVAILABILITY = "availability"
+    TRAFFIC = "traffic"
+    ERRORS = "errors"
+    LATENCY = "latency"
+    SATURATION = "saturation"
+    CONNECTIONS = "connections"
+    USERS = "users"
+    BACKUP_AGE = "backup_age"
+    ALERTS = "alerts"  # Prometheus's ALERTS series: read as alert intervals, never charted
+    CUSTOM = "custom"
+
+
+class Phase(TextEnum):
+    """A phase of the timeline, in the order the report's chronology presents them."""
+
+    DETECTION = "detection"
+    ESCALATION = "escalation"
+    RESPONSE = "response"
+    COMMUNICATION = "communication"
+    RESOLUTION = "resolution"
+
+
+PHASES = tuple(Phase)
 
 
 @dataclass(frozen=True)
@@ -69,19 +107,24 @@ class Event:
 
     time: datetime
     source: str
-    kind: str
-    phase: str
+    kind: str  # PagerDuty's log entry type ("notify"), or alert_<state> for a Prometheus alert
+    phase: Phase
     actor: str
-    summary: str
+    summary: str  # PagerDuty's own summary of the entry ("" for an alert): a fact, not words
     link: str
     ref: str
     targets: tuple[str, ...] = ()  # notify: who was notified
     channel: str = ""  # notify: how (sms, email, push notification...)
-    # What the report words the event from (summary is the CSV's English line): the alert's
-    # name or the note's text, the alert's labels, and whether a trigger reopened the incident.
+    # What the report words the event from (`report.words.Words.event`): the alert's name or
+    # the note's text, the alert's labels, and whether a trigger reopened the incident.
     subject: str = ""
     reopened: bool = False
     labels: tuple[tuple[str, str], ...] = ()  # alert: its labels, severity left out
+
+    @property
+    def is_alert(self) -> bool:
+        """A Prometheus alert's change of state (kind alert_pending, alert_firing...)."""
+        return self.source == "prometheus"
 
 
 @dataclass(frozen=True)
@@ -110,12 +153,12 @@ class GapKind(Enum):
 class Gap:
     """A part of the data a source could not give whole: what, from where, and why.
 
-    `source` is "PagerDuty" or "Prometheus"; `subject` the PagerDuty list (log_entries, alerts,
-    notes) or the Prometheus query's name; `detail` the source's own message (or, for a
-    truncated list or dropped samples, the English line the snapshot keeps). `count` is how
-    many samples were dropped, or how many items of `total` were fetched; `days` the span of a
-    long-range query (the 28-day context). `text` is the line the snapshot keeps and stderr
-    shows; a report words the gap from these fields (`report.words.Words.gap`).
+    `source` is "PagerDuty" or "Prometheus" (a review's gaps also "reports"); `subject` the
+    PagerDuty list (log_entries, alerts, notes) or the Prometheus query's name; `detail` the
+    source's own message (for a truncated list: the endpoint that cannot be narrowed by time;
+    for dropped samples: nothing). `count` is how many samples were dropped, or how many items
+    of `total` were fetched; `days` the span of a long-range query (the 28-day context). The
+    snapshot keeps these fields; `report.words` words them (`Words.gap`, `gap_line`).
     """
 
     source: str
@@ -126,15 +169,24 @@ class Gap:
     total: int | None = None
     days: int = 0
 
-    @property
-    def text(self) -> str:
-        """The gap as one line: "PagerDuty log_entries: why" or "Prometheus query 'x': why"."""
-        if self.source == "Prometheus":
-            span = f" ({self.days} days)" if self.days else ""
-            return f"Prometheus query '{self.subject}{span}': {self.detail}"
-        if self.source:
-            return f"{self.source} {self.subject}: {self.detail}"
-        return self.detail
+
+class LostPart(Enum):
+    """What a new snapshot lacks that the published one had (`snapshot.store.lost_data`)."""
+
+    LOG_ENTRIES = "log_entries"  # fewer PagerDuty log entries
+    SERIES = "series"  # fewer series for a query
+    SOURCE = "source"  # a source failed that had answered: `gap` says which and why
+
+
+@dataclass(frozen=True)
+class LostData:
+    """One way a new snapshot is poorer than the published one: what, and the counts."""
+
+    part: LostPart
+    subject: str = ""  # the query's name (SERIES)
+    before: int = 0
+    after: int = 0
+    gap: Gap | None = None  # SOURCE: the failure
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from report.links import LinkTargets, QueryLinks, build_query_links, chart_range
 from report.model import TIMELINE_CHART, ChartRef, ReportModel
 from report.render import inline_images, render_html, render_markdown
 from report.spreadsheet import write_csv
-from report.words import Words
+from report.words import Words, event_line
 
 TIMELINE_COLUMNS = ["time_utc", "source", "kind", "phase", "actor", "summary", "link", "ref"]
 
@@ -299,7 +299,7 @@ def write_timeline_csv(out: TextIO, events: list[Event]) -> None:
         out,
         TIMELINE_COLUMNS,
         (
-            [iso_utc(e.time), e.source, e.kind, e.phase, e.actor, e.summary, e.link, e.ref]
+            [iso_utc(e.time), e.source, e.kind, e.phase, e.actor, event_line(e), e.link, e.ref]
             for e in events
         ),
     )

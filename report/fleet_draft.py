@@ -22,6 +22,7 @@ from report.charts import fleet as fleet_charts
 from report.render import render_html, render_markdown
 from report.spreadsheet import csv_text
 from report.words import Words
+from report.words import gap_line as words_gap_line
 from report.words.fleet import FLEET_LABELS
 
 CSV_COLUMNS = [
@@ -233,4 +234,4 @@ def gap_line(gap: Gap) -> str:
         return f"Prometheus ({gap.subject}): {gap.detail}"
     if gap.source == "PagerDuty" and gap.kind is GapKind.UNFETCHED:
         return f"PagerDuty: {gap.detail}"
-    return gap.text  # a list fetched in part, or a line of an older snapshot
+    return words_gap_line(gap)  # a list fetched in part, or a line of an older snapshot

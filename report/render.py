@@ -16,7 +16,12 @@ import jinja2.sandbox
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 
+from collector.analysis.facts import FigureStatus
+from collector.analysis.memory import TrendLevel
+from collector.analysis.outage import OutageBasis
+from collector.analysis.rules import RuleBasis
 from collector.errors import TemplateError
+from collector.records import QueryKind
 from collector.redact import redact_url
 from report.words import formats
 from report.words.labels import LABELS
@@ -67,6 +72,9 @@ def make_environment(template_dir: Path | None = None, language: str = "en") -> 
         number=partial(formats.number, language=language),
         url=escape_url,
     )
+    # The enums templates branch on, compared as members (`s.basis is sameas OutageBasis.NONE`).
+    enums = (FigureStatus, OutageBasis, QueryKind, RuleBasis, TrendLevel)
+    env.globals.update({enum.__name__: enum for enum in enums})
     return env
 
 

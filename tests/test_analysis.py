@@ -11,7 +11,7 @@ from collector.analysis.metrics import detect_threshold_crossings, summarize_que
 from collector.analysis.timeline import build_timeline, group_repeats
 from collector.records import AlertInterval, Incident, LogEntry
 from collector.snapshot.prometheus import read_query_results
-from report.words import Words
+from report.words import Words, event_line
 
 T0 = datetime(2025, 10, 25, 14, 32, tzinfo=timezone.utc)
 
@@ -86,8 +86,8 @@ def test_timeline_puts_each_entry_in_its_phase() -> None:
         ("annotate", "response"),
         ("resolve", "resolution"),
     ]
-    assert events[1].summary == "Notified Alice by sms"
-    assert events[6].summary == "Note: OOM killer | restart"
+    assert event_line(events[1]) == "Notified Alice by sms"
+    assert event_line(events[6]) == "Note: OOM killer | restart"
 
 
 def test_reopened_incident_is_marked_and_unknown_types_kept() -> None:
@@ -97,7 +97,7 @@ def test_reopened_incident_is_marked_and_unknown_types_kept() -> None:
         entry(41, "brand_new_future"),
     ]
     events = build_timeline(entries)
-    assert events[-2].summary.startswith("Reopened: ")
+    assert events[-2].reopened and event_line(events[-2]).startswith("Reopened: ")
     assert events[-1].kind == "brand_new_future" and events[-1].phase == "response"
     figures = compute_incident_figures(incident(), entries, {})
     assert figures.reopened == 1

@@ -191,7 +191,7 @@ GAPS = [
         "PagerDuty",
         "incidents",
         GapKind.TRUNCATED,
-        "only the first 10000 of 12000 were fetched",
+        "",
         count=10000,
         total=12000,
     ),

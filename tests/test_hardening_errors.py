@@ -84,7 +84,7 @@ SNAPSHOT_CASES = [
     ('prometheus.results.0.kind="bogus"', "results[0].kind"),
     ('prometheus.results.1.name="memory_used"', "appears twice"),
     ('prometheus.results.0.name="../../x"', "results[0].name: not a valid name"),
-    ("schema_version=2", "not a snapshot of version 1"),
+    ("schema_version=3", "not a snapshot of version 2"),
 ]
 
 

@@ -19,7 +19,10 @@ from prom_server import PrometheusServer
 
 from collector.cli import main
 from collector.parallel import usable_cores
+from collector.records import Gap, GapKind, LostData, LostPart
+from collector.snapshot.gaps import gap_record
 from collector.snapshot.store import Snapshot, lost_data
+from report.words import lost_line
 
 
 def published(folder: Path) -> dict[str, str]:
@@ -139,31 +142,32 @@ def snapshot_of(data: dict[str, Any]) -> Snapshot:
     return Snapshot.from_json(data)
 
 
+def said(new: dict[str, Any], published: dict[str, Any] | None) -> list[str]:
+    """What the new snapshot lacks, as the CLI words it."""
+    return [lost_line(lost) for lost in lost_data(snapshot_of(new), published)]
+
+
 def test_one_rule_for_poorer_in_batch_and_single_mode() -> None:
     full = demo_data()
-    assert lost_data(snapshot_of(demo_data()), full) == []
-    assert lost_data(snapshot_of(demo_data()), None) == []
+    assert said(demo_data(), full) == []
+    assert said(demo_data(), None) == []
     no_log = demo_data()
     no_log["pagerduty"]["log_entries"] = []
-    no_log["gaps"] = ["PagerDuty log_entries: PagerDuty answered HTTP 500"]
+    why = "PagerDuty answered HTTP 500"
+    no_log["gaps"] = [gap_record(Gap("PagerDuty", "log_entries", GapKind.UNFETCHED, why))]
     entries = len(full["pagerduty"]["log_entries"])
-    assert lost_data(snapshot_of(no_log), None) == no_log["gaps"]  # batch: never publish it
-    assert lost_data(snapshot_of(no_log), full) == [
-        f"0 PagerDuty log entries instead of {entries}",
-        "PagerDuty log_entries: PagerDuty answered HTTP 500",
-    ]
+    line = "PagerDuty log_entries: PagerDuty answered HTTP 500"
+    assert said(no_log, None) == [line]  # batch: never publish it
+    assert lost_data(snapshot_of(no_log), full)[0] == LostData(LostPart.LOG_ENTRIES, "", entries)
+    assert said(no_log, full) == [f"0 PagerDuty log entries instead of {entries}", line]
     failed = demo_data()
     failed["prometheus"]["results"][1]["error"] = "Prometheus query failed: x"
-    assert lost_data(snapshot_of(failed), full) == [
-        "Prometheus query 'swap_used': Prometheus query failed: x"
-    ]
+    assert said(failed, full) == ["Prometheus query 'swap_used': Prometheus query failed: x"]
     fewer = demo_data()
     fewer["prometheus"]["results"][0]["result"] = []
-    assert lost_data(snapshot_of(fewer), full)[0].startswith(
-        "query 'memory_used': 0 series instead"
-    )
+    assert said(fewer, full)[0].startswith("query 'memory_used': 0 series instead")
     # What was already missing from the published report is not a loss.
-    assert lost_data(snapshot_of(full), failed) == []
+    assert said(full, failed) == []
 
 
 def test_a_published_snapshot_is_read_without_its_samples(tmp_path: Path) -> None:

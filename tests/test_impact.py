@@ -16,7 +16,7 @@ from collector.analysis.impact import FAILED, NO_DATA, NOT_CONFIGURED, OK, Impac
 from collector.analysis.outage import OutageBasis
 from collector.config import Business, Targets, load_config
 from collector.snapshot.pagerduty import read_incident, read_log_entries
-from collector.snapshot.prometheus import read_series
+from collector.snapshot.prometheus import read_query_results, read_series
 from collector.timeutil import parse_time
 from report.words import Words
 
@@ -112,7 +112,7 @@ def impact(
     return compute_impact(
         frame(rows),
         frame(baseline),
-        queries,
+        read_query_results(queries, frame([])),  # typed, as the analysis reads them
         fig or figures(),
         targets,
         business,
@@ -357,7 +357,7 @@ def test_demo_impact(demo_snapshot: dict[str, Any], demo_facts: dict[str, Any]) 
     result = compute_impact(
         read_series(results),
         read_series(results, baseline=True),
-        results,
+        read_query_results(results),
         fig,
         config.targets,
         config.business,

@@ -22,6 +22,7 @@ from collector.analysis.memory_context import MIN_LONG_TREND_SPAN, review_contex
 from collector.config import load_config
 from collector.jobs.draft import draft_incident
 from collector.jobs.runner import Runner
+from collector.snapshot.prometheus import QueryResult
 from collector.snapshot.store import load_snapshot
 from report import fleet_draft, suggestions
 from report.context_draft import plan_context_charts
@@ -34,7 +35,7 @@ END = datetime(2025, 10, 25, 16, tzinfo=timezone.utc)  # the context window's en
 T0 = datetime(2025, 10, 25, 14, tzinfo=timezone.utc)
 DB = '{instance="db-01:9100",job="node"}'
 APP2 = '{instance="app-2:9100",job="node"}'
-MEMORY = {"name": "mem", "kind": "memory", "unit": "%", "thresholds": [80.0, 95.0]}
+MEMORY = QueryResult("mem", kind="memory", unit="%", thresholds=(80.0, 95.0))
 INCIDENT = (datetime(2025, 10, 25, 14, 20, tzinfo=timezone.utc), END)
 
 
@@ -184,8 +185,8 @@ def test_suggestions_format_their_numbers_in_french() -> None:
     # 12.5 points every 30 s: 1,500 %/hour, against a warning rate of 0.5 %/hour.
     frame = _frame({DB: [5 + 12.5 * i for i in range(7)]}, timedelta(seconds=30))
     page = T0 + timedelta(minutes=3)
-    record = MEMORY | {"thresholds": [62.5]}
-    trends = analyse_memory_trends(frame, [record], page, growth_warning=0.5)
+    memory = replace(MEMORY, thresholds=(62.5,))
+    trends = analyse_memory_trends(frame, [memory], page, growth_warning=0.5)
     delay = compute_detection_delay(trends, page)
     french = Words("fr")
     found = " ".join(findings(trends, delay, [], french))

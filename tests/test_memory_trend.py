@@ -20,14 +20,15 @@ from collector.analysis.memory import (
 )
 from collector.analysis.theilsen import fit_theil_sen, theil_sen_interval
 from collector.config import DEFAULT_QUERIES, TrendSettings
+from collector.snapshot.prometheus import QueryResult
 from collector.timeutil import parse_time
 from report.suggestions import findings
 from report.words import Words
 
 DB = '{instance="db-01:9100",job="node"}'
 T0 = datetime(2025, 10, 25, 14, 0, tzinfo=timezone.utc)
-MEMORY = {"name": "mem", "kind": "memory", "unit": "%", "thresholds": [80.0, 95.0]}
-SWAP = {"name": "swap", "kind": "swap", "unit": "%", "thresholds": [30.0]}
+MEMORY = QueryResult("mem", kind="memory", unit="%", thresholds=(80.0, 95.0))
+SWAP = QueryResult("swap", kind="swap", unit="%", thresholds=(30.0,))
 
 
 def at(minutes: float) -> datetime:
@@ -183,7 +184,7 @@ def test_too_short_empty_and_missing_series_give_none() -> None:
     short = series_frame("mem", [60, 70, 80.5])
     swapless = series_frame("swap", [nan] * 4)  # 0/0 on a host without swap
     frame = pd.concat([short, swapless], ignore_index=True)
-    absent = {"name": "nothing", "kind": "memory", "thresholds": [80]}
+    absent = QueryResult("nothing", kind="memory", unit="%", thresholds=(80.0,))
     mem, swap = analyse_memory_trends(frame, [MEMORY, SWAP, absent], at(3), growth_warning=5.0)
     assert (mem.growth_per_hour, mem.level_at_fit_end, mem.exhaustion_at) == (None, None, None)
     assert not mem.growth_warning
@@ -204,7 +205,7 @@ def test_only_percent_memory_and_swap_queries_are_trends() -> None:
     frame = pd.concat(
         [series_frame("mem", [50] * 6), series_frame("bytes", [1e9] * 6)], ignore_index=True
     )
-    records = [MEMORY, {"name": "bytes", "kind": "memory", "unit": "B"}, {"name": "mem"}]
+    records = [MEMORY, QueryResult("bytes", kind="memory", unit="B"), QueryResult("mem")]
     assert [t.query for t in analyse_memory_trends(frame, records, at(6), 5.0)] == ["mem"]
     assert instance_of('{job="node"}') == '{job="node"}'
 
@@ -253,7 +254,7 @@ def test_demo_memory_story(
     entries = demo_snapshot["pagerduty"]["log_entries"]
     page = min(parse_time(e["created_at"]) for e in entries if e["type"] == "trigger_log_entry")
     records = [
-        {"name": q.name, "kind": q.kind, "unit": q.unit, "thresholds": list(q.thresholds)}
+        QueryResult(q.name, kind=q.kind, unit=q.unit, thresholds=tuple(q.thresholds))
         for q in DEFAULT_QUERIES
     ]
     trends = analyse_memory_trends(demo_frame, records, page, TrendSettings().memory_growth_warning)
@@ -384,15 +385,17 @@ def test_crossings_found_once_for_the_incident_are_the_ones_each_query_finds() -
     fleet = [{"metric": {"instance": f"h-{i:02d}"}, "values": host(i)} for i in range(40)]
     nan = [{"metric": {"instance": "nan"}, "values": [[start, "NaN"], [start + 60, "NaN"]]}]
     results: list[dict[str, Any]] = [
-        {**MEMORY, "start": "2025-10-25T14:00:00Z", "result": fleet + nan},
+        {"name": "mem", "kind": "memory", "unit": "%", "thresholds": [80.0, 95.0]}
+        | {"start": "2025-10-25T14:00:00Z", "result": fleet + nan},
         {"name": "lat", "kind": "latency", "unit": "s", "thresholds": [0.5, 0.5], "result": []},
     ]
     frame = read_series(results)
-    found = find_crossings(results, read_query_results(results, frame))
+    queries = read_query_results(results, frame)
+    found = find_crossings(queries)
     mem, lat = found.crossings[("mem", (80.0, 95.0))], found.crossings[("lat", (0.5,))]
     assert mem == detect_threshold_crossings(frame, "mem", [80.0, 95.0]) and lat == []
     # 14 climbing hosts cross both thresholds, host 4 crosses 80 % thirty times.
     assert len(mem) == 14 * 2 + 30
-    alone = analyse_memory_trends(frame, results, at(70), growth_warning=5.0)
-    shared = analyse_memory_trends(frame, results, at(70), growth_warning=5.0, found=found)
+    alone = analyse_memory_trends(frame, queries, at(70), growth_warning=5.0)
+    shared = analyse_memory_trends(frame, queries, at(70), growth_warning=5.0, found=found)
     assert shared == alone and len(shared) == 41

@@ -123,6 +123,7 @@ def test_snapshot_json_is_written_part_by_part_as_one_dumps_would(tmp_path: Path
     the bytes are those of one compact `json.dumps`, whatever the text brings."""
     import json
 
+    from collector.snapshot.gaps import gap_record
     from collector.snapshot.store import save_snapshot
 
     snapshot = load_snapshot(demo_dir() / "snapshot.json")
@@ -131,7 +132,14 @@ def test_snapshot_json_is_written_part_by_part_as_one_dumps_would(tmp_path: Path
     path = tmp_path / "snapshot.json"
     save_snapshot(snapshot, path)
     data = {f.name: getattr(snapshot, f.name) for f in fields(snapshot)}
-    data["gaps"] = [gap.text for gap in snapshot.gaps]
+    data["gaps"] = [gap_record(gap) for gap in snapshot.gaps]
     expected = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
     assert path.read_bytes() == expected.encode("utf-8")
     assert load_snapshot(path).pagerduty["incident"]["title"].startswith("Ünïcode")
+
+
+def test_the_query_kind_enum_is_the_configs_list_of_kinds() -> None:
+    from collector.config import QUERY_KINDS
+    from collector.records import QueryKind
+
+    assert [kind.value for kind in QueryKind] == list(QUERY_KINDS)

@@ -7,10 +7,9 @@ This module puts the groups together over one impacted window; the figures thems
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -43,6 +42,8 @@ from collector.analysis.outage import (
 )
 from collector.analysis.working_hours import working_minutes, working_week
 from collector.config import Business, Targets
+from collector.records import QueryKind
+from collector.snapshot.prometheus import QueryResult
 
 __all__ = [
     "FAILED",
@@ -96,7 +97,7 @@ class Impact:
 def compute_impact(
     frame: pd.DataFrame,
     baseline: pd.DataFrame,
-    queries: Sequence[Mapping[str, Any]],
+    queries: Sequence[QueryResult],
     figures: IncidentFigures,
     targets: Targets,
     business: Business,
@@ -108,20 +109,20 @@ def compute_impact(
     availability, signal = pick_outage_signal(frame, queries)
     outage = find_outage(availability, *incident_span(figures))
     window = _impact_window(outage, availability, signal, figures)
-    backup = backup_age(pick_query(frame, queries, "backup_age"), window.start)
+    backup = backup_age(pick_query(frame, queries, QueryKind.BACKUP_AGE), window.start)
     budget = error_budget(targets)
     return Impact(
         durations=_durations(figures, outage, availability, detection_delay, detection_source),
         business=(
-            users_affected(pick_query(frame, queries, "users"), window.start, business),
+            users_affected(pick_query(frame, queries, QueryKind.USERS), window.start, business),
             revenue_impact(window, business),
             *sla_figures(window, budget),
         ),
         technical=(
             endpoints_down(outage, availability, signal),
-            requests_failed(pick_query(frame, queries, "errors"), window),
-            traffic_lost(pick_query(frame, queries, "traffic"), baseline, window),
-            connections_dropped(pick_query(frame, queries, "connections"), window),
+            requests_failed(pick_query(frame, queries, QueryKind.ERRORS), window),
+            traffic_lost(pick_query(frame, queries, QueryKind.TRAFFIC), baseline, window),
+            connections_dropped(pick_query(frame, queries, QueryKind.CONNECTIONS), window),
             backup,
         ),
         team=_team(figures, business, timezone),

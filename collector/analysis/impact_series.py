@@ -106,7 +106,7 @@ def traffic_lost(query: QueryData, baseline: pd.DataFrame, window: ImpactWindow)
         return query_problem(key, query)
     if window.end is None:
         return unknown(key, NO_DATA, NO_END, window.source)
-    name = query.record.get("name") if query.record else None
+    name = query.record.name if query.record else None
     past = _between(
         baseline[baseline["query"] == name].groupby("time")["value"].sum(), window.start, window.end
     )
@@ -117,7 +117,8 @@ def traffic_lost(query: QueryData, baseline: pd.DataFrame, window: ImpactWindow)
     start, end = past.index[0].to_pydatetime(), past.index[-1].to_pydatetime()
     actual = _integrate(query.totals(), start, end)
     expected = _integrate(past, start, end)
-    days = float((query.record or {}).get("baseline_offset_s", 0)) / 86400
+    offset = query.record.baseline_offset_s if query.record else None
+    days = (offset or 0.0) / 86400
     how = source(
         "baseline",
         seen=query.describe(),

@@ -57,7 +57,6 @@ class Analysis:
     alerts: list[AlertInterval]
     events: list[Event]
     figures: IncidentFigures
-    results: list[dict[str, Any]]
     queries: list[QueryResult]
     frame: pd.DataFrame
     baseline: pd.DataFrame
@@ -90,13 +89,13 @@ def analyse_snapshot(
 
 def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analysis:
     """Compute every figure of one incident from its records and frames."""
-    incident, entries, results = data.incident, data.entries, data.results
+    incident, entries = data.incident, data.entries
     alerts, frame, baseline, queries = data.alerts, data.frame, data.baseline, data.queries
     figures = compute_incident_figures(incident, entries, config.report.severity_by_priority)
     page = figures.started_at
-    found = find_crossings(results, queries)
+    found = find_crossings(queries)
     trends = analyse_memory_trends(
-        frame, results, page, config.trends.memory_growth_warning, found=found
+        frame, queries, page, config.trends.memory_growth_warning, found=found
     )
     delay = compute_detection_delay(trends, page)
     limit = config.prometheus.max_series_shown
@@ -125,7 +124,7 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
     impact = compute_impact(
         frame,
         baseline,
-        results,
+        queries,
         figures,
         config.targets,
         config.business,
@@ -145,16 +144,15 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
         alerts=alerts,
         events=build_timeline(entries, alerts),
         figures=figures,
-        results=results,
         queries=queries,
         frame=frame,
         baseline=baseline,
         summaries=summarize_queries(queries, limit),
         crossings=[
             c
-            for r in results
-            if r.get("thresholds")
-            for c in found.crossings[(str(r["name"]), threshold_levels(r["thresholds"]))]
+            for q in queries
+            if q.thresholds
+            for c in found.crossings[(q.name, threshold_levels(q.thresholds))]
         ],
         trends=shown,
         trends_left_out=left_out,
@@ -172,19 +170,17 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
     )
 
 
-def find_crossings(
-    results: Sequence[dict[str, Any]], queries: Sequence[QueryResult]
-) -> FoundCrossings:
+def find_crossings(queries: Sequence[QueryResult]) -> FoundCrossings:
     """Each query's rows (its `QueryResult.samples`) and, for each query with thresholds, their
     upward crossings in its finite rows: found once, for the memory trends and the report."""
     rows: dict[str, pd.DataFrame] = {}
     for query in queries:
         rows.setdefault(query.name, query.samples)
     crossings: dict[tuple[str, tuple[float, ...]], list[Crossing]] = {}
-    for record in results:
-        if not record.get("thresholds"):
+    for query in queries:
+        if not query.thresholds:
             continue
-        key = (str(record["name"]), threshold_levels(record["thresholds"]))
+        key = (query.name, threshold_levels(query.thresholds))
         if key not in crossings:
             samples = rows.get(key[0])
             found = [] if samples is None else threshold_crossings(finite_samples(samples), *key)

@@ -19,6 +19,7 @@ import pandas as pd
 from collector.analysis.metrics import Crossing, threshold_crossings, threshold_levels
 from collector.analysis.resets import detect_resets
 from collector.analysis.theilsen import SlopeFit, fit_incident_window
+from collector.records import QueryKind
 from collector.series import (
     NANOS_PER_SECOND,
     NO_SAMPLES,
@@ -26,9 +27,9 @@ from collector.series import (
     series_names,
     split_series,
 )
-from collector.snapshot.prometheus import RawResult, series_label_value
+from collector.snapshot.prometheus import QueryResult, series_label_value
 
-TREND_KINDS = ("memory", "swap")
+TREND_KINDS = (QueryKind.MEMORY, QueryKind.SWAP)
 FULL_PERCENT = 100.0
 MIN_FIT_POINTS = 5  # below this a median of slopes is no more robust than a ruler
 MIN_FIT_WINDOW = timedelta(minutes=10)
@@ -105,25 +106,25 @@ class IdleGroup:
 
 def analyse_memory_trends(
     frame: pd.DataFrame,
-    queries: Sequence[RawResult],
+    queries: Sequence[QueryResult],
     page_time: datetime,
     growth_warning: float,
     fit_window: timedelta = timedelta(hours=1),
     found: FoundCrossings | None = None,
 ) -> list[MemoryTrend]:
-    """One trend per series of each memory or swap query in percent (raw result records).
+    """One trend per series of each memory or swap query in percent.
 
     `found`: each query's rows and the crossings already found in them
     (`analysis.incident.find_crossings`), so that neither is searched for again (a big
     query's 1.4 M rows: 45 ms a search, 140 ms its crossings).
     """
     trends: list[MemoryTrend] = []
-    for record in queries:
-        kind = str(record.get("kind", ""))
-        if kind not in TREND_KINDS or str(record.get("unit", "%")) != "%":
+    for query in queries:
+        kind = query.kind
+        if kind not in TREND_KINDS or query.unit != "%":
             continue  # 100 % exhaustion only means something for a percentage
-        name = str(record["name"])
-        thresholds = threshold_levels(record.get("thresholds"))
+        name = query.name
+        thresholds = threshold_levels(query.thresholds)
         known = found.rows.get(name) if found is not None else None
         rows = frame[frame["query"] == name] if known is None else known
         data = finite_samples(rows)

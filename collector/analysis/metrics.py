@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from collector.analysis.facts import Note, note
+from collector.records import QueryKind
 from collector.series import NANOS_PER_SECOND, find_breaks, series_names, split_series
 from collector.snapshot.prometheus import QueryResult
 
@@ -32,7 +33,7 @@ class QuerySummary:
     name: str
     title: str
     unit: str
-    kind: str
+    kind: QueryKind
     query: str
     series_count: int
     peak: float | None
@@ -47,7 +48,7 @@ class QuerySummary:
     @property
     def counted(self) -> bool:
         """Availability over more series than are shown one by one: read as how many are up."""
-        return self.kind == "availability" and self.series_count > self.shown
+        return self.kind is QueryKind.AVAILABILITY and self.series_count > self.shown
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def summarize_queries(results: Sequence[QueryResult], max_shown: int = 6) -> lis
         problem = None
         if result.error:
             problem = note("query_failed", query=name, error=str(result.error))
-        elif result.kind != "alerts" and data.empty:
+        elif result.kind is not QueryKind.ALERTS and data.empty:
             problem = note("no_series", query=name)
         peak, low = _peak_and_low(data)
         series_count = len(series_names(data))

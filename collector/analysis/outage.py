@@ -7,16 +7,18 @@ answers, the first availability query decides, and the report says so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
-from typing import Any
 
 import pandas as pd
 
 from collector.analysis.facts import FigureStatus, Note, note, source
+from collector.records import QueryKind
 from collector.series import series_names
+from collector.snapshot.prometheus import QueryResult
+from collector.timeutil import iso_utc
 
 OK = FigureStatus.OK
 NOT_CONFIGURED = FigureStatus.NOT_CONFIGURED
@@ -39,8 +41,8 @@ class OutageBasis(Enum):
 class QueryData:
     """The samples of the query (or queries) playing one role, or why there are none."""
 
-    kind: str
-    record: Mapping[str, Any] | None
+    kind: QueryKind
+    record: QueryResult | None
     data: pd.DataFrame
     status: FigureStatus
     note: Note | None
@@ -48,7 +50,7 @@ class QueryData:
     @property
     def name(self) -> str:
         """The query's name, or its kind when none is configured."""
-        return str(self.record.get("name")) if self.record else self.kind
+        return self.record.name if self.record else self.kind
 
     def describe(self) -> Note:
         """The query as a figure's source: its name, PromQL and the range fetched."""
@@ -57,10 +59,10 @@ class QueryData:
         r = self.record
         return source(
             "query",
-            name=str(r.get("name")),
-            query=str(r.get("query")),
-            start=str(r.get("start")),
-            end=str(r.get("end")),
+            name=r.name,
+            query=r.query,
+            start=iso_utc(r.start) if r.start else "None",
+            end=iso_utc(r.end) if r.end else "None",
         )
 
     @property
@@ -109,51 +111,53 @@ class OutageSignal:
     context: tuple[SignalOutage, ...]  # the other availability queries
 
 
-def pick_query(frame: pd.DataFrame, queries: Sequence[Mapping[str, Any]], kind: str) -> QueryData:
+def pick_query(frame: pd.DataFrame, queries: Sequence[QueryResult], kind: QueryKind) -> QueryData:
     """The first query of this kind, with its data, or why there is none."""
-    candidates = [q for q in queries if q.get("kind") == kind]
+    candidates = [q for q in queries if q.kind is kind]
     if not candidates:
         why = note("add_query", kind=kind)
         return QueryData(kind, None, frame.iloc[0:0], NOT_CONFIGURED, why)
     return query_data(frame, candidates[0])
 
 
-def query_data(frame: pd.DataFrame, record: Mapping[str, Any]) -> QueryData:
-    """The samples of one query record, with its status."""
-    kind, name = str(record.get("kind")), record.get("name")
+def query_data(frame: pd.DataFrame, record: QueryResult) -> QueryData:
+    """The samples of one query, with its status."""
+    kind, name = record.kind, record.name
     data = frame[frame["query"] == name]
-    if record.get("error"):
-        why = note("query_failed", query=str(name), error=str(record["error"]))
+    if record.error:
+        why = note("query_failed", query=name, error=record.error)
         return QueryData(kind, record, data, FAILED, why)
     if data.empty:
-        why = note("no_samples", query=str(name))
+        why = note("no_samples", query=name)
         return QueryData(kind, record, data, NO_DATA, why)
     return QueryData(kind, record, data, OK, None)
 
 
 def pick_outage_signal(
-    frame: pd.DataFrame, queries: Sequence[Mapping[str, Any]]
+    frame: pd.DataFrame, queries: Sequence[QueryResult]
 ) -> tuple[QueryData, OutageSignal]:
     """The availability data that decides the outage: every user-facing query together."""
-    records = [q for q in queries if q.get("kind") == "availability"]
+    records = [q for q in queries if q.kind is QueryKind.AVAILABILITY]
     if not records:
-        return pick_query(frame, queries, "availability"), OutageSignal(OutageBasis.NONE, (), ())
-    marked = [query_data(frame, q) for q in records if q.get("user_facing")]
+        return pick_query(frame, queries, QueryKind.AVAILABILITY), OutageSignal(
+            OutageBasis.NONE, (), ()
+        )
+    marked = [query_data(frame, q) for q in records if q.user_facing]
     answering = [q for q in marked if q.status == OK]
     chosen, basis = _fallback(frame, records, marked)
     if answering:
         chosen, basis = _combine(answering), OutageBasis.USER_FACING
-    used_names = {q.record.get("name") for q in (answering or [chosen]) if q.record}
-    used = tuple(str(r.get("title", r.get("name"))) for r in records if r.get("name") in used_names)
-    context = tuple(_signal_outage(frame, r) for r in records if r.get("name") not in used_names)
+    used_names = {q.record.name for q in (answering or [chosen]) if q.record}
+    used = tuple(r.title for r in records if r.name in used_names)
+    context = tuple(_signal_outage(frame, r) for r in records if r.name not in used_names)
     return chosen, OutageSignal(basis, used, context)
 
 
 def _fallback(
-    frame: pd.DataFrame, records: Sequence[Mapping[str, Any]], marked: Sequence[QueryData]
+    frame: pd.DataFrame, records: Sequence[QueryResult], marked: Sequence[QueryData]
 ) -> tuple[QueryData, OutageBasis]:
     """Without a user-facing answer: the availability query that tells the most, and why."""
-    others = [query_data(frame, q) for q in records if not q.get("user_facing")]
+    others = [query_data(frame, q) for q in records if not q.user_facing]
     # A probe per endpoint tells more about an outage than a single `up` series.
     others.sort(key=lambda q: (q.status != OK, len(series_names(q.data)) <= 1))
     if others and others[0].status == OK:
@@ -168,25 +172,25 @@ def _combine(parts: Sequence[QueryData]) -> QueryData:
     frames = []
     for part in parts:
         data = part.data.copy()
-        data["series"] = str(part.record.get("name") if part.record else "") + data["series"]
+        data["series"] = (part.record.name if part.record else "") + data["series"]
         frames.append(data)
-    first = parts[0].record or {}
-    record = {
-        **first,
-        "name": " + ".join(str(p.record.get("name")) for p in parts if p.record),
-        "query": "; ".join(str(p.record.get("query")) for p in parts if p.record),
-    }
-    return QueryData("availability", record, pd.concat(frames, ignore_index=True), OK, None)
+    records = [p.record for p in parts if p.record]
+    record = replace(
+        records[0],
+        name=" + ".join(r.name for r in records),
+        query="; ".join(r.query for r in records),
+    )
+    return QueryData(QueryKind.AVAILABILITY, record, pd.concat(frames, ignore_index=True), OK, None)
 
 
-def _signal_outage(frame: pd.DataFrame, record: Mapping[str, Any]) -> SignalOutage:
+def _signal_outage(frame: pd.DataFrame, record: QueryResult) -> SignalOutage:
     query = query_data(frame, record)
     outage = find_outage(query, None, None) if query.status == OK else None
     series = len(series_names(query.data))
     return SignalOutage(
-        name=str(record.get("name")),
-        title=str(record.get("title", record.get("name"))),
-        user_facing=bool(record.get("user_facing")),
+        name=record.name,
+        title=record.title,
+        user_facing=record.user_facing,
         status=query.status,
         start=outage.start if outage else None,
         end=outage.end if outage else None,

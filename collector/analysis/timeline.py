@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from collector.records import AlertInterval, Event, LogEntry
+from collector.records import AlertInterval, Event, LogEntry, Phase
 
 # A run of this many events of the same kind reads as one line in the report.
 REPEAT_MIN = 5
@@ -18,28 +18,32 @@ GROUPED_BY_KIND = frozenset(
 # Which phase of the report's chronology each log entry type belongs to. Types PagerDuty adds
 # later are kept (phase "response") rather than dropped.
 PHASE_BY_TYPE = {
-    "trigger": "detection",
-    "reach_trigger_limit": "detection",
-    "assign": "escalation",
-    "delegate": "escalation",
-    "escalate": "escalation",
-    "exhaust_escalation_path": "escalation",
-    "repeat_escalation_path": "escalation",
-    "notify": "escalation",
-    "responder_request": "escalation",
-    "reassign": "escalation",
-    "priority_change": "escalation",
-    "urgency_change": "escalation",
-    "unacknowledge": "escalation",
-    "reach_ack_limit": "escalation",
-    "acknowledge": "response",
-    "annotate": "response",
-    "snooze": "response",
-    "field_value_change": "response",
-    "custom_field_value_change": "response",
-    "status_update": "communication",
-    "resolve": "resolution",
+    "trigger": Phase.DETECTION,
+    "reach_trigger_limit": Phase.DETECTION,
+    "assign": Phase.ESCALATION,
+    "delegate": Phase.ESCALATION,
+    "escalate": Phase.ESCALATION,
+    "exhaust_escalation_path": Phase.ESCALATION,
+    "repeat_escalation_path": Phase.ESCALATION,
+    "notify": Phase.ESCALATION,
+    "responder_request": Phase.ESCALATION,
+    "reassign": Phase.ESCALATION,
+    "priority_change": Phase.ESCALATION,
+    "urgency_change": Phase.ESCALATION,
+    "unacknowledge": Phase.ESCALATION,
+    "reach_ack_limit": Phase.ESCALATION,
+    "acknowledge": Phase.RESPONSE,
+    "annotate": Phase.RESPONSE,
+    "snooze": Phase.RESPONSE,
+    "field_value_change": Phase.RESPONSE,
+    "custom_field_value_change": Phase.RESPONSE,
+    "status_update": Phase.COMMUNICATION,
+    "resolve": Phase.RESOLUTION,
 }
+
+
+# Kinds the report words from the entry's note ("Note: …", "Triggered: …") when it has one.
+WORDED_BY_NOTE = frozenset({"annotate", "trigger"})
 
 
 def log_entry_kind(entry_type: str) -> str:
@@ -74,22 +78,13 @@ def mark_reopens(entries: Sequence[LogEntry]) -> list[bool]:
 
 def _entry_event(entry: LogEntry, reopened: bool) -> Event:
     kind = log_entry_kind(entry.type)
-    summary = entry.summary
-    if kind == "annotate" and entry.note:
-        summary = f"Note: {entry.note}"
-    elif kind == "trigger" and entry.note:
-        summary = f"Triggered: {entry.note}"
-    elif kind == "notify" and entry.targets and entry.channel:
-        summary = f"Notified {', '.join(entry.targets)} by {entry.channel.replace('_', ' ')}"
-    if reopened:
-        summary = f"Reopened: {summary}"
     return Event(
         time=entry.time,
         source="pagerduty",
         kind=kind,
-        phase=PHASE_BY_TYPE.get(kind, "response"),
+        phase=PHASE_BY_TYPE.get(kind, Phase.RESPONSE),
         actor=entry.agent,
-        summary=summary,
+        summary=entry.summary,
         link=entry.link,
         ref=entry.id,
         targets=entry.targets if kind == "notify" else (),
@@ -101,15 +96,13 @@ def _entry_event(entry: LogEntry, reopened: bool) -> Event:
 
 def _alert_events(alert: AlertInterval) -> list[Event]:
     pairs = tuple((k, v) for k, v in alert.labels if k != "severity")
-    labels = ", ".join(f"{k}={v}" for k, v in pairs)
-    where = f" ({labels})" if labels else ""
     start = Event(
         time=alert.start,
         source="prometheus",
         kind=f"alert_{alert.state}",
-        phase="detection",
+        phase=Phase.DETECTION,
         actor="Prometheus",
-        summary=f"Alert {alert.alertname} {alert.state}{where}",
+        summary="",
         link="",
         ref=alert.query,
         subject=alert.alertname,
@@ -121,9 +114,9 @@ def _alert_events(alert: AlertInterval) -> list[Event]:
         time=alert.end,
         source="prometheus",
         kind="alert_resolved",
-        phase="resolution",
+        phase=Phase.RESOLUTION,
         actor="Prometheus",
-        summary=f"Alert {alert.alertname} stopped firing{where}",
+        summary="",
         link="",
         ref=alert.query,
         subject=alert.alertname,
@@ -171,7 +164,7 @@ def group_repeats(events: Sequence[Event], minimum: int = REPEAT_MIN) -> list[Ev
 
     Fewer than `minimum` alike stay one line each; every event stays in timeline.csv.
     """
-    keyed: dict[tuple[str, ...], list[Event]] = {}
+    keyed: dict[tuple[object, ...], list[Event]] = {}
     for event in events:
         keyed.setdefault(_repeat_key(event), []).append(event)
     groups: list[EventGroup] = []
@@ -184,13 +177,16 @@ def group_repeats(events: Sequence[Event], minimum: int = REPEAT_MIN) -> list[Ev
     return groups
 
 
-def _repeat_key(event: Event) -> tuple[str, ...]:
+def _repeat_key(event: Event) -> tuple[object, ...]:
     if event.kind in GROUPED_BY_KIND:
         return (event.source, event.kind)
-    if event.kind.startswith("alert_") and event.subject:
+    if event.is_alert:
         # One alert in one state, whatever series (instance, shard...) it fired for.
-        return (event.source, event.kind, event.subject)
-    return (event.source, event.kind, event.summary)
+        return (event.source, event.kind, event.subject or event.labels)
+    # Alike when worded alike (`report.words.Words.event`): by the note a note or a trigger
+    # carries, else by PagerDuty's summary; a reopening trigger apart.
+    said = event.subject if event.kind in WORDED_BY_NOTE and event.subject else event.summary
+    return (event.source, event.kind, said, event.reopened)
 
 
 def _group(events: Sequence[Event]) -> EventGroup:

@@ -163,7 +163,9 @@ def draft_once(
                 return Outcome(
                     incident_id, DraftStatus.WAITING, f"PagerDuty still reports it {state}"
                 )
-            missing = lost_data(snapshot, None)
+            from report.words import lost_line
+
+            missing = [lost_line(lost) for lost in lost_data(snapshot, None)]
             if missing:
                 # Published means never drafted again, and the log is the timeline: a report
                 # without it waits for the next run. Missing alerts or notes are only noted.

@@ -54,6 +54,7 @@ from report.draft import (
 )
 from report.figures_json import uncomputed_figures
 from report.model import Origin, ReportModel, build_report_model
+from report.words import lost_line
 
 SNAPSHOT = "snapshot.json"
 # From this many samples on, snapshot.json is written by a process forked for it, while the
@@ -161,7 +162,8 @@ def publish_incident(
                 finally:
                     if writer is not None:
                         writer.cancel()  # done, or stopped before the staging folder goes
-                lost = lost_data(snapshot, published) if published is not None else []
+                found = lost_data(snapshot, published) if published is not None else []
+                lost = [lost_line(item) for item in found]
                 lost += _lost_figures(path_under(out_dir, incident_id), staging)
                 result = publish(staging, out_dir, incident_id, force=force, stamp=stamp, lost=lost)
                 if announce is not None and result.status in NEW_REPORT:

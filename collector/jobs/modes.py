@@ -163,7 +163,9 @@ def draft_one(
         announce = announcer(snapshot, config, out_dir)
     published = publish_incident(snapshot, config, runner, out_dir, force=force, announce=announce)
     handoff_warnings = published.handoff.warnings if published.handoff else ()
-    for warning in [*(gap.text for gap in snapshot.gaps), *handoff_warnings, *published.warnings]:
+    from report.words import gap_line
+
+    for warning in [*map(gap_line, snapshot.gaps), *handoff_warnings, *published.warnings]:
         console.warn(warning)
     _warn_without_pdf(config, console)
     console.out(published.message)
@@ -332,7 +334,9 @@ def run_review_mode(
     with Runner() as runner:
         runner.settle()
         snapshot, published = run_review(config, window, end, out_dir, force=force, runner=runner)
-    for warning in [*(gap.text for gap in snapshot.gaps), *published.warnings]:
+    from report.words import gap_line
+
+    for warning in [*map(gap_line, snapshot.gaps), *published.warnings]:
         console.warn(warning)
     count = len(snapshot.pagerduty.get("incidents", []))
     console.out(f"{published.message} ({count} incidents listed, with the previous window)")

@@ -15,8 +15,9 @@ import numpy as np
 import numpy.typing as npt
 
 from collector.errors import SnapshotError
-from collector.records import Gap, GapKind
-from collector.snapshot.store import read_gap
+from collector.records import Gap
+from collector.snapshot.gaps import gap_record
+from collector.snapshot.migrate import read_gaps
 from collector.timeutil import parse_time
 
 FLEET_KIND = "fleet"
@@ -52,7 +53,7 @@ def save_kinded_snapshot(snapshot: Any, path: Path) -> None:
     """A review's snapshot (a dataclass with `kind` and `gaps`) as compact UTF-8 JSON, `kind`
     first: the fleet review's and the review across incidents' alike."""
     data = {"kind": snapshot.kind} | {f.name: getattr(snapshot, f.name) for f in fields(snapshot)}
-    data["gaps"] = [_gap_record(gap) for gap in snapshot.gaps]
+    data["gaps"] = [gap_record(gap) for gap in snapshot.gaps]
     path.write_text(
         json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8"
     )
@@ -72,49 +73,12 @@ def load_fleet_snapshot(path: Path) -> FleetSnapshot:
             " `collect --memory-trends 28d`"
         )
     try:
-        snapshot = FleetSnapshot(**{**data, "gaps": read_fleet_gaps(data.get("gaps"))})
+        snapshot = FleetSnapshot(**{**data, "gaps": read_gaps(data.get("gaps"))})
         parse_time(snapshot.until)
         snapshot.prometheus["screen"].items()
     except (TypeError, KeyError, ValueError, AttributeError) as exc:
         raise SnapshotError(f"{path}: snapshot is incomplete or damaged ({exc})") from exc
     return snapshot
-
-
-def _gap_record(gap: Gap) -> dict[str, str | int]:
-    record: dict[str, str | int] = {
-        "source": gap.source,
-        "subject": gap.subject,
-        "kind": gap.kind.value,
-        "detail": gap.detail,
-    }
-    counts = {"count": gap.count, "total": gap.total, "days": gap.days}
-    return record | {name: value for name, value in counts.items() if value}
-
-
-def read_fleet_gaps(items: Any) -> list[Gap]:
-    """The gaps of a fleet snapshot's JSON: records, or lines of text (older snapshots)."""
-    gaps = []
-    for item in items if isinstance(items, list) else ():
-        if isinstance(item, str):
-            gaps.append(read_gap(item))
-        elif isinstance(item, dict):
-            gaps.append(_read_gap_record(item))
-    return gaps
-
-
-def _read_gap_record(item: dict[str, Any]) -> Gap:
-    try:
-        kind = GapKind(item.get("kind"))
-    except ValueError:
-        kind = GapKind.OTHER
-    source, subject = str(item.get("source") or ""), str(item.get("subject") or "")
-    count, total, days = (_count(item.get(name)) for name in ("count", "total", "days"))
-    return Gap(source, subject, kind, str(item.get("detail") or ""), count, total, days or 0)
-
-
-def _count(value: Any) -> int | None:
-    # Damaged counts read as none: they only shape the words of the gap.
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 FloatArray = npt.NDArray[np.float64]

@@ -26,12 +26,11 @@ DEFAULT_PADDING_S = 1800.0  # snapshots from before the padding was recorded
 @dataclass(frozen=True)
 class IncidentData:
     """One incident's snapshot as records: PagerDuty's incident, log entries and alerts;
-    Prometheus's query results (raw and typed), alert intervals, series frames and rules."""
+    Prometheus's query results, alert intervals, series frames and rules."""
 
     incident: Incident
     entries: list[LogEntry]
     pd_alerts: list[Alert]
-    results: list[dict[str, Any]]
     queries: list[QueryResult]
     alerts: list[AlertInterval]
     frame: pd.DataFrame
@@ -54,7 +53,6 @@ def read_incident_data(
         incident=pd_reader.read_incident(pagerduty["incident"]),
         entries=pd_reader.read_log_entries(pagerduty.get("log_entries", [])),
         pd_alerts=pd_reader.read_alerts(pagerduty.get("alerts", [])),
-        results=results,
         queries=prom_reader.read_query_results(results, frame),
         alerts=prom_reader.read_alert_intervals(results),
         frame=frame,

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from collector.records import AlertInterval
+from collector.records import AlertInterval, QueryKind
 from collector.series import find_breaks, run_starts, split_runs, typical_step
 from collector.timeutil import from_unix, parse_time
 
@@ -53,7 +53,7 @@ class QueryResult:
     name: str
     title: str = ""
     query: str = ""
-    kind: str = "custom"
+    kind: QueryKind = QueryKind.CUSTOM
     unit: str = ""
     thresholds: tuple[float, ...] = ()
     user_facing: bool = False
@@ -66,6 +66,10 @@ class QueryResult:
     has_baseline: bool = False  # the same query one offset earlier was fetched too
     baseline_offset_s: float | None = None  # how much earlier, in seconds (None: not recorded)
     samples: pd.DataFrame = field(default_factory=_no_samples, compare=False)
+
+    def __post_init__(self) -> None:
+        # Built from text too (tests, older callers): the kind is compared as a member.
+        object.__setattr__(self, "kind", QueryKind(self.kind))
 
 
 def read_query_results(
@@ -103,7 +107,7 @@ def _query_result(record: RawResult, samples: pd.DataFrame) -> QueryResult:
         name=name,
         title=str(record.get("title", name)),
         query=str(record.get("query", "")),
-        kind=str(record.get("kind", "custom")),
+        kind=record.get("kind", QueryKind.CUSTOM),
         unit=str(record.get("unit", "")),
         # Each once, in their order: a snapshot's repeated threshold is drawn and named once.
         thresholds=tuple(dict.fromkeys(float(t) for t in record.get("thresholds") or ())),
@@ -163,7 +167,7 @@ def read_series(results: Sequence[RawResult], baseline: bool = False) -> pd.Data
     chunks: dict[tuple[str, str], list[tuple[FloatArray, FloatArray]]] = {}
     key = "baseline_result" if baseline else "result"
     for record in results:
-        if record.get("kind") == "alerts":
+        if record.get("kind") == QueryKind.ALERTS:
             continue
         shift = _baseline_offset(record) if baseline else 0.0
         if shift is None:  # a baseline without its offset cannot be lined up: none
@@ -228,7 +232,7 @@ def read_alert_intervals(results: Sequence[RawResult]) -> list[AlertInterval]:
     """Turn raw `ALERTS` samples into pending and firing intervals."""
     intervals: list[AlertInterval] = []
     for record in results:
-        if record.get("kind") != "alerts":
+        if record.get("kind") != QueryKind.ALERTS:
             continue
         for series in record.get("result", ()):
             metric = series.get("metric", {})

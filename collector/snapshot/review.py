@@ -16,7 +16,8 @@ from typing import Any
 
 from collector.errors import SnapshotError
 from collector.records import Gap
-from collector.snapshot.fleet import read_fleet_gaps, save_kinded_snapshot
+from collector.snapshot.fleet import save_kinded_snapshot
+from collector.snapshot.migrate import read_gaps
 from collector.timeutil import parse_time
 
 REVIEW_KIND = "review"
@@ -58,7 +59,7 @@ def load_review_snapshot(path: Path) -> ReviewSnapshot:
     if not isinstance(data, dict) or data.get("kind") != REVIEW_KIND:
         raise SnapshotError(f"{path}: not a review snapshot")
     try:
-        snapshot = ReviewSnapshot(**{**data, "gaps": read_fleet_gaps(data.get("gaps"))})
+        snapshot = ReviewSnapshot(**{**data, "gaps": read_gaps(data.get("gaps"))})
         parse_time(snapshot.until)
     except (TypeError, ValueError) as exc:
         raise SnapshotError(f"{path}: snapshot is incomplete or damaged ({exc})") from exc

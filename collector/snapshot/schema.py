@@ -1,28 +1,30 @@
-"""The snapshot's schema (version 1): every field the analysis reads, with its type.
+"""The snapshot's schema (version 2): every field the analysis reads, with its type.
 
 `check_snapshot` proves that a parsed snapshot.json has the shape the readers expect, so that a
 damaged or hostile file ends in one line naming the field (`pagerduty.log_entries[3].created_at:
 not a time`) instead of a crash deep in the analysis. Metric samples, which can number millions,
-are checked by a plain loop rather than by the schema validator.
+are checked by a plain loop rather than by the schema validator (`snapshot.samples`). An older
+snapshot is migrated to this version before it is checked (`snapshot.migrate`).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import jsonschema
-import numpy as np
 
 from collector.config import QUERY_KINDS
 from collector.config.stored import stored_settings_problem
 from collector.paths import INCIDENT_ID
+from collector.snapshot.gaps import GAP_KINDS
+from collector.snapshot.samples import check_queries
 from collector.snapshot.stream import OnDisk
-from collector.timeutil import LATEST, in_bounds, parse_time
+from collector.timeutil import in_bounds, parse_time
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # A duration stored in seconds (padding, baseline offset): at most about ten years.
 MAX_SECONDS = 10 * 366 * 86400
 # A stored number (threshold, incident number) beyond this is damage, not data.
@@ -107,6 +109,19 @@ _ALERT = {
         "summary": _SUMMARY,
         "status": {"type": "string"},
         "html_url": _TEXT,
+    },
+}
+
+_COUNT = {"type": "integer", "minimum": 0, "maximum": MAX_NUMBER}
+# What could not be gathered, as facts (`records.Gap`); `report.words` words them.
+_GAP = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["source", "subject", "kind", "detail"],
+    "properties": {
+        **dict.fromkeys(("source", "subject", "detail"), {"type": "string"}),
+        "kind": {"enum": list(GAP_KINDS)},
+        **dict.fromkeys(("count", "total", "days"), _COUNT),
     },
 }
 
@@ -199,7 +214,7 @@ SCHEMA: dict[str, Any] = {
         "incident_id": {"type": "string", "pattern": INCIDENT_ID.pattern},
         "collected_at": _TIME,
         "tool_version": {"type": "string"},
-        "gaps": {"type": "array", "items": {"type": "string"}},
+        "gaps": {"type": "array", "items": _GAP},
         "settings": _SETTINGS,
         "pagerduty": {
             "type": "object",
@@ -253,8 +268,6 @@ _PAGERDUTY_VALIDATOR = jsonschema.Draft202012Validator(
 )
 _LOG_ENTRY_VALIDATOR = jsonschema.Draft202012Validator(_LOG_ENTRY, format_checker=_FORMATS)
 _LOG_ENTRIES = ("pagerduty", "log_entries")
-# A sample's time, in Unix seconds, between EARLIEST and LATEST.
-_LATEST_UNIX = LATEST.timestamp()
 
 
 def check_snapshot(data: Any) -> str | None:
@@ -272,13 +285,13 @@ def check_snapshot(data: Any) -> str | None:
     if found:
         return str(min(found)[1])
     prometheus = data["prometheus"]
-    problem = _check_queries(prometheus.get("results", []), "prometheus.results")
+    problem = check_queries(prometheus.get("results", []), "prometheus.results")
     if problem is None:
         context = prometheus.get("memory_context", [])
-        problem = _check_queries(context, "prometheus.memory_context")
+        problem = check_queries(context, "prometheus.memory_context")
     if problem is None:
         evaluations = (prometheus.get("alerting_rules") or {}).get("evaluations", [])
-        problem = _check_queries(evaluations, "prometheus.alerting_rules.evaluations")
+        problem = check_queries(evaluations, "prometheus.alerting_rules.evaluations")
     if problem is None and data["pagerduty"]["incident"]["id"] != data["incident_id"]:
         problem = "pagerduty.incident.id: differs from incident_id"
     if problem is None and "settings" in data:
@@ -354,55 +367,3 @@ def _explain(error: jsonschema.ValidationError) -> str:
 def _json_type(value: object) -> str:
     names = {bool: "boolean", str: "string", int: "integer", float: "number", list: "array"}
     return "null" if value is None else names.get(type(value), "object")
-
-
-def _check_queries(results: Sequence[dict[str, Any]], path: str) -> str | None:
-    seen: set[str] = set()
-    for index, record in enumerate(results):
-        where = f"{path}[{index}]"
-        if record["name"] in seen:
-            return f"{where}.name: query name {record['name']!r} appears twice"
-        seen.add(record["name"])
-        for key in ("result", "baseline_result"):
-            for number, series in enumerate(record.get(key) or ()):
-                problem = _check_samples(series.get("values") or ())
-                if problem is not None:
-                    return f"{where}.{key}[{number}].values[{problem}]: not a [time, value] sample"
-    return None
-
-
-def _samples_look_right(values: Sequence[Any]) -> bool:
-    # The fast path for millions of samples: one numpy conversion instead of a Python loop.
-    try:
-        array = np.asarray(values, dtype=float)
-    except (ValueError, TypeError, OverflowError):
-        return False
-    if array.size == 0:
-        return True
-    if array.ndim != 2 or array.shape[1] != 2:
-        return False
-    times = array[:, 0]
-    # numpy turns None into NaN: a NaN value is checked one by one (rare: fetching drops them).
-    in_range = (times >= 0) & (times <= _LATEST_UNIX)
-    return bool(in_range.all() and not np.isnan(array[:, 1]).any())
-
-
-def _check_samples(values: Sequence[Any]) -> int | None:
-    """The index of the first sample that is not [unix time, number or numeric text]."""
-    if _samples_look_right(values):
-        return None
-    for index, sample in enumerate(values):
-        if not isinstance(sample, list) or len(sample) != 2:
-            return index
-        time, value = sample
-        if isinstance(time, bool) or not isinstance(time, (int, float)):
-            return index
-        if not 0 <= time <= _LATEST_UNIX:  # also refuses NaN
-            return index
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            return index
-        try:
-            float(value)
-        except (ValueError, OverflowError):
-            return index
-    return None

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from collector.errors import SnapshotError as SnapshotError
-from collector.records import Gap, GapKind
+from collector.records import Gap, GapKind, LostData, LostPart
+from collector.snapshot.gaps import gap_record, read_gap_record
+from collector.snapshot.migrate import migrate_snapshot, read_gaps
 from collector.snapshot.schema import SCHEMA_VERSION, check_log_entry, check_snapshot
 from collector.snapshot.stream import ItemCheck, OnDisk, load_json
 
@@ -44,52 +46,8 @@ class Snapshot:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Snapshot:
-        """The record of a snapshot's JSON (checked by `load_snapshot`), its gaps read back."""
-        return cls(**{**data, "gaps": read_gaps(data.get("gaps"))})
-
-
-def read_gaps(lines: Any) -> list[Gap]:
-    """The gaps of a snapshot's JSON as records; anything but lines of text reads as none."""
-    return [
-        read_gap(line)
-        for line in (lines if isinstance(lines, list) else ())
-        if isinstance(line, str)
-    ]
-
-
-def read_gap(text: str) -> Gap:
-    """A gap as the snapshot file keeps it (the line users read) back as a record.
-
-    The one place that reads a gap's text: fresh snapshots carry the records themselves.
-    """
-    if text.startswith(_PROMETHEUS):
-        name, _, detail = text.removeprefix(_PROMETHEUS).partition("': ")
-        span = _SPAN.search(name)
-        days = int(span.group(1)) if span else 0
-        name = name[: span.start()] if span else name
-        dropped = _DROPPED.fullmatch(detail)
-        if dropped:
-            return Gap(
-                "Prometheus", name, GapKind.DROPPED, detail, int(dropped.group(1)), days=days
-            )
-        return Gap("Prometheus", name, GapKind.UNFETCHED, detail, days=days)
-    if text.startswith(_PAGERDUTY):
-        subject, _, detail = text.removeprefix(_PAGERDUTY).partition(": ")
-        first = _TRUNCATED.match(detail)
-        if first:
-            count, total = int(first.group(1)), int(first.group(2))
-            return Gap("PagerDuty", subject, GapKind.TRUNCATED, detail, count, total)
-        return Gap("PagerDuty", subject, GapKind.UNFETCHED, detail)
-    return Gap("", "", GapKind.OTHER, text)
-
-
-_PROMETHEUS = "Prometheus query '"
-_PAGERDUTY = "PagerDuty "
-# How a gap of samples that are not finite numbers ends (see `collector.sources.collect`).
-DROPPED_SAMPLES = "samples that are not finite numbers (NaN, ±Inf) were left out"
-_DROPPED = re.compile(r"(\d+) " + re.escape(DROPPED_SAMPLES))
-_TRUNCATED = re.compile(r"only the first (\d+) of (\d+)")
-_SPAN = re.compile(r" \((\d+) days\)$")
+        """The record of a snapshot's JSON (migrated and checked by `load_snapshot`)."""
+        return cls(**{**data, "gaps": [read_gap_record(item) for item in data.get("gaps") or ()]})
 
 
 def sample_count(snapshot: Snapshot) -> int:
@@ -115,7 +73,7 @@ def save_snapshot(snapshot: Snapshot, path: Path) -> None:
     # A shallow dict and no indent: asdict() would deep-copy every sample and `indent` forces
     # the pure-Python encoder; on a big incident that was a fifth of the run.
     data = {f.name: getattr(snapshot, f.name) for f in fields(snapshot)}
-    data["gaps"] = [gap.text for gap in snapshot.gaps]
+    data["gaps"] = [gap_record(gap) for gap in snapshot.gaps]
     if snapshot.settings is None:
         del data["settings"]  # as snapshots without them always were
     with path.open("w", encoding="utf-8") as out:
@@ -145,8 +103,9 @@ def _write_compact(out: TextIO, value: Any, depth: int) -> None:
 
 
 def load_snapshot(path: Path) -> Snapshot:
-    """Read a snapshot written by `save_snapshot`, checking it against its schema."""
-    data = _read_json(path, left_on_disk={LOG_ENTRIES: check_log_entry})
+    """Read a snapshot written by `save_snapshot` (of this version or migrated from an older
+    one), checking it against its schema."""
+    data = migrate_snapshot(_read_json(path, left_on_disk={LOG_ENTRIES: check_log_entry}))
     if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
         raise SnapshotError(
             f"{path}: not a snapshot of version {SCHEMA_VERSION}; re-collect it with"
@@ -191,7 +150,7 @@ def read_published(path: Path) -> dict[str, Any] | None:
         data = _read_json(path, _without_samples, {LOG_ENTRIES: _unchecked})
     except (SnapshotError, OSError):
         return None
-    return data if isinstance(data, dict) else None
+    return migrate_snapshot(data) if isinstance(data, dict) else None
 
 
 def _unchecked(_index: int, _item: Any) -> None:
@@ -204,31 +163,31 @@ def _without_samples(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def lost_data(new: Snapshot, published: Mapping[str, Any] | None) -> list[str]:
-    """What the new snapshot lacks that the published one has, one reason each; [] if nothing.
+def lost_data(new: Snapshot, published: Mapping[str, Any] | None) -> list[LostData]:
+    """What the new snapshot lacks that the published one has; [] if nothing.
 
     With nothing published, a snapshot whose PagerDuty log could not be fetched counts as
     poorer: the log is the timeline. Otherwise: fewer log entries, fewer series for a query,
-    or a source that failed where it had not.
+    or a source that failed where it had not. `report.words.lost_line` words each.
     """
     if published is None:
-        return [gap.text for gap in new.gaps if _is_missing_log(gap)]
+        return [LostData(LostPart.SOURCE, gap=gap) for gap in new.gaps if _is_missing_log(gap)]
     old_pd, old_prom = _mapping(published.get("pagerduty")), _mapping(published.get("prometheus"))
-    lost: list[str] = []
+    lost: list[LostData] = []
     old_count, new_count = (
         _count(old_pd.get("log_entries")),
         _count(new.pagerduty.get("log_entries")),
     )
     if new_count < old_count:
-        lost.append(f"{new_count} PagerDuty log entries instead of {old_count}")
+        lost.append(LostData(LostPart.LOG_ENTRIES, before=old_count, after=new_count))
     new_series = _series_counts(new.prometheus)
     for name, count in _series_counts(old_prom).items():
         if new_series.get(name, 0) < count:
-            lost.append(f"query '{name}': {new_series.get(name, 0)} series instead of {count}")
+            lost.append(LostData(LostPart.SERIES, name, count, new_series.get(name, 0)))
     old_failed = _failures(read_gaps(published.get("gaps")), old_prom)
     lost.extend(
-        why
-        for source, why in _failures(new.gaps, new.prometheus).items()
+        LostData(LostPart.SOURCE, gap=gap)
+        for source, gap in _failures(new.gaps, new.prometheus).items()
         if source not in old_failed
     )
     return lost
@@ -255,13 +214,14 @@ def _series_counts(prometheus: Mapping[str, Any]) -> dict[str, int]:
     }
 
 
-def _failures(gaps: list[Gap], prometheus: Mapping[str, Any]) -> dict[str, str]:
+def _failures(gaps: list[Gap], prometheus: Mapping[str, Any]) -> dict[str, Gap]:
     # Source -> why it failed: the PagerDuty lists that could not be fetched, the failed queries.
-    failed = {f"PagerDuty {gap.subject}": gap.text for gap in gaps if gap.source == "PagerDuty"}
+    failed = {f"PagerDuty {gap.subject}": gap for gap in gaps if gap.source == "PagerDuty"}
     results = prometheus.get("results")
     for r in results if isinstance(results, list) else ():
         if isinstance(r, Mapping) and r.get("error"):
-            failed[f"query {r.get('name')}"] = f"Prometheus query '{r.get('name')}': {r['error']}"
+            name = str(r.get("name"))
+            failed[f"query {name}"] = Gap("Prometheus", name, GapKind.UNFETCHED, str(r["error"]))
     return failed
 
 

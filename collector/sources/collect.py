@@ -20,7 +20,7 @@ from collector.redact import redact_url
 from collector.snapshot.pagerduty import read_incident, read_paged_alertnames
 from collector.snapshot.prometheus import RawResult
 from collector.snapshot.schema import check_pagerduty
-from collector.snapshot.store import DROPPED_SAMPLES, Snapshot
+from collector.snapshot.store import Snapshot
 from collector.sources import pagerduty as pd_source
 from collector.sources import pagerduty_incident, prometheus_rules
 from collector.sources import prometheus as prom_source
@@ -135,13 +135,7 @@ def query_gaps(results: Sequence[RawResult]) -> list[Gap]:
         if r["error"]
     ]
     dropped = [
-        Gap(
-            "Prometheus",
-            str(r["name"]),
-            GapKind.DROPPED,
-            f"{r['dropped']} {DROPPED_SAMPLES}",
-            count=int(r["dropped"]),
-        )
+        Gap("Prometheus", str(r["name"]), GapKind.DROPPED, "", count=int(r["dropped"]))
         for r in results
         if r.get("dropped")
     ]

@@ -57,11 +57,8 @@ class Lister:
             if window is not None:
                 return self._split(path, key, params, window)
             # Splitting an endpoint that ignores since/until would only repeat the same list.
-            why = (
-                f"only the first {OFFSET_LIMIT} of {total} were fetched; PagerDuty's pagination"
-                f" stops at {OFFSET_LIMIT} and {path} cannot be narrowed by time"
-            )
-            self.gaps.append(Gap("PagerDuty", key, GapKind.TRUNCATED, why, OFFSET_LIMIT, total))
+            gap = Gap("PagerDuty", key, GapKind.TRUNCATED, path, OFFSET_LIMIT, total)
+            self.gaps.append(gap)  # the detail: the endpoint that cannot be narrowed by time
             total = OFFSET_LIMIT
         items = self._rest(path, key, params, first, total)
         return list({item.get("id", id(item)): item for item in items}.values())

@@ -13,7 +13,7 @@ from typing import Any
 from collector.analysis.facts import FigureStatus, Note, NoteValue, Verdict
 from collector.analysis.impact import Figure, Objective
 from collector.analysis.timeline import EventGroup
-from collector.records import Event, Gap, GapKind
+from collector.records import Event, Gap, GapKind, LostData, LostPart
 from collector.timeutil import iso_utc
 from report.words import formats
 from report.words.labels import LABELS
@@ -214,7 +214,7 @@ class Words:
     def event(self, event: Event) -> str:
         """An event of the chronology: PagerDuty's own summary, or one worded from its facts."""
         text = event.summary
-        if event.kind.startswith("alert_") and event.subject:
+        if event.is_alert:
             text = self._alert(event.kind, event.subject, event.labels)
         elif event.kind == "annotate" and event.subject:
             text = self.say("event_note", note=event.subject)
@@ -264,6 +264,52 @@ class Words:
             return self.say("gap_truncated", what=what, n=n, total=total)
         return self.say("gap_failed", what=what, error=gap.detail)
 
+    def gap_line(self, gap: Gap) -> str:
+        """The gap as one line of stderr or of a log: counts as counted, a truncated list's
+        endpoint named, the source's message verbatim."""
+        if not gap.source:
+            return gap.detail
+        if gap.source == "Prometheus":
+            key = "gap_line_query_days" if gap.days else "gap_query"
+            what = self.say(key, name=gap.subject, days=gap.days)
+        elif gap.source == "PagerDuty":
+            what = self.say("gap_list", name=gap.subject)
+        else:
+            what = self.say("gap_line_source", source=gap.source, name=gap.subject)
+        if gap.kind is GapKind.DROPPED and gap.count is not None:
+            return self.say("gap_dropped", what=what, n=gap.count)
+        if gap.kind is GapKind.TRUNCATED and gap.count is not None and gap.total is not None:
+            key = "gap_line_truncated" if gap.detail else "gap_line_truncated_bare"
+            return self.say(key, what=what, n=gap.count, total=gap.total, path=gap.detail)
+        return self.say("gap_failed", what=what, error=gap.detail)
+
+    def lost(self, lost: LostData) -> str:
+        """What a new draft lacks that the published one has, as one reason."""
+        if lost.part is LostPart.LOG_ENTRIES:
+            return self.say("lost_log_entries", after=lost.after, before=lost.before)
+        if lost.part is LostPart.SERIES:
+            return self.say("lost_series", name=lost.subject, after=lost.after, before=lost.before)
+        return self.gap_line(lost.gap) if lost.gap is not None else ""
+
     def query_warning(self, query: str, warning: str) -> str:
         """A warning Prometheus sent with a query's answer, its own words kept."""
         return self.say("gap_warned", name=query, warning=warning)
+
+
+def gap_line(gap: Gap) -> str:
+    """The gap as stderr and logs show it, in English (`Words.gap_line`)."""
+    return _ENGLISH.gap_line(gap)
+
+
+def event_line(event: Event) -> str:
+    """The event as timeline.csv says it, in English (`Words.event`)."""
+    return _ENGLISH.event(event)
+
+
+def lost_line(lost: LostData) -> str:
+    """What a new draft lacks, as the CLI says it, in English (`Words.lost`)."""
+    return _ENGLISH.lost(lost)
+
+
+# The CLI's lines and timeline.csv are in English whatever the report's language.
+_ENGLISH = Words("en")
