@@ -123,14 +123,18 @@ class Runner:
         draws = [job.draw for job in jobs]
         drawer, self._drawer = self._drawer, None
         if drawer is not None:
-            payload = pickled_up_to(draws, DRAWER_MAX_BYTES)
-            if payload is not None:
-                try:
-                    drawer.send((payload, niceness))
-                    return drawer.result()
-                except BackgroundEnded:  # killed (out of memory...): the charts are drawn here
-                    pass
-            drawer.cancel()  # it loaded matplotlib in vain: the workers forked here draw
+            # Stopped on every way out (Ctrl-C included) before the draft's folder is removed:
+            # a drawer left running would write charts into a folder already gone.
+            try:
+                payload = pickled_up_to(draws, DRAWER_MAX_BYTES)
+                if payload is not None:
+                    try:
+                        drawer.send((payload, niceness))
+                        return drawer.result()
+                    except BackgroundEnded:  # killed (out of memory...): drawn here
+                        pass
+            finally:
+                drawer.cancel()  # done; or it loaded matplotlib in vain: workers forked here draw
         load_drawing()  # matplotlib: once the page is on its way to report.pdf
         return run_jobs(draws, niceness=niceness)
 
