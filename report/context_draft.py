@@ -1,18 +1,17 @@
 """The report's 28-day memory context: one small chart per host, with its sentences.
 
-Reads the snapshot's optional `prometheus.memory_context`; no network. A snapshot without it
-gets no chart (the report says so).
+The hosts' contexts come reviewed (`collector.analysis.memory_context.review_context`, asked by
+`collector.jobs.draft`); a snapshot without the context gets no chart (the report says so).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-from collector.analysis.memory_context import HostContext, review_context
+from collector.analysis.memory_context import HostContext
 from collector.paths import path_under, unique_slugs
 from report.charts.drawing import draw_context
 from report.charts.plan import CONTEXT_PIXELS, ChartJob
@@ -20,16 +19,9 @@ from report.memory_context import context_sentence, span_words
 from report.model import ChartRef
 from report.words import Words
 
-CONTEXT_KEY = "memory_context"
-
-
-def has_context(prometheus: Mapping[str, Any]) -> bool:
-    """Whether the snapshot was collected with the 28-day memory context."""
-    return CONTEXT_KEY in prometheus
-
 
 def plan_context_charts(
-    prometheus: Mapping[str, Any],
+    reviewed: Sequence[HostContext],
     incident: tuple[datetime, datetime],
     folder: Path,
     words: Words,
@@ -38,8 +30,7 @@ def plan_context_charts(
     """Per instance with a memory trend chart, the report's chart entry (section "memory",
     with sentences) and the job that draws its file."""
     by_instance: dict[str, list[HostContext]] = {}
-    records = prometheus.get(CONTEXT_KEY) or []
-    for context in review_context(records, instances, incident[0]):
+    for context in reviewed:
         by_instance.setdefault(context.review.instance, []).append(context)
     planned: dict[str, tuple[ChartRef, ChartJob]] = {}
     labels = words.catalogue

@@ -4,22 +4,23 @@ runs the draft and hands the chart jobs to its runner."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
 
 from collector.analysis.incident import Analysis
 from collector.analysis.memory import MemoryTrend
+from collector.analysis.memory_context import HostContext
 from collector.analysis.metrics import QuerySummary, count_series_up
 from collector.config import Config
 from collector.paths import path_under, unique_slugs
-from collector.records import Event
+from collector.records import Event, QueryKind
 from collector.snapshot.prometheus import QueryResult
 from collector.timeutil import iso_utc
 from report.charts.drawing import draw_memory_trend, draw_metric, draw_timeline
@@ -57,18 +58,18 @@ class ChartPlan:
 
 def plan_all_charts(
     analysis: Analysis,
-    prometheus: Mapping[str, Any],
+    contexts: Sequence[HostContext],
     config: Config,
     folder: Path,
     targets: LinkTargets | None,
 ) -> ChartPlan:
-    """The incident's charts, each host's 28-day context chart (from the snapshot's Prometheus
-    part, `report.context_draft`) right after its trend chart."""
+    """The incident's charts, each host's 28-day context chart (`contexts`, reviewed by the
+    analysis: `report.context_draft`) right after its trend chart."""
     words = Words(config.report.language, config.business.currency)
     incident = analysis.incident
     instances = {t.instance for t in analysis.trends}
-    contexts = plan_context_charts(
-        prometheus,
+    planned_contexts = plan_context_charts(
+        contexts,
         (incident.created_at, incident.resolved_at or analysis.window[1]),
         folder,
         words,
@@ -77,10 +78,10 @@ def plan_all_charts(
     timeline, planned = plan_charts(analysis, folder, config.report.timezone, targets, words)
     placed = place_context(
         [shown for shown, _ in planned],
-        {instance: entry for instance, (entry, _) in contexts.items()},
+        {instance: entry for instance, (entry, _) in planned_contexts.items()},
         instances,
     )
-    jobs = [timeline, *(job for _, job in (*planned, *contexts.values()))]
+    jobs = [timeline, *(job for _, job in (*planned, *planned_contexts.values()))]
     return ChartPlan(placed, jobs)
 
 
@@ -89,7 +90,9 @@ def undrawn_queries(analysis: Analysis) -> list[QuerySummary]:
     return [
         q
         for q, r in zip(analysis.summaries, analysis.queries, strict=True)
-        if q.kind != "alerts" and not r.error and not has_samples(r.samples, analysis.window)
+        if q.kind != QueryKind.ALERTS
+        and not r.error
+        and not has_samples(r.samples, analysis.window)
     ]
 
 
@@ -206,11 +209,11 @@ def _metric_charts(
     planned: list[PlannedChart] = []
     names = unique_slugs((s.name for s in a.summaries), "query")  # 60 characters kept
     for summary, query in zip(a.summaries, a.queries, strict=True):
-        if summary.kind == "alerts" or not has_samples(query.samples, a.window):
+        if summary.kind == QueryKind.ALERTS or not has_samples(query.samples, a.window):
             continue  # no empty panels: the missing-data block names the query instead
         # The query's own rows (a slice of the frame): the chart need not search the frame.
         frame = query.samples
-        if summary.kind == "availability" and summary.series_count > summary.shown:
+        if summary.kind == QueryKind.AVAILABILITY and summary.series_count > summary.shown:
             frame = count_series_up(query.samples, summary.name)
         # What the chart draws, picked here: its job then carries a few series, not them all.
         everything = words.say("chart_all_series")

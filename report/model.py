@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from collector import __version__
-from collector.analysis.closing import closing_facts
 from collector.analysis.detection import BacktestResult, DetectionDelay
 from collector.analysis.facts import FigureStatus, Note
 from collector.analysis.figures import IncidentFigures
@@ -232,17 +231,7 @@ def _time_warnings(analysis: Analysis, words: Words) -> list[str]:
 
 def _closing(analysis: Analysis, config: Config, words: Words) -> ClosingText:
     """The suggestions for the fields people fill when they close the report."""
-    settings = config.report
-    facts = closing_facts(
-        analysis.figures,
-        analysis.entries,
-        analysis.pd_alerts,
-        analysis.events,
-        analysis.impact,
-        settings.timezone,
-        settings.review_after_days,
-    )
-    return word_closing(facts, settings, words, analysis.figures.started_at)
+    return word_closing(analysis.closing, config.report, words, analysis.figures.started_at)
 
 
 def _query_warnings(analysis: Analysis, words: Words) -> list[str]:

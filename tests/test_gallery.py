@@ -306,6 +306,8 @@ def test_figures_json_of_a_gallery_incident_matches_its_golden_file(draft: Any) 
 def test_each_chart_is_drawn_at_the_size_planned_for_it(draft: Any, incident_id: str) -> None:
     """report.pdf is laid out around placeholders of each chart's planned size: a chart drawn
     at another size would make it lay the pages out again."""
+    from collector.analysis.memory_context import review_context
+    from collector.snapshot.prometheus import read_memory_context
     from report.draft import link_targets, plan_all_charts
     from report.png import png_header
 
@@ -315,7 +317,10 @@ def test_each_chart_is_drawn_at_the_size_planned_for_it(draft: Any, incident_id:
     for language, folder in d.folders.items():
         localised = replace(config, report=replace(config.report, language=language))
         targets = link_targets(localised, d.snapshot.prometheus.get("url", ""))
-        plan = plan_all_charts(d.analysis, d.snapshot.prometheus, localised, folder, targets)
+        context = read_memory_context(d.snapshot.prometheus) or []
+        instances = {t.instance for t in d.analysis.trends}
+        reviewed = review_context(context, instances, d.analysis.incident.created_at)
+        plan = plan_all_charts(d.analysis, reviewed, localised, folder, targets)
         drawn = {}
         for path in plan.pixels:
             header = png_header(path.read_bytes())

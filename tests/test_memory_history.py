@@ -73,8 +73,8 @@ def test_seven_hours_of_history_say_so_and_judge_no_long_trend() -> None:
 
 
 def test_the_context_chart_is_titled_with_the_span_it_shows(tmp_path: Path) -> None:
-    prometheus = {"memory_context": [record("memory", recent_climb(9))]}
-    planned = plan_context_charts(prometheus, INCIDENT, tmp_path, Words("en"), {"db-01:9100"})
+    reviewed = review_context([record("memory", recent_climb(9))], {"db-01:9100"}, INCIDENT[0])
+    planned = plan_context_charts(reviewed, INCIDENT, tmp_path, Words("en"), {"db-01:9100"})
     shown, _job = planned["db-01:9100"]
     assert shown.title == "Context over 9 h: db-01:9100"
     assert "28" not in shown.title

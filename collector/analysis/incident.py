@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from collector.analysis.closing import Closing, closing_facts
 from collector.analysis.detection import (
     BacktestResult,
     DetectionDelay,
@@ -71,6 +72,8 @@ class Analysis:
     impact: Impact
     window: tuple[datetime, datetime]
     span: tuple[datetime, datetime]
+    # The facts behind the closing fields' suggestions (author, review date, ...).
+    closing: Closing
     milestones: dict[str, datetime] = field(default_factory=dict)
     idle_trends: list[IdleGroup] = field(default_factory=list)
     rules: list[AlertRule] = field(default_factory=list)
@@ -137,12 +140,17 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
     if figures.resolved_before_start and entries:  # what the log shows after the trigger
         end = max(end, max(e.time for e in entries))
     padding = data.padding
+    events = build_timeline(entries, alerts)
+    report = config.report
+    closing = closing_facts(
+        figures, entries, data.pd_alerts, events, impact, report.timezone, report.review_after_days
+    )
     return Analysis(
         incident=incident,
         entries=entries,
         pd_alerts=data.pd_alerts,
         alerts=alerts,
-        events=build_timeline(entries, alerts),
+        events=events,
         figures=figures,
         queries=queries,
         frame=frame,
@@ -167,6 +175,7 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
         rules=rules,
         rule_condition=condition,
         delay_from_rule=from_rule,
+        closing=closing,
     )
 
 

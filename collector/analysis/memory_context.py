@@ -6,7 +6,7 @@ percent, hourly) and reviews each series with the fleet review's `review_host`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,7 +56,7 @@ class HostContext:
 
 
 def review_context(
-    records: Sequence[dict[str, Any]],
+    records: Sequence[Mapping[str, Any]],
     instances: Collection[str] | None = None,
     incident_start: datetime | None = None,
 ) -> list[HostContext]:
@@ -76,7 +76,7 @@ def review_context(
 
 
 def _review_series(
-    record: dict[str, Any], series: dict[str, Any], incident_start: datetime | None
+    record: Mapping[str, Any], series: Mapping[str, Any], incident_start: datetime | None
 ) -> HostContext:
     instance = _instance(record, series)
     samples = series.get("values") or []
@@ -91,6 +91,6 @@ def _review_series(
     return HostContext(str(record["name"]), review, times, values, span, history)
 
 
-def _instance(record: dict[str, Any], series: dict[str, Any]) -> str:
+def _instance(record: Mapping[str, Any], series: Mapping[str, Any]) -> str:
     metric = series.get("metric") or {}
     return str(metric.get("instance") or record["name"])

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from collector.analysis.incident import Analysis, analyse_incident
+from collector.analysis.memory_context import review_context
 from collector.config import Config
 from collector.config.stored import settings_record
 from collector.errors import OutputError
@@ -34,6 +35,7 @@ from collector.output import (
 from collector.parallel import Background
 from collector.paths import path_under
 from collector.snapshot.incident import read_incident_data
+from collector.snapshot.prometheus import read_memory_context
 from collector.snapshot.store import (
     Snapshot,
     log_entries_on_disk,
@@ -43,7 +45,6 @@ from collector.snapshot.store import (
     save_snapshot,
 )
 from collector.timeutil import parse_time
-from report.context_draft import has_context
 from report.draft import (
     link_targets,
     plan_all_charts,
@@ -89,7 +90,10 @@ def draft_incident(
         )
         analysis = analyse_incident(data, config, now)
         targets = link_targets(config, snapshot.prometheus.get("url", ""))
-        charts = plan_all_charts(analysis, snapshot.prometheus, config, folder, targets)
+        context = read_memory_context(snapshot.prometheus)
+        instances = {t.instance for t in analysis.trends}
+        reviewed = review_context(context or [], instances, analysis.incident.created_at)
+        charts = plan_all_charts(analysis, reviewed, config, folder, targets)
         model = build_report_model(
             analysis,
             origin_of(snapshot),
@@ -97,7 +101,7 @@ def draft_incident(
             config,
             charts.shown,
             undrawn=undrawn_queries(analysis),
-            no_memory_context=bool(analysis.trends) and not has_context(snapshot.prometheus),
+            no_memory_context=bool(analysis.trends) and context is None,
             now=now,
         )
         texts = render_texts(model, config)

@@ -228,6 +228,17 @@ def _start(record: RawResult) -> float:
         return 0.0
 
 
+# The snapshot's optional 28-day memory context (`collector.sources.collect`).
+MEMORY_CONTEXT = "memory_context"
+
+
+def read_memory_context(prometheus: Mapping[str, Any]) -> list[RawResult] | None:
+    """The 28-day memory context's query records; None for a snapshot collected without it."""
+    if MEMORY_CONTEXT not in prometheus:
+        return None
+    return list(prometheus.get(MEMORY_CONTEXT) or [])
+
+
 def read_alert_intervals(results: Sequence[RawResult]) -> list[AlertInterval]:
     """Turn raw `ALERTS` samples into pending and firing intervals."""
     intervals: list[AlertInterval] = []

@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from collector.analysis.metrics import QuerySummary
+from collector.records import QueryKind
 from collector.series import find_breaks, seconds_of, typical_step
 from report.charts.base import (
     PALETTE,
@@ -81,7 +82,7 @@ def draw_metric_chart(
 
 
 def _format_value_axis(ax: Axes, summary: QuerySummary, counted: bool, words: Words) -> None:
-    if summary.kind == "availability":
+    if summary.kind == QueryKind.AVAILABILITY:
         # 0 to N: four of twelve must not look like none.
         top = summary.series_count if counted else 1
         ax.set_ylim(-0.03 * top, top * 1.06)
