@@ -1,4 +1,5 @@
-"""The house style holds: ruff (lint and format) on everything, mypy --strict on the package."""
+"""The house style holds: ruff (lint and format) on everything, mypy --strict on the package,
+modules of a readable size."""
 
 from __future__ import annotations
 
@@ -35,3 +36,17 @@ def test_ruff_format() -> None:
 def test_mypy_strict() -> None:
     result = run("mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# STYLE.md: modules under ~400 lines, so that each concern has one obvious, readable place.
+MAX_MODULE_LINES = 400
+
+
+def test_every_module_is_at_most_400_lines() -> None:
+    too_long = {
+        str(path.relative_to(ROOT)): lines
+        for package in ("collector", "report")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert too_long == {}, "split these modules along their concerns"
