@@ -23,9 +23,10 @@ from collector.analysis.fleet_links import (
 )
 from collector.analysis.fleet_series import ReviewedSeries, choose_detail_hosts, daily_matrix
 from collector.config import FleetSettings
+from collector.errors import SnapshotError
 from collector.records import Gap, GapKind
 from collector.snapshot.fleet import FleetSnapshot, load_fleet_snapshot, save_fleet_snapshot
-from collector.snapshot.store import SnapshotError, is_fleet_snapshot
+from collector.snapshot.store import is_fleet_snapshot
 from collector.sources.fleet import instance_regex
 from report.charts.fleet import MAX_HEATMAP_ROWS, draw_heatmap
 from report.fleet_draft import gap_line

@@ -7,9 +7,10 @@ from typing import Any
 
 from prom_server import PrometheusServer
 
-from collector.analysis.rules import find_rule_condition, read_alerting_rules
+from collector.analysis.rules import find_rule_condition
 from collector.config import PrometheusSettings
 from collector.records import AlertInterval
+from collector.snapshot.rules import read_alerting_rules
 from collector.sources.prometheus_rules import fetch_alerting_rules
 
 T0 = datetime(2025, 11, 8, 14, 0, tzinfo=timezone.utc)

@@ -56,7 +56,7 @@ NoteValue: TypeAlias = "str | int | float | datetime | timedelta | Note"
 class Note:
     """Why a figure is missing, or how to read it: a reason and the facts it names.
 
-    `key` is a catalogue key (report/lang_xx.py has `note_<key>` in each language);
+    `key` is a catalogue key (report/words/catalogues/<language>.toml has `note_<key>`);
     `values` are data (query names, times, counts), never words.
     """
 

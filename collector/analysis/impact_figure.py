@@ -19,7 +19,7 @@ NO_END = note("no_end")  # the outage had not ended by the end of the data
 Value: TypeAlias = "float | int | bool | timedelta | datetime | str | None"
 
 # key: unit. Durations are timedelta values; "min" says how to show them. Labels and
-# definitions are words: report/lang_xx.py has them (fig_<key>, def_<key>).
+# definitions are words: report/words/catalogues/<language>.toml has them (fig_<key>, def_<key>).
 UNITS: dict[str, str] = {
     "detection_delay": "min",
     "time_to_acknowledge": "min",

@@ -36,7 +36,6 @@ from collector.analysis.metrics import (
     threshold_levels,
 )
 from collector.analysis.rules import (
-    AlertRule,
     RuleBasis,
     RuleCondition,
     find_rule_condition,
@@ -46,6 +45,7 @@ from collector.config import Config
 from collector.records import Alert, AlertInterval, Event, Incident, LogEntry
 from collector.snapshot.incident import IncidentData, read_incident_data
 from collector.snapshot.prometheus import QueryResult
+from collector.snapshot.rules import AlertRule
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,7 @@ from enum import Enum
 
 from collector.records import AlertInterval
 from collector.series import find_breaks, split_runs
-from collector.snapshot.rules import AlertRule as AlertRule
-from collector.snapshot.rules import read_alerting_rules as read_alerting_rules
+from collector.snapshot.rules import AlertRule
 
 # Alertmanager groups and waits before it notifies: a page up to this long after the alert
 # fired still belongs to it.

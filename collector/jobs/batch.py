@@ -24,9 +24,15 @@ from collector.errors import CollectorError
 from collector.jobs.draft import publish_incident
 from collector.jobs.handoff import announcer
 from collector.jobs.runner import MAX_WORKERS, Runner, load_drawing
-from collector.output import REPORT, PublishStatus, discard_leftover_staging, is_edited, lock_for
-from collector.output import clean_leftovers as clean_leftovers
-from collector.paths import INCIDENT_ID as INCIDENT_ID
+from collector.output import (
+    REPORT,
+    PublishStatus,
+    clean_leftovers,
+    discard_leftover_staging,
+    is_edited,
+    lock_for,
+)
+from collector.paths import INCIDENT_ID
 from collector.snapshot.store import Snapshot, lost_data
 from collector.sources import pagerduty as pd_source
 from collector.sources.collect import collect_snapshot

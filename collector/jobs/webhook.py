@@ -25,7 +25,7 @@ from types import FrameType
 from typing import Any
 
 from collector.config import Config, ConfigError
-from collector.jobs.batch import DraftStatus, clean_leftovers, draft_once
+from collector.jobs.batch import DraftStatus, draft_once
 from collector.jobs.monitoring import CollectorMetrics
 from collector.jobs.runner import Runner, load_drawing
 from collector.jobs.webhook_http import (
@@ -35,7 +35,7 @@ from collector.jobs.webhook_http import (
     signature_matches,
 )
 from collector.jobs.webhook_queue import EventQueue, QueuedEvent, queue_key
-from collector.output import REPORT
+from collector.output import REPORT, clean_leftovers
 
 Log = Callable[[str], None]
 

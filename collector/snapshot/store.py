@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TextIO
 
-from collector.errors import SnapshotError as SnapshotError
+from collector.errors import SnapshotError
 from collector.records import Gap, GapKind, LostData, LostPart
 from collector.snapshot.gaps import gap_record, read_gap_record
 from collector.snapshot.migrate import migrate_snapshot, read_gaps

@@ -1,7 +1,7 @@
 """Facts into words: one `Words` per report, bound to one language's catalogue.
 
 Analysis hands over numbers, datetimes and enums; everything a reader sees as a sentence is
-built here from report/lang_xx.py, so a French report is French throughout.
+built here from report/words/catalogues/<language>.toml, so a French report is French throughout.
 """
 
 from __future__ import annotations
