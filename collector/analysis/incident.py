@@ -106,7 +106,7 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
     measured = [t for t in trends if t.level is TrendLevel.MEASURED]
     shown, left_out = select_trends(measured, limit)
     # The shown series' rows, found once: each backtest (and trend chart) then reads a few
-    # thousand rows, not the whole frame (2,000 series: 1.4 M rows, 90 ms a search).
+    # thousand rows, not the whole frame (a big incident's frame has millions).
     trend_rows = frame[frame["series"].isin({t.series for t in shown})]
     backtests = [
         result

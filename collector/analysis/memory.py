@@ -115,8 +115,8 @@ def analyse_memory_trends(
     """One trend per series of each memory or swap query in percent.
 
     `found`: each query's rows and the crossings already found in them
-    (`analysis.incident.find_crossings`), so that neither is searched for again (a big
-    query's 1.4 M rows: 45 ms a search, 140 ms its crossings).
+    (`analysis.incident.find_crossings`), so that neither is searched for again: a big
+    query's rows are millions.
     """
     trends: list[MemoryTrend] = []
     for query in queries:

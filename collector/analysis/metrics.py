@@ -155,7 +155,7 @@ def _peak_and_low(data: pd.DataFrame) -> tuple[pd.Series | None, pd.Series | Non
     """The sample with the highest value (the last of equals) and the lowest (the first).
 
     NaN is 0/0 (swap on a host without swap): never a peak, a low, or a number shown. Found
-    in place: a copy of a big query's samples, sorted, cost 65 MB at 2,000 series.
+    in place: a sorted copy of a big query's samples would be as big as the samples.
     """
     values = data["value"].to_numpy(dtype=float)
     rows = np.flatnonzero(np.isfinite(values))

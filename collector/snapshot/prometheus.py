@@ -88,7 +88,7 @@ def read_query_results(
 
 def _by_query(frame: pd.DataFrame, results: Sequence[RawResult]) -> list[pd.DataFrame]:
     """Each result's rows of the frame. The frame is sorted by query (`read_series`), so each
-    query's rows are one run: a slice, not a copy (a big incident's frame is 100 MiB)."""
+    query's rows are one run: a slice, not a copy (a big incident's frame is large)."""
     names = frame["query"].to_numpy()
     if not frame["query"].is_monotonic_increasing:
         groups = dict(tuple(frame.groupby("query", sort=False)))
@@ -212,9 +212,8 @@ def _finite_samples(samples: Sequence[Sequence[Any]]) -> tuple[FloatArray, Float
     or compute with). The snapshot's schema has checked that each sample is [time, number]."""
     if not samples:
         return np.empty(0), np.empty(0)
-    # Times and values apart: numpy reads two flat sequences faster than one of pairs (a
-    # 721-sample series 225 -> 165 us; 2,000 of them 0.75 -> 0.65 s), each string as float()
-    # would.
+    # Times and values apart: numpy reads two flat sequences faster than one of pairs, each
+    # string as float() would (benchmarks/README.md, "Figures once kept in code comments").
     times, values = zip(*samples, strict=True)
     t, v = np.array(times, dtype=np.float64), np.array(values, dtype=np.float64)
     finite = np.isfinite(v)

@@ -1,14 +1,13 @@
 """Read a snapshot's JSON a piece at a time: a million log entries in a bounded memory.
 
-`json.loads` needs the file's whole text (1.4 GB for a million log entries) and then holds
-every entry's objects apart: the same agent, service, team and incident references once per
-entry, some 4 KB each. Here the text is read in chunks; the top levels of the document are
-walked by hand and each value below them decoded by the standard decoder, so only one value's
-text is held at a time. The flat objects of the log entries (references: all values text) are
-shared between entries that repeat them, and their short texts interned. Nothing in a loaded
-snapshot is changed in place, so sharing is safe.
+`json.loads` needs the file's whole text and then holds every entry's objects apart: the
+same agent, service, team and incident references once per entry. Here the text is read in
+chunks; the top levels of the document are walked by hand and each value below them decoded by
+the standard decoder, so only one value's text is held at a time. The flat objects of the log
+entries (references: all values text) are shared between entries that repeat them, and their
+short texts interned. Nothing in a loaded snapshot is changed in place, so sharing is safe.
 
-A list too long to hold (a million log entries: 2 GB as objects) can be left in the file
+A list too long to hold (a million log entries, as objects) can be left in the file
 (`load_json(left_on_disk=...)`): its items are checked as they are read and counted, and read
 again from the file, one at a time, whenever they are iterated (`OnDisk`).
 """
