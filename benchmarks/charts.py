@@ -47,24 +47,15 @@ def family(path: Path) -> str:
 
 
 def demo_jobs(folder: Path, language: str) -> list[Callable[[], Path]]:
-    """The demo draft's chart jobs, as `draw_charts` plans them."""
+    """The demo draft's chart jobs, as `report.draft.plan_charts` plans them."""
     config = load_config(demo_dir() / "collector.yaml", {})
     snapshot = load_snapshot(demo_dir() / "snapshot.json")
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
-    jobs: list[Callable[[], Path]] = []
-
-    def keep(planned: list[Callable[[], Path]], _meanwhile: object = None) -> list[Path]:
-        jobs.extend(planned)
-        return []
-
-    original = draft.run_jobs
-    draft.run_jobs = keep  # type: ignore[assignment]
-    try:
-        draft.draw_charts(analysis, folder, config.report.timezone, words=Words(language))
-    finally:
-        draft.run_jobs = original
-    return jobs
+    timeline, planned = draft.plan_charts(
+        analysis, folder, config.report.timezone, words=Words(language)
+    )
+    return [timeline.draw, *(job.draw for _, job in planned)]
 
 
 def context_job(folder: Path, language: str) -> Callable[[], Path]:
@@ -96,7 +87,7 @@ def context_job(folder: Path, language: str) -> Callable[[], Path]:
     contexts = review_context(records)
     words = LABELS[language]
     incident = datetime(2025, 10, 25, 14, tzinfo=timezone.utc)
-    title = words["context_title"].format(instance="db-01:9100")
+    title = words["context_title"].format(instance="db-01:9100", span="28 days")
     window = (incident, incident + timedelta(hours=1))
     return lambda: draw_context_chart(contexts, window, title, words, folder / "context.png")
 

@@ -34,17 +34,17 @@ from urllib.parse import parse_qs, urlsplit  # noqa: E402
 import httpx2  # noqa: E402
 import requests  # noqa: E402
 
-from collector import output  # noqa: E402
 from collector.config import Config, load_config  # noqa: E402
 from collector.sources import pagerduty_incident  # noqa: E402
 from collector.sources import prometheus as prom_source  # noqa: E402
 from collector.sources.collect import collect_snapshot  # noqa: E402
 from collector.sources.prometheus import expand_query  # noqa: E402
-from report import draft  # noqa: E402
+from collector.jobs import draft  # noqa: E402
+from collector.jobs import runner  # noqa: E402
 
 IMPORT_SECONDS = time.perf_counter() - IMPORT_START
 
-# (module, function name, stage): the names build_draft and collect_snapshot look up at call
+# (module, function name, stage): the names draft_incident and collect_snapshot look up at call
 # time, so wrapping the module attribute times exactly what the CLI runs.
 # PagerDuty's lists are fetched beside Prometheus's metrics: the two stages overlap.
 FETCH_STAGES = (
@@ -56,12 +56,13 @@ DRAFT_STAGES = (
     # Reading the snapshot into records and frames counts as analysis.
     (draft, "read_incident_data", "analysis"),
     (draft, "analyse_incident", "analysis"),
-    (draft, "run_jobs", "charts"),
+    # Where no chart drawer runs; with one, `Runner.draw` waits for it.
+    (runner, "run_jobs", "charts"),
     (draft, "render_texts", "rendering"),
     # The PDF is laid out in a forked process while the charts are drawn: what is timed here
     # is what is left of it once they are (all of it where nothing is forked).
-    (draft, "finish_pdf", "pdf"),
-    (output, "save_snapshot", "write_snapshot"),
+    (runner.Runner, "finish_pdf", "pdf"),
+    (draft, "save_snapshot", "write_snapshot"),
 )
 
 
@@ -236,7 +237,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             fetch = time.perf_counter() - start
         with stages.timing(DRAFT_STAGES):
             start = time.perf_counter()
-            output.publish_draft(snapshot, config, args.out, force=True)
+            with runner.Runner() as run:
+                draft.publish_incident(snapshot, config, run, args.out, force=True)
             drafting = time.perf_counter() - start
     if profiler is not None:
         profiler.dump_stats(args.profile)
