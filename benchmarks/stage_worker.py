@@ -35,12 +35,11 @@ import httpx2  # noqa: E402
 import requests  # noqa: E402
 
 from collector.config import Config, load_config  # noqa: E402
+from collector.jobs import draft, runner  # noqa: E402
 from collector.sources import pagerduty_incident  # noqa: E402
 from collector.sources import prometheus as prom_source  # noqa: E402
 from collector.sources.collect import collect_snapshot  # noqa: E402
 from collector.sources.prometheus import expand_query  # noqa: E402
-from collector.jobs import draft  # noqa: E402
-from collector.jobs import runner  # noqa: E402
 
 IMPORT_SECONDS = time.perf_counter() - IMPORT_START
 
