@@ -143,7 +143,7 @@ def draft_one(
     # fetch, was slower (benchmarks/README.md).
     if mode.snapshot_path is not None:
         with runner.loading("collector.jobs.draft"):
-            snapshot = load_snapshot(mode.snapshot_path)
+            snapshot = load_snapshot(mode.snapshot_path, shipped=is_shipped_demo(mode))
         if not mode.demo:
             config = _re_render_settings(snapshot, config, mode, console)
         runner.start_chart_drawer()
@@ -170,6 +170,13 @@ def draft_one(
     _warn_without_pdf(config, console)
     console.out(published.message)
     console.out(fields_left(published.folder / "report.md"))
+
+
+def is_shipped_demo(mode: Mode) -> bool:
+    """Whether the snapshot is the one installed with this code (`--demo`), never a user's."""
+    from collector.demo import SNAPSHOT, demo_dir
+
+    return mode.demo and mode.snapshot_path == demo_dir() / SNAPSHOT
 
 
 def fields_left(report: Path) -> str:

@@ -9,12 +9,11 @@ snapshot is migrated to this version before it is checked (`snapshot.migrate`).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from collector.config import QUERY_KINDS
 from collector.config.stored import stored_settings_problem
@@ -23,6 +22,9 @@ from collector.snapshot.gaps import GAP_KINDS
 from collector.snapshot.samples import check_queries
 from collector.snapshot.stream import OnDisk
 from collector.timeutil import in_bounds, parse_time
+
+if TYPE_CHECKING:
+    import jsonschema
 
 SCHEMA_VERSION = 2
 # A duration stored in seconds (padding, baseline offset): at most about ten years.
@@ -246,27 +248,43 @@ SCHEMA: dict[str, Any] = {
     },
 }
 
-_FORMATS = jsonschema.FormatChecker(formats=())
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
 
 
-@_FORMATS.checks("time", raises=(ValueError, OverflowError))
 def _is_time(value: object) -> bool:
     if not isinstance(value, str):
         return True  # the type keyword reports it
     return in_bounds(parse_time(value))
 
 
-@_FORMATS.checks("finite")
 def _is_finite(value: object) -> bool:
     return not isinstance(value, (int, float)) or math.isfinite(value)
 
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
-_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=_FORMATS)
-_PAGERDUTY_VALIDATOR = jsonschema.Draft202012Validator(
-    SCHEMA["properties"]["pagerduty"], format_checker=_FORMATS
-)
-_LOG_ENTRY_VALIDATOR = jsonschema.Draft202012Validator(_LOG_ENTRY, format_checker=_FORMATS)
+class _Validators(NamedTuple):
+    snapshot: jsonschema.Draft202012Validator
+    pagerduty: jsonschema.Draft202012Validator
+    log_entry: jsonschema.Draft202012Validator
+
+
+@functools.cache
+def _validators() -> _Validators:
+    """The compiled validators, built at the first check: the bundled demo snapshot, proven
+    valid by tests/test_demo_snapshot.py, is read unchecked (`store.load_snapshot`), so the
+    demo never loads jsonschema."""
+    import jsonschema
+
+    formats = jsonschema.FormatChecker(formats=())
+    formats.checks("time", raises=(ValueError, OverflowError))(_is_time)
+    formats.checks("finite")(_is_finite)
+    validator = jsonschema.Draft202012Validator
+    return _Validators(
+        snapshot=validator(SCHEMA, format_checker=formats),
+        pagerduty=validator(SCHEMA["properties"]["pagerduty"], format_checker=formats),
+        log_entry=validator(_LOG_ENTRY, format_checker=formats),
+    )
+
+
 _LOG_ENTRIES = ("pagerduty", "log_entries")
 
 
@@ -278,7 +296,9 @@ def check_snapshot(data: Any) -> str | None:
     entries = _entries_on_disk(data)
     if entries is not None:
         data = {**data, "pagerduty": {**data["pagerduty"], "log_entries": []}}
-    errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: _sort_key(e.absolute_path))
+    errors = sorted(
+        _validators().snapshot.iter_errors(data), key=lambda e: _sort_key(e.absolute_path)
+    )
     found = [(_sort_key(e.absolute_path), _said(e.absolute_path, e)) for e in errors[:1]]
     if entries is not None and entries.problem is not None:
         found.append(entries.problem)
@@ -304,7 +324,7 @@ def check_log_entry(index: int, entry: Any) -> tuple[list[str], str] | None:
     `stream.ItemCheck`), or None when it is valid."""
     errors = [
         ([*_LOG_ENTRIES, index, *e.absolute_path], e)
-        for e in _LOG_ENTRY_VALIDATOR.iter_errors(entry)
+        for e in _validators().log_entry.iter_errors(entry)
     ]
     if not errors:
         return None
@@ -328,7 +348,7 @@ def _said(path: Iterable[Any], error: jsonschema.ValidationError) -> str:
 
 def check_pagerduty(data: Any) -> str | None:
     """What is wrong with PagerDuty's part of a snapshot, just fetched; None when it is valid."""
-    for error in _PAGERDUTY_VALIDATOR.iter_errors(data):
+    for error in _validators().pagerduty.iter_errors(data):
         return f"{field_path(['pagerduty', *error.absolute_path])}: {_explain(error)}"
     return None
 
