@@ -24,7 +24,7 @@ from collector.snapshot.schema import SCHEMA_VERSION, check_log_entry, check_sna
 from collector.snapshot.stream import ItemCheck, OnDisk, load_json
 
 # The log entries of a huge incident are left in the snapshot file (`stream.OnDisk`): a
-# million of them would take 2 GB as objects, kept only to be written back to snapshot.json and
+# million of them would take gigabytes as objects, kept only to be written back to snapshot.json and
 # counted. They are read again, one at a time, to make the records and to write them back.
 LOG_ENTRIES = ("pagerduty", "log_entries")
 
@@ -84,7 +84,7 @@ def save_snapshot(snapshot: Snapshot, path: Path) -> None:
 def _write_compact(out: TextIO, value: Any, depth: int) -> None:
     """`value` as compact JSON (what `json.dumps(value, ensure_ascii=False, separators=(",",
     ":"))` gives), written part by part down to `depth` levels of objects and arrays: a big
-    incident's samples are never one string of 50 MB (four times that once a title brings a
+    incident's samples are never one huge string (four times as big once a title brings a
     character beyond Latin-1), nor copied again to add a newline and encode."""
     if depth and isinstance(value, dict) and all(isinstance(k, str) for k in value):
         out.write("{")
@@ -127,8 +127,8 @@ def _read_json(
     object_hook: Callable[[dict[str, Any]], Any] | None = None,
     left_on_disk: Mapping[tuple[str, ...], ItemCheck] | None = None,
 ) -> Any:
-    # Read a piece at a time, repeated references shared: a million log entries take some
-    # 1 GB, not the 1.4 GB of text and then 4 KB each (benchmarks/huge_incident.py).
+    # Read a piece at a time, repeated references shared: a million log entries then take
+    # less than their text alone (benchmarks/huge_incident.py).
     try:
         with Path(path).open(encoding="utf-8") as handle:
             return load_json(handle, object_hook, left_on_disk)
@@ -145,7 +145,7 @@ def read_published(path: Path) -> dict[str, Any] | None:
     (`lost_data` counts series), or None if there is none to read.
 
     Each series' samples are dropped as soon as they are read: a big incident's published
-    snapshot would otherwise take 400 MB more, beside the new one, on every re-draft.
+    snapshot would otherwise take as much memory again, beside the new one, on every re-draft.
     """
     try:
         # Only a regular file, not a link: a FIFO there would hang the run, /dev/zero fill it.
