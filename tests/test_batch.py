@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import pty
@@ -21,7 +22,8 @@ from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 
 from collector.config import Config, ConfigError, load_config
-from collector.jobs.batch import BatchSummary, run_batch
+from collector.jobs import batch, index
+from collector.jobs.batch import BatchSummary, DraftStatus, Outcome, run_batch
 from collector.output import is_edited
 
 # Slow throughout: each test drafts incidents from the simulator, several runs at once.
@@ -127,7 +129,7 @@ def test_first_run_drafts_each_resolved_incident_with_a_summary(drafted: Path) -
     for incident_id in ALL:
         assert_complete(drafted, incident_id)
     assert leftovers(drafted) == []
-    # Each worker's publish rebuilt the index under its lock: none is missing from it.
+    # The index, rebuilt once when the workers are done, lists every draft.
     index = (drafted / "index.html").read_text(encoding="utf-8")
     assert all(f'<td data-label="ID" class="id">{incident_id}</td>' in index for incident_id in ALL)
 
@@ -395,3 +397,74 @@ def test_listing_failure_is_reported_and_fails_the_run(
     assert summary.listing_error is not None and "PAGERDUTY_API_TOKEN" in summary.listing_error
     assert summary.report_lines()[-1].startswith("failed: listing resolved incidents: ")
     assert json.loads(summary.summary_line().removeprefix("summary: "))["listing_error"]
+
+
+def listed(out: Path) -> list[str]:
+    """The incident IDs OUT/index.html lists."""
+    page = (out / "index.html").read_text(encoding="utf-8")
+    return [i for i in ALL if f'<td data-label="ID" class="id">{i}</td>' in page]
+
+
+def test_the_index_is_rebuilt_once_at_the_end_and_after_a_failed_draft(
+    fresh_pd_sim: PagerDutySimulator,
+    prometheus: PrometheusServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = tmp_path / "reports"
+    fresh_pd_sim.inject(r"^/incidents/PBIGLOG$", "malformed")
+    rebuilt_with: list[list[str]] = []  # the reports in place at each rebuild
+    rebuild = index.rebuild_index
+
+    def counted(out_dir: Path, config: Config) -> Path:
+        rebuilt_with.append(published(out_dir))
+        return rebuild(out_dir, config)
+
+    monkeypatch.setattr(index, "rebuild_index", counted)
+    # One drafting process, this one, so that every rebuild is counted.
+    config = make_config(fresh_pd_sim, prometheus.url, workers=1)
+    summary = run_batch(config, WINDOW, out, now=NOW)
+    assert statuses(summary) == {"P7DBOOM": "drafted", "PBIGLOG": "failed", "PLOWURG": "drafted"}
+    assert rebuilt_with == [["P7DBOOM", "PLOWURG"]]
+    assert listed(out) == ["P7DBOOM", "PLOWURG"]
+    assert summary.index_warning is None
+    assert not any("index.html" in line for line in summary.report_lines())
+
+
+def test_an_interrupted_batch_still_lists_what_it_drafted(
+    fresh_pd_sim: PagerDutySimulator, prometheus: PrometheusServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "reports"
+
+    def interrupt_after_the_first(line: str) -> None:
+        if line.startswith("[1/3]"):
+            raise KeyboardInterrupt  # a Ctrl-C between two drafts
+
+    config = make_config(fresh_pd_sim, prometheus.url, workers=1)
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(config, WINDOW, out, now=NOW, progress=interrupt_after_the_first)
+    assert len(published(out)) == 1
+    assert listed(out) == published(out)
+
+
+def test_an_index_that_cannot_be_written_is_one_warning_for_the_batch(
+    pd_sim: PagerDutySimulator,
+    prometheus: PrometheusServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def drafted(_config: Config, _out: Path, incident_id: str, **_: Any) -> Outcome:
+        return Outcome(incident_id, DraftStatus.DRAFTED, "drafted")
+
+    def full_disk(_out: Path, _config: Config) -> Path:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(batch, "draft_once", drafted)
+    monkeypatch.setattr(index, "rebuild_index", full_disk)
+    out = tmp_path / "reports"
+    config = make_config(pd_sim, prometheus.url, workers=1)
+    summary = run_batch(config, WINDOW, out, now=NOW)
+    assert statuses(summary) == dict.fromkeys(ALL, "drafted")
+    warning = f"warning: {out / 'index.html'} was not updated (No space left on device)"
+    assert [line for line in summary.report_lines() if "index.html" in line] == [warning]
+    assert summary.ok  # the reports are in place: the index costs a warning, not the run

@@ -23,6 +23,7 @@ from collector.config import Config, ConfigError
 from collector.errors import CollectorError
 from collector.jobs.draft import publish_incident
 from collector.jobs.handoff import announcer
+from collector.jobs.index import refresh_index
 from collector.jobs.runner import MAX_WORKERS, Runner, load_drawing
 from collector.output import (
     REPORT,
@@ -76,6 +77,7 @@ class BatchSummary:
     outcomes: list[Outcome] = field(default_factory=list)
     listing_error: str | None = None
     filtered: int = 0  # resolved in the window, left out by batch.min_priority
+    index_warning: str | None = None  # OUT/index.html could not be rebuilt at the end
 
     @property
     def ok(self) -> bool:
@@ -90,6 +92,8 @@ class BatchSummary:
         for o in self.outcomes:
             lines.append(f"{o.status.value}: {o.incident_id}: {o.reason}")
             lines.extend(f"warning: {o.incident_id}: {warning}" for warning in o.warnings)
+        if self.index_warning is not None:
+            lines.append(f"warning: {self.index_warning}")
         if self.listing_error is not None:
             lines.append(f"failed: listing resolved incidents: {self.listing_error}")
         return lines
@@ -117,7 +121,8 @@ def run_batch(
 ) -> BatchSummary:
     """Draft every incident resolved within `window` before `now` that has no report yet.
 
-    Progress is said in lines through `progress`, or, while drafting, shown by `bar`.
+    Progress is said in lines through `progress`, or, while drafting, shown by `bar`. The
+    drafts are published without OUT/index.html, which is rebuilt once at the end.
     """
     now = now or datetime.now(timezone.utc)
     min_rank = min_priority_rank(config.batch.min_priority, config.source)
@@ -137,7 +142,14 @@ def run_batch(
     say(f"{len(selected)} resolved incidents to consider{left_out}")
     ids = [str(item.get("id", "")) for item in selected]
     steps = bar(len(ids)) if bar is not None and ids else nullcontext(progress or _quiet)
-    summary.outcomes = _draft_all(ids, config, out_dir, steps, runner or Runner())
+    try:
+        summary.outcomes = _draft_all(ids, config, out_dir, steps, runner or Runner())
+    finally:
+        # Rebuilt from every folder under --out, after each draft it was quadratic in the
+        # batch's size (and the workers queued for its lock). Here, even when a draft failed
+        # or the run was interrupted, it lists what was drafted (and what an earlier run left).
+        if ids:
+            summary.index_warning = refresh_index(out_dir, config)
     return summary
 
 
@@ -148,11 +160,13 @@ def draft_once(
     *,
     resolved_only: bool = False,
     runner: Runner | None = None,
+    index: bool = True,
 ) -> Outcome:
     """Draft one incident unless its report exists; never raises for that incident's failures.
 
     With `resolved_only`, an incident the API still reports open is not drafted: the outcome is
-    "waiting" (a webhook's incident.resolved can arrive before the API reads resolved).
+    "waiting" (a webhook's incident.resolved can arrive before the API reads resolved). With
+    `index` false, OUT/index.html is not rebuilt: the caller does it.
     """
     if not INCIDENT_ID.match(incident_id):
         return Outcome(incident_id or "?", DraftStatus.FAILED, "not a PagerDuty incident ID")
@@ -178,9 +192,14 @@ def draft_once(
                 return Outcome(
                     incident_id, DraftStatus.FAILED, "; ".join(missing) + " (retried next run)"
                 )
-            return _publish_locked(snapshot, config, out_dir, runner or Runner())
+            return _publish_locked(snapshot, config, out_dir, runner or Runner(), index=index)
     except Exception as exc:  # one bad incident (bad data, a bug) must not stop the others
         return Outcome(incident_id, DraftStatus.FAILED, _describe(exc))
+
+
+def _draft_unindexed(config: Config, out_dir: Path, incident_id: str, *, runner: Runner) -> Outcome:
+    """`draft_once` for a batch: the index is rebuilt once, when the batch ends."""
+    return draft_once(config, out_dir, incident_id, runner=runner, index=False)
 
 
 def _list_resolved(config: Config, since: datetime, until: datetime) -> list[dict[str, Any]]:
@@ -217,12 +236,12 @@ def _draft_all(
     with steps as step:
         if workers == 1:
             load_drawing()  # before any incident's objects exist: it freezes what it finds
-            results = (draft_once(config, out_dir, iid, runner=runner) for iid in ids)
+            results = (_draft_unindexed(config, out_dir, iid, runner=runner) for iid in ids)
             return _report_each(results, len(ids), step)
         # Drafting is CPU-bound (charts): one process per core. Each incident keeps its own
         # lock, so the exactly-once rule is the same as in one process.
         calls = [(config, out_dir, incident_id) for incident_id in ids]
-        drafted = runner.in_drafting_processes(draft_once, calls, workers)
+        drafted = runner.in_drafting_processes(_draft_unindexed, calls, workers)
         return _report_each(drafted, len(ids), step)
 
 
@@ -234,9 +253,13 @@ def _report_each(results: Iterator[Outcome], total: int, step: Progress) -> list
     return outcomes
 
 
-def _publish_locked(snapshot: Snapshot, config: Config, out_dir: Path, runner: Runner) -> Outcome:
+def _publish_locked(
+    snapshot: Snapshot, config: Config, out_dir: Path, runner: Runner, *, index: bool
+) -> Outcome:
     announce = announcer(snapshot, config, out_dir)
-    published = publish_incident(snapshot, config, runner, out_dir, force=False, announce=announce)
+    published = publish_incident(
+        snapshot, config, runner, out_dir, force=False, announce=announce, index=index
+    )
     count = len(snapshot.gaps)
     notes = f" (with {count} missing-data note{'s' * (count != 1)})" if count else ""
     reason = published.message

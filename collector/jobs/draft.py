@@ -138,11 +138,13 @@ def publish_incident(
     *,
     force: bool,
     announce: Announce | None = None,
+    index: bool = True,
 ) -> Published:
     """Draft the snapshot's report in a staging folder, then publish it under the lock.
 
     With `announce` (`collector.jobs.handoff.announcer`), a new report in place is handed off
-    (chat notice, PagerDuty note) before the lock is released.
+    (chat notice, PagerDuty note) before the lock is released. With `index` false, OUT/index.html
+    is left to the caller (a batch rebuilds it once, at its end).
     """
     from collector.jobs.index import with_index
 
@@ -173,7 +175,7 @@ def publish_incident(
                 if announce is not None and result.status in NEW_REPORT:
                     handoff = announce(draft, result.folder / STATE_FILE)
                     result = replace(result, handoff=handoff)
-                return with_index(result, out_dir, config)
+                return with_index(result, out_dir, config) if index else result
             finally:
                 discard_staging(staging)
     except OSError as exc:

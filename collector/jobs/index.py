@@ -1,9 +1,11 @@
-"""OUT/index.html: every report under --out on one page, rebuilt after each publish.
+"""OUT/index.html: every report under --out on one page, rebuilt after each publish (after a
+batch's drafts, once at the batch's end: `collector.jobs.batch.run_batch`).
 
 The facts come from each folder's files (figures.json, report.md, what exists), read as data a
 person or an older version may have left in any shape: a missing or odd field is shown as
 unknown, never an error. The page is worded by `report.index_page` and swapped in atomically
-under a lock of its own, so parallel batch workers never leave an index missing a report.
+under a lock of its own, so runs at once (batches, the webhook) never leave an index missing a
+report.
 """
 
 from __future__ import annotations
