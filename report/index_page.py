@@ -9,17 +9,47 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import Enum
 from urllib.parse import quote
 
 from collector.analysis.facts import Verdict
 from collector.analysis.objectives import Objective
 from collector.config import Config
-from collector.jobs.index import IndexEntry, ReportStatus
 from report.render import render_page
 from report.words import Words, formats
 
 TEMPLATE = "index.html.j2"
+
+
+class ReportStatus(Enum):
+    """Where a report stands on its way from draft to final."""
+
+    DRAFT = "draft"  # as the collector wrote it
+    EDITING = "editing"  # a person has started filling it in
+    FINAL = "final"  # finalized (`collect --finalize`): frozen
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One report folder under --out, as the index lists it."""
+
+    folder: str
+    fleet: bool  # a fleet memory-trend review, not an incident's report
+    title: str
+    started_at: datetime | None  # a fleet review: the end of its window (the folder's date)
+    severity: str
+    duration: timedelta | None
+    rto: Objective | None
+    sla: Objective | None
+    status: ReportStatus
+    markers_left: int
+    finalized_at: datetime | None
+    finalized_by: tuple[str, ...]
+    html: bool
+    pdf: bool
+    review: bool = False  # the team's review across incidents (listed with the fleet reviews)
+    page_url: str = ""  # the final's Confluence page (figures.json's `confluence_url`)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from click.testing import CliRunner
 
 from collector.cli import main
 from collector.config import Config, load_config
-from collector.jobs.index import INDEX, ReportStatus, read_index_entries, rebuild_index
+from collector.jobs.index import INDEX, read_index_entries, rebuild_index
+from report.index_page import ReportStatus
 from report.words.markers import count_markers
 
 # Slow throughout: drafts, then the index loaded in a headless Chromium.

@@ -15,9 +15,8 @@ import os
 import tempfile
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from collector.output import (
 )
 from collector.paths import FLEET_FOLDER, REVIEW_FOLDER, is_incident_id, path_under
 from collector.timeutil import parse_time
+from report.index_page import IndexEntry, ReportStatus
 from report.words.markers import count_markers
 
 INDEX = "index.html"
@@ -47,36 +47,6 @@ INDEX_LOCK = ".index.lock"
 LOCK_TIMEOUT_S = 60
 # figures.json and report.md of our own drafts are tens of kB; a bigger one is not ours.
 MAX_READ_BYTES = 8 * 1024 * 1024
-
-
-class ReportStatus(Enum):
-    """Where a report stands on its way from draft to final."""
-
-    DRAFT = "draft"  # as the collector wrote it
-    EDITING = "editing"  # a person has started filling it in
-    FINAL = "final"  # finalized (`collect --finalize`): frozen
-
-
-@dataclass(frozen=True)
-class IndexEntry:
-    """One report folder under --out, as the index lists it."""
-
-    folder: str
-    fleet: bool  # a fleet memory-trend review, not an incident's report
-    title: str
-    started_at: datetime | None  # a fleet review: the end of its window (the folder's date)
-    severity: str
-    duration: timedelta | None
-    rto: Objective | None
-    sla: Objective | None
-    status: ReportStatus
-    markers_left: int
-    finalized_at: datetime | None
-    finalized_by: tuple[str, ...]
-    html: bool
-    pdf: bool
-    review: bool = False  # the team's review across incidents (listed with the fleet reviews)
-    page_url: str = ""  # the final's Confluence page (figures.json's `confluence_url`)
 
 
 def rebuild_index(out: Path, config: Config) -> Path:
