@@ -14,7 +14,7 @@ from collector.analysis import review as facts
 from collector.analysis.review_window import ReviewAnalysis
 from collector.config import Config
 from collector.config.settings import Language
-from collector.snapshot.review import ReviewIncident, ReviewSnapshot
+from collector.snapshot.review import ReviewIncident, ReviewOrigin
 from collector.timeutil import iso_utc
 from report.charts import review as charts
 from report.render import render_html, render_markdown
@@ -75,18 +75,18 @@ def plan_review_charts(
 
 def write_review(
     analysis: ReviewAnalysis,
-    snapshot: ReviewSnapshot,
+    origin: ReviewOrigin,
     config: Config,
     now: datetime,
     written: list[Path],
     folder: Path,
 ) -> None:
     """Word and render the review with its drawn charts: report.md, report.html, incidents.csv
-    (`snapshot`: its sources and gaps, as `report.review_words` says them)."""
+    (`origin`: its sources and gaps, as `report.review_words` says them)."""
     language = config.report.language
     words = Words(language)
     paths = [p.relative_to(folder).as_posix() for p in written]
-    context = review_context(analysis, snapshot, words, paths) | {
+    context = review_context(analysis, origin, words, paths) | {
         "meta": {"generated_at": now, "version": __version__}
     }
     markdown = render_markdown(context, language, config.report.template_dir, template=TEMPLATE)

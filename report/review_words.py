@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from collector.analysis import review as facts
 from collector.records import Gap
-from collector.snapshot.review import ReviewAction, ReviewSnapshot
+from collector.snapshot.review import ReviewAction, ReviewOrigin
 from report.words import Words, formats
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ OVERDUE_ROWS = 80  # overdue actions listed one by one; the counts cover them al
 
 
 def review_context(
-    analysis: ReviewAnalysis, snapshot: ReviewSnapshot, words: Words, charts: Sequence[str]
+    analysis: ReviewAnalysis, origin: ReviewOrigin, words: Words, charts: Sequence[str]
 ) -> dict[str, Any]:
     """Everything the template lays out, worded."""
     say = words.say
@@ -49,17 +49,17 @@ def review_context(
             drafts=words.number(sum(1 for i in current if i.report_status == "draft")),
             bare=words.number(sum(1 for i in current if not i.report_status)),
         ),
-        "sources": say("review_sources", base_url=snapshot.pagerduty.get("base_url", "")),
+        "sources": say("review_sources", base_url=origin.pagerduty_url),
         "changes": [_change_row(c, words) for c in analysis.changes],
         "services": [_group_row(g, words) for g in analysis.services],
         "months": [_group_row(g, words) for g in analysis.months],
         "alerts": analysis.alerts,
         "top_services": analysis.top_services,
         "repeats": [_repeat_row(r, words) for r in analysis.repeats],
-        "hosts": _hosts(analysis, snapshot, words),
+        "hosts": _hosts(analysis, origin, words),
         "actions": _actions(actions, analysis, words),
         "charts": list(charts),
-        "gaps": [_gap(gap) for gap in snapshot.gaps],
+        "gaps": [_gap(gap) for gap in origin.gaps],
         "N": words,
     }
 
@@ -137,10 +137,10 @@ def _repeat_row(run: facts.RepeatRun, words: Words) -> dict[str, str]:
     }
 
 
-def _hosts(analysis: ReviewAnalysis, snapshot: ReviewSnapshot, words: Words) -> dict[str, Any]:
+def _hosts(analysis: ReviewAnalysis, origin: ReviewOrigin, words: Words) -> dict[str, Any]:
     if analysis.hosts is None:
         return {"source": words.say("review_no_fleet"), "lines": [], "linked": False}
-    source = words.say("review_fleet_source", folder=snapshot.fleet.get("folder", ""))
+    source = words.say("review_fleet_source", folder=origin.fleet_folder)
     lines = []
     for link in analysis.hosts:
         host = link.host

@@ -55,7 +55,7 @@ def draft_review(
     analysis = analyse_review(snapshot)
     jobs = plan_review_charts(analysis, config.report.language, folder)
     charts = [path for path in runner.run(jobs) if path is not None]
-    write_review(analysis, snapshot, config, now, charts, folder)
+    write_review(analysis, snapshot.origin(), config, now, charts, folder)
 
 
 def publish_review(

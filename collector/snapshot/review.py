@@ -24,6 +24,15 @@ REVIEW_KIND = "review"
 SCHEMA_VERSION = 1
 
 
+@dataclass(frozen=True)
+class ReviewOrigin:
+    """Where a review's data came from, as its report names it, and what could not be had."""
+
+    pagerduty_url: str
+    fleet_folder: str  # the fleet review read back ("" when none)
+    gaps: tuple[Gap, ...]
+
+
 @dataclass
 class ReviewSnapshot:
     """Everything the review gathered: `incidents` cover the window and the one before it."""
@@ -38,6 +47,12 @@ class ReviewSnapshot:
     gaps: list[Gap] = field(default_factory=list)
     kind: str = REVIEW_KIND
     schema_version: int = SCHEMA_VERSION
+
+    def origin(self) -> ReviewOrigin:
+        """Its sources and gaps, read once for the report."""
+        folder = self.fleet.get("folder", "") if isinstance(self.fleet, dict) else ""
+        base_url = self.pagerduty.get("base_url", "") if isinstance(self.pagerduty, dict) else ""
+        return ReviewOrigin(str(base_url), str(folder), tuple(self.gaps))
 
     @property
     def folder_name(self) -> str:
