@@ -4,7 +4,6 @@ report.html and hosts.csv, from the analysis (`collector.analysis.fleet_review`)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -16,6 +15,7 @@ from collector.analysis.fleet_review import FleetAnalysis
 from collector.analysis.fleet_series import ReviewedSeries
 from collector.config import Config, FleetSettings
 from collector.records import Gap, GapKind
+from collector.snapshot.fleet import FleetSource
 from collector.snapshot.prometheus import label_text
 from collector.timeutil import iso_utc
 from report.charts import fleet as fleet_charts
@@ -47,18 +47,6 @@ CSV_COLUMNS = [
 TEMPLATE = "memory_trends.md.j2"
 TABLE_ROWS = 40  # ranked rows shown in the report; hosts.csv has them all
 WOW_ROWS = 15
-
-
-@dataclass(frozen=True)
-class FleetSource:
-    """What the review says of its sources, read from the fleet snapshot by the draft."""
-
-    prometheus_url: str
-    selector: str
-    requests: int
-    window_s: float
-    queries: list[tuple[str, str]]  # (name, title), in the snapshot's order
-    gaps: list[Gap]
 
 
 def plan_fleet_charts(

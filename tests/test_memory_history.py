@@ -22,6 +22,7 @@ from collector.analysis.memory_context import MIN_LONG_TREND_SPAN, review_contex
 from collector.config import load_config
 from collector.jobs.draft import draft_incident
 from collector.jobs.runner import Runner
+from collector.snapshot.fleet import FleetSource
 from collector.snapshot.prometheus import QueryResult
 from collector.snapshot.store import load_snapshot
 from report import fleet_draft, suggestions
@@ -232,7 +233,7 @@ def test_the_fleet_review_formats_its_numbers_in_french(tmp_path: Path) -> None:
         for r in reviews
     ]
     analysis = FleetAnalysis(END - timedelta(days=28), END, series, {}, {}, False, 0)
-    source = fleet_draft.FleetSource("", "", 1500, 28 * 86_400.0, [], [])
+    source = FleetSource("", "", 1500, 28 * 86_400.0, [], [])
     config = load_config(DEMO_CONFIG, {})
     config = replace(config, report=replace(config.report, language="fr"))
     context = fleet_draft._context(analysis, source, config, END, [], tmp_path)

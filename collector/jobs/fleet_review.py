@@ -24,22 +24,10 @@ def draft_fleet_review(
     """Analyse the snapshot, draw the charts and write the review into `folder`; its files."""
     # pandas and matplotlib only when drafting: `collect` loads them while the sources answer.
     from collector.analysis.fleet_review import analyse_fleet
-    from report.fleet_draft import (
-        FleetSource,
-        plan_fleet_charts,
-        write_fleet_review,
-    )
+    from report.fleet_draft import plan_fleet_charts, write_fleet_review
 
     analysis = analyse_fleet(snapshot, config.fleet)
-    prometheus = snapshot.prometheus
-    source = FleetSource(
-        prometheus_url=prometheus.get("url", ""),
-        selector=prometheus.get("selector", ""),
-        requests=prometheus.get("requests", 0),
-        window_s=snapshot.window_s,
-        queries=[(query["name"], query["title"]) for query in prometheus["queries"]],
-        gaps=list(snapshot.gaps),
-    )
+    source = snapshot.source()
     jobs = plan_fleet_charts(analysis, source, config, folder)
     # The charts are independent: the runner draws them in forked workers.
     charts = [path for path in runner.run(jobs) if path is not None]

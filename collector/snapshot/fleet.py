@@ -24,6 +24,18 @@ FLEET_KIND = "fleet"
 SCHEMA_VERSION = 1
 
 
+@dataclass(frozen=True)
+class FleetSource:
+    """What the review says of its sources, read once from the fleet snapshot."""
+
+    prometheus_url: str
+    selector: str
+    requests: int
+    window_s: float
+    queries: list[tuple[str, str]]  # (name, title), in the snapshot's order
+    gaps: list[Gap]
+
+
 @dataclass
 class FleetSnapshot:
     """Everything the fleet review fetched; `kind` tells it from an incident's snapshot."""
@@ -42,6 +54,18 @@ class FleetSnapshot:
     def folder_name(self) -> str:
         """The report's folder: memory-trends-<until as YYYY-MM-DD>."""
         return f"memory-trends-{parse_time(self.until):%Y-%m-%d}"
+
+    def source(self) -> FleetSource:
+        """Its sources and gaps, read once for the report."""
+        prometheus = self.prometheus
+        return FleetSource(
+            prometheus_url=prometheus.get("url", ""),
+            selector=prometheus.get("selector", ""),
+            requests=prometheus.get("requests", 0),
+            window_s=self.window_s,
+            queries=[(query["name"], query["title"]) for query in prometheus["queries"]],
+            gaps=list(self.gaps),
+        )
 
 
 def save_fleet_snapshot(snapshot: FleetSnapshot, path: Path) -> None:
