@@ -25,7 +25,7 @@ from collector.sources.prometheus import (
     parts_per_query,
     split_range,
 )
-from collector.sources.prometheus_api import QueryApi, connect
+from collector.sources.prometheus_api import QueryApi, asks_plain, connect
 from collector.timeutil import parse_time
 
 DAY = datetime(2025, 10, 25, tzinfo=timezone.utc)
@@ -289,6 +289,38 @@ def test_a_query_naming_its_range_ends_is_asked_whole(
     assert asked == [(qrange.start.timestamp(), qrange.end.timestamp())]
 
 
+@pytest.mark.parametrize(
+    ("url", "plain"),
+    [
+        ("http://127.0.0.1:9090", True),
+        ("https://[::1]:9090", True),
+        ("http://localhost:9090", True),
+        ("http://10.2.3.4:9090", True),
+        ("http://172.20.0.5:9090", True),
+        ("https://192.168.1.10", True),
+        ("http://[fd00::5]:9090", True),
+        ("http://169.254.1.1", True),
+        ("http://prometheus:9090", True),  # a compose service, a cluster's short name
+        ("http://prometheus-k8s.monitoring.svc:9090", True),
+        ("http://vm.monitoring.svc.cluster.local:8428", True),
+        ("https://metrics.corp.internal", True),
+        ("https://prometheus.example.com", False),
+        ("https://8.8.8.8", False),
+        ("https://[2001:4860::8888]", False),
+        ("https://user:pw@prometheus.example.com:443/prefix", False),
+    ],
+)
+def test_compress_auto_asks_plain_json_on_this_host_and_private_networks(
+    url: str, plain: bool
+) -> None:
+    """`prometheus.compress: auto` (the default): plain JSON where the answer crosses a
+    private network, gzip elsewhere; told from the URL alone. true and false are kept."""
+    assert PrometheusSettings().compress == "auto"
+    assert asks_plain(settings(url)) is plain
+    assert asks_plain(settings(url, compress=True)) is False
+    assert asks_plain(settings(url, compress=False)) is True
+
+
 def test_compress_false_asks_for_plain_json_and_reads_the_same_answer(
     prometheus: PrometheusServer, tenant_proxy: str
 ) -> None:
@@ -298,7 +330,9 @@ def test_compress_false_asks_for_plain_json_and_reads_the_same_answer(
     plain = fetch_query_results(
         settings(prometheus.url, compress=False), None, [MEMORY], qrange, ""
     )
-    packed = fetch_query_results(settings(prometheus.url), None, [MEMORY], qrange, "")
+    packed = fetch_query_results(
+        settings(prometheus.url, compress=True), None, [MEMORY], qrange, ""
+    )
     assert plain == packed and plain[0]["result"] and plain[0]["error"] is None
     params = {"query": MEMORY.query.replace("$selector", ""), "time": at("14:30:00").timestamp()}
     for compress, encoding in [(False, None), (True, "gzip")]:
@@ -314,6 +348,7 @@ def test_compress_false_asks_for_plain_json_and_reads_the_same_answer(
         (False, {}, "identity"),
         (True, {}, "gzip, deflate"),
         (False, {"accept-encoding": "gzip"}, "gzip"),
+        ("auto", {}, "identity"),  # 127.0.0.1: this host
     ]:
         ask = settings(tenant_proxy, compress=compress, headers={"X-Scope-OrgID": "team-a", **own})
         assert fetch_query_results(replace(ask, bearer_token="s3cret"), None, [MEMORY], qrange, "")

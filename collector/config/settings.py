@@ -53,6 +53,7 @@ NotifyFormat = Literal["slack", "teams", "json"]
 # When report.pdf is written: for the final only (`collect --finalize`), with every draft too, or
 # never. A draft is read on screen; WeasyPrint was ~30 % of a demo draft's CPU.
 PdfMode = Literal["final", "always", "never"]
+Compress = Literal["auto"] | Bool
 NOTIFY_FORMATS: tuple[str, ...] = get_args(NotifyFormat)
 
 # Unknown keys are refused; a setting with a YAML name of its own (timeout_seconds) is still
@@ -153,10 +154,11 @@ class PrometheusSettings:
     max_concurrency: Int = Field(default=8, ge=1, le=16)
     max_series_shown: Int = Field(default=6, ge=1, le=50)
     insecure_skip_verify: Bool = False
-    # Answers gzip-compressed (true), or plain JSON: Prometheus's gzip is a third of the server's
-    # CPU for a big answer, besides the client's own decompression (benchmarks/README.md).
-    # Plain is cheaper next to Prometheus, compressed over a WAN.
-    compress: Bool = True
+    # Answers gzip-compressed (true), or plain JSON (false): Prometheus's gzip is a third of the
+    # server's CPU for a big answer, besides the client's own decompression (benchmarks/README.md).
+    # "auto": plain to a server on this host or a private network, gzip elsewhere
+    # (`sources.prometheus_api.asks_plain`).
+    compress: Compress = "auto"
     bearer_token: FromEnvironment[Text | None] = Field(default=None, repr=False)
     basic_auth: FromEnvironment[tuple[Text, Text] | None] = Field(default=None, repr=False)
     services: Headers = Field(default_factory=dict)  # PagerDuty service name -> label matchers

@@ -99,13 +99,25 @@ def _fetch_metrics(
     the caller), and what could not be fetched."""
     settings, ca = config.prometheus, config.ca_file
     selector = settings.services.get(incident.service, "")
-    results = prom_source.fetch_query_results(settings, ca, settings.queries, qrange, selector)
-    gaps = query_gaps(results)
-    # The 28-day context of the memory queries that answered (a failed one would fail again).
-    answered = {r["name"] for r in results if not r["error"]}
-    specs = [spec for spec in fleet_specs(settings.queries) if spec.name in answered]
     end = incident.resolved_at or now
-    context = prom_source.fetch_memory_context(settings, ca, specs, end, selector)
+    # The 28-day context of the memory queries, asked beside the pack: the server evaluates
+    # one while the other's answer is read here. Kept for the queries that answered (one that
+    # failed in the pack is named once, for the pack).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        asked = pool.submit(
+            prom_source.fetch_memory_context,
+            settings,
+            ca,
+            fleet_specs(settings.queries),
+            end,
+            selector,
+        )
+        results = prom_source.fetch_query_results(
+            settings, ca, settings.queries, qrange, selector
+        )
+        gaps = query_gaps(results)
+        answered = {r["name"] for r in results if not r["error"]}
+        context = [r for r in asked.result() if r["name"] in answered]
     gaps.extend(
         Gap("Prometheus", str(r["name"]), GapKind.UNFETCHED, str(r["error"]), days=CONTEXT_DAYS)
         for r in context
