@@ -17,7 +17,7 @@ import pandas as pd
 from collector.analysis.incident import Analysis
 from collector.analysis.memory import MemoryTrend
 from collector.analysis.memory_context import HostContext
-from collector.analysis.metrics import QuerySummary, count_series_up
+from collector.analysis.metrics import QuerySummary
 from collector.config import Config
 from collector.paths import path_under, unique_slugs
 from collector.records import Event, QueryKind
@@ -212,9 +212,7 @@ def _metric_charts(
         if summary.kind == QueryKind.ALERTS or not has_samples(query.samples, a.window):
             continue  # no empty panels: the missing-data block names the query instead
         # The query's own rows (a slice of the frame): the chart need not search the frame.
-        frame = query.samples
-        if summary.kind == QueryKind.AVAILABILITY and summary.series_count > summary.shown:
-            frame = count_series_up(query.samples, summary.name)
+        frame = a.counted_up.get(summary.name, query.samples)
         # What the chart draws, picked here: its job then carries a few series, not them all.
         everything = words.say("chart_all_series")
         shown = summary.shown or MAX_LEGEND_SERIES

@@ -26,9 +26,9 @@ from collector.analysis.memory import (
 )
 from collector.analysis.metrics import Crossing, QuerySummary
 from collector.analysis.rules import RuleCondition
-from collector.analysis.timeline import EventGroup, group_repeats
+from collector.analysis.timeline import EventGroup, TimelineGroups
 from collector.config import Business, Config, Targets
-from collector.records import Alert, Event, Gap, Incident
+from collector.records import Alert, Gap, Incident
 from collector.redact import redact_url
 from report.closing import ClosingText, word_closing
 from report.links import QueryLinks
@@ -189,8 +189,8 @@ def build_report_model(
         incident=analysis.incident,
         fig=analysis.figures,
         impact=analysis.impact,
-        events=Listed(group_repeats(analysis.events)),
-        chronology=chronology_sections(analysis.events),
+        events=Listed(analysis.groups.events),
+        chronology=chronology_sections(analysis.groups),
         pd_alerts=analysis.pd_alerts[:MAX_ALERTS_LISTED],
         pd_alert_count=len(analysis.pd_alerts),
         queries=analysis.summaries,
@@ -259,17 +259,13 @@ def provenance_lines(analysis: Analysis) -> list[Provenance]:
     return list(merged.values())
 
 
-def chronology_sections(events: list[Event]) -> Chronology:
-    """Resolution joins response, as in the team template; communication is its own list."""
-
-    def grouped(*phases: str) -> Listed:
-        return Listed(group_repeats([e for e in events if e.phase in phases]))
-
+def chronology_sections(groups: TimelineGroups) -> Chronology:
+    """The chronology's sections as the report lists them (`Listed`)."""
     return Chronology(
-        detection=grouped("detection"),
-        escalation=grouped("escalation"),
-        response=grouped("response", "resolution"),
-        communication=grouped("communication"),
+        detection=Listed(groups.detection),
+        escalation=Listed(groups.escalation),
+        response=Listed(groups.response),
+        communication=Listed(groups.communication),
     )
 
 

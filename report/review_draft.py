@@ -3,8 +3,8 @@ report.html and incidents.csv, from the facts (`collector.analysis.review_window
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -96,25 +96,22 @@ def write_review(
     for name, text in (
         ("report.md", markdown),
         ("report.html", html),
-        ("incidents.csv", incidents_csv(analysis.current, analysis.today)),
+        ("incidents.csv", incidents_csv(analysis.current, analysis.actions.by_incident)),
     ):
         (folder / name).write_text(text, encoding="utf-8")
 
 
-def incidents_csv(incidents: Sequence[ReviewIncident], today: date) -> str:
+def incidents_csv(
+    incidents: Sequence[ReviewIncident], actions: Mapping[str, facts.ActionCount]
+) -> str:
     """One row per incident of the window; a cell is empty where the figure is unknown."""
-    return csv_text(CSV_COLUMNS, [_csv_row(i, today) for i in incidents])
+    return csv_text(CSV_COLUMNS, [_csv_row(i, actions.get(i.id)) for i in incidents])
 
 
-def _csv_row(incident: ReviewIncident, today: date) -> list[Any]:
-    actions = incident.actions
-    counts: list[Any] = ["", "", ""]
-    if actions is not None:
-        counts = [
-            len(actions),
-            sum(1 for a in actions if not a.done),
-            sum(1 for a in actions if facts.is_overdue(a, today)),
-        ]
+def _csv_row(incident: ReviewIncident, actions: facts.ActionCount | None) -> list[Any]:
+    counts: list[Any] = ["", "", ""]  # no final report: its actions are not known
+    if incident.actions is not None:
+        counts = [actions.total, actions.open, actions.overdue] if actions else [0, 0, 0]
     return [
         incident.id,
         "" if incident.number is None else incident.number,

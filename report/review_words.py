@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from collector.analysis import review as facts
 from collector.records import Gap
-from collector.snapshot.review import ReviewAction, ReviewOrigin
+from collector.snapshot.review import ReviewOrigin
 from report.words import Words, formats
 
 if TYPE_CHECKING:
-    from collector.analysis.review_window import ReviewAnalysis
+    from collector.analysis.review_window import ActionFacts, ReviewAnalysis
 
 NOTHING = formats.NOTHING
 # The figures compared with the previous window, in the order the table lists them.
@@ -31,7 +31,6 @@ def review_context(
     say = words.say
     current = analysis.current
     days = words.number(round(analysis.window / timedelta(days=1)))
-    actions = facts.actions_of(current)
     return {
         "title": say("review_title"),
         "until": f"{analysis.until:%Y-%m-%d}",
@@ -57,7 +56,7 @@ def review_context(
         "top_services": analysis.top_services,
         "repeats": [_repeat_row(r, words) for r in analysis.repeats],
         "hosts": _hosts(analysis, origin, words),
-        "actions": _actions(actions, analysis, words),
+        "actions": _actions(analysis.actions, words),
         "charts": list(charts),
         "gaps": [_gap(gap) for gap in origin.gaps],
         "N": words,
@@ -159,12 +158,8 @@ def _hosts(analysis: ReviewAnalysis, origin: ReviewOrigin, words: Words) -> dict
     return {"source": source, "lines": lines, "linked": True}
 
 
-def _actions(
-    actions: Sequence[ReviewAction], analysis: ReviewAnalysis, words: Words
-) -> dict[str, Any]:
-    today = analysis.today
-    finals = sum(1 for i in analysis.current if i.actions is not None)
-    if not finals:
+def _actions(actions: ActionFacts, words: Words) -> dict[str, Any]:
+    if not actions.finals:
         return {"source": words.say("review_no_actions"), "owners": [], "services": []}
     no_owner = words.say("review_no_owner")
 
@@ -179,15 +174,14 @@ def _actions(
             for c in counts
         ]
 
-    overdue = sorted(
-        (a for a in actions if facts.is_overdue(a, today)), key=lambda a: (a.due, a.owner)
-    )
     return {
         "source": words.say(
-            "review_actions_source", count=words.number(finals), date=today.isoformat()
+            "review_actions_source",
+            count=words.number(actions.finals),
+            date=actions.today.isoformat(),
         ),
-        "owners": rows(facts.action_counts(actions, today, lambda a: a.owner)),
-        "services": rows(facts.action_counts(actions, today, lambda a: a.service)),
+        "owners": rows(actions.owners),
+        "services": rows(actions.services),
         "overdue": [
             {
                 "action": a.action,
@@ -197,7 +191,7 @@ def _actions(
                 "tracker": a.tracker_key,
                 "url": a.tracker_url,
             }
-            for a in overdue[:OVERDUE_ROWS]
+            for a in actions.overdue[:OVERDUE_ROWS]
         ],
     }
 

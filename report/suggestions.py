@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from collector.analysis.detection import BacktestResult, DetectionDelay
 from collector.analysis.incident import Analysis
-from collector.analysis.memory import MemoryTrend, episode_start, instance_of
+from collector.analysis.memory import MemoryTrend
 from report.words import Words, formats
 
 
@@ -131,7 +131,7 @@ def _crossing_findings(trends: Sequence[MemoryTrend], delay: DetectionDelay, w: 
     if watched and delay.crossing is None:
         names = ", ".join(dict.fromkeys(t.query for t in watched))
         return [w.say("find_none_crossed", page=_clock(page), names=names)]
-    starts = [(episode_start(t.crossings, t.thresholds[0], page), t) for t in watched]
+    starts = [(t.episode, t) for t in watched]
     ordered = sorted(((c, t) for c, t in starts if c is not None), key=lambda p: p[0].time)
     # Earliest first: the first sentence is the detection delay itself.
     return [
@@ -185,7 +185,7 @@ def _backtest_finding(
     subject = (
         w.say("subject", kind=w.say(f"kind_{trend.kind}"), instance=trend.instance)
         if trend
-        else instance_of(first.series)
+        else first.instance
     )
     clauses = [_backtest_clause(r, page, w) for r in group]
     source = _source(first.query, first.data_start, first.data_end, page, w)

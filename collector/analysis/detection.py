@@ -13,7 +13,13 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from collector.analysis.memory import MemoryTrend, episode_start, finite_samples, to_datetime
+from collector.analysis.memory import (
+    MemoryTrend,
+    episode_start,
+    finite_samples,
+    instance_of,
+    to_datetime,
+)
 from collector.analysis.metrics import Crossing
 from collector.series import find_breaks, typical_step
 
@@ -33,6 +39,7 @@ class BacktestResult:
 
     query: str
     series: str
+    instance: str  # the series' `instance` label, or its label text without one
     threshold: float
     for_duration: timedelta
     fires_at: datetime | None
@@ -83,6 +90,7 @@ def backtest_thresholds(
             BacktestResult(
                 query=query,
                 series=series,
+                instance=instance_of(series),
                 threshold=float(threshold),
                 for_duration=for_duration,
                 fires_at=fires,

@@ -31,6 +31,7 @@ from collector.analysis.memory import (
 from collector.analysis.metrics import (
     Crossing,
     QuerySummary,
+    count_series_up,
     summarize_queries,
     threshold_crossings,
     threshold_levels,
@@ -40,9 +41,9 @@ from collector.analysis.rules import (
     RuleCondition,
     find_rule_condition,
 )
-from collector.analysis.timeline import build_timeline
+from collector.analysis.timeline import TimelineGroups, build_timeline, group_timeline
 from collector.config import Config
-from collector.records import Alert, AlertInterval, Event, Incident, LogEntry
+from collector.records import Alert, AlertInterval, Event, Incident, LogEntry, QueryKind
 from collector.snapshot.incident import IncidentData, read_incident_data
 from collector.snapshot.prometheus import QueryResult
 from collector.snapshot.rules import AlertRule
@@ -57,11 +58,16 @@ class Analysis:
     pd_alerts: list[Alert]
     alerts: list[AlertInterval]
     events: list[Event]
+    # The events grouped for reading: whole, and by the chronology's sections.
+    groups: TimelineGroups
     figures: IncidentFigures
     queries: list[QueryResult]
     frame: pd.DataFrame
     baseline: pd.DataFrame
     summaries: list[QuerySummary]
+    # An availability query with more series than a chart shows: how many were up at each
+    # time, one series (`metrics.count_series_up`), by query name.
+    counted_up: dict[str, pd.DataFrame]
     crossings: list[Crossing]
     trends: list[MemoryTrend]
     trends_left_out: list[str]
@@ -141,6 +147,7 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
         end = max(end, max(e.time for e in entries))
     padding = data.padding
     events = build_timeline(entries, alerts)
+    summaries = summarize_queries(queries, limit)
     report = config.report
     closing = closing_facts(
         figures, entries, data.pd_alerts, events, impact, report.timezone, report.review_after_days
@@ -151,11 +158,17 @@ def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analy
         pd_alerts=data.pd_alerts,
         alerts=alerts,
         events=events,
+        groups=group_timeline(events),
         figures=figures,
         queries=queries,
         frame=frame,
         baseline=baseline,
-        summaries=summarize_queries(queries, limit),
+        summaries=summaries,
+        counted_up={
+            s.name: count_series_up(q.samples, s.name)
+            for s, q in zip(summaries, queries, strict=True)
+            if s.kind == QueryKind.AVAILABILITY and s.series_count > s.shown
+        },
         crossings=[
             c
             for q in queries

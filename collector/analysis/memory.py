@@ -93,6 +93,9 @@ class MemoryTrend:
     level: TrendLevel = TrendLevel.MEASURED
     # The host restarted after the climb began: no saturation is forecast for it.
     restart: Restart | None = None
+    # The crossing of its lowest threshold that began the excursion the page came in
+    # (`episode_start`); None: no such crossing before the page.
+    episode: Crossing | None = None
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,7 @@ def _series_trend(
         exhaustion_beyond=running and exhaustion is None and level is not None and level < 100,
         level=_level(group),
         restart=restart,
+        episode=episode_start(crossings, key.thresholds[0], page_time) if key.thresholds else None,
     )
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from collector.analysis import review as facts
 from collector.snapshot.review import (
+    ReviewAction,
     ReviewIncident,
     ReviewSnapshot,
     read_fleet_hosts,
@@ -33,6 +34,19 @@ class ReviewAnalysis:
     repeats: list[facts.RepeatRun]
     hosts: list[facts.HostLink] | None  # None: no fleet review to link with
     today: date
+    actions: ActionFacts
+
+
+@dataclass(frozen=True)
+class ActionFacts:
+    """The actions of the window's final reports, as of `today`."""
+
+    today: date
+    finals: int  # final reports in the window (with their action lists)
+    overdue: list[ReviewAction]  # open and past due, the earliest due first
+    owners: list[facts.ActionCount]  # per owner, the most overdue first
+    services: list[facts.ActionCount]  # per service
+    by_incident: dict[str, facts.ActionCount]  # per incident id, for incidents.csv
 
 
 def analyse_review(snapshot: ReviewSnapshot) -> ReviewAnalysis:
@@ -55,4 +69,29 @@ def analyse_review(snapshot: ReviewSnapshot) -> ReviewAnalysis:
         repeats=facts.repeat_runs(current),
         hosts=facts.host_links(current, fleet) if fleet is not None else None,
         today=until.date(),
+        actions=action_facts(current, until.date()),
+    )
+
+
+def action_facts(incidents: list[ReviewIncident], today: date) -> ActionFacts:
+    """What the review says of the incidents' actions."""
+    actions = facts.actions_of(incidents)
+    return ActionFacts(
+        today=today,
+        finals=sum(1 for i in incidents if i.actions is not None),
+        overdue=sorted(
+            (a for a in actions if facts.is_overdue(a, today)), key=lambda a: (a.due, a.owner)
+        ),
+        owners=facts.action_counts(actions, today, lambda a: a.owner),
+        services=facts.action_counts(actions, today, lambda a: a.service),
+        by_incident={
+            i.id: facts.ActionCount(
+                i.id,
+                len(i.actions),
+                sum(1 for a in i.actions if not a.done),
+                sum(1 for a in i.actions if facts.is_overdue(a, today)),
+            )
+            for i in incidents
+            if i.actions is not None
+        },
     )

@@ -189,6 +189,34 @@ def _repeat_key(event: Event) -> tuple[object, ...]:
     return (event.source, event.kind, said, event.reopened)
 
 
+@dataclass(frozen=True)
+class TimelineGroups:
+    """The timeline's events grouped for reading (`group_repeats`): all of them, and the
+    chronology's sections of the team template, each grouped on its own. Resolution joins
+    response there; communication (status updates) is its own section."""
+
+    events: list[EventGroup]
+    detection: list[EventGroup]
+    escalation: list[EventGroup]
+    response: list[EventGroup]
+    communication: list[EventGroup]
+
+
+def group_timeline(events: Sequence[Event]) -> TimelineGroups:
+    """The events' groups, whole and by chronology section."""
+
+    def grouped(*phases: Phase) -> list[EventGroup]:
+        return group_repeats([e for e in events if e.phase in phases])
+
+    return TimelineGroups(
+        events=group_repeats(events),
+        detection=grouped(Phase.DETECTION),
+        escalation=grouped(Phase.ESCALATION),
+        response=grouped(Phase.RESPONSE, Phase.RESOLUTION),
+        communication=grouped(Phase.COMMUNICATION),
+    )
+
+
 def _group(events: Sequence[Event]) -> EventGroup:
     def distinct(values: Sequence[str]) -> tuple[str, ...]:
         return tuple(dict.fromkeys(v for v in values if v))

@@ -112,9 +112,7 @@ def _fetch_metrics(
             end,
             selector,
         )
-        results = prom_source.fetch_query_results(
-            settings, ca, settings.queries, qrange, selector
-        )
+        results = prom_source.fetch_query_results(settings, ca, settings.queries, qrange, selector)
         gaps = query_gaps(results)
         answered = {r["name"] for r in results if not r["error"]}
         context = [r for r in asked.result() if r["name"] in answered]
