@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from collector.config.stored import settings_record
 from collector.demo import SNAPSHOT, demo_dir
 from collector.jobs.modes import Mode, is_shipped_demo
 from collector.snapshot.schema import check_snapshot
-from collector.snapshot.store import SnapshotError, load_snapshot
+from collector.snapshot.store import SnapshotError, load_snapshot, save_snapshot
 from collector.sources.collect import collect_snapshot
 
 # Fixed stand-ins for what changes from run to run (ports, clock, version), so the bundled
@@ -55,7 +54,7 @@ def stabilise(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_demo_snapshot_matches_a_fresh_collection(
-    pd_sim: PagerDutySimulator, prometheus: PrometheusServer
+    pd_sim: PagerDutySimulator, prometheus: PrometheusServer, tmp_path: Path
 ) -> None:
     config = load_config(DEMO_CONFIG, environment(pd_sim, prometheus.url))
     now = datetime(2025, 10, 26, 9, 0, tzinfo=timezone.utc)
@@ -63,7 +62,9 @@ def test_demo_snapshot_matches_a_fresh_collection(
     # As a draft keeps it: with the settings it was made with, so that the README's re-render
     # (`collect --snapshot …/snapshot.json --lang en`, no --config) gives the demo's figures.
     collected.settings = settings_record(config, now)
-    fresh = stabilise(asdict(collected))
+    # As the draft writes it (its samples as Prometheus wrote them).
+    save_snapshot(collected, tmp_path / SNAPSHOT)
+    fresh = stabilise(json.loads((tmp_path / SNAPSHOT).read_text(encoding="utf-8")))
     assert fresh["gaps"] == []
     if os.environ.get("REGENERATE_DEMO") == "1":
         DEMO_SNAPSHOT.write_text(json.dumps(fresh, ensure_ascii=False) + "\n", encoding="utf-8")

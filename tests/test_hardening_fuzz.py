@@ -296,24 +296,34 @@ SERIES = st.fixed_dictionaries(
 )
 
 
-def _as_parsed(value: Any) -> Any:
-    """What json.loads gives for the same text: lists, never tuples."""
-    if isinstance(value, list | tuple):
-        return [_as_parsed(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _as_parsed(v) for k, v in value.items()}
-    return value
+def _read(result: Any) -> Any:
+    """What the answer's check makes of a parsed result: its series' numbers, or refused."""
+    from collector.sources.prometheus import checked_series
+
+    try:
+        series = checked_series(result, {})
+    except (ValueError, TypeError):  # MalformedAnswer is a ValueError
+        return "refused"
+    return [(s["metric"], s["values"].times.tolist(), s["values"].values.tolist()) for s in series]
 
 
 @FAST
 @given(answer=st.lists(SERIES, max_size=4))
-def test_prometheus_answers_read_compact_hold_the_same_values(answer: list[Any]) -> None:
-    """The object hook that reads samples compact changes how they are held, never what."""
+def test_prometheus_answers_read_as_parsed_hold_the_same_values(answer: list[Any]) -> None:
+    """Samples read while the answer is parsed (`read_answer_samples`) are the numbers the
+    check reads from the plain answer, or both refuse it; written back to snapshot.json,
+    they read back the same numbers."""
     import json
 
-    from collector.sources.prometheus_api import compact_samples
+    from collector.snapshot.samples import Samples, read_samples
+    from collector.sources.prometheus_api import read_answer_samples
 
     text = json.dumps({"data": {"result": answer}})
-    compact = json.loads(text, object_hook=compact_samples())
-    assert _as_parsed(compact) == json.loads(text)
-    assert json.dumps(compact) == text  # written back the same: 5 stays 5, -0.0 stays -0.0
+    early = json.loads(text, object_hook=read_answer_samples)["data"]["result"]
+    assert _read(early) == _read(json.loads(text)["data"]["result"])
+    for series in early:
+        if isinstance(series.get("values"), Samples):
+            samples = series["values"]
+            again = read_samples(json.loads(samples.json_text()))
+            assert again.times.tolist() == samples.times.tolist()
+            assert again.values.tolist() == samples.values.tolist()

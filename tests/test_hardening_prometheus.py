@@ -231,7 +231,7 @@ def test_a_sample_that_is_not_a_time_and_a_number_makes_the_answer_malformed(
         checked_series([{"metric": {}, "values": [sample, sample]}], {})
 
 
-def test_finite_samples_are_kept_as_they_came_and_the_others_counted() -> None:
+def test_finite_samples_are_read_as_numbers_and_the_others_counted() -> None:
     from collector.sources.prometheus import checked_series
 
     values = [
@@ -243,44 +243,45 @@ def test_finite_samples_are_kept_as_they_came_and_the_others_counted() -> None:
     ]
     record: dict[str, object] = {}
     [series] = checked_series([{"metric": {"a": 1}, "values": values}], record)
-    assert series == {"metric": {"a": "1"}, "values": [values[0], values[4]]}
+    assert series["metric"] == {"a": "1"}
+    assert series["values"].times.tolist() == [1_700_000_000, 1_700_000_240]
+    assert series["values"].values.tolist() == [1.5, 2.0]
+    assert series["values"].pairs() == [(1_700_000_000, "1.5"), (1_700_000_240, "2")]
     assert record["dropped"] == 3
-    untouched = [[1_700_000_000, "1.5"], [1_700_000_060, "2"]]
-    [series] = checked_series([{"metric": {}, "values": untouched}], record)
-    assert series["values"] is untouched  # nothing left out: the answer's own list, no copy
 
 
-def test_the_series_of_an_answer_share_their_times() -> None:
-    """A big answer's samples are read compact: pairs as tuples, each time one object."""
+def test_an_answer_is_read_into_columns_as_it_is_parsed() -> None:
+    """A big answer's samples are read as numbers while the JSON is parsed, each series'
+    lists freed at once; what is not a list of number pairs is left for the check to refuse."""
     import json
 
-    from collector.sources.prometheus_api import compact_samples
+    from collector.snapshot.samples import Samples
+    from collector.sources.prometheus_api import read_answer_samples
 
     answer = json.loads(
-        '[{"metric": {"i": "a"}, "values": [[1700000000, "1.5"], [1700000060, "2"]]},'
-        ' {"metric": {"i": "b"}, "values": [[1700000000, "7"], [1700000060, "8"]]},'
+        '[{"metric": {"i": "a"}, "values": [[1700000000, "1.5"], [1700000060.5, "2"]]},'
         ' {"metric": {"i": "c"}, "values": [[1700000000, "7"], "12", [1, 2, 3]]},'
-        ' {"metric": {"i": "d"}, "values": [[[1], "7"]]}]',
-        object_hook=compact_samples(),
+        ' {"metric": {"i": "d"}, "values": [[[1], "7"]]},'
+        ' {"metric": {"i": "e"}, "values": [[1700000000, true]]}]',
+        object_hook=read_answer_samples,
     )
-    first, second, odd, unhashable = answer
-    assert first["values"] == [(1700000000, "1.5"), (1700000060, "2")]
-    assert all(a is b for (a, _), (b, _) in zip(first["values"], second["values"], strict=True))
-    # What is not a list of pairs is left as it came, for the answer's check to refuse.
+    first, odd, nested, boolean = answer
+    assert isinstance(first["values"], Samples)
+    assert first["values"].times.tolist() == [1700000000.0, 1700000060.5]
+    assert first["values"].values.tolist() == [1.5, 2.0]
     assert odd["values"] == [[1700000000, "7"], "12", [1, 2, 3]]
-    assert unhashable["values"] == [[[1], "7"]]
+    assert nested["values"] == [[[1], "7"]]
+    assert boolean["values"] == [[1700000000, True]]
 
 
-def test_times_read_compact_are_written_back_as_they_came() -> None:
-    """Sharing one object per time never turns 5 into 5.0, or 0.0 into -0.0."""
-    import json
+def test_samples_are_written_back_in_prometheus_notation() -> None:
+    """snapshot.json keeps each value as Prometheus writes it (Go's FormatFloat 'f', -1): the
+    fewest digits that read back the same, no exponent, no `.0`; whole times as integers."""
+    from collector.snapshot.samples import read_samples
 
-    from collector.sources.prometheus_api import compact_samples
-
-    text = json.dumps(
-        [
-            {"metric": {}, "values": [[5, "1"], [0.0, "2"]]},
-            {"metric": {}, "values": [[5.0, "3"], [-0.0, "4"]]},
-        ]
+    texts = ["1.5", "12", "-0", "0.00001", "1000000000000000000000", "0.1", "123456.789"]
+    pairs = [[1_700_000_000 + i, text] for i, text in enumerate(texts)]
+    samples = read_samples([*pairs, [1_700_000_100.25, "3"]])
+    assert samples.json_text() == (
+        "[" + ",".join(f'[{t},"{v}"]' for t, v in pairs) + ',[1700000100.25,"3"]]'
     )
-    assert json.dumps(json.loads(text, object_hook=compact_samples())) == text

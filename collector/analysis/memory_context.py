@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from collector.analysis.fleet import HostReview, review_host
 from collector.analysis.memory import IDLE_PERCENT
+from collector.snapshot.samples import sample_columns
 from collector.timeutil import parse_time
 
 FloatArray = npt.NDArray[np.float64]
@@ -79,9 +80,7 @@ def _review_series(
     record: Mapping[str, Any], series: Mapping[str, Any], incident_start: datetime | None
 ) -> HostContext:
     instance = _instance(record, series)
-    samples = series.get("values") or []
-    times = np.array([float(t) for t, _ in samples], dtype=np.float64)
-    values = np.array([float(v) for _, v in samples], dtype=np.float64)
+    times, values = sample_columns(series.get("values") or [])
     span = (parse_time(record["start"]), parse_time(record["end"]))
     kind = str(record.get("kind", "memory"))
     review = review_host(times, values, instance=instance, kind=kind, until=span[1])

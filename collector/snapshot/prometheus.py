@@ -24,6 +24,7 @@ import pandas as pd
 
 from collector.records import AlertInterval, QueryKind
 from collector.series import find_breaks, run_starts, split_runs, typical_step
+from collector.snapshot.samples import sample_columns, sample_times
 from collector.timeutil import from_unix, parse_time
 
 RawResult: TypeAlias = Mapping[str, Any]
@@ -173,7 +174,7 @@ def read_series(results: Sequence[RawResult], baseline: bool = False) -> pd.Data
         if shift is None:  # a baseline without its offset cannot be lined up: none
             continue
         for series in record.get(key) or ():
-            t, v = _finite_samples(series.get("values") or ())
+            t, v = sample_columns(series.get("values") or ())
             if not len(t):
                 # A series with no usable sample (swap on a host without swap: 0/0) is still a
                 # series: one NaN row keeps it known, so it reads as absent, never as missing.
@@ -207,19 +208,6 @@ def _one_series(parts: list[tuple[FloatArray, FloatArray]]) -> tuple[FloatArray,
     return unique, values[first]
 
 
-def _finite_samples(samples: Sequence[Sequence[Any]]) -> tuple[FloatArray, FloatArray]:
-    """A series' times and values, without the non-finite ones (NaN, ±Inf: no point to draw
-    or compute with). The snapshot's schema has checked that each sample is [time, number]."""
-    if not samples:
-        return np.empty(0), np.empty(0)
-    # Times and values apart: numpy reads two flat sequences faster than one of pairs, each
-    # string as float() would (benchmarks/README.md, "Figures once kept in code comments").
-    times, values = zip(*samples, strict=True)
-    t, v = np.array(times, dtype=np.float64), np.array(values, dtype=np.float64)
-    finite = np.isfinite(v)
-    return t[finite], v[finite]
-
-
 def _start(record: RawResult) -> float:
     try:
         return parse_time(str(record["start"])).timestamp()
@@ -246,7 +234,7 @@ def read_alert_intervals(results: Sequence[RawResult]) -> list[AlertInterval]:
             continue
         for series in record.get("result", ()):
             metric = series.get("metric", {})
-            times = sorted({float(t) for t, _ in series.get("values", ())})
+            times = sorted(set(sample_times(series.get("values") or ())))
             spacing = typical_step(times) or DEFAULT_EVALUATION_STEP
             # One lost evaluation does not end an alert (see collector.series).
             breaks = find_breaks(times, max(spacing, MIN_EVALUATION_STEP), missing=2)

@@ -20,6 +20,7 @@ from collector.errors import SnapshotError
 from collector.records import Gap, GapKind, LostData, LostPart
 from collector.snapshot.gaps import gap_record, read_gap_record
 from collector.snapshot.migrate import migrate_snapshot, read_gaps
+from collector.snapshot.samples import Samples
 from collector.snapshot.schema import SCHEMA_VERSION, check_log_entry, check_snapshot
 from collector.snapshot.stream import ItemCheck, OnDisk, load_json
 
@@ -59,7 +60,7 @@ def sample_count(snapshot: Snapshot) -> int:
             series_list = record.get(key) if isinstance(record, Mapping) else None
             for series in series_list if isinstance(series_list, list) else ():
                 values = series.get("values") if isinstance(series, Mapping) else None
-                count += len(values) if isinstance(values, list | tuple) else 0
+                count += len(values) if isinstance(values, list | tuple | Samples) else 0
     return count
 
 
@@ -83,23 +84,35 @@ def save_snapshot(snapshot: Snapshot, path: Path) -> None:
 
 def _write_compact(out: TextIO, value: Any, depth: int) -> None:
     """`value` as compact JSON (what `json.dumps(value, ensure_ascii=False, separators=(",",
-    ":"))` gives), written part by part down to `depth` levels of objects and arrays: a big
-    incident's samples are never one huge string (four times as big once a title brings a
-    character beyond Latin-1), nor copied again to add a newline and encode."""
-    if depth and isinstance(value, dict) and all(isinstance(k, str) for k in value):
+    ":"))` gives), written part by part down to `depth` levels of objects and arrays, and
+    down to every series' `Samples` (written as their pairs): a big incident's samples are
+    never one huge string (four times as big once a title brings a character beyond
+    Latin-1), nor copied again to add a newline and encode."""
+    walked = isinstance(value, dict) and (
+        depth or any(isinstance(v, Samples) for v in value.values())
+    )
+    if walked and all(isinstance(k, str) for k in value):
         out.write("{")
         for number, (key, item) in enumerate(value.items()):
             out.write(("," if number else "") + json.dumps(key, ensure_ascii=False) + ":")
             _write_compact(out, item, depth - 1)
         out.write("}")
+    elif isinstance(value, Samples):
+        out.write(value.json_text())
     elif depth and isinstance(value, list | OnDisk):
         out.write("[")
         for number, item in enumerate(value):
             out.write("," if number else "")
             _write_compact(out, item, depth - 1)
         out.write("]")
-    else:
-        out.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    else:  # deeper `Samples` (the alerting rules' evaluations: a few series) as their pairs
+        out.write(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_pairs))
+
+
+def _pairs(value: object) -> object:
+    if isinstance(value, Samples):
+        return value.pairs()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def load_snapshot(path: Path, *, shipped: bool = False) -> Snapshot:

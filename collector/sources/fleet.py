@@ -34,6 +34,7 @@ from prometheus_api_client import PrometheusConnect
 from collector.config import PrometheusSettings, QuerySpec
 from collector.snapshot.fleet import FloatArray
 from collector.snapshot.prometheus import label_text
+from collector.snapshot.samples import sample_columns
 from collector.sources import prometheus as prom_source
 from collector.sources.http_guard import GuardedSession
 from collector.sources.prometheus_api import (
@@ -206,9 +207,7 @@ def _add_to_grid(
         metric = series.get("metric", {})
         key = label_text(metric)
         entry = by_label.setdefault(key, {"metric": metric, "values": np.full(size, np.nan)})
-        pairs = series.get("values") or ()
-        times = np.fromiter((float(t) for t, _ in pairs), dtype=np.float64, count=len(pairs))
-        values = np.fromiter((float(v) for _, v in pairs), dtype=np.float64, count=len(pairs))
+        times, values = sample_columns(series.get("values") or ())
         index = np.rint((times - origin) / step).astype(np.int64)
         inside = (index >= 0) & (index < size)
         entry["values"][index[inside]] = np.round(values[inside], 3)

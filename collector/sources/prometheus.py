@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import numpy as np
 import requests
 
 from collector.config import PrometheusSettings, QuerySpec
 from collector.snapshot.prometheus import RawResult, label_text
+from collector.snapshot.samples import MalformedSamples, Samples, read_samples
 from collector.sources.http_guard import GuardedSession
 from collector.sources.prometheus_api import (
     MALFORMED_ERRORS,
@@ -30,7 +30,7 @@ from collector.sources.prometheus_api import (
     explain_failure,
     explain_malformed,
 )
-from collector.timeutil import LATEST, from_unix, iso_utc
+from collector.timeutil import from_unix, iso_utc
 
 MAX_POINTS = 11_000  # Prometheus rejects query_range asking for more points per series.
 _NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400)
@@ -192,7 +192,7 @@ def _fetch_range(
         parts = 1
     points = -(-qrange.points // parts)  # ceiling: `parts` chunks, or fewer
     chunks = split_range(qrange, min(MAX_POINTS, max(points, 1)))
-    merged: dict[str, dict[str, Any]] = {}
+    merged: dict[str, tuple[dict[str, str], list[Samples]]] = {}
     for answer in _answers(api, promql, chunks, parts):
         for warning in answer.warnings:  # each part may say the same
             if warning not in record["warnings"]:
@@ -200,10 +200,10 @@ def _fetch_range(
         for series in checked_series(answer.result, record):
             key = label_text(series["metric"])
             if key in merged:
-                merged[key]["values"].extend(series["values"])
-            else:  # its first samples: the answer's own list (no copy), extended after
-                merged[key] = {"metric": series["metric"], "values": series["values"]}
-    return list(merged.values())
+                merged[key][1].append(series["values"])
+            else:
+                merged[key] = (series["metric"], [series["values"]])
+    return [{"metric": m, "values": Samples.joined(parts)} for m, parts in merged.values()]
 
 
 def _answers(
@@ -237,10 +237,12 @@ def _answers(
 
 
 def checked_series(result: Any, record: dict[str, Any]) -> list[dict[str, Any]]:
-    """The series of a query answer, proven well formed, with non-finite samples left out.
+    """The series of a query answer, proven well formed, their samples read as numbers
+    (`Samples`) with the non-finite ones left out.
 
-    Raises `MalformedAnswer` when the answer is not a list of {metric, values} series; counts
-    the samples left out (NaN, ±Inf, overflowing numbers) in record["dropped"].
+    Raises `MalformedAnswer` when the answer is not a list of {metric, values} series of
+    [time, number] samples; counts the samples left out (NaN, ±Inf, overflowing numbers) in
+    record["dropped"].
     """
     if not isinstance(result, list):
         raise MalformedAnswer(f"result is {type(result).__name__}, not a list")
@@ -248,44 +250,17 @@ def checked_series(result: Any, record: dict[str, Any]) -> list[dict[str, Any]]:
     for series in result:
         metric = series.get("metric", {}) if isinstance(series, dict) else None
         values = series.get("values", []) if isinstance(series, dict) else None
-        if not isinstance(metric, dict) or not isinstance(values, list):
+        if not isinstance(metric, dict) or not isinstance(values, list | Samples):
             raise MalformedAnswer("a series without metric labels and values")
-        kept = _checked_values(values)
-        if len(kept) < len(values):
-            record["dropped"] = record.get("dropped", 0) + len(values) - len(kept)
+        try:
+            samples = read_samples(values)  # read as the answer was parsed, mostly
+        except MalformedSamples as exc:
+            raise MalformedAnswer(str(exc)) from None
+        if samples.dropped:
+            record["dropped"] = record.get("dropped", 0) + samples.dropped
         labels = {str(k): str(v) for k, v in metric.items()}
-        checked.append({"metric": labels, "values": kept})
+        checked.append({"metric": labels, "values": samples})
     return checked
-
-
-def _checked_values(values: list[Any]) -> list[Any]:
-    """A series' [time, value] samples, the non-finite values left out.
-
-    Values arrive as text ("12.5", "NaN", "+Inf"), times as numbers; both are read by numpy at
-    once (a big incident brings millions), and each check runs over the whole series in C.
-    Raises `MalformedAnswer` (or numpy's ValueError or TypeError) for a sample that is not a
-    pair of numbers, or a time outside the years 1970 to 9000.
-    """
-    if not values:
-        return values
-    if not set(map(type, values)) <= {list, tuple}:
-        raise MalformedAnswer("a sample is not a [time, value] pair")
-    try:
-        times, numbers = zip(*values, strict=True)
-    except ValueError:  # samples of other lengths than two
-        raise MalformedAnswer("a sample is not a [time, value] pair") from None
-    kinds = set(map(type, times)) | set(map(type, numbers))
-    if type(None) in kinds or bool in kinds:  # numpy would read None as NaN, a boolean as 1
-        raise MalformedAnswer("a sample is not a number")
-    at, read = np.array(times, dtype=np.float64), np.array(numbers, dtype=np.float64)
-    if at.shape != (len(values),) or read.shape != (len(values),):
-        raise MalformedAnswer("a sample is not a [time, value] pair")
-    if not np.all((at >= 0) & (at <= LATEST.timestamp())):  # NaN fails too
-        raise MalformedAnswer("a sample time is outside the years 1970 to 9000")
-    finite = np.isfinite(read)
-    if finite.all():
-        return values
-    return [sample for sample, keep in zip(values, finite.tolist(), strict=True) if keep]
 
 
 def _fetch_raw_samples(

@@ -8,7 +8,6 @@ Prometheus through this module only.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ from urllib3.util.retry import Retry
 from collector.config import PrometheusSettings
 from collector.errors import SourceError, clause
 from collector.redact import redact_url
+from collector.snapshot.samples import MalformedSamples, read_samples
 from collector.sources.http_guard import BoundedAdapter, GuardedSession, RedirectRefused
 
 # How many tries a request gets: the first, then urllib3's retries (see `connect`).
@@ -140,40 +140,23 @@ class QueryApi:
         if response.status_code != 200:
             raise QueryFailed(response.status_code, _error_text(response))
         # Not JSON: a ValueError, said as a malformed body.
-        body = response.json(object_hook=compact_samples())
+        body = response.json(object_hook=read_answer_samples)
         return Answer(body["data"]["result"], [str(w) for w in body.get("warnings") or ()])
 
 
-def compact_samples() -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """A JSON object hook that keeps an answer's samples compact as they are read: each
-    series' [time, value] lists become tuples, each time one object shared by every series.
-
-    A query's series share one grid of times: a big incident's millions of samples have few
-    distinct times, and sharing them makes its snapshot much smaller. Done while the JSON is
-    read, each series' lists are freed before the next is read. Anything but a list of
-    [time, value] lists is left as it came: the answer's check (`sources.prometheus`) refuses it.
-    """
-    times: dict[Any, Any] = {}
-
-    def compact(value: dict[str, Any]) -> dict[str, Any]:
-        samples = value.get("values")
-        if "metric" not in value or not isinstance(samples, list):
-            return value
-        pairs = []
-        for sample in samples:
-            if type(sample) is not list or len(sample) != 2:
-                return value
-            time, number = sample
-            try:
-                shared = times.setdefault(time, time)
-            except TypeError:  # a time that is not a number (a list, an object)
-                return value
-            # Equal is not enough: 5 and 5.0, 0.0 and -0.0 are written differently.
-            pairs.append((shared if type(shared) is type(time) and time else time, number))
-        value["values"] = pairs
+def read_answer_samples(value: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object hook: each series' `[time, value]` samples read into `Samples` as the
+    answer is parsed, so that each series' lists are freed before the next is read (a big
+    incident brings millions of samples). Anything but a list of number pairs is left as it
+    came: the answer's check (`sources.prometheus.checked_series`) refuses it."""
+    samples = value.get("values")
+    if "metric" not in value or not isinstance(samples, list):
         return value
-
-    return compact
+    try:
+        value["values"] = read_samples(samples)
+    except MalformedSamples:
+        pass
+    return value
 
 
 def _error_text(response: requests.Response) -> str:
