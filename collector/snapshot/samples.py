@@ -81,12 +81,31 @@ class Samples(Sequence[tuple[float, str]]):
 
     def json_text(self) -> str:
         """The samples as snapshot.json keeps them: `[[time,"value"],...]`."""
-        times = map(str, _times(self.times))
-        return (
-            "["
-            + ",".join(map('[{},"{}"]'.format, times, map(value_text, self.values.tolist())))
-            + "]"
-        )
+        if not len(self):
+            return "[]"
+        times, values = _time_texts(self.times), self.values.tolist()
+        # Each value's repr, whole numbers' `.0` taken off after the join: a third less time
+        # than `value_text` one by one, on the millions of samples of a big incident.
+        body = '"],['.join(map(str.__add__, times, map(repr, values)))
+        if "e" in body:  # an exponent (below 0.0001, or from 1e16 on): one by one
+            body = '"],['.join(map(str.__add__, times, map(value_text, values)))
+        else:
+            body = body.replace('.0"]', '"]')
+            body = body[:-2] if body.endswith(".0") else body
+        return "[[" + body + '"]]'
+
+
+# The last time grid written, as `_time_texts` gives it: a query's series mostly share one.
+_LAST_GRID: list[tuple[FloatArray, list[str]]] = []
+
+
+def _time_texts(times: FloatArray) -> list[str]:
+    """Each time as JSON writes it, followed by `,"` (what comes before its value's text)."""
+    if _LAST_GRID and np.array_equal(_LAST_GRID[0][0], times):
+        return _LAST_GRID[0][1]
+    texts = [f'{t},"' for t in _times(times)]
+    _LAST_GRID[:] = [(times, texts)]
+    return texts
 
 
 def _times(times: FloatArray) -> list[float]:
