@@ -89,6 +89,10 @@ _configure_fonts()
 # FreeType hinted every glyph afresh: a third of the time spent drawing text. At the charts'
 # 160 dpi the glyphs are large enough to read the same without it (compared side by side).
 matplotlib.rcParams["text.hinting"] = "no_hinting"
+# Titles at the top of their axes, as matplotlib places them when nothing is drawn above the
+# axes (no chart here has ticks on top): placing them "auto" measured every axis' ticks again
+# at each draw, an eighth of the time spent drawing a chart.
+matplotlib.rcParams["axes.titley"] = 1.0
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
