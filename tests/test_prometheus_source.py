@@ -308,6 +308,8 @@ def test_a_query_naming_its_range_ends_is_asked_whole(
         ("https://8.8.8.8", False),
         ("https://[2001:4860::8888]", False),
         ("https://user:pw@prometheus.example.com:443/prefix", False),
+        ("http://[::1", False),  # not a URL: the request says so, not this
+        ("not a url", False),
     ],
 )
 def test_compress_auto_asks_plain_json_on_this_host_and_private_networks(

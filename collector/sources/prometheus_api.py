@@ -105,7 +105,10 @@ def asks_plain(settings: PrometheusSettings) -> bool:
     """
     if settings.compress != "auto":
         return not settings.compress
-    host = (urlsplit(settings.url).hostname or "").rstrip(".").lower()
+    try:
+        host = (urlsplit(settings.url).hostname or "").rstrip(".").lower()
+    except ValueError:  # "http://[::1": said by the request that fails on it
+        return False
     if not host:
         return False
     try:
