@@ -45,6 +45,26 @@ def test_environment_supplies_urls_token_and_ca() -> None:
 
 
 @pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("PROMETHEUS_URL", "http://user:s3cret@[::1", "Invalid IPv6 URL"),
+        ("PAGERDUTY_BASE_URL", "https://user:s3cret@pd.local:99999", "Port out of range"),
+        ("PROMETHEUS_URL", "http://prometheus:s3cret/", "Port could not be cast"),
+    ],
+)
+def test_an_environment_url_that_is_not_one_is_named_never_shown(
+    variable: str, value: str, problem: str
+) -> None:
+    """A URL that cannot be read at all stops at the settings, naming the variable and why;
+    the value may hold a password and is never said."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {variable: value})
+    said = str(caught.value)
+    assert said.startswith(f"{variable}: not a URL ({problem}")
+    assert "s3cret" not in said and "\n" not in said
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("prometheus:\n  lookback: 4 hours\n", "prometheus.lookback': expected a duration"),
