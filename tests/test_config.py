@@ -50,6 +50,7 @@ def test_environment_supplies_urls_token_and_ca() -> None:
         ("PROMETHEUS_URL", "http://user:s3cret@[::1", "Invalid IPv6 URL"),
         ("PAGERDUTY_BASE_URL", "https://user:s3cret@pd.local:99999", "Port out of range"),
         ("PROMETHEUS_URL", "http://prometheus:s3cret/", "Port could not be cast"),
+        ("NOTIFY_WEBHOOK_URL", "https://hooks.example.com:s3cret/T0/B0", "Port could not be"),
     ],
 )
 def test_an_environment_url_that_is_not_one_is_named_never_shown(
@@ -69,6 +70,8 @@ def test_an_environment_url_that_is_not_one_is_named_never_shown(
     [
         ("prometheus:\n  lookback: 4 hours\n", "prometheus.lookback': expected a duration"),
         ("prometheus:\n  lokback: 4h\n", "'lokback' was unexpected"),
+        ("links:\n  prometheus_url: https://[::1\n", "links.prometheus_url': not a URL (Invalid"),
+        ("jira:\n  url: https://x.atlassian.net:99999\n", "jira.url': not a URL (Port out of"),
         ("report:\n  language: de\n", "report.language"),
         ("report:\n  timezone: Mars/Olympus\n", "unknown time zone"),
         ("prometheus: [1, 2\n", "is not valid YAML"),

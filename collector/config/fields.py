@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -174,7 +175,28 @@ Bool = StrictBool
 Int = StrictInt
 Float = StrictFloat  # also takes an int; never .nan or .inf (allow_inf_nan=False)
 Text = StrictStr
-Url = Annotated[StrictStr, StringConstraints(pattern=r"^https?://")]
+
+
+def unreadable_url(url: str) -> str | None:
+    """Why `url` cannot be read as a URL at all ("Invalid IPv6 URL", a port out of range);
+    None when it can (whether it answers is the request's to say)."""
+    try:
+        _ = urlsplit(url).port
+    except ValueError as exc:
+        # urllib quotes the part it could not read ("Port could not be cast to integer value
+        # as 's3cret'"): only the words before it are said.
+        said = str(exc).split("'")[0].split('"')[0].strip(" :").removesuffix(" as")
+        return said[:80] or "unreadable"
+    return None
+
+
+def _readable_url(url: str) -> str:
+    if problem := unreadable_url(url):
+        raise ValueError(f"not a URL ({problem})")
+    return url
+
+
+Url = Annotated[StrictStr, StringConstraints(pattern=r"^https?://"), AfterValidator(_readable_url)]
 Duration = Annotated[
     timedelta,
     PlainValidator(_duration),

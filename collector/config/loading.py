@@ -11,7 +11,6 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
@@ -23,7 +22,7 @@ from pydantic_core import (
     core_schema,
 )
 
-from collector.config.fields import FileOrigin
+from collector.config.fields import FileOrigin, unreadable_url
 from collector.config.settings import (
     DEFAULT_PAGERDUTY_URL,
     DEFAULT_PROMETHEUS_URL,
@@ -189,8 +188,10 @@ def _with_environment(config: Config, env: Mapping[str, str]) -> Config:
     if notify_url is not None and not notify_url.startswith(("https://", "http://")):
         # The value is a secret: say what is wrong with it, never what it is.
         raise ConfigError("NOTIFY_WEBHOOK_URL: expected an https:// URL (the chat webhook)")
+    if notify_url is not None and (problem := unreadable_url(notify_url)):
+        raise ConfigError(f"NOTIFY_WEBHOOK_URL: not a URL ({problem}) (the chat webhook)")
     for variable in ("PROMETHEUS_URL", "PAGERDUTY_BASE_URL"):
-        if problem := _unreadable_url(env.get(variable) or ""):
+        if problem := unreadable_url(env.get(variable) or ""):
             # It may hold a password: say what is wrong with it, never what it is.
             raise ConfigError(f"{variable}: not a URL ({problem}); expected e.g. https://host:port")
     # A user and password in a URL are basic auth, kept out of the URL shown and stored.
@@ -223,19 +224,6 @@ def _with_environment(config: Config, env: Mapping[str, str]) -> Config:
             api_token=env.get("ATLASSIAN_API_TOKEN") or None,
         ),
     )
-
-
-def _unreadable_url(url: str) -> str | None:
-    """Why `url` cannot be read as a URL at all ("Invalid IPv6 URL", a port out of range);
-    None when it can (whether it answers is the request's to say)."""
-    try:
-        _ = urlsplit(url).port
-    except ValueError as exc:
-        # urllib quotes the part it could not read ("Port could not be cast to integer value
-        # as 's3cret'"): only the words before it are said.
-        said = str(exc).split("'")[0].split('"')[0].strip(" :").removesuffix(" as")
-        return said[:80] or "unreadable"
-    return None
 
 
 def describe_error(error: ErrorDetails, raw: Mapping[str, Any]) -> str:
