@@ -274,6 +274,36 @@ def test_an_answer_is_read_into_columns_as_it_is_parsed() -> None:
     assert boolean["values"] == [[1700000000, True]]
 
 
+def test_samples_written_by_threads_side_by_side_keep_their_own_times() -> None:
+    """The webhook server drafts in threads: the time grid the writer keeps for the next
+    series is never another draft's."""
+    import json
+    import threading
+
+    import numpy as np
+
+    from collector.snapshot.samples import Samples
+
+    grids = [
+        Samples(np.arange(1000, 1000 + 60 * 500, 60, dtype=float), np.ones(500)),
+        Samples(np.arange(5000, 5000 + 30 * 500, 30, dtype=float), np.full(500, 2.0)),
+    ]
+    wrong: list[object] = []
+
+    def write(samples: Samples) -> None:
+        for _ in range(200):
+            pairs = json.loads(samples.json_text())
+            if [t for t, _ in pairs] != samples.times.tolist():
+                wrong.append(pairs[0])
+
+    threads = [threading.Thread(target=write, args=(grid,)) for grid in grids * 2]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+
+
 def test_samples_are_written_back_in_prometheus_notation() -> None:
     """snapshot.json keeps each value as Prometheus writes it (Go's FormatFloat 'f', -1): the
     fewest digits that read back the same, no exponent, no `.0`; whole times as integers."""

@@ -95,16 +95,20 @@ class Samples(Sequence[tuple[float, str]]):
         return "[[" + body + '"]]'
 
 
-# The last time grid written, as `_time_texts` gives it: a query's series mostly share one.
-_LAST_GRID: list[tuple[FloatArray, list[str]]] = []
+# The last time grid written, with its text (`_time_texts`): a query's series mostly share
+# one. One tuple, read once per call: drafts written by threads side by side (the webhook
+# server) each compare and use the same grid.
+_last_grid: tuple[FloatArray, list[str]] | None = None
 
 
 def _time_texts(times: FloatArray) -> list[str]:
     """Each time as JSON writes it, followed by `,"` (what comes before its value's text)."""
-    if _LAST_GRID and np.array_equal(_LAST_GRID[0][0], times):
-        return _LAST_GRID[0][1]
+    global _last_grid  # a cache of one grid
+    last = _last_grid
+    if last is not None and np.array_equal(last[0], times):
+        return last[1]
     texts = [f'{t},"' for t in _times(times)]
-    _LAST_GRID[:] = [(times, texts)]
+    _last_grid = (times, texts)
     return texts
 
 
