@@ -89,17 +89,17 @@ def _write_compact(out: TextIO, value: Any, depth: int) -> None:
     never one huge string (four times as big once a title brings a character beyond
     Latin-1), nor copied again to add a newline and encode."""
     walked = isinstance(value, dict) and (
-        depth or any(isinstance(v, Samples) for v in value.values())
+        depth > 0 or any(isinstance(v, Samples) for v in value.values())
     )
     if walked and all(isinstance(k, str) for k in value):
         out.write("{")
         for number, (key, item) in enumerate(value.items()):
             out.write(("," if number else "") + json.dumps(key, ensure_ascii=False) + ":")
-            _write_compact(out, item, depth - 1)
+            _write_compact(out, item, max(depth - 1, 0))
         out.write("}")
     elif isinstance(value, Samples):
         out.write(value.json_text())
-    elif depth and isinstance(value, list | OnDisk):
+    elif depth > 0 and isinstance(value, list | OnDisk):
         out.write("[")
         for number, item in enumerate(value):
             out.write("," if number else "")
