@@ -90,8 +90,8 @@ _configure_fonts()
 # 160 dpi the glyphs are large enough to read the same without it (compared side by side).
 matplotlib.rcParams["text.hinting"] = "no_hinting"
 # Titles at the top of their axes, as matplotlib places them when nothing is drawn above the
-# axes (no chart here has ticks on top): placing them "auto" measured every axis' ticks again
-# at each draw, an eighth of the time spent drawing a chart.
+# axes (no chart here has ticks on top; the pixels are the same): placing them "auto" measured
+# every axis' ticks again at each draw (benchmarks/README.md, second session of 2026-12-07).
 matplotlib.rcParams["axes.titley"] = 1.0
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
