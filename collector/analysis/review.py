@@ -263,17 +263,18 @@ def action_counts(
     actions: Sequence[ReviewAction], today: date, key: Callable[[ReviewAction], str]
 ) -> list[ActionCount]:
     """Total, open and overdue actions per owner or service, the most overdue first."""
-    groups = _group(actions, key)
-    counts = [
-        ActionCount(
-            name,
-            len(group),
-            sum(1 for a in group if not a.done),
-            sum(1 for a in group if is_overdue(a, today)),
-        )
-        for name, group in groups.items()
-    ]
+    counts = [count_actions(name, group, today) for name, group in _group(actions, key).items()]
     return sorted(counts, key=lambda c: (-c.overdue, -c.open, c.name))
+
+
+def count_actions(name: str, actions: Sequence[ReviewAction], today: date) -> ActionCount:
+    """Total, open and overdue among `actions`, under `name`."""
+    return ActionCount(
+        name,
+        len(actions),
+        sum(1 for a in actions if not a.done),
+        sum(1 for a in actions if is_overdue(a, today)),
+    )
 
 
 def _group(items: Iterable[T], key: Callable[[T], K]) -> dict[K, list[T]]:

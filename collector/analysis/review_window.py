@@ -85,12 +85,7 @@ def action_facts(incidents: list[ReviewIncident], today: date) -> ActionFacts:
         owners=facts.action_counts(actions, today, lambda a: a.owner),
         services=facts.action_counts(actions, today, lambda a: a.service),
         by_incident={
-            i.id: facts.ActionCount(
-                i.id,
-                len(i.actions),
-                sum(1 for a in i.actions if not a.done),
-                sum(1 for a in i.actions if facts.is_overdue(a, today)),
-            )
+            i.id: facts.count_actions(i.id, i.actions, today)
             for i in incidents
             if i.actions is not None
         },

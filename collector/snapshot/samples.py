@@ -180,16 +180,8 @@ def sample_times(values: Sequence[Any]) -> list[float]:
 def sample_columns(values: Sequence[Any]) -> tuple[FloatArray, FloatArray]:
     """A series' times and finite values, from its `Samples` or (a snapshot read from its
     file) its checked `[time, value]` pairs."""
-    if isinstance(values, Samples):
-        return values.times, values.values
-    if not values:
-        return np.empty(0), np.empty(0)
-    # Times and values apart: numpy reads two flat sequences faster than one of pairs, each
-    # string as float() would (benchmarks/README.md, "Figures once kept in code comments").
-    times, numbers = zip(*values, strict=True)
-    t, v = np.array(times, dtype=np.float64), np.array(numbers, dtype=np.float64)
-    finite = np.isfinite(v)
-    return t[finite], v[finite]
+    samples = read_samples(values)
+    return samples.times, samples.values
 
 
 def check_queries(results: Sequence[dict[str, Any]], path: str) -> str | None:
