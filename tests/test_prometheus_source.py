@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -17,12 +18,15 @@ from prom_server import PrometheusServer
 from collector.analysis.metrics import detect_threshold_crossings
 from collector.config import DEFAULT_QUERIES, PrometheusSettings, QuerySpec
 from collector.snapshot.prometheus import read_alert_intervals, read_series
+import collector.sources.prometheus as prom_source
 from collector.sources.prometheus import (
     MAX_POINTS,
+    MIN_PIECE_POINTS,
     QueryRange,
     choose_range,
     fetch_query_results,
     parts_per_query,
+    piece_points,
     split_range,
 )
 from collector.sources.prometheus_api import QueryApi, asks_plain, connect
@@ -268,7 +272,8 @@ def test_a_pack_of_few_queries_is_asked_in_parts_with_the_same_answer(
     asked.clear()
     parts = fetch_query_results(settings(prometheus.url, max_concurrency=8), None, pack, qrange, "")
     assert parts_per_query(8, 2, qrange) == 3  # 661 points
-    assert len(asked) == 6
+    assert piece_points(qrange, 3) == MIN_PIECE_POINTS  # 12 pieces, 3 of them in flight
+    assert len(asked) == 2 * 12
     starts = sorted(set(start for start, _ in asked))
     ends = sorted(set(end for _, end in asked))
     step = qrange.step
@@ -276,6 +281,37 @@ def test_a_pack_of_few_queries_is_asked_in_parts_with_the_same_answer(
     assert [s - step for s in starts[1:]] == ends[:-1]  # no point shared, none missing
     assert all(r["error"] is None and r["result"] for r in whole)
     assert parts == whole
+
+
+@pytest.mark.parametrize(
+    ("points", "parts", "piece"),
+    [(721, 1, MAX_POINTS), (721, 2, 91), (721, 4, 60), (2881, 2, 361), (100, 2, 50)],
+)
+def test_a_range_asked_in_parts_is_asked_in_pieces(points: int, parts: int, piece: int) -> None:
+    qrange = QueryRange(at("10:00:00"), at("10:00:00") + timedelta(minutes=points - 1), 60)
+    assert piece_points(qrange, parts) == piece
+
+
+def test_pieces_are_read_in_order_with_at_most_parts_in_flight() -> None:
+    """The next piece is asked as soon as one is read: never more than `parts` at once, and
+    the answers come back in the range's order whatever order the server answers in."""
+    lock, flying, most = threading.Lock(), [0], [0]
+
+    class SlowApi:
+        def get(self, path: str, params: dict[str, Any]) -> int:
+            with lock:
+                flying[0] += 1
+                most[0] = max(most[0], flying[0])
+            time.sleep(0.02 if params["start"] % 120 else 0.005)  # out of order
+            with lock:
+                flying[0] -= 1
+            return int(params["start"])
+
+    qrange = QueryRange(at("10:00:00"), at("10:00:00") + timedelta(minutes=19), 60)
+    chunks = split_range(qrange, 2)
+    answers = list(prom_source._answers(SlowApi(), "up", chunks, 3))  # type: ignore[arg-type]
+    assert answers == [round(c.start.timestamp()) for c in chunks]
+    assert most[0] == 3
 
 
 def test_a_query_naming_its_range_ends_is_asked_whole(

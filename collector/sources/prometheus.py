@@ -8,10 +8,12 @@ series frame and `AlertInterval` records.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any
 
 import requests
@@ -44,6 +46,11 @@ CONTEXT_STEP = 3600  # seconds: 673 points per series, one request per query
 # in 2 parts on 2 cores: benchmarks/README.md); the parts' evaluation times are the whole's,
 # so the answer is the same.
 MIN_PART_POINTS = 180
+# Each part is asked in pieces, `parts` of them in flight at a time: the server evaluates the
+# next pieces while the client reads the answers already in (one big answer read at the end
+# leaves the server idle meanwhile). A piece is at least MIN_PIECE_POINTS points long.
+PIECES_PER_PART = 4
+MIN_PIECE_POINTS = 60
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,16 @@ def parts_per_query(concurrency: int, queries: int, qrange: QueryRange) -> int:
     they use the `concurrency` connections allowed (1: not split)."""
     spare = concurrency // max(queries, 1)
     return max(1, min(spare, qrange.points // MIN_PART_POINTS))
+
+
+def piece_points(qrange: QueryRange, parts: int) -> int:
+    """How many points each request of a range query asked in `parts` asks for (at most
+    MAX_POINTS): one request for an unsplit range, else PIECES_PER_PART pieces a part."""
+    if parts < 2:
+        return MAX_POINTS
+    pieces = -(-qrange.points // (parts * PIECES_PER_PART))  # ceiling
+    whole = -(-qrange.points // parts)
+    return min(MAX_POINTS, max(pieces, min(MIN_PIECE_POINTS, whole), 1))
 
 
 def expand_query(spec: QuerySpec, selector: str) -> str:
@@ -190,8 +207,7 @@ def _fetch_range(
     """
     if "@" in promql:
         parts = 1
-    points = -(-qrange.points // parts)  # ceiling: `parts` chunks, or fewer
-    chunks = split_range(qrange, min(MAX_POINTS, max(points, 1)))
+    chunks = split_range(qrange, piece_points(qrange, parts))
     merged: dict[str, tuple[dict[str, str], list[Samples]]] = {}
     for answer in _answers(api, promql, chunks, parts):
         for warning in answer.warnings:  # each part may say the same
@@ -209,7 +225,8 @@ def _fetch_range(
 def _answers(
     api: QueryApi, promql: str, chunks: Sequence[QueryRange], parts: int
 ) -> Iterator[Answer]:
-    """Each chunk's answer, in order; `parts` of them asked at once."""
+    """Each chunk's answer, in order; `parts` of them in flight at a time (the next one is
+    asked as soon as one is read)."""
 
     def ask(chunk: QueryRange) -> Answer:
         params = {
@@ -224,16 +241,19 @@ def _answers(
         yield from map(ask, chunks)
         return
     with ThreadPoolExecutor(max_workers=parts) as pool:
-        futures: list[Future[Answer] | None] = [pool.submit(ask, chunk) for chunk in chunks]
+        waiting = iter(chunks)
+        asked: deque[Future[Answer]] = deque(
+            pool.submit(ask, chunk) for chunk in islice(waiting, parts)
+        )
         try:
-            for number, future in enumerate(futures):  # the first is read while others come
-                assert future is not None
-                futures[number] = None  # each answer is let go once read (a big one is large)
-                yield future.result()
+            while asked:  # each answer is let go once read (a big one is large)
+                answer = asked.popleft().result()
+                for chunk in islice(waiting, 1):
+                    asked.append(pool.submit(ask, chunk))
+                yield answer
         finally:
-            for future in futures:
-                if future is not None:
-                    future.cancel()
+            for future in asked:
+                future.cancel()
 
 
 def checked_series(result: Any, record: dict[str, Any]) -> list[dict[str, Any]]:
