@@ -15,10 +15,10 @@ import pytest
 import requests
 from prom_server import PrometheusServer
 
+import collector.sources.prometheus as prom_source
 from collector.analysis.metrics import detect_threshold_crossings
 from collector.config import DEFAULT_QUERIES, PrometheusSettings, QuerySpec
 from collector.snapshot.prometheus import read_alert_intervals, read_series
-import collector.sources.prometheus as prom_source
 from collector.sources.prometheus import (
     MAX_POINTS,
     MIN_PIECE_POINTS,

@@ -12,6 +12,7 @@ from collector.analysis.theilsen import (
     INCIDENT,
     fit_slope_interval,
     fit_theil_sen,
+    median,
     theil_sen_interval,
 )
 
@@ -78,3 +79,12 @@ def test_thinning_and_sampling_agree_on_a_long_series() -> None:
     assert fleet.slope == pytest.approx(SLOPE, abs=1e-3)
     assert interval[0] <= SLOPE <= interval[1]
     assert fleet.low <= SLOPE <= fleet.high
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 7, 10, 601])
+def test_the_median_is_numpys_to_the_bit(count: int) -> None:
+    rng = np.random.default_rng(count)
+    for values in (rng.normal(40.0, 3.0, count), rng.integers(0, 5, count).astype(float)):
+        assert median(values) == np.median(values)
+        assert median(values[::-1].copy()) == np.median(values)
+    assert math.isnan(median(np.array([])))

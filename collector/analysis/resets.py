@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from collector.analysis.theilsen import median
+
 FloatArray = npt.NDArray[np.float64]
 
 RESET_MIN_DROP = 10.0  # points: a restart frees far more than noise or a cycle moves in a step
@@ -43,8 +45,8 @@ def detect_resets(values: FloatArray) -> list[int]:
             continue
         if index >= 2 and steps[index - 2] < steps[index - 1]:
             index -= 1  # over two steps, the reset is the larger of the two drops
-        before = float(np.median(values[max(index - 4, 0) : max(index - 1, 1)]))
-        after = float(np.median(values[index : index + 3]))
+        before = median(values[max(index - 4, 0) : max(index - 1, 1)])
+        after = median(values[index : index + 3])
         if before - after >= held:
             resets.append(index)
     return resets
@@ -52,7 +54,7 @@ def detect_resets(values: FloatArray) -> list[int]:
 
 def _spread(changes: FloatArray) -> float:
     """Robust standard deviation (scaled median absolute deviation)."""
-    return 1.4826 * float(np.median(np.abs(changes - np.median(changes))))
+    return 1.4826 * median(np.abs(changes - median(changes)))
 
 
 def _beyond_local_trend(
@@ -64,5 +66,5 @@ def _beyond_local_trend(
     around = np.concatenate(
         [steps[max(index - span - 4, 0) : index - span], steps[index : index + 4]]
     )
-    descent = min(float(np.median(around)), 0.0) if len(around) else 0.0
+    descent = min(median(around), 0.0) if len(around) else 0.0
     return drop + span * descent >= sudden[span - 1]
