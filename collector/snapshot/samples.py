@@ -147,12 +147,9 @@ def read_samples(values: Sequence[Any]) -> Samples:
         return values
     if not values:
         return Samples(np.empty(0), np.empty(0))
-    if not set(map(type, values)) <= {list, tuple}:
+    if not set(map(type, values)) <= {list, tuple} or set(map(len, values)) != {2}:
         raise MalformedSamples("a sample is not a [time, value] pair")
-    try:
-        times, numbers = zip(*values, strict=True)
-    except ValueError:  # samples of other lengths than two
-        raise MalformedSamples("a sample is not a [time, value] pair") from None
+    times, numbers = [t for t, _ in values], [v for _, v in values]
     kinds = set(map(type, times)) | set(map(type, numbers))
     if type(None) in kinds or bool in kinds:  # numpy would read None as NaN, a boolean as 1
         raise MalformedSamples("a sample is not a number")
