@@ -22,10 +22,11 @@ import pandas as pd
 
 from collector.analysis.fleet import review_host
 from collector.analysis.fleet_series import ReviewedSeries
-from collector.analysis.incident import analyse_snapshot
+from collector.analysis.incident import analyse_incident
 from collector.analysis.memory_context import review_context
 from collector.config import FleetSettings, load_config
 from collector.demo import demo_dir
+from collector.snapshot.incident import read_incident_data
 from collector.snapshot.store import load_snapshot
 from report import draft
 from report.charts.context import draw_context_chart
@@ -51,7 +52,8 @@ def demo_jobs(folder: Path, language: str) -> list[Callable[[], Path]]:
     config = load_config(demo_dir() / "collector.yaml", {})
     snapshot = load_snapshot(demo_dir() / "snapshot.json")
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
+    data = read_incident_data(snapshot.pagerduty, snapshot.prometheus, config.prometheus.queries)
+    analysis = analyse_incident(data, config, now)
     timeline, planned = draft.plan_charts(
         analysis, folder, config.report.timezone, words=Words(language)
     )

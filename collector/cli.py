@@ -109,7 +109,8 @@ def _check_values(command: click.Command, args: Sequence[str]) -> None:
     "--snapshot",
     "snapshot_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Re-render from a saved snapshot.json, offline.",
+    help="Re-render from a saved snapshot.json (an incident's, a memory review's or a review's),"
+    " offline.",
 )
 @click.option(
     "--demo",

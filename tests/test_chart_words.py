@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from analysis_support import analyse_snapshot
 from conftest import DEMO_CONFIG, DEMO_SNAPSHOT
 from language_check import CHART_TELLTALES, foreign_sentences, strings_in
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -24,7 +25,6 @@ from test_memory_context import context_record
 from collector import parallel
 from collector.analysis.fleet import review_host
 from collector.analysis.fleet_series import ReviewedSeries
-from collector.analysis.incident import analyse_snapshot
 from collector.analysis.memory_context import review_context
 from collector.config import FleetSettings, load_config
 from collector.jobs.runner import Runner

@@ -26,7 +26,7 @@ from collector.config import FleetSettings
 from collector.errors import SnapshotError
 from collector.records import Gap, GapKind
 from collector.snapshot.fleet import FleetSnapshot, load_fleet_snapshot, save_fleet_snapshot
-from collector.snapshot.store import is_fleet_snapshot
+from collector.snapshot.store import snapshot_kind
 from collector.sources.fleet import instance_regex
 from report.charts.fleet import MAX_HEATMAP_ROWS, draw_heatmap
 from report.fleet_draft import gap_line
@@ -161,13 +161,13 @@ def test_a_heatmap_of_2000_hosts_shows_the_top_rows_and_the_fleet_spread(tmp_pat
 
 
 def test_snapshot_kind_is_read_from_the_head_of_the_file(tmp_path: Path) -> None:
-    assert not is_fleet_snapshot(DEMO_SNAPSHOT)
+    assert snapshot_kind(DEMO_SNAPSHOT) is None
     fleet = tmp_path / "snapshot.json"
     fleet.write_text(json.dumps({"kind": "fleet", "schema_version": 1}), encoding="utf-8")
-    assert is_fleet_snapshot(fleet)
+    assert snapshot_kind(fleet) == "fleet"
     with pytest.raises(SnapshotError, match="incomplete or damaged"):
         load_fleet_snapshot(fleet)
-    assert not is_fleet_snapshot(tmp_path / "missing.json")
+    assert snapshot_kind(tmp_path / "missing.json") is None
 
 
 # The review's gap lines as collect_fleet has written them since the review began.

@@ -19,13 +19,14 @@ from typing import Any
 
 import pytest
 import yaml
+from analysis_support import analyse_snapshot
 from conftest import FIXTURES, TOKEN, environment
 from language_check import foreign_sentences, strings_in
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer, start_prometheus
 
 from collector.analysis.facts import Verdict
-from collector.analysis.incident import Analysis, analyse_snapshot
+from collector.analysis.incident import Analysis
 from collector.analysis.memory import TrendLevel
 from collector.analysis.outage import OutageBasis
 from collector.config import Config, load_config

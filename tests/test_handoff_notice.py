@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from analysis_support import analyse_snapshot
 from chat_receiver import ChatReceiver
 from conftest import DEMO_CONFIG, environment
 from pd_simulator import PagerDutySimulator
@@ -24,7 +25,6 @@ from test_webhook import SECRET, event, post, wait_for
 
 from collector.analysis.facts import Verdict
 from collector.analysis.handoff import DraftFacts, draft_facts
-from collector.analysis.incident import analyse_snapshot
 from collector.config import ConfigError, NotifySettings, load_config
 from collector.jobs.webhook import WebhookReceiver
 from collector.sources.notify import NotifyError, post_chat_message

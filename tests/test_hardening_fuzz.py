@@ -19,13 +19,13 @@ from typing import Any
 
 import pytest
 import yaml
+from analysis_support import analyse_snapshot
 from click.testing import CliRunner
 from conftest import DEMO_CONFIG, DEMO_SNAPSHOT
 from hardening_support import demo_data, fingerprint
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collector.analysis.incident import analyse_snapshot
 from collector.cli import main
 from collector.config import ConfigError, config_schema, load_config
 from collector.config.loading import MOVED_KEYS

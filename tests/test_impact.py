@@ -483,7 +483,7 @@ def test_an_older_snapshot_takes_user_facing_from_the_config(
 ) -> None:
     from datetime import datetime as dt
 
-    from collector.analysis.incident import analyse_snapshot
+    from analysis_support import analyse_snapshot
 
     prometheus = {
         **demo_snapshot["prometheus"],

@@ -11,11 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from analysis_support import analyse_snapshot
 from conftest import DEMO_CONFIG, DEMO_SNAPSHOT, environment
 from pd_simulator import PagerDutySimulator
 from prom_server import PrometheusServer
 
-from collector.analysis.incident import analyse_snapshot
 from collector.config import ConfigError, load_config
 from collector.jobs.draft import draft_incident
 from collector.jobs.runner import Runner

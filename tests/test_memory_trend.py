@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from analysis_support import fit_theil_sen
 
 from collector.analysis.detection import backtest_thresholds, compute_detection_delay
 from collector.analysis.memory import (
@@ -18,7 +19,7 @@ from collector.analysis.memory import (
     group_idle_trends,
     instance_of,
 )
-from collector.analysis.theilsen import fit_theil_sen, theil_sen_interval
+from collector.analysis.theilsen import theil_sen_interval
 from collector.config import DEFAULT_QUERIES, TrendSettings
 from collector.snapshot.prometheus import QueryResult
 from collector.timeutil import parse_time

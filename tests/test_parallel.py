@@ -22,14 +22,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from report import draft
 from collector import parallel
-from collector.analysis.incident import analyse_snapshot
+from collector.analysis.incident import analyse_incident
+from collector.snapshot.incident import read_incident_data
 from collector.config import load_config
 from collector.snapshot.store import load_snapshot
 
 config = load_config(Path(sys.argv[1]), {})
 snapshot = load_snapshot(Path(sys.argv[2]))
 now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-analysis = analyse_snapshot(snapshot.pagerduty, snapshot.prometheus, config, now)
+data = read_incident_data(snapshot.pagerduty, snapshot.prometheus, config.prometheus.queries)
+analysis = analyse_incident(data, config, now)
 assert parallel.fork_workers(2) == 2, "this test needs 2 cores and Linux"
 from collector.jobs.runner import Runner
 zone = config.report.timezone

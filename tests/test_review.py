@@ -160,6 +160,31 @@ def test_snapshot_replays_to_the_same_facts(review: tuple[str, Path]) -> None:
     ]
 
 
+def test_the_review_is_drafted_again_from_its_snapshot_offline(
+    review: tuple[str, Path], collect_bin: str, tmp_path: Path
+) -> None:
+    """`collect --snapshot` of a review's snapshot.json: the same review from what was listed
+    and read then, in the other language, with no token and nothing to ask."""
+    lang, folder = review
+    other = "fr" if lang == "en" else "en"
+    out = tmp_path / "again"
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PAGERDUTY_BASE_URL": "https://127.0.0.1:9"}
+    args = ["--snapshot", str(folder / "snapshot.json"), "--out", str(out), "--lang", other]
+    done = subprocess.run(
+        [collect_bin, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    again = out / folder.name
+    assert "incidents listed" in done.stdout and str(again) in done.stdout
+    assert rows(again) == rows(folder)
+    assert (again / "snapshot.json").read_bytes() == (folder / "snapshot.json").read_bytes()
+    assert sorted(p.name for p in (again / "charts").glob("*.png")) == sorted(
+        p.name for p in (folder / "charts").glob("*.png")
+    )
+    text = (again / "report.md").read_text(encoding="utf-8")
+    assert ("Actions en retard" in text) == (other == "fr")
+
+
 def test_a_share_of_fewer_than_five_is_marked_few() -> None:
     assert facts.Share(3, 4).few and not facts.Share(3, 5).few
     assert facts.Share(0, 0).percent is None

@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from analysis_support import fit_theil_sen
 
 from collector.analysis.theilsen import (
     FLEET,
     INCIDENT,
     fit_slope_interval,
-    fit_theil_sen,
     median,
     theil_sen_interval,
 )

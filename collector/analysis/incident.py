@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import pandas as pd
 
@@ -44,7 +43,7 @@ from collector.analysis.rules import (
 from collector.analysis.timeline import TimelineGroups, build_timeline, group_timeline
 from collector.config import Config
 from collector.records import Alert, AlertInterval, Event, Incident, LogEntry, QueryKind
-from collector.snapshot.incident import IncidentData, read_incident_data
+from collector.snapshot.incident import IncidentData
 from collector.snapshot.prometheus import QueryResult
 from collector.snapshot.rules import AlertRule
 
@@ -86,14 +85,6 @@ class Analysis:
     rule_condition: RuleCondition | None = None
     # The detection delay comes from the alerting rule's own condition (no threshold crossed).
     delay_from_rule: bool = False
-
-
-def analyse_snapshot(
-    pagerduty: dict[str, Any], prometheus: dict[str, Any], config: Config, now: datetime
-) -> Analysis:
-    """Read the snapshot's raw data into records (once), then compute every figure from them."""
-    data = read_incident_data(pagerduty, prometheus, config.prometheus.queries)
-    return analyse_incident(data, config, now)
 
 
 def analyse_incident(data: IncidentData, config: Config, now: datetime) -> Analysis:

@@ -242,13 +242,6 @@ def host_links(incidents: Sequence[ReviewIncident], hosts: Sequence[FleetHost]) 
     return sorted(links, key=lambda link: (-link.pages, link.host.instance))
 
 
-def host_pages(
-    incidents: Sequence[ReviewIncident], links: Sequence[HostLink]
-) -> list[tuple[str, int]]:
-    """Pages per linked host, most first."""
-    return [(link.host.instance, link.pages) for link in links if link.pages][:TOP]
-
-
 def actions_of(incidents: Sequence[ReviewIncident]) -> list[ReviewAction]:
     """The actions of the incidents' final reports."""
     return [a for i in incidents for a in i.actions or ()]

@@ -96,12 +96,6 @@ def fit_incident_window(x: FloatArray, y: FloatArray) -> tuple[SlopeFit, float] 
     return fit, median_intercept(fit.slope, x, y)
 
 
-def fit_theil_sen(x: FloatArray, y: FloatArray) -> tuple[float, float] | None:
-    """Slope and intercept (median residual) of an incident window; None if x is constant."""
-    fitted = fit_incident_window(x, y)
-    return None if fitted is None else (fitted[0].slope, fitted[1])
-
-
 def median_intercept(slope: float, x: FloatArray, y: FloatArray) -> float:
     """The Theil–Sen line's intercept: the median of y − slope·x."""
     return median(y - slope * x)

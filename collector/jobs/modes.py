@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from collector.config import Config
     from collector.config.settings import Language
     from collector.jobs.runner import Runner
+    from collector.output import Published
+    from collector.snapshot.review import ReviewSnapshot
     from collector.snapshot.store import Snapshot
 
 T = TypeVar("T")
@@ -103,7 +105,7 @@ def run_mode(
 ) -> int:
     """Run the mode asked for, with its settings loaded; the exit code."""
     from collector.output import check_out_dir
-    from collector.snapshot.store import is_fleet_snapshot
+    from collector.snapshot.store import snapshot_kind
 
     runner.settle()  # `collect` kept the garbage collector off while its libraries loaded
 
@@ -116,12 +118,17 @@ def run_mode(
         _warn_without_pdf(config, console)
         serve_webhooks(config, out_dir, *mode.address, log=console.err, runner=runner)
         return 0
-    snapshot_path = mode.snapshot_path
-    if mode.memory_trends is not None or (
-        snapshot_path is not None and is_fleet_snapshot(snapshot_path)
-    ):
+    path = mode.snapshot_path
+    kind = snapshot_kind(path) if path is not None else None
+    if mode.memory_trends is not None or kind == "fleet":
         runner.stop_draft_workers()  # a fleet snapshot: the review writes no report.pdf
         _run_fleet_review(config, mode, until, out_dir, force, runner, console)
+        return 0
+    if kind == "review" and path is not None:
+        from collector.jobs.review import rerender_review
+
+        runner.stop_draft_workers()  # nor does the review across incidents
+        say_review(*rerender_review(path, config, out_dir, force, runner), console)
         return 0
     draft_one(mode, config, out_dir, force, runner, console)
     return 0
@@ -340,7 +347,11 @@ def run_review_mode(
     check_out_dir(out_dir)
     with Runner() as runner:
         runner.settle()
-        snapshot, published = run_review(config, window, end, out_dir, force=force, runner=runner)
+        say_review(*run_review(config, window, end, out_dir, force=force, runner=runner), console)
+
+
+def say_review(snapshot: ReviewSnapshot, published: Published, console: Console) -> None:
+    """The review's gaps and warnings on stderr, what was published on stdout."""
     from report.words import gap_line
 
     for warning in [*map(gap_line, snapshot.gaps), *published.warnings]:

@@ -15,7 +15,7 @@ from collector.jobs.batch import batch_filters, min_priority_rank, passes_priori
 from collector.jobs.index import publish_staged
 from collector.jobs.runner import Runner
 from collector.output import Published
-from collector.snapshot.review import ReviewSnapshot, save_review_snapshot
+from collector.snapshot.review import ReviewSnapshot, load_review_snapshot, save_review_snapshot
 from collector.sources.collect_review import collect_review_snapshot
 
 # The longest review: two windows of it are listed (this one and the one it is compared with).
@@ -41,6 +41,15 @@ def run_review(
         filters=batch_filters(config),
         keep=lambda item: passes_priority(item, min_rank),
     )
+    return snapshot, publish_review(snapshot, config, out_dir, force=force, runner=runner)
+
+
+def rerender_review(
+    path: Path, config: Config, out_dir: Path, force: bool, runner: Runner
+) -> tuple[ReviewSnapshot, Published]:
+    """`collect --snapshot` of a review's snapshot.json: the review drafted again from what
+    was listed and read then, offline (another language, a newer `collect`)."""
+    snapshot = load_review_snapshot(path)
     return snapshot, publish_review(snapshot, config, out_dir, force=force, runner=runner)
 
 

@@ -243,13 +243,16 @@ def _failures(gaps: list[Gap], prometheus: Mapping[str, Any]) -> dict[str, Gap]:
     return failed
 
 
-_FLEET_HEAD = re.compile(rb'^\s*\{\s*"kind"\s*:\s*"fleet"')
+_KIND_HEAD = re.compile(rb'^\s*\{\s*"kind"\s*:\s*"(fleet|review)"')
 
 
-def is_fleet_snapshot(path: Path) -> bool:
-    """True when the file starts like a fleet review's snapshot (read without parsing it)."""
+def snapshot_kind(path: Path) -> str | None:
+    """ "fleet" or "review" when the file starts like the snapshot of a fleet review or of a
+    review across incidents (both write `kind` first), read without parsing it; None for
+    anything else (an incident's snapshot, or a file that its loader will refuse)."""
     try:
         with Path(path).open("rb") as handle:
-            return bool(_FLEET_HEAD.match(handle.read(256)))
+            found = _KIND_HEAD.match(handle.read(256))
     except OSError:
-        return False
+        return None
+    return found.group(1).decode() if found else None
