@@ -468,3 +468,21 @@ def test_an_index_that_cannot_be_written_is_one_warning_for_the_batch(
     warning = f"warning: {out / 'index.html'} was not updated (No space left on device)"
     assert [line for line in summary.report_lines() if "index.html" in line] == [warning]
     assert summary.ok  # the reports are in place: the index costs a warning, not the run
+
+
+@pytest.mark.parametrize(
+    ("setting", "cores", "incidents", "processes"),
+    [
+        (None, 2, 200, 3),  # one more than the cores: one waits on a server, two draw
+        (None, 1, 200, 2),
+        (None, 16, 200, 4),  # MAX_WORKERS: each holds a few hundred MiB
+        (None, 2, 1, 1),
+        (6, 2, 200, 6),  # batch.workers as set, past the default's cap (the settings allow 8)
+        (1, 8, 200, 1),
+        (3, 2, 0, 1),
+    ],
+)
+def test_a_batch_drafts_one_incident_more_than_the_cores_at_once(
+    setting: int | None, cores: int, incidents: int, processes: int
+) -> None:
+    assert batch.drafting_processes(setting, cores, incidents) == processes

@@ -284,7 +284,8 @@ class BatchSettings:
     urgencies: tuple[Literal["high", "low"], ...] = ()
     min_priority: Text | None = None
     created_lookback: Duration = timedelta(days=30)
-    workers: Int | None = Field(default=None, ge=1, le=8)  # None: one per core, up to 4
+    # Incidents drafted at once; None: one more than the cores, up to 4 (`jobs.batch`).
+    workers: Int | None = Field(default=None, ge=1, le=8)
 
 
 @dataclass(frozen=True, config=SECTION)

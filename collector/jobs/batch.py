@@ -9,7 +9,6 @@ report that exists is never touched, whether a person edited it or not.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -33,6 +32,7 @@ from collector.output import (
     is_edited,
     lock_for,
 )
+from collector.parallel import usable_cores
 from collector.paths import INCIDENT_ID
 from collector.snapshot.store import Snapshot, lost_data
 from collector.sources import pagerduty as pd_source
@@ -232,17 +232,29 @@ def _draft_all(
     steps: AbstractContextManager[Progress],
     runner: Runner,
 ) -> list[Outcome]:
-    workers = min(config.batch.workers or os.cpu_count() or 1, len(ids) or 1, MAX_WORKERS)
+    workers = drafting_processes(config.batch.workers, usable_cores(), len(ids))
     with steps as step:
         if workers == 1:
             load_drawing()  # before any incident's objects exist: it freezes what it finds
             results = (_draft_unindexed(config, out_dir, iid, runner=runner) for iid in ids)
             return _report_each(results, len(ids), step)
-        # Drafting is CPU-bound (charts): one process per core. Each incident keeps its own
-        # lock, so the exactly-once rule is the same as in one process.
+        # Each incident keeps its own lock, so the exactly-once rule is the same as in one
+        # process.
         calls = [(config, out_dir, incident_id) for incident_id in ids]
         drafted = runner.in_drafting_processes(_draft_unindexed, calls, workers)
         return _report_each(drafted, len(ids), step)
+
+
+def drafting_processes(setting: int | None, cores: int, incidents: int) -> int:
+    """How many incidents a batch drafts at once, each in a process of its own: `batch.workers`
+    when set, else one more than the cores, up to MAX_WORKERS (each holds a few hundred MiB).
+
+    Drafting is mostly CPU (the charts), with waits on PagerDuty and Prometheus between: a
+    process more than the cores keeps them busy while one waits (200 incidents on 2 cores: 3
+    processes took 8 % less time than 2, and 4 no less than 2; benchmarks/README.md).
+    """
+    wanted = setting if setting is not None else min(cores + 1, MAX_WORKERS)
+    return max(1, min(wanted, incidents))
 
 
 def _report_each(results: Iterator[Outcome], total: int, step: Progress) -> list[Outcome]:

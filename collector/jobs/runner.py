@@ -168,7 +168,7 @@ class Runner:
         # A killed batch must stop drafting: workers of a SIGKILLed parent would otherwise
         # finish their incidents unseen (`_start_drafter`).
         with ProcessPoolExecutor(
-            max_workers=min(workers, MAX_WORKERS),
+            max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_drafter,
             initargs=(os.getpid(), job.__module__),

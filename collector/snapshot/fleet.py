@@ -69,7 +69,7 @@ class FleetSnapshot:
 
 
 def save_fleet_snapshot(snapshot: FleetSnapshot, path: Path) -> None:
-    """Write the snapshot as compact UTF-8 JSON, `kind` first (see `snapshot.store.snapshot_kind`)."""
+    """Write the snapshot as compact UTF-8 JSON, `kind` first (`store.snapshot_kind`)."""
     save_kinded_snapshot(snapshot, path)
 
 
