@@ -138,30 +138,29 @@ def draft_one(
     mode: Mode, config: Config, out_dir: Path, force: bool, runner: Runner, console: Console
 ) -> None:
     """Collect the incident (or read its snapshot), draft and publish its report."""
-    from collector.jobs.draft import publish_incident
     from collector.output import clean_leftovers
     from collector.snapshot.store import load_snapshot
 
     for leftover in clean_leftovers(out_dir):
         console.err(f"removed {leftover.name}, left by an interrupted run")
-    # The draft's modules and Jinja2 load here while the snapshot is read or the sources
-    # answer; matplotlib in the chart drawer, a process started once pandas has loaded (it
-    # shares it), on the other core meanwhile: loading matplotlib here, in a thread beside the
-    # fetch, was slower (benchmarks/README.md).
+    # matplotlib loads in the chart drawer, started once pandas has loaded, on the other core
+    # (here, in a thread, was slower: benchmarks/README.md); the draft's modules and Jinja2
+    # load here meanwhile, while the snapshot is read or the sources answer.
+    import pandas  # noqa: F401 - the drawer is forked with it
+
+    runner.start_chart_drawer()
     if mode.snapshot_path is not None:
         with runner.loading("collector.jobs.draft"):
             snapshot = load_snapshot(mode.snapshot_path, shipped=is_shipped_demo(mode))
         if not mode.demo:
             config = _re_render_settings(snapshot, config, mode, console)
-        runner.start_chart_drawer()
     else:
-        from collector.sources.collect import (
-            collect_snapshot,  # the network clients, only to collect
-        )
+        from collector.sources.collect import collect_snapshot  # the clients: only to collect
 
-        runner.start_chart_drawer()
         with runner.loading("collector.jobs.draft", "collector.jobs.handoff"):
             snapshot = collect_snapshot(config, str(mode.incident_id))
+    from collector.jobs.draft import publish_incident
+
     # Only a fresh collection is announced: a re-render (--snapshot, --demo) stays offline.
     announce = None
     if mode.incident_id is not None:
