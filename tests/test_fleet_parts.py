@@ -6,6 +6,7 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -267,3 +268,93 @@ def test_every_fleet_word_exists_in_both_languages_and_the_template_uses_known_o
     assert used and used <= FLEET_LABELS["en"].keys()
     verdicts = ("leak", "growing", "level shift", "cyclic", "high", "steady", "memory", "swap")
     assert all(v in FLEET_LABELS["fr"] for v in verdicts)
+
+
+@pytest.mark.parametrize("kind", ["fleet", "review"])
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"window_s": "abc"}, "window_s: expected a positive number of seconds"),
+        ({"window_s": -5}, "window_s: expected a positive number of seconds"),
+        ({"window_s": True}, "window_s: expected a positive number of seconds"),
+        ({"window_s": 1e300}, "window_s: 1e+300 seconds before until is before 1970"),
+        ({"until": "9999-01-01T00:00:00Z"}, "until: expected a time from 1970 to 2261"),
+        ({"until": 5}, "until: expected a time from 1970 to 2261"),
+        ({"until": "soon"}, "Invalid isoformat string"),
+    ],
+)
+def test_a_damaged_review_snapshot_is_named_in_one_line(
+    kind: str, change: dict[str, Any], named: str, tmp_path: Path
+) -> None:
+    """A fleet review's or a review's snapshot.json given to `--snapshot` is checked where
+    its analysis would read it: one line naming the file and the field, never a crash."""
+    from collector.snapshot.review import load_review_snapshot
+
+    data: dict[str, Any] = {
+        "kind": kind,
+        "schema_version": 1,
+        "collected_at": "2025-07-01T00:00:00Z",
+        "tool_version": "0",
+        "until": "2025-07-01T00:00:00Z",
+        "window_s": 86400.0,
+        "pagerduty": {},
+        "gaps": [],
+    }
+    data |= {"prometheus": {"screen": {}}} if kind == "fleet" else {"reports": {}, "fleet": {}}
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    load = load_fleet_snapshot if kind == "fleet" else load_review_snapshot
+    load(path)  # as written, it loads
+    path.write_text(json.dumps(data | change), encoding="utf-8")
+    with pytest.raises(SnapshotError) as caught:
+        load(path)
+    assert str(caught.value).startswith(f"{path}: snapshot is incomplete or damaged (")
+    assert named in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"pagerduty": []}, {"reports": [1]}, {"fleet": 5}, {"pagerduty": {"incidents": "P1"}}],
+)
+def test_a_review_snapshot_of_other_shapes_is_refused(
+    change: dict[str, Any], tmp_path: Path
+) -> None:
+    from collector.snapshot.review import load_review_snapshot
+
+    data = {
+        "kind": "review",
+        "schema_version": 1,
+        "collected_at": "2025-07-01T00:00:00Z",
+        "tool_version": "0",
+        "until": "2025-07-01T00:00:00Z",
+        "window_s": 86400.0,
+        "pagerduty": {"incidents": []},
+        "reports": {},
+        "fleet": {},
+        "gaps": [],
+    }
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps(data | change), encoding="utf-8")
+    with pytest.raises(SnapshotError, match="incomplete or damaged"):
+        load_review_snapshot(path)
+
+
+def test_a_listed_incident_without_a_readable_creation_time_is_left_out() -> None:
+    from collector.snapshot.review import ReviewSnapshot, read_review_incidents
+
+    incidents = [
+        {"id": "PBAD", "created_at": "nope"},
+        {"id": "PFAR", "created_at": "9999-99-01T00:00:00Z"},
+        5,
+        {"id": "POK", "created_at": "2025-06-30T10:00:00Z", "title": "Disk full"},
+    ]
+    snapshot = ReviewSnapshot(
+        "2025-07-01T00:00:00Z",
+        "0",
+        "2025-07-01T00:00:00Z",
+        86400.0,
+        {"incidents": incidents},
+        {},
+        {},
+    )
+    assert [i.id for i in read_review_incidents(snapshot)] == ["POK"]

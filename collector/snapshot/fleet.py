@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from collector.errors import SnapshotError
 from collector.records import Gap
 from collector.snapshot.gaps import gap_record
 from collector.snapshot.migrate import read_gaps
-from collector.timeutil import parse_time
+from collector.timeutil import in_bounds, parse_time
 
 FLEET_KIND = "fleet"
 SCHEMA_VERSION = 1
@@ -83,6 +84,22 @@ def save_kinded_snapshot(snapshot: Any, path: Path) -> None:
     )
 
 
+def check_span(until: Any, window_s: Any) -> None:
+    """A kinded snapshot's end and window, as its analysis reads them (the window and the one
+    before it): a ValueError naming the field that cannot be."""
+    end = parse_time(until) if isinstance(until, str) else None
+    if end is None or not in_bounds(end):
+        raise ValueError(f"until: expected a time from 1970 to 2261, got {str(until)[:40]!r}")
+    if isinstance(window_s, bool) or not isinstance(window_s, int | float) or not window_s > 0:
+        raise ValueError(f"window_s: expected a positive number of seconds, got {window_s!r:.40}")
+    try:
+        start = end - 2 * timedelta(seconds=window_s)
+    except OverflowError:
+        start = None
+    if start is None or not in_bounds(start):
+        raise ValueError(f"window_s: {window_s:.3g} seconds before until is before 1970")
+
+
 def load_fleet_snapshot(path: Path) -> FleetSnapshot:
     """Read a snapshot written by `save_fleet_snapshot`, checking its shape."""
     try:
@@ -98,9 +115,9 @@ def load_fleet_snapshot(path: Path) -> FleetSnapshot:
         )
     try:
         snapshot = FleetSnapshot(**{**data, "gaps": read_gaps(data.get("gaps"))})
-        parse_time(snapshot.until)
+        check_span(snapshot.until, snapshot.window_s)
         snapshot.prometheus["screen"].items()
-    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+    except (TypeError, KeyError, ValueError, AttributeError, OverflowError) as exc:
         raise SnapshotError(f"{path}: snapshot is incomplete or damaged ({exc})") from exc
     return snapshot
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from collector.errors import SnapshotError
 from collector.records import Gap
-from collector.snapshot.fleet import save_kinded_snapshot
+from collector.snapshot.fleet import check_span, save_kinded_snapshot
 from collector.snapshot.migrate import read_gaps
 from collector.timeutil import parse_time
 
@@ -75,8 +75,13 @@ def load_review_snapshot(path: Path) -> ReviewSnapshot:
         raise SnapshotError(f"{path}: not a review snapshot")
     try:
         snapshot = ReviewSnapshot(**{**data, "gaps": read_gaps(data.get("gaps"))})
-        parse_time(snapshot.until)
-    except (TypeError, ValueError) as exc:
+        check_span(snapshot.until, snapshot.window_s)
+        for name in ("pagerduty", "reports", "fleet"):
+            if not isinstance(getattr(snapshot, name), dict):
+                raise ValueError(f"{name}: expected an object")
+        if not isinstance(snapshot.pagerduty.get("incidents", []), list):
+            raise ValueError("pagerduty.incidents: expected a list")
+    except (TypeError, ValueError, OverflowError) as exc:
         raise SnapshotError(f"{path}: snapshot is incomplete or damaged ({exc})") from exc
     return snapshot
 
@@ -146,7 +151,7 @@ def read_review_incidents(snapshot: ReviewSnapshot) -> list[ReviewIncident]:
     incidents = [
         read_incident(raw, reports.get(str(raw.get("id"))))
         for raw in snapshot.pagerduty.get("incidents", [])
-        if isinstance(raw, dict) and raw.get("id") and raw.get("created_at")
+        if isinstance(raw, dict) and raw.get("id") and _time(raw.get("created_at"))
     ]
     return sorted(incidents, key=lambda i: (i.created_at, i.id))
 
