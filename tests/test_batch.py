@@ -474,7 +474,7 @@ def test_an_index_that_cannot_be_written_is_one_warning_for_the_batch(
     ("setting", "cores", "incidents", "processes"),
     [
         (None, 2, 200, 3),  # one more than the cores: one waits on a server, two draw
-        (None, 1, 200, 2),
+        (None, 1, 200, 1),  # one core: one at a time, in this process (the least memory)
         (None, 16, 200, 4),  # MAX_WORKERS: each holds a few hundred MiB
         (None, 2, 1, 1),
         (6, 2, 200, 6),  # batch.workers as set, past the default's cap (the settings allow 8)

@@ -284,7 +284,7 @@ class BatchSettings:
     urgencies: tuple[Literal["high", "low"], ...] = ()
     min_priority: Text | None = None
     created_lookback: Duration = timedelta(days=30)
-    # Incidents drafted at once; None: one more than the cores, up to 4 (`jobs.batch`).
+    # Incidents drafted at once; None: one more than the cores, up to 4; 1 on one core.
     workers: Int | None = Field(default=None, ge=1, le=8)
 
 

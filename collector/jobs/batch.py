@@ -251,9 +251,10 @@ def drafting_processes(setting: int | None, cores: int, incidents: int) -> int:
 
     Drafting is mostly CPU (the charts), with waits on PagerDuty and Prometheus between: a
     process more than the cores keeps them busy while one waits (200 incidents on 2 cores: 3
-    processes took 8 % less time than 2, and 4 no less than 2; benchmarks/README.md).
+    processes took 8 % less time than 2, and 4 no less than 2; benchmarks/README.md). On one
+    core (a small container, often with little memory), one at a time, in this process.
     """
-    wanted = setting if setting is not None else min(cores + 1, MAX_WORKERS)
+    wanted = setting if setting is not None else min(cores + 1, MAX_WORKERS) if cores > 1 else 1
     return max(1, min(wanted, incidents))
 
 
