@@ -270,6 +270,23 @@ def test_every_fleet_word_exists_in_both_languages_and_the_template_uses_known_o
     assert all(v in FLEET_LABELS["fr"] for v in verdicts)
 
 
+def kinded_snapshot(kind: str) -> dict[str, Any]:
+    """The smallest snapshot.json of a fleet review or of a review that its loader takes."""
+    data: dict[str, Any] = {
+        "kind": kind,
+        "schema_version": 1,
+        "collected_at": "2025-07-01T00:00:00Z",
+        "tool_version": "0",
+        "until": "2025-07-01T00:00:00Z",
+        "window_s": 86400.0,
+        "pagerduty": {},
+        "gaps": [],
+    }
+    return data | (
+        {"prometheus": {"screen": {}}} if kind == "fleet" else {"reports": {}, "fleet": {}}
+    )
+
+
 @pytest.mark.parametrize("kind", ["fleet", "review"])
 @pytest.mark.parametrize(
     ("change", "named"),
@@ -290,17 +307,7 @@ def test_a_damaged_review_snapshot_is_named_in_one_line(
     its analysis would read it: one line naming the file and the field, never a crash."""
     from collector.snapshot.review import load_review_snapshot
 
-    data: dict[str, Any] = {
-        "kind": kind,
-        "schema_version": 1,
-        "collected_at": "2025-07-01T00:00:00Z",
-        "tool_version": "0",
-        "until": "2025-07-01T00:00:00Z",
-        "window_s": 86400.0,
-        "pagerduty": {},
-        "gaps": [],
-    }
-    data |= {"prometheus": {"screen": {}}} if kind == "fleet" else {"reports": {}, "fleet": {}}
+    data = kinded_snapshot(kind)
     path = tmp_path / "snapshot.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     load = load_fleet_snapshot if kind == "fleet" else load_review_snapshot
@@ -321,18 +328,7 @@ def test_a_review_snapshot_of_other_shapes_is_refused(
 ) -> None:
     from collector.snapshot.review import load_review_snapshot
 
-    data = {
-        "kind": "review",
-        "schema_version": 1,
-        "collected_at": "2025-07-01T00:00:00Z",
-        "tool_version": "0",
-        "until": "2025-07-01T00:00:00Z",
-        "window_s": 86400.0,
-        "pagerduty": {"incidents": []},
-        "reports": {},
-        "fleet": {},
-        "gaps": [],
-    }
+    data = kinded_snapshot("review") | {"pagerduty": {"incidents": []}}
     path = tmp_path / "snapshot.json"
     path.write_text(json.dumps(data | change), encoding="utf-8")
     with pytest.raises(SnapshotError, match="incomplete or damaged"):
